@@ -1,0 +1,247 @@
+//! The `joinup` command line (contract section 1).
+//!
+//! Exit status: 0 success; 2 bad usage or bad input, with one line on stderr naming the file,
+//! field or value at fault; 1 anything else.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::{self, Config};
+use crate::domain::spec::{SpecFormat, parse_spec};
+use crate::storage::Storage;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "joinup",
+    version,
+    about = "Live engagement for conferences: polls, word clouds, Q&A, pledges and a report"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run the server with the bundled demo event (the annual dual diagnosis conference).
+    Demo(ServeArgs),
+    /// Manage events.
+    Event {
+        #[command(subcommand)]
+        command: EventCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EventCommand {
+    /// Create an event from a spec file (.json or .toml); prints its code, host token and URLs.
+    Create {
+        /// The event spec file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The URL people reach the server at, for the printed links.
+        #[arg(long, env = "JOINUP_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// Where the data lives: sqlite://PATH (created on first start).
+    #[arg(long, env = "JOINUP_DATABASE_URL", default_value = config::DEFAULT_DATABASE)]
+    database: String,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "JOINUP_ADDR", default_value = config::DEFAULT_ADDR)]
+    addr: SocketAddr,
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// The URL people reach the server at (for links and the QR code); default http://ADDR.
+    #[arg(long, env = "JOINUP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The key that may create events over HTTP; generated and kept in the data folder if unset.
+    #[arg(long, env = "JOINUP_ORGANISER_KEY", hide_env_values = true)]
+    organiser_key: Option<String>,
+    /// Browser origins allowed to connect besides the server's own, comma-separated.
+    #[arg(long, env = "JOINUP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+}
+
+impl ServeArgs {
+    fn config(self) -> Config {
+        Config {
+            addr: self.addr,
+            database: self.db.database,
+            public_url: self.public_url,
+            organiser_key: self.organiser_key,
+            allowed_origins: self.allowed_origins,
+        }
+    }
+}
+
+/// A failure, sorted by exit status.
+enum Failure {
+    /// Bad input: exit 2, one line.
+    Input(String),
+    /// Anything else: exit 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Other(e)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(line)) => {
+            eprintln!("{line}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JOINUP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve(args) => serve(args.config(), false).await,
+        Command::Demo(args) => serve(args.config(), true).await,
+        Command::Event {
+            command:
+                EventCommand::Create {
+                    file,
+                    db,
+                    public_url,
+                },
+        } => create(&file, &db.database, public_url).await,
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<(), Failure> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let storage = Storage::open(&config.database).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            config::redact_url(&config.database)
+        )
+    })?;
+    if demo {
+        let created = crate::admin::ensure_demo(&storage, &config.public_url(bound))
+            .await
+            .context("creating the demo event")?;
+        println!("Joinup demo: Dual Diagnosis Network Annual Conference 2026");
+        println!("  code:      {}", created.code);
+        println!("  attendees: {}", created.attend_url);
+        println!("  host:      {}", created.host_url);
+        println!("  presenter: {}", created.present_url);
+    }
+    println!("Joinup is listening on {}", config.public_url(bound));
+    crate::serve(config, listener, storage, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C. Shutdown then has [`crate::SHUTDOWN_GRACE`] before the process exits
+/// regardless.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tokio::spawn(async {
+        tokio::time::sleep(crate::SHUTDOWN_GRACE).await;
+        eprintln!("shutdown is taking too long; exiting");
+        std::process::exit(1);
+    });
+}
+
+async fn create(file: &Path, database: &str, public_url: Option<String>) -> Result<(), Failure> {
+    let name = file.display();
+    let format = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("json") => SpecFormat::Json,
+        Some("toml") => SpecFormat::Toml,
+        _ => {
+            return Err(Failure::Input(format!(
+                "{name}: a spec file ends in .json or .toml"
+            )));
+        }
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
+    let event = parse_spec(&text, format).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
+    let storage = Storage::open(database)
+        .await
+        .with_context(|| format!("opening the database {}", config::redact_url(database)))?;
+    let public_url = public_url
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR));
+    let created = crate::admin::create_event(&storage, &event, &public_url)
+        .await
+        .context("storing the event")?;
+    storage.close().await;
+    println!("code: {}", created.code);
+    println!("host token: {}", created.host_token);
+    println!("presenter token: {}", created.presenter_token);
+    println!("attendees: {}", created.attend_url);
+    println!("host: {}", created.host_url);
+    println!("presenter: {}", created.present_url);
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Server configuration: one struct, filled from flags or `JOINUP_*` environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite://joinup-data/joinup.db";
+
+#[derive(Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database: String,
+    /// The URL people reach this server at, for printed links and the QR code. Defaults to
+    /// `http://ADDR`.
+    pub public_url: Option<String>,
+    /// The organiser key that may create events. Generated and kept in the data folder when
+    /// not given.
+    pub organiser_key: Option<String>,
+    /// Browser origins allowed to open WebSockets, besides the server's own.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Config {
+    pub fn new(addr: SocketAddr, database: impl Into<String>) -> Config {
+        Config {
+            addr,
+            database: database.into(),
+            public_url: None,
+            organiser_key: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+
+    /// The public base URL without a trailing slash, given the address actually bound.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database", &redact_url(&self.database))
+            .field("public_url", &self.public_url)
+            .field(
+                "organiser_key",
+                &self.organiser_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
+/// Hides a password in a database URL (`postgres://user:secret@host/db`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:[redacted]{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let mut config = Config::new(
+            DEFAULT_ADDR.parse().expect("addr"),
+            "postgres://joinup:hunter2@db/joinup",
+        );
+        config.organiser_key = Some("very-secret".into());
+        let text = format!("{config:?}");
+        assert!(!text.contains("very-secret"));
+        assert!(!text.contains("hunter2"));
+        assert!(text.contains("joinup:[redacted]@db"));
+    }
+}

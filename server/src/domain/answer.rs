@@ -1,0 +1,278 @@
+//! Answer values: checked against their activity and normalised, once, at the edge of the hub.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::names::normalise_word;
+use super::spec::ActivityKind;
+
+/// A valid answer in its normal form. Choice indexes are sorted; words are normalised and
+/// distinct, in the order first sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerValue {
+    Choice(Vec<u8>),
+    Scale(i64),
+    Words(Vec<String>),
+    Text(String),
+    Pledge,
+}
+
+impl AnswerValue {
+    /// Checks `value` against the activity; the error is a sentence for the person.
+    pub fn parse(kind: &ActivityKind, value: &Value) -> Result<AnswerValue, String> {
+        match kind {
+            ActivityKind::Choice {
+                options,
+                multiple,
+                max_choices,
+            } => {
+                let Some(items) = value.as_array() else {
+                    return Err("a choice answer is an array of option indexes, such as [0]".into());
+                };
+                let mut chosen = BTreeSet::new();
+                for item in items {
+                    let index = item
+                        .as_u64()
+                        .ok_or_else(|| format!("{item} is not an option index"))?;
+                    if index >= options.len() as u64 {
+                        return Err(format!(
+                            "option {index} does not exist: this activity has options 0 to {}",
+                            options.len() - 1
+                        ));
+                    }
+                    if !chosen.insert(index as u8) {
+                        return Err(format!("option {index} is chosen twice"));
+                    }
+                }
+                if chosen.is_empty() {
+                    return Err("choose at least one option".into());
+                }
+                let limit = if *multiple {
+                    max_choices.map_or(options.len(), |m| m as usize)
+                } else {
+                    1
+                };
+                if chosen.len() > limit {
+                    return Err(if *multiple {
+                        format!("choose at most {limit} options, not {}", chosen.len())
+                    } else {
+                        "this activity takes exactly one option".into()
+                    });
+                }
+                Ok(AnswerValue::Choice(chosen.into_iter().collect()))
+            }
+            ActivityKind::Scale { min, max, .. } => {
+                let n = value.as_i64().ok_or_else(|| {
+                    format!("a scale answer is a whole number from {min} to {max}")
+                })?;
+                if n < *min || n > *max {
+                    return Err(format!("{n} is outside the scale {min} to {max}"));
+                }
+                Ok(AnswerValue::Scale(n))
+            }
+            ActivityKind::Words { max_words } => {
+                let Some(items) = value.as_array() else {
+                    return Err("a words answer is an array of words, such as [\"trust\"]".into());
+                };
+                if items.is_empty() {
+                    return Err("send at least one word".into());
+                }
+                if items.len() > *max_words as usize {
+                    return Err(format!(
+                        "at most {max_words} word{} for this activity, not {}",
+                        if *max_words == 1 { "" } else { "s" },
+                        items.len()
+                    ));
+                }
+                let mut words: Vec<String> = Vec::with_capacity(items.len());
+                for item in items {
+                    let raw = item
+                        .as_str()
+                        .ok_or_else(|| format!("{item} is not a word"))?;
+                    let word = normalise_word(raw)
+                        .ok_or_else(|| format!("{raw:?}: each entry must be 1 to 25 characters"))?;
+                    if !words.contains(&word) {
+                        words.push(word);
+                    }
+                }
+                Ok(AnswerValue::Words(words))
+            }
+            ActivityKind::Text { max_len } => {
+                let text = value.as_str().ok_or("a text answer is a string")?.trim();
+                if text.is_empty() {
+                    return Err("the answer is empty".into());
+                }
+                let len = text.chars().count();
+                if len > *max_len as usize {
+                    return Err(format!("at most {max_len} characters, not {len}"));
+                }
+                Ok(AnswerValue::Text(text.to_owned()))
+            }
+            ActivityKind::Pledge { .. } => {
+                if value == &Value::Bool(true) {
+                    Ok(AnswerValue::Pledge)
+                } else {
+                    Err("a pledge is signed with true".into())
+                }
+            }
+        }
+    }
+
+    /// The answer in the wire shape of the `answer` message (words normalised).
+    pub fn to_json(&self) -> Value {
+        match self {
+            AnswerValue::Choice(indexes) => Value::from(indexes.clone()),
+            AnswerValue::Scale(n) => Value::from(*n),
+            AnswerValue::Words(words) => Value::from(words.clone()),
+            AnswerValue::Text(text) => Value::from(text.as_str()),
+            AnswerValue::Pledge => Value::Bool(true),
+        }
+    }
+
+    /// Reads back what [`AnswerValue::to_json`] stored, for an activity of `kind`.
+    /// Stored values were valid when stored, so this only fails on a corrupt row.
+    pub fn from_stored(kind: &ActivityKind, value: &Value) -> Option<AnswerValue> {
+        match kind {
+            // Stored words are already normalised; re-parsing them is the identity.
+            ActivityKind::Words { .. } => value.as_array().map(|items| {
+                AnswerValue::Words(
+                    items
+                        .iter()
+                        .filter_map(|w| w.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            }),
+            // The spec's limits may not be re-checked against a stored answer: keep what was
+            // accepted.
+            ActivityKind::Text { .. } => value.as_str().map(|t| AnswerValue::Text(t.to_owned())),
+            _ => AnswerValue::parse(kind, value).ok(),
+        }
+    }
+
+    /// The CSV form: option labels or words joined with `; `, the number, the text, `signed`.
+    pub fn display(&self, kind: &ActivityKind) -> String {
+        match (self, kind) {
+            (AnswerValue::Choice(indexes), ActivityKind::Choice { options, .. }) => indexes
+                .iter()
+                .filter_map(|&i| options.get(usize::from(i)).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("; "),
+            (AnswerValue::Scale(n), _) => n.to_string(),
+            (AnswerValue::Words(words), _) => words.join("; "),
+            (AnswerValue::Text(text), _) => text.clone(),
+            (AnswerValue::Pledge, _) => "signed".to_owned(),
+            (AnswerValue::Choice(_), _) => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn choice(multiple: bool, max_choices: Option<u32>) -> ActivityKind {
+        ActivityKind::Choice {
+            options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            multiple,
+            max_choices,
+        }
+    }
+
+    #[test]
+    fn single_choice_takes_exactly_one() {
+        let kind = choice(false, None);
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!([2])),
+            Ok(AnswerValue::Choice(vec![2]))
+        );
+        assert!(AnswerValue::parse(&kind, &json!([0, 1])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!([])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!([4])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!([-1])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!(1)).is_err());
+        assert!(AnswerValue::parse(&kind, &json!(["1"])).is_err());
+    }
+
+    #[test]
+    fn multiple_choice_respects_max_choices_and_distinctness() {
+        let kind = choice(true, Some(2));
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!([3, 0])),
+            Ok(AnswerValue::Choice(vec![0, 3]))
+        );
+        assert!(AnswerValue::parse(&kind, &json!([0, 1, 2])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!([1, 1])).is_err());
+        let unlimited = choice(true, None);
+        assert!(AnswerValue::parse(&unlimited, &json!([0, 1, 2, 3])).is_ok());
+    }
+
+    #[test]
+    fn scale_takes_integers_in_range() {
+        let kind = ActivityKind::Scale {
+            min: 1,
+            max: 5,
+            labels: None,
+            pair: None,
+        };
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!(4)),
+            Ok(AnswerValue::Scale(4))
+        );
+        for bad in [json!(0), json!(6), json!(4.5), json!("4"), json!(null)] {
+            assert!(AnswerValue::parse(&kind, &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn words_are_normalised_deduplicated_and_limited_as_sent() {
+        let kind = ActivityKind::Words { max_words: 3 };
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!([" Trust ", "waiting   LISTS", "trust"])),
+            Ok(AnswerValue::Words(vec![
+                "trust".into(),
+                "waiting lists".into()
+            ]))
+        );
+        assert!(AnswerValue::parse(&kind, &json!(["a", "b", "c", "d"])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!(["  "])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!([])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!(["x".repeat(26)])).is_err());
+        assert!(AnswerValue::parse(&kind, &json!("trust")).is_err());
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded_in_characters() {
+        let kind = ActivityKind::Text { max_len: 5 };
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!(" héllo ")),
+            Ok(AnswerValue::Text("héllo".into()))
+        );
+        assert!(AnswerValue::parse(&kind, &json!("toolong")).is_err());
+        assert!(AnswerValue::parse(&kind, &json!("   ")).is_err());
+    }
+
+    #[test]
+    fn pledge_is_true_only() {
+        let kind = ActivityKind::Pledge {
+            text: "We will".into(),
+        };
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!(true)),
+            Ok(AnswerValue::Pledge)
+        );
+        assert!(AnswerValue::parse(&kind, &json!(false)).is_err());
+    }
+
+    #[test]
+    fn stored_values_round_trip() {
+        let kind = choice(true, None);
+        let value = AnswerValue::Choice(vec![1, 3]);
+        assert_eq!(
+            AnswerValue::from_stored(&kind, &value.to_json()),
+            Some(value.clone())
+        );
+        assert_eq!(value.display(&kind), "b; d");
+    }
+}

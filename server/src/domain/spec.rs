@@ -1,0 +1,1073 @@
+//! The event spec (contract section 2): parsing from JSON or TOML, and every rule enforced,
+//! with errors that name the field by its path (`sessions[0].activities[2].options`).
+//!
+//! [`EventSpec`] is the wire shape as written by an organiser; [`Event`] is the validated
+//! form the rest of the server works with. The spec is kept verbatim in the database, so an
+//! event always rebuilds exactly as it was created.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::code::{ActivityKey, is_key};
+
+/// A rule the spec breaks: `path` names the field, `message` says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub path: String,
+    pub message: String,
+}
+
+impl SpecError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub organisations: Vec<OrganisationSpec>,
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    #[serde(default = "default_true")]
+    pub allow_other_organisation: bool,
+    #[serde(default = "default_min_group_size")]
+    pub min_group_size: u32,
+    #[serde(default)]
+    pub qa: QaSpec,
+    #[serde(default)]
+    pub directory: DirectorySpec,
+    pub sessions: Vec<SessionSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSpec {
+    pub name: String,
+    pub sector: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QaSpec {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub moderation: Moderation,
+}
+
+impl Default for QaSpec {
+    fn default() -> Self {
+        QaSpec {
+            enabled: true,
+            moderation: Moderation::Pre,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySpec {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+impl Default for DirectorySpec {
+    fn default() -> Self {
+        DirectorySpec { enabled: true }
+    }
+}
+
+/// When a question (or text, or card) becomes visible to attendees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moderation {
+    /// Visible once the host approves it.
+    #[default]
+    Pre,
+    /// Visible at once unless the host hides it.
+    Post,
+    /// Visible at once.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSpec {
+    pub key: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    #[serde(default)]
+    pub activities: Vec<ActivitySpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Choice,
+    Scale,
+    Words,
+    Text,
+    Pledge,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Choice => "choice",
+            Kind::Scale => "scale",
+            Kind::Words => "words",
+            Kind::Text => "text",
+            Kind::Pledge => "pledge",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Pre,
+    Post,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+}
+
+/// One activity as written in a spec: every kind's fields, checked against the kind later.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitySpec {
+    pub key: String,
+    pub kind: Kind,
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_choices: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_words: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_min_group_size() -> u32 {
+    5
+}
+
+/// Limits on free text in a spec, so that one file cannot make every page heavy.
+const MAX_TITLE: usize = 200;
+const MAX_PROMPT: usize = 500;
+const MAX_NAME: usize = 120;
+const MAX_OPTION: usize = 200;
+const MAX_PLEDGE: usize = 2000;
+const MAX_ORGANISATIONS: usize = 500;
+const MAX_SECTORS: usize = 50;
+const MAX_SESSIONS: usize = 100;
+const MAX_ACTIVITIES: usize = 200;
+
+/// A validated activity and where it sits in the programme.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub key: ActivityKey,
+    pub prompt: String,
+    pub session: String,
+    pub room: Option<String>,
+    pub kind: ActivityKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActivityKind {
+    Choice {
+        options: Vec<String>,
+        multiple: bool,
+        max_choices: Option<u32>,
+    },
+    Scale {
+        min: i64,
+        max: i64,
+        labels: Option<Labels>,
+        pair: Option<(String, Phase)>,
+    },
+    Words {
+        max_words: u32,
+    },
+    Text {
+        max_len: u32,
+    },
+    Pledge {
+        text: String,
+    },
+}
+
+impl ActivityKind {
+    pub fn kind(&self) -> Kind {
+        match self {
+            ActivityKind::Choice { .. } => Kind::Choice,
+            ActivityKind::Scale { .. } => Kind::Scale,
+            ActivityKind::Words { .. } => Kind::Words,
+            ActivityKind::Text { .. } => Kind::Text,
+            ActivityKind::Pledge { .. } => Kind::Pledge,
+        }
+    }
+}
+
+impl Activity {
+    /// The activity's full definition as sent on the wire: the spec's fields plus
+    /// `session` and `room`.
+    pub fn to_json(&self) -> Value {
+        let mut out = json!({
+            "key": self.key.as_str(),
+            "kind": self.kind.kind().as_str(),
+            "prompt": self.prompt,
+            "session": self.session,
+            "room": self.room,
+        });
+        let map = out
+            .as_object_mut()
+            .map(|m| m as &mut serde_json::Map<String, Value>);
+        let Some(map) = map else { return out };
+        match &self.kind {
+            ActivityKind::Choice {
+                options,
+                multiple,
+                max_choices,
+            } => {
+                map.insert("options".into(), json!(options));
+                map.insert("multiple".into(), json!(multiple));
+                map.insert("max_choices".into(), json!(max_choices));
+            }
+            ActivityKind::Scale {
+                min,
+                max,
+                labels,
+                pair,
+            } => {
+                map.insert("min".into(), json!(min));
+                map.insert("max".into(), json!(max));
+                map.insert("labels".into(), json!(labels));
+                map.insert("pair".into(), json!(pair.as_ref().map(|p| &p.0)));
+                map.insert("phase".into(), json!(pair.as_ref().map(|p| p.1)));
+            }
+            ActivityKind::Words { max_words } => {
+                map.insert("max_words".into(), json!(max_words));
+            }
+            ActivityKind::Text { max_len } => {
+                map.insert("max_len".into(), json!(max_len));
+            }
+            ActivityKind::Pledge { text } => {
+                map.insert("text".into(), json!(text));
+            }
+        }
+        out
+    }
+}
+
+/// A validated event: the spec, plus the indexes the hub needs.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub spec: EventSpec,
+    /// Activities in programme order.
+    pub activities: Vec<Activity>,
+    /// Activity key to its index in `activities`.
+    pub index: HashMap<String, usize>,
+    /// Distinct rooms in programme order.
+    pub rooms: Vec<String>,
+}
+
+impl Event {
+    pub fn activity(&self, key: &str) -> Option<&Activity> {
+        self.index.get(key).map(|&i| &self.activities[i])
+    }
+
+    /// The registered organisation whose name matches `name`, ignoring case and spacing.
+    pub fn registered_organisation(&self, name: &str) -> Option<&OrganisationSpec> {
+        let wanted = super::names::fold(name);
+        self.spec
+            .organisations
+            .iter()
+            .find(|o| super::names::fold(&o.name) == wanted)
+    }
+
+    /// The sector spelled as the event spells it, matched ignoring case and spacing.
+    pub fn sector(&self, name: &str) -> Option<&str> {
+        let wanted = super::names::fold(name);
+        self.spec
+            .sectors
+            .iter()
+            .find(|s| super::names::fold(s) == wanted)
+            .map(String::as_str)
+    }
+
+    pub fn has_room(&self, room: &str) -> bool {
+        self.rooms.iter().any(|r| r == room)
+    }
+
+    /// The public facts: what `GET /api/events/{code}` shows (plus `code` and `state`,
+    /// which the caller adds).
+    pub fn public_json(&self) -> Value {
+        json!({
+            "title": self.spec.title,
+            "series": self.spec.series,
+            "starts_at": self.spec.starts_at,
+            "organisations": self.spec.organisations,
+            "sectors": self.spec.sectors,
+            "allow_other_organisation": self.spec.allow_other_organisation,
+            "rooms": self.rooms,
+            "qa": self.spec.qa,
+            "directory": self.spec.directory,
+            "sessions": self.spec.sessions.iter().map(|s| json!({
+                "key": s.key, "title": s.title, "room": s.room,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// EVENT as sent in `welcome` and `snapshot`: the public facts with every session's
+    /// activities in full.
+    pub fn full_json(&self) -> Value {
+        let mut out = self.public_json();
+        let sessions: Vec<Value> = self
+            .spec
+            .sessions
+            .iter()
+            .map(|s| {
+                json!({
+                    "key": s.key,
+                    "title": s.title,
+                    "room": s.room,
+                    "activities": self.activities.iter()
+                        .filter(|a| a.session == s.key)
+                        .map(Activity::to_json)
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if let Some(map) = out.as_object_mut() {
+            map.insert("sessions".into(), Value::Array(sessions));
+            map.insert("min_group_size".into(), json!(self.spec.min_group_size));
+        }
+        out
+    }
+}
+
+/// Which format a spec file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecFormat {
+    Json,
+    Toml,
+}
+
+/// Parses and validates a spec written as JSON or TOML.
+pub fn parse_spec(text: &str, format: SpecFormat) -> Result<Event, SpecError> {
+    let spec: EventSpec = match format {
+        SpecFormat::Json => {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                SpecError::new(path_of(e.path()), describe_serde(&e.inner().to_string()))
+            })?
+        }
+        SpecFormat::Toml => {
+            let de = toml::Deserializer::parse(text)
+                .map_err(|e| SpecError::new("", format!("not valid TOML: {}", e.message())))?;
+            serde_path_to_error::deserialize(de)
+                .map_err(|e| SpecError::new(path_of(e.path()), e.inner().message().to_owned()))?
+        }
+    };
+    validate(spec)
+}
+
+/// Validates a spec already decoded (the body of `POST /api/events`).
+pub fn parse_spec_value(value: Value) -> Result<Event, SpecError> {
+    let spec: EventSpec = serde_path_to_error::deserialize(value)
+        .map_err(|e| SpecError::new(path_of(e.path()), describe_serde(&e.inner().to_string())))?;
+    validate(spec)
+}
+
+fn path_of(path: &serde_path_to_error::Path) -> String {
+    let text = path.to_string();
+    if text == "." { String::new() } else { text }
+}
+
+/// serde_json appends " at line L column C" to its messages; the path already says where.
+fn describe_serde(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn check_text(path: &str, value: &str, what: &str, max: usize) -> Result<(), SpecError> {
+    if value.trim().is_empty() {
+        return Err(SpecError::new(path, format!("{what} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(SpecError::new(
+            path,
+            format!("{what} must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// One end of a pre/post pair: the activity's path and its scale's range.
+type PairEnd = (String, i64, i64);
+
+/// Every rule of contract section 2, in the order a reader would check them.
+pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
+    check_text("title", &spec.title, "the title", MAX_TITLE)?;
+    if let Some(series) = &spec.series {
+        check_text("series", series, "the series", MAX_NAME)?;
+    }
+    if let Some(starts_at) = &spec.starts_at
+        && !is_rfc3339(starts_at)
+    {
+        return Err(SpecError::new(
+            "starts_at",
+            "must be a date and time such as 2026-11-23T09:30:00Z",
+        ));
+    }
+    if spec.min_group_size < 3 {
+        return Err(SpecError::new("min_group_size", "must be at least 3"));
+    }
+    if spec.min_group_size > 1000 {
+        return Err(SpecError::new("min_group_size", "must be at most 1000"));
+    }
+    if spec.sectors.len() > MAX_SECTORS {
+        return Err(SpecError::new(
+            "sectors",
+            format!("at most {MAX_SECTORS} sectors"),
+        ));
+    }
+    let mut sectors_seen = HashSet::new();
+    for (i, sector) in spec.sectors.iter().enumerate() {
+        let path = format!("sectors[{i}]");
+        check_text(&path, sector, "a sector", MAX_NAME)?;
+        if !sectors_seen.insert(super::names::fold(sector)) {
+            return Err(SpecError::new(
+                path,
+                format!("sector {sector:?} is listed twice"),
+            ));
+        }
+    }
+    if spec.organisations.len() > MAX_ORGANISATIONS {
+        return Err(SpecError::new(
+            "organisations",
+            format!("at most {MAX_ORGANISATIONS} organisations"),
+        ));
+    }
+    let mut orgs_seen = HashSet::new();
+    for (i, org) in spec.organisations.iter().enumerate() {
+        let path = format!("organisations[{i}]");
+        check_text(&format!("{path}.name"), &org.name, "a name", MAX_NAME)?;
+        if !orgs_seen.insert(super::names::fold(&org.name)) {
+            return Err(SpecError::new(
+                format!("{path}.name"),
+                format!("organisation {:?} is listed twice", org.name),
+            ));
+        }
+        if !sectors_seen.contains(&super::names::fold(&org.sector)) {
+            return Err(SpecError::new(
+                format!("{path}.sector"),
+                format!("{:?} is not one of the event's sectors", org.sector),
+            ));
+        }
+    }
+
+    if spec.sessions.is_empty() {
+        return Err(SpecError::new(
+            "sessions",
+            "an event needs at least one session",
+        ));
+    }
+    if spec.sessions.len() > MAX_SESSIONS {
+        return Err(SpecError::new(
+            "sessions",
+            format!("at most {MAX_SESSIONS} sessions"),
+        ));
+    }
+    let mut session_keys = HashSet::new();
+    let mut activities = Vec::new();
+    let mut index = HashMap::new();
+    let mut rooms: Vec<String> = Vec::new();
+    // pair topic -> (pre, post) activity paths, with the scale's range.
+    let mut pairs: BTreeMap<String, [Option<PairEnd>; 2]> = BTreeMap::new();
+
+    for (si, session) in spec.sessions.iter().enumerate() {
+        let spath = format!("sessions[{si}]");
+        if !is_key(&session.key) {
+            return Err(SpecError::new(
+                format!("{spath}.key"),
+                "must be 1 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit",
+            ));
+        }
+        if !session_keys.insert(session.key.clone()) {
+            return Err(SpecError::new(
+                format!("{spath}.key"),
+                format!("session key {:?} is used twice", session.key),
+            ));
+        }
+        check_text(
+            &format!("{spath}.title"),
+            &session.title,
+            "the title",
+            MAX_TITLE,
+        )?;
+        if let Some(room) = &session.room {
+            check_text(&format!("{spath}.room"), room, "the room", MAX_NAME)?;
+            if !rooms.contains(room) {
+                rooms.push(room.clone());
+            }
+        }
+        for (ai, spec) in session.activities.iter().enumerate() {
+            let apath = format!("{spath}.activities[{ai}]");
+            let activity = validate_activity(&apath, spec, session)?;
+            if index.contains_key(activity.key.as_str()) {
+                return Err(SpecError::new(
+                    format!("{apath}.key"),
+                    format!("activity key {:?} is used twice in this event", spec.key),
+                ));
+            }
+            if let ActivityKind::Scale {
+                min,
+                max,
+                pair: Some((topic, phase)),
+                ..
+            } = &activity.kind
+            {
+                let slot = &mut pairs.entry(topic.clone()).or_default()[*phase as usize];
+                if slot.is_some() {
+                    return Err(SpecError::new(
+                        format!("{apath}.phase"),
+                        format!("pair {topic:?} already has a {phase:?} activity").to_lowercase(),
+                    ));
+                }
+                *slot = Some((apath.clone(), *min, *max));
+            }
+            index.insert(activity.key.as_str().to_owned(), activities.len());
+            activities.push(activity);
+            if activities.len() > MAX_ACTIVITIES {
+                return Err(SpecError::new(
+                    apath,
+                    format!("an event has at most {MAX_ACTIVITIES} activities"),
+                ));
+            }
+        }
+    }
+    for (topic, [pre, post]) in &pairs {
+        match (pre, post) {
+            (Some((_, pmin, pmax)), Some((path, qmin, qmax))) => {
+                if (pmin, pmax) != (qmin, qmax) {
+                    return Err(SpecError::new(
+                        format!("{path}.max"),
+                        format!(
+                            "the pre and post scales of pair {topic:?} must have the same range"
+                        ),
+                    ));
+                }
+            }
+            (Some((path, ..)), None) => {
+                return Err(SpecError::new(
+                    format!("{path}.pair"),
+                    format!("pair {topic:?} has a pre activity but no post activity"),
+                ));
+            }
+            (None, Some((path, ..))) => {
+                return Err(SpecError::new(
+                    format!("{path}.pair"),
+                    format!("pair {topic:?} has a post activity but no pre activity"),
+                ));
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(Event {
+        spec,
+        activities,
+        index,
+        rooms,
+    })
+}
+
+fn validate_activity(
+    path: &str,
+    spec: &ActivitySpec,
+    session: &SessionSpec,
+) -> Result<Activity, SpecError> {
+    let key = ActivityKey::parse(&spec.key).ok_or_else(|| {
+        SpecError::new(
+            format!("{path}.key"),
+            "must be 1 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit",
+        )
+    })?;
+    check_text(
+        &format!("{path}.prompt"),
+        &spec.prompt,
+        "the prompt",
+        MAX_PROMPT,
+    )?;
+    let kind = spec.kind;
+    // Fields that belong to other kinds are refused: a typo'd spec should not half-work.
+    let present: [(&str, bool, &[Kind]); 11] = [
+        ("options", spec.options.is_some(), &[Kind::Choice]),
+        ("multiple", spec.multiple.is_some(), &[Kind::Choice]),
+        ("max_choices", spec.max_choices.is_some(), &[Kind::Choice]),
+        ("min", spec.min.is_some(), &[Kind::Scale]),
+        ("max", spec.max.is_some(), &[Kind::Scale]),
+        ("labels", spec.labels.is_some(), &[Kind::Scale]),
+        ("pair", spec.pair.is_some(), &[Kind::Scale]),
+        ("phase", spec.phase.is_some(), &[Kind::Scale]),
+        ("max_words", spec.max_words.is_some(), &[Kind::Words]),
+        ("max_len", spec.max_len.is_some(), &[Kind::Text]),
+        ("text", spec.text.is_some(), &[Kind::Pledge]),
+    ];
+    for (field, is_present, kinds) in present {
+        if is_present && !kinds.contains(&kind) {
+            return Err(SpecError::new(
+                format!("{path}.{field}"),
+                format!("is not a field of a {} activity", kind.as_str()),
+            ));
+        }
+    }
+    let missing = |field: &str| {
+        SpecError::new(
+            format!("{path}.{field}"),
+            format!("is required for a {} activity", kind.as_str()),
+        )
+    };
+    let activity_kind = match kind {
+        Kind::Choice => {
+            let options = spec.options.clone().ok_or_else(|| missing("options"))?;
+            if !(2..=20).contains(&options.len()) {
+                return Err(SpecError::new(
+                    format!("{path}.options"),
+                    format!("must have 2 to 20 options, not {}", options.len()),
+                ));
+            }
+            let mut seen = HashSet::new();
+            for (i, option) in options.iter().enumerate() {
+                let opath = format!("{path}.options[{i}]");
+                check_text(&opath, option, "an option", MAX_OPTION)?;
+                if !seen.insert(super::names::fold(option)) {
+                    return Err(SpecError::new(
+                        opath,
+                        format!("option {option:?} is listed twice"),
+                    ));
+                }
+            }
+            let multiple = spec.multiple.unwrap_or(false);
+            if let Some(max_choices) = spec.max_choices {
+                if !multiple {
+                    return Err(SpecError::new(
+                        format!("{path}.max_choices"),
+                        "only applies when multiple is true",
+                    ));
+                }
+                if max_choices < 1 || max_choices as usize > options.len() {
+                    return Err(SpecError::new(
+                        format!("{path}.max_choices"),
+                        format!(
+                            "must be from 1 to the number of options ({})",
+                            options.len()
+                        ),
+                    ));
+                }
+            }
+            ActivityKind::Choice {
+                options,
+                multiple,
+                max_choices: spec.max_choices,
+            }
+        }
+        Kind::Scale => {
+            let min = spec.min.ok_or_else(|| missing("min"))?;
+            let max = spec.max.ok_or_else(|| missing("max"))?;
+            if min >= max {
+                return Err(SpecError::new(
+                    format!("{path}.max"),
+                    format!("must be greater than min ({min})"),
+                ));
+            }
+            if max - min + 1 > 11 {
+                return Err(SpecError::new(
+                    format!("{path}.max"),
+                    format!(
+                        "a scale has at most 11 points; {min} to {max} has {}",
+                        max - min + 1
+                    ),
+                ));
+            }
+            if let Some(labels) = &spec.labels {
+                for (field, label) in [("min", &labels.min), ("max", &labels.max)] {
+                    if let Some(label) = label {
+                        check_text(
+                            &format!("{path}.labels.{field}"),
+                            label,
+                            "a label",
+                            MAX_OPTION,
+                        )?;
+                    }
+                }
+            }
+            let pair = match (&spec.pair, spec.phase) {
+                (Some(topic), Some(phase)) => {
+                    check_text(&format!("{path}.pair"), topic, "the pair", MAX_NAME)?;
+                    Some((topic.clone(), phase))
+                }
+                (Some(_), None) => {
+                    return Err(SpecError::new(
+                        format!("{path}.phase"),
+                        "is required with pair: \"pre\" or \"post\"",
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(SpecError::new(
+                        format!("{path}.pair"),
+                        "is required with phase: the topic that pairs pre and post",
+                    ));
+                }
+                (None, None) => None,
+            };
+            ActivityKind::Scale {
+                min,
+                max,
+                labels: spec.labels.clone(),
+                pair,
+            }
+        }
+        Kind::Words => {
+            let max_words = spec.max_words.ok_or_else(|| missing("max_words"))?;
+            if !(1..=5).contains(&max_words) {
+                return Err(SpecError::new(
+                    format!("{path}.max_words"),
+                    format!("must be from 1 to 5, not {max_words}"),
+                ));
+            }
+            ActivityKind::Words { max_words }
+        }
+        Kind::Text => {
+            let max_len = spec.max_len.ok_or_else(|| missing("max_len"))?;
+            if !(1..=1000).contains(&max_len) {
+                return Err(SpecError::new(
+                    format!("{path}.max_len"),
+                    format!("must be from 1 to 1000, not {max_len}"),
+                ));
+            }
+            ActivityKind::Text { max_len }
+        }
+        Kind::Pledge => {
+            let text = spec.text.clone().ok_or_else(|| missing("text"))?;
+            check_text(
+                &format!("{path}.text"),
+                &text,
+                "the pledge text",
+                MAX_PLEDGE,
+            )?;
+            ActivityKind::Pledge { text }
+        }
+    };
+    Ok(Activity {
+        key,
+        prompt: spec.prompt.clone(),
+        session: session.key.clone(),
+        room: session.room.clone(),
+        kind: activity_kind,
+    })
+}
+
+/// A strict check of the RFC 3339 shape `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            .then(|| s[range].parse::<u32>().unwrap_or(u32::MAX))
+    };
+    let (Some(_year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return false;
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return false;
+    }
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        "Z" | "z" => true,
+        offset => {
+            let o = offset.as_bytes();
+            o.len() == 6
+                && matches!(o[0], b'+' | b'-')
+                && o[1..3].iter().all(u8::is_ascii_digit)
+                && o[3] == b':'
+                && o[4..6].iter().all(u8::is_ascii_digit)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Value {
+        serde_json::from_str(include_str!("../../fixtures/dual-diagnosis-2026.json"))
+            .expect("fixture is JSON")
+    }
+
+    fn error_of(mut edit: impl FnMut(&mut Value)) -> SpecError {
+        let mut spec = fixture();
+        edit(&mut spec);
+        parse_spec_value(spec).expect_err("spec should be refused")
+    }
+
+    #[test]
+    fn both_fixtures_are_valid() {
+        let event = parse_spec_value(fixture()).expect("2026 fixture");
+        assert_eq!(event.spec.organisations.len(), 27);
+        assert_eq!(event.rooms, vec!["Room A".to_owned(), "Room B".to_owned()]);
+        assert_eq!(
+            event
+                .activity("partnership-priority")
+                .map(|a| a.room.as_deref()),
+            Some(Some("Room A"))
+        );
+        let last: Value =
+            serde_json::from_str(include_str!("../../fixtures/dual-diagnosis-2025.json"))
+                .expect("json");
+        parse_spec_value(last).expect("2025 fixture");
+    }
+
+    #[test]
+    fn toml_specs_are_accepted() {
+        let toml = r#"
+            title = "Small event"
+            sectors = ["Police"]
+            [[organisations]]
+            name = "North Yorkshire Police"
+            sector = "Police"
+            [[sessions]]
+            key = "only"
+            title = "Only session"
+            [[sessions.activities]]
+            key = "mood"
+            kind = "scale"
+            prompt = "How are you?"
+            min = 1
+            max = 5
+        "#;
+        let event = parse_spec(toml, SpecFormat::Toml).expect("valid TOML spec");
+        assert_eq!(event.spec.min_group_size, 5);
+        assert!(event.spec.qa.enabled);
+        assert_eq!(event.spec.qa.moderation, Moderation::Pre);
+        assert!(event.spec.allow_other_organisation);
+    }
+
+    #[test]
+    fn errors_name_the_field_by_its_path() {
+        type Edit = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|s| s["sessions"][0]["activities"][0]["options"] = json!(["only one"])),
+                "sessions[0].activities[0].options",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][1]["max"] = json!(20)),
+                "sessions[0].activities[1].max",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][1]["max"] = json!(1)),
+                "sessions[0].activities[1].max",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][3]["max_words"] = json!(6)),
+                "sessions[0].activities[3].max_words",
+            ),
+            (
+                Box::new(|s| s["sessions"][2]["activities"][0]["max_len"] = json!(1001)),
+                "sessions[2].activities[0].max_len",
+            ),
+            (
+                Box::new(|s| s["sessions"][1]["activities"][0]["key"] = json!("role")),
+                "sessions[1].activities[0].key",
+            ),
+            (
+                Box::new(|s| s["sessions"][1]["activities"][0]["key"] = json!("Bad Key")),
+                "sessions[1].activities[0].key",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][0]["kind"] = json!("quiz")),
+                "sessions[0].activities[0].kind",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][0]["options"] = json!("yes, no")),
+                "sessions[0].activities[0].options",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][0]["min"] = json!(1)),
+                "sessions[0].activities[0].min",
+            ),
+            (
+                Box::new(|s| s["min_group_size"] = json!(2)),
+                "min_group_size",
+            ),
+            (
+                Box::new(|s| s["qa"]["moderation"] = json!("later")),
+                "qa.moderation",
+            ),
+            (
+                Box::new(|s| s["organisations"][3]["sector"] = json!("Astronomy")),
+                "organisations[3].sector",
+            ),
+            (Box::new(|s| s["title"] = json!("  ")), "title"),
+            (
+                Box::new(|s| s["starts_at"] = json!("tomorrow")),
+                "starts_at",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][0]["max_choices"] = json!(2)),
+                "sessions[0].activities[0].max_choices",
+            ),
+            (
+                Box::new(|s| s["sessions"][1]["activities"][0]["max_choices"] = json!(7)),
+                "sessions[1].activities[0].max_choices",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["activities"][1]["phase"] = json!("during")),
+                "sessions[0].activities[1].phase",
+            ),
+            (
+                Box::new(|s| {
+                    s["sessions"][6]["activities"]
+                        .as_array_mut()
+                        .map(|a| a.remove(1));
+                }),
+                "sessions[0].activities[1].pair",
+            ),
+            (
+                Box::new(|s| s["sessions"][0]["colour"] = json!("red")),
+                "sessions[0].colour",
+            ),
+            (
+                Box::new(|s| s["sessions"][6]["activities"][0]["text"] = json!("")),
+                "sessions[6].activities[0].text",
+            ),
+            (Box::new(|s| s["sessions"] = json!([])), "sessions"),
+        ];
+        for (edit, path) in cases {
+            let error = error_of(edit);
+            assert_eq!(error.path, path, "{error}");
+            assert!(!error.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn sessions_may_have_no_activities_and_activities_default_well() {
+        let event = parse_spec_value(json!({
+            "title": "T",
+            "sessions": [{"key": "talk", "title": "A talk"},
+                         {"key": "poll", "title": "Poll", "activities": [
+                            {"key": "q", "kind": "choice", "prompt": "?", "options": ["a", "b"]}]}]
+        }))
+        .expect("valid");
+        assert_eq!(event.activities.len(), 1);
+        assert!(matches!(
+            event.activities[0].kind,
+            ActivityKind::Choice {
+                multiple: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn activity_json_carries_session_and_room() {
+        let event = parse_spec_value(fixture()).expect("valid");
+        let json = event.activity("connected-word").expect("exists").to_json();
+        assert_eq!(json["session"], "breakout-b");
+        assert_eq!(json["room"], "Room B");
+        assert_eq!(json["kind"], "words");
+        assert_eq!(json["max_words"], 1);
+    }
+
+    #[test]
+    fn rfc3339_shapes() {
+        assert!(is_rfc3339("2026-11-23T09:30:00Z"));
+        assert!(is_rfc3339("2026-11-23T09:30:00.123+01:00"));
+        assert!(!is_rfc3339("2026-13-23T09:30:00Z"));
+        assert!(!is_rfc3339("2026-11-23"));
+        assert!(!is_rfc3339("2026-11-23T09:30:00"));
+    }
+}

@@ -1,0 +1,352 @@
+//! Tallies: exact, incremental counts of the current answers to one activity.
+//!
+//! A changed answer is `remove(old)` then `add(new)`, so the tally always equals a count
+//! made from scratch over the current answers. The JSON shapes are contract section 5's TALLY.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Value, json};
+
+use super::answer::AnswerValue;
+use super::spec::ActivityKind;
+
+/// How many words a words tally shows.
+pub const TOP_WORDS: usize = 50;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tally {
+    Choice {
+        counts: Vec<u64>,
+        total: u64,
+    },
+    Scale {
+        min: i64,
+        counts: Vec<u64>,
+        total: u64,
+        sum: i64,
+    },
+    Words {
+        counts: HashMap<String, u64>,
+        total: u64,
+    },
+    Text {
+        total: u64,
+    },
+    /// Signatures per organisation; attendees with no organisation count in `total` only.
+    Pledge {
+        signatures: BTreeMap<String, u64>,
+        total: u64,
+    },
+}
+
+impl Tally {
+    pub fn new(kind: &ActivityKind) -> Tally {
+        match kind {
+            ActivityKind::Choice { options, .. } => Tally::Choice {
+                counts: vec![0; options.len()],
+                total: 0,
+            },
+            ActivityKind::Scale { min, max, .. } => Tally::Scale {
+                min: *min,
+                counts: vec![0; (max - min + 1) as usize],
+                total: 0,
+                sum: 0,
+            },
+            ActivityKind::Words { .. } => Tally::Words {
+                counts: HashMap::new(),
+                total: 0,
+            },
+            ActivityKind::Text { .. } => Tally::Text { total: 0 },
+            ActivityKind::Pledge { .. } => Tally::Pledge {
+                signatures: BTreeMap::new(),
+                total: 0,
+            },
+        }
+    }
+
+    /// Counts one respondent's answer. `organisation` matters only for pledges.
+    pub fn add(&mut self, value: &AnswerValue, organisation: Option<&str>) {
+        self.apply(value, organisation, true);
+    }
+
+    /// Takes back one respondent's answer, exactly as it was added.
+    pub fn remove(&mut self, value: &AnswerValue, organisation: Option<&str>) {
+        self.apply(value, organisation, false);
+    }
+
+    fn apply(&mut self, value: &AnswerValue, organisation: Option<&str>, add: bool) {
+        fn step(n: &mut u64, add: bool) {
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        }
+        match (self, value) {
+            (Tally::Choice { counts, total }, AnswerValue::Choice(indexes)) => {
+                for &i in indexes {
+                    if let Some(n) = counts.get_mut(usize::from(i)) {
+                        step(n, add);
+                    }
+                }
+                step(total, add);
+            }
+            (
+                Tally::Scale {
+                    min,
+                    counts,
+                    total,
+                    sum,
+                },
+                AnswerValue::Scale(v),
+            ) => {
+                if let Some(n) = usize::try_from(v - *min)
+                    .ok()
+                    .and_then(|i| counts.get_mut(i))
+                {
+                    step(n, add);
+                    step(total, add);
+                    *sum += if add { *v } else { -*v };
+                }
+            }
+            (Tally::Words { counts, total }, AnswerValue::Words(words)) => {
+                for word in words {
+                    if add {
+                        *counts.entry(word.clone()).or_insert(0) += 1;
+                    } else if let Some(n) = counts.get_mut(word) {
+                        *n -= 1;
+                        if *n == 0 {
+                            counts.remove(word);
+                        }
+                    }
+                }
+                step(total, add);
+            }
+            (Tally::Text { total }, AnswerValue::Text(_)) => step(total, add),
+            (Tally::Pledge { signatures, total }, AnswerValue::Pledge) => {
+                if let Some(org) = organisation {
+                    if add {
+                        *signatures.entry(org.to_owned()).or_insert(0) += 1;
+                    } else if let Some(n) = signatures.get_mut(org) {
+                        *n -= 1;
+                        if *n == 0 {
+                            signatures.remove(org);
+                        }
+                    }
+                }
+                step(total, add);
+            }
+            // A value of another kind never reaches a tally: the hub parses answers against
+            // the activity first.
+            _ => {}
+        }
+    }
+
+    /// Adds another tally of the same activity into this one (merging sector groups).
+    pub fn merge(&mut self, other: &Tally) {
+        match (self, other) {
+            (
+                Tally::Choice { counts, total },
+                Tally::Choice {
+                    counts: c,
+                    total: t,
+                },
+            ) => {
+                for (a, b) in counts.iter_mut().zip(c) {
+                    *a += b;
+                }
+                *total += t;
+            }
+            (
+                Tally::Scale {
+                    counts, total, sum, ..
+                },
+                Tally::Scale {
+                    counts: c,
+                    total: t,
+                    sum: s,
+                    ..
+                },
+            ) => {
+                for (a, b) in counts.iter_mut().zip(c) {
+                    *a += b;
+                }
+                *total += t;
+                *sum += s;
+            }
+            (
+                Tally::Words { counts, total },
+                Tally::Words {
+                    counts: c,
+                    total: t,
+                },
+            ) => {
+                for (word, n) in c {
+                    *counts.entry(word.clone()).or_insert(0) += n;
+                }
+                *total += t;
+            }
+            (Tally::Text { total }, Tally::Text { total: t }) => *total += t,
+            (
+                Tally::Pledge { signatures, total },
+                Tally::Pledge {
+                    signatures: s,
+                    total: t,
+                },
+            ) => {
+                for (org, n) in s {
+                    *signatures.entry(org.clone()).or_insert(0) += n;
+                }
+                *total += t;
+            }
+            _ => {}
+        }
+    }
+
+    /// Attendees who answered.
+    pub fn total(&self) -> u64 {
+        match self {
+            Tally::Choice { total, .. }
+            | Tally::Scale { total, .. }
+            | Tally::Words { total, .. }
+            | Tally::Text { total }
+            | Tally::Pledge { total, .. } => *total,
+        }
+    }
+
+    /// The mean of a scale, unrounded; `None` with no answers or for other kinds.
+    pub fn mean(&self) -> Option<f64> {
+        match self {
+            Tally::Scale { total, sum, .. } if *total > 0 => Some(*sum as f64 / *total as f64),
+            _ => None,
+        }
+    }
+
+    /// The most frequent words, by count then alphabetically, at most [`TOP_WORDS`].
+    pub fn top_words(&self) -> Vec<(&str, u64)> {
+        let Tally::Words { counts, .. } = self else {
+            return Vec::new();
+        };
+        let mut top: Vec<(&str, u64)> = counts.iter().map(|(w, n)| (w.as_str(), *n)).collect();
+        top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        top.truncate(TOP_WORDS);
+        top
+    }
+
+    /// The contract's TALLY shape.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Tally::Choice { counts, total } => json!({"total": total, "counts": counts}),
+            Tally::Scale { counts, total, .. } => {
+                json!({"total": total, "counts": counts, "mean": self.mean()})
+            }
+            Tally::Words { total, .. } => json!({"total": total, "top": self.top_words()}),
+            Tally::Text { total } => json!({"total": total}),
+            Tally::Pledge { signatures, total } => json!({
+                "total": total,
+                "organisations": signatures.keys().collect::<Vec<_>>(),
+                "signatures": signatures,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scale() -> ActivityKind {
+        ActivityKind::Scale {
+            min: 1,
+            max: 5,
+            labels: None,
+            pair: None,
+        }
+    }
+
+    #[test]
+    fn a_changed_answer_moves_the_count() {
+        let mut tally = Tally::new(&scale());
+        tally.add(&AnswerValue::Scale(2), None);
+        tally.add(&AnswerValue::Scale(4), None);
+        tally.remove(&AnswerValue::Scale(2), None);
+        tally.add(&AnswerValue::Scale(5), None);
+        assert_eq!(
+            tally.to_json(),
+            json!({"total": 2, "counts": [0, 0, 0, 1, 1], "mean": 4.5})
+        );
+    }
+
+    #[test]
+    fn empty_scale_has_null_mean() {
+        assert_eq!(Tally::new(&scale()).to_json()["mean"], Value::Null);
+    }
+
+    #[test]
+    fn choice_counts_each_option_and_each_attendee_once() {
+        let kind = ActivityKind::Choice {
+            options: vec!["a".into(), "b".into(), "c".into()],
+            multiple: true,
+            max_choices: None,
+        };
+        let mut tally = Tally::new(&kind);
+        tally.add(&AnswerValue::Choice(vec![0, 2]), None);
+        tally.add(&AnswerValue::Choice(vec![2]), None);
+        assert_eq!(tally.to_json(), json!({"total": 2, "counts": [1, 0, 2]}));
+    }
+
+    #[test]
+    fn words_rank_by_count_then_alphabetically_and_forget_zeroes() {
+        let mut tally = Tally::new(&ActivityKind::Words { max_words: 3 });
+        tally.add(
+            &AnswerValue::Words(vec!["trust".into(), "funding".into()]),
+            None,
+        );
+        tally.add(
+            &AnswerValue::Words(vec!["trust".into(), "apathy".into()]),
+            None,
+        );
+        tally.remove(
+            &AnswerValue::Words(vec!["trust".into(), "apathy".into()]),
+            None,
+        );
+        tally.add(&AnswerValue::Words(vec!["trust".into()]), None);
+        assert_eq!(
+            tally.to_json(),
+            json!({"total": 2, "top": [["trust", 2], ["funding", 1]]})
+        );
+    }
+
+    #[test]
+    fn words_show_at_most_fifty() {
+        let mut tally = Tally::new(&ActivityKind::Words { max_words: 1 });
+        for i in 0..60 {
+            tally.add(&AnswerValue::Words(vec![format!("w{i:02}")]), None);
+        }
+        assert_eq!(tally.top_words().len(), TOP_WORDS);
+        assert_eq!(tally.top_words()[0].0, "w00");
+    }
+
+    #[test]
+    fn pledge_lists_signing_organisations() {
+        let mut tally = Tally::new(&ActivityKind::Pledge { text: "x".into() });
+        tally.add(&AnswerValue::Pledge, Some("York Mind"));
+        tally.add(&AnswerValue::Pledge, Some("Changing Lives"));
+        tally.add(&AnswerValue::Pledge, Some("York Mind"));
+        tally.add(&AnswerValue::Pledge, None);
+        tally.remove(&AnswerValue::Pledge, Some("Changing Lives"));
+        assert_eq!(tally.total(), 3);
+        assert_eq!(tally.to_json()["organisations"], json!(["York Mind"]));
+        assert_eq!(tally.to_json()["signatures"], json!({"York Mind": 2}));
+    }
+
+    #[test]
+    fn merge_adds_groups() {
+        let mut a = Tally::new(&scale());
+        let mut b = Tally::new(&scale());
+        a.add(&AnswerValue::Scale(1), None);
+        b.add(&AnswerValue::Scale(5), None);
+        b.add(&AnswerValue::Scale(3), None);
+        a.merge(&b);
+        assert_eq!(
+            a.to_json(),
+            json!({"total": 3, "counts": [1, 0, 1, 0, 1], "mean": 3.0})
+        );
+    }
+}

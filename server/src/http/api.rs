@@ -1,0 +1,160 @@
+//! The JSON API: events, health, metrics and the QR code.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::{ApiError, AppState, bearer};
+use crate::domain::spec::parse_spec_value;
+use crate::hub::Command;
+use crate::metrics::METRICS;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics, for the server's own network only: loopback and private addresses.
+pub async fn metrics(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    let local = match peer.ip() {
+        std::net::IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        std::net::IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local()
+        }
+    };
+    if !local {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "metrics are only served to the server's own network",
+        )
+        .into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        METRICS.render(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "there is nothing at this address",
+    )
+}
+
+/// Reads a JSON body with errors in the API's own shape.
+pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is too large",
+            )
+        } else {
+            ApiError::bad_request("bad_body", rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })
+}
+
+pub async fn create_event(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if !app.is_organiser(&headers) {
+        return Err(ApiError::unauthorized(
+            "creating an event needs the organiser key as a Bearer token",
+        ));
+    }
+    let value = json_body(body)?;
+    let event = parse_spec_value(value)
+        .map_err(|e| ApiError::bad_request("invalid_spec", e.to_string()))?;
+    let created = crate::admin::create_event(app.hub().storage(), &event, app.public_url())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub async fn get_event(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let handle = app.event(&code).await?;
+    let stored = app
+        .hub()
+        .storage()
+        .event(handle.info.code)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::no_event(&code))?;
+    let mut value = handle.info.event.public_json();
+    value["code"] = Value::from(handle.info.code.as_str());
+    value["state"] = Value::from(if stored.state == "ended" {
+        "ended"
+    } else {
+        "live"
+    });
+    Ok(Json(value))
+}
+
+pub async fn end_event(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let handle = app.event(&code).await?;
+    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t)) {
+        return Err(ApiError::unauthorized(
+            "ending an event needs its host token as a Bearer token",
+        ));
+    }
+    let (reply, wait) = oneshot::channel();
+    handle.send(Command::End { reply }).await?;
+    match wait.await {
+        Ok(Ok(())) => Ok(Json(
+            json!({"code": handle.info.code.as_str(), "state": "ended"}),
+        )),
+        Ok(Err(message)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            message,
+        )),
+        Err(_) => Err(ApiError::unavailable()),
+    }
+}
+
+pub async fn qr(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let handle = app.event(&code).await?;
+    let url = format!("{}/e/{}", app.public_url(), handle.info.code);
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(ApiError::internal)?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        svg,
+    )
+        .into_response())
+}

@@ -1,0 +1,375 @@
+//! The WebSocket transport for attendees, hosts and presenters.
+//!
+//! Each socket is split: a reader that enforces frame size, rate and idle limits, decodes
+//! each frame once and forwards it to the event's actor; and a writer that drains the
+//! connection's bounded queue, batching frames into one flush. A frame that does not decode
+//! gets a typed `error` reply and the connection stays usable.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::Instant;
+
+use super::{ApiError, AppState};
+use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
+use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Out, Role};
+use crate::metrics::METRICS;
+use crate::protocol::server;
+use crate::protocol::{CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host};
+
+/// Frames larger than this are refused by the WebSocket layer itself; frames between
+/// [`MAX_FRAME`] and this get a clean close 4009.
+const HARD_LIMIT: usize = 256 * 1024;
+/// A connection that sends nothing (not even a pong) for this long is closed.
+const IDLE: Duration = Duration::from_secs(75);
+/// How often the server pings, so that idle phones and proxies keep the socket open.
+const PING_EVERY: Duration = Duration::from_secs(25);
+/// Messages a connection may send in a burst, and per second sustained (the contract's
+/// floor is 50 and 20).
+const BURST: f64 = 60.0;
+const PER_SECOND: f64 = 30.0;
+/// Messages refused for rate in a row before the connection is closed with 4029.
+const STRIKES: u32 = 200;
+
+fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(HARD_LIMIT)
+        .max_frame_size(HARD_LIMIT)
+}
+
+pub async fn attendee(
+    ws: WebSocketUpgrade,
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.check_origin(&headers)?;
+    let handle = app.event(&code).await?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Attendee)))
+}
+
+pub async fn host(
+    ws: WebSocketUpgrade,
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.check_origin(&headers)?;
+    let handle = app.event(&code).await?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Host)))
+}
+
+pub async fn presenter(
+    ws: WebSocketUpgrade,
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.check_origin(&headers)?;
+    let handle = app.event(&code).await?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Presenter)))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Attendee,
+    Host,
+    Presenter,
+}
+
+async fn session(socket: WebSocket, handle: EventHandle, kind: Kind) {
+    let conn = ConnId::next();
+    let (sink, source) = conn::channel(if kind == Kind::Attendee {
+        ATTENDEE_QUEUE
+    } else {
+        HOST_QUEUE
+    });
+    let (ws_tx, mut ws_rx) = socket.split();
+    let mut writer = tokio::spawn(write_loop(ws_tx, source));
+    if kind == Kind::Attendee
+        && handle
+            .send(Command::Connect {
+                conn,
+                role: Role::Attendee,
+                sink: sink.clone(),
+            })
+            .await
+            .is_err()
+    {
+        sink.close(CloseCode::Restarting);
+    }
+    let mut reader = Reader::new(conn, kind, handle.clone(), sink.clone());
+    let writer_done = tokio::select! {
+        _ = reader.run(&mut ws_rx) => false,
+        _ = &mut writer => true,
+    };
+    if reader.joined || kind == Kind::Attendee {
+        // Never wait on a full mailbox here: the connection is gone either way.
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let _ = handle.send(Command::Disconnect { conn }).await;
+        });
+    }
+    // Let the writer send what is queued, a close frame included, then stop.
+    drop(reader);
+    drop(sink);
+    if !writer_done
+        && tokio::time::timeout(Duration::from_secs(2), &mut writer)
+            .await
+            .is_err()
+    {
+        writer.abort();
+    }
+}
+
+struct Reader {
+    conn: ConnId,
+    kind: Kind,
+    handle: EventHandle,
+    sink: ConnSink,
+    /// Hosts and presenters: authorised and attached to the actor.
+    joined: bool,
+    tokens: f64,
+    refilled: Instant,
+    strikes: u32,
+}
+
+impl Reader {
+    fn new(conn: ConnId, kind: Kind, handle: EventHandle, sink: ConnSink) -> Reader {
+        Reader {
+            conn,
+            kind,
+            handle,
+            sink,
+            joined: false,
+            tokens: BURST,
+            refilled: Instant::now(),
+            strikes: 0,
+        }
+    }
+
+    async fn run(&mut self, ws_rx: &mut SplitStream<WebSocket>) {
+        loop {
+            let message = match tokio::time::timeout(IDLE, ws_rx.next()).await {
+                Err(_) => return self.sink.close(CloseCode::TooSlow),
+                Ok(None) | Ok(Some(Err(_))) => return,
+                Ok(Some(Ok(message))) => message,
+            };
+            let text = match message {
+                Message::Text(text) => text,
+                Message::Binary(_) => {
+                    self.error(
+                        None,
+                        ErrorCode::InvalidMessage,
+                        "messages are JSON text frames, not binary",
+                    );
+                    continue;
+                }
+                Message::Close(_) => return,
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            METRICS
+                .frames_in
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if text.len() > MAX_FRAME {
+                return self.sink.close(CloseCode::TooLarge);
+            }
+            if !self.take_token() {
+                self.strikes += 1;
+                if self.strikes > STRIKES {
+                    return self.sink.close(CloseCode::TooMany);
+                }
+                self.error(
+                    None,
+                    ErrorCode::RateLimited,
+                    "too many messages; slow down and send again",
+                );
+                continue;
+            }
+            self.strikes = 0;
+            if !self.handle_text(&text).await {
+                return;
+            }
+        }
+    }
+
+    /// Handles one text frame; `false` ends the connection.
+    async fn handle_text(&mut self, text: &str) -> bool {
+        match self.kind {
+            Kind::Attendee => match decode_client(text) {
+                Ok(msg) => self
+                    .handle
+                    .send(Command::Client {
+                        conn: self.conn,
+                        msg,
+                    })
+                    .await
+                    .is_ok(),
+                Err(e) => {
+                    self.error(e.id.as_ref(), ErrorCode::InvalidMessage, &e.message);
+                    true
+                }
+            },
+            Kind::Host | Kind::Presenter => {
+                let msg = match decode_host(text) {
+                    Ok(msg) => msg,
+                    Err(e) => {
+                        let code = if self.joined {
+                            ErrorCode::InvalidMessage
+                        } else {
+                            ErrorCode::Unauthorized
+                        };
+                        let message = if self.joined {
+                            e.message
+                        } else {
+                            "authenticate first with {\"type\":\"auth\",\"token\":...}".to_owned()
+                        };
+                        self.error(e.id.as_ref(), code, &message);
+                        return true;
+                    }
+                };
+                if !self.joined {
+                    return self.authenticate(msg).await;
+                }
+                if self.kind == Kind::Presenter {
+                    self.error(
+                        msg.id(),
+                        ErrorCode::Unauthorized,
+                        "the presenter screen is read-only",
+                    );
+                    return true;
+                }
+                self.handle
+                    .send(Command::Host {
+                        conn: self.conn,
+                        msg,
+                    })
+                    .await
+                    .is_ok()
+            }
+        }
+    }
+
+    async fn authenticate(&mut self, msg: HostMsg) -> bool {
+        let HostMsg::Auth { token } = msg else {
+            self.error(
+                msg.id(),
+                ErrorCode::Unauthorized,
+                "authenticate first with {\"type\":\"auth\",\"token\":...}",
+            );
+            return true;
+        };
+        let (allowed, role) = match self.kind {
+            Kind::Host => (self.handle.info.is_host(&token), Role::Host),
+            _ => (self.handle.info.is_presenter(&token), Role::Presenter),
+        };
+        if !allowed {
+            self.error(
+                None,
+                ErrorCode::Unauthorized,
+                "that token does not open this event",
+            );
+            self.sink.close(CloseCode::Unauthorized);
+            return false;
+        }
+        self.joined = true;
+        self.handle
+            .send(Command::Connect {
+                conn: self.conn,
+                role,
+                sink: self.sink.clone(),
+            })
+            .await
+            .is_ok()
+    }
+
+    fn error(&self, id: Option<&serde_json::Value>, code: ErrorCode, message: &str) {
+        METRICS
+            .client_errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.sink.send(server::error(id, code, message));
+    }
+
+    /// A token bucket: [`BURST`] at once, refilled at [`PER_SECOND`].
+    fn take_token(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn write_loop(mut tx: SplitSink<WebSocket, Message>, source: ConnSource) {
+    let (mut rx, kick) = source.split();
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        let out = tokio::select! {
+            out = rx.recv() => out,
+            code = kick.kicked() => return close(tx, code).await,
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        match out {
+            Some(Out::Frame(frame)) => {
+                let Ok(text) = Utf8Bytes::try_from(frame) else {
+                    continue;
+                };
+                if tx.feed(Message::Text(text)).await.is_err() {
+                    return;
+                }
+                // Batch what is already queued into one flush.
+                while let Ok(next) = rx.try_recv() {
+                    match next {
+                        Out::Frame(frame) => {
+                            let Ok(text) = Utf8Bytes::try_from(frame) else {
+                                continue;
+                            };
+                            if tx.feed(Message::Text(text)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Out::Close(code) => return close(tx, code).await,
+                    }
+                }
+                if tx.flush().await.is_err() {
+                    return;
+                }
+            }
+            Some(Out::Close(code)) => return close(tx, code).await,
+            None => {
+                match kick.dropped_with() {
+                    Some(code) => close(tx, code).await,
+                    None => {
+                        let _ = tx.close().await;
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn close(mut tx: SplitSink<WebSocket, Message>, code: CloseCode) {
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: Utf8Bytes::from_static(code.reason()),
+    };
+    let _ = tx.send(Message::Close(Some(frame))).await;
+    let _ = tx.close().await;
+}

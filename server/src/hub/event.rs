@@ -1,0 +1,1719 @@
+//! The actor that owns one live event.
+//!
+//! It takes commands from connections over a bounded mailbox, validates them against the
+//! event, hands durable changes to the storage writer with a ticket, and applies them to the
+//! tallies only when the writer reports them committed: the tally a host sees is always the
+//! committed truth, and an `ack` always follows the commit. Hosts get tallies and attendance
+//! coalesced on a 100 ms tick; attendees get revealed results at most once a second.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info, instrument, warn};
+
+use super::conn::{ConnId, ConnSink};
+use super::state::{
+    ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, msg_hash,
+};
+use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, PostReply, Role, id_value};
+use crate::domain::card::Card;
+use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
+use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
+use crate::metrics::METRICS;
+use crate::protocol::server::{self, Frame};
+use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
+use crate::storage::writer::ItemTable;
+use crate::storage::{CommitSender, Committed, Storage, Ticket, Write, WriterHandle};
+
+/// The coalescing tick: hosts see at most 10 updates a second per activity, and the final
+/// state within 100 ms of the last change.
+const TICK: Duration = Duration::from_millis(100);
+/// Attendee-facing updates (results, questions, directory) go out every this many ticks.
+const SLOW_TICKS: u64 = 10;
+/// Attendance is sampled for the report every this many ticks (one minute).
+const SAMPLE_TICKS: u64 = 600;
+/// How long shutdown waits for in-flight writes before closing anyway.
+const DRAIN_FOR: Duration = Duration::from_secs(5);
+const MAX_QUESTION: usize = 500;
+const MAX_PROFILE_FIELD: usize = 120;
+
+pub(super) async fn start(
+    code: EventCode,
+    storage: Storage,
+) -> Result<Option<EventHandle>, HubError> {
+    let Some(stored) = storage.event(code).await? else {
+        return Ok(None);
+    };
+    let event = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| HubError::BadSpec(code, e.to_string()))?;
+    let rows = storage.live_rows(code).await?;
+    let state = EventState::load(
+        &event,
+        stored.state == "ended",
+        stored.focus.as_deref(),
+        rows,
+    );
+    let next_item_seq = state
+        .questions
+        .iter()
+        .map(|q| q.seq)
+        .chain(state.cards.iter().map(|c| c.seq))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let info = Arc::new(EventInfo {
+        code,
+        event_json: event.full_json().to_string(),
+        event,
+        host_token_hash: stored.host_token_hash,
+        presenter_token_hash: stored.presenter_token_hash,
+    });
+    let (tx, rx) = mpsc::channel(MAILBOX);
+    let (commit_tx, commit_rx) = mpsc::unbounded_channel();
+    info!(event = %code, attendees = state.attendees.len(), "event loaded");
+    let actor = Actor {
+        info: info.clone(),
+        writer: storage.writer().clone(),
+        commit_tx,
+        s: state,
+        attendee_conns: HashMap::new(),
+        hosts: HashMap::new(),
+        presenters: HashMap::new(),
+        pending: HashMap::new(),
+        inflight: HashMap::new(),
+        next_seq: 1,
+        next_item_seq,
+        dirty_tallies: BTreeSet::new(),
+        dirty_results: BTreeSet::new(),
+        dirty_questions: BTreeSet::new(),
+        attendance_dirty: false,
+        questions_dirty: false,
+        directory_dirty: false,
+        minute_peak: 0,
+        sample_due: false,
+        ticks: 0,
+    };
+    METRICS.live_events.fetch_add(1, Relaxed);
+    tokio::spawn(actor.run(rx, commit_rx));
+    Ok(Some(EventHandle { info, tx }))
+}
+
+/// Where a reply goes: a connection, or the HTTP request of a POSTed message.
+enum Origin {
+    Conn(ConnId),
+    Reply(oneshot::Sender<PostReply>),
+}
+
+enum Effect {
+    None,
+    Answer {
+        act: usize,
+        value: AnswerValue,
+        text: Option<TextItem>,
+    },
+    Question(Question),
+    Vote(usize),
+    Card(CardItem),
+    End(Option<oneshot::Sender<Result<(), String>>>),
+}
+
+/// A durable change on its way to disk.
+struct Pending {
+    attendee: Option<usize>,
+    msg: Option<u64>,
+    ok: Frame,
+    err: Frame,
+    targets: Vec<Origin>,
+    effect: Effect,
+}
+
+struct AttendeeConn {
+    sink: ConnSink,
+    attendee: Option<usize>,
+}
+
+/// A profile change, resolved against the event: `None` leaves a field as it is.
+#[derive(Default)]
+struct ProfileChange {
+    organisation: Option<Option<String>>,
+    sector: Option<Option<String>>,
+    room: Option<Option<String>>,
+}
+
+struct Actor {
+    info: Arc<EventInfo>,
+    writer: WriterHandle,
+    commit_tx: CommitSender,
+    s: EventState,
+    attendee_conns: HashMap<ConnId, AttendeeConn>,
+    hosts: HashMap<ConnId, ConnSink>,
+    presenters: HashMap<ConnId, ConnSink>,
+    pending: HashMap<u64, Pending>,
+    /// (attendee, message id hash) of changes not yet committed, to their pending number.
+    inflight: HashMap<(usize, u64), u64>,
+    next_seq: u64,
+    next_item_seq: i64,
+    dirty_tallies: BTreeSet<usize>,
+    dirty_results: BTreeSet<usize>,
+    dirty_questions: BTreeSet<usize>,
+    attendance_dirty: bool,
+    questions_dirty: bool,
+    directory_dirty: bool,
+    minute_peak: u64,
+    sample_due: bool,
+    ticks: u64,
+}
+
+impl Actor {
+    #[instrument(skip_all, fields(event = %self.info.code))]
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut commits: mpsc::UnboundedReceiver<Committed>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shutdown: Option<(oneshot::Sender<()>, tokio::time::Instant)> = None;
+        loop {
+            tokio::select! {
+                biased;
+                Some(committed) = commits.recv() => self.on_committed(committed),
+                command = rx.recv(), if shutdown.is_none() => match command {
+                    Some(Command::Shutdown { done }) => {
+                        shutdown = Some((done, tokio::time::Instant::now() + DRAIN_FOR));
+                    }
+                    Some(command) => self.on_command(command).await,
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick(),
+            }
+            if let Some((_, deadline)) = &shutdown
+                && (self.pending.is_empty() || tokio::time::Instant::now() >= *deadline)
+            {
+                if !self.pending.is_empty() {
+                    warn!(
+                        pending = self.pending.len(),
+                        "closing with writes still in flight"
+                    );
+                }
+                self.on_tick();
+                self.close_everyone(CloseCode::Restarting);
+                if let Some((done, _)) = shutdown.take() {
+                    let _ = done.send(());
+                }
+                break;
+            }
+        }
+        METRICS.live_events.fetch_sub(1, Relaxed);
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Connect { conn, role, sink } => self.on_connect(conn, role, sink),
+            Command::Disconnect { conn } => self.drop_conn(conn),
+            Command::Client { conn, msg } => {
+                let Some(attendee) = self.attendee_conns.get(&conn).map(|c| c.attendee) else {
+                    return;
+                };
+                self.on_client(Origin::Conn(conn), Some(conn), attendee, msg)
+                    .await;
+            }
+            Command::Host { conn, msg } => {
+                if self.hosts.contains_key(&conn) {
+                    self.on_host(conn, msg).await;
+                }
+            }
+            Command::Post { token, msg, reply } => {
+                let attendee = token
+                    .as_deref()
+                    .and_then(|t| self.s.by_token.get(&token::hash_token(t)).copied());
+                let msg = match (msg, token) {
+                    // A POSTed hello without a token in its body resumes the cookie's attendee.
+                    (
+                        ClientMsg::Hello {
+                            attendee: None,
+                            organisation,
+                            sector,
+                            room,
+                        },
+                        Some(t),
+                    ) => ClientMsg::Hello {
+                        attendee: Some(t),
+                        organisation,
+                        sector,
+                        room,
+                    },
+                    (msg, _) => msg,
+                };
+                self.on_client(Origin::Reply(reply), None, attendee, msg)
+                    .await;
+            }
+            Command::Stream {
+                conn,
+                token,
+                sink,
+                reply,
+            } => {
+                let attendee = self.s.by_token.get(&token::hash_token(&token)).copied();
+                let Some(attendee) = attendee.filter(|_| !self.s.ended) else {
+                    let _ = reply.send(false);
+                    return;
+                };
+                let _ = reply.send(true);
+                self.attendee_conns.insert(
+                    conn,
+                    AttendeeConn {
+                        sink,
+                        attendee: None,
+                    },
+                );
+                METRICS.attendee_connections.fetch_add(1, Relaxed);
+                self.bind(conn, attendee);
+                let welcome = self.welcome(attendee, &token);
+                self.send_to(conn, welcome);
+            }
+            Command::End { reply } => self.end(None, Some(reply)).await,
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    fn on_connect(&mut self, conn: ConnId, role: Role, sink: ConnSink) {
+        match role {
+            Role::Attendee => {
+                if self.s.ended {
+                    let _ = sink.send(server::error(
+                        None,
+                        ErrorCode::EventEnded,
+                        "this event has ended",
+                    ));
+                    sink.close(CloseCode::EventEnded);
+                    return;
+                }
+                METRICS.attendee_connections.fetch_add(1, Relaxed);
+                self.attendee_conns.insert(
+                    conn,
+                    AttendeeConn {
+                        sink,
+                        attendee: None,
+                    },
+                );
+            }
+            Role::Host => {
+                METRICS.host_connections.fetch_add(1, Relaxed);
+                if sink.send(self.host_snapshot()) {
+                    self.hosts.insert(conn, sink);
+                }
+            }
+            Role::Presenter => {
+                METRICS.host_connections.fetch_add(1, Relaxed);
+                if sink.send(self.presenter_snapshot()) {
+                    self.presenters.insert(conn, sink);
+                }
+            }
+        }
+    }
+
+    /// Forgets a connection (closed by its client, or dropped for being too slow).
+    fn drop_conn(&mut self, conn: ConnId) {
+        if let Some(c) = self.attendee_conns.remove(&conn) {
+            METRICS.attendee_connections.fetch_sub(1, Relaxed);
+            if let Some(attendee) = c.attendee {
+                self.unbind(attendee);
+            }
+        } else if self.hosts.remove(&conn).is_some() || self.presenters.remove(&conn).is_some() {
+            METRICS.host_connections.fetch_sub(1, Relaxed);
+        }
+    }
+
+    fn bind(&mut self, conn: ConnId, attendee: usize) {
+        let Some(c) = self.attendee_conns.get_mut(&conn) else {
+            return;
+        };
+        if c.attendee == Some(attendee) {
+            return;
+        }
+        let previous = c.attendee.replace(attendee);
+        if let Some(previous) = previous {
+            self.unbind(previous);
+        }
+        let a = &mut self.s.attendees[attendee];
+        a.conns += 1;
+        if a.conns == 1 {
+            self.s.present += 1;
+            self.s.peak = self.s.peak.max(self.s.present);
+            self.minute_peak = self.minute_peak.max(self.s.present);
+            self.attendance_dirty = true;
+            self.sample_due = true;
+        }
+    }
+
+    fn unbind(&mut self, attendee: usize) {
+        let a = &mut self.s.attendees[attendee];
+        a.conns = a.conns.saturating_sub(1);
+        if a.conns == 0 {
+            self.s.present = self.s.present.saturating_sub(1);
+            self.attendance_dirty = true;
+            self.sample_due = true;
+        }
+    }
+
+    /// Sends to one connection of any role; a connection that cannot keep up is dropped.
+    fn send_to(&mut self, conn: ConnId, frame: Frame) {
+        let sent = if let Some(c) = self.attendee_conns.get(&conn) {
+            c.sink.send(frame)
+        } else if let Some(sink) = self.hosts.get(&conn).or_else(|| self.presenters.get(&conn)) {
+            sink.send(frame)
+        } else {
+            return;
+        };
+        if !sent {
+            self.drop_conn(conn);
+        }
+    }
+
+    fn respond(&mut self, origin: Origin, frame: Frame) {
+        match origin {
+            Origin::Conn(conn) => self.send_to(conn, frame),
+            Origin::Reply(reply) => {
+                let _ = reply.send(PostReply { frame, token: None });
+            }
+        }
+    }
+
+    fn reject(&mut self, origin: Origin, id: Option<&str>, code: ErrorCode, message: &str) {
+        METRICS.client_errors.fetch_add(1, Relaxed);
+        self.respond(origin, server::error(id_value(id).as_ref(), code, message));
+    }
+
+    /// Sends a frame to every attendee connection for which `to` holds.
+    fn send_attendees(&mut self, frame: &Frame, to: impl Fn(&EventState, usize) -> bool) {
+        let mut dropped = Vec::new();
+        for (conn, c) in &self.attendee_conns {
+            if let Some(attendee) = c.attendee
+                && to(&self.s, attendee)
+                && !c.sink.send(frame.clone())
+            {
+                dropped.push(*conn);
+            }
+        }
+        for conn in dropped {
+            self.drop_conn(conn);
+        }
+    }
+
+    /// Sends to the connections of one attendee.
+    fn send_attendee(&mut self, attendee: usize, frame: &Frame) {
+        self.send_attendees(frame, |_, a| a == attendee);
+    }
+
+    fn send_hosts(&mut self, frame: &Frame) {
+        let dropped: Vec<ConnId> = self
+            .hosts
+            .iter()
+            .filter(|(_, sink)| !sink.send(frame.clone()))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in dropped {
+            self.drop_conn(conn);
+        }
+    }
+
+    fn send_presenters(&mut self, frame: &Frame) {
+        let dropped: Vec<ConnId> = self
+            .presenters
+            .iter()
+            .filter(|(_, sink)| !sink.send(frame.clone()))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in dropped {
+            self.drop_conn(conn);
+        }
+    }
+
+    fn close_everyone(&mut self, code: CloseCode) {
+        for (_, c) in self.attendee_conns.drain() {
+            c.sink.close(code);
+            METRICS.attendee_connections.fetch_sub(1, Relaxed);
+        }
+        for (_, sink) in self.hosts.drain().chain(self.presenters.drain()) {
+            sink.close(code);
+            METRICS.host_connections.fetch_sub(1, Relaxed);
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /// Hands `writes` to the storage writer; `effect` applies and `ok` goes to `origin` once
+    /// they are committed, `err` if they cannot be.
+    #[allow(clippy::too_many_arguments)]
+    async fn submit(
+        &mut self,
+        origin: Origin,
+        attendee: Option<usize>,
+        msg: Option<u64>,
+        writes: Vec<Write>,
+        effect: Effect,
+        ok: Frame,
+        err: Frame,
+    ) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let ticket = Ticket {
+            reply: self.commit_tx.clone(),
+            seq,
+        };
+        if self.writer.submit(writes, Some(ticket)).await.is_err() {
+            METRICS.client_errors.fetch_add(1, Relaxed);
+            self.respond(origin, err);
+            if let Effect::End(Some(reply)) = effect {
+                let _ = reply.send(Err("storage unavailable".into()));
+            }
+            return;
+        }
+        if let (Some(attendee), Some(msg)) = (attendee, msg) {
+            self.inflight.insert((attendee, msg), seq);
+        }
+        self.pending.insert(
+            seq,
+            Pending {
+                attendee,
+                msg,
+                ok,
+                err,
+                targets: vec![origin],
+                effect,
+            },
+        );
+    }
+
+    /// Writes that need no acknowledgement (profile and presence bookkeeping).
+    async fn write_behind(&mut self, writes: Vec<Write>) {
+        if let Err(e) = self.writer.submit(writes, None).await {
+            warn!(error = %e, "could not queue a write");
+        }
+    }
+
+    /// A message id already seen is acknowledged again and has no further effect; one still
+    /// in flight is acknowledged with the first. `Some` gives the origin back for a new id.
+    fn dedupe(&mut self, attendee: usize, id: &str, origin: Origin) -> Option<Origin> {
+        let hash = msg_hash(id);
+        if self.s.attendees[attendee].seen.contains(&hash) {
+            self.respond(origin, server::ack(id));
+            return None;
+        }
+        if let Some(pending) = self
+            .inflight
+            .get(&(attendee, hash))
+            .and_then(|seq| self.pending.get_mut(seq))
+        {
+            pending.targets.push(origin);
+            return None;
+        }
+        Some(origin)
+    }
+
+    fn on_committed(&mut self, committed: Committed) {
+        for seq in committed.ok {
+            let Some(pending) = self.pending.remove(&seq) else {
+                continue;
+            };
+            if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
+                self.s.attendees[attendee].seen.insert(msg);
+                self.inflight.remove(&(attendee, msg));
+            }
+            self.apply(pending.attendee, pending.effect);
+            for target in pending.targets {
+                self.respond(target, pending.ok.clone());
+            }
+        }
+        for seq in committed.failed {
+            let Some(pending) = self.pending.remove(&seq) else {
+                continue;
+            };
+            if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
+                self.inflight.remove(&(attendee, msg));
+            }
+            if let Effect::End(Some(reply)) = pending.effect {
+                let _ = reply.send(Err("the event's end could not be stored".into()));
+            }
+            for target in pending.targets {
+                METRICS.client_errors.fetch_add(1, Relaxed);
+                self.respond(target, pending.err.clone());
+            }
+        }
+    }
+
+    /// Applies a committed change to the live state.
+    fn apply(&mut self, attendee: Option<usize>, effect: Effect) {
+        match effect {
+            Effect::None => {}
+            Effect::Answer { act, value, text } => {
+                let Some(attendee) = attendee else { return };
+                METRICS.answers_acked.fetch_add(1, Relaxed);
+                let a = &mut self.s.attendees[attendee];
+                let organisation = a.organisation.clone();
+                let old = a.answers.insert(act, value.clone());
+                let tally = &mut self.s.activities[act].tally;
+                if let Some(old) = &old {
+                    tally.remove(old, organisation.as_deref());
+                }
+                tally.add(&value, organisation.as_deref());
+                self.dirty_tallies.insert(act);
+                if self.s.activities[act].revealed {
+                    self.dirty_results.insert(act);
+                }
+                if let Some(item) = text {
+                    let replaces = self.s.add_text(item);
+                    let index = self.s.texts.len() - 1;
+                    let frame = server::frame(&self.s.text_json(
+                        &self.info.event,
+                        &self.s.texts[index],
+                        replaces.as_deref(),
+                    ));
+                    self.send_hosts(&frame);
+                }
+            }
+            Effect::Question(question) => {
+                let visible = question.state.visible();
+                let frame =
+                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                self.s
+                    .question_index
+                    .insert(question.id.clone(), self.s.questions.len());
+                self.s.questions.push(question);
+                self.send_hosts(&frame);
+                self.questions_dirty |= visible;
+            }
+            Effect::Vote(question) => {
+                let Some(attendee) = attendee else { return };
+                if self.s.attendees[attendee].voted.insert(question) {
+                    self.s.questions[question].votes += 1;
+                    self.dirty_questions.insert(question);
+                    self.questions_dirty |= self.s.questions[question].state.visible();
+                }
+            }
+            Effect::Card(item) => {
+                let Some(attendee) = attendee else { return };
+                let frame = server::frame(&json!({"type": "card", "card": item.host_json()}));
+                let was_visible = self
+                    .s
+                    .card_of
+                    .get(&attendee)
+                    .is_some_and(|&i| self.s.cards[i].state.visible());
+                self.directory_dirty |= was_visible || item.state.visible();
+                self.s.put_card(attendee, item);
+                self.send_hosts(&frame);
+            }
+            Effect::End(reply) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- attendees
+
+    async fn on_client(
+        &mut self,
+        origin: Origin,
+        conn: Option<ConnId>,
+        attendee: Option<usize>,
+        msg: ClientMsg,
+    ) {
+        if self.s.ended {
+            self.reject(
+                origin,
+                msg.id(),
+                ErrorCode::EventEnded,
+                "this event has ended",
+            );
+            if let Some(conn) = conn {
+                self.close_conn(conn, CloseCode::EventEnded);
+            }
+            return;
+        }
+        if let ClientMsg::Hello {
+            attendee: token,
+            organisation,
+            sector,
+            room,
+        } = msg
+        {
+            self.on_hello(origin, conn, token, organisation, sector, room)
+                .await;
+            return;
+        }
+        let Some(attendee) = attendee else {
+            self.reject(origin, msg.id(), ErrorCode::NotJoined, "send hello first");
+            return;
+        };
+        match msg {
+            ClientMsg::Hello { .. } => {}
+            ClientMsg::Profile {
+                id,
+                organisation,
+                sector,
+                room,
+            } => {
+                let change = match self.resolve_profile(
+                    organisation.as_deref(),
+                    sector.as_deref(),
+                    room.as_deref(),
+                ) {
+                    Ok(change) => change,
+                    Err(message) => {
+                        return self.reject(
+                            origin,
+                            id.as_deref(),
+                            ErrorCode::InvalidValue,
+                            &message,
+                        );
+                    }
+                };
+                let origin = match &id {
+                    Some(id) => match self.dedupe(attendee, id, origin) {
+                        Some(origin) => origin,
+                        None => return,
+                    },
+                    None => origin,
+                };
+                let mut writes = self.apply_profile(attendee, change);
+                match id {
+                    Some(id) => {
+                        writes.push(self.receipt(attendee, &id));
+                        let err = self.unavailable(&id);
+                        self.submit(
+                            origin,
+                            Some(attendee),
+                            Some(msg_hash(&id)),
+                            writes,
+                            Effect::None,
+                            server::ack(&id),
+                            err,
+                        )
+                        .await;
+                    }
+                    None => self.write_behind(writes).await,
+                }
+            }
+            ClientMsg::Answer {
+                id,
+                activity,
+                value,
+            } => self.on_answer(origin, attendee, id, activity, value).await,
+            ClientMsg::Ask { id, text } => {
+                if !self.info.event.spec.qa.enabled {
+                    return self.reject(
+                        origin,
+                        Some(&id),
+                        ErrorCode::NotAvailable,
+                        "Q&A is turned off for this event",
+                    );
+                }
+                let text = names::tidy(&text);
+                let len = text.chars().count();
+                if len == 0 || len > MAX_QUESTION {
+                    let message =
+                        format!("a question is 1 to {MAX_QUESTION} characters, not {len}");
+                    return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
+                }
+                let Some(origin) = self.dedupe(attendee, &id, origin) else {
+                    return;
+                };
+                let question = Question {
+                    id: token::new_item_id(),
+                    seq: self.item_seq(),
+                    flagged: moderation::is_flagged(&text),
+                    state: ItemState::initial(self.info.event.spec.qa.moderation),
+                    text,
+                    votes: 0,
+                };
+                let writes = vec![
+                    Write::Question {
+                        event: self.info.code,
+                        id: question.id.clone(),
+                        seq: question.seq,
+                        attendee: self.s.attendees[attendee].id,
+                        text: question.text.clone(),
+                        state: question.state.as_str(),
+                        flagged: question.flagged,
+                    },
+                    self.receipt(attendee, &id),
+                ];
+                let err = self.unavailable(&id);
+                self.submit(
+                    origin,
+                    Some(attendee),
+                    Some(msg_hash(&id)),
+                    writes,
+                    Effect::Question(question),
+                    server::ack(&id),
+                    err,
+                )
+                .await;
+            }
+            ClientMsg::Upvote { id, question } => {
+                if !self.info.event.spec.qa.enabled {
+                    return self.reject(
+                        origin,
+                        Some(&id),
+                        ErrorCode::NotAvailable,
+                        "Q&A is turned off for this event",
+                    );
+                }
+                let Some(&q) = self
+                    .s
+                    .question_index
+                    .get(&question)
+                    .filter(|&&q| self.s.questions[q].state.visible())
+                else {
+                    let message = format!("no question {question:?} to upvote");
+                    return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
+                };
+                let Some(origin) = self.dedupe(attendee, &id, origin) else {
+                    return;
+                };
+                let mut writes = vec![self.receipt(attendee, &id)];
+                if !self.s.attendees[attendee].voted.contains(&q) {
+                    writes.push(Write::Vote {
+                        event: self.info.code,
+                        question,
+                        attendee: self.s.attendees[attendee].id,
+                    });
+                }
+                let err = self.unavailable(&id);
+                self.submit(
+                    origin,
+                    Some(attendee),
+                    Some(msg_hash(&id)),
+                    writes,
+                    Effect::Vote(q),
+                    server::ack(&id),
+                    err,
+                )
+                .await;
+            }
+            ClientMsg::Card { id, card } => {
+                if !self.info.event.spec.directory.enabled {
+                    return self.reject(
+                        origin,
+                        Some(&id),
+                        ErrorCode::NotAvailable,
+                        "the directory is turned off for this event",
+                    );
+                }
+                let card = match Card::parse(&card) {
+                    Ok(card) => card,
+                    Err(message) => {
+                        return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
+                    }
+                };
+                let Some(origin) = self.dedupe(attendee, &id, origin) else {
+                    return;
+                };
+                let item = CardItem {
+                    id: token::new_item_id(),
+                    seq: self.item_seq(),
+                    flagged: moderation::is_flagged(&card.all_text()),
+                    state: ItemState::initial(self.info.event.spec.qa.moderation),
+                    card,
+                };
+                let writes = vec![
+                    Write::Card {
+                        event: self.info.code,
+                        attendee: self.s.attendees[attendee].id,
+                        id: item.id.clone(),
+                        seq: item.seq,
+                        card: serde_json::to_string(&item.card).unwrap_or_default(),
+                        state: item.state.as_str(),
+                        flagged: item.flagged,
+                    },
+                    self.receipt(attendee, &id),
+                ];
+                let err = self.unavailable(&id);
+                self.submit(
+                    origin,
+                    Some(attendee),
+                    Some(msg_hash(&id)),
+                    writes,
+                    Effect::Card(item),
+                    server::ack(&id),
+                    err,
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn on_answer(
+        &mut self,
+        origin: Origin,
+        attendee: usize,
+        id: String,
+        activity: String,
+        value: Value,
+    ) {
+        let Some(origin) = self.dedupe(attendee, &id, origin) else {
+            return;
+        };
+        let event = &self.info.event;
+        let Some(&act) = event.index.get(&activity) else {
+            let message = format!("this event has no activity {activity:?}");
+            return self.reject(origin, Some(&id), ErrorCode::UnknownActivity, &message);
+        };
+        let definition = &event.activities[act];
+        if !self.s.can_see(attendee, definition) {
+            let message = format!(
+                "activity {activity:?} belongs to {}, and you are not in that room",
+                definition.room.as_deref().unwrap_or("another room")
+            );
+            return self.reject(origin, Some(&id), ErrorCode::UnknownActivity, &message);
+        }
+        let state = self.s.activities[act].state;
+        if state != ActState::Open {
+            let message = format!("activity {activity:?} is {}, not open", state.as_str());
+            return self.reject(origin, Some(&id), ErrorCode::ActivityClosed, &message);
+        }
+        let value = match AnswerValue::parse(&definition.kind, &value) {
+            Ok(value) => value,
+            Err(message) => {
+                return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
+            }
+        };
+        let text = match (&definition.kind, &value) {
+            (ActivityKind::Text { .. }, AnswerValue::Text(t)) => Some(TextItem {
+                id: token::new_item_id(),
+                attendee,
+                activity: act,
+                state: ItemState::initial(event.spec.qa.moderation),
+                flagged: moderation::is_flagged(t),
+            }),
+            _ => None,
+        };
+        let writes = vec![
+            Write::Answer {
+                event: self.info.code,
+                attendee: self.s.attendees[attendee].id,
+                activity,
+                value: value.to_json().to_string(),
+                item: text.as_ref().map(|t| t.id.clone()),
+                state: text.as_ref().map(|t| t.state.as_str()),
+                flagged: text.as_ref().is_some_and(|t| t.flagged),
+            },
+            self.receipt(attendee, &id),
+        ];
+        let err = self.unavailable(&id);
+        self.submit(
+            origin,
+            Some(attendee),
+            Some(msg_hash(&id)),
+            writes,
+            Effect::Answer { act, value, text },
+            server::ack(&id),
+            err,
+        )
+        .await;
+    }
+
+    async fn on_hello(
+        &mut self,
+        origin: Origin,
+        conn: Option<ConnId>,
+        token: Option<String>,
+        organisation: Option<String>,
+        sector: Option<String>,
+        room: Option<String>,
+    ) {
+        let change =
+            match self.resolve_profile(organisation.as_deref(), sector.as_deref(), room.as_deref())
+            {
+                Ok(change) => change,
+                Err(message) => {
+                    return self.reject(origin, None, ErrorCode::InvalidValue, &message);
+                }
+            };
+        let known = token
+            .as_deref()
+            .and_then(|t| self.s.by_token.get(&token::hash_token(t)).copied());
+        let (attendee, token, writes) = match (known, token) {
+            (Some(attendee), Some(token)) => {
+                let writes = self.apply_profile(attendee, change);
+                (attendee, token, writes)
+            }
+            _ => {
+                let token = token::new_token();
+                let attendee = self.s.attendees.len();
+                let token_hash = token::hash_token(&token);
+                self.s.by_token.insert(token_hash.clone(), attendee);
+                self.s.attendees.push(Attendee {
+                    id: token::new_id(),
+                    token_hash,
+                    organisation: None,
+                    sector: None,
+                    room: None,
+                    answers: HashMap::new(),
+                    seen: Default::default(),
+                    conns: 0,
+                    voted: Default::default(),
+                });
+                self.s.count_profile(attendee, true);
+                let mut writes = self.apply_profile(attendee, change);
+                if writes.is_empty() {
+                    writes.push(self.attendee_row(attendee));
+                }
+                self.attendance_dirty = true;
+                self.sample_due = true;
+                (attendee, token, writes)
+            }
+        };
+        if !writes.is_empty() {
+            self.write_behind(writes).await;
+        }
+        if let Some(conn) = conn {
+            self.bind(conn, attendee);
+        }
+        let welcome = self.welcome(attendee, &token);
+        match origin {
+            Origin::Conn(conn) => self.send_to(conn, welcome),
+            Origin::Reply(reply) => {
+                let _ = reply.send(PostReply {
+                    frame: welcome,
+                    token: Some(token),
+                });
+            }
+        }
+    }
+
+    /// Checks the organisation, sector and room an attendee chose against the event.
+    fn resolve_profile(
+        &self,
+        organisation: Option<&str>,
+        sector: Option<&str>,
+        room: Option<&str>,
+    ) -> Result<ProfileChange, String> {
+        let event = &self.info.event;
+        let mut change = ProfileChange::default();
+        if let Some(typed) = organisation {
+            let tidy = names::tidy(typed);
+            if tidy.is_empty() {
+                change.organisation = Some(None);
+            } else if let Some(registered) = event.registered_organisation(&tidy) {
+                change.organisation = Some(Some(registered.name.clone()));
+                if sector.is_none() {
+                    change.sector = Some(Some(registered.sector.clone()));
+                }
+            } else if !event.spec.allow_other_organisation {
+                return Err(format!("{tidy:?} is not one of this event's organisations"));
+            } else if tidy.chars().count() > MAX_PROFILE_FIELD {
+                return Err(format!(
+                    "an organisation name is at most {MAX_PROFILE_FIELD} characters"
+                ));
+            } else {
+                let known = self.s.other_organisations.get(&names::fold(&tidy)).cloned();
+                change.organisation = Some(Some(known.unwrap_or(tidy)));
+            }
+        }
+        if let Some(typed) = sector {
+            let tidy = names::tidy(typed);
+            if tidy.is_empty() {
+                change.sector = Some(None);
+            } else if let Some(known) = event.sector(&tidy) {
+                change.sector = Some(Some(known.to_owned()));
+            } else if event.spec.sectors.is_empty() && tidy.chars().count() <= MAX_PROFILE_FIELD {
+                change.sector = Some(Some(tidy));
+            } else {
+                return Err(format!(
+                    "{tidy:?} is not one of this event's sectors: {}",
+                    event.spec.sectors.join(", ")
+                ));
+            }
+        }
+        if let Some(room) = room {
+            if room.is_empty() {
+                change.room = Some(None);
+            } else if event.has_room(room) {
+                change.room = Some(Some(room.to_owned()));
+            } else {
+                return Err(format!(
+                    "{room:?} is not a room of this event: {}",
+                    event.rooms.join(", ")
+                ));
+            }
+        }
+        Ok(change)
+    }
+
+    /// Applies a resolved profile change at once: attendance counts, pledge signatures and,
+    /// for a room change, `closed` and `opened` for the activities that leave or enter view.
+    fn apply_profile(&mut self, attendee: usize, change: ProfileChange) -> Vec<Write> {
+        let a = &self.s.attendees[attendee];
+        let new_org = change
+            .organisation
+            .clone()
+            .unwrap_or_else(|| a.organisation.clone());
+        let new_sector = change.sector.clone().unwrap_or_else(|| a.sector.clone());
+        let new_room = change.room.clone().unwrap_or_else(|| a.room.clone());
+        if new_org == a.organisation && new_sector == a.sector && new_room == a.room {
+            return Vec::new();
+        }
+        let old_org = a.organisation.clone();
+        let old_room = a.room.clone();
+        self.s.count_profile(attendee, false);
+        {
+            let a = &mut self.s.attendees[attendee];
+            a.organisation = new_org.clone();
+            a.sector = new_sector;
+            a.room = new_room.clone();
+        }
+        self.s.count_profile(attendee, true);
+        self.attendance_dirty = true;
+        if let Some(org) = &new_org
+            && self.info.event.registered_organisation(org).is_none()
+        {
+            self.s
+                .other_organisations
+                .entry(names::fold(org))
+                .or_insert_with(|| org.clone());
+        }
+        if old_org != new_org {
+            // A pledge is signed on behalf of the signer's current organisation.
+            for (act, value) in &self.s.attendees[attendee].answers {
+                if matches!(value, AnswerValue::Pledge) {
+                    let tally = &mut self.s.activities[*act].tally;
+                    tally.remove(value, old_org.as_deref());
+                    tally.add(value, new_org.as_deref());
+                    self.dirty_tallies.insert(*act);
+                }
+            }
+        }
+        if old_room != new_room {
+            let info = Arc::clone(&self.info);
+            let event = &info.event;
+            for (act, definition) in event.activities.iter().enumerate() {
+                let Some(room) = &definition.room else {
+                    continue;
+                };
+                let live = &self.s.activities[act];
+                if live.state != ActState::Open && !live.revealed {
+                    continue;
+                }
+                if old_room.as_ref() == Some(room) && live.state == ActState::Open {
+                    self.send_attendee(attendee, &server::closed(definition.key.as_str()));
+                }
+                if new_room.as_ref() == Some(room) {
+                    let live = &self.s.activities[act];
+                    let mut frames = Vec::new();
+                    if live.state == ActState::Open {
+                        frames.push(server::opened(&live.json));
+                    }
+                    if live.revealed {
+                        frames.push(server::results(
+                            definition.key.as_str(),
+                            Some(&self.s.tally_json(event, act)),
+                        ));
+                    }
+                    for frame in frames {
+                        self.send_attendee(attendee, &frame);
+                    }
+                }
+            }
+        }
+        vec![self.attendee_row(attendee)]
+    }
+
+    fn attendee_row(&self, attendee: usize) -> Write {
+        let a = &self.s.attendees[attendee];
+        Write::Attendee {
+            event: self.info.code,
+            id: a.id,
+            token_hash: a.token_hash.clone(),
+            organisation: a.organisation.clone(),
+            sector: a.sector.clone(),
+            room: a.room.clone(),
+        }
+    }
+
+    fn receipt(&self, attendee: usize, id: &str) -> Write {
+        Write::Receipt {
+            event: self.info.code,
+            attendee: self.s.attendees[attendee].id,
+            msg: id.to_owned(),
+        }
+    }
+
+    fn unavailable(&self, id: &str) -> Frame {
+        server::error(
+            Some(&Value::from(id)),
+            ErrorCode::Unavailable,
+            "the server could not store this right now; it was not saved, send it again",
+        )
+    }
+
+    fn item_seq(&mut self) -> i64 {
+        let seq = self.next_item_seq;
+        self.next_item_seq += 1;
+        seq
+    }
+
+    fn close_conn(&mut self, conn: ConnId, code: CloseCode) {
+        if let Some(c) = self.attendee_conns.get(&conn) {
+            c.sink.close(code);
+        }
+        self.drop_conn(conn);
+    }
+
+    fn welcome(&self, attendee: usize, token: &str) -> Frame {
+        let event = &self.info.event;
+        let a = &self.s.attendees[attendee];
+        let mut open = Vec::new();
+        let mut results = Map::new();
+        for (act, definition) in event.activities.iter().enumerate() {
+            if !self.s.can_see(attendee, definition) {
+                continue;
+            }
+            let live = &self.s.activities[act];
+            if live.state == ActState::Open {
+                open.push(&live.json);
+            }
+            if live.revealed {
+                results.insert(
+                    definition.key.as_str().to_owned(),
+                    self.s.tally_json(event, act),
+                );
+            }
+        }
+        let answers: Map<String, Value> = a
+            .answers
+            .iter()
+            .map(|(act, value)| {
+                (
+                    event.activities[*act].key.as_str().to_owned(),
+                    value.to_json(),
+                )
+            })
+            .collect();
+        let voted: Vec<&str> = a
+            .voted
+            .iter()
+            .map(|&q| self.s.questions[q].id.as_str())
+            .collect();
+        let rest = json!({
+            "open": open,
+            "answers": answers,
+            "results": results,
+            "questions": if event.spec.qa.enabled { self.s.visible_questions() } else { Vec::new() },
+            "voted": voted,
+            "directory": if event.spec.directory.enabled { self.s.visible_cards() } else { Vec::new() },
+            "profile": {"organisation": a.organisation, "sector": a.sector, "room": a.room},
+        });
+        // The event's definition is encoded once per event and spliced in.
+        let rest = rest.to_string();
+        let mut out =
+            String::with_capacity(self.info.event_json.len() + rest.len() + token.len() + 64);
+        out.push_str(r#"{"type":"welcome","attendee":"#);
+        out.push_str(&Value::from(token).to_string());
+        out.push_str(r#","state":"live","event":"#);
+        out.push_str(&self.info.event_json);
+        out.push(',');
+        out.push_str(&rest[1..]);
+        Frame::from(out)
+    }
+
+    // ---------------------------------------------------------------- hosts
+
+    fn activity_rows(&self, presenter: bool) -> Vec<Value> {
+        let event = &self.info.event;
+        event
+            .activities
+            .iter()
+            .enumerate()
+            .map(|(act, definition)| {
+                let live = &self.s.activities[act];
+                let tally = if !presenter || live.revealed {
+                    self.s.tally_json(event, act)
+                } else {
+                    Value::Null
+                };
+                json!({
+                    "key": definition.key.as_str(),
+                    "state": live.state.as_str(),
+                    "revealed": live.revealed,
+                    "total": live.tally.total(),
+                    "tally": tally,
+                })
+            })
+            .collect()
+    }
+
+    fn snapshot_head(&self) -> String {
+        format!(
+            r#"{{"type":"snapshot","state":"{}","event":{},"#,
+            if self.s.ended { "ended" } else { "live" },
+            self.info.event_json
+        )
+    }
+
+    fn host_snapshot(&self) -> Frame {
+        let mut attendance = self.s.attendance_json();
+        if let Some(map) = attendance.as_object_mut() {
+            map.remove("type");
+        }
+        let rest = json!({
+            "attendance": attendance,
+            "activities": self.activity_rows(false),
+            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
+            "questions": self.s.questions.iter().map(Question::host_json).collect::<Vec<_>>(),
+            "texts": self.s.current_texts(&self.info.event),
+            "cards": self.s.cards.iter().map(CardItem::host_json).collect::<Vec<_>>(),
+        })
+        .to_string();
+        Frame::from(self.snapshot_head() + &rest[1..])
+    }
+
+    fn presenter_snapshot(&self) -> Frame {
+        let mut attendance = self.s.attendance_json();
+        if let Some(map) = attendance.as_object_mut() {
+            map.remove("type");
+        }
+        let rest = json!({
+            "attendance": attendance,
+            "activities": self.activity_rows(true),
+            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
+            "questions": self.s.visible_questions(),
+        })
+        .to_string();
+        Frame::from(self.snapshot_head() + &rest[1..])
+    }
+
+    async fn on_host(&mut self, conn: ConnId, msg: HostMsg) {
+        let id = msg.id().cloned();
+        let for_type = msg.type_name();
+        let ok = server::ok(for_type, id.as_ref());
+        let err = server::error(
+            id.as_ref(),
+            ErrorCode::Unavailable,
+            "the change could not be stored; try again",
+        );
+        let fail = |code: ErrorCode, message: &str| server::error(id.as_ref(), code, message);
+        if self.s.ended && !matches!(msg, HostMsg::Auth { .. } | HostMsg::Focus { .. }) {
+            let frame = fail(ErrorCode::EventEnded, "this event has ended");
+            return self.send_to(conn, frame);
+        }
+        let info = Arc::clone(&self.info);
+        let event = &info.event;
+        let find = |key: &str| event.index.get(key).copied();
+        let writes = match msg {
+            HostMsg::Auth { .. } => return self.send_to(conn, ok),
+            HostMsg::Open { activity, .. } | HostMsg::Close { activity, .. } => {
+                let Some(act) = find(&activity) else {
+                    let frame = fail(
+                        ErrorCode::UnknownActivity,
+                        &format!("this event has no activity {activity:?}"),
+                    );
+                    return self.send_to(conn, frame);
+                };
+                let target = if for_type == "open" {
+                    ActState::Open
+                } else {
+                    ActState::Closed
+                };
+                self.set_state(act, target)
+            }
+            HostMsg::Reveal { activity, show, .. } => {
+                let Some(act) = find(&activity) else {
+                    let frame = fail(
+                        ErrorCode::UnknownActivity,
+                        &format!("this event has no activity {activity:?}"),
+                    );
+                    return self.send_to(conn, frame);
+                };
+                self.set_revealed(act, show)
+            }
+            HostMsg::Focus { activity, .. } => {
+                let focus = match activity {
+                    None => None,
+                    Some(key) => match find(&key) {
+                        Some(act) => Some(act),
+                        None => {
+                            let frame = fail(
+                                ErrorCode::UnknownActivity,
+                                &format!("this event has no activity {key:?}"),
+                            );
+                            return self.send_to(conn, frame);
+                        }
+                    },
+                };
+                self.set_focus(focus)
+            }
+            HostMsg::Moderate {
+                item,
+                target,
+                action,
+                ..
+            } => match self.moderate(item, &target, action) {
+                Ok(writes) => writes,
+                Err(message) => {
+                    let frame = fail(ErrorCode::InvalidValue, &message);
+                    return self.send_to(conn, frame);
+                }
+            },
+            HostMsg::End { .. } => {
+                self.end(Some((conn, ok, err)), None).await;
+                return;
+            }
+        };
+        if writes.is_empty() {
+            self.send_to(conn, ok);
+        } else {
+            self.submit(
+                Origin::Conn(conn),
+                None,
+                None,
+                writes,
+                Effect::None,
+                ok,
+                err,
+            )
+            .await;
+        }
+    }
+
+    fn activity_update(&mut self, act: usize) {
+        let live = &self.s.activities[act];
+        let frame = server::frame(&json!({
+            "type": "activity",
+            "activity": self.info.event.activities[act].key.as_str(),
+            "state": live.state.as_str(),
+            "revealed": live.revealed,
+            "total": live.tally.total(),
+        }));
+        self.send_hosts(&frame);
+        self.send_presenters(&frame);
+    }
+
+    fn set_state(&mut self, act: usize, target: ActState) -> Vec<Write> {
+        let live = &mut self.s.activities[act];
+        if live.state == target {
+            return Vec::new();
+        }
+        let was_open = live.state == ActState::Open;
+        live.state = target;
+        let revealed = live.revealed;
+        let definition = &self.info.event.activities[act];
+        let room = definition.room.clone();
+        let key = definition.key.as_str().to_owned();
+        let visible = move |s: &EventState, a: usize| room.is_none() || s.attendees[a].room == room;
+        if target == ActState::Open {
+            let frame = server::opened(&self.s.activities[act].json);
+            self.send_attendees(&frame, &visible);
+        } else if was_open {
+            self.send_attendees(&server::closed(&key), &visible);
+        }
+        if target == ActState::Closed {
+            // The final tally, with its sector breakdown, goes out now.
+            let tally = self.s.tally_json(&self.info.event, act);
+            self.send_hosts(&server::tally(&key, &tally));
+            if revealed {
+                let frame = server::results(&key, Some(&tally));
+                self.send_attendees(&frame, &visible);
+                self.send_presenters(&frame);
+            }
+            self.dirty_tallies.remove(&act);
+            self.dirty_results.remove(&act);
+        }
+        self.activity_update(act);
+        vec![Write::ActivityState {
+            event: self.info.code,
+            activity: key,
+            state: target.as_str(),
+            revealed,
+        }]
+    }
+
+    fn set_revealed(&mut self, act: usize, show: bool) -> Vec<Write> {
+        let live = &mut self.s.activities[act];
+        if live.revealed == show {
+            return Vec::new();
+        }
+        live.revealed = show;
+        let state = live.state;
+        let definition = &self.info.event.activities[act];
+        let room = definition.room.clone();
+        let key = definition.key.as_str().to_owned();
+        let tally = show.then(|| self.s.tally_json(&self.info.event, act));
+        let frame = server::results(&key, tally.as_ref());
+        self.send_attendees(&frame, move |s, a| {
+            room.is_none() || s.attendees[a].room == room
+        });
+        self.send_presenters(&frame);
+        self.dirty_results.remove(&act);
+        self.activity_update(act);
+        vec![Write::ActivityState {
+            event: self.info.code,
+            activity: key,
+            state: state.as_str(),
+            revealed: show,
+        }]
+    }
+
+    fn set_focus(&mut self, focus: Option<usize>) -> Vec<Write> {
+        if self.s.focus == focus {
+            return Vec::new();
+        }
+        self.s.focus = focus;
+        let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
+        self.send_hosts(&frame);
+        self.send_presenters(&frame);
+        vec![Write::Focus {
+            event: self.info.code,
+            activity: focus.map(|f| self.info.event.activities[f].key.as_str().to_owned()),
+        }]
+    }
+
+    /// The focused activity as the presenter shows it: definition, state, response count,
+    /// and the tally only while revealed.
+    fn focus_json(&self) -> Value {
+        let Some(act) = self.s.focus else {
+            return Value::Null;
+        };
+        let live = &self.s.activities[act];
+        let mut value = live.json.clone();
+        value["state"] = Value::from(live.state.as_str());
+        value["revealed"] = Value::from(live.revealed);
+        value["total"] = Value::from(live.tally.total());
+        value["tally"] = if live.revealed {
+            self.s.tally_json(&self.info.event, act)
+        } else {
+            Value::Null
+        };
+        value
+    }
+
+    fn moderate(
+        &mut self,
+        item: ItemKind,
+        target: &str,
+        action: ModAction,
+    ) -> Result<Vec<Write>, String> {
+        let state = match action {
+            ModAction::Approve => ItemState::Approved,
+            ModAction::Hide => ItemState::Hidden,
+            ModAction::Answered => ItemState::Answered,
+        };
+        let code = self.info.code;
+        match item {
+            ItemKind::Question => {
+                let &q = self
+                    .s
+                    .question_index
+                    .get(target)
+                    .ok_or_else(|| format!("no question {target:?}"))?;
+                let question = &mut self.s.questions[q];
+                let was_visible = question.state.visible();
+                question.state = state;
+                let frame =
+                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                self.questions_dirty |= was_visible || state.visible();
+                self.send_hosts(&frame);
+                Ok(vec![Write::ItemState {
+                    event: code,
+                    table: ItemTable::Questions,
+                    id: target.to_owned(),
+                    state: state.as_str(),
+                }])
+            }
+            ItemKind::Text => {
+                if action == ModAction::Answered {
+                    return Err("a text answer can be approved or hidden, not answered".into());
+                }
+                let &t = self
+                    .s
+                    .text_index
+                    .get(target)
+                    .ok_or_else(|| format!("no text answer {target:?}"))?;
+                self.s.texts[t].state = state;
+                let frame =
+                    server::frame(&self.s.text_json(&self.info.event, &self.s.texts[t], None));
+                self.send_hosts(&frame);
+                Ok(vec![Write::ItemState {
+                    event: code,
+                    table: ItemTable::Answers,
+                    id: target.to_owned(),
+                    state: state.as_str(),
+                }])
+            }
+            ItemKind::Card => {
+                if action == ModAction::Answered {
+                    return Err("a card can be approved or hidden, not answered".into());
+                }
+                let &c = self
+                    .s
+                    .card_index
+                    .get(target)
+                    .ok_or_else(|| format!("no card {target:?}"))?;
+                let card = &mut self.s.cards[c];
+                let was_visible = card.state.visible();
+                card.state = state;
+                let frame = server::frame(&json!({"type": "card", "card": card.host_json()}));
+                self.directory_dirty |= was_visible || state.visible();
+                self.send_hosts(&frame);
+                Ok(vec![Write::ItemState {
+                    event: code,
+                    table: ItemTable::Cards,
+                    id: target.to_owned(),
+                    state: state.as_str(),
+                }])
+            }
+        }
+    }
+
+    /// Ends the event: every activity closes, attendees get `event_ended` and close 4000,
+    /// hosts and presenters get a fresh snapshot.
+    async fn end(
+        &mut self,
+        host: Option<(ConnId, Frame, Frame)>,
+        reply: Option<oneshot::Sender<Result<(), String>>>,
+    ) {
+        if self.s.ended {
+            if let Some((conn, ok, _)) = host {
+                self.send_to(conn, ok);
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(Ok(()));
+            }
+            return;
+        }
+        let mut writes = Vec::new();
+        for act in 0..self.s.activities.len() {
+            if self.s.activities[act].state == ActState::Open {
+                writes.extend(self.set_state(act, ActState::Closed));
+            }
+        }
+        self.s.ended = true;
+        self.s.focus = None;
+        writes.push(Write::EventEnded {
+            event: self.info.code,
+            at: clock::now_rfc3339(),
+        });
+        let ended = server::error(
+            None,
+            ErrorCode::EventEnded,
+            "this event has ended; thank you for taking part",
+        );
+        for (_, c) in self.attendee_conns.drain() {
+            let _ = c.sink.send(ended.clone());
+            c.sink.close(CloseCode::EventEnded);
+            METRICS.attendee_connections.fetch_sub(1, Relaxed);
+            if let Some(attendee) = c.attendee {
+                self.s.attendees[attendee].conns = 0;
+            }
+        }
+        self.s.present = 0;
+        self.attendance_dirty = true;
+        self.sample_due = true;
+        self.on_tick();
+        let snapshot = self.host_snapshot();
+        self.send_hosts(&snapshot);
+        let snapshot = self.presenter_snapshot();
+        self.send_presenters(&snapshot);
+        info!(event = %self.info.code, "event ended");
+        let (origin, ok, err) = match host {
+            Some((conn, ok, err)) => (Origin::Conn(conn), ok, err),
+            None => {
+                // The HTTP route has no connection: its reply travels in the effect.
+                let (tx, _rx) = oneshot::channel();
+                (Origin::Reply(tx), Frame::new(), Frame::new())
+            }
+        };
+        self.submit(origin, None, None, writes, Effect::End(reply), ok, err)
+            .await;
+    }
+
+    // ---------------------------------------------------------------- coalescing
+
+    fn on_tick(&mut self) {
+        self.ticks += 1;
+        let info = Arc::clone(&self.info);
+        let event = &info.event;
+        for act in std::mem::take(&mut self.dirty_tallies) {
+            let key = event.activities[act].key.as_str();
+            let tally = self.s.tally_json(event, act);
+            self.send_hosts(&server::tally(key, &tally));
+            if !self.presenters.is_empty() && self.s.focus == Some(act) {
+                let total = self.s.activities[act].tally.total();
+                let frame =
+                    server::frame(&json!({"type": "count", "activity": key, "total": total}));
+                self.send_presenters(&frame);
+                if self.s.activities[act].revealed {
+                    self.send_presenters(&server::results(key, Some(&tally)));
+                }
+            }
+        }
+        if self.attendance_dirty {
+            self.attendance_dirty = false;
+            let frame = server::frame(&self.s.attendance_json());
+            self.send_hosts(&frame);
+            self.send_presenters(&frame);
+        }
+        for q in std::mem::take(&mut self.dirty_questions) {
+            let frame = server::frame(
+                &json!({"type": "question", "question": self.s.questions[q].host_json()}),
+            );
+            self.send_hosts(&frame);
+        }
+        if self.ticks.is_multiple_of(SLOW_TICKS) || self.s.ended {
+            for act in std::mem::take(&mut self.dirty_results) {
+                let live = &self.s.activities[act];
+                if !live.revealed {
+                    continue;
+                }
+                let definition = &event.activities[act];
+                let frame = server::results(
+                    definition.key.as_str(),
+                    Some(&self.s.tally_json(event, act)),
+                );
+                let room = definition.room.clone();
+                self.send_attendees(&frame, move |s, a| {
+                    room.is_none() || s.attendees[a].room == room
+                });
+            }
+            if self.questions_dirty {
+                self.questions_dirty = false;
+                let frame = server::frame(
+                    &json!({"type": "questions", "questions": self.s.visible_questions()}),
+                );
+                self.send_attendees(&frame, |_, _| true);
+                self.send_presenters(&frame);
+            }
+            if self.directory_dirty {
+                self.directory_dirty = false;
+                let frame =
+                    server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
+                self.send_attendees(&frame, |_, _| true);
+            }
+        }
+        if self.ticks.is_multiple_of(SAMPLE_TICKS) && (self.sample_due || self.s.present > 0) {
+            self.sample_due = false;
+            let write = Write::Presence {
+                event: self.info.code,
+                minute: clock::now_minute(),
+                present: self.s.present as i64,
+                peak: self.minute_peak.max(self.s.present) as i64,
+                joined: self.s.attendees.len() as i64,
+            };
+            self.minute_peak = self.s.present;
+            // Never wait inside a tick: a full writer queue just skips this sample.
+            let writer = self.writer.clone();
+            tokio::spawn(async move {
+                let _ = writer.submit(vec![write], None).await;
+            });
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The live layer: one actor task per live event, and the registry that finds it.
+//!
+//! Each event's live state (activity states, attendees, tallies, questions, cards) is owned
+//! by exactly one task ([`event`]) that takes [`Command`]s over a bounded channel. The
+//! registry is a `DashMap` of handles and nothing more: no lock is ever held across an
+//! `.await`, and no state is shared between events, so a result can never reach the wrong
+//! room. An actor is started on first use from what the database holds, so a restarted
+//! server carries on exactly where the last acknowledged write left it.
+
+pub mod conn;
+mod event;
+mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use dashmap::DashMap;
+use serde_json::Value;
+use thiserror::Error;
+use tokio::sync::{OnceCell, mpsc, oneshot};
+
+use crate::domain::{Event, EventCode, token};
+use crate::protocol::server::Frame;
+use crate::protocol::{ClientMsg, HostMsg};
+use crate::storage::{Storage, StorageError};
+pub use conn::{ConnId, ConnSink, ConnSource, Out};
+
+/// Commands waiting for an event's actor before senders are made to wait.
+const MAILBOX: usize = 8192;
+
+#[derive(Debug, Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("event {0} has a stored spec that no longer validates: {1}")]
+    BadSpec(EventCode, String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Attendee,
+    Host,
+    Presenter,
+}
+
+/// The direct answer to a message POSTed by a client without WebSocket.
+#[derive(Debug)]
+pub struct PostReply {
+    pub frame: Frame,
+    /// Set when the reply is a `welcome`: the attendee's token, for the cookie.
+    pub token: Option<String>,
+}
+
+pub enum Command {
+    /// A new connection. Attendees then send `hello`; hosts and presenters are already
+    /// authorised by the transport and get a snapshot at once.
+    Connect {
+        conn: ConnId,
+        role: Role,
+        sink: ConnSink,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Client {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    Host {
+        conn: ConnId,
+        msg: HostMsg,
+    },
+    /// A client message POSTed without WebSocket; `token` comes from the cookie.
+    Post {
+        token: Option<String>,
+        msg: ClientMsg,
+        reply: oneshot::Sender<PostReply>,
+    },
+    /// An SSE stream for the attendee with `token`: it gets a fresh `welcome`, then every
+    /// message a WebSocket would. `reply` is false when the token is unknown.
+    Stream {
+        conn: ConnId,
+        token: String,
+        sink: ConnSink,
+        reply: oneshot::Sender<bool>,
+    },
+    /// Ends the event (the HTTP `end` route); answered once stored.
+    End {
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Server shutdown: finish what is in flight, close every client with 1012.
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// What every connection to an event may read without asking the actor.
+#[derive(Debug)]
+pub struct EventInfo {
+    pub code: EventCode,
+    pub event: Event,
+    /// EVENT as sent in `welcome` and `snapshot`, encoded once.
+    pub event_json: String,
+    host_token_hash: String,
+    presenter_token_hash: String,
+}
+
+impl EventInfo {
+    pub fn is_host(&self, token: &str) -> bool {
+        token::token_matches(token, &self.host_token_hash)
+    }
+
+    /// The presenter token, or the host token, which can do everything the presenter can.
+    pub fn is_presenter(&self, token: &str) -> bool {
+        token::token_matches(token, &self.presenter_token_hash) || self.is_host(token)
+    }
+}
+
+#[derive(Clone)]
+pub struct EventHandle {
+    pub info: Arc<EventInfo>,
+    tx: mpsc::Sender<Command>,
+}
+
+impl EventHandle {
+    pub async fn send(&self, command: Command) -> Result<(), HubError> {
+        self.tx
+            .send(command)
+            .await
+            .map_err(|_| HubError::ShuttingDown)
+    }
+
+    /// Like [`EventHandle::send`] but never waits: used from `Drop`-like paths.
+    pub fn try_send(&self, command: Command) -> bool {
+        self.tx.try_send(command).is_ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    storage: Storage,
+    events: DashMap<EventCode, Arc<OnceCell<Option<EventHandle>>>>,
+    shutting_down: AtomicBool,
+}
+
+impl Hub {
+    pub fn new(storage: Storage) -> Hub {
+        Hub {
+            inner: Arc::new(HubInner {
+                storage,
+                events: DashMap::new(),
+                shutting_down: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    /// The live event with `code`, started from the database on first use; `None` when no
+    /// such event exists.
+    pub async fn event(&self, code: EventCode) -> Result<Option<EventHandle>, HubError> {
+        if self.inner.shutting_down.load(Ordering::Acquire) {
+            return Err(HubError::ShuttingDown);
+        }
+        // Clone the cell out of the map: the DashMap guard is dropped before any await.
+        let cell = self.inner.events.entry(code).or_default().value().clone();
+        let handle = cell
+            .get_or_try_init(|| async { event::start(code, self.inner.storage.clone()).await })
+            .await?;
+        if handle.is_none() {
+            // Unknown codes must not fill the registry.
+            self.inner
+                .events
+                .remove_if(&code, |_, c| c.get().is_some_and(Option::is_none));
+        }
+        Ok(handle.clone())
+    }
+
+    /// Closes every live event: in-flight writes are committed and acknowledged, then every
+    /// client is closed with 1012 so it reconnects to the next server.
+    pub async fn shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::Release);
+        let handles: Vec<EventHandle> = self
+            .inner
+            .events
+            .iter()
+            .filter_map(|entry| entry.value().get().cloned().flatten())
+            .collect();
+        let mut waits = Vec::new();
+        for handle in handles {
+            let (done, wait) = oneshot::channel();
+            if handle.send(Command::Shutdown { done }).await.is_ok() {
+                waits.push(wait);
+            }
+        }
+        for wait in waits {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// Whether a value is a usable client id, for error replies.
+pub(crate) fn id_value(id: Option<&str>) -> Option<Value> {
+    id.map(Value::from)
+}

@@ -1,0 +1,482 @@
+//! An event's live state as the actor holds it, and how it is rebuilt from the database.
+//!
+//! Everything here reflects committed writes only (answers, questions, votes, cards), except
+//! the control state the host sets (activity states, reveal, focus) and attendee profiles,
+//! which apply at once and are written behind.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde_json::{Value, json};
+
+use crate::domain::card::Card;
+use crate::domain::privacy::{self, NOT_GIVEN};
+use crate::domain::spec::{Activity, Kind, Moderation};
+use crate::domain::{AnswerValue, Event, Tally};
+use crate::storage::LiveRows;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActState {
+    Ready,
+    Open,
+    Closed,
+}
+
+impl ActState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActState::Ready => "ready",
+            ActState::Open => "open",
+            ActState::Closed => "closed",
+        }
+    }
+
+    fn parse(s: &str) -> ActState {
+        match s {
+            "open" => ActState::Open,
+            "closed" => ActState::Closed,
+            _ => ActState::Ready,
+        }
+    }
+}
+
+/// Moderation state of a question, text answer or card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemState {
+    Pending,
+    Approved,
+    Hidden,
+    Answered,
+}
+
+impl ItemState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::Approved => "approved",
+            ItemState::Hidden => "hidden",
+            ItemState::Answered => "answered",
+        }
+    }
+
+    pub fn parse(s: &str) -> ItemState {
+        match s {
+            "approved" => ItemState::Approved,
+            "hidden" => ItemState::Hidden,
+            "answered" => ItemState::Answered,
+            _ => ItemState::Pending,
+        }
+    }
+
+    /// The state a new item starts in under the event's moderation rule.
+    pub fn initial(moderation: Moderation) -> ItemState {
+        match moderation {
+            Moderation::Pre => ItemState::Pending,
+            Moderation::Post | Moderation::None => ItemState::Approved,
+        }
+    }
+
+    /// Whether attendees and the presenter may see an item in this state.
+    pub fn visible(self) -> bool {
+        matches!(self, ItemState::Approved | ItemState::Answered)
+    }
+}
+
+pub struct ActivityLive {
+    pub state: ActState,
+    pub revealed: bool,
+    pub tally: Tally,
+    /// The activity's wire definition, encoded once.
+    pub json: Value,
+}
+
+pub struct Attendee {
+    pub id: i64,
+    pub token_hash: String,
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
+    pub room: Option<String>,
+    /// Current committed answers by activity index.
+    pub answers: HashMap<usize, AnswerValue>,
+    /// Hashes of every message id committed for this attendee.
+    pub seen: HashSet<u64>,
+    /// Open connections (WebSocket or stream).
+    pub conns: u32,
+    pub voted: HashSet<usize>,
+}
+
+pub struct Question {
+    pub id: String,
+    pub seq: i64,
+    pub text: String,
+    pub state: ItemState,
+    pub flagged: bool,
+    pub votes: u64,
+}
+
+impl Question {
+    pub fn host_json(&self) -> Value {
+        json!({"id": self.id, "text": self.text, "votes": self.votes,
+               "state": self.state.as_str(), "flagged": self.flagged})
+    }
+
+    pub fn public_json(&self) -> Value {
+        json!({"id": self.id, "text": self.text, "votes": self.votes,
+               "answered": self.state == ItemState::Answered})
+    }
+}
+
+pub struct TextItem {
+    pub id: String,
+    pub attendee: usize,
+    pub activity: usize,
+    pub state: ItemState,
+    pub flagged: bool,
+}
+
+pub struct CardItem {
+    pub id: String,
+    pub seq: i64,
+    pub card: Card,
+    pub state: ItemState,
+    pub flagged: bool,
+}
+
+impl CardItem {
+    pub fn public_json(&self) -> Value {
+        let mut value = serde_json::to_value(&self.card).unwrap_or(Value::Null);
+        value["id"] = Value::from(self.id.as_str());
+        value
+    }
+
+    pub fn host_json(&self) -> Value {
+        let mut value = self.public_json();
+        value["state"] = Value::from(self.state.as_str());
+        value["flagged"] = Value::from(self.flagged);
+        value
+    }
+}
+
+/// The committed state of one event.
+pub struct EventState {
+    pub ended: bool,
+    pub focus: Option<usize>,
+    pub activities: Vec<ActivityLive>,
+    pub attendees: Vec<Attendee>,
+    pub by_token: HashMap<String, usize>,
+    pub questions: Vec<Question>,
+    pub question_index: HashMap<String, usize>,
+    /// Text answers with their moderation, by item id.
+    pub texts: Vec<TextItem>,
+    pub text_index: HashMap<String, usize>,
+    /// Text item of an (attendee, activity), for `replaces`.
+    pub text_of: HashMap<(usize, usize), usize>,
+    pub cards: Vec<CardItem>,
+    pub card_index: HashMap<String, usize>,
+    pub card_of: HashMap<usize, usize>,
+    /// Typed organisation names not in the event's list, by their folded form.
+    pub other_organisations: HashMap<String, String>,
+    pub by_organisation: BTreeMap<String, u64>,
+    pub by_sector: BTreeMap<String, u64>,
+    pub present: u64,
+    pub peak: u64,
+}
+
+pub fn msg_hash(id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl EventState {
+    pub fn load(event: &Event, ended: bool, focus: Option<&str>, rows: LiveRows) -> EventState {
+        let mut activities: Vec<ActivityLive> = event
+            .activities
+            .iter()
+            .map(|a| ActivityLive {
+                state: ActState::Ready,
+                revealed: false,
+                tally: Tally::new(&a.kind),
+                json: a.to_json(),
+            })
+            .collect();
+        for (key, state, revealed) in rows.activity_states {
+            if let Some(&i) = event.index.get(&key) {
+                activities[i].state = ActState::parse(&state);
+                activities[i].revealed = revealed;
+            }
+        }
+        let mut state = EventState {
+            ended,
+            focus: focus.and_then(|k| event.index.get(k).copied()),
+            activities,
+            attendees: Vec::with_capacity(rows.attendees.len()),
+            by_token: HashMap::with_capacity(rows.attendees.len()),
+            questions: Vec::new(),
+            question_index: HashMap::new(),
+            texts: Vec::new(),
+            text_index: HashMap::new(),
+            text_of: HashMap::new(),
+            cards: Vec::new(),
+            card_index: HashMap::new(),
+            card_of: HashMap::new(),
+            other_organisations: HashMap::new(),
+            by_organisation: BTreeMap::new(),
+            by_sector: BTreeMap::new(),
+            present: 0,
+            peak: u64::try_from(rows.peak_present).unwrap_or(0),
+        };
+        let mut by_id = HashMap::with_capacity(rows.attendees.len());
+        for row in rows.attendees {
+            let index = state.attendees.len();
+            by_id.insert(row.id, index);
+            state.by_token.insert(row.token_hash.clone(), index);
+            if let Some(org) = &row.organisation
+                && event.registered_organisation(org).is_none()
+            {
+                state
+                    .other_organisations
+                    .entry(crate::domain::names::fold(org))
+                    .or_insert_with(|| org.clone());
+            }
+            state.attendees.push(Attendee {
+                id: row.id,
+                token_hash: row.token_hash,
+                organisation: row.organisation,
+                sector: row.sector,
+                room: row.room,
+                answers: HashMap::new(),
+                seen: HashSet::new(),
+                conns: 0,
+                voted: HashSet::new(),
+            });
+            state.count_profile(index, true);
+        }
+        for row in rows.answers {
+            let (Some(&who), Some(&act)) =
+                (by_id.get(&row.attendee), event.index.get(&row.activity))
+            else {
+                continue;
+            };
+            let Ok(json) = serde_json::from_str::<Value>(&row.value) else {
+                continue;
+            };
+            let Some(value) = AnswerValue::from_stored(&event.activities[act].kind, &json) else {
+                continue;
+            };
+            let org = state.attendees[who].organisation.clone();
+            state.activities[act].tally.add(&value, org.as_deref());
+            state.attendees[who].answers.insert(act, value);
+            if let Some(item) = row.item {
+                state.add_text(TextItem {
+                    id: item,
+                    attendee: who,
+                    activity: act,
+                    state: ItemState::parse(row.state.as_deref().unwrap_or("pending")),
+                    flagged: row.flagged,
+                });
+            }
+        }
+        for (attendee, msg) in rows.receipts {
+            if let Some(&who) = by_id.get(&attendee) {
+                state.attendees[who].seen.insert(msg_hash(&msg));
+            }
+        }
+        for row in rows.questions {
+            state
+                .question_index
+                .insert(row.id.clone(), state.questions.len());
+            state.questions.push(Question {
+                id: row.id,
+                seq: row.seq,
+                text: row.text,
+                state: ItemState::parse(&row.state),
+                flagged: row.flagged,
+                votes: 0,
+            });
+        }
+        for (question, attendee) in rows.votes {
+            if let (Some(&q), Some(&who)) =
+                (state.question_index.get(&question), by_id.get(&attendee))
+                && state.attendees[who].voted.insert(q)
+            {
+                state.questions[q].votes += 1;
+            }
+        }
+        for row in rows.cards {
+            let (Some(&who), Ok(card)) = (
+                by_id.get(&row.attendee),
+                serde_json::from_str::<Card>(&row.card),
+            ) else {
+                continue;
+            };
+            state.put_card(
+                who,
+                CardItem {
+                    id: row.id,
+                    seq: row.seq,
+                    card,
+                    state: ItemState::parse(&row.state),
+                    flagged: row.flagged,
+                },
+            );
+        }
+        state
+    }
+
+    pub fn add_text(&mut self, item: TextItem) -> Option<String> {
+        let key = (item.attendee, item.activity);
+        let index = self.texts.len();
+        self.text_index.insert(item.id.clone(), index);
+        self.texts.push(item);
+        // The earlier text of the same attendee and activity is replaced, not kept.
+        // The earlier text of the same attendee and activity is no longer current.
+        self.text_of
+            .insert(key, index)
+            .map(|old| self.texts[old].id.clone())
+    }
+
+    pub fn put_card(&mut self, attendee: usize, item: CardItem) {
+        match self.card_of.get(&attendee).copied() {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.cards[i], item);
+                self.card_index.remove(&old.id);
+                self.card_index.insert(self.cards[i].id.clone(), i);
+            }
+            None => {
+                let i = self.cards.len();
+                self.card_index.insert(item.id.clone(), i);
+                self.card_of.insert(attendee, i);
+                self.cards.push(item);
+            }
+        }
+    }
+
+    /// Adds (or, with `add` false, removes) an attendee's profile from the joined counts.
+    pub fn count_profile(&mut self, index: usize, add: bool) {
+        let attendee = &self.attendees[index];
+        let org = attendee
+            .organisation
+            .clone()
+            .unwrap_or_else(|| NOT_GIVEN.to_owned());
+        let sector = attendee
+            .sector
+            .clone()
+            .unwrap_or_else(|| NOT_GIVEN.to_owned());
+        for (map, key) in [
+            (&mut self.by_organisation, org),
+            (&mut self.by_sector, sector),
+        ] {
+            if add {
+                *map.entry(key).or_insert(0) += 1;
+            } else if let Some(n) = map.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub fn attendance_json(&self) -> Value {
+        json!({
+            "type": "attendance",
+            "present": self.present,
+            "joined": self.attendees.len(),
+            "peak": self.peak,
+            "by_organisation": self.by_organisation,
+            "by_sector": self.by_sector,
+        })
+    }
+
+    /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
+    /// small-group rule applied.
+    pub fn tally_json(&self, event: &Event, act: usize) -> Value {
+        let live = &self.activities[act];
+        let mut value = live.tally.to_json();
+        let kind = event.activities[act].kind.kind();
+        if live.state == ActState::Closed && matches!(kind, Kind::Choice | Kind::Scale) {
+            let by_sector = self.by_sector_tallies(&event.activities[act], act);
+            let k = u64::from(event.spec.min_group_size);
+            let shown: serde_json::Map<String, Value> = privacy::breakdown(&by_sector, k)
+                .into_iter()
+                .map(|(sector, tally)| (sector, tally.to_json()))
+                .collect();
+            value["by_sector"] = Value::Object(shown);
+        }
+        value
+    }
+
+    fn by_sector_tallies(&self, activity: &Activity, act: usize) -> BTreeMap<String, Tally> {
+        let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+        for attendee in &self.attendees {
+            if let Some(value) = attendee.answers.get(&act) {
+                let sector = attendee.sector.as_deref().unwrap_or(NOT_GIVEN);
+                groups
+                    .entry(sector.to_owned())
+                    .or_insert_with(|| Tally::new(&activity.kind))
+                    .add(value, attendee.organisation.as_deref());
+            }
+        }
+        groups
+    }
+
+    /// Whether an attendee may see an activity: everyone for plenary sessions, only those in
+    /// the room for a break-out.
+    pub fn can_see(&self, attendee: usize, activity: &Activity) -> bool {
+        activity.room.is_none() || activity.room == self.attendees[attendee].room
+    }
+
+    /// Questions attendees may see: approved or answered, most votes first, then oldest.
+    pub fn visible_questions(&self) -> Vec<Value> {
+        let mut visible: Vec<&Question> = self
+            .questions
+            .iter()
+            .filter(|q| q.state.visible())
+            .collect();
+        visible.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.seq.cmp(&b.seq)));
+        visible.iter().map(|q| q.public_json()).collect()
+    }
+
+    pub fn visible_cards(&self) -> Vec<Value> {
+        let mut visible: Vec<&CardItem> = self.cards.iter().filter(|c| c.state.visible()).collect();
+        visible.sort_by_key(|c| c.seq);
+        visible.iter().map(|c| c.public_json()).collect()
+    }
+
+    /// Text answers as hosts see them: the current ones, with moderation state.
+    pub fn text_json(&self, event: &Event, item: &TextItem, replaces: Option<&str>) -> Value {
+        let text = match self.attendees[item.attendee].answers.get(&item.activity) {
+            Some(AnswerValue::Text(t)) => t.as_str(),
+            _ => "",
+        };
+        let mut value = json!({
+            "type": "text",
+            "activity": event.activities[item.activity].key.as_str(),
+            "id": item.id,
+            "text": text,
+            "state": item.state.as_str(),
+            "flagged": item.flagged,
+        });
+        if let Some(replaces) = replaces {
+            value["replaces"] = Value::from(replaces);
+        }
+        value
+    }
+
+    pub fn current_texts(&self, event: &Event) -> Vec<Value> {
+        let mut current: Vec<usize> = self.text_of.values().copied().collect();
+        current.sort_unstable();
+        current
+            .into_iter()
+            .map(|i| &self.texts[i])
+            .map(|item| {
+                let mut v = self.text_json(event, item, None);
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("type");
+                }
+                v
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,98 @@
+//! Joinup: live engagement for conferences.
+//!
+//! Attendees join on their phones by code or QR, with no account; hosts run live polls,
+//! word clouds, open answers, Q&A, a pledge and a service directory from a dashboard; the
+//! presenter screen shows it to the room; organisers take away a report.
+//!
+//! # Layout
+//! - [`protocol`]: wire messages (serde-tagged enums), error and close codes; no I/O.
+//! - [`domain`]: the event spec and its validation, answers, tallies, the small-group rule;
+//!   pure and synchronous.
+//! - [`hub`]: the live layer: one actor task per live event owning its state, a registry of
+//!   handles, bounded queues to every connection.
+//! - [`storage`]: the only place SQL appears: the pool, migrations and the group-commit writer.
+//! - [`http`]: axum glue: routes, WebSocket and SSE transports, errors, pages.
+//! - [`admin`]: creating events, the demo event, the organiser key.
+//! - [`cli`]: the `joinup` command line.
+//!
+//! Dependencies point one way: `http -> hub -> domain`, `hub -> storage`.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod protocol;
+pub mod storage;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tracing::info;
+
+pub use config::Config;
+
+/// How long shutdown may take before the process gives up waiting.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
+
+/// Runs the server on `listener` until `shutdown` resolves, then stops accepting, commits
+/// and acknowledges what is in flight, closes every client with 1012 and returns.
+///
+/// `ready` is called once the database is open and migrated, with the public base URL.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let storage = storage::Storage::open(&config.database)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                config::redact_url(&config.database)
+            )
+        })?;
+    serve(config, listener, storage, shutdown).await
+}
+
+/// Like [`run`], with storage already open (the demo creates its event first).
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    storage: storage::Storage,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let (organiser_key, generated) = admin::organiser_key(
+        config.organiser_key.as_deref(),
+        storage.data_folder().as_deref(),
+    )
+    .context("reading or creating the organiser key")?;
+    if generated {
+        // Printed once, on the start that generates it; it is never logged.
+        println!("Organiser key (kept in the data folder as organiser-key): {organiser_key}");
+    }
+    let hub = hub::Hub::new(storage.clone());
+    let app = http::AppState::new(hub.clone(), &config, bound, &organiser_key);
+    let router = http::router(app);
+    info!(addr = %bound, "joinup listening");
+    let hub_for_shutdown = hub.clone();
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        info!("shutting down: finishing in-flight writes, closing clients with 1012");
+        hub_for_shutdown.shutdown().await;
+    })
+    .await
+    .context("serving HTTP")?;
+    storage.close().await;
+    info!("stopped");
+    Ok(())
+}

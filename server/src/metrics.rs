@@ -1,0 +1,142 @@
+//! Process-wide counters, rendered in the Prometheus text format at `/metrics`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct Metrics {
+    pub attendee_connections: AtomicU64,
+    pub host_connections: AtomicU64,
+    pub live_events: AtomicU64,
+    pub frames_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub answers_acked: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub slow_consumers_closed: AtomicU64,
+    pub commits: AtomicU64,
+    pub commit_jobs: AtomicU64,
+    pub commit_rows: AtomicU64,
+    pub commit_micros: AtomicU64,
+    pub write_failures: AtomicU64,
+}
+
+pub static METRICS: Metrics = Metrics {
+    attendee_connections: AtomicU64::new(0),
+    host_connections: AtomicU64::new(0),
+    live_events: AtomicU64::new(0),
+    frames_in: AtomicU64::new(0),
+    frames_out: AtomicU64::new(0),
+    answers_acked: AtomicU64::new(0),
+    client_errors: AtomicU64::new(0),
+    slow_consumers_closed: AtomicU64::new(0),
+    commits: AtomicU64::new(0),
+    commit_jobs: AtomicU64::new(0),
+    commit_rows: AtomicU64::new(0),
+    commit_micros: AtomicU64::new(0),
+    write_failures: AtomicU64::new(0),
+};
+
+impl Metrics {
+    pub fn record_commit(&self, jobs: usize, rows: usize, took: Duration) {
+        self.commits.fetch_add(1, Relaxed);
+        self.commit_jobs.fetch_add(jobs as u64, Relaxed);
+        self.commit_rows.fetch_add(rows as u64, Relaxed);
+        self.commit_micros
+            .fetch_add(took.as_micros() as u64, Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let rows: [(&str, &str, &str, &AtomicU64); 13] = [
+            (
+                "joinup_attendee_connections",
+                "gauge",
+                "Attendee connections open now (WebSocket and stream).",
+                &self.attendee_connections,
+            ),
+            (
+                "joinup_host_connections",
+                "gauge",
+                "Host and presenter connections open now.",
+                &self.host_connections,
+            ),
+            (
+                "joinup_live_events",
+                "gauge",
+                "Events with a live actor in this process.",
+                &self.live_events,
+            ),
+            (
+                "joinup_frames_in_total",
+                "counter",
+                "Client frames received.",
+                &self.frames_in,
+            ),
+            (
+                "joinup_frames_out_total",
+                "counter",
+                "Frames queued to clients.",
+                &self.frames_out,
+            ),
+            (
+                "joinup_answers_acked_total",
+                "counter",
+                "Answers acknowledged after a durable commit.",
+                &self.answers_acked,
+            ),
+            (
+                "joinup_client_errors_total",
+                "counter",
+                "Error replies sent to clients.",
+                &self.client_errors,
+            ),
+            (
+                "joinup_slow_consumers_closed_total",
+                "counter",
+                "Connections closed with 4008 for not keeping up.",
+                &self.slow_consumers_closed,
+            ),
+            (
+                "joinup_commits_total",
+                "counter",
+                "Group commits by the storage writer.",
+                &self.commits,
+            ),
+            (
+                "joinup_commit_jobs_total",
+                "counter",
+                "Jobs committed by the storage writer.",
+                &self.commit_jobs,
+            ),
+            (
+                "joinup_commit_rows_total",
+                "counter",
+                "Row writes committed by the storage writer.",
+                &self.commit_rows,
+            ),
+            (
+                "joinup_commit_seconds_total",
+                "counter",
+                "Time spent committing, in seconds.",
+                &self.commit_micros,
+            ),
+            (
+                "joinup_write_failures_total",
+                "counter",
+                "Jobs that could not be committed.",
+                &self.write_failures,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            let v = value.load(Relaxed);
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            if name == "joinup_commit_seconds_total" {
+                let _ = writeln!(out, "{name} {}", v as f64 / 1e6);
+            } else {
+                let _ = writeln!(out, "{name} {v}");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,308 @@
+//! Messages from attendees and hosts. Decoding never panics: a frame that does not decode
+//! becomes a [`DecodeError`] that the connection answers with `error invalid_message`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The longest client message id accepted (a UUID is 36 characters).
+pub const MAX_ID: usize = 100;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    Hello {
+        #[serde(default)]
+        attendee: Option<String>,
+        #[serde(default)]
+        organisation: Option<String>,
+        #[serde(default)]
+        sector: Option<String>,
+        #[serde(default)]
+        room: Option<String>,
+    },
+    Profile {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        organisation: Option<String>,
+        #[serde(default)]
+        sector: Option<String>,
+        #[serde(default)]
+        room: Option<String>,
+    },
+    Answer {
+        id: String,
+        activity: String,
+        value: Value,
+    },
+    Ask {
+        id: String,
+        text: String,
+    },
+    Upvote {
+        id: String,
+        question: String,
+    },
+    Card {
+        id: String,
+        card: Value,
+    },
+}
+
+impl ClientMsg {
+    /// The client's id for this message, when it has one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ClientMsg::Hello { .. } => None,
+            ClientMsg::Profile { id, .. } => id.as_deref(),
+            ClientMsg::Answer { id, .. }
+            | ClientMsg::Ask { id, .. }
+            | ClientMsg::Upvote { id, .. }
+            | ClientMsg::Card { id, .. } => Some(id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Question,
+    Text,
+    Card,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModAction {
+    Approve,
+    Hide,
+    Answered,
+}
+
+/// Host commands. `id` is echoed in the `ok` or `error` that answers the command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HostMsg {
+    Auth {
+        token: String,
+    },
+    Open {
+        #[serde(default)]
+        id: Option<Value>,
+        activity: String,
+    },
+    Close {
+        #[serde(default)]
+        id: Option<Value>,
+        activity: String,
+    },
+    Reveal {
+        #[serde(default)]
+        id: Option<Value>,
+        activity: String,
+        show: bool,
+    },
+    Focus {
+        #[serde(default)]
+        id: Option<Value>,
+        activity: Option<String>,
+    },
+    Moderate {
+        #[serde(default)]
+        id: Option<Value>,
+        item: ItemKind,
+        target: String,
+        action: ModAction,
+    },
+    End {
+        #[serde(default)]
+        id: Option<Value>,
+    },
+}
+
+impl HostMsg {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            HostMsg::Auth { .. } => "auth",
+            HostMsg::Open { .. } => "open",
+            HostMsg::Close { .. } => "close",
+            HostMsg::Reveal { .. } => "reveal",
+            HostMsg::Focus { .. } => "focus",
+            HostMsg::Moderate { .. } => "moderate",
+            HostMsg::End { .. } => "end",
+        }
+    }
+
+    pub fn id(&self) -> Option<&Value> {
+        match self {
+            HostMsg::Auth { .. } => None,
+            HostMsg::Open { id, .. }
+            | HostMsg::Close { id, .. }
+            | HostMsg::Reveal { id, .. }
+            | HostMsg::Focus { id, .. }
+            | HostMsg::Moderate { id, .. }
+            | HostMsg::End { id } => id.as_ref(),
+        }
+    }
+}
+
+/// Why a frame did not decode, with the message id when one could be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    pub id: Option<Value>,
+    pub message: String,
+}
+
+const CLIENT_TYPES: &[&str] = &["hello", "profile", "answer", "ask", "upvote", "card"];
+const HOST_TYPES: &[&str] = &[
+    "auth", "open", "close", "reveal", "focus", "moderate", "end",
+];
+
+pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
+    match serde_json::from_str::<ClientMsg>(text) {
+        Ok(msg) => {
+            if let Some(id) = msg.id()
+                && (id.is_empty() || id.len() > MAX_ID)
+            {
+                return Err(DecodeError {
+                    id: None,
+                    message: format!("id must be 1 to {MAX_ID} characters"),
+                });
+            }
+            Ok(msg)
+        }
+        Err(error) => Err(explain(text, &error, CLIENT_TYPES)),
+    }
+}
+
+pub fn decode_host(text: &str) -> Result<HostMsg, DecodeError> {
+    serde_json::from_str::<HostMsg>(text).map_err(|error| explain(text, &error, HOST_TYPES))
+}
+
+/// Turns serde's error into a sentence a developer can act on, naming what was wrong.
+fn explain(text: &str, error: &serde_json::Error, known: &[&str]) -> DecodeError {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            return DecodeError {
+                id: None,
+                message: format!("not valid JSON: {}", strip_position(&e.to_string())),
+            };
+        }
+    };
+    let Some(object) = value.as_object() else {
+        return DecodeError {
+            id: None,
+            message: "a message is a JSON object with a \"type\"".to_owned(),
+        };
+    };
+    let id = object
+        .get("id")
+        .filter(|v| v.is_string() || v.is_number())
+        .cloned();
+    let message = match object.get("type") {
+        None => "missing field \"type\"".to_owned(),
+        Some(Value::String(t)) if !known.contains(&t.as_str()) => {
+            format!(
+                "unknown message type {t:?}; expected one of {}",
+                known.join(", ")
+            )
+        }
+        Some(Value::String(t)) => format!("{t}: {}", strip_position(&error.to_string())),
+        Some(_) => "\"type\" must be a string".to_owned(),
+    };
+    DecodeError { id, message }
+}
+
+fn strip_position(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_every_client_message() {
+        let frames = [
+            r#"{"type":"hello","attendee":null}"#,
+            r#"{"type":"hello","attendee":"abc","organisation":"York Mind","sector":"Mental health","room":"Room A"}"#,
+            r#"{"type":"profile","id":"p1","organisation":"York Mind","sector":"Mental health"}"#,
+            r#"{"type":"answer","id":"a1","activity":"role","value":[1]}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?"}"#,
+            r#"{"type":"upvote","id":"u1","question":"abc"}"#,
+            r#"{"type":"card","id":"c1","card":{"organisation":"x"}}"#,
+        ];
+        for frame in frames {
+            assert!(decode_client(frame).is_ok(), "{frame}");
+        }
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        let cases = [
+            ("{nope", "not valid JSON"),
+            ("[1,2]", "JSON object"),
+            (r#"{"id":"x"}"#, "missing field \"type\""),
+            (r#"{"type":"dance"}"#, "unknown message type \"dance\""),
+            (
+                r#"{"type":"answer","activity":"role","value":[1]}"#,
+                "missing field `id`",
+            ),
+            (
+                r#"{"type":"answer","id":7,"activity":"role","value":[1]}"#,
+                "answer: invalid type",
+            ),
+            (r#"{"type":5}"#, "must be a string"),
+        ];
+        for (frame, expected) in cases {
+            let error = decode_client(frame).expect_err(frame);
+            assert!(
+                error.message.contains(expected),
+                "{frame}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn keeps_the_id_of_a_message_that_fails() {
+        let error =
+            decode_client(r#"{"type":"answer","id":"a9","value":[1]}"#).expect_err("no activity");
+        assert_eq!(error.id, Some(Value::from("a9")));
+    }
+
+    #[test]
+    fn refuses_empty_or_huge_ids() {
+        assert!(decode_client(r#"{"type":"ask","id":"","text":"x"}"#).is_err());
+        let long = format!(r#"{{"type":"ask","id":"{}","text":"x"}}"#, "i".repeat(101));
+        assert!(decode_client(&long).is_err());
+    }
+
+    #[test]
+    fn decodes_host_commands() {
+        assert!(matches!(
+            decode_host(r#"{"type":"auth","token":"t"}"#),
+            Ok(HostMsg::Auth { .. })
+        ));
+        assert!(matches!(
+            decode_host(
+                r#"{"type":"moderate","id":3,"item":"question","target":"q","action":"approve"}"#
+            ),
+            Ok(HostMsg::Moderate {
+                item: ItemKind::Question,
+                action: ModAction::Approve,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_host(r#"{"type":"focus","activity":null}"#),
+            Ok(HostMsg::Focus { activity: None, .. })
+        ));
+        assert!(decode_host(r#"{"type":"reveal","activity":"x"}"#).is_err());
+    }
+}

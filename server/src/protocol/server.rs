@@ -1,0 +1,54 @@
+//! Server messages, encoded once into frames. A broadcast frame is encoded once and shared
+//! by reference count among every connection that receives it.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::codes::ErrorCode;
+
+/// One encoded JSON text message, ready for a WebSocket text frame or an SSE `data:` line.
+pub type Frame = Bytes;
+
+pub fn frame(value: &Value) -> Frame {
+    Bytes::from(value.to_string())
+}
+
+pub fn ack(id: &str) -> Frame {
+    let mut out = String::with_capacity(id.len() + 32);
+    out.push_str(r#"{"type":"ack","id":"#);
+    out.push_str(&Value::from(id).to_string());
+    out.push('}');
+    Bytes::from(out)
+}
+
+pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
+    let mut value = json!({"type": "error", "code": code.as_str(), "message": message});
+    if let Some(id) = id {
+        value["id"] = id.clone();
+    }
+    frame(&value)
+}
+
+pub fn ok(for_type: &str, id: Option<&Value>) -> Frame {
+    let mut value = json!({"type": "ok", "for": for_type});
+    if let Some(id) = id {
+        value["id"] = id.clone();
+    }
+    frame(&value)
+}
+
+pub fn opened(activity: &Value) -> Frame {
+    frame(&json!({"type": "opened", "activity": activity}))
+}
+
+pub fn closed(key: &str) -> Frame {
+    frame(&json!({"type": "closed", "activity": key}))
+}
+
+pub fn results(key: &str, tally: Option<&Value>) -> Frame {
+    frame(&json!({"type": "results", "activity": key, "tally": tally}))
+}
+
+pub fn tally(key: &str, tally: &Value) -> Frame {
+    frame(&json!({"type": "tally", "activity": key, "tally": tally}))
+}

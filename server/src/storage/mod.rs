@@ -1,0 +1,177 @@
+//! Storage: the only place SQL appears.
+//!
+//! [`Storage`] is the seam the hub and the HTTP layer see. Reads go through a connection pool;
+//! every write of the live hub goes through one writer task ([`writer`]) that commits in
+//! groups and only then reports success, so an `ack` always means "on disk". The SQL for
+//! SQLite lives in [`sqlite`]; a PostgreSQL implementation slots in beside it behind the same
+//! methods without the hub changing.
+
+pub mod sqlite;
+pub mod writer;
+
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+use crate::domain::EventCode;
+pub use writer::{Committed, Ticket, Write, WriterHandle};
+
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("could not create the data folder {path}: {source}")]
+    DataFolder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the storage writer has stopped")]
+    WriterGone,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// An event as stored: its spec verbatim and what changes during the event.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub code: EventCode,
+    pub spec: String,
+    pub host_token_hash: String,
+    pub presenter_token_hash: String,
+    pub state: String,
+    pub focus: Option<String>,
+    pub created_at: String,
+    pub ended_at: Option<String>,
+    pub purged_at: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttendeeRow {
+    pub id: i64,
+    pub token_hash: String,
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
+    pub room: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnswerRow {
+    pub attendee: i64,
+    pub activity: String,
+    pub value: String,
+    pub item: Option<String>,
+    pub state: Option<String>,
+    pub flagged: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct QuestionRow {
+    pub id: String,
+    pub seq: i64,
+    pub attendee: i64,
+    pub text: String,
+    pub state: String,
+    pub flagged: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CardRow {
+    pub attendee: i64,
+    pub id: String,
+    pub seq: i64,
+    pub card: String,
+    pub state: String,
+    pub flagged: bool,
+}
+
+/// Everything the hub needs to bring an event back to life, exactly as committed.
+#[derive(Debug, Default)]
+pub struct LiveRows {
+    /// (activity, state, revealed)
+    pub activity_states: Vec<(String, String, bool)>,
+    pub attendees: Vec<AttendeeRow>,
+    pub answers: Vec<AnswerRow>,
+    /// (attendee, message id)
+    pub receipts: Vec<(i64, String)>,
+    pub questions: Vec<QuestionRow>,
+    /// (question, attendee)
+    pub votes: Vec<(String, i64)>,
+    pub cards: Vec<CardRow>,
+    /// The highest attendance seen so far.
+    pub peak_present: i64,
+}
+
+/// The storage seam. Cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    backend: Arc<sqlite::SqliteBackend>,
+    writer: WriterHandle,
+}
+
+impl Storage {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    pub async fn open(url: &str) -> Result<Storage, StorageError> {
+        let backend = Arc::new(sqlite::SqliteBackend::open(url).await?);
+        let writer = writer::spawn(backend.clone()).await?;
+        Ok(Storage { backend, writer })
+    }
+
+    /// The folder the database lives in, where a generated organiser key is kept.
+    pub fn data_folder(&self) -> Option<std::path::PathBuf> {
+        self.backend.data_folder()
+    }
+
+    pub fn writer(&self) -> &WriterHandle {
+        &self.writer
+    }
+
+    /// Stops the writer after it has committed everything already submitted.
+    pub async fn close(&self) {
+        self.writer.shutdown().await;
+        self.backend.close().await;
+    }
+
+    pub async fn insert_event(
+        &self,
+        event: &StoredEvent,
+        title: &str,
+        series: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        self.backend.insert_event(event, title, series).await
+    }
+
+    pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
+        self.backend.event(code).await
+    }
+
+    pub async fn live_rows(&self, code: EventCode) -> Result<LiveRows, StorageError> {
+        self.backend.live_rows(code).await
+    }
+
+    pub async fn set_tokens(
+        &self,
+        code: EventCode,
+        host_hash: &str,
+        presenter_hash: &str,
+    ) -> Result<(), StorageError> {
+        self.backend
+            .set_tokens(code, host_hash, presenter_hash)
+            .await
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.backend.setting(key).await
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.backend.set_setting(key, value).await
+    }
+}
+
+/// Where the writer reports commits for one event's actor.
+pub type CommitSender = mpsc::UnboundedSender<Committed>;

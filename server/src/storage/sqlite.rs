@@ -1,0 +1,469 @@
+//! SQLite: the embedded default. WAL with `synchronous=FULL`, so a commit is on disk when it
+//! returns; one writer connection (owned by the writer task) and a small read pool.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Row};
+
+use super::writer::Write;
+use super::{AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StorageError, StoredEvent};
+use crate::domain::EventCode;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub struct SqliteBackend {
+    options: SqliteConnectOptions,
+    pool: SqlitePool,
+    folder: Option<PathBuf>,
+}
+
+impl SqliteBackend {
+    pub async fn open(url: &str) -> Result<SqliteBackend, StorageError> {
+        let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        else {
+            return Err(StorageError::UnsupportedUrl(url.to_owned()));
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        let folder = if path.is_empty() || path == ":memory:" {
+            None
+        } else {
+            let parent = Path::new(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let parent = if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent
+            };
+            std::fs::create_dir_all(&parent).map_err(|source| StorageError::DataFolder {
+                path: parent.display().to_string(),
+                source,
+            })?;
+            Some(parent)
+        };
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteBackend {
+            options,
+            pool,
+            folder,
+        })
+    }
+
+    pub fn data_folder(&self) -> Option<PathBuf> {
+        self.folder.clone()
+    }
+
+    /// The writer task's own connection.
+    pub async fn writer_connection(&self) -> Result<SqliteConnection, StorageError> {
+        Ok(SqliteConnection::connect_with(&self.options).await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Inserts a new event; `false` when the code is already taken.
+    pub async fn insert_event(
+        &self,
+        e: &StoredEvent,
+        title: &str,
+        series: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO events (code, title, series, spec, host_token_hash, presenter_token_hash, state, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(e.code.as_str().to_owned())
+        .bind(title.to_owned())
+        .bind(series.map(str::to_owned))
+        .bind(e.spec.clone())
+        .bind(e.host_token_hash.clone())
+        .bind(e.presenter_token_hash.clone())
+        .bind(e.state.clone())
+        .bind(e.created_at.clone())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
+        let row = sqlx::query(
+            "SELECT spec, host_token_hash, presenter_token_hash, state, focus, created_at, ended_at, purged_at
+             FROM events WHERE code = ?",
+        )
+        .bind(code.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredEvent {
+            code,
+            spec: r.get(0),
+            host_token_hash: r.get(1),
+            presenter_token_hash: r.get(2),
+            state: r.get(3),
+            focus: r.get(4),
+            created_at: r.get(5),
+            ended_at: r.get(6),
+            purged_at: r.get(7),
+        }))
+    }
+
+    pub async fn set_tokens(
+        &self,
+        code: EventCode,
+        host_hash: &str,
+        presenter_hash: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE events SET host_token_hash = ?, presenter_token_hash = ? WHERE code = ?",
+        )
+        .bind(host_hash.to_owned())
+        .bind(presenter_hash.to_owned())
+        .bind(code.as_str().to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key.to_owned())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key.to_owned())
+            .bind(value.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Reads one event's live state in a single read transaction, so it is consistent.
+    pub async fn live_rows(&self, code: EventCode) -> Result<LiveRows, StorageError> {
+        let code = code.as_str().to_owned();
+        let mut tx = self.pool.begin().await?;
+        let mut rows = LiveRows::default();
+        for r in
+            sqlx::query("SELECT activity, state, revealed FROM activity_states WHERE event = ?")
+                .bind(code.clone())
+                .fetch_all(&mut *tx)
+                .await?
+        {
+            rows.activity_states
+                .push((r.get(0), r.get(1), r.get::<i64, _>(2) != 0));
+        }
+        for r in sqlx::query(
+            "SELECT id, token_hash, organisation, sector, room FROM attendees WHERE event = ?",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.attendees.push(AttendeeRow {
+                id: r.get(0),
+                token_hash: r.get(1),
+                organisation: r.get(2),
+                sector: r.get(3),
+                room: r.get(4),
+            });
+        }
+        for r in sqlx::query(
+            "SELECT attendee, activity, value, item, state, flagged FROM answers WHERE event = ?",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.answers.push(AnswerRow {
+                attendee: r.get(0),
+                activity: r.get(1),
+                value: r.get(2),
+                item: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        for r in sqlx::query("SELECT attendee, msg FROM receipts WHERE event = ?")
+            .bind(code.clone())
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            rows.receipts.push((r.get(0), r.get(1)));
+        }
+        for r in sqlx::query("SELECT id, seq, attendee, text, state, flagged FROM questions WHERE event = ? ORDER BY seq")
+            .bind(code.clone())
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            rows.questions.push(QuestionRow {
+                id: r.get(0),
+                seq: r.get(1),
+                attendee: r.get(2),
+                text: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        for r in sqlx::query("SELECT question, attendee FROM votes WHERE event = ?")
+            .bind(code.clone())
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            rows.votes.push((r.get(0), r.get(1)));
+        }
+        for r in sqlx::query("SELECT attendee, id, seq, card, state, flagged FROM cards WHERE event = ? ORDER BY seq")
+            .bind(code.clone())
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            rows.cards.push(CardRow {
+                attendee: r.get(0),
+                id: r.get(1),
+                seq: r.get(2),
+                card: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        rows.peak_present = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(peak), 0) FROM presence_samples WHERE event = ?",
+        )
+        .bind(code)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+/// Applies one write inside the writer's open transaction.
+pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sqlx::Error> {
+    match write {
+        Write::Attendee {
+            event,
+            id,
+            token_hash,
+            organisation,
+            sector,
+            room,
+        } => {
+            sqlx::query(
+                "INSERT INTO attendees (event, id, token_hash, organisation, sector, room) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (event, id) DO UPDATE SET organisation = excluded.organisation,
+                 sector = excluded.sector, room = excluded.room",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(*id)
+            .bind(token_hash.clone())
+            .bind(organisation.clone())
+            .bind(sector.clone())
+            .bind(room.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Answer {
+            event,
+            attendee,
+            activity,
+            value,
+            item,
+            state,
+            flagged,
+        } => {
+            sqlx::query(
+                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (event, attendee, activity) DO UPDATE SET value = excluded.value,
+                 item = excluded.item, state = excluded.state, flagged = excluded.flagged",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(activity.clone())
+            .bind(value.clone())
+            .bind(item.clone())
+            .bind(state.map(str::to_owned))
+            .bind(i64::from(*flagged))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Receipt {
+            event,
+            attendee,
+            msg,
+        } => {
+            sqlx::query("INSERT INTO receipts (event, attendee, msg) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(event.as_str().to_owned())
+                .bind(*attendee)
+                .bind(msg.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::Question {
+            event,
+            id,
+            seq,
+            attendee,
+            text,
+            state,
+            flagged,
+        } => {
+            sqlx::query(
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(id.clone())
+            .bind(*seq)
+            .bind(*attendee)
+            .bind(text.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*flagged))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Vote {
+            event,
+            question,
+            attendee,
+        } => {
+            sqlx::query("INSERT INTO votes (event, question, attendee) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(event.as_str().to_owned())
+                .bind(question.clone())
+                .bind(*attendee)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::Card {
+            event,
+            attendee,
+            id,
+            seq,
+            card,
+            state,
+            flagged,
+        } => {
+            sqlx::query(
+                "INSERT INTO cards (event, attendee, id, seq, card, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (event, attendee) DO UPDATE SET id = excluded.id, seq = excluded.seq,
+                 card = excluded.card, state = excluded.state, flagged = excluded.flagged",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(id.clone())
+            .bind(*seq)
+            .bind(card.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*flagged))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::ItemState {
+            event,
+            table,
+            id,
+            state,
+        } => {
+            let sql = match table {
+                super::writer::ItemTable::Questions => {
+                    "UPDATE questions SET state = ? WHERE event = ? AND id = ?"
+                }
+                super::writer::ItemTable::Answers => {
+                    "UPDATE answers SET state = ? WHERE event = ? AND item = ?"
+                }
+                super::writer::ItemTable::Cards => {
+                    "UPDATE cards SET state = ? WHERE event = ? AND id = ?"
+                }
+            };
+            sqlx::query(sql)
+                .bind(state.to_owned())
+                .bind(event.as_str().to_owned())
+                .bind(id.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::ActivityState {
+            event,
+            activity,
+            state,
+            revealed,
+        } => {
+            sqlx::query(
+                "INSERT INTO activity_states (event, activity, state, revealed) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (event, activity) DO UPDATE SET state = excluded.state, revealed = excluded.revealed",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(activity.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*revealed))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Focus { event, activity } => {
+            sqlx::query("UPDATE events SET focus = ? WHERE code = ?")
+                .bind(activity.clone())
+                .bind(event.as_str().to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::EventEnded { event, at } => {
+            sqlx::query(
+                "UPDATE events SET state = 'ended', ended_at = ?, focus = NULL WHERE code = ?",
+            )
+            .bind(at.clone())
+            .bind(event.as_str().to_owned())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Presence {
+            event,
+            minute,
+            present,
+            peak,
+            joined,
+        } => {
+            sqlx::query(
+                "INSERT INTO presence_samples (event, minute, present, peak, joined) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (event, minute) DO UPDATE SET present = excluded.present,
+                 peak = MAX(peak, excluded.peak), joined = excluded.joined",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(minute.clone())
+            .bind(*present)
+            .bind(*peak)
+            .bind(*joined)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether an error is the database being busy or locked: worth retrying, never dropping.
+pub fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("5" | "6" | "261" | "517")),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of Joinup: a real server, a real SQLite file, real WebSocket clients.
+//! One binary, so the server and client code are built once.
+
+mod helpers;
+
+mod api;
+mod fallback;
+mod hub;
+mod protocol_errors;
+mod restart;
+mod rooms;
+mod scenario;

@@ -1,0 +1,268 @@
+//! Restarts: SIGKILL between acknowledgements loses nothing acknowledged; SIGTERM drains,
+//! closes clients with 1012 and exits; state and tallies come back from the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::helpers::{Client, Closed, ORGANISER_KEY, ServerProcess, fixture_2026, temp_database};
+
+async fn create(server: &ServerProcess) -> (String, String) {
+    let response: Value = reqwest::Client::new()
+        .post(format!("http://{}/api/events", server.addr))
+        .bearer_auth(ORGANISER_KEY)
+        .json(&fixture_2026())
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    (
+        response["code"].as_str().expect("code").to_owned(),
+        response["host_token"].as_str().expect("token").to_owned(),
+    )
+}
+
+async fn host(server: &ServerProcess, code: &str, token: &str) -> (Client, Value) {
+    let mut client = Client::connect(&server.ws_url(&format!("/ws/host/{code}"))).await;
+    client.send(&json!({"type": "auth", "token": token})).await;
+    let snapshot = client.recv_type("snapshot").await;
+    (client, snapshot)
+}
+
+fn tally_of<'a>(snapshot: &'a Value, key: &str) -> &'a Value {
+    let rows = snapshot["activities"].as_array().expect("rows");
+    &rows.iter().find(|r| r["key"] == key).expect("activity")["tally"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_between_acks_loses_nothing_acknowledged() {
+    let (_dir, database) = temp_database();
+    let mut server = ServerProcess::start(&database).await;
+    let (code, token) = create(&server).await;
+    let (mut h, _) = host(&server, &code, &token).await;
+    let reply = h
+        .command(json!({"type": "open", "activity": "pre-prescribing"}), 1)
+        .await;
+    assert_eq!(reply["type"], "ok");
+
+    // 40 attendees answer as fast as they can; every ack is recorded as it arrives.
+    let acked: Arc<Mutex<HashMap<String, (String, i64)>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let url = server.ws_url(&format!("/ws/e/{code}"));
+        let acked = acked.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(&url).await;
+            client
+                .send(&json!({"type": "hello", "attendee": null}))
+                .await;
+            let welcome = client.recv_type("welcome").await;
+            let token = welcome["attendee"].as_str().expect("token").to_owned();
+            let mut n = 0i64;
+            loop {
+                n += 1;
+                let value = 1 + (n + i) % 5;
+                let id = format!("{i}-{n}");
+                if client_send(&mut client, &id, value).await.is_err() {
+                    return;
+                }
+                match wait_ack(&mut client, &id).await {
+                    Some(true) => {
+                        acked.lock().await.insert(token.clone(), (id, value));
+                    }
+                    _ => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill_9();
+    server.wait().await;
+    for task in tasks {
+        let _ = task.await;
+    }
+    let acked = acked.lock().await.clone();
+    assert!(
+        acked.len() >= 30,
+        "most attendees got acks before the kill ({})",
+        acked.len()
+    );
+
+    // Back up on the same database: every acknowledged answer is there, and each attendee
+    // resumes with its last acknowledged answer or a later one that was stored unacked.
+    let server = ServerProcess::start(&database).await;
+    let (_h, snapshot) = host(&server, &code, &token).await;
+    let state = snapshot["activities"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "pre-prescribing")
+        .expect("row")["state"]
+        .clone();
+    assert_eq!(state, "open", "activity states survive the restart");
+    let mut counted = 0;
+    for (attendee, (id, value)) in &acked {
+        let mut client = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
+        client
+            .send(&json!({"type": "hello", "attendee": attendee}))
+            .await;
+        let welcome = client.recv_type("welcome").await;
+        assert_eq!(
+            welcome["attendee"],
+            attendee.as_str(),
+            "resumed, not a new attendee"
+        );
+        let stored = welcome["answers"]["pre-prescribing"]
+            .as_i64()
+            .expect("an answer is stored");
+        // Each attendee had at most one answer in flight after its last ack: the stored
+        // answer is the acknowledged one, or that later one.
+        let (i, n) = id.split_once('-').expect("id shape");
+        let (i, n): (i64, i64) = (i.parse().expect("i"), n.parse().expect("n"));
+        assert!(
+            stored == *value || stored == 1 + (n + 1 + i) % 5,
+            "attendee {i}: acked {value} at {n}, stored {stored}"
+        );
+        // Resending the last acknowledged id is acknowledged and changes nothing.
+        client.send(&json!({"type": "answer", "id": id, "activity": "pre-prescribing", "value": *value})).await;
+        assert_eq!(client.recv_type("ack").await["id"], id.as_str());
+        counted += 1;
+    }
+    assert_eq!(counted, acked.len());
+    let tally = tally_of(&snapshot, "pre-prescribing");
+    assert!(
+        tally["total"].as_u64().expect("total") >= acked.len() as u64,
+        "{tally}"
+    );
+}
+
+async fn client_send(client: &mut Client, id: &str, value: i64) -> Result<(), ()> {
+    let frame = json!({"type": "answer", "id": id, "activity": "pre-prescribing", "value": value});
+    tokio::time::timeout(Duration::from_secs(2), client.send(&frame))
+        .await
+        .map_err(|_| ())
+}
+
+/// `Some(true)` on ack; `None` when the socket died.
+async fn wait_ack(client: &mut Client, id: &str) -> Option<bool> {
+    let message = client.try_recv_or_closed(Duration::from_secs(5)).await?;
+    Some(message["type"] == "ack" && message["id"] == id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_closes_with_1012_and_state_comes_back() {
+    let (_dir, database) = temp_database();
+    let mut server = ServerProcess::start(&database).await;
+    let (code, token) = create(&server).await;
+    let (mut h, _) = host(&server, &code, &token).await;
+    for (i, command) in [
+        json!({"type": "open", "activity": "role"}),
+        json!({"type": "open", "activity": "barrier-word"}),
+        json!({"type": "reveal", "activity": "role", "show": true}),
+        json!({"type": "focus", "activity": "role"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(h.command(command, i as u64).await["type"], "ok");
+    }
+    let mut phone = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
+    phone
+        .send(&json!({"type": "hello", "attendee": null, "organisation": "York Mind"}))
+        .await;
+    let token_a = phone.recv_type("welcome").await["attendee"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(
+        phone
+            .answer("w1", "barrier-word", json!(["Trust", "silos"]))
+            .await["type"],
+        "ack"
+    );
+    assert_eq!(phone.answer("r1", "role", json!([3])).await["type"], "ack");
+
+    let started = std::time::Instant::now();
+    server.sigterm();
+    assert_eq!(phone.closed().await, Closed::Code(1012));
+    let status = server.wait().await;
+    assert!(status.success(), "exit status {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let server = ServerProcess::start(&database).await;
+    let (_h, snapshot) = host(&server, &code, &token).await;
+    assert_eq!(snapshot["focus"], "role");
+    assert_eq!(
+        tally_of(&snapshot, "barrier-word"),
+        &json!({"total": 1, "top": [["silos", 1], ["trust", 1]]})
+    );
+    assert_eq!(
+        tally_of(&snapshot, "role")["counts"],
+        json!([0, 0, 0, 1, 0, 0])
+    );
+    let rows = snapshot["activities"].as_array().expect("rows");
+    let role = rows.iter().find(|r| r["key"] == "role").expect("role");
+    assert_eq!(
+        (role["state"].as_str(), role["revealed"].as_bool()),
+        (Some("open"), Some(true))
+    );
+    let mut phone = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
+    phone
+        .send(&json!({"type": "hello", "attendee": token_a}))
+        .await;
+    let welcome = phone.recv_type("welcome").await;
+    assert_eq!(
+        welcome["answers"],
+        json!({"barrier-word": ["trust", "silos"], "role": [3]})
+    );
+    assert_eq!(welcome["results"]["role"]["counts"][3], 1);
+    assert_eq!(welcome["profile"]["organisation"], "York Mind");
+}
+
+#[tokio::test]
+async fn a_graceful_restart_in_process_keeps_everything() {
+    let mut app = crate::helpers::TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut h, _) = app.host(&created).await;
+    assert_eq!(
+        h.command(json!({"type": "open", "activity": "next-year"}), 1)
+            .await["type"],
+        "ok"
+    );
+    let (mut phone, welcome) = app
+        .attendee(&created.code, json!({"organisation": "Arc Light"}))
+        .await;
+    assert_eq!(
+        phone
+            .answer("n1", "next-year", json!("Housing first"))
+            .await["type"],
+        "ack"
+    );
+    phone
+        .send(&json!({"type": "ask", "id": "q1", "text": "Who funds the link workers?"}))
+        .await;
+    assert_eq!(phone.recv_type("ack").await["id"], "q1");
+    let database = app.database.clone();
+    let dir = app.stop().await;
+    assert_eq!(phone.closed().await, Closed::Code(1012));
+
+    let app = crate::helpers::TestApp::spawn_on(database).await;
+    let (_h, snapshot) = app.host(&created).await;
+    assert_eq!(tally_of(&snapshot, "next-year"), &json!({"total": 1}));
+    assert_eq!(
+        snapshot["questions"][0]["text"],
+        "Who funds the link workers?"
+    );
+    assert_eq!(snapshot["texts"][0]["text"], "Housing first");
+    assert_eq!(snapshot["attendance"]["joined"], 1);
+    let (_phone, again) = app
+        .attendee(&created.code, json!({"attendee": welcome["attendee"]}))
+        .await;
+    assert_eq!(again["answers"]["next-year"], "Housing first");
+    drop(dir);
+}
