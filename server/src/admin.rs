@@ -68,7 +68,12 @@ pub async fn create_event(
         };
         // 31^6 codes: a clash is rare, and simply means another draw.
         if storage
-            .insert_event(&stored, &event.spec.title, event.spec.series.as_deref())
+            .insert_event(
+                &stored,
+                &event.spec.title,
+                event.spec.series.as_deref(),
+                event.spec.starts_at.as_deref(),
+            )
             .await?
         {
             return Ok(Created::new(code, host_token, presenter_token, public_url));

@@ -38,9 +38,18 @@ mod tests {
 
     #[test]
     fn breakdown_merges_tallies() {
-        let kind = ActivityKind::Scale { min: 1, max: 3, labels: None, pair: None };
+        let kind = ActivityKind::Scale {
+            min: 1,
+            max: 3,
+            labels: None,
+            pair: None,
+        };
         let mut groups = BTreeMap::new();
-        for (sector, values) in [("Police", vec![1, 1, 2, 3, 3]), ("Housing", vec![2, 2]), ("Advocacy", vec![3, 3, 3])] {
+        for (sector, values) in [
+            ("Police", vec![1, 1, 2, 3, 3]),
+            ("Housing", vec![2, 2]),
+            ("Advocacy", vec![3, 3, 3]),
+        ] {
             let mut tally = Tally::new(&kind);
             for v in values {
                 tally.add(&AnswerValue::Scale(v), None);
@@ -49,6 +58,9 @@ mod tests {
         }
         let out = breakdown(&groups, 5);
         assert_eq!(out.keys().collect::<Vec<_>>(), vec![OTHER_GROUP, "Police"]);
-        assert_eq!(out[OTHER_GROUP].to_json()["counts"], serde_json::json!([0, 2, 3]));
+        assert_eq!(
+            out[OTHER_GROUP].to_json()["counts"],
+            serde_json::json!([0, 2, 3])
+        );
     }
 }

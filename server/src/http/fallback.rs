@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +41,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 pub async fn post_message(
     State(app): State<AppState>,
     Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -66,6 +67,9 @@ pub async fn post_message(
             )));
         }
     };
+    if matches!(msg, crate::protocol::ClientMsg::Hello { .. }) {
+        app.join(peer.ip())?;
+    }
     let (reply, wait) = oneshot::channel();
     handle
         .send(Command::Post {
@@ -107,10 +111,12 @@ fn json_frame(frame: Bytes) -> Response {
 pub async fn stream(
     State(app): State<AppState>,
     Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.check_origin(&headers)?;
     let handle = app.event(&code).await?;
+    let slot = app.connection_slot(peer.ip())?;
     let token = cookie_token(&headers).ok_or_else(|| {
         ApiError::unauthorized("join first: POST a hello message to /api/events/{code}/messages")
     })?;
@@ -134,7 +140,11 @@ pub async fn stream(
     let state = StreamState {
         rx,
         kick,
-        guard: Guard { handle, conn },
+        guard: Guard {
+            handle,
+            conn,
+            _slot: slot,
+        },
         next_id: 1,
         done: false,
     };
@@ -194,6 +204,8 @@ struct StreamState {
 struct Guard {
     handle: EventHandle,
     conn: ConnId,
+    /// Counts the stream against its address while it is open.
+    _slot: super::limits::ConnectionSlot,
 }
 
 impl Drop for Guard {

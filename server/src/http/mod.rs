@@ -4,6 +4,7 @@
 mod api;
 mod error;
 mod fallback;
+mod limits;
 mod pages;
 mod ws;
 
@@ -34,6 +35,7 @@ struct AppInner {
     public_url: String,
     organiser_key_hash: String,
     allowed_origins: Vec<String>,
+    limits: limits::Limits,
 }
 
 impl AppState {
@@ -46,14 +48,40 @@ impl AppState {
             .filter(|o| !o.is_empty())
             .collect();
         allowed_origins.push(origin_of(&public_url));
+        let limits = limits::Limits::default();
+        let sweeper = limits.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                sweeper.sweep();
+            }
+        });
         AppState {
             inner: Arc::new(AppInner {
                 hub,
                 public_url,
                 organiser_key_hash: token::hash_token(organiser_key),
                 allowed_origins,
+                limits,
             }),
         }
+    }
+
+    /// Counts a join from `ip`: 429 with a retry hint past the address's allowance.
+    pub fn join(&self, ip: std::net::IpAddr) -> Result<(), ApiError> {
+        self.inner.limits.join(ip).map_err(ApiError::rate_limited)
+    }
+
+    /// A slot for one more open connection from `ip`.
+    pub fn connection_slot(
+        &self,
+        ip: std::net::IpAddr,
+    ) -> Result<limits::ConnectionSlot, ApiError> {
+        self.inner
+            .limits
+            .connect(ip)
+            .ok_or_else(|| ApiError::rate_limited(std::time::Duration::from_secs(5)))
     }
 
     pub fn hub(&self) -> &Hub {

@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
+use super::limits::ConnectionSlot;
 use super::{ApiError, AppState};
 use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Out, Role};
@@ -47,33 +48,40 @@ pub async fn attendee(
     ws: WebSocketUpgrade,
     State(app): State<AppState>,
     Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.check_origin(&headers)?;
     let handle = app.event(&code).await?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Attendee)))
+    app.join(peer.ip())?;
+    let slot = app.connection_slot(peer.ip())?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Attendee, slot)))
 }
 
 pub async fn host(
     ws: WebSocketUpgrade,
     State(app): State<AppState>,
     Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.check_origin(&headers)?;
     let handle = app.event(&code).await?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Host)))
+    let slot = app.connection_slot(peer.ip())?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Host, slot)))
 }
 
 pub async fn presenter(
     ws: WebSocketUpgrade,
     State(app): State<AppState>,
     Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.check_origin(&headers)?;
     let handle = app.event(&code).await?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Presenter)))
+    let slot = app.connection_slot(peer.ip())?;
+    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Presenter, slot)))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,7 +91,8 @@ enum Kind {
     Presenter,
 }
 
-async fn session(socket: WebSocket, handle: EventHandle, kind: Kind) {
+/// One connection, from upgrade to close; `_slot` counts it against its address.
+async fn session(socket: WebSocket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
     let conn = ConnId::next();
     let (sink, source) = conn::channel(if kind == Kind::Attendee {
         ATTENDEE_QUEUE

@@ -201,6 +201,10 @@ impl Actor {
                     );
                 }
                 self.on_tick();
+                if self.sample_due || self.s.present > 0 {
+                    let sample = self.presence_sample();
+                    self.write_behind(vec![sample]).await;
+                }
                 self.close_everyone(CloseCode::Restarting);
                 if let Some((done, _)) = shutdown.take() {
                     let _ = done.send(());
@@ -1598,6 +1602,7 @@ impl Actor {
         }
         self.s.ended = true;
         self.s.focus = None;
+        writes.push(self.presence_sample());
         writes.push(Write::EventEnded {
             event: self.info.code,
             at: clock::now_rfc3339(),
@@ -1637,6 +1642,20 @@ impl Actor {
     }
 
     // ---------------------------------------------------------------- coalescing
+
+    /// Attendance for the report: the current minute's sample (peak within the minute).
+    fn presence_sample(&mut self) -> Write {
+        self.sample_due = false;
+        let write = Write::Presence {
+            event: self.info.code,
+            minute: clock::now_minute(),
+            present: self.s.present as i64,
+            peak: self.minute_peak.max(self.s.present) as i64,
+            joined: self.s.attendees.len() as i64,
+        };
+        self.minute_peak = self.s.present;
+        write
+    }
 
     fn on_tick(&mut self) {
         self.ticks += 1;
@@ -1700,15 +1719,7 @@ impl Actor {
             }
         }
         if self.ticks.is_multiple_of(SAMPLE_TICKS) && (self.sample_due || self.s.present > 0) {
-            self.sample_due = false;
-            let write = Write::Presence {
-                event: self.info.code,
-                minute: clock::now_minute(),
-                present: self.s.present as i64,
-                peak: self.minute_peak.max(self.s.present) as i64,
-                joined: self.s.attendees.len() as i64,
-            };
-            self.minute_peak = self.s.present;
+            let write = self.presence_sample();
             // Never wait inside a tick: a full writer queue just skips this sample.
             let writer = self.writer.clone();
             tokio::spawn(async move {

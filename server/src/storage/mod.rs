@@ -141,8 +141,42 @@ impl Storage {
         event: &StoredEvent,
         title: &str,
         series: Option<&str>,
+        starts_at: Option<&str>,
     ) -> Result<bool, StorageError> {
-        self.backend.insert_event(event, title, series).await
+        self.backend
+            .insert_event(event, title, series, starts_at)
+            .await
+    }
+
+    pub async fn presence(
+        &self,
+        code: EventCode,
+    ) -> Result<Vec<(String, i64, i64, i64)>, StorageError> {
+        self.backend.presence(code).await
+    }
+
+    pub async fn previous_in_series(
+        &self,
+        code: EventCode,
+        series: &str,
+    ) -> Result<Option<EventCode>, StorageError> {
+        self.backend.previous_in_series(code, series).await
+    }
+
+    pub async fn kept_summary(
+        &self,
+        code: EventCode,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        self.backend.kept_summary(code).await
+    }
+
+    pub async fn purge(
+        &self,
+        code: EventCode,
+        summary: &str,
+        at: &str,
+    ) -> Result<(), StorageError> {
+        self.backend.purge(code, summary, at).await
     }
 
     pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {

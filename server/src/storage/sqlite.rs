@@ -87,10 +87,11 @@ impl SqliteBackend {
         e: &StoredEvent,
         title: &str,
         series: Option<&str>,
+        starts_at: Option<&str>,
     ) -> Result<bool, StorageError> {
         let done = sqlx::query(
-            "INSERT INTO events (code, title, series, spec, host_token_hash, presenter_token_hash, state, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
+            "INSERT INTO events (code, title, series, spec, host_token_hash, presenter_token_hash, state, created_at, starts_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
         )
         .bind(e.code.as_str().to_owned())
         .bind(title.to_owned())
@@ -100,6 +101,7 @@ impl SqliteBackend {
         .bind(e.presenter_token_hash.clone())
         .bind(e.state.clone())
         .bind(e.created_at.clone())
+        .bind(starts_at.map(str::to_owned))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -158,6 +160,96 @@ impl SqliteBackend {
             .bind(value.to_owned())
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Attendance samples, one a minute: (minute, present, peak, joined).
+    pub async fn presence(
+        &self,
+        code: EventCode,
+    ) -> Result<Vec<(String, i64, i64, i64)>, StorageError> {
+        let rows = sqlx::query("SELECT minute, present, peak, joined FROM presence_samples WHERE event = ? ORDER BY minute")
+            .bind(code.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// The latest earlier edition of the same series: by `starts_at` when both have one,
+    /// else by creation time.
+    pub async fn previous_in_series(
+        &self,
+        code: EventCode,
+        series: &str,
+    ) -> Result<Option<EventCode>, StorageError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT other.code FROM events AS this JOIN events AS other
+               ON other.series = this.series AND other.code <> this.code
+             WHERE this.code = ? AND this.series = ?
+               AND COALESCE(other.starts_at, other.created_at) < COALESCE(this.starts_at, this.created_at)
+             ORDER BY COALESCE(other.starts_at, other.created_at) DESC LIMIT 1",
+        )
+        .bind(code.as_str().to_owned())
+        .bind(series.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.as_deref().and_then(EventCode::parse))
+    }
+
+    /// The summary kept when the event's raw answers were purged, with the purge time.
+    pub async fn kept_summary(
+        &self,
+        code: EventCode,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        let row = sqlx::query("SELECT summary, purged_at FROM summaries WHERE event = ?")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Deletes the event's raw answers, attendees (and so their tokens), receipts,
+    /// questions, votes, cards and attendance samples, keeping `summary` in their place.
+    /// One transaction: either all of it happens or none.
+    pub async fn purge(
+        &self,
+        code: EventCode,
+        summary: &str,
+        at: &str,
+    ) -> Result<(), StorageError> {
+        let code = code.as_str().to_owned();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO summaries (event, summary, purged_at) VALUES (?, ?, ?)
+                     ON CONFLICT (event) DO UPDATE SET summary = excluded.summary, purged_at = excluded.purged_at")
+            .bind(code.clone())
+            .bind(summary.to_owned())
+            .bind(at.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        for table in [
+            "answers",
+            "receipts",
+            "votes",
+            "questions",
+            "cards",
+            "attendees",
+            "presence_samples",
+        ] {
+            let sql = format!("DELETE FROM {table} WHERE event = ?");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE events SET purged_at = ? WHERE code = ?")
+            .bind(at.to_owned())
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
