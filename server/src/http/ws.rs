@@ -34,8 +34,11 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 /// floor is 50 and 20).
 const BURST: f64 = 60.0;
 const PER_SECOND: f64 = 30.0;
-/// Messages refused for rate in a row before the connection is closed with 4029.
-const STRIKES: u32 = 200;
+/// Refusals a connection may earn before it is closed with 4029, and how fast that
+/// allowance comes back: a client that overshoots now and then is never closed, one that
+/// keeps flooding is.
+const REFUSALS: f64 = 200.0;
+const REFUSALS_FORGIVEN_PER_SECOND: f64 = 10.0;
 
 fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.read_buffer_size(4 * 1024)
@@ -137,6 +140,12 @@ async fn session(socket: WebSocket, handle: EventHandle, kind: Kind, _slot: Conn
     }
 }
 
+/// Just the `id` of a message, read without decoding the rest.
+#[derive(serde::Deserialize)]
+struct IdOnly {
+    id: Option<serde_json::Value>,
+}
+
 struct Reader {
     conn: ConnId,
     kind: Kind,
@@ -146,7 +155,8 @@ struct Reader {
     joined: bool,
     tokens: f64,
     refilled: Instant,
-    strikes: u32,
+    /// What is left of the refusal allowance.
+    refusals: f64,
 }
 
 impl Reader {
@@ -159,7 +169,7 @@ impl Reader {
             joined: false,
             tokens: BURST,
             refilled: Instant::now(),
-            strikes: 0,
+            refusals: REFUSALS,
         }
     }
 
@@ -190,18 +200,15 @@ impl Reader {
                 return self.sink.close(CloseCode::TooLarge);
             }
             if !self.take_token() {
-                self.strikes += 1;
-                if self.strikes > STRIKES {
+                self.refusals -= 1.0;
+                if self.refusals < 0.0 {
                     return self.sink.close(CloseCode::TooMany);
                 }
-                self.error(
-                    None,
-                    ErrorCode::RateLimited,
-                    "too many messages; slow down and send again",
-                );
+                // Name the refused message, so the client knows what to send again.
+                let id = serde_json::from_str::<IdOnly>(&text).ok().and_then(|m| m.id);
+                self.error(id.as_ref(), ErrorCode::RateLimited, "too many messages; slow down and send again");
                 continue;
             }
-            self.strikes = 0;
             if !self.handle_text(&text).await {
                 return;
             }
@@ -311,6 +318,7 @@ impl Reader {
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        self.refusals = (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(REFUSALS);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true

@@ -306,3 +306,73 @@ mod tests {
         assert!(decode_host(r#"{"type":"reveal","activity":"x"}"#).is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VALID: &[&str] = &[
+        r#"{"type":"hello","attendee":null,"organisation":"York Mind","room":"Room A"}"#,
+        r#"{"type":"profile","id":"p1","organisation":"York Mind","sector":"Mental health"}"#,
+        r#"{"type":"answer","id":"a1","activity":"role","value":[1]}"#,
+        r#"{"type":"answer","id":"a2","activity":"barrier-word","value":["trust","waiting lists"]}"#,
+        r#"{"type":"ask","id":"q1","text":"Why?"}"#,
+        r#"{"type":"upvote","id":"u1","question":"abc"}"#,
+        r#"{"type":"card","id":"c1","card":{"organisation":"x","service":"s","offer":"o","referral":"r","contact":"c"}}"#,
+        r#"{"type":"auth","token":"t"}"#,
+        r#"{"type":"moderate","id":3,"item":"question","target":"q","action":"approve"}"#,
+        r#"{"type":"reveal","id":"r","activity":"role","show":true}"#,
+    ];
+
+    /// A valid frame with bytes cut out, characters put in, or a span replaced.
+    fn mutated() -> impl Strategy<Value = String> {
+        (0..VALID.len(), 0usize..400, 0usize..8, any::<char>(), prop::collection::vec(any::<u8>(), 0..6)).prop_map(
+            |(which, at, cut, ch, junk)| {
+                let mut chars: Vec<char> = VALID[which].chars().collect();
+                let at = at % (chars.len() + 1);
+                let end = (at + cut).min(chars.len());
+                chars.drain(at..end);
+                chars.insert(at.min(chars.len()), ch);
+                let mut text: String = chars.into_iter().collect();
+                text.push_str(&String::from_utf8_lossy(&junk));
+                text
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics_and_always_explains(text in ".{0,300}") {
+            if let Err(e) = decode_client(&text) {
+                prop_assert!(!e.message.is_empty());
+            }
+            if let Err(e) = decode_host(&text) {
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+
+        #[test]
+        fn mutated_frames_decode_or_explain(text in mutated()) {
+            match decode_client(&text) {
+                Ok(msg) => {
+                    if let Some(id) = msg.id() {
+                        prop_assert!(!id.is_empty() && id.len() <= MAX_ID);
+                    }
+                }
+                Err(e) => prop_assert!(!e.message.is_empty()),
+            }
+            if let Err(e) = decode_host(&text) {
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+
+        #[test]
+        fn deep_nesting_is_refused_not_overflowed(depth in 1usize..5000) {
+            let text = format!(r#"{{"type":"answer","id":"x","activity":"role","value":{}1{}}}"#, "[".repeat(depth), "]".repeat(depth));
+            let _ = decode_client(&text);
+        }
+    }
+}

@@ -184,14 +184,14 @@ impl WriterHandle {
 pub async fn spawn(backend: Arc<SqliteBackend>) -> Result<WriterHandle, StorageError> {
     let conn = backend.writer_connection().await?;
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(conn, rx));
+    let task = tokio::spawn(run(backend, conn, rx));
     Ok(WriterHandle {
         tx,
         task: Arc::new(Mutex::new(Some(task))),
     })
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>) {
+async fn run(backend: Arc<SqliteBackend>, mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<(oneshot::Sender<()>, bool)> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -211,7 +211,7 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>) {
             next = rx.try_recv().ok();
         }
         if !batch.is_empty() {
-            commit(&mut conn, &mut batch).await;
+            commit(&backend, &mut conn, &mut batch).await;
         }
         let mut stop = false;
         for (done, s) in flushes.drain(..) {
@@ -225,18 +225,20 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>) {
     let _ = conn.close().await;
 }
 
-async fn commit(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
+async fn commit(backend: &SqliteBackend, conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let rows: usize = batch.iter().map(|j| j.writes.len()).sum();
     let outcome: Vec<bool> = match commit_with_retry(conn, batch.iter()).await {
         Ok(()) => vec![true; batch.len()],
         Err(e) => {
             warn!(error = %e, jobs = batch.len(), "group commit failed; committing jobs one by one");
+            reconnect(backend, conn).await;
             let mut outcome = Vec::with_capacity(batch.len());
             for job in batch.iter() {
                 let ok = commit_with_retry(conn, std::iter::once(job)).await;
                 if let Err(e) = &ok {
                     error!(error = %e, "a write could not be committed");
+                    reconnect(backend, conn).await;
                 }
                 outcome.push(ok.is_ok());
             }
@@ -274,6 +276,18 @@ async fn commit(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     }
 }
 
+/// Replaces the writer's connection after a failure, so no half-open transaction or stale
+/// state can survive into the next commit.
+async fn reconnect(backend: &SqliteBackend, conn: &mut SqliteConnection) {
+    match backend.writer_connection().await {
+        Ok(fresh) => {
+            let old = std::mem::replace(conn, fresh);
+            let _ = old.close().await;
+        }
+        Err(e) => warn!(error = %e, "could not reopen the writer's connection; keeping the old one"),
+    }
+}
+
 async fn commit_with_retry<'a>(
     conn: &mut SqliteConnection,
     jobs: impl Iterator<Item = &'a Job> + Clone,
@@ -292,15 +306,27 @@ async fn commit_with_retry<'a>(
     }
 }
 
+/// One transaction over `jobs`. Plain `BEGIN IMMEDIATE` / `COMMIT` statements, not sqlx's
+/// transaction guard: when a `COMMIT` fails (a full disk), SQLite may leave the transaction
+/// open, and a guard that believes it is still inside one would turn the next `BEGIN` into a
+/// savepoint whose "commit" never reaches the disk. Here a failure always ends in an explicit
+/// `ROLLBACK`, and the caller reconnects, so every success is a real commit.
 async fn commit_once<'a>(
     conn: &mut SqliteConnection,
     jobs: impl Iterator<Item = &'a Job>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    for job in jobs {
-        for write in &job.writes {
-            sqlite::apply(&mut tx, write).await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let result = async {
+        for job in jobs {
+            for write in &job.writes {
+                sqlite::apply(&mut *conn, write).await?;
+            }
         }
+        sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
     }
-    tx.commit().await
+    .await;
+    if result.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    result
 }

@@ -405,3 +405,44 @@ impl Client {
         }
     }
 }
+
+impl Client {
+    /// The next message, or how the socket closed (`Err`). Fails the test after [`WAIT`].
+    pub async fn recv_or_close(&mut self) -> Result<Value, Closed> {
+        if let Some(message) = self.backlog.pop_front() {
+            return Ok(message);
+        }
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("a message or close in time") {
+                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).expect("JSON")),
+                Some(Ok(Message::Close(Some(frame)))) => return Err(Closed::Code(frame.code.into())),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Err(Closed::Dropped),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Sends a text frame; `false` if the socket is already gone.
+    pub async fn try_send_text(&mut self, text: &str) -> bool {
+        self.ws.send(Message::text(text)).await.is_ok()
+    }
+}
+
+impl Client {
+    /// The next message or close within `wait`; `None` if nothing came.
+    pub async fn recv_or_close_within(&mut self, wait: Duration) -> Option<Result<Value, Closed>> {
+        if let Some(message) = self.backlog.pop_front() {
+            return Some(Ok(message));
+        }
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await.ok()? {
+                Some(Ok(Message::Text(text))) => return Some(Ok(serde_json::from_str(&text).expect("JSON"))),
+                Some(Ok(Message::Close(Some(frame)))) => return Some(Err(Closed::Code(frame.code.into()))),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Some(Err(Closed::Dropped)),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}

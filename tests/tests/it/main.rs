@@ -3,8 +3,10 @@
 
 mod helpers;
 
+mod abuse;
 mod api;
 mod fallback;
+mod faults;
 mod hub;
 mod protocol_errors;
 mod restart;

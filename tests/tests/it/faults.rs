@@ -1,0 +1,107 @@
+//! Faults of the disk and the database: a full disk gets errors, never a false ack, and the
+//! server recovers when space returns; a busy database is waited out, never dropped.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::helpers::{TestApp, fixture_2026};
+
+/// A small tmpfs of our own to fill up; `None` (with a note) where mounting is not allowed.
+struct SmallDisk {
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(SmallDisk { path: dir.path().to_path_buf(), _dir: dir }),
+            _ => None,
+        }
+    }
+
+    /// Fills the disk until the kernel refuses another byte.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        // The last bytes, one at a time, so not even a page is left.
+        while file.write_all(&[0]).and_then(|()| file.flush()).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        println!("note: could not mount a tmpfs (not root?); the full-disk test did not run here");
+        return;
+    };
+    let database = format!("sqlite://{}", disk.path.join("joinup.db").display());
+    let app = TestApp::spawn_on(database).await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    assert_eq!(host.command(json!({"type": "open", "activity": "concern"}), 1).await["type"], "ok");
+    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+    assert_eq!(phone.answer("before", "concern", json!("Stored before the disk filled")).await["type"], "ack");
+
+    let filler = disk.fill();
+
+    let long = "x".repeat(490);
+    let mut refused = 0;
+    for i in 0..5 {
+        let reply = phone.answer(&format!("full-{i}"), "concern", json!(format!("{long} {i}"))).await;
+        assert_ne!(reply["type"], "ack", "an answer was acknowledged with the disk full");
+        assert_eq!(reply["code"], "unavailable", "{reply}");
+        refused += 1;
+    }
+    assert_eq!(refused, 5);
+
+    std::fs::remove_file(filler).expect("free the disk");
+    // The same message, sent again, now goes through.
+    let reply = phone.answer("full-4", "concern", json!("Stored once the disk had room")).await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+    let (_second, snapshot) = app.host(&created).await;
+    assert_eq!(snapshot["texts"][0]["text"], "Stored once the disk had room");
+    let rows = snapshot["activities"].as_array().expect("rows");
+    let concern = rows.iter().find(|r| r["key"] == "concern").expect("row");
+    assert_eq!(concern["tally"]["total"], 1, "refused answers were never counted");
+}
+
+#[tokio::test]
+async fn a_busy_database_is_waited_out_not_dropped() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    assert_eq!(host.command(json!({"type": "open", "activity": "usefulness"}), 1).await["type"], "ok");
+    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+
+    // Another process holds the write lock for two seconds.
+    let mut other = sqlx::sqlite::SqliteConnection::connect(&app.database).await.expect("second connection");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
+    phone.send(&json!({"type": "answer", "id": "busy", "activity": "usefulness", "value": 5})).await;
+    assert!(
+        phone.try_recv(Duration::from_millis(1500)).await.is_none(),
+        "no ack (and no error) while the database is locked"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.expect("release the lock");
+    let reply = phone.recv_where(|m| m["id"] == "busy").await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+}
