@@ -141,3 +141,37 @@ impl Kick {
         self.dropped_with().unwrap_or(CloseCode::TooSlow)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_drops_the_connection_with_4008_and_never_grows() {
+        let (sink, source) = channel(2);
+        let (mut rx, kick) = source.split();
+        assert!(sink.send(Frame::from_static(b"1")));
+        assert!(sink.send(Frame::from_static(b"2")));
+        // The third frame does not fit: the sender is told to forget the connection.
+        assert!(!sink.send(Frame::from_static(b"3")));
+        assert_eq!(kick.kicked().await, CloseCode::TooSlow);
+        // Only what fitted was ever queued.
+        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "1"));
+        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "2"));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn close_goes_after_what_is_queued() {
+        let (sink, source) = channel(4);
+        let (mut rx, kick) = source.split();
+        assert!(sink.send(Frame::from_static(b"bye")));
+        sink.close(CloseCode::EventEnded);
+        assert!(matches!(rx.recv().await, Some(Out::Frame(_))));
+        assert!(matches!(
+            rx.recv().await,
+            Some(Out::Close(CloseCode::EventEnded))
+        ));
+        assert_eq!(kick.dropped_with(), None);
+    }
+}

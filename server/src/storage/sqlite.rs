@@ -351,6 +351,172 @@ impl SqliteBackend {
     }
 }
 
+type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// The hot writes, batched into multi-row statements: one statement per up to
+/// [`ROWS_PER_STATEMENT`] rows instead of one per row. Rows of one kind keep their order, so
+/// a later answer to the same activity still wins.
+#[derive(Clone, Copy)]
+enum Batched {
+    Attendee,
+    Answer,
+    Receipt,
+    Vote,
+}
+
+const ROWS_PER_STATEMENT: usize = 128;
+
+impl Batched {
+    fn of(write: &Write) -> Option<Batched> {
+        match write {
+            Write::Attendee { .. } => Some(Batched::Attendee),
+            Write::Answer { .. } => Some(Batched::Answer),
+            Write::Receipt { .. } => Some(Batched::Receipt),
+            Write::Vote { .. } => Some(Batched::Vote),
+            _ => None,
+        }
+    }
+
+    /// The statement for `rows` rows. Chunks are powers of two, so only a few distinct
+    /// statements exist and each stays prepared in the connection's cache.
+    fn sql(self, rows: usize) -> String {
+        let (head, row, tail) = match self {
+            Batched::Attendee => (
+                "INSERT INTO attendees (event, id, token_hash, organisation, sector, room) VALUES ",
+                "(?, ?, ?, ?, ?, ?)",
+                " ON CONFLICT (event, id) DO UPDATE SET organisation = excluded.organisation, \
+                 sector = excluded.sector, room = excluded.room",
+            ),
+            Batched::Answer => (
+                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES ",
+                "(?, ?, ?, ?, ?, ?, ?)",
+                " ON CONFLICT (event, attendee, activity) DO UPDATE SET value = excluded.value, \
+                 item = excluded.item, state = excluded.state, flagged = excluded.flagged",
+            ),
+            Batched::Receipt => (
+                "INSERT INTO receipts (event, attendee, msg) VALUES ",
+                "(?, ?, ?)",
+                " ON CONFLICT DO NOTHING",
+            ),
+            Batched::Vote => (
+                "INSERT INTO votes (event, question, attendee) VALUES ",
+                "(?, ?, ?)",
+                " ON CONFLICT DO NOTHING",
+            ),
+        };
+        let mut sql = String::with_capacity(head.len() + rows * (row.len() + 2) + tail.len());
+        sql.push_str(head);
+        for i in 0..rows {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(row);
+        }
+        sql.push_str(tail);
+        sql
+    }
+}
+
+fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
+    match write {
+        Write::Attendee {
+            event,
+            id,
+            token_hash,
+            organisation,
+            sector,
+            room,
+        } => query
+            .bind(event.as_str().to_owned())
+            .bind(*id)
+            .bind(token_hash.clone())
+            .bind(organisation.clone())
+            .bind(sector.clone())
+            .bind(room.clone()),
+        Write::Answer {
+            event,
+            attendee,
+            activity,
+            value,
+            item,
+            state,
+            flagged,
+        } => query
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(activity.clone())
+            .bind(value.clone())
+            .bind(item.clone())
+            .bind(state.map(str::to_owned))
+            .bind(i64::from(*flagged)),
+        Write::Receipt {
+            event,
+            attendee,
+            msg,
+        } => query
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(msg.clone()),
+        Write::Vote {
+            event,
+            question,
+            attendee,
+        } => query
+            .bind(event.as_str().to_owned())
+            .bind(question.clone())
+            .bind(*attendee),
+        _ => query,
+    }
+}
+
+/// Applies every write of a group commit inside the writer's open transaction: the hot
+/// kinds (attendees, answers, receipts, votes) as multi-row statements, first, in that
+/// order; then the rest one by one, in order. Nothing among the rest depends on a later
+/// hot row: a text's moderation follows its answer, a vote follows its question.
+pub async fn apply_all<'a>(
+    conn: &mut SqliteConnection,
+    writes: impl Iterator<Item = &'a Write>,
+) -> Result<(), sqlx::Error> {
+    let mut hot: [Vec<&Write>; 4] = Default::default();
+    let mut rest: Vec<&Write> = Vec::new();
+    for write in writes {
+        match Batched::of(write) {
+            Some(kind) => hot[kind as usize].push(write),
+            None => rest.push(write),
+        }
+    }
+    for (kind, rows) in [
+        Batched::Attendee,
+        Batched::Answer,
+        Batched::Receipt,
+        Batched::Vote,
+    ]
+    .into_iter()
+    .zip(&hot)
+    {
+        let mut left: &[&Write] = rows;
+        while !left.is_empty() {
+            let take = if left.len() >= ROWS_PER_STATEMENT {
+                ROWS_PER_STATEMENT
+            } else {
+                1 << (usize::BITS - 1 - left.len().leading_zeros())
+            };
+            let (chunk, tail) = left.split_at(take);
+            let query: SqliteQuery = sqlx::query(sqlx::AssertSqlSafe(kind.sql(take)));
+            chunk
+                .iter()
+                .fold(query, |q, w| bind_row(q, w))
+                .execute(&mut *conn)
+                .await?;
+            left = tail;
+        }
+    }
+    for write in rest {
+        apply(&mut *conn, write).await?;
+    }
+    Ok(())
+}
+
 /// Applies one write inside the writer's open transaction.
 pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sqlx::Error> {
     match write {

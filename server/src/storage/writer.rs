@@ -284,7 +284,9 @@ async fn reconnect(backend: &SqliteBackend, conn: &mut SqliteConnection) {
             let old = std::mem::replace(conn, fresh);
             let _ = old.close().await;
         }
-        Err(e) => warn!(error = %e, "could not reopen the writer's connection; keeping the old one"),
+        Err(e) => {
+            warn!(error = %e, "could not reopen the writer's connection; keeping the old one")
+        }
     }
 }
 
@@ -317,11 +319,7 @@ async fn commit_once<'a>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     let result = async {
-        for job in jobs {
-            for write in &job.writes {
-                sqlite::apply(&mut *conn, write).await?;
-            }
-        }
+        sqlite::apply_all(&mut *conn, jobs.flat_map(|job| job.writes.iter())).await?;
         sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
     }
     .await;
