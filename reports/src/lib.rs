@@ -4,11 +4,41 @@
 //! into a [`Snapshot`] (or, after `joinup purge`, reads the kept [`Summary`]); this crate
 //! turns it into `report.html`, `report.pdf`, `answers.csv` and `summary.json`.
 //!
+//! ```text
+//! Snapshot ──summarise──▶ Summary ──▶ summary_json, report_html, report_pdf
+//!     └──────answers_csv──▶ answers.csv (needs the raw answers: not after a purge)
+//! ```
+//!
 //! # Layout
 //! - [`snapshot`]: the input: an event's definition and its anonymous answers.
 //! - [`privacy`]: the small-group rule, shared with the live hub so they never disagree.
+//! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after purge.
+//! - `csv`, `html`, `pdf`: the documents; `doc` is the content both HTML and PDF render, and
+//!   `charts` draws its charts with plotters (SVG for HTML, vector shapes for the PDF).
 
+mod charts;
+mod csv;
+mod doc;
+mod fonts;
+mod html;
+mod pdf;
 pub mod privacy;
 pub mod snapshot;
+pub mod summary;
 
+pub use csv::{CSV_HEADER, answers_csv};
+pub use html::report_html;
+pub use pdf::report_pdf;
 pub use snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
+pub use summary::{SUMMARY_VERSION, Summary, summarise, summary_json};
+
+/// Why a document could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the embedded font could not be read")]
+    Font,
+    #[error("the page layout is invalid")]
+    Layout,
+    #[error("the PDF could not be written: {0}")]
+    Pdf(String),
+}

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::config::{self, Config};
+use crate::domain::EventCode;
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::storage::Storage;
 
@@ -36,6 +37,25 @@ enum Command {
     Event {
         #[command(subcommand)]
         command: EventCommand,
+    },
+    /// Write an event's report (report.html, report.pdf, answers.csv, summary.json) into a
+    /// folder, straight from the database; no server needs to run.
+    Report {
+        /// The event's code.
+        code: String,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Delete an ended event's raw answers and attendee tokens, keeping the aggregates its
+    /// reports are built from.
+    Purge {
+        /// The event's code.
+        code: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -76,6 +96,18 @@ struct ServeArgs {
     /// Browser origins allowed to connect besides the server's own, comma-separated.
     #[arg(long, env = "JOINUP_ALLOWED_ORIGINS", value_delimiter = ',')]
     allowed_origins: Vec<String>,
+    /// Purge events automatically this many days after they end (raw answers and attendee
+    /// tokens deleted, report aggregates kept). Unset: keep until `joinup purge`.
+    #[arg(long, env = "JOINUP_RETENTION_DAYS")]
+    retention_days: Option<u32>,
+    /// Seconds an event with nobody connected stays in memory (for tests and tuning).
+    #[arg(
+        long,
+        env = "JOINUP_IDLE_UNLOAD_SECS",
+        default_value_t = 600,
+        hide = true
+    )]
+    idle_unload_secs: u64,
 }
 
 impl ServeArgs {
@@ -86,6 +118,8 @@ impl ServeArgs {
             public_url: self.public_url,
             organiser_key: self.organiser_key,
             allowed_origins: self.allowed_origins,
+            retention_days: self.retention_days,
+            idle_unload: std::time::Duration::from_secs(self.idle_unload_secs),
         }
     }
 }
@@ -152,6 +186,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     public_url,
                 },
         } => create(&file, &db.database, public_url).await,
+        Command::Report { code, out, db } => report(&code, &out, &db.database).await,
+        Command::Purge { code, db } => purge(&code, &db.database).await,
     }
 }
 
@@ -243,5 +279,66 @@ async fn create(file: &Path, database: &str, public_url: Option<String>) -> Resu
     println!("attendees: {}", created.attend_url);
     println!("host: {}", created.host_url);
     println!("presenter: {}", created.present_url);
+    Ok(())
+}
+
+fn parse_code(code: &str) -> Result<EventCode, Failure> {
+    EventCode::parse(code).ok_or_else(|| {
+        Failure::Input(format!(
+            "{code:?} is not an event code: six letters and digits, such as K7QX2M"
+        ))
+    })
+}
+
+async fn open(database: &str) -> Result<Storage, Failure> {
+    Ok(Storage::open(database)
+        .await
+        .with_context(|| format!("opening the database {}", config::redact_url(database)))?)
+}
+
+async fn report(code: &str, out: &Path, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let data = crate::report::load(&storage, code)
+        .await
+        .context("reading the event")?
+        .ok_or_else(|| Failure::Input(format!("there is no event {code} in this database")))?;
+    storage.close().await;
+    std::fs::create_dir_all(out).map_err(|e| Failure::Input(format!("{}: {e}", out.display())))?;
+    for name in crate::report::DOCUMENTS {
+        let (bytes, _) = crate::report::document(&data, name)
+            .with_context(|| format!("building {name}"))?
+            .with_context(|| format!("no document {name}"))?;
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+async fn purge(code: &str, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let Some(stored) = storage.event(code).await.context("reading the event")? else {
+        return Err(Failure::Input(format!(
+            "there is no event {code} in this database"
+        )));
+    };
+    if stored.state != "ended" {
+        return Err(Failure::Input(format!(
+            "event {code} is still live: end it first (the host's End button, or POST /api/events/{code}/end)"
+        )));
+    }
+    if stored.purged_at.is_some() {
+        println!("event {code} was already purged; nothing to do");
+        return Ok(());
+    }
+    crate::report::purge(&storage, code)
+        .await
+        .context("purging")?;
+    storage.close().await;
+    println!(
+        "event {code}: raw answers and attendee tokens deleted; the report's aggregates are kept"
+    );
     Ok(())
 }

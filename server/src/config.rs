@@ -18,7 +18,14 @@ pub struct Config {
     pub organiser_key: Option<String>,
     /// Browser origins allowed to open WebSockets, besides the server's own.
     pub allowed_origins: Vec<String>,
+    /// Ended events are purged this many days after they end; `None` keeps them.
+    pub retention_days: Option<u32>,
+    /// An event with nobody connected is unloaded from memory after this long.
+    pub idle_unload: std::time::Duration,
 }
+
+/// The default for [`Config::idle_unload`].
+pub const DEFAULT_IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Config {
     pub fn new(addr: SocketAddr, database: impl Into<String>) -> Config {
@@ -28,6 +35,8 @@ impl Config {
             public_url: None,
             organiser_key: None,
             allowed_origins: Vec::new(),
+            retention_days: None,
+            idle_unload: DEFAULT_IDLE_UNLOAD,
         }
     }
 
@@ -51,6 +60,7 @@ impl fmt::Debug for Config {
                 &self.organiser_key.as_ref().map(|_| "[redacted]"),
             )
             .field("allowed_origins", &self.allowed_origins)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }

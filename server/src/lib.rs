@@ -13,6 +13,7 @@
 //! - [`storage`]: the only place SQL appears: the pool, migrations and the group-commit writer.
 //! - [`http`]: axum glue: routes, WebSocket and SSE transports, errors, pages.
 //! - [`admin`]: creating events, the demo event, the organiser key.
+//! - [`report`]: reads an event into the pure `joinup-reports` crate; purge.
 //! - [`cli`]: the `joinup` command line.
 //!
 //! Dependencies point one way: `http -> hub -> domain`, `hub -> storage`.
@@ -25,6 +26,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod protocol;
+pub mod report;
 pub mod storage;
 
 use std::future::Future;
@@ -76,7 +78,10 @@ pub async fn serve(
         // Printed once, on the start that generates it; it is never logged.
         println!("Organiser key (kept in the data folder as organiser-key): {organiser_key}");
     }
-    let hub = hub::Hub::new(storage.clone());
+    let hub = hub::Hub::new(storage.clone(), config.idle_unload);
+    if let Some(days) = config.retention_days {
+        tokio::spawn(retention(hub.clone(), days));
+    }
     let app = http::AppState::new(hub.clone(), &config, bound, &organiser_key);
     let router = http::router(app);
     info!(addr = %bound, "joinup listening");
@@ -95,4 +100,33 @@ pub async fn serve(
     storage.close().await;
     info!("stopped");
     Ok(())
+}
+
+/// Purges events `days` after they end, checking at start and then every hour.
+async fn retention(hub: hub::Hub, days: u32) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let cutoff = domain::clock::format_unix(now - i64::from(days) * 86_400);
+        let codes = match hub.storage().ended_by(&cutoff).await {
+            Ok(codes) => codes,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention: could not list ended events");
+                continue;
+            }
+        };
+        for code in codes {
+            match report::purge(hub.storage(), code).await {
+                Ok(_) => {
+                    hub.unload(code).await;
+                    info!(event = %code, days, "retention: raw answers purged");
+                }
+                Err(e) => tracing::warn!(event = %code, error = %e, "retention: purge failed"),
+            }
+        }
+    }
 }

@@ -158,3 +158,72 @@ pub async fn qr(
     )
         .into_response())
 }
+
+pub async fn report_html(
+    app: State<AppState>,
+    code: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    report(app, code, headers, "report.html").await
+}
+
+pub async fn report_pdf(
+    app: State<AppState>,
+    code: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    report(app, code, headers, "report.pdf").await
+}
+
+pub async fn answers_csv(
+    app: State<AppState>,
+    code: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    report(app, code, headers, "answers.csv").await
+}
+
+pub async fn summary_json(
+    app: State<AppState>,
+    code: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    report(app, code, headers, "summary.json").await
+}
+
+/// One report document as it stands now, for the event's host.
+async fn report(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    name: &'static str,
+) -> Result<Response, ApiError> {
+    let handle = app.event(&code).await?;
+    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t)) {
+        return Err(ApiError::unauthorized(
+            "reports need the event's host token as a Bearer token",
+        ));
+    }
+    let storage = app.hub().storage().clone();
+    let code = handle.info.code;
+    let data = crate::report::load(&storage, code)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::no_event(code.as_str()))?;
+    // Charts and the PDF are CPU work: off the async threads.
+    let built = tokio::task::spawn_blocking(move || crate::report::document(&data, name))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let (bytes, content_type) = built.ok_or_else(|| ApiError::no_event(code.as_str()))?;
+    let disposition = format!("attachment; filename=\"joinup-{code}-{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

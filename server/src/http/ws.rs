@@ -205,8 +205,14 @@ impl Reader {
                     return self.sink.close(CloseCode::TooMany);
                 }
                 // Name the refused message, so the client knows what to send again.
-                let id = serde_json::from_str::<IdOnly>(&text).ok().and_then(|m| m.id);
-                self.error(id.as_ref(), ErrorCode::RateLimited, "too many messages; slow down and send again");
+                let id = serde_json::from_str::<IdOnly>(&text)
+                    .ok()
+                    .and_then(|m| m.id);
+                self.error(
+                    id.as_ref(),
+                    ErrorCode::RateLimited,
+                    "too many messages; slow down and send again",
+                );
                 continue;
             }
             if !self.handle_text(&text).await {

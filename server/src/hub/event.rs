@@ -44,6 +44,8 @@ const MAX_PROFILE_FIELD: usize = 120;
 pub(super) async fn start(
     code: EventCode,
     storage: Storage,
+    idle_unload: Duration,
+    forget: Box<dyn FnOnce() + Send>,
 ) -> Result<Option<EventHandle>, HubError> {
     let Some(stored) = storage.event(code).await? else {
         return Ok(None);
@@ -98,7 +100,7 @@ pub(super) async fn start(
         ticks: 0,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
-    tokio::spawn(actor.run(rx, commit_rx));
+    tokio::spawn(actor.run(rx, commit_rx, idle_unload, forget));
     Ok(Some(EventHandle { info, tx }))
 }
 
@@ -174,10 +176,13 @@ impl Actor {
         mut self,
         mut rx: mpsc::Receiver<Command>,
         mut commits: mpsc::UnboundedReceiver<Committed>,
+        idle_unload: Duration,
+        forget: Box<dyn FnOnce() + Send>,
     ) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shutdown: Option<(oneshot::Sender<()>, tokio::time::Instant)> = None;
+        let mut idle_ticks: u32 = 0;
         loop {
             tokio::select! {
                 biased;
@@ -189,7 +194,40 @@ impl Actor {
                     Some(command) => self.on_command(command).await,
                     None => break,
                 },
-                _ = tick.tick() => self.on_tick(),
+                _ = tick.tick() => {
+                    self.on_tick();
+                    if self.is_idle() {
+                        idle_ticks += 1;
+                    } else {
+                        idle_ticks = 0;
+                    }
+                    if idle_ticks * TICK >= idle_unload {
+                        // Leave the registry first: a connection arriving now loads a fresh
+                        // actor from the database instead of finding this one gone.
+                        forget();
+                        rx.close();
+                        while let Some(command) = rx.recv().await {
+                            self.on_command(command).await;
+                        }
+                        // Whatever arrived in the meantime is committed and acknowledged,
+                        // then its connections are sent to the fresh actor with 1012.
+                        let deadline = tokio::time::Instant::now() + DRAIN_FOR;
+                        while !self.pending.is_empty() {
+                            match tokio::time::timeout_at(deadline, commits.recv()).await {
+                                Ok(Some(committed)) => self.on_committed(committed),
+                                _ => break,
+                            }
+                        }
+                        self.on_tick();
+                        if self.sample_due {
+                            let sample = self.presence_sample();
+                            self.write_behind(vec![sample]).await;
+                        }
+                        self.close_everyone(CloseCode::Restarting);
+                        info!(event = %self.info.code, "idle event unloaded");
+                        break;
+                    }
+                }
             }
             if let Some((_, deadline)) = &shutdown
                 && (self.pending.is_empty() || tokio::time::Instant::now() >= *deadline)
@@ -286,6 +324,16 @@ impl Actor {
     }
 
     // ---------------------------------------------------------------- connections
+
+    /// Nobody connected, nothing on its way to disk, nothing left to push.
+    fn is_idle(&self) -> bool {
+        self.attendee_conns.is_empty()
+            && self.hosts.is_empty()
+            && self.presenters.is_empty()
+            && self.pending.is_empty()
+            && self.dirty_tallies.is_empty()
+            && self.dirty_results.is_empty()
+    }
 
     fn on_connect(&mut self, conn: ConnId, role: Role, sink: ConnSink) {
         match role {

@@ -145,15 +145,18 @@ pub struct Hub {
 
 struct HubInner {
     storage: Storage,
+    /// How long an event with nobody connected stays loaded.
+    idle_unload: std::time::Duration,
     events: DashMap<EventCode, Arc<OnceCell<Option<EventHandle>>>>,
     shutting_down: AtomicBool,
 }
 
 impl Hub {
-    pub fn new(storage: Storage) -> Hub {
+    pub fn new(storage: Storage, idle_unload: std::time::Duration) -> Hub {
         Hub {
             inner: Arc::new(HubInner {
                 storage,
+                idle_unload,
                 events: DashMap::new(),
                 shutting_down: AtomicBool::new(false),
             }),
@@ -173,7 +176,21 @@ impl Hub {
         // Clone the cell out of the map: the DashMap guard is dropped before any await.
         let cell = self.inner.events.entry(code).or_default().value().clone();
         let handle = cell
-            .get_or_try_init(|| async { event::start(code, self.inner.storage.clone()).await })
+            .get_or_try_init(|| async {
+                let registry = Arc::downgrade(&self.inner);
+                let forget = Box::new(move || {
+                    if let Some(inner) = registry.upgrade() {
+                        inner.events.remove(&code);
+                    }
+                });
+                event::start(
+                    code,
+                    self.inner.storage.clone(),
+                    self.inner.idle_unload,
+                    forget,
+                )
+                .await
+            })
             .await?;
         if handle.is_none() {
             // Unknown codes must not fill the registry.
@@ -182,6 +199,20 @@ impl Hub {
                 .remove_if(&code, |_, c| c.get().is_some_and(Option::is_none));
         }
         Ok(handle.clone())
+    }
+
+    /// Stops an event's actor, if it is live here, so the next use reloads it from the
+    /// database (after a purge). Its hosts and presenters are closed with 1012 and reconnect.
+    pub async fn unload(&self, code: EventCode) {
+        let Some((_, cell)) = self.inner.events.remove(&code) else {
+            return;
+        };
+        if let Some(Some(handle)) = cell.get() {
+            let (done, wait) = oneshot::channel();
+            if handle.send(Command::Shutdown { done }).await.is_ok() {
+                let _ = wait.await;
+            }
+        }
     }
 
     /// Closes every live event: in-flight writes are committed and acknowledged, then every

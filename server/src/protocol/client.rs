@@ -327,8 +327,14 @@ mod fuzz {
 
     /// A valid frame with bytes cut out, characters put in, or a span replaced.
     fn mutated() -> impl Strategy<Value = String> {
-        (0..VALID.len(), 0usize..400, 0usize..8, any::<char>(), prop::collection::vec(any::<u8>(), 0..6)).prop_map(
-            |(which, at, cut, ch, junk)| {
+        (
+            0..VALID.len(),
+            0usize..400,
+            0usize..8,
+            any::<char>(),
+            prop::collection::vec(any::<u8>(), 0..6),
+        )
+            .prop_map(|(which, at, cut, ch, junk)| {
                 let mut chars: Vec<char> = VALID[which].chars().collect();
                 let at = at % (chars.len() + 1);
                 let end = (at + cut).min(chars.len());
@@ -337,8 +343,7 @@ mod fuzz {
                 let mut text: String = chars.into_iter().collect();
                 text.push_str(&String::from_utf8_lossy(&junk));
                 text
-            },
-        )
+            })
     }
 
     proptest! {

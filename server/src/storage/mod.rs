@@ -163,6 +163,10 @@ impl Storage {
         self.backend.previous_in_series(code, series).await
     }
 
+    pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
+        self.backend.ended_by(cutoff).await
+    }
+
     pub async fn kept_summary(
         &self,
         code: EventCode,

@@ -163,6 +163,17 @@ impl SqliteBackend {
         Ok(())
     }
 
+    /// Ended events not yet purged that ended at or before `cutoff` (RFC 3339, UTC).
+    pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
+        let codes: Vec<String> = sqlx::query_scalar(
+            "SELECT code FROM events WHERE state = 'ended' AND purged_at IS NULL AND ended_at <= ?",
+        )
+        .bind(cutoff.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(codes.iter().filter_map(|c| EventCode::parse(c)).collect())
+    }
+
     /// Attendance samples, one a minute: (minute, present, peak, joined).
     pub async fn presence(
         &self,

@@ -324,8 +324,14 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database: &str) -> ServerProcess {
+        ServerProcess::start_with(database, &[]).await
+    }
+
+    /// With extra environment variables, such as `JOINUP_IDLE_UNLOAD_SECS`.
+    pub async fn start_with(database: &str, env: &[(&str, &str)]) -> ServerProcess {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
             .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .envs(env.iter().copied())
             .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
             .env("JOINUP_LOG", "warn")
             .stdout(Stdio::piped())

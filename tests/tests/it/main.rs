@@ -9,6 +9,7 @@ mod fallback;
 mod faults;
 mod hub;
 mod protocol_errors;
+mod reports;
 mod restart;
 mod rooms;
 mod scenario;

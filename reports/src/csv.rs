@@ -1,0 +1,218 @@
+//! `answers.csv` (contract section 7): one row per current answer, with nothing that links a
+//! row to a person, and the small-group rule applied to the organisation and sector columns.
+//!
+//! How the rule applies to rows, per activity (pledge rows excepted, see below):
+//! 1. **Sector.** The activity's respondents are grouped by sector (`Not given` for none) and
+//!    [`privacy::plan`] decides the groups: a sector shown alone keeps its name; a merged one
+//!    becomes `Other (small groups)`; if the breakdown is withheld, the column is empty for
+//!    every row of the activity.
+//! 2. **Organisation, inside each sector group.** The rows of each sector group (step 1; the
+//!    whole activity when withheld) are grouped by organisation and `plan` is applied again:
+//!    an organisation shown alone keeps its name, merged ones become `Other (small groups)`,
+//!    and a withheld breakdown leaves the column empty for that sector group.
+//!
+//! Where `plan` withholds a breakdown only because a single group of at least `k` holds every
+//! row (say, all of a sector group's respondents are from one organisation), that group's
+//! name is kept: naming it isolates nobody.
+//!
+//! So every distinct (organisation, sector) pair of an activity's rows stands for at least
+//! `k` respondents, the groups add up to the whole, and filtering or subtracting rows never
+//! isolates fewer than `k` people (the one exception is an activity with fewer than `k`
+//! respondents in all, whose rows carry neither column).
+//!
+//! Pledge rows carry the organisation and sector whole: signatures are not answers, and the
+//! report shows them whole too (contract section 5).
+//!
+//! Text answers hidden by moderation are left out; pending and approved ones are kept (the
+//! CSV is for the organisers, who see pending texts on their dashboard already).
+//!
+//! Typed values (words and text) that a spreadsheet would run as a formula get a leading
+//! `'`; fields are quoted as RFC 4180 says; lines end with CRLF.
+
+use std::collections::HashMap;
+
+use crate::privacy::{self, OTHER_GROUP};
+use crate::snapshot::{Answer, Snapshot};
+use crate::summary::{answer_fits, sector_of};
+
+pub const CSV_HEADER: &str = "session,room,activity,kind,value,organisation,sector";
+
+struct Row<'a> {
+    activity: usize,
+    value: String,
+    organisation: &'a str,
+    sector: &'a str,
+}
+
+/// `answers.csv`: see the module documentation for how the small-group rule applies.
+pub fn answers_csv(snapshot: &Snapshot) -> String {
+    let k = snapshot.min_group_size;
+    let index: HashMap<&str, usize> = snapshot
+        .activities
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.key.as_str(), i))
+        .collect();
+    let mut rows: Vec<Vec<Row>> = (0..snapshot.activities.len()).map(|_| Vec::new()).collect();
+    for att in &snapshot.attendees {
+        for (key, answer) in &att.answers {
+            let Some(&i) = index.get(key.as_str()) else {
+                continue;
+            };
+            let def = &snapshot.activities[i];
+            if !answer_fits(def, answer) {
+                continue;
+            }
+            let value = match answer {
+                Answer::Choice(ix) => ix
+                    .iter()
+                    .filter_map(|&o| def.options.get(o).map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Answer::Scale(v) => v.to_string(),
+                Answer::Words(ws) => defuse(ws.join("; ")),
+                Answer::Text(t) => {
+                    if att.text_states.get(key).map(String::as_str) == Some("hidden") {
+                        continue;
+                    }
+                    defuse(t.clone())
+                }
+                Answer::Pledge => "signed".to_owned(),
+            };
+            rows[i].push(Row {
+                activity: i,
+                value,
+                organisation: sector_of(&att.organisation),
+                sector: sector_of(&att.sector),
+            });
+        }
+    }
+
+    let mut out: Vec<(usize, Row)> = Vec::new();
+    for (i, mut act_rows) in rows.into_iter().enumerate() {
+        if snapshot.activities[i].kind != "pledge" {
+            suppress(&mut act_rows, k);
+        }
+        out.extend(act_rows.into_iter().map(|r| (i, r)));
+    }
+    out.sort_by(|(a, ra), (b, rb)| {
+        snapshot.activities[*a]
+            .key
+            .cmp(&snapshot.activities[*b].key)
+            .then_with(|| ra.value.cmp(&rb.value))
+            .then_with(|| ra.organisation.cmp(rb.organisation))
+            .then_with(|| ra.sector.cmp(rb.sector))
+    });
+
+    let mut csv = String::with_capacity(64 * (out.len() + 1));
+    csv.push_str(CSV_HEADER);
+    csv.push_str("\r\n");
+    for (_, r) in &out {
+        let def = &snapshot.activities[r.activity];
+        let session = &def.session;
+        let room = def.room.as_deref().unwrap_or("");
+        for (n, field) in [
+            session.as_str(),
+            room,
+            def.key.as_str(),
+            def.kind.as_str(),
+            r.value.as_str(),
+            r.organisation,
+            r.sector,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if n > 0 {
+                csv.push(',');
+            }
+            push_field(&mut csv, field);
+        }
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+/// Rewrites the rows' organisation and sector columns by the small-group rule: sector groups
+/// first, then organisations inside each sector group. An empty string is a withheld column.
+fn suppress(rows: &mut [Row<'_>], k: u64) {
+    let sector_of_row = relabel(rows.iter().map(|r| r.sector), k, rows.len());
+    for (r, s) in rows.iter_mut().zip(sector_of_row) {
+        r.sector = s;
+    }
+    // Organisations inside each sector group.
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (n, r) in rows.iter().enumerate() {
+        groups.entry(r.sector).or_default().push(n);
+    }
+    for members in groups.values() {
+        let labels = relabel(
+            members.iter().map(|&n| rows[n].organisation),
+            k,
+            members.len(),
+        );
+        for (&n, l) in members.iter().zip(labels) {
+            rows[n].organisation = l;
+        }
+    }
+}
+
+/// For each value, the label the rule allows: its own name, [`OTHER_GROUP`] or empty.
+fn relabel<'a>(values: impl Iterator<Item = &'a str> + Clone, k: u64, len: usize) -> Vec<&'a str> {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for v in values.clone() {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut names: Vec<&str> = counts.keys().copied().collect();
+    names.sort_unstable();
+    let sizes: Vec<(&str, u64)> = names.iter().map(|n| (*n, counts[n])).collect();
+    let mut label: HashMap<&str, &'a str> = HashMap::new();
+    match privacy::plan(&sizes, k) {
+        Some(plan) => {
+            for (group, members) in plan {
+                for m in members {
+                    let own = names[m];
+                    label.insert(
+                        own,
+                        if group == OTHER_GROUP {
+                            OTHER_GROUP
+                        } else {
+                            own
+                        },
+                    );
+                }
+            }
+        }
+        // One group of at least k holds every row: naming it isolates nobody.
+        None if sizes.len() == 1 && sizes[0].1 >= k => {
+            label.insert(names[0], names[0]);
+        }
+        None => {}
+    }
+    let mut out = Vec::with_capacity(len);
+    for v in values {
+        out.push(label.get(v).copied().unwrap_or(""));
+    }
+    out
+}
+
+/// A typed value (words, text) that a spreadsheet would run as a formula, starting with `=`,
+/// `+`, `-`, `@`, tab or CR, gets a leading `'` (OWASP's advice against CSV injection).
+fn defuse(value: String) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value
+    }
+}
+
+/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+fn push_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
