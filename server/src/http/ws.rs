@@ -47,44 +47,73 @@ fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(HARD_LIMIT)
 }
 
-pub async fn attendee(
+/// What every upgrade shares: the request's parts that are checked before the handshake.
+pub struct Upgrade {
     ws: WebSocketUpgrade,
-    State(app): State<AppState>,
-    Path(code): Path<String>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    app: AppState,
+    code: String,
+    peer: std::net::SocketAddr,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    app.check_origin(&headers)?;
-    let handle = app.event(&code).await?;
-    app.join(peer.ip())?;
-    let slot = app.connection_slot(peer.ip())?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Attendee, slot)))
 }
 
-pub async fn host(
-    ws: WebSocketUpgrade,
-    State(app): State<AppState>,
-    Path(code): Path<String>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    app.check_origin(&headers)?;
-    let handle = app.event(&code).await?;
-    let slot = app.connection_slot(peer.ip())?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Host, slot)))
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Upgrade
+where
+    AppState: axum::extract::FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let ws = WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(code) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ConnectInfo(peer) =
+            ConnectInfo::<std::net::SocketAddr>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let State(app) = State::<AppState>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Upgrade {
+            ws,
+            app,
+            code,
+            peer,
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
-pub async fn presenter(
-    ws: WebSocketUpgrade,
-    State(app): State<AppState>,
-    Path(code): Path<String>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    app.check_origin(&headers)?;
-    let handle = app.event(&code).await?;
-    let slot = app.connection_slot(peer.ip())?;
-    Ok(configure(ws).on_upgrade(move |socket| session(socket, handle, Kind::Presenter, slot)))
+impl Upgrade {
+    /// Checks the origin, finds the event, applies the per-address limits (a join counts
+    /// only for attendees), then hands the socket to a session.
+    async fn accept(self, kind: Kind) -> Result<Response, ApiError> {
+        self.app.check_origin(&self.headers)?;
+        let handle = self.app.event(&self.code).await?;
+        if kind == Kind::Attendee {
+            self.app.join(self.peer.ip())?;
+        }
+        let slot = self.app.connection_slot(self.peer.ip())?;
+        Ok(configure(self.ws).on_upgrade(move |socket| session(socket, handle, kind, slot)))
+    }
+}
+
+pub async fn attendee(upgrade: Upgrade) -> Result<Response, ApiError> {
+    upgrade.accept(Kind::Attendee).await
+}
+
+pub async fn host(upgrade: Upgrade) -> Result<Response, ApiError> {
+    upgrade.accept(Kind::Host).await
+}
+
+pub async fn presenter(upgrade: Upgrade) -> Result<Response, ApiError> {
+    upgrade.accept(Kind::Presenter).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

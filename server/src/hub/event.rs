@@ -544,6 +544,29 @@ impl Actor {
         );
     }
 
+    /// [`Actor::submit`] for an attendee's message with an id: `ack` once stored, or
+    /// `error unavailable` if it cannot be.
+    async fn submit_acked(
+        &mut self,
+        origin: Origin,
+        attendee: usize,
+        id: &str,
+        writes: Vec<Write>,
+        effect: Effect,
+    ) {
+        let err = self.unavailable(id);
+        self.submit(
+            origin,
+            Some(attendee),
+            Some(msg_hash(id)),
+            writes,
+            effect,
+            server::ack(id),
+            err,
+        )
+        .await;
+    }
+
     /// Writes that need no acknowledgement (profile and presence bookkeeping).
     async fn write_behind(&mut self, writes: Vec<Write>) {
         if let Err(e) = self.writer.submit(writes, None).await {
@@ -740,17 +763,8 @@ impl Actor {
                 match id {
                     Some(id) => {
                         writes.push(self.receipt(attendee, &id));
-                        let err = self.unavailable(&id);
-                        self.submit(
-                            origin,
-                            Some(attendee),
-                            Some(msg_hash(&id)),
-                            writes,
-                            Effect::None,
-                            server::ack(&id),
-                            err,
-                        )
-                        .await;
+                        self.submit_acked(origin, attendee, &id, writes, Effect::None)
+                            .await;
                     }
                     None => self.write_behind(writes).await,
                 }
@@ -799,17 +813,8 @@ impl Actor {
                     },
                     self.receipt(attendee, &id),
                 ];
-                let err = self.unavailable(&id);
-                self.submit(
-                    origin,
-                    Some(attendee),
-                    Some(msg_hash(&id)),
-                    writes,
-                    Effect::Question(question),
-                    server::ack(&id),
-                    err,
-                )
-                .await;
+                self.submit_acked(origin, attendee, &id, writes, Effect::Question(question))
+                    .await;
             }
             ClientMsg::Upvote { id, question } => {
                 if !self.info.event.spec.qa.enabled {
@@ -840,17 +845,8 @@ impl Actor {
                         attendee: self.s.attendees[attendee].id,
                     });
                 }
-                let err = self.unavailable(&id);
-                self.submit(
-                    origin,
-                    Some(attendee),
-                    Some(msg_hash(&id)),
-                    writes,
-                    Effect::Vote(q),
-                    server::ack(&id),
-                    err,
-                )
-                .await;
+                self.submit_acked(origin, attendee, &id, writes, Effect::Vote(q))
+                    .await;
             }
             ClientMsg::Card { id, card } => {
                 if !self.info.event.spec.directory.enabled {
@@ -889,17 +885,8 @@ impl Actor {
                     },
                     self.receipt(attendee, &id),
                 ];
-                let err = self.unavailable(&id);
-                self.submit(
-                    origin,
-                    Some(attendee),
-                    Some(msg_hash(&id)),
-                    writes,
-                    Effect::Card(item),
-                    server::ack(&id),
-                    err,
-                )
-                .await;
+                self.submit_acked(origin, attendee, &id, writes, Effect::Card(item))
+                    .await;
             }
         }
     }
@@ -961,15 +948,12 @@ impl Actor {
             },
             self.receipt(attendee, &id),
         ];
-        let err = self.unavailable(&id);
-        self.submit(
+        self.submit_acked(
             origin,
-            Some(attendee),
-            Some(msg_hash(&id)),
+            attendee,
+            &id,
             writes,
             Effect::Answer { act, value, text },
-            server::ack(&id),
-            err,
         )
         .await;
     }
