@@ -107,6 +107,7 @@ pub async fn get_event(
     } else {
         "live"
     });
+    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info.code));
     Ok(Json(value))
 }
 

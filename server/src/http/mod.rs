@@ -158,22 +158,27 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // Pages, assets and report documents are compressed (the attendee page fits its budget
+    // only compressed); sockets and the event stream are not, so nothing is buffered.
+    let compressed = Router::new()
         .route("/", get(pages::join))
         .route("/e/{code}", get(pages::attendee))
         .route("/host/{code}", get(pages::host))
         .route("/present/{code}", get(pages::present))
         .route("/assets/{file}", get(pages::asset))
+        .route("/api/events/{code}/report.html", get(api::report_html))
+        .route("/api/events/{code}/answers.csv", get(api::answers_csv))
+        .route("/api/events/{code}/summary.json", get(api::summary_json))
+        .layer(tower_http::compression::CompressionLayer::new());
+    Router::new()
+        .merge(compressed)
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/api/events", post(api::create_event))
         .route("/api/events/{code}", get(api::get_event))
         .route("/api/events/{code}/end", post(api::end_event))
         .route("/api/events/{code}/qr.svg", get(api::qr))
-        .route("/api/events/{code}/report.html", get(api::report_html))
         .route("/api/events/{code}/report.pdf", get(api::report_pdf))
-        .route("/api/events/{code}/answers.csv", get(api::answers_csv))
-        .route("/api/events/{code}/summary.json", get(api::summary_json))
         .route("/api/events/{code}/messages", post(fallback::post_message))
         .route("/api/events/{code}/stream", get(fallback::stream))
         .route("/ws/e/{code}", get(ws::attendee))

@@ -1,19 +1,129 @@
 //! The pages people use, embedded in the binary from `web/` so one file deploys Joinup.
+//!
+//! Pages refer to their scripts and styles as `/assets/NAME`; when a page is first served,
+//! each such reference gains `?v=HASH` (a hash of the file's content), and a request for
+//! that exact version may be cached for a year. Any other request for an asset must
+//! revalidate (it carries an `ETag`), so a new binary never meets a stale script.
 
-use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use std::sync::OnceLock;
+
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 const JOIN: &str = include_str!("../../../web/index.html");
+const ATTENDEE: &str = include_str!("../../../web/attendee.html");
+const HOST: &str = include_str!("../../../web/host.html");
+const PRESENT: &str = include_str!("../../../web/present.html");
+
+/// Pages allow scripts, styles and connections from this server only: no inline script or
+/// style, no third-party host.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A file under `/assets/`.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web/app.css"),
+    },
+    Asset {
+        name: "staff.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web/staff.css"),
+    },
+    Asset {
+        name: "common.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/common.js"),
+    },
+    Asset {
+        name: "charts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/charts.js"),
+    },
+    Asset {
+        name: "join.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/join.js"),
+    },
+    Asset {
+        name: "attendee.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/attendee.js"),
+    },
+    Asset {
+        name: "host.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/host.js"),
+    },
+    Asset {
+        name: "present.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/present.js"),
+    },
+    Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../../web/icon.svg"),
+    },
+];
+
+/// The pages with versioned asset links, and each asset's version, computed once.
+struct Built {
+    join: String,
+    attendee: String,
+    host: String,
+    present: String,
+    versions: Vec<String>,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let versions: Vec<String> = ASSETS.iter().map(|a| version(a.body)).collect();
+        let link = |html: &str| {
+            let mut out = html.to_owned();
+            for (asset, v) in ASSETS.iter().zip(&versions) {
+                out = out.replace(
+                    &format!("\"/assets/{}\"", asset.name),
+                    &format!("\"/assets/{}?v={v}\"", asset.name),
+                );
+            }
+            out
+        };
+        Built {
+            join: link(JOIN),
+            attendee: link(ATTENDEE),
+            host: link(HOST),
+            present: link(PRESENT),
+            versions,
+        }
+    })
+}
+
+/// The first 16 hex characters of the content's SHA-256.
+fn version(body: &[u8]) -> String {
+    Sha256::digest(body)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 fn page(html: &'static str) -> Response {
     (
         [
             (header::CACHE_CONTROL, "no-cache"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, CSP),
             (header::REFERRER_POLICY, "no-referrer"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
@@ -23,23 +133,150 @@ fn page(html: &'static str) -> Response {
 }
 
 pub async fn join() -> Response {
-    page(JOIN)
+    page(&built().join)
 }
 
 pub async fn attendee() -> Response {
-    page(JOIN)
+    page(&built().attendee)
 }
 
 pub async fn host() -> Response {
-    page(JOIN)
+    page(&built().host)
 }
 
 pub async fn present() -> Response {
-    page(JOIN)
+    page(&built().present)
 }
 
-/// Static assets (scripts, styles) from `web/`, embedded in the binary.
-pub async fn asset(Path(file): Path<String>) -> Response {
-    let _ = file;
-    (StatusCode::NOT_FOUND, "no such asset").into_response()
+/// Static assets (scripts, styles, the icon) from `web/`, embedded in the binary.
+pub async fn asset(
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(index) = ASSETS.iter().position(|a| a.name == file) else {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, "no-store")],
+            "no such asset",
+        )
+            .into_response();
+    };
+    let asset = &ASSETS[index];
+    let v = &built().versions[index];
+    let etag = format!("\"{v}\"");
+    let versioned = query.as_deref() == Some(&format!("v={v}"));
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, asset.content_type)], asset.body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(file: &str, query: Option<&str>, if_none_match: Option<&str>) -> Response {
+        let mut headers = HeaderMap::new();
+        if let Some(tag) = if_none_match {
+            headers.insert(header::IF_NONE_MATCH, tag.parse().expect("header"));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(asset(
+            Path(file.to_owned()),
+            RawQuery(query.map(str::to_owned)),
+            headers,
+        ))
+    }
+
+    #[test]
+    fn every_asset_a_page_links_is_embedded_and_versioned() {
+        let b = built();
+        for html in [&b.join, &b.attendee, &b.host, &b.present] {
+            let mut rest = html.as_str();
+            while let Some(at) = rest.find("\"/assets/") {
+                let link = &rest[at + 9..];
+                let end = link.find('"').expect("closing quote");
+                let (name, query) = link[..end].split_once('?').expect("a version");
+                let i = ASSETS
+                    .iter()
+                    .position(|a| a.name == name)
+                    .unwrap_or_else(|| panic!("{name} is linked but not embedded"));
+                assert_eq!(query, format!("v={}", b.versions[i]));
+                rest = &link[end..];
+            }
+        }
+    }
+
+    #[test]
+    fn pages_carry_no_inline_script_or_style() {
+        for html in [JOIN, ATTENDEE, HOST, PRESENT] {
+            assert!(!html.contains("<script>"), "inline script");
+            assert!(!html.contains("<style"), "inline style");
+            assert!(!html.contains(" style="), "style attribute");
+            let handler = html.split(" on").skip(1).any(|rest| {
+                let name_len = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+                name_len > 0 && rest[name_len..].starts_with('=')
+            });
+            assert!(!handler, "inline event handler");
+            assert!(!html.contains("http://") && !html.contains("https://"));
+        }
+        assert!(!CSP.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn assets_are_served_with_type_and_cache() {
+        let v = version(ASSETS[0].body);
+        let r = get("app.css", Some(&format!("v={v}")), None);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/css; charset=utf-8");
+        assert!(
+            r.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .expect("ascii")
+                .contains("immutable")
+        );
+        let r = get("attendee.js", None, None);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
+        let tag = r.headers()[header::ETAG]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(
+            get("attendee.js", None, Some(&tag)).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            get("../Cargo.toml", None, None).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(get("nope.js", None, None).status(), StatusCode::NOT_FOUND);
+    }
 }

@@ -1,0 +1,214 @@
+/* Joinup: live result charts. Built once per activity, then updated in place (no flicker),
+   each with a data-table alternative. */
+"use strict";
+(function () {
+  var J = window.Joinup;
+  var el = J.el;
+
+  function pct(n, total) { return total ? Math.round((n * 100) / total) : 0; }
+
+  function barList(labels) {
+    var list = el("ul", { class: "bars" });
+    var rows = labels.map(function (label) {
+      var value = el("span", { class: "bar-value" });
+      var fill = el("span", { class: "bar-fill" });
+      list.appendChild(el("li", { class: "bar-row" },
+        el("span", { class: "bar-label", text: label }),
+        value,
+        el("span", { class: "bar-track", "aria-hidden": "true" }, fill)));
+      return { value: value, fill: fill };
+    });
+    return {
+      node: list,
+      set: function (counts, total) {
+        rows.forEach(function (r, i) {
+          var n = counts[i] || 0;
+          J.setText(r.value, n + " · " + pct(n, total) + "%");
+          r.fill.style.width = pct(n, total) + "%";
+        });
+      }
+    };
+  }
+
+  function table(caption, heads) {
+    var body = el("tbody");
+    var node = el("table", {},
+      el("caption", { text: caption }),
+      el("thead", {}, el("tr", {}, heads.map(function (h, i) {
+        return el("th", { scope: "col", class: i ? "n" : null, text: h });
+      }))),
+      body);
+    return {
+      node: node,
+      set: function (rows) {
+        while (body.rows.length > rows.length) body.deleteRow(-1);
+        rows.forEach(function (cells, r) {
+          var tr = body.rows[r] || body.insertRow(-1);
+          cells.forEach(function (c, i) {
+            var cell = tr.cells[i];
+            if (!cell) {
+              cell = i ? tr.insertCell(-1) : tr.appendChild(el("th", { scope: "row" }));
+              if (i) cell.className = "n";
+            }
+            J.setText(cell, String(c));
+          });
+        });
+      }
+    };
+  }
+
+  function scaleLabels(a) {
+    var labels = [];
+    for (var v = a.min; v <= a.max; v++) {
+      var end = v === a.min && a.labels && a.labels.min ? a.labels.min
+        : v === a.max && a.labels && a.labels.max ? a.labels.max : "";
+      labels.push(end ? v + " · " + end : String(v));
+    }
+    return labels;
+  }
+
+  function fmtMean(m) { return m === null || m === undefined ? "–" : (Math.round(m * 10) / 10).toFixed(1); }
+
+  /* Joinup.chart(activity) -> {node, update(tally)} */
+  J.chart = function (a) {
+    var node = el("div", { class: "chart chart-" + a.kind });
+    var totalLine = el("p", { class: "total" });
+    var details = el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }));
+    var sectorTable = null;
+    var update;
+
+    if (a.kind === "choice" || a.kind === "scale") {
+      var labels = a.kind === "choice" ? a.options : scaleLabels(a);
+      var bars = barList(labels);
+      var mean = a.kind === "scale" ? el("p", { class: "mean" }) : null;
+      var t = table("Responses", ["Answer", "Count", "Percent"]);
+      node.append(totalLine, bars.node);
+      if (mean) node.append(mean);
+      details.append(t.node);
+      update = function (tally) {
+        var counts = tally.counts || [];
+        bars.set(counts, tally.total);
+        if (mean) {
+          var range = a.labels && a.labels.min && a.labels.max
+            ? " (" + a.min + " = " + a.labels.min + ", " + a.max + " = " + a.labels.max + ")" : "";
+          J.setText(mean, "Average " + fmtMean(tally.mean) + " out of " + a.max + range);
+        }
+        t.set(labels.map(function (l, i) {
+          var n = counts[i] || 0;
+          return [l, n, pct(n, tally.total) + "%"];
+        }));
+        var bySector = tally.by_sector || {};
+        var sectors = Object.keys(bySector);
+        if (sectors.length) {
+          if (!sectorTable) {
+            sectorTable = table("By sector", a.kind === "scale" ? ["Sector", "Answers", "Average"] : ["Sector", "Answers", "Most chosen"]);
+            details.append(sectorTable.node);
+          }
+          sectorTable.set(sectors.map(function (s) {
+            var g = bySector[s];
+            if (a.kind === "scale") return [s, g.total, fmtMean(g.mean)];
+            var best = 0;
+            (g.counts || []).forEach(function (n, i) { if (n > g.counts[best]) best = i; });
+            return [s, g.total, g.total ? a.options[best] : "–"];
+          }));
+        }
+      };
+    } else if (a.kind === "words") {
+      var cloud = el("ul", { class: "cloud" });
+      var items = {};
+      var wt = table("Words", ["Word", "Count"]);
+      var noWords = el("p", { class: "muted", text: "No words yet." });
+      node.append(totalLine, noWords, cloud);
+      details.append(wt.node);
+      update = function (tally) {
+        var top = tally.top || [];
+        var max = top.length ? top[0][1] : 1;
+        noWords.hidden = top.length > 0;
+        var seen = {};
+        top.forEach(function (pair) {
+          var w = pair[0], n = pair[1];
+          seen[w] = true;
+          var li = items[w];
+          if (!li) {
+            li = items[w] = el("li", {}, el("span", { text: w }), el("span", { class: "sr-only" }));
+          }
+          J.setText(li.lastChild, ", " + n);
+          li.style.fontSize = (0.95 + 1.6 * Math.sqrt(n / max)).toFixed(2) + "em";
+          cloud.appendChild(li);
+        });
+        Object.keys(items).forEach(function (w) {
+          if (!seen[w]) { items[w].remove(); delete items[w]; }
+        });
+        wt.set(top.map(function (p) { return [p[0], p[1]]; }));
+      };
+    } else if (a.kind === "pledge") {
+      var big = el("p", { class: "bignum" });
+      var orgList = el("ul", { class: "bars" });
+      var rowsByOrg = {};
+      var pt = table("Signatures by organisation", ["Organisation", "Signatures"]);
+      node.append(big, totalLine, orgList);
+      details.append(pt.node);
+      update = function (tally) {
+        J.setText(big, String(tally.total || 0));
+        var sig = tally.signatures || {};
+        var orgs = (tally.organisations || []).slice();
+        Object.keys(sig).forEach(function (o) { if (orgs.indexOf(o) < 0) orgs.push(o); });
+        orgs.sort(function (x, y) { return (sig[y] || 0) - (sig[x] || 0) || x.localeCompare(y); });
+        var max = 1;
+        orgs.forEach(function (o) { max = Math.max(max, sig[o] || 1); });
+        orgs.forEach(function (o) {
+          var r = rowsByOrg[o];
+          if (!r) {
+            r = rowsByOrg[o] = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+            r.li = el("li", { class: "bar-row" }, el("span", { class: "bar-label", text: o }), r.value,
+              el("span", { class: "bar-track", "aria-hidden": "true" }, r.fill));
+          }
+          var n = sig[o] || 1;
+          J.setText(r.value, String(n));
+          r.fill.style.width = Math.round((n * 100) / max) + "%";
+          orgList.appendChild(r.li);
+        });
+        pt.set(orgs.map(function (o) { return [o, sig[o] || 1]; }));
+      };
+    } else {
+      var count = el("p", { class: "bignum" });
+      var tt = table("Responses", ["Measure", "Value"]);
+      node.append(count, totalLine);
+      details.append(tt.node);
+      update = function (tally) {
+        J.setText(count, String(tally.total || 0));
+        tt.set([["Answers", tally.total || 0]]);
+      };
+    }
+    node.append(details);
+
+    return {
+      node: node,
+      update: function (tally) {
+        tally = tally || { total: 0 };
+        var n = tally.total || 0;
+        var what = a.kind === "pledge" ? J.plural(n, "signature") + " from " + J.plural((tally.organisations || []).length, "organisation")
+          : J.plural(n, "response");
+        J.setText(totalLine, what);
+        update(tally);
+      }
+    };
+  };
+
+  /* One sentence for a screen reader about a tally. */
+  J.describeTally = function (a, tally) {
+    if (!tally) return "";
+    var n = tally.total || 0;
+    var s = a.prompt + ": " + J.plural(n, "response") + ".";
+    if ((a.kind === "choice") && n) {
+      var best = 0;
+      tally.counts.forEach(function (c, i) { if (c > tally.counts[best]) best = i; });
+      s += " Most chosen: " + a.options[best] + ", " + tally.counts[best] + ".";
+    } else if (a.kind === "scale" && tally.mean !== null && tally.mean !== undefined) {
+      s += " Average " + fmtMean(tally.mean) + " out of " + a.max + ".";
+    } else if (a.kind === "words" && tally.top && tally.top.length) {
+      s += " Top words: " + tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ") + ".";
+    }
+    return s;
+  };
+})();
