@@ -75,7 +75,8 @@ enum EventCommand {
 
 #[derive(Debug, Args)]
 struct DatabaseArgs {
-    /// Where the data lives: sqlite://PATH (created on first start).
+    /// Where the data lives: sqlite://PATH (created on first start), or
+    /// postgres://USER@HOST/DATABASE (the database must exist; migrations are applied).
     #[arg(long, env = "JOINUP_DATABASE_URL", default_value = config::DEFAULT_DATABASE)]
     database: String,
 }

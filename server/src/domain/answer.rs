@@ -99,7 +99,8 @@ impl AnswerValue {
                 Ok(AnswerValue::Words(words))
             }
             ActivityKind::Text { max_len } => {
-                let text = value.as_str().ok_or("a text answer is a string")?.trim();
+                let text =
+                    &super::names::clean_text(value.as_str().ok_or("a text answer is a string")?);
                 if text.is_empty() {
                     return Err("the answer is empty".into());
                 }

@@ -35,7 +35,7 @@ impl Card {
             ("referral", &mut card.referral),
             ("contact", &mut card.contact),
         ] {
-            *text = text.trim().to_owned();
+            *text = super::names::clean_text(text);
             if text.is_empty() {
                 return Err(format!("card.{field} must not be empty"));
             }
@@ -47,7 +47,7 @@ impl Card {
         }
         for (field, text) in [("name", &mut card.name), ("role", &mut card.role)] {
             if let Some(t) = text {
-                let trimmed = t.trim().to_owned();
+                let trimmed = super::names::clean_text(t);
                 if trimmed.chars().count() > MAX_FIELD {
                     return Err(format!(
                         "card.{field} must be at most {MAX_FIELD} characters"

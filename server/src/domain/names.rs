@@ -1,8 +1,24 @@
 //! Normalising what people type: organisation names, words for word clouds.
 
-/// Trims and collapses inner runs of whitespace to one space.
+/// Trims, collapses inner runs of whitespace to one space, and drops control characters
+/// (a NUL or an escape sequence has no place in a name, and PostgreSQL cannot store NUL).
 pub fn tidy(input: &str) -> String {
-    input.split_whitespace().collect::<Vec<_>>().join(" ")
+    input
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Free text (answers, card fields): trimmed, with control characters other than line
+/// breaks and tabs removed.
+pub fn clean_text(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// The comparison form of a name: tidied and lower-cased, so that "york mind " and
@@ -27,6 +43,15 @@ mod tests {
     fn names_fold_case_and_spacing() {
         assert_eq!(fold("  york   Mind "), fold("York Mind"));
         assert_eq!(tidy("  York \t Mind\n"), "York Mind");
+    }
+
+    #[test]
+    fn control_characters_never_survive() {
+        assert_eq!(tidy("York\u{0}Mind\u{1b}[31m"), "York Mind [31m");
+        assert_eq!(
+            clean_text(" line one\nline\u{0} two\u{7} "),
+            "line one\nline two"
+        );
     }
 
     #[test]

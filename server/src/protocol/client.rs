@@ -162,11 +162,13 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
     match serde_json::from_str::<ClientMsg>(text) {
         Ok(msg) => {
             if let Some(id) = msg.id()
-                && (id.is_empty() || id.len() > MAX_ID)
+                && (id.is_empty() || id.len() > MAX_ID || id.chars().any(char::is_control))
             {
                 return Err(DecodeError {
                     id: None,
-                    message: format!("id must be 1 to {MAX_ID} characters"),
+                    message: format!(
+                        "id must be 1 to {MAX_ID} characters, with no control characters"
+                    ),
                 });
             }
             Ok(msg)

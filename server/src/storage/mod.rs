@@ -3,10 +3,13 @@
 //! [`Storage`] is the seam the hub and the HTTP layer see. Reads go through a connection pool;
 //! every write of the live hub goes through one writer task ([`writer`]) that commits in
 //! groups and only then reports success, so an `ack` always means "on disk". The SQL for
-//! SQLite lives in [`sqlite`]; a PostgreSQL implementation slots in beside it behind the same
-//! methods without the hub changing.
+//! SQLite (the default) lives in [`sqlite`], the SQL for PostgreSQL in [`postgres`]; the URL
+//! picks one, and the hub sees the same methods either way.
 
+pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
 pub mod writer;
 
 use std::sync::Arc;
@@ -23,7 +26,7 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: use sqlite://PATH")]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("could not create the data folder {path}: {source}")]
     DataFolder {
@@ -106,24 +109,63 @@ pub struct LiveRows {
     pub peak_present: i64,
 }
 
+/// The database behind the seam.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<sqlite::SqliteBackend>),
+    Postgres(Arc<postgres::PgBackend>),
+}
+
+/// Calls the same method on whichever backend is open.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(b) => b.$method($($arg),*).await,
+            Backend::Postgres(b) => b.$method($($arg),*).await,
+        }
+    };
+}
+
 /// The storage seam. Cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
-    backend: Arc<sqlite::SqliteBackend>,
+    backend: Backend,
     writer: WriterHandle,
 }
 
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 impl Storage {
-    /// Opens (creating if needed) the database at `url` and applies migrations.
+    /// Opens the database at `url` and applies migrations: `sqlite://PATH` (created if
+    /// needed) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (which must exist).
     pub async fn open(url: &str) -> Result<Storage, StorageError> {
-        let backend = Arc::new(sqlite::SqliteBackend::open(url).await?);
-        let writer = writer::spawn(backend.clone()).await?;
-        Ok(Storage { backend, writer })
+        if is_postgres_url(url) {
+            let backend = Arc::new(postgres::PgBackend::open(url).await?);
+            let writer = writer::spawn(backend.clone()).await?;
+            Ok(Storage {
+                backend: Backend::Postgres(backend),
+                writer,
+            })
+        } else {
+            let backend = Arc::new(sqlite::SqliteBackend::open(url).await?);
+            let writer = writer::spawn(backend.clone()).await?;
+            Ok(Storage {
+                backend: Backend::Sqlite(backend),
+                writer,
+            })
+        }
     }
 
-    /// The folder the database lives in, where a generated organiser key is kept.
+    /// The folder the database lives in, where a generated organiser key is kept; `None`
+    /// for an in-memory SQLite database and for PostgreSQL.
     pub fn data_folder(&self) -> Option<std::path::PathBuf> {
-        self.backend.data_folder()
+        match &self.backend {
+            Backend::Sqlite(b) => b.data_folder(),
+            Backend::Postgres(_) => None,
+        }
     }
 
     pub fn writer(&self) -> &WriterHandle {
@@ -133,7 +175,10 @@ impl Storage {
     /// Stops the writer after it has committed everything already submitted.
     pub async fn close(&self) {
         self.writer.shutdown().await;
-        self.backend.close().await;
+        match &self.backend {
+            Backend::Sqlite(b) => b.close().await,
+            Backend::Postgres(b) => b.close().await,
+        }
     }
 
     pub async fn insert_event(
@@ -143,16 +188,14 @@ impl Storage {
         series: Option<&str>,
         starts_at: Option<&str>,
     ) -> Result<bool, StorageError> {
-        self.backend
-            .insert_event(event, title, series, starts_at)
-            .await
+        dispatch!(self.insert_event(event, title, series, starts_at))
     }
 
     pub async fn presence(
         &self,
         code: EventCode,
     ) -> Result<Vec<(String, i64, i64, i64)>, StorageError> {
-        self.backend.presence(code).await
+        dispatch!(self.presence(code))
     }
 
     pub async fn previous_in_series(
@@ -160,18 +203,18 @@ impl Storage {
         code: EventCode,
         series: &str,
     ) -> Result<Option<EventCode>, StorageError> {
-        self.backend.previous_in_series(code, series).await
+        dispatch!(self.previous_in_series(code, series))
     }
 
     pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
-        self.backend.ended_by(cutoff).await
+        dispatch!(self.ended_by(cutoff))
     }
 
     pub async fn kept_summary(
         &self,
         code: EventCode,
     ) -> Result<Option<(String, String)>, StorageError> {
-        self.backend.kept_summary(code).await
+        dispatch!(self.kept_summary(code))
     }
 
     pub async fn purge(
@@ -180,15 +223,15 @@ impl Storage {
         summary: &str,
         at: &str,
     ) -> Result<(), StorageError> {
-        self.backend.purge(code, summary, at).await
+        dispatch!(self.purge(code, summary, at))
     }
 
     pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
-        self.backend.event(code).await
+        dispatch!(self.event(code))
     }
 
     pub async fn live_rows(&self, code: EventCode) -> Result<LiveRows, StorageError> {
-        self.backend.live_rows(code).await
+        dispatch!(self.live_rows(code))
     }
 
     pub async fn set_tokens(
@@ -197,17 +240,15 @@ impl Storage {
         host_hash: &str,
         presenter_hash: &str,
     ) -> Result<(), StorageError> {
-        self.backend
-            .set_tokens(code, host_hash, presenter_hash)
-            .await
+        dispatch!(self.set_tokens(code, host_hash, presenter_hash))
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
-        self.backend.setting(key).await
+        dispatch!(self.setting(key))
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.backend.set_setting(key, value).await
+        dispatch!(self.set_setting(key, value))
     }
 }
 

@@ -11,11 +11,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Row};
 
-use super::writer::Write;
+use super::writer::{Job, Write, WriteBackend};
 use super::{AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StorageError, StoredEvent};
 use crate::domain::EventCode;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct SqliteBackend {
     options: SqliteConnectOptions,
@@ -359,6 +359,50 @@ impl SqliteBackend {
         .await?;
         tx.commit().await?;
         Ok(rows)
+    }
+}
+
+impl WriteBackend for SqliteBackend {
+    type Conn = SqliteConnection;
+
+    async fn connect(&self) -> Result<SqliteConnection, StorageError> {
+        self.writer_connection().await
+    }
+
+    /// One transaction over `jobs`. Plain `BEGIN IMMEDIATE` / `COMMIT` statements, not sqlx's
+    /// transaction guard: when a `COMMIT` fails (a full disk), SQLite may leave the
+    /// transaction open, and a guard that believes it is still inside one would turn the next
+    /// `BEGIN` into a savepoint whose "commit" never reaches the disk. Here a failure always
+    /// ends in an explicit `ROLLBACK`, and the writer reconnects, so every success is a real
+    /// commit.
+    async fn commit_once(
+        &self,
+        conn: &mut SqliteConnection,
+        jobs: &[Job],
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let result = async {
+            apply_all(&mut *conn, jobs.iter().flat_map(|job| job.writes.iter())).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
+        }
+        .await;
+        if result.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        result
+    }
+
+    fn is_retryable(&self, error: &sqlx::Error) -> bool {
+        is_busy(error)
+    }
+
+    /// A busy database is waited out on the same connection.
+    fn reconnect_before_retry(&self, _error: &sqlx::Error) -> bool {
+        false
+    }
+
+    async fn close(conn: SqliteConnection) {
+        let _ = conn.close().await;
     }
 }
 

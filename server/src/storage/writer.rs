@@ -6,17 +6,19 @@
 //! being synced to disk the next batch queues up, so batches grow with load and the cost of
 //! each fsync is shared. A busy database is retried, never dropped; if a batch fails for
 //! another reason its jobs are retried one by one, so one bad job cannot fail the others.
+//!
+//! The loop is shared by every backend; what differs (the connection, the SQL of one
+//! transaction, which errors are retried) sits behind [`WriteBackend`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-use sqlx::sqlite::SqliteConnection;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::{error, warn};
 
-use super::sqlite::{self, SqliteBackend};
 use super::{CommitSender, StorageError};
+#[cfg(doc)]
+use super::{postgres, sqlite};
 use crate::domain::EventCode;
 use crate::metrics::METRICS;
 
@@ -24,8 +26,9 @@ use crate::metrics::METRICS;
 pub const MAX_BATCH: usize = 1024;
 /// Jobs that may wait for the writer before submitters are made to wait.
 pub const QUEUE: usize = 16 * 1024;
-/// How long a busy database is retried before the jobs fail.
-const BUSY_RETRY_FOR: Duration = Duration::from_secs(30);
+/// How long a busy database (or, for PostgreSQL, a lost connection) is retried before the
+/// jobs fail.
+pub const BUSY_RETRY_FOR: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemTable {
@@ -181,8 +184,36 @@ impl WriterHandle {
     }
 }
 
-pub async fn spawn(backend: Arc<SqliteBackend>) -> Result<WriterHandle, StorageError> {
-    let conn = backend.writer_connection().await?;
+/// What the writer needs from a database: a connection of its own, one transaction over a
+/// group of jobs, and which failures are worth retrying. One implementation per backend
+/// ([`sqlite::SqliteBackend`], [`postgres::PgBackend`]); the loop below is shared.
+pub trait WriteBackend: Send + Sync + 'static {
+    type Conn: Send + 'static;
+
+    /// A fresh connection for the writer.
+    fn connect(&self) -> impl Future<Output = Result<Self::Conn, StorageError>> + Send;
+
+    /// Every write of `jobs` in one transaction. `Ok` only when the `COMMIT` itself
+    /// succeeded; on any error the transaction has been rolled back (or the connection is
+    /// unusable, and the caller replaces it).
+    fn commit_once(
+        &self,
+        conn: &mut Self::Conn,
+        jobs: &[Job],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// A busy or locked database, a serialization failure, a dropped connection: worth
+    /// retrying (for up to [`BUSY_RETRY_FOR`]), never dropping.
+    fn is_retryable(&self, error: &sqlx::Error) -> bool;
+
+    /// Whether the connection must be replaced before the retry after `error`.
+    fn reconnect_before_retry(&self, error: &sqlx::Error) -> bool;
+
+    fn close(conn: Self::Conn) -> impl Future<Output = ()> + Send;
+}
+
+pub async fn spawn<B: WriteBackend>(backend: Arc<B>) -> Result<WriterHandle, StorageError> {
+    let conn = backend.connect().await?;
     let (tx, rx) = mpsc::channel(QUEUE);
     let task = tokio::spawn(run(backend, conn, rx));
     Ok(WriterHandle {
@@ -191,7 +222,7 @@ pub async fn spawn(backend: Arc<SqliteBackend>) -> Result<WriterHandle, StorageE
     })
 }
 
-async fn run(backend: Arc<SqliteBackend>, mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>) {
+async fn run<B: WriteBackend>(backend: Arc<B>, mut conn: B::Conn, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<(oneshot::Sender<()>, bool)> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -211,7 +242,7 @@ async fn run(backend: Arc<SqliteBackend>, mut conn: SqliteConnection, mut rx: mp
             next = rx.try_recv().ok();
         }
         if !batch.is_empty() {
-            commit(&backend, &mut conn, &mut batch).await;
+            commit(&*backend, &mut conn, &mut batch).await;
         }
         let mut stop = false;
         for (done, s) in flushes.drain(..) {
@@ -222,20 +253,20 @@ async fn run(backend: Arc<SqliteBackend>, mut conn: SqliteConnection, mut rx: mp
             break;
         }
     }
-    let _ = conn.close().await;
+    B::close(conn).await;
 }
 
-async fn commit(backend: &SqliteBackend, conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
+async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let rows: usize = batch.iter().map(|j| j.writes.len()).sum();
-    let outcome: Vec<bool> = match commit_with_retry(conn, batch.iter()).await {
+    let outcome: Vec<bool> = match commit_with_retry(backend, conn, batch).await {
         Ok(()) => vec![true; batch.len()],
         Err(e) => {
             warn!(error = %e, jobs = batch.len(), "group commit failed; committing jobs one by one");
             reconnect(backend, conn).await;
             let mut outcome = Vec::with_capacity(batch.len());
             for job in batch.iter() {
-                let ok = commit_with_retry(conn, std::iter::once(job)).await;
+                let ok = commit_with_retry(backend, conn, std::slice::from_ref(job)).await;
                 if let Err(e) = &ok {
                     error!(error = %e, "a write could not be committed");
                     reconnect(backend, conn).await;
@@ -278,11 +309,11 @@ async fn commit(backend: &SqliteBackend, conn: &mut SqliteConnection, batch: &mu
 
 /// Replaces the writer's connection after a failure, so no half-open transaction or stale
 /// state can survive into the next commit.
-async fn reconnect(backend: &SqliteBackend, conn: &mut SqliteConnection) {
-    match backend.writer_connection().await {
+async fn reconnect<B: WriteBackend>(backend: &B, conn: &mut B::Conn) {
+    match backend.connect().await {
         Ok(fresh) => {
             let old = std::mem::replace(conn, fresh);
-            let _ = old.close().await;
+            B::close(old).await;
         }
         Err(e) => {
             warn!(error = %e, "could not reopen the writer's connection; keeping the old one")
@@ -290,41 +321,24 @@ async fn reconnect(backend: &SqliteBackend, conn: &mut SqliteConnection) {
     }
 }
 
-async fn commit_with_retry<'a>(
-    conn: &mut SqliteConnection,
-    jobs: impl Iterator<Item = &'a Job> + Clone,
+async fn commit_with_retry<B: WriteBackend>(
+    backend: &B,
+    conn: &mut B::Conn,
+    jobs: &[Job],
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
-        match commit_once(conn, jobs.clone()).await {
+        match backend.commit_once(conn, jobs).await {
             Ok(()) => return Ok(()),
-            Err(e) if sqlite::is_busy(&e) && started.elapsed() < BUSY_RETRY_FOR => {
+            Err(e) if backend.is_retryable(&e) && started.elapsed() < BUSY_RETRY_FOR => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
+                if backend.reconnect_before_retry(&e) {
+                    reconnect(backend, conn).await;
+                }
             }
             Err(e) => return Err(e),
         }
     }
-}
-
-/// One transaction over `jobs`. Plain `BEGIN IMMEDIATE` / `COMMIT` statements, not sqlx's
-/// transaction guard: when a `COMMIT` fails (a full disk), SQLite may leave the transaction
-/// open, and a guard that believes it is still inside one would turn the next `BEGIN` into a
-/// savepoint whose "commit" never reaches the disk. Here a failure always ends in an explicit
-/// `ROLLBACK`, and the caller reconnects, so every success is a real commit.
-async fn commit_once<'a>(
-    conn: &mut SqliteConnection,
-    jobs: impl Iterator<Item = &'a Job>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = async {
-        sqlite::apply_all(&mut *conn, jobs.flat_map(|job| job.writes.iter())).await?;
-        sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
-    }
-    .await;
-    if result.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-    }
-    result
 }

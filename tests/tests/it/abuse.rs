@@ -8,8 +8,16 @@ use serde_json::{Value, json};
 use crate::helpers::{ORGANISER_KEY, TestApp, fixture_2026};
 
 const CODES: &[&str] = &[
-    "invalid_message", "invalid_value", "not_joined", "unknown_activity", "activity_closed",
-    "not_available", "rate_limited", "unauthorized", "event_ended", "unavailable",
+    "invalid_message",
+    "invalid_value",
+    "not_joined",
+    "unknown_activity",
+    "activity_closed",
+    "not_available",
+    "rate_limited",
+    "unauthorized",
+    "event_ended",
+    "unavailable",
 ];
 
 /// Frames that are wrong in every way a phone, a proxy or an attacker could make them.
@@ -27,16 +35,28 @@ fn hostile_frames(count: usize) -> Vec<String> {
         proptest::num::i64::ANY.prop_map(Value::from),
         proptest::num::f64::NORMAL.prop_map(Value::from),
         ".{0,40}".prop_map(Value::from),
-        proptest::collection::vec(proptest::num::i64::ANY.prop_map(Value::from), 0..8).prop_map(Value::from),
+        proptest::collection::vec(proptest::num::i64::ANY.prop_map(Value::from), 0..8)
+            .prop_map(Value::from),
         proptest::collection::vec(".{0,30}".prop_map(Value::from), 0..8).prop_map(Value::from),
         proptest::strategy::Just(json!({"nested": {"deeper": [1, {"x": null}]}})),
     ];
-    let field = proptest::sample::select(vec!["type", "id", "activity", "value", "organisation", "sector", "room", "question", "extra"]);
+    let field = proptest::sample::select(vec![
+        "type",
+        "id",
+        "activity",
+        "value",
+        "organisation",
+        "sector",
+        "room",
+        "question",
+        "extra",
+    ]);
     let strategy = (0..templates.len(), field, junk, ".{0,60}", 0u8..4);
     let mut runner = TestRunner::deterministic();
     (0..count)
         .map(|_| {
-            let (which, field, junk, text, how) = strategy.new_tree(&mut runner).expect("tree").current();
+            let (which, field, junk, text, how) =
+                strategy.new_tree(&mut runner).expect("tree").current();
             let mut frame = templates[which].clone();
             match how {
                 // A field of the wrong type or value.
@@ -65,7 +85,12 @@ async fn random_and_mutated_frames_get_contract_errors_and_change_nothing() {
     spec["directory"] = json!({"enabled": false});
     let created = app.create_event(&spec).await;
     let (_host, before) = app.host(&created).await;
-    let (mut phone, _) = app.attendee(&created.code, json!({"organisation": "York Mind", "sector": "Mental health"})).await;
+    let (mut phone, _) = app
+        .attendee(
+            &created.code,
+            json!({"organisation": "York Mind", "sector": "Mental health"}),
+        )
+        .await;
     // Every activity stays ready, so no frame, however mutated, may change a tally.
     for (n, frame) in hostile_frames(150).into_iter().enumerate() {
         // Two messages per round at a pace under the per-connection rate (30 a second).
@@ -74,16 +99,24 @@ async fn random_and_mutated_frames_get_contract_errors_and_change_nothing() {
         // A sentinel that always gets an answer: proves the frame before it did not hang
         // the connection.
         let sentinel = format!("sentinel-{n}");
-        phone.send(&json!({"type": "answer", "id": sentinel, "activity": "role", "value": [0]})).await;
+        phone
+            .send(&json!({"type": "answer", "id": sentinel, "activity": "role", "value": [0]}))
+            .await;
         loop {
             let reply = phone.recv_where(|_| true).await;
             match reply["type"].as_str() {
                 Some("error") => {
                     let code = reply["code"].as_str().unwrap_or_default();
                     assert!(CODES.contains(&code), "{frame} -> {reply}");
-                    assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()), "{frame} -> {reply}");
+                    assert!(
+                        reply["message"].as_str().is_some_and(|m| !m.is_empty()),
+                        "{frame} -> {reply}"
+                    );
                     if reply["id"] == sentinel.as_str() {
-                        assert!(code == "activity_closed" || code == "rate_limited", "{reply}");
+                        assert!(
+                            code == "activity_closed" || code == "rate_limited",
+                            "{reply}"
+                        );
                         break;
                     }
                 }
@@ -118,8 +151,18 @@ async fn malformed_http_gets_a_clear_4xx() {
         (b"".to_vec(), 400, "invalid_json"),
         (vec![0xff, 0xfe, 0x00], 400, "invalid_json"),
         (deep.into_bytes(), 400, "invalid_json"),
-        (json!({"title": 5, "sessions": []}).to_string().into_bytes(), 400, "invalid_spec"),
-        (json!({"title": "T", "sessions": "many"}).to_string().into_bytes(), 400, "invalid_spec"),
+        (
+            json!({"title": 5, "sessions": []}).to_string().into_bytes(),
+            400,
+            "invalid_spec",
+        ),
+        (
+            json!({"title": "T", "sessions": "many"})
+                .to_string()
+                .into_bytes(),
+            400,
+            "invalid_spec",
+        ),
         (vec![b' '; 300 * 1024], 413, "too_large"),
     ];
     for (body, status, code) in cases {
@@ -139,7 +182,10 @@ async fn malformed_http_gets_a_clear_4xx() {
         ("GET", "/api/events/QQQQQQ/qr.svg".to_owned(), 404),
         ("POST", "/api/events/QQQQQQ/messages".to_owned(), 404),
     ] {
-        let request = app.http.request(method.parse().expect("method"), format!("{}{path}", app.base));
+        let request = app.http.request(
+            method.parse().expect("method"),
+            format!("{}{path}", app.base),
+        );
         let response = request.send().await.expect("request");
         assert_eq!(response.status().as_u16(), status, "{method} {path}");
         let body: Value = response.json().await.expect("JSON error body");
@@ -161,7 +207,10 @@ async fn a_message_flood_is_rate_limited_then_closed_with_4029() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
     let (mut phone, _) = app.attendee(&created.code, json!({})).await;
-    let frame = |n: usize| json!({"type": "answer", "id": format!("flood-{n}"), "activity": "role", "value": [0]}).to_string();
+    let frame = |n: usize| {
+        json!({"type": "answer", "id": format!("flood-{n}"), "activity": "role", "value": [0]})
+            .to_string()
+    };
     // A burst past 60 at once: the excess is refused by name with rate_limited, and the
     // connection stays open.
     for n in 0..100 {
@@ -174,8 +223,15 @@ async fn a_message_flood_is_rate_limited_then_closed_with_4029() {
             limited.push(reply["id"].as_str().unwrap_or_default().to_owned());
         }
     }
-    assert!(!limited.is_empty() && limited.len() < 100, "{} of 100 limited", limited.len());
-    assert!(limited.iter().all(|id| id.starts_with("flood-")), "refusals name their message");
+    assert!(
+        !limited.is_empty() && limited.len() < 100,
+        "{} of 100 limited",
+        limited.len()
+    );
+    assert!(
+        limited.iter().all(|id| id.starts_with("flood-")),
+        "refusals name their message"
+    );
     // A flood that keeps going is closed with 4029; the client reads as it sends.
     let mut n = 100;
     let closed = 'flood: loop {
@@ -186,7 +242,10 @@ async fn a_message_flood_is_rate_limited_then_closed_with_4029() {
             }
         }
         loop {
-            match phone.recv_or_close_within(std::time::Duration::from_millis(20)).await {
+            match phone
+                .recv_or_close_within(std::time::Duration::from_millis(20))
+                .await
+            {
                 Some(Ok(_)) => continue,
                 Some(Err(closed)) => break 'flood closed,
                 None => break,
@@ -197,5 +256,8 @@ async fn a_message_flood_is_rate_limited_then_closed_with_4029() {
     assert_eq!(closed, crate::helpers::Closed::Code(4029));
     let (mut calm, _) = app.attendee(&created.code, json!({})).await;
     let reply = calm.answer("calm-1", "role", json!([0])).await;
-    assert_eq!(reply["code"], "activity_closed", "other attendees are untouched");
+    assert_eq!(
+        reply["code"], "activity_closed",
+        "other attendees are untouched"
+    );
 }

@@ -1,12 +1,16 @@
 //! Faults of the disk and the database: a full disk gets errors, never a false ack, and the
 //! server recovers when space returns; a busy database is waited out, never dropped.
+//!
+//! The full disk and the locked file are SQLite's faults and skip (with a note) under
+//! `JOINUP_TEST_DATABASE=postgres`; PostgreSQL's own (a locked table, a dropped connection)
+//! run only there.
 
 use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::helpers::{TestApp, fixture_2026};
+use crate::helpers::{Db, TestApp, fixture_2026, on_postgres};
 
 /// A small tmpfs of our own to fill up; `None` (with a note) where mounting is not allowed.
 struct SmallDisk {
@@ -23,7 +27,10 @@ impl SmallDisk {
             .stderr(std::process::Stdio::null())
             .status();
         match status {
-            Ok(s) if s.success() => Some(SmallDisk { path: dir.path().to_path_buf(), _dir: dir }),
+            Ok(s) if s.success() => Some(SmallDisk {
+                path: dir.path().to_path_buf(),
+                _dir: dir,
+            }),
             _ => None,
         }
     }
@@ -44,12 +51,21 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
     }
 }
 
 #[tokio::test]
 async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
+    if on_postgres() {
+        println!(
+            "note: the full-disk test fills a tmpfs under a SQLite file; skipped on PostgreSQL"
+        );
+        return;
+    }
     let Some(disk) = SmallDisk::mount("8m") else {
         println!("note: could not mount a tmpfs (not root?); the full-disk test did not run here");
         return;
@@ -58,17 +74,35 @@ async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
     let app = TestApp::spawn_on(database).await;
     let created = app.create_event(&fixture_2026()).await;
     let (mut host, _) = app.host(&created).await;
-    assert_eq!(host.command(json!({"type": "open", "activity": "concern"}), 1).await["type"], "ok");
+    assert_eq!(
+        host.command(json!({"type": "open", "activity": "concern"}), 1)
+            .await["type"],
+        "ok"
+    );
     let (mut phone, _) = app.attendee(&created.code, json!({})).await;
-    assert_eq!(phone.answer("before", "concern", json!("Stored before the disk filled")).await["type"], "ack");
+    assert_eq!(
+        phone
+            .answer("before", "concern", json!("Stored before the disk filled"))
+            .await["type"],
+        "ack"
+    );
 
     let filler = disk.fill();
 
     let long = "x".repeat(490);
     let mut refused = 0;
     for i in 0..5 {
-        let reply = phone.answer(&format!("full-{i}"), "concern", json!(format!("{long} {i}"))).await;
-        assert_ne!(reply["type"], "ack", "an answer was acknowledged with the disk full");
+        let reply = phone
+            .answer(
+                &format!("full-{i}"),
+                "concern",
+                json!(format!("{long} {i}")),
+            )
+            .await;
+        assert_ne!(
+            reply["type"], "ack",
+            "an answer was acknowledged with the disk full"
+        );
         assert_eq!(reply["code"], "unavailable", "{reply}");
         refused += 1;
     }
@@ -76,32 +110,162 @@ async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
 
     std::fs::remove_file(filler).expect("free the disk");
     // The same message, sent again, now goes through.
-    let reply = phone.answer("full-4", "concern", json!("Stored once the disk had room")).await;
+    let reply = phone
+        .answer("full-4", "concern", json!("Stored once the disk had room"))
+        .await;
     assert_eq!(reply["type"], "ack", "{reply}");
     let (_second, snapshot) = app.host(&created).await;
-    assert_eq!(snapshot["texts"][0]["text"], "Stored once the disk had room");
+    assert_eq!(
+        snapshot["texts"][0]["text"],
+        "Stored once the disk had room"
+    );
     let rows = snapshot["activities"].as_array().expect("rows");
     let concern = rows.iter().find(|r| r["key"] == "concern").expect("row");
-    assert_eq!(concern["tally"]["total"], 1, "refused answers were never counted");
+    assert_eq!(
+        concern["tally"]["total"], 1,
+        "refused answers were never counted"
+    );
 }
 
 #[tokio::test]
 async fn a_busy_database_is_waited_out_not_dropped() {
+    if on_postgres() {
+        println!(
+            "note: the locked-SQLite-file test is SQLite's; skipped on PostgreSQL (see a_locked_postgres_table_is_waited_out_not_dropped)"
+        );
+        return;
+    }
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
     let (mut host, _) = app.host(&created).await;
-    assert_eq!(host.command(json!({"type": "open", "activity": "usefulness"}), 1).await["type"], "ok");
+    assert_eq!(
+        host.command(json!({"type": "open", "activity": "usefulness"}), 1)
+            .await["type"],
+        "ok"
+    );
     let (mut phone, _) = app.attendee(&created.code, json!({})).await;
 
     // Another process holds the write lock for two seconds.
-    let mut other = sqlx::sqlite::SqliteConnection::connect(&app.database).await.expect("second connection");
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
-    phone.send(&json!({"type": "answer", "id": "busy", "activity": "usefulness", "value": 5})).await;
+    let mut other = sqlx::sqlite::SqliteConnection::connect(&app.database)
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("take the write lock");
+    phone
+        .send(&json!({"type": "answer", "id": "busy", "activity": "usefulness", "value": 5}))
+        .await;
     assert!(
         phone.try_recv(Duration::from_millis(1500)).await.is_none(),
         "no ack (and no error) while the database is locked"
     );
-    sqlx::query("ROLLBACK").execute(&mut other).await.expect("release the lock");
+    sqlx::query("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("release the lock");
     let reply = phone.recv_where(|m| m["id"] == "busy").await;
     assert_eq!(reply["type"], "ack", "{reply}");
+}
+
+#[tokio::test]
+async fn a_locked_postgres_table_is_waited_out_not_dropped() {
+    if !on_postgres() {
+        println!("note: the locked-table test runs with JOINUP_TEST_DATABASE=postgres");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    assert_eq!(
+        host.command(json!({"type": "open", "activity": "usefulness"}), 1)
+            .await["type"],
+        "ok"
+    );
+    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+
+    // Another session holds a lock that blocks every write to the answers.
+    let mut other = sqlx::postgres::PgConnection::connect(&app.database)
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN")
+        .execute(&mut other)
+        .await
+        .expect("begin");
+    sqlx::query("LOCK TABLE answers IN EXCLUSIVE MODE")
+        .execute(&mut other)
+        .await
+        .expect("lock the answers");
+    phone
+        .send(&json!({"type": "answer", "id": "busy", "activity": "usefulness", "value": 5}))
+        .await;
+    assert!(
+        phone.try_recv(Duration::from_millis(1500)).await.is_none(),
+        "no ack (and no error) while the table is locked"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("release the lock");
+    let reply = phone.recv_where(|m| m["id"] == "busy").await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+    assert_eq!(
+        Db::connect(&app.database)
+            .await
+            .count("answers", &created.code)
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_postgres_connection_is_reconnected_not_dropped() {
+    if !on_postgres() {
+        println!("note: the dropped-connection test runs with JOINUP_TEST_DATABASE=postgres");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    assert_eq!(
+        host.command(json!({"type": "open", "activity": "usefulness"}), 1)
+            .await["type"],
+        "ok"
+    );
+    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+    assert_eq!(
+        phone.answer("before", "usefulness", json!(2)).await["type"],
+        "ack"
+    );
+
+    // End every session the server holds (its writer's and its read pool's), as a restart
+    // of PostgreSQL or a cut connection would.
+    let mut admin = sqlx::postgres::PgConnection::connect(&app.database)
+        .await
+        .expect("admin connection");
+    let ended: i64 = sqlx::query_scalar(
+        "WITH server AS MATERIALIZED (
+             SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'joinup'
+               AND pid <> pg_backend_pid()
+         )
+         SELECT COUNT(*) FROM server WHERE pg_terminate_backend(pid)",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate the server's sessions");
+    assert!(ended >= 1, "the server had a session to end");
+
+    let reply = phone.answer("after", "usefulness", json!(4)).await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+    let mut db = Db::connect(&app.database).await;
+    assert_eq!(
+        db.count("receipts", &created.code).await,
+        2,
+        "both answers are committed"
+    );
+    let (_second, snapshot) = app.host(&created).await;
+    let rows = snapshot["activities"].as_array().expect("rows");
+    let usefulness = rows.iter().find(|r| r["key"] == "usefulness").expect("row");
+    assert_eq!(usefulness["tally"]["total"], 1, "{usefulness}");
 }

@@ -1,5 +1,8 @@
-//! The test harness: a real server on 127.0.0.1:0 with a temporary SQLite file, in this
+//! The test harness: a real server on 127.0.0.1:0 with a temporary database, in this
 //! process or as a child process, and real WebSocket clients.
+//!
+//! The database is a temporary SQLite file, or, with `JOINUP_TEST_DATABASE=postgres`, a
+//! fresh database on the local PostgreSQL server ([`POSTGRES_SERVER`]), dropped afterwards.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,7 +42,7 @@ pub struct TestApp {
     pub base: String,
     pub database: String,
     pub http: reqwest::Client,
-    dir: Option<tempfile::TempDir>,
+    data: Option<TempData>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -53,11 +56,11 @@ pub struct Created {
 }
 
 impl TestApp {
+    /// A server on a fresh temporary database, SQLite or PostgreSQL ([`on_postgres`]).
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = format!("sqlite://{}", dir.path().join("joinup.db").display());
+        let (data, database) = temp_database();
         let mut app = TestApp::spawn_on(database).await;
-        app.dir = Some(dir);
+        app.data = Some(data);
         app
     }
 
@@ -76,7 +79,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             database,
             http: reqwest::Client::new(),
-            dir: None,
+            data: None,
             shutdown: Some(tx),
             task: Some(task),
         };
@@ -96,8 +99,9 @@ impl TestApp {
         panic!("server did not become healthy");
     }
 
-    /// Graceful stop, as on SIGTERM; keeps the data folder for a restart.
-    pub async fn stop(&mut self) -> Option<tempfile::TempDir> {
+    /// Graceful stop, as on SIGTERM; keeps the temporary database (until the returned guard
+    /// is dropped) for a restart.
+    pub async fn stop(&mut self) -> Option<TempData> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -108,7 +112,7 @@ impl TestApp {
                 .expect("server task")
                 .expect("server ran cleanly");
         }
-        self.dir.take()
+        self.data.take()
     }
 
     pub async fn create_event(&self, spec: &Value) -> Created {
@@ -381,12 +385,170 @@ impl ServerProcess {
     }
 }
 
-/// A temporary folder for a database shared by several server runs.
-pub fn temp_database() -> (tempfile::TempDir, String) {
+/// Whether the tests run against PostgreSQL: `JOINUP_TEST_DATABASE=postgres`.
+pub fn on_postgres() -> bool {
+    std::env::var("JOINUP_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
+}
+
+/// The local PostgreSQL server the tests create their databases on (trust auth).
+pub const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// Keeps a temporary database alive: a temporary folder (SQLite) or a database on the
+/// PostgreSQL server, dropped (best effort) with this guard.
+pub struct TempData {
+    _dir: Option<tempfile::TempDir>,
+    _postgres: Option<PgDatabase>,
+}
+
+/// A temporary database shared by several server runs, and its URL.
+pub fn temp_database() -> (TempData, String) {
+    if on_postgres() {
+        let db = PgDatabase::create();
+        let url = db.url();
+        let data = TempData {
+            _dir: None,
+            _postgres: Some(db),
+        };
+        return (data, url);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let path: PathBuf = dir.path().join("joinup.db");
     let url = format!("sqlite://{}", path.display());
-    (dir, url)
+    let data = TempData {
+        _dir: Some(dir),
+        _postgres: None,
+    };
+    (data, url)
+}
+
+/// A uniquely named database on [`POSTGRES_SERVER`], dropped when this is dropped.
+pub struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    /// `CREATE DATABASE joinup_test_<random>`. Blocking (on a thread of its own), so it can
+    /// be called from sync and async code alike.
+    pub fn create() -> PgDatabase {
+        let name = format!("joinup_test_{:016x}", unique());
+        let sql = format!("CREATE DATABASE {name}");
+        on_admin_connection(sql).unwrap_or_else(|e| {
+            panic!(
+                "JOINUP_TEST_DATABASE=postgres: could not create {name} on {POSTGRES_SERVER}: {e}"
+            )
+        });
+        PgDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{POSTGRES_SERVER}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // FORCE ends the sessions of a server that may still be running.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(e) = on_admin_connection(sql) {
+            eprintln!("note: could not drop the test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs one statement on the server's `postgres` database, on a thread and runtime of its
+/// own, so it works in `Drop` and in sync code inside or outside a runtime.
+fn on_admin_connection(sql: String) -> Result<(), String> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            use sqlx::Connection;
+            let url = format!("{POSTGRES_SERVER}/postgres");
+            let mut admin = sqlx::postgres::PgConnection::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            let _ = admin.close().await;
+            done
+        })
+    })
+    .join()
+    .map_err(|_| "the admin thread panicked".to_owned())?
+}
+
+/// A number no other test (in this process or another) has: a per-process random key
+/// hashed with the process id, the time and a counter.
+fn unique() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut hasher = KEYS.get_or_init(Default::default).build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
+/// A direct connection to a test database, SQLite or PostgreSQL by its URL, to look at
+/// rows the way an operator would.
+pub enum Db {
+    Sqlite(sqlx::sqlite::SqliteConnection),
+    Postgres(sqlx::postgres::PgConnection),
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Db {
+        use sqlx::Connection;
+        if joinup::storage::is_postgres_url(url) {
+            Db::Postgres(
+                sqlx::postgres::PgConnection::connect(url)
+                    .await
+                    .expect("connect to PostgreSQL"),
+            )
+        } else {
+            Db::Sqlite(
+                sqlx::sqlite::SqliteConnection::connect(url)
+                    .await
+                    .expect("open the SQLite file"),
+            )
+        }
+    }
+
+    /// How many rows of `table` belong to the event `code`.
+    pub async fn count(&mut self, table: &str, code: &str) -> i64 {
+        match self {
+            Db::Sqlite(conn) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE event = ?"
+                )))
+                .bind(code.to_owned())
+                .fetch_one(conn)
+                .await
+            }
+            Db::Postgres(conn) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE event = $1"
+                )))
+                .bind(code.to_owned())
+                .fetch_one(conn)
+                .await
+            }
+        }
+        .expect("count rows")
+    }
 }
 
 impl Client {
@@ -413,23 +575,6 @@ impl Client {
 }
 
 impl Client {
-    /// The next message, or how the socket closed (`Err`). Fails the test after [`WAIT`].
-    pub async fn recv_or_close(&mut self) -> Result<Value, Closed> {
-        if let Some(message) = self.backlog.pop_front() {
-            return Ok(message);
-        }
-        loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("a message or close in time") {
-                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).expect("JSON")),
-                Some(Ok(Message::Close(Some(frame)))) => return Err(Closed::Code(frame.code.into())),
-                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Err(Closed::Dropped),
-                Some(Ok(_)) => continue,
-            }
-        }
-    }
-}
-
-impl Client {
     /// Sends a text frame; `false` if the socket is already gone.
     pub async fn try_send_text(&mut self, text: &str) -> bool {
         self.ws.send(Message::text(text)).await.is_ok()
@@ -444,9 +589,15 @@ impl Client {
         }
         loop {
             match tokio::time::timeout(wait, self.ws.next()).await.ok()? {
-                Some(Ok(Message::Text(text))) => return Some(Ok(serde_json::from_str(&text).expect("JSON"))),
-                Some(Ok(Message::Close(Some(frame)))) => return Some(Err(Closed::Code(frame.code.into()))),
-                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Some(Err(Closed::Dropped)),
+                Some(Ok(Message::Text(text))) => {
+                    return Some(Ok(serde_json::from_str(&text).expect("JSON")));
+                }
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Some(Err(Closed::Code(frame.code.into())));
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                    return Some(Err(Closed::Dropped));
+                }
                 Some(Ok(_)) => continue,
             }
         }

@@ -3,28 +3,51 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, temp_database};
+use crate::helpers::{Db, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, temp_database};
 
 fn activity<'a>(summary: &'a Value, key: &str) -> &'a Value {
-    summary["activities"].as_array().expect("activities").iter().find(|a| a["key"] == key).expect("activity")
+    summary["activities"]
+        .as_array()
+        .expect("activities")
+        .iter()
+        .find(|a| a["key"] == key)
+        .expect("activity")
 }
 
 /// Twelve attendees from three sectors answer `usefulness` and `role`; the host ends the event.
 async fn run_small_event(app: &TestApp, created: &crate::helpers::Created) -> Vec<i64> {
     let (mut host, _) = app.host(created).await;
     for (i, key) in ["usefulness", "role", "concern"].iter().enumerate() {
-        assert_eq!(host.command(json!({"type": "open", "activity": key}), i as u64).await["type"], "ok");
+        assert_eq!(
+            host.command(json!({"type": "open", "activity": key}), i as u64)
+                .await["type"],
+            "ok"
+        );
     }
-    let people = [("York Mind", 5), ("Changing Lives", 5), ("North Yorkshire Police", 2)];
+    let people = [
+        ("York Mind", 5),
+        ("Changing Lives", 5),
+        ("North Yorkshire Police", 2),
+    ];
     let mut values = Vec::new();
     let mut n = 0;
     for (org, count) in people {
         for _ in 0..count {
             n += 1;
-            let (mut phone, _) = app.attendee(&created.code, json!({"organisation": org})).await;
+            let (mut phone, _) = app
+                .attendee(&created.code, json!({"organisation": org}))
+                .await;
             let value = 1 + (n % 5);
-            assert_eq!(phone.answer(&format!("u{n}"), "usefulness", json!(value)).await["type"], "ack");
-            assert_eq!(phone.answer(&format!("r{n}"), "role", json!([n % 2])).await["type"], "ack");
+            assert_eq!(
+                phone
+                    .answer(&format!("u{n}"), "usefulness", json!(value))
+                    .await["type"],
+                "ack"
+            );
+            assert_eq!(
+                phone.answer(&format!("r{n}"), "role", json!([n % 2])).await["type"],
+                "ack"
+            );
             values.push(value);
         }
     }
@@ -39,7 +62,13 @@ async fn the_host_downloads_every_document_and_the_figures_match_the_answers() {
     let values = run_small_event(&app, &created).await;
     let url = |name: &str| format!("{}/api/events/{}/{name}", app.base, created.code);
 
-    let denied = app.http.get(url("summary.json")).bearer_auth(&created.presenter_token).send().await.expect("request");
+    let denied = app
+        .http
+        .get(url("summary.json"))
+        .bearer_auth(&created.presenter_token)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(denied.status().as_u16(), 401);
 
     let summary: Value = app
@@ -64,26 +93,71 @@ async fn the_host_downloads_every_document_and_the_figures_match_the_answers() {
     let mean = values.iter().sum::<i64>() as f64 / values.len() as f64;
     assert!((usefulness["result"]["mean"].as_f64().expect("mean") - mean).abs() < 1e-9);
     // Police (2) is under k = 5: it never appears alone in a breakdown.
-    let groups: Vec<&str> = usefulness["by_sector"].as_array().expect("by_sector").iter().filter_map(|g| g["group"].as_str()).collect();
+    let groups: Vec<&str> = usefulness["by_sector"]
+        .as_array()
+        .expect("by_sector")
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
     assert!(!groups.contains(&"Police"), "{groups:?}");
-    let total: u64 = usefulness["by_sector"].as_array().expect("groups").iter().map(|g| g["total"].as_u64().unwrap_or(0)).sum();
-    assert!(total == 12 || groups.is_empty(), "the groups shown add up to the whole");
+    let total: u64 = usefulness["by_sector"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["total"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(
+        total == 12 || groups.is_empty(),
+        "the groups shown add up to the whole"
+    );
 
-    let csv = app.http.get(url("answers.csv")).bearer_auth(&created.host_token).send().await.expect("request");
-    assert!(csv.headers()["content-type"].to_str().expect("type").starts_with("text/csv"));
+    let csv = app
+        .http
+        .get(url("answers.csv"))
+        .bearer_auth(&created.host_token)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
     let csv = csv.text().await.expect("text");
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("session,room,activity,kind,value,organisation,sector"));
+    assert_eq!(
+        lines.next(),
+        Some("session,room,activity,kind,value,organisation,sector")
+    );
     assert_eq!(lines.count(), 24, "one row per current answer");
-    assert!(!csv.contains("North Yorkshire Police"), "a group of two is never named in the CSV");
+    assert!(
+        !csv.contains("North Yorkshire Police"),
+        "a group of two is never named in the CSV"
+    );
 
-    let pdf = app.http.get(url("report.pdf")).bearer_auth(&created.host_token).send().await.expect("request");
+    let pdf = app
+        .http
+        .get(url("report.pdf"))
+        .bearer_auth(&created.host_token)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF"));
-    let html = app.http.get(url("report.html")).bearer_auth(&created.host_token).send().await.expect("request");
+    let html = app
+        .http
+        .get(url("report.html"))
+        .bearer_auth(&created.host_token)
+        .send()
+        .await
+        .expect("request");
     let html = html.text().await.expect("text");
     assert!(html.contains("Dual Diagnosis Network Annual Conference 2026"));
-    assert!(!html.contains("http://") && !html.contains("https://") || !html.contains("<script src"), "self-contained");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") || !html.contains("<script src"),
+        "self-contained"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,26 +186,36 @@ async fn report_purge_and_retention_from_the_command_line() {
 
     // Bad input: exit 2 and one line naming what is wrong.
     for (args, words) in [
-        (vec!["report", "NOPE", "--out", "/tmp/x"], "not an event code"),
+        (
+            vec!["report", "NOPE", "--out", "/tmp/x"],
+            "not an event code",
+        ),
         (vec!["report", "ZZZZZZ", "--out", "/tmp/x"], "no event"),
         (vec!["purge", live.code.as_str()], "still live"),
     ] {
-        let output = std::process::Command::new(joinup).args(&args).args(["--database", &database]).output().expect("run");
+        let output = std::process::Command::new(joinup)
+            .args(&args)
+            .args(["--database", &database])
+            .output()
+            .expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(words), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
 
-    let output = std::process::Command::new(joinup).args(["purge", &created.code, "--database", &database]).output().expect("purge");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let mut db = <sqlx::sqlite::SqliteConnection as sqlx::Connection>::connect(&database).await.expect("db");
+    let output = std::process::Command::new(joinup)
+        .args(["purge", &created.code, "--database", &database])
+        .output()
+        .expect("purge");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut db = Db::connect(&database).await;
     for table in ["answers", "attendees", "receipts"] {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table} WHERE event = ?")))
-            .bind(&created.code)
-            .fetch_one(&mut db)
-            .await
-            .expect("count");
+        let n = db.count(table, &created.code).await;
         assert_eq!(n, 0, "{table} purged");
     }
     let status = std::process::Command::new(joinup)
@@ -141,13 +225,24 @@ async fn report_purge_and_retention_from_the_command_line() {
         .status()
         .expect("joinup report");
     assert!(status.success());
-    let summary: Value = serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).expect("summary")).expect("json");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["purged"], true);
-    assert_eq!(summary["headline"]["attendees"], 12, "the aggregates survive the purge");
+    assert_eq!(
+        summary["headline"]["attendees"], 12,
+        "the aggregates survive the purge"
+    );
     let csv = std::fs::read_to_string(out.path().join("answers.csv")).expect("csv");
-    assert_eq!(csv.trim(), "session,room,activity,kind,value,organisation,sector");
+    assert_eq!(
+        csv.trim(),
+        "session,room,activity,kind,value,organisation,sector"
+    );
     let html = std::fs::read_to_string(out.path().join("report.html")).expect("html");
-    assert!(html.contains("aggregates"), "the report says it was built from kept aggregates");
+    assert!(
+        html.contains("aggregates"),
+        "the report says it was built from kept aggregates"
+    );
 
     // Retention: a server told to keep ended events for 0 days purges them at start.
     let app = TestApp::spawn_on(database.clone()).await;
@@ -156,7 +251,15 @@ async fn report_purge_and_retention_from_the_command_line() {
     drop(app);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut server = tokio::process::Command::new(joinup)
-        .args(["serve", "--addr", "127.0.0.1:0", "--database", &database, "--retention-days", "0"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--retention-days",
+            "0",
+        ])
         .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -164,11 +267,7 @@ async fn report_purge_and_retention_from_the_command_line() {
         .expect("serve");
     let mut purged = false;
     for _ in 0..100 {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE event = ?")
-            .bind(&second.code)
-            .fetch_one(&mut db)
-            .await
-            .expect("count");
+        let n = db.count("answers", &second.code).await;
         if n == 0 {
             purged = true;
             break;
@@ -188,7 +287,10 @@ async fn this_year_is_reported_beside_last_year() {
     run_small_event(&app, &this).await;
     let summary: Value = app
         .http
-        .get(format!("{}/api/events/{}/summary.json", app.base, this.code))
+        .get(format!(
+            "{}/api/events/{}/summary.json",
+            app.base, this.code
+        ))
         .bearer_auth(&this.host_token)
         .send()
         .await
@@ -196,10 +298,17 @@ async fn this_year_is_reported_beside_last_year() {
         .json()
         .await
         .expect("json");
-    assert!(summary["comparison"].is_object(), "{}", summary["comparison"]);
+    assert!(
+        summary["comparison"].is_object(),
+        "{}",
+        summary["comparison"]
+    );
     let last_summary: Value = app
         .http
-        .get(format!("{}/api/events/{}/summary.json", app.base, last.code))
+        .get(format!(
+            "{}/api/events/{}/summary.json",
+            app.base, last.code
+        ))
         .bearer_auth(&last.host_token)
         .send()
         .await
@@ -207,5 +316,8 @@ async fn this_year_is_reported_beside_last_year() {
         .json()
         .await
         .expect("json");
-    assert!(last_summary["comparison"].is_null(), "the first edition has nothing to compare with");
+    assert!(
+        last_summary["comparison"].is_null(),
+        "the first edition has nothing to compare with"
+    );
 }

@@ -268,7 +268,12 @@ async fn a_graceful_restart_in_process_keeps_everything() {
 }
 
 async fn live_events(server: &ServerProcess) -> u64 {
-    let text = reqwest::get(format!("http://{}/metrics", server.addr)).await.expect("metrics").text().await.expect("text");
+    let text = reqwest::get(format!("http://{}/metrics", server.addr))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     text.lines()
         .find_map(|l| l.strip_prefix("joinup_live_events "))
         .and_then(|n| n.trim().parse().ok())
@@ -281,11 +286,20 @@ async fn an_idle_event_is_unloaded_and_comes_back_intact() {
     let server = ServerProcess::start_with(&database, &[("JOINUP_IDLE_UNLOAD_SECS", "1")]).await;
     let (code, token) = create(&server).await;
     let (mut h, _) = host(&server, &code, &token).await;
-    assert_eq!(h.command(json!({"type": "open", "activity": "usefulness"}), 1).await["type"], "ok");
+    assert_eq!(
+        h.command(json!({"type": "open", "activity": "usefulness"}), 1)
+            .await["type"],
+        "ok"
+    );
     let mut phone = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
-    phone.send(&json!({"type": "hello", "attendee": null})).await;
+    phone
+        .send(&json!({"type": "hello", "attendee": null}))
+        .await;
     let attendee = phone.recv_type("welcome").await["attendee"].clone();
-    assert_eq!(phone.answer("u1", "usefulness", json!(4)).await["type"], "ack");
+    assert_eq!(
+        phone.answer("u1", "usefulness", json!(4)).await["type"],
+        "ack"
+    );
     assert_eq!(live_events(&server).await, 1);
     h.close().await;
     phone.close().await;
@@ -301,7 +315,9 @@ async fn an_idle_event_is_unloaded_and_comes_back_intact() {
     assert!(unloaded, "an event nobody is connected to leaves memory");
 
     let mut phone = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
-    phone.send(&json!({"type": "hello", "attendee": attendee})).await;
+    phone
+        .send(&json!({"type": "hello", "attendee": attendee}))
+        .await;
     let welcome = phone.recv_type("welcome").await;
     assert_eq!(welcome["answers"], json!({"usefulness": 4}));
     assert_eq!(welcome["open"][0]["key"], "usefulness");

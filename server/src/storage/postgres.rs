@@ -1,0 +1,1023 @@
+//! PostgreSQL: the same seam as [`super::sqlite`], for `postgres://` URLs. One writer
+//! connection (owned by the writer task) and a small read pool. Every connection runs with
+//! `synchronous_commit=on`, so a `COMMIT` returns only once the commit is flushed to the
+//! server's WAL: an `ack` means committed, as with SQLite.
+//!
+//! The schema (`migrations/postgres/`) mirrors the SQLite one: BIGINT for every integer, so
+//! rows decode as `i64` the same way, and byte-order (`"C"`) collation for text, so string
+//! comparisons and `ORDER BY` agree with SQLite's. Reads that SQLite answers in primary-key
+//! order (it walks the `WITHOUT ROWID` key) say so with an explicit `ORDER BY` here, so the
+//! hub sees rows in the same order from either database.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, Row};
+
+use super::writer::{ItemTable, Job, Write, WriteBackend};
+use super::{AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StorageError, StoredEvent};
+use crate::domain::EventCode;
+
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgBackend {
+    options: PgConnectOptions,
+    pool: PgPool,
+}
+
+impl PgBackend {
+    /// Connects to an existing database and applies the PostgreSQL migrations.
+    pub async fn open(url: &str) -> Result<PgBackend, StorageError> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("joinup")
+            // The default, made explicit: a server or database configured with
+            // `synchronous_commit=off` would otherwise let a commit be acknowledged before
+            // it is durable.
+            .options([("synchronous_commit", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgBackend { options, pool })
+    }
+
+    /// The writer task's own connection.
+    pub async fn writer_connection(&self) -> Result<PgConnection, StorageError> {
+        Ok(PgConnection::connect_with(&self.options).await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Inserts a new event; `false` when the code is already taken.
+    pub async fn insert_event(
+        &self,
+        e: &StoredEvent,
+        title: &str,
+        series: Option<&str>,
+        starts_at: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO events (code, title, series, spec, host_token_hash, presenter_token_hash, state, created_at, starts_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(e.code.as_str().to_owned())
+        .bind(title.to_owned())
+        .bind(series.map(str::to_owned))
+        .bind(e.spec.clone())
+        .bind(e.host_token_hash.clone())
+        .bind(e.presenter_token_hash.clone())
+        .bind(e.state.clone())
+        .bind(e.created_at.clone())
+        .bind(starts_at.map(str::to_owned))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
+        let row = sqlx::query(
+            "SELECT spec, host_token_hash, presenter_token_hash, state, focus, created_at, ended_at, purged_at
+             FROM events WHERE code = $1",
+        )
+        .bind(code.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredEvent {
+            code,
+            spec: r.get(0),
+            host_token_hash: r.get(1),
+            presenter_token_hash: r.get(2),
+            state: r.get(3),
+            focus: r.get(4),
+            created_at: r.get(5),
+            ended_at: r.get(6),
+            purged_at: r.get(7),
+        }))
+    }
+
+    pub async fn set_tokens(
+        &self,
+        code: EventCode,
+        host_hash: &str,
+        presenter_hash: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE events SET host_token_hash = $1, presenter_token_hash = $2 WHERE code = $3",
+        )
+        .bind(host_hash.to_owned())
+        .bind(presenter_hash.to_owned())
+        .bind(code.as_str().to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key.to_owned())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key.to_owned())
+            .bind(value.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ended events not yet purged that ended at or before `cutoff` (RFC 3339, UTC).
+    pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
+        let codes: Vec<String> = sqlx::query_scalar(
+            "SELECT code FROM events WHERE state = 'ended' AND purged_at IS NULL AND ended_at <= $1
+             ORDER BY code",
+        )
+        .bind(cutoff.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(codes.iter().filter_map(|c| EventCode::parse(c)).collect())
+    }
+
+    /// Attendance samples, one a minute: (minute, present, peak, joined).
+    pub async fn presence(
+        &self,
+        code: EventCode,
+    ) -> Result<Vec<(String, i64, i64, i64)>, StorageError> {
+        let rows = sqlx::query("SELECT minute, present, peak, joined FROM presence_samples WHERE event = $1 ORDER BY minute")
+            .bind(code.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// The latest earlier edition of the same series: by `starts_at` when both have one,
+    /// else by creation time.
+    pub async fn previous_in_series(
+        &self,
+        code: EventCode,
+        series: &str,
+    ) -> Result<Option<EventCode>, StorageError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT other.code FROM events AS this JOIN events AS other
+               ON other.series = this.series AND other.code <> this.code
+             WHERE this.code = $1 AND this.series = $2
+               AND COALESCE(other.starts_at, other.created_at) < COALESCE(this.starts_at, this.created_at)
+             ORDER BY COALESCE(other.starts_at, other.created_at) DESC LIMIT 1",
+        )
+        .bind(code.as_str().to_owned())
+        .bind(series.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.as_deref().and_then(EventCode::parse))
+    }
+
+    /// The summary kept when the event's raw answers were purged, with the purge time.
+    pub async fn kept_summary(
+        &self,
+        code: EventCode,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        let row = sqlx::query("SELECT summary, purged_at FROM summaries WHERE event = $1")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Deletes the event's raw answers, attendees (and so their tokens), receipts,
+    /// questions, votes, cards and attendance samples, keeping `summary` in their place.
+    /// One transaction: either all of it happens or none.
+    pub async fn purge(
+        &self,
+        code: EventCode,
+        summary: &str,
+        at: &str,
+    ) -> Result<(), StorageError> {
+        let code = code.as_str().to_owned();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO summaries (event, summary, purged_at) VALUES ($1, $2, $3)
+             ON CONFLICT (event) DO UPDATE SET summary = excluded.summary, purged_at = excluded.purged_at",
+        )
+        .bind(code.clone())
+        .bind(summary.to_owned())
+        .bind(at.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        for table in [
+            "answers",
+            "receipts",
+            "votes",
+            "questions",
+            "cards",
+            "attendees",
+            "presence_samples",
+        ] {
+            let sql = format!("DELETE FROM {table} WHERE event = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE events SET purged_at = $1 WHERE code = $2")
+            .bind(at.to_owned())
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads one event's live state in a single repeatable-read transaction: every query
+    /// sees the same snapshot, as SQLite's read transaction does.
+    pub async fn live_rows(&self, code: EventCode) -> Result<LiveRows, StorageError> {
+        let code = code.as_str().to_owned();
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        let mut rows = LiveRows::default();
+        for r in sqlx::query(
+            "SELECT activity, state, revealed FROM activity_states WHERE event = $1 ORDER BY activity",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.activity_states
+                .push((r.get(0), r.get(1), r.get::<i64, _>(2) != 0));
+        }
+        for r in sqlx::query(
+            "SELECT id, token_hash, organisation, sector, room FROM attendees WHERE event = $1 ORDER BY id",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.attendees.push(AttendeeRow {
+                id: r.get(0),
+                token_hash: r.get(1),
+                organisation: r.get(2),
+                sector: r.get(3),
+                room: r.get(4),
+            });
+        }
+        for r in sqlx::query(
+            "SELECT attendee, activity, value, item, state, flagged FROM answers WHERE event = $1
+             ORDER BY attendee, activity",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.answers.push(AnswerRow {
+                attendee: r.get(0),
+                activity: r.get(1),
+                value: r.get(2),
+                item: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT attendee, msg FROM receipts WHERE event = $1 ORDER BY attendee, msg",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.receipts.push((r.get(0), r.get(1)));
+        }
+        for r in sqlx::query(
+            "SELECT id, seq, attendee, text, state, flagged FROM questions WHERE event = $1 ORDER BY seq",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.questions.push(QuestionRow {
+                id: r.get(0),
+                seq: r.get(1),
+                attendee: r.get(2),
+                text: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT question, attendee FROM votes WHERE event = $1 ORDER BY question, attendee",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.votes.push((r.get(0), r.get(1)));
+        }
+        for r in sqlx::query(
+            "SELECT attendee, id, seq, card, state, flagged FROM cards WHERE event = $1 ORDER BY seq",
+        )
+        .bind(code.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            rows.cards.push(CardRow {
+                attendee: r.get(0),
+                id: r.get(1),
+                seq: r.get(2),
+                card: r.get(3),
+                state: r.get(4),
+                flagged: r.get::<i64, _>(5) != 0,
+            });
+        }
+        rows.peak_present = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(peak), 0) FROM presence_samples WHERE event = $1",
+        )
+        .bind(code)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+impl WriteBackend for PgBackend {
+    type Conn = PgConnection;
+
+    async fn connect(&self) -> Result<PgConnection, StorageError> {
+        self.writer_connection().await
+    }
+
+    /// One transaction over `jobs`, with plain `BEGIN` / `COMMIT` statements as on SQLite.
+    /// Every statement's error is returned before `COMMIT` is sent, so a `COMMIT` is never
+    /// sent into an aborted transaction (where PostgreSQL would answer it with a silent
+    /// `ROLLBACK`). A failure ends in an explicit `ROLLBACK`, and the writer reconnects.
+    ///
+    /// If the connection drops while `COMMIT` is in flight, the outcome is unknown; the
+    /// writer retries the batch on a new connection. Every hot write is an upsert or an
+    /// insert that ignores a duplicate, so a retry of a batch that did commit changes
+    /// nothing; a question's plain insert then fails as a duplicate and its job is reported
+    /// failed: never a false ack.
+    async fn commit_once(&self, conn: &mut PgConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let result = async {
+            apply_all(&mut *conn, jobs.iter().flat_map(|job| job.writes.iter())).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
+        }
+        .await;
+        if result.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        result
+    }
+
+    fn is_retryable(&self, error: &sqlx::Error) -> bool {
+        is_retryable(error)
+    }
+
+    /// A serialization failure or deadlock leaves the connection usable after the
+    /// `ROLLBACK`; anything else (a dropped connection, a server restarting) gets a new one.
+    fn reconnect_before_retry(&self, error: &sqlx::Error) -> bool {
+        !matches!(
+            sql_state(error).as_deref(),
+            Some("40001" | "40P01" | "55P03")
+        )
+    }
+
+    async fn close(conn: PgConnection) {
+        let _ = conn.close().await;
+    }
+}
+
+fn sql_state(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(e) => e.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether a write is worth retrying rather than failing: a serialization failure, a
+/// deadlock, a lock not granted, too many connections, a server shutting down or starting
+/// up, or a connection that dropped.
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(_) => sql_state(error).is_some_and(|code| {
+            matches!(
+                code.as_str(),
+                "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03"
+            ) || code.starts_with("08")
+        }),
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}
+
+type PgQuery = sqlx::query::Query<'static, Postgres, PgArguments>;
+
+/// PostgreSQL refuses a statement with more bind parameters than this.
+pub const MAX_BIND_PARAMETERS: usize = 65_535;
+
+/// The most rows in one multi-row statement. Chunks are powers of two up to this, so only a
+/// few distinct statements exist per kind and each stays prepared on the connection. The
+/// widest row has 7 columns: 7,168 parameters, far below [`MAX_BIND_PARAMETERS`].
+pub const ROWS_PER_STATEMENT: usize = 1024;
+
+const _: () = assert!(ROWS_PER_STATEMENT.is_power_of_two());
+const _: () = assert!(ROWS_PER_STATEMENT * Batched::WIDEST <= MAX_BIND_PARAMETERS);
+
+/// The hot writes, batched into multi-row statements, as on SQLite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Batched {
+    Attendee,
+    Answer,
+    Receipt,
+    Vote,
+}
+
+impl Batched {
+    const ALL: [Batched; 4] = [
+        Batched::Attendee,
+        Batched::Answer,
+        Batched::Receipt,
+        Batched::Vote,
+    ];
+    const WIDEST: usize = 7;
+
+    fn columns(self) -> usize {
+        match self {
+            Batched::Attendee => 6,
+            Batched::Answer => 7,
+            Batched::Receipt | Batched::Vote => 3,
+        }
+    }
+
+    /// The statement for `rows` rows, with numbered placeholders `$1 … $n`.
+    fn sql(self, rows: usize) -> String {
+        let (head, tail) = match self {
+            Batched::Attendee => (
+                "INSERT INTO attendees (event, id, token_hash, organisation, sector, room) VALUES ",
+                " ON CONFLICT (event, id) DO UPDATE SET organisation = excluded.organisation, \
+                 sector = excluded.sector, room = excluded.room",
+            ),
+            Batched::Answer => (
+                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES ",
+                " ON CONFLICT (event, attendee, activity) DO UPDATE SET value = excluded.value, \
+                 item = excluded.item, state = excluded.state, flagged = excluded.flagged",
+            ),
+            Batched::Receipt => (
+                "INSERT INTO receipts (event, attendee, msg) VALUES ",
+                " ON CONFLICT DO NOTHING",
+            ),
+            Batched::Vote => (
+                "INSERT INTO votes (event, question, attendee) VALUES ",
+                " ON CONFLICT DO NOTHING",
+            ),
+        };
+        let columns = self.columns();
+        let mut sql = String::with_capacity(head.len() + rows * columns * 7 + tail.len());
+        sql.push_str(head);
+        let mut n = 0;
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..columns {
+                n += 1;
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        sql.push_str(tail);
+        sql
+    }
+
+    /// The statement for `rows` rows (a power of two up to [`ROWS_PER_STATEMENT`]), built
+    /// once per process.
+    fn cached_sql(self, rows: usize) -> &'static str {
+        const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
+        static CACHE: [[OnceLock<String>; SIZES]; 4] =
+            [const { [const { OnceLock::new() }; SIZES] }; 4];
+        debug_assert!(rows.is_power_of_two() && rows <= ROWS_PER_STATEMENT);
+        CACHE[self as usize][rows.trailing_zeros() as usize].get_or_init(|| self.sql(rows))
+    }
+}
+
+/// What identifies a hot row: its table's primary key.
+#[derive(Hash, PartialEq, Eq)]
+enum Key<'a> {
+    Attendee(EventCode, i64),
+    Answer(EventCode, i64, &'a str),
+    Receipt(EventCode, i64, &'a str),
+    Vote(EventCode, &'a str, i64),
+}
+
+fn hot_key(write: &Write) -> Option<(Batched, Key<'_>)> {
+    match write {
+        Write::Attendee { event, id, .. } => Some((Batched::Attendee, Key::Attendee(*event, *id))),
+        Write::Answer {
+            event,
+            attendee,
+            activity,
+            ..
+        } => Some((Batched::Answer, Key::Answer(*event, *attendee, activity))),
+        Write::Receipt {
+            event,
+            attendee,
+            msg,
+        } => Some((Batched::Receipt, Key::Receipt(*event, *attendee, msg))),
+        Write::Vote {
+            event,
+            question,
+            attendee,
+        } => Some((Batched::Vote, Key::Vote(*event, question, *attendee))),
+        _ => None,
+    }
+}
+
+/// The writes of a batch to one row: the first and the last.
+#[derive(Clone, Copy)]
+struct Merged<'a> {
+    first: &'a Write,
+    last: &'a Write,
+}
+
+/// A batch, sorted for applying: the hot rows of each kind (in [`Batched::ALL`] order),
+/// each key once, in order of first appearance; then the rest, in order.
+///
+/// PostgreSQL refuses an `INSERT … ON CONFLICT DO UPDATE` that touches one row twice, which
+/// SQLite allows (the later row wins). So writes to the same key are merged into one row
+/// that leaves the same result as applying them in turn: an attendee keeps the token hash it
+/// was first inserted with and takes the last profile; an answer is the last one; a receipt
+/// or vote is the same row again.
+struct Plan<'a> {
+    hot: [Vec<Merged<'a>>; 4],
+    rest: Vec<&'a Write>,
+}
+
+impl<'a> Plan<'a> {
+    fn of(writes: impl Iterator<Item = &'a Write>) -> Plan<'a> {
+        let mut hot: [Vec<Merged<'a>>; 4] = Default::default();
+        let mut rest = Vec::new();
+        let mut seen: HashMap<Key<'a>, usize> = HashMap::new();
+        for write in writes {
+            match hot_key(write) {
+                Some((kind, key)) => {
+                    let rows = &mut hot[kind as usize];
+                    match seen.entry(key) {
+                        Entry::Occupied(at) => rows[*at.get()].last = write,
+                        Entry::Vacant(slot) => {
+                            slot.insert(rows.len());
+                            rows.push(Merged {
+                                first: write,
+                                last: write,
+                            });
+                        }
+                    }
+                }
+                None => rest.push(write),
+            }
+        }
+        Plan { hot, rest }
+    }
+}
+
+/// The sizes of the statements that carry `rows` rows: full chunks of
+/// [`ROWS_PER_STATEMENT`], then the binary digits of the remainder, largest first.
+fn chunk_sizes(mut rows: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if rows == 0 {
+            return None;
+        }
+        let take = if rows >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            1 << (usize::BITS - 1 - rows.leading_zeros())
+        };
+        rows -= take;
+        Some(take)
+    })
+}
+
+fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {
+    match (row.first, row.last) {
+        (
+            Write::Attendee {
+                event,
+                id,
+                token_hash,
+                ..
+            },
+            Write::Attendee {
+                organisation,
+                sector,
+                room,
+                ..
+            },
+        ) => query
+            .bind(event.as_str().to_owned())
+            .bind(*id)
+            .bind(token_hash.clone())
+            .bind(organisation.clone())
+            .bind(sector.clone())
+            .bind(room.clone()),
+        (
+            _,
+            Write::Answer {
+                event,
+                attendee,
+                activity,
+                value,
+                item,
+                state,
+                flagged,
+            },
+        ) => query
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(activity.clone())
+            .bind(value.clone())
+            .bind(item.clone())
+            .bind(state.map(str::to_owned))
+            .bind(i64::from(*flagged)),
+        (
+            Write::Receipt {
+                event,
+                attendee,
+                msg,
+            },
+            _,
+        ) => query
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(msg.clone()),
+        (
+            Write::Vote {
+                event,
+                question,
+                attendee,
+            },
+            _,
+        ) => query
+            .bind(event.as_str().to_owned())
+            .bind(question.clone())
+            .bind(*attendee),
+        _ => query,
+    }
+}
+
+/// Applies every write of a group commit inside the writer's open transaction: the hot
+/// kinds (attendees, answers, receipts, votes) as multi-row statements, first, in that
+/// order; then the rest one by one, in order, exactly as on SQLite.
+pub async fn apply_all<'a>(
+    conn: &mut PgConnection,
+    writes: impl Iterator<Item = &'a Write>,
+) -> Result<(), sqlx::Error> {
+    let plan = Plan::of(writes);
+    for (kind, rows) in Batched::ALL.into_iter().zip(&plan.hot) {
+        let mut left: &[Merged<'_>] = rows;
+        for take in chunk_sizes(rows.len()) {
+            let (chunk, tail) = left.split_at(take);
+            let query: PgQuery = sqlx::query(kind.cached_sql(take));
+            chunk
+                .iter()
+                .fold(query, |q, row| bind_row(q, *row))
+                .execute(&mut *conn)
+                .await?;
+            left = tail;
+        }
+    }
+    for write in plan.rest {
+        apply(&mut *conn, write).await?;
+    }
+    Ok(())
+}
+
+/// Applies one hot write on its own, as a one-row statement.
+async fn apply_hot(
+    conn: &mut PgConnection,
+    kind: Batched,
+    write: &Write,
+) -> Result<(), sqlx::Error> {
+    let row = Merged {
+        first: write,
+        last: write,
+    };
+    bind_row(sqlx::query(kind.cached_sql(1)), row)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Applies one write inside the writer's open transaction.
+pub async fn apply(conn: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> {
+    match write {
+        Write::Attendee { .. } => apply_hot(conn, Batched::Attendee, write).await?,
+        Write::Answer { .. } => apply_hot(conn, Batched::Answer, write).await?,
+        Write::Receipt { .. } => apply_hot(conn, Batched::Receipt, write).await?,
+        Write::Vote { .. } => apply_hot(conn, Batched::Vote, write).await?,
+        Write::Question {
+            event,
+            id,
+            seq,
+            attendee,
+            text,
+            state,
+            flagged,
+        } => {
+            sqlx::query(
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(id.clone())
+            .bind(*seq)
+            .bind(*attendee)
+            .bind(text.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*flagged))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Card {
+            event,
+            attendee,
+            id,
+            seq,
+            card,
+            state,
+            flagged,
+        } => {
+            sqlx::query(
+                "INSERT INTO cards (event, attendee, id, seq, card, state, flagged) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (event, attendee) DO UPDATE SET id = excluded.id, seq = excluded.seq,
+                 card = excluded.card, state = excluded.state, flagged = excluded.flagged",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(*attendee)
+            .bind(id.clone())
+            .bind(*seq)
+            .bind(card.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*flagged))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::ItemState {
+            event,
+            table,
+            id,
+            state,
+        } => {
+            let sql = match table {
+                ItemTable::Questions => {
+                    "UPDATE questions SET state = $1 WHERE event = $2 AND id = $3"
+                }
+                ItemTable::Answers => {
+                    "UPDATE answers SET state = $1 WHERE event = $2 AND item = $3"
+                }
+                ItemTable::Cards => "UPDATE cards SET state = $1 WHERE event = $2 AND id = $3",
+            };
+            sqlx::query(sql)
+                .bind(state.to_owned())
+                .bind(event.as_str().to_owned())
+                .bind(id.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::ActivityState {
+            event,
+            activity,
+            state,
+            revealed,
+        } => {
+            sqlx::query(
+                "INSERT INTO activity_states (event, activity, state, revealed) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (event, activity) DO UPDATE SET state = excluded.state, revealed = excluded.revealed",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(activity.clone())
+            .bind(state.to_owned())
+            .bind(i64::from(*revealed))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Focus { event, activity } => {
+            sqlx::query("UPDATE events SET focus = $1 WHERE code = $2")
+                .bind(activity.clone())
+                .bind(event.as_str().to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::EventEnded { event, at } => {
+            sqlx::query(
+                "UPDATE events SET state = 'ended', ended_at = $1, focus = NULL WHERE code = $2",
+            )
+            .bind(at.clone())
+            .bind(event.as_str().to_owned())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Presence {
+            event,
+            minute,
+            present,
+            peak,
+            joined,
+        } => {
+            sqlx::query(
+                "INSERT INTO presence_samples (event, minute, present, peak, joined) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (event, minute) DO UPDATE SET present = excluded.present,
+                 peak = GREATEST(presence_samples.peak, excluded.peak), joined = excluded.joined",
+            )
+            .bind(event.as_str().to_owned())
+            .bind(minute.clone())
+            .bind(*present)
+            .bind(*peak)
+            .bind(*joined)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code() -> EventCode {
+        EventCode::parse("ABCDEF").expect("a valid code")
+    }
+
+    fn answer(attendee: i64, activity: &str, value: &str) -> Write {
+        Write::Answer {
+            event: code(),
+            attendee,
+            activity: activity.to_owned(),
+            value: value.to_owned(),
+            item: None,
+            state: None,
+            flagged: false,
+        }
+    }
+
+    fn attendee(id: i64, token_hash: &str, room: &str) -> Write {
+        Write::Attendee {
+            event: code(),
+            id,
+            token_hash: token_hash.to_owned(),
+            organisation: None,
+            sector: None,
+            room: Some(room.to_owned()),
+        }
+    }
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(
+            Batched::Receipt.sql(2),
+            "INSERT INTO receipts (event, attendee, msg) VALUES ($1, $2, $3), ($4, $5, $6) \
+             ON CONFLICT DO NOTHING"
+        );
+        let sql = Batched::Answer.sql(3);
+        assert!(
+            sql.contains("($15, $16, $17, $18, $19, $20, $21) ON CONFLICT"),
+            "{sql}"
+        );
+        assert!(!sql.contains('?'));
+        assert!(!sql.contains("$22"));
+    }
+
+    #[test]
+    fn every_statement_fits_the_bind_parameter_limit() {
+        for kind in Batched::ALL {
+            assert!(kind.columns() <= Batched::WIDEST);
+            let sql = kind.sql(ROWS_PER_STATEMENT);
+            let last = ROWS_PER_STATEMENT * kind.columns();
+            assert!(last <= MAX_BIND_PARAMETERS);
+            assert!(sql.contains(&format!("${last})")), "{kind:?}");
+            assert!(!sql.contains(&format!("${}", last + 1)), "{kind:?}");
+            assert_eq!(sql.matches('$').count(), last, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn cached_statements_are_the_built_ones() {
+        for kind in Batched::ALL {
+            for rows in [1, 2, 64, ROWS_PER_STATEMENT] {
+                assert_eq!(kind.cached_sql(rows), kind.sql(rows));
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_cover_every_row_in_powers_of_two() {
+        for rows in [0, 1, 2, 3, 7, 1023, 1024, 1025, 3000, 5000] {
+            let sizes: Vec<usize> = chunk_sizes(rows).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), rows, "{rows}");
+            assert!(
+                sizes
+                    .iter()
+                    .all(|s| s.is_power_of_two() && *s <= ROWS_PER_STATEMENT)
+            );
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+        }
+        assert_eq!(chunk_sizes(2049).collect::<Vec<_>>(), vec![1024, 1024, 1]);
+        assert_eq!(chunk_sizes(13).collect::<Vec<_>>(), vec![8, 4, 1]);
+    }
+
+    #[test]
+    fn a_later_answer_to_the_same_activity_wins_in_one_row() {
+        let writes = [
+            answer(1, "role", "[1]"),
+            answer(2, "role", "[2]"),
+            answer(1, "role", "[3]"),
+            answer(1, "other", "[4]"),
+        ];
+        let plan = Plan::of(writes.iter());
+        let answers = &plan.hot[Batched::Answer as usize];
+        assert_eq!(answers.len(), 3);
+        let values: Vec<&str> = answers
+            .iter()
+            .map(|m| match m.last {
+                Write::Answer { value, .. } => value.as_str(),
+                _ => panic!("not an answer"),
+            })
+            .collect();
+        assert_eq!(values, ["[3]", "[2]", "[4]"]);
+        assert!(plan.rest.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_attendee_keeps_its_first_token_and_takes_its_last_profile() {
+        let writes = [attendee(7, "first", "A"), attendee(7, "second", "B")];
+        let plan = Plan::of(writes.iter());
+        let rows = &plan.hot[Batched::Attendee as usize];
+        assert_eq!(rows.len(), 1);
+        match (rows[0].first, rows[0].last) {
+            (Write::Attendee { token_hash, .. }, Write::Attendee { room, .. }) => {
+                assert_eq!(token_hash, "first");
+                assert_eq!(room.as_deref(), Some("B"));
+            }
+            _ => panic!("not attendees"),
+        }
+    }
+
+    #[test]
+    fn other_writes_keep_their_order_after_the_hot_ones() {
+        let writes = [
+            Write::Focus {
+                event: code(),
+                activity: Some("a".to_owned()),
+            },
+            Write::Receipt {
+                event: code(),
+                attendee: 1,
+                msg: "m".to_owned(),
+            },
+            Write::Focus {
+                event: code(),
+                activity: None,
+            },
+            Write::Receipt {
+                event: code(),
+                attendee: 1,
+                msg: "m".to_owned(),
+            },
+        ];
+        let plan = Plan::of(writes.iter());
+        assert_eq!(plan.hot[Batched::Receipt as usize].len(), 1);
+        let focus: Vec<Option<&str>> = plan
+            .rest
+            .iter()
+            .map(|w| match w {
+                Write::Focus { activity, .. } => activity.as_deref(),
+                _ => panic!("not a focus"),
+            })
+            .collect();
+        assert_eq!(focus, [Some("a"), None]);
+    }
+
+    #[test]
+    fn lost_connections_and_conflicts_are_retried_other_errors_are_not() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_retryable(&io));
+        assert!(is_retryable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_retryable(&sqlx::Error::RowNotFound));
+        assert!(!is_retryable(&sqlx::Error::Protocol("bad".to_owned())));
+    }
+}

@@ -1,0 +1,503 @@
+//! The seam end to end, through the writer: the same writes leave the same rows on SQLite
+//! (always) and on PostgreSQL (with `JOINUP_TEST_DATABASE=postgres`, on the local server at
+//! [`POSTGRES_SERVER`], in a database of its own that is dropped afterwards).
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::Connection;
+use tokio::sync::mpsc;
+
+use super::writer::ItemTable;
+use super::*;
+
+const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+fn on_postgres() -> bool {
+    std::env::var("JOINUP_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
+}
+
+fn unique() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{}_{nanos}", std::process::id())
+}
+
+enum TempDb {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl TempDb {
+    fn url(&self) -> String {
+        match self {
+            TempDb::Sqlite(folder) => format!("sqlite://{}", folder.join("joinup.db").display()),
+            TempDb::Postgres(name) => format!("{POSTGRES_SERVER}/{name}"),
+        }
+    }
+
+    async fn admin(sql: String) {
+        let mut admin =
+            sqlx::postgres::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres"))
+                .await
+                .expect("JOINUP_TEST_DATABASE=postgres: connect to the local PostgreSQL server");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .expect("admin statement");
+        let _ = admin.close().await;
+    }
+
+    /// Every database this run covers: SQLite, and PostgreSQL when asked for.
+    async fn all() -> Vec<TempDb> {
+        let folder = std::env::temp_dir().join(format!("joinup-storage-test-{}", unique()));
+        std::fs::create_dir_all(&folder).expect("temp folder");
+        let mut dbs = vec![TempDb::Sqlite(folder)];
+        if on_postgres() {
+            let name = format!("joinup_test_{}", unique());
+            TempDb::admin(format!("CREATE DATABASE {name}")).await;
+            dbs.push(TempDb::Postgres(name));
+        }
+        dbs
+    }
+
+    async fn remove(self) {
+        match self {
+            TempDb::Sqlite(folder) => {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+            TempDb::Postgres(name) => {
+                TempDb::admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            }
+        }
+    }
+}
+
+fn code(text: &str) -> EventCode {
+    EventCode::parse(text).expect("a valid event code")
+}
+
+fn stored(code: EventCode, created_at: &str) -> StoredEvent {
+    StoredEvent {
+        code,
+        spec: "{}".to_owned(),
+        host_token_hash: "host".to_owned(),
+        presenter_token_hash: "presenter".to_owned(),
+        state: "live".to_owned(),
+        focus: None,
+        created_at: created_at.to_owned(),
+        ended_at: None,
+        purged_at: None,
+    }
+}
+
+fn answer(event: EventCode, attendee: i64, activity: &str, value: &str) -> Write {
+    Write::Answer {
+        event,
+        attendee,
+        activity: activity.to_owned(),
+        value: value.to_owned(),
+        item: None,
+        state: None,
+        flagged: false,
+    }
+}
+
+fn question(event: EventCode, id: &str, seq: i64) -> Write {
+    Write::Question {
+        event,
+        id: id.to_owned(),
+        seq,
+        attendee: 1,
+        text: "Who funds the link workers?".to_owned(),
+        state: "visible",
+        flagged: false,
+    }
+}
+
+/// More rows than one statement carries, repeated writes to the same rows, every kind of
+/// write; a job that fails on its own; then the reads, purge and settings.
+async fn exercise(storage: &Storage, label: &str) {
+    let event = code("ABCDEF");
+    let next = code("BCDEFG");
+    assert!(
+        storage
+            .insert_event(
+                &stored(event, "2026-11-01T10:00:00Z"),
+                "2025",
+                Some("dual"),
+                None
+            )
+            .await
+            .expect("insert"),
+        "{label}"
+    );
+    assert!(
+        !storage
+            .insert_event(&stored(event, "2026-11-01T10:00:00Z"), "again", None, None)
+            .await
+            .expect("insert"),
+        "{label}: the code is taken"
+    );
+    assert!(
+        storage
+            .insert_event(
+                &stored(next, "2026-10-01T10:00:00Z"),
+                "2026",
+                Some("dual"),
+                Some("2026-12-01T09:00:00Z"),
+            )
+            .await
+            .expect("insert"),
+        "{label}"
+    );
+
+    const ATTENDEES: i64 = 3000;
+    let mut writes = Vec::new();
+    for id in 1..=ATTENDEES {
+        writes.push(Write::Attendee {
+            event,
+            id,
+            token_hash: format!("token-{id}"),
+            organisation: None,
+            sector: None,
+            room: None,
+        });
+        writes.push(answer(event, id, "role", &format!("[{}]", id % 3)));
+        writes.push(Write::Receipt {
+            event,
+            attendee: id,
+            msg: format!("m{id}"),
+        });
+    }
+    writes.extend([
+        // Written again in the same batch: the token stays, the profile is the last one.
+        Write::Attendee {
+            event,
+            id: 5,
+            token_hash: "token-other".to_owned(),
+            organisation: Some("Harbour Trust".to_owned()),
+            sector: None,
+            room: Some("B".to_owned()),
+        },
+        Write::Answer {
+            event,
+            attendee: 5,
+            activity: "role".to_owned(),
+            value: "[9]".to_owned(),
+            item: None,
+            state: None,
+            flagged: true,
+        },
+        Write::Receipt {
+            event,
+            attendee: 5,
+            msg: "m5".to_owned(),
+        },
+        Write::Answer {
+            event,
+            attendee: 7,
+            activity: "concern".to_owned(),
+            value: "\"Housing\"".to_owned(),
+            item: Some("item-1".to_owned()),
+            state: Some("pending"),
+            flagged: false,
+        },
+        Write::ItemState {
+            event,
+            table: ItemTable::Answers,
+            id: "item-1".to_owned(),
+            state: "hidden",
+        },
+        question(event, "q1", 1),
+        Write::Vote {
+            event,
+            question: "q1".to_owned(),
+            attendee: 2,
+        },
+        Write::Vote {
+            event,
+            question: "q1".to_owned(),
+            attendee: 2,
+        },
+        Write::Card {
+            event,
+            attendee: 3,
+            id: "card-1".to_owned(),
+            seq: 1,
+            card: "{}".to_owned(),
+            state: "visible",
+            flagged: false,
+        },
+        Write::ActivityState {
+            event,
+            activity: "role".to_owned(),
+            state: "open",
+            revealed: true,
+        },
+        Write::Focus {
+            event,
+            activity: Some("role".to_owned()),
+        },
+        Write::Presence {
+            event,
+            minute: "2026-11-01T10:01".to_owned(),
+            present: 10,
+            peak: 12,
+            joined: 20,
+        },
+        Write::Presence {
+            event,
+            minute: "2026-11-01T10:01".to_owned(),
+            present: 8,
+            peak: 9,
+            joined: 21,
+        },
+    ]);
+    let (reply, mut commits) = mpsc::unbounded_channel();
+    let writer = storage.writer();
+    let ticket = |seq| {
+        Some(Ticket {
+            reply: reply.clone(),
+            seq,
+        })
+    };
+    writer.submit(writes, ticket(1)).await.expect("submit");
+    // A question id that exists already fails on its own; the jobs around it commit.
+    writer
+        .submit(vec![question(event, "q1", 2)], ticket(2))
+        .await
+        .expect("submit");
+    writer
+        .submit(
+            vec![Write::Vote {
+                event,
+                question: "q1".to_owned(),
+                attendee: 3,
+            }],
+            ticket(3),
+        )
+        .await
+        .expect("submit");
+    writer.flush().await.expect("flush");
+    let (mut ok, mut failed) = (Vec::new(), Vec::new());
+    while let Ok(committed) = commits.try_recv() {
+        ok.extend(committed.ok);
+        failed.extend(committed.failed);
+    }
+    ok.sort_unstable();
+    assert_eq!((ok, failed), (vec![1, 3], vec![2]), "{label}");
+
+    let rows = storage.live_rows(event).await.expect("live rows");
+    assert_eq!(rows.attendees.len(), ATTENDEES as usize, "{label}");
+    let five = rows
+        .attendees
+        .iter()
+        .find(|a| a.id == 5)
+        .expect("attendee 5");
+    assert_eq!(five.token_hash, "token-5", "{label}");
+    assert_eq!(
+        five.organisation.as_deref(),
+        Some("Harbour Trust"),
+        "{label}"
+    );
+    assert_eq!(five.room.as_deref(), Some("B"), "{label}");
+    assert!(
+        rows.attendees.windows(2).all(|w| w[0].id < w[1].id),
+        "{label}: key order"
+    );
+
+    assert_eq!(rows.answers.len(), ATTENDEES as usize + 1, "{label}");
+    let keys: Vec<(i64, &str)> = rows
+        .answers
+        .iter()
+        .map(|a| (a.attendee, a.activity.as_str()))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{label}: key order");
+    let role5 = rows
+        .answers
+        .iter()
+        .find(|a| a.attendee == 5 && a.activity == "role")
+        .expect("answer");
+    assert_eq!(
+        (role5.value.as_str(), role5.flagged),
+        ("[9]", true),
+        "{label}"
+    );
+    let concern = rows
+        .answers
+        .iter()
+        .find(|a| a.activity == "concern")
+        .expect("text answer");
+    assert_eq!(concern.item.as_deref(), Some("item-1"), "{label}");
+    assert_eq!(concern.state.as_deref(), Some("hidden"), "{label}");
+    let zeros = rows.answers.iter().filter(|a| a.value == "[0]").count();
+    assert_eq!(zeros, (ATTENDEES / 3) as usize, "{label}");
+
+    assert_eq!(rows.receipts.len(), ATTENDEES as usize, "{label}");
+    assert_eq!(rows.questions.len(), 1, "{label}");
+    assert_eq!(
+        (rows.questions[0].id.as_str(), rows.questions[0].seq),
+        ("q1", 1),
+        "{label}"
+    );
+    assert_eq!(
+        rows.votes,
+        vec![("q1".to_owned(), 2), ("q1".to_owned(), 3)],
+        "{label}"
+    );
+    assert_eq!(rows.cards.len(), 1, "{label}");
+    assert_eq!(
+        rows.activity_states,
+        vec![("role".to_owned(), "open".to_owned(), true)],
+        "{label}"
+    );
+    assert_eq!(rows.peak_present, 12, "{label}: the peak never goes down");
+    assert_eq!(
+        storage.presence(event).await.expect("presence"),
+        vec![("2026-11-01T10:01".to_owned(), 8, 12, 21)],
+        "{label}"
+    );
+    let stored_event = storage.event(event).await.expect("event").expect("found");
+    assert_eq!(stored_event.focus.as_deref(), Some("role"), "{label}");
+
+    // By `starts_at` where both have one, else by creation time: `next` was created first
+    // but starts later.
+    assert_eq!(
+        storage
+            .previous_in_series(next, "dual")
+            .await
+            .expect("series"),
+        Some(event),
+        "{label}"
+    );
+    assert_eq!(
+        storage
+            .previous_in_series(event, "dual")
+            .await
+            .expect("series"),
+        None,
+        "{label}"
+    );
+
+    assert_eq!(storage.setting("key").await.expect("setting"), None);
+    storage.set_setting("key", "one").await.expect("set");
+    storage.set_setting("key", "two").await.expect("set");
+    assert_eq!(
+        storage.setting("key").await.expect("setting").as_deref(),
+        Some("two"),
+        "{label}"
+    );
+    storage
+        .set_tokens(event, "host-2", "presenter-2")
+        .await
+        .expect("tokens");
+
+    writer
+        .submit(
+            vec![Write::EventEnded {
+                event,
+                at: "2026-11-01T18:00:00Z".to_owned(),
+            }],
+            None,
+        )
+        .await
+        .expect("submit");
+    writer.flush().await.expect("flush");
+    assert!(
+        storage
+            .ended_by("2026-11-01T17:59:59Z")
+            .await
+            .expect("ended")
+            .is_empty(),
+        "{label}"
+    );
+    assert_eq!(
+        storage
+            .ended_by("2026-11-01T18:00:00Z")
+            .await
+            .expect("ended"),
+        vec![event],
+        "{label}"
+    );
+    storage
+        .purge(event, "{\"kept\":true}", "2026-11-02T00:00:00Z")
+        .await
+        .expect("purge");
+    assert_eq!(
+        storage.kept_summary(event).await.expect("summary"),
+        Some((
+            "{\"kept\":true}".to_owned(),
+            "2026-11-02T00:00:00Z".to_owned()
+        )),
+        "{label}"
+    );
+    let after = storage.live_rows(event).await.expect("live rows");
+    assert!(
+        after.attendees.is_empty() && after.answers.is_empty() && after.receipts.is_empty(),
+        "{label}"
+    );
+    assert_eq!(after.peak_present, 0, "{label}");
+    let purged = storage.event(event).await.expect("event").expect("kept");
+    assert_eq!(purged.state, "ended", "{label}");
+    assert_eq!(purged.host_token_hash, "host-2", "{label}");
+    assert_eq!(
+        purged.purged_at.as_deref(),
+        Some("2026-11-02T00:00:00Z"),
+        "{label}"
+    );
+    assert!(
+        storage
+            .ended_by("2026-11-03T00:00:00Z")
+            .await
+            .expect("ended")
+            .is_empty(),
+        "{label}: a purged event is not purged again"
+    );
+}
+
+#[tokio::test]
+async fn the_same_writes_leave_the_same_rows_on_every_backend() {
+    for db in TempDb::all().await {
+        let url = db.url();
+        let storage = Storage::open(&url).await.expect("open");
+        match &db {
+            TempDb::Sqlite(folder) => assert_eq!(storage.data_folder().as_ref(), Some(folder)),
+            TempDb::Postgres(_) => assert_eq!(storage.data_folder(), None),
+        }
+        exercise(&storage, &url).await;
+        storage.close().await;
+        // Opening again applies no migration twice.
+        Storage::open(&url).await.expect("reopen").close().await;
+        db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn other_urls_are_refused() {
+    for url in ["mysql://localhost/joinup", "joinup.db"] {
+        assert!(
+            matches!(
+                Storage::open(url).await,
+                Err(StorageError::UnsupportedUrl(_))
+            ),
+            "{url}"
+        );
+    }
+    assert!(is_postgres_url("postgres://u@h/db") && is_postgres_url("postgresql://h/db"));
+    assert!(!is_postgres_url("sqlite://joinup-data/joinup.db"));
+}
+
+#[test]
+fn postgres_migrations_are_numbered_as_the_sqlite_ones() {
+    let numbering = |m: &sqlx::migrate::Migrator| -> Vec<(i64, String)> {
+        m.iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    };
+    let sqlite = numbering(&sqlite::MIGRATOR);
+    assert!(!sqlite.is_empty());
+    assert_eq!(numbering(&postgres::MIGRATOR), sqlite);
+}
