@@ -367,10 +367,9 @@ impl WriteBackend for PgBackend {
     /// `ROLLBACK`). A failure ends in an explicit `ROLLBACK`, and the writer reconnects.
     ///
     /// If the connection drops while `COMMIT` is in flight, the outcome is unknown; the
-    /// writer retries the batch on a new connection. Every hot write is an upsert or an
-    /// insert that ignores a duplicate, so a retry of a batch that did commit changes
-    /// nothing; a question's plain insert then fails as a duplicate and its job is reported
-    /// failed: never a false ack.
+    /// writer retries the batch on a new connection. Every write is an upsert, an update,
+    /// or an insert that ignores a duplicate (questions included), so a retry of a batch
+    /// that did commit changes nothing and is reported committed, as it was.
     async fn commit_once(&self, conn: &mut PgConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
         sqlx::query("BEGIN").execute(&mut *conn).await?;
         let result = async {
@@ -740,7 +739,8 @@ pub async fn apply(conn: &mut PgConnection, write: &Write) -> Result<(), sqlx::E
             flagged,
         } => {
             sqlx::query(
-                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (event, id) DO NOTHING",
             )
             .bind(event.as_str().to_owned())
             .bind(id.clone())

@@ -643,7 +643,8 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             flagged,
         } => {
             sqlx::query(
-                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (event, id) DO NOTHING",
             )
             .bind(event.as_str().to_owned())
             .bind(id.clone())
