@@ -193,9 +193,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn serve(config: Config, demo: bool) -> Result<(), Failure> {
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("listening on {}", config.addr))?;
+    let listener = listen(config.addr).with_context(|| format!("listening on {}", config.addr))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     let storage = Storage::open(&config.database).await.with_context(|| {
         format!(
@@ -342,4 +340,17 @@ async fn purge(code: &str, database: &str) -> Result<(), Failure> {
         "event {code}: raw answers and attendee tokens deleted; the report's aggregates are kept"
     );
     Ok(())
+}
+
+/// Binds with a deep accept queue: a join storm of thousands of phones must not overflow
+/// it (an overflow costs each refused phone a one-second SYN retry).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(8192)
 }

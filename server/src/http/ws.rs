@@ -41,8 +41,9 @@ const REFUSALS: f64 = 200.0;
 const REFUSALS_FORGIVEN_PER_SECOND: f64 = 10.0;
 
 fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    // Frames queued together go out in one write: the writer feeds them, then flushes.
     ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(8 * 1024)
         .max_message_size(HARD_LIMIT)
         .max_frame_size(HARD_LIMIT)
 }

@@ -35,6 +35,8 @@ pub enum StorageError {
     },
     #[error("the storage writer has stopped")]
     WriterGone,
+    #[error("could not start the storage writer's thread: {0}")]
+    Thread(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

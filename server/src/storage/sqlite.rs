@@ -55,12 +55,30 @@ impl SqliteBackend {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Reads of a large event come straight from the page cache, not via pread copies.
+            .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        // The writer never checkpoints inside a commit (that stalled the commit that crossed
+        // the threshold); a passive checkpoint from the pool runs beside it instead, and
+        // never blocks the writer.
+        let checkpointer = pool.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                if checkpointer.is_closed() {
+                    break;
+                }
+                let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&checkpointer)
+                    .await;
+            }
+        });
         Ok(SqliteBackend {
             options,
             pool,
@@ -74,7 +92,12 @@ impl SqliteBackend {
 
     /// The writer task's own connection.
     pub async fn writer_connection(&self) -> Result<SqliteConnection, StorageError> {
-        Ok(SqliteConnection::connect_with(&self.options).await?)
+        let options = self
+            .options
+            .clone()
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("cache_size", "-65536");
+        Ok(SqliteConnection::connect_with(&options).await?)
     }
 
     pub async fn close(&self) {
@@ -419,7 +442,7 @@ enum Batched {
     Vote,
 }
 
-const ROWS_PER_STATEMENT: usize = 128;
+const ROWS_PER_STATEMENT: usize = 512;
 
 impl Batched {
     fn of(write: &Write) -> Option<Batched> {

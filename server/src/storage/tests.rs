@@ -265,9 +265,25 @@ async fn exercise(storage: &Storage, label: &str) {
         })
     };
     writer.submit(writes, ticket(1)).await.expect("submit");
-    // A question id that exists already fails on its own; the jobs around it commit.
+    // A second attendee with an existing attendee's token breaks the unique token index:
+    // that job fails on its own; the jobs around it commit.
     writer
-        .submit(vec![question(event, "q1", 2)], ticket(2))
+        .submit(
+            vec![Write::Attendee {
+                event,
+                id: 999_999,
+                token_hash: "token-5".to_owned(),
+                organisation: None,
+                sector: None,
+                room: None,
+            }],
+            ticket(2),
+        )
+        .await
+        .expect("submit");
+    // A question stored twice (a retried commit of unknown outcome) changes nothing.
+    writer
+        .submit(vec![question(event, "q1", 2)], None)
         .await
         .expect("submit");
     writer

@@ -23,7 +23,7 @@ use crate::domain::EventCode;
 use crate::metrics::METRICS;
 
 /// The most jobs committed in one transaction.
-pub const MAX_BATCH: usize = 1024;
+pub const MAX_BATCH: usize = 4096;
 /// Jobs that may wait for the writer before submitters are made to wait.
 pub const QUEUE: usize = 16 * 1024;
 /// How long a busy database (or, for PostgreSQL, a lost connection) is retried before the
@@ -146,7 +146,8 @@ enum Msg {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::Sender<Msg>,
-    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Resolves when the writer's thread has finished.
+    stopped: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
 }
 
 impl WriterHandle {
@@ -178,8 +179,8 @@ impl WriterHandle {
         if self.tx.send(Msg::Flush { done, stop: true }).await.is_ok() {
             let _ = wait.await;
         }
-        if let Some(task) = self.task.lock().await.take() {
-            let _ = task.await;
+        if let Some(stopped) = self.stopped.lock().await.take() {
+            let _ = stopped.await;
         }
     }
 }
@@ -212,13 +213,45 @@ pub trait WriteBackend: Send + Sync + 'static {
     fn close(conn: Self::Conn) -> impl Future<Output = ()> + Send;
 }
 
+/// Starts the writer on a thread of its own, with its own single-threaded runtime: a commit
+/// is a chain of statements, and on the shared runtime each step would wait behind
+/// thousands of socket tasks, stretching every commit (and every ack) under load.
 pub async fn spawn<B: WriteBackend>(backend: Arc<B>) -> Result<WriterHandle, StorageError> {
-    let conn = backend.connect().await?;
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(backend, conn, rx));
+    let (ready_tx, ready) = oneshot::channel::<Result<(), StorageError>>();
+    let (stopped_tx, stopped) = oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("joinup-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(StorageError::Thread(e)));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                // Connect here, so the connection belongs to this runtime.
+                match backend.connect().await {
+                    Ok(conn) => {
+                        let _ = ready_tx.send(Ok(()));
+                        run(backend, conn, rx).await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+            let _ = stopped_tx.send(());
+        })
+        .map_err(StorageError::Thread)?;
+    ready.await.map_err(|_| StorageError::WriterGone)??;
     Ok(WriterHandle {
         tx,
-        task: Arc::new(Mutex::new(Some(task))),
+        stopped: Arc::new(Mutex::new(Some(stopped))),
     })
 }
 

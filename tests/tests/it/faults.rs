@@ -71,7 +71,7 @@ async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
         return;
     };
     let database = format!("sqlite://{}", disk.path.join("joinup.db").display());
-    let app = TestApp::spawn_on(database).await;
+    let mut app = TestApp::spawn_on(database.clone()).await;
     let created = app.create_event(&fixture_2026()).await;
     let (mut host, _) = app.host(&created).await;
     assert_eq!(
@@ -79,7 +79,7 @@ async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
             .await["type"],
         "ok"
     );
-    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+    let (mut phone, welcome) = app.attendee(&created.code, json!({})).await;
     assert_eq!(
         phone
             .answer("before", "concern", json!("Stored before the disk filled"))
@@ -88,43 +88,60 @@ async fn a_full_disk_gets_errors_never_a_false_ack_and_recovers() {
     );
 
     let filler = disk.fill();
-
+    // While the write-ahead log can reuse space it already has, commits still reach the
+    // disk and are acknowledged truthfully; once it must grow, every answer is refused.
     let long = "x".repeat(490);
-    let mut refused = 0;
-    for i in 0..5 {
+    let text = |i: usize| format!("{long} {i}");
+    let mut last_acked = None;
+    let mut refused = None;
+    for i in 0..300 {
         let reply = phone
-            .answer(
-                &format!("full-{i}"),
-                "concern",
-                json!(format!("{long} {i}")),
-            )
+            .answer(&format!("full-{i}"), "concern", json!(text(i)))
             .await;
-        assert_ne!(
-            reply["type"], "ack",
-            "an answer was acknowledged with the disk full"
-        );
-        assert_eq!(reply["code"], "unavailable", "{reply}");
-        refused += 1;
+        match reply["type"].as_str() {
+            Some("ack") => last_acked = Some(i),
+            _ => {
+                assert_eq!(reply["code"], "unavailable", "{reply}");
+                refused = Some(i);
+                break;
+            }
+        }
     }
-    assert_eq!(refused, 5);
+    let refused = refused.expect("a full disk refuses answers");
+    // Refused means refused: the same answer again is refused again, never acknowledged.
+    let again = phone
+        .answer(&format!("full-{refused}"), "concern", json!(text(refused)))
+        .await;
+    assert_eq!(again["code"], "unavailable", "{again}");
+    let (_watch, snapshot) = app.host(&created).await;
+    let expected = last_acked.map_or("Stored before the disk filled".to_owned(), text);
+    assert_eq!(
+        snapshot["texts"][0]["text"],
+        expected.as_str(),
+        "the tally holds the last acknowledged answer"
+    );
 
     std::fs::remove_file(filler).expect("free the disk");
     // The same message, sent again, now goes through.
     let reply = phone
-        .answer("full-4", "concern", json!("Stored once the disk had room"))
+        .answer(&format!("full-{refused}"), "concern", json!(text(refused)))
         .await;
     assert_eq!(reply["type"], "ack", "{reply}");
-    let (_second, snapshot) = app.host(&created).await;
-    assert_eq!(
-        snapshot["texts"][0]["text"],
-        "Stored once the disk had room"
-    );
+
+    // Every acknowledgement was true: after a restart the disk holds exactly that answer.
+    drop((phone, host));
+    let kept = app.stop().await;
+    let app = TestApp::spawn_on(database).await;
+    let (_host, snapshot) = app.host(&created).await;
+    assert_eq!(snapshot["texts"][0]["text"], text(refused).as_str());
     let rows = snapshot["activities"].as_array().expect("rows");
     let concern = rows.iter().find(|r| r["key"] == "concern").expect("row");
-    assert_eq!(
-        concern["tally"]["total"], 1,
-        "refused answers were never counted"
-    );
+    assert_eq!(concern["tally"]["total"], 1, "one attendee, one answer");
+    let (_phone, again) = app
+        .attendee(&created.code, json!({"attendee": welcome["attendee"]}))
+        .await;
+    assert_eq!(again["answers"]["concern"], text(refused).as_str());
+    drop(kept);
 }
 
 #[tokio::test]
