@@ -598,63 +598,15 @@ pub async fn apply_all<'a>(
 /// Applies one write inside the writer's open transaction.
 pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sqlx::Error> {
     match write {
-        Write::Attendee {
-            event,
-            id,
-            token_hash,
-            organisation,
-            sector,
-            room,
-        } => {
-            sqlx::query(
-                "INSERT INTO attendees (event, id, token_hash, organisation, sector, room) VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (event, id) DO UPDATE SET organisation = excluded.organisation,
-                 sector = excluded.sector, room = excluded.room",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(*id)
-            .bind(token_hash.clone())
-            .bind(organisation.clone())
-            .bind(sector.clone())
-            .bind(room.clone())
-            .execute(&mut *conn)
-            .await?;
-        }
-        Write::Answer {
-            event,
-            attendee,
-            activity,
-            value,
-            item,
-            state,
-            flagged,
-        } => {
-            sqlx::query(
-                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (event, attendee, activity) DO UPDATE SET value = excluded.value,
-                 item = excluded.item, state = excluded.state, flagged = excluded.flagged",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(*attendee)
-            .bind(activity.clone())
-            .bind(value.clone())
-            .bind(item.clone())
-            .bind(state.map(str::to_owned))
-            .bind(i64::from(*flagged))
-            .execute(&mut *conn)
-            .await?;
-        }
-        Write::Receipt {
-            event,
-            attendee,
-            msg,
-        } => {
-            sqlx::query("INSERT INTO receipts (event, attendee, msg) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(event.as_str().to_owned())
-                .bind(*attendee)
-                .bind(msg.clone())
-                .execute(&mut *conn)
-                .await?;
+        Write::Attendee { .. }
+        | Write::Answer { .. }
+        | Write::Receipt { .. }
+        | Write::Vote { .. } => {
+            // The hot kinds have one SQL shape each: the multi-row statement, for one row.
+            if let Some(kind) = Batched::of(write) {
+                let query: SqliteQuery = sqlx::query(sqlx::AssertSqlSafe(kind.sql(1)));
+                bind_row(query, write).execute(&mut *conn).await?;
+            }
         }
         Write::Question {
             event,
@@ -678,18 +630,6 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             .bind(i64::from(*flagged))
             .execute(&mut *conn)
             .await?;
-        }
-        Write::Vote {
-            event,
-            question,
-            attendee,
-        } => {
-            sqlx::query("INSERT INTO votes (event, question, attendee) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(event.as_str().to_owned())
-                .bind(question.clone())
-                .bind(*attendee)
-                .execute(&mut *conn)
-                .await?;
         }
         Write::Card {
             event,
