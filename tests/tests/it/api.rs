@@ -54,14 +54,11 @@ async fn a_created_event_has_urls_and_public_facts() {
 
     // Codes are case-insensitive on input.
     let facts: Value = app
-        .http
-        .get(format!("{}/api/events/{}", app.base, code.to_lowercase()))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+        .get_json(
+            format!("{}/api/events/{}", app.base, code.to_lowercase()),
+            None,
+        )
+        .await;
     assert_eq!(facts["code"], code);
     assert_eq!(facts["state"], "live");
     assert_eq!(
@@ -232,14 +229,8 @@ async fn ending_over_http_needs_the_host_token() {
     assert_eq!(error["code"], "event_ended");
     assert_eq!(attendee.closed().await, crate::helpers::Closed::Code(4000));
     let facts: Value = app
-        .http
-        .get(format!("{}/api/events/{}", app.base, created.code))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+        .get_json(format!("{}/api/events/{}", app.base, created.code), None)
+        .await;
     assert_eq!(facts["state"], "ended");
 }
 
@@ -251,14 +242,8 @@ async fn both_editions_of_the_series_can_be_created() {
     assert_ne!(last_year.code, this_year.code);
     for code in [&last_year.code, &this_year.code] {
         let facts: Value = app
-            .http
-            .get(format!("{}/api/events/{code}", app.base))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
+            .get_json(format!("{}/api/events/{code}", app.base), None)
+            .await;
         assert_eq!(facts["series"], "dual-diagnosis-annual");
     }
 }

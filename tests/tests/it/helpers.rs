@@ -136,6 +136,21 @@ impl TestApp {
         }
     }
 
+    /// GET a JSON document, optionally with a Bearer token.
+    pub async fn get_json(&self, url: impl reqwest::IntoUrl, bearer: Option<&str>) -> Value {
+        let mut request = self.http.get(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws://{}{}", self.addr, path)
     }

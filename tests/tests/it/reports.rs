@@ -72,15 +72,8 @@ async fn the_host_downloads_every_document_and_the_figures_match_the_answers() {
     assert_eq!(denied.status().as_u16(), 401);
 
     let summary: Value = app
-        .http
-        .get(url("summary.json"))
-        .bearer_auth(&created.host_token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+        .get_json(url("summary.json"), Some(&created.host_token))
+        .await;
     assert!(summary["version"].is_number());
     assert_eq!(summary["headline"]["attendees"], 12);
     let usefulness = activity(&summary, "usefulness");
@@ -286,36 +279,22 @@ async fn this_year_is_reported_beside_last_year() {
     let this = app.create_event(&fixture_2026()).await;
     run_small_event(&app, &this).await;
     let summary: Value = app
-        .http
-        .get(format!(
-            "{}/api/events/{}/summary.json",
-            app.base, this.code
-        ))
-        .bearer_auth(&this.host_token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+        .get_json(
+            format!("{}/api/events/{}/summary.json", app.base, this.code),
+            Some(&this.host_token),
+        )
+        .await;
     assert!(
         summary["comparison"].is_object(),
         "{}",
         summary["comparison"]
     );
     let last_summary: Value = app
-        .http
-        .get(format!(
-            "{}/api/events/{}/summary.json",
-            app.base, last.code
-        ))
-        .bearer_auth(&last.host_token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+        .get_json(
+            format!("{}/api/events/{}/summary.json", app.base, last.code),
+            Some(&last.host_token),
+        )
+        .await;
     assert!(
         last_summary["comparison"].is_null(),
         "the first edition has nothing to compare with"
