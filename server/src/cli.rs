@@ -101,6 +101,11 @@ struct ServeArgs {
     /// tokens deleted, report aggregates kept). Unset: keep until `joinup purge`.
     #[arg(long, env = "JOINUP_RETENTION_DAYS")]
     retention_days: Option<u32>,
+    /// A NATS server (nats://HOST:4222) tying several `joinup serve` processes into one
+    /// cluster; needs a PostgreSQL database. The port is then opened with SO_REUSEPORT, so
+    /// processes on one machine can share it.
+    #[arg(long, env = "JOINUP_NATS_URL")]
+    nats: Option<String>,
     /// Seconds an event with nobody connected stays in memory (for tests and tuning).
     #[arg(
         long,
@@ -121,6 +126,7 @@ impl ServeArgs {
             allowed_origins: self.allowed_origins,
             retention_days: self.retention_days,
             idle_unload: std::time::Duration::from_secs(self.idle_unload_secs),
+            nats: self.nats,
         }
     }
 }
@@ -193,7 +199,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn serve(config: Config, demo: bool) -> Result<(), Failure> {
-    let listener = listen(config.addr).with_context(|| format!("listening on {}", config.addr))?;
+    if config.nats.is_some() && !config.database.starts_with("postgres") {
+        return Err(Failure::Input(
+            "--nats: a cluster needs a PostgreSQL database (--database postgres://...)".into(),
+        ));
+    }
+    let listener = listen(config.addr, config.nats.is_some())
+        .with_context(|| format!("listening on {}", config.addr))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     let storage = Storage::open(&config.database).await.with_context(|| {
         format!(
@@ -344,13 +356,21 @@ async fn purge(code: &str, database: &str) -> Result<(), Failure> {
 
 /// Binds with a deep accept queue: a join storm of thousands of phones must not overflow
 /// it (an overflow costs each refused phone a one-second SYN retry).
-fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// `shared`: several processes of a cluster may listen on the same port (SO_REUSEPORT); the
+/// kernel spreads new connections over them.
+fn listen(addr: SocketAddr, shared: bool) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
         tokio::net::TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    if shared {
+        socket.set_reuseport(true)?;
+    }
+    #[cfg(not(unix))]
+    let _ = shared;
     socket.bind(addr)?;
     socket.listen(8192)
 }

@@ -22,6 +22,8 @@ pub struct Config {
     pub retention_days: Option<u32>,
     /// An event with nobody connected is unloaded from memory after this long.
     pub idle_unload: std::time::Duration,
+    /// NATS server that ties several processes into one cluster; `None` runs alone.
+    pub nats: Option<String>,
 }
 
 /// The default for [`Config::idle_unload`].
@@ -37,6 +39,7 @@ impl Config {
             allowed_origins: Vec::new(),
             retention_days: None,
             idle_unload: DEFAULT_IDLE_UNLOAD,
+            nats: None,
         }
     }
 

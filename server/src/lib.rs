@@ -15,11 +15,13 @@
 //! - [`admin`]: creating events, the demo event, the organiser key.
 //! - [`report`]: reads an event into the pure `joinup-reports` crate; purge.
 //! - [`cli`]: the `joinup` command line.
+//! - [`cluster`]: several processes serving the same events over NATS (`--nats`).
 //!
 //! Dependencies point one way: `http -> hub -> domain`, `hub -> storage`.
 
 pub mod admin;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod http;
@@ -78,7 +80,26 @@ pub async fn serve(
         // Printed once, on the start that generates it; it is never logged.
         println!("Organiser key (kept in the data folder as organiser-key): {organiser_key}");
     }
-    let hub = hub::Hub::new(storage.clone(), config.idle_unload);
+    let cluster = match &config.nats {
+        Some(url) => {
+            if !config.database.starts_with("postgres") {
+                anyhow::bail!("--nats needs a PostgreSQL database (--database postgres://...)");
+            }
+            let cluster = cluster::Cluster::connect(url, &config.database)
+                .await
+                .with_context(|| format!("joining the cluster over {}", config::redact_url(url)))?;
+            Some(cluster)
+        }
+        None => None,
+    };
+    let hub = hub::Hub::new(storage.clone(), config.idle_unload, cluster.clone());
+    if let Some(cluster) = &cluster {
+        cluster
+            .start(hub.clone())
+            .await
+            .context("subscribing to the cluster's subjects")?;
+        info!(node = cluster.node(), "joined the cluster");
+    }
     if let Some(days) = config.retention_days {
         tokio::spawn(retention(hub.clone(), days));
     }
@@ -97,6 +118,9 @@ pub async fn serve(
     })
     .await
     .context("serving HTTP")?;
+    if let Some(cluster) = &cluster {
+        cluster.flush().await;
+    }
     storage.close().await;
     info!("stopped");
     Ok(())

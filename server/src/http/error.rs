@@ -80,7 +80,7 @@ impl ApiError {
 impl From<HubError> for ApiError {
     fn from(error: HubError) -> ApiError {
         match error {
-            HubError::ShuttingDown => ApiError::unavailable(),
+            HubError::ShuttingDown | HubError::Cluster(_) => ApiError::unavailable(),
             other => ApiError::internal(other),
         }
     }

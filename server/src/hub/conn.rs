@@ -5,8 +5,9 @@
 //! actor drops it, marks it 4008, and the transport closes it. Memory never grows with a
 //! slow reader.
 
-use std::sync::Arc;
+use std::fmt;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Notify, mpsc};
 
@@ -19,13 +20,41 @@ pub const ATTENDEE_QUEUE: usize = 128;
 /// Hosts receive every tally, question and text: a deeper queue.
 pub const HOST_QUEUE: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A connection, unique across a cluster: the high 32 bits name the process (node) that holds
+/// its socket, so an event's owner knows where to send a relayed connection's frames.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ConnId(u64);
+
+/// This process's node number: random, never zero, fixed for the life of the process.
+pub fn local_node() -> u32 {
+    static NODE: OnceLock<u32> = OnceLock::new();
+    *NODE.get_or_init(|| {
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        u32::from_le_bytes(bytes).max(1)
+    })
+}
 
 impl ConnId {
     pub fn next() -> ConnId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        ConnId(NEXT.fetch_add(1, Ordering::Relaxed))
+        let n = NEXT.fetch_add(1, Ordering::Relaxed) & u64::from(u32::MAX);
+        ConnId(u64::from(local_node()) << 32 | n)
+    }
+
+    /// The node whose process holds this connection's socket.
+    pub fn node(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    pub fn from_raw(raw: u64) -> ConnId {
+        ConnId(raw)
+    }
+
+    pub fn raw(self) -> u64 {
+        self.0
     }
 }
 
@@ -35,11 +64,29 @@ pub enum Out {
     Close(CloseCode),
 }
 
-/// The hub's end of a connection.
+/// Where a relayed connection's frames go: the cluster's outbound queue to the node that
+/// holds the socket. `false` when that queue is full (the node is then told to resync).
+pub trait RemoteOut: Send + Sync + fmt::Debug {
+    fn send(&self, conn: ConnId, out: Out) -> bool;
+}
+
+/// The hub's end of a connection: a socket in this process, or one relayed from another
+/// node of a cluster.
 #[derive(Debug, Clone)]
 pub struct ConnSink {
-    tx: mpsc::Sender<Out>,
-    shared: Arc<Shared>,
+    kind: SinkKind,
+}
+
+#[derive(Debug, Clone)]
+enum SinkKind {
+    Local {
+        tx: mpsc::Sender<Out>,
+        shared: Arc<Shared>,
+    },
+    Remote {
+        conn: ConnId,
+        out: Arc<dyn RemoteOut>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -60,19 +107,38 @@ pub fn channel(capacity: usize) -> (ConnSink, ConnSource) {
     let shared = Arc::new(Shared::default());
     (
         ConnSink {
-            tx,
-            shared: shared.clone(),
+            kind: SinkKind::Local {
+                tx,
+                shared: shared.clone(),
+            },
         },
         ConnSource { rx, shared },
     )
 }
 
 impl ConnSink {
+    /// The sink of a connection another node holds.
+    pub fn remote(conn: ConnId, out: Arc<dyn RemoteOut>) -> ConnSink {
+        ConnSink {
+            kind: SinkKind::Remote { conn, out },
+        }
+    }
+
     /// Queues a frame; `false` when the connection is gone or too slow (then it is marked
     /// 4008 and the caller must forget it).
     #[must_use]
     pub fn send(&self, frame: Frame) -> bool {
-        match self.tx.try_send(Out::Frame(frame)) {
+        let (tx, shared) = match &self.kind {
+            SinkKind::Local { tx, shared } => (tx, shared),
+            SinkKind::Remote { conn, out } => {
+                let sent = out.send(*conn, Out::Frame(frame));
+                if sent {
+                    METRICS.frames_out.fetch_add(1, Ordering::Relaxed);
+                }
+                return sent;
+            }
+        };
+        match tx.try_send(Out::Frame(frame)) {
             Ok(()) => {
                 METRICS.frames_out.fetch_add(1, Ordering::Relaxed);
                 true
@@ -81,7 +147,7 @@ impl ConnSink {
                 METRICS
                     .slow_consumers_closed
                     .fetch_add(1, Ordering::Relaxed);
-                self.kick(CloseCode::TooSlow);
+                kick(shared, CloseCode::TooSlow);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -90,18 +156,23 @@ impl ConnSink {
 
     /// Asks the transport to close with `code` once the frames before it are written.
     pub fn close(&self, code: CloseCode) {
-        if self.tx.try_send(Out::Close(code)).is_err() {
-            self.kick(code);
+        match &self.kind {
+            SinkKind::Local { tx, shared } => {
+                if tx.try_send(Out::Close(code)).is_err() {
+                    kick(shared, code);
+                }
+            }
+            SinkKind::Remote { conn, out } => {
+                let _ = out.send(*conn, Out::Close(code));
+            }
         }
     }
+}
 
-    /// Closes at once, past whatever is queued.
-    fn kick(&self, code: CloseCode) {
-        self.shared
-            .closed_with
-            .store(code.code(), Ordering::Relaxed);
-        self.shared.kicked.notify_one();
-    }
+/// Closes at once, past whatever is queued.
+fn kick(shared: &Shared, code: CloseCode) {
+    shared.closed_with.store(code.code(), Ordering::Relaxed);
+    shared.kicked.notify_one();
 }
 
 /// The transport's view of why the hub dropped a connection.
@@ -123,15 +194,7 @@ impl ConnSource {
 impl Kick {
     /// The close code the hub set when it dropped this connection without a `Close` frame.
     pub fn dropped_with(&self) -> Option<CloseCode> {
-        match self.shared.closed_with.load(Ordering::Relaxed) {
-            4008 => Some(CloseCode::TooSlow),
-            1012 => Some(CloseCode::Restarting),
-            4000 => Some(CloseCode::EventEnded),
-            4001 => Some(CloseCode::Unauthorized),
-            4009 => Some(CloseCode::TooLarge),
-            4029 => Some(CloseCode::TooMany),
-            _ => None,
-        }
+        CloseCode::from_code(self.shared.closed_with.load(Ordering::Relaxed))
     }
 
     /// Resolves when the hub drops the connection without queueing a `Close`: the

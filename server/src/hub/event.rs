@@ -46,6 +46,7 @@ pub(super) async fn start(
     storage: Storage,
     idle_unload: Duration,
     forget: Box<dyn FnOnce() + Send>,
+    stopped: Box<dyn FnOnce() + Send>,
 ) -> Result<Option<EventHandle>, HubError> {
     let Some(stored) = storage.event(code).await? else {
         return Ok(None);
@@ -100,8 +101,31 @@ pub(super) async fn start(
         ticks: 0,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
-    tokio::spawn(actor.run(rx, commit_rx, idle_unload, forget));
+    tokio::spawn(async move {
+        actor.run(rx, commit_rx, idle_unload, forget).await;
+        stopped();
+    });
     Ok(Some(EventHandle { info, tx }))
+}
+
+/// What connections read without asking the actor, for an event whose actor runs on
+/// another node of the cluster.
+pub(super) async fn info(
+    storage: &Storage,
+    code: EventCode,
+) -> Result<Option<EventInfo>, HubError> {
+    let Some(stored) = storage.event(code).await? else {
+        return Ok(None);
+    };
+    let event = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| HubError::BadSpec(code, e.to_string()))?;
+    Ok(Some(EventInfo {
+        code,
+        event_json: event.full_json().to_string(),
+        event,
+        host_token_hash: stored.host_token_hash,
+        presenter_token_hash: stored.presenter_token_hash,
+    }))
 }
 
 /// Where a reply goes: a connection, or the HTTP request of a POSTed message.
@@ -319,6 +343,7 @@ impl Actor {
                 self.send_to(conn, welcome);
             }
             Command::End { reply } => self.end(None, Some(reply)).await,
+            Command::NodeGone { node } => self.drop_node(node),
             Command::Shutdown { .. } => {}
         }
     }
@@ -380,6 +405,28 @@ impl Actor {
             }
         } else if self.hosts.remove(&conn).is_some() || self.presenters.remove(&conn).is_some() {
             METRICS.host_connections.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Closes (1012) and forgets every connection relayed by cluster node `node`.
+    fn drop_node(&mut self, node: u32) {
+        let conns: Vec<ConnId> = self
+            .attendee_conns
+            .keys()
+            .chain(self.hosts.keys())
+            .chain(self.presenters.keys())
+            .copied()
+            .filter(|conn| conn.node() == node)
+            .collect();
+        if !conns.is_empty() {
+            info!(
+                node,
+                conns = conns.len(),
+                "dropping the connections of a cluster node"
+            );
+        }
+        for conn in conns {
+            self.close_conn(conn, CloseCode::Restarting);
         }
     }
 
@@ -1199,8 +1246,14 @@ impl Actor {
     }
 
     fn close_conn(&mut self, conn: ConnId, code: CloseCode) {
-        if let Some(c) = self.attendee_conns.get(&conn) {
-            c.sink.close(code);
+        if let Some(sink) = self
+            .attendee_conns
+            .get(&conn)
+            .map(|c| &c.sink)
+            .or_else(|| self.hosts.get(&conn))
+            .or_else(|| self.presenters.get(&conn))
+        {
+            sink.close(code);
         }
         self.drop_conn(conn);
     }

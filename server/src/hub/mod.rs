@@ -9,6 +9,7 @@
 
 pub mod conn;
 mod event;
+mod proxy;
 mod state;
 
 use std::sync::Arc;
@@ -19,11 +20,12 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
+use crate::cluster::{Cluster, ClusterError};
 use crate::domain::{Event, EventCode, token};
 use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
 use crate::storage::{Storage, StorageError};
-pub use conn::{ConnId, ConnSink, ConnSource, Out};
+pub use conn::{ConnId, ConnSink, ConnSource, Out, RemoteOut, local_node};
 
 /// Commands waiting for an event's actor before senders are made to wait.
 const MAILBOX: usize = 8192;
@@ -36,9 +38,11 @@ pub enum HubError {
     BadSpec(EventCode, String),
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("the cluster cannot reach this event right now: {0}")]
+    Cluster(#[from] ClusterError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Attendee,
     Host,
@@ -89,6 +93,11 @@ pub enum Command {
     /// Ends the event (the HTTP `end` route); answered once stored.
     End {
         reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// A node of the cluster is gone or lost messages: close (1012) and forget every
+    /// connection it relayed, so its clients reconnect and resume with a fresh state.
+    NodeGone {
+        node: u32,
     },
     /// Server shutdown: finish what is in flight, close every client with 1012.
     Shutdown {
@@ -149,16 +158,23 @@ struct HubInner {
     idle_unload: std::time::Duration,
     events: DashMap<EventCode, Arc<OnceCell<Option<EventHandle>>>>,
     shutting_down: AtomicBool,
+    /// Set when this process is one node of a cluster.
+    cluster: Option<Cluster>,
 }
 
 impl Hub {
-    pub fn new(storage: Storage, idle_unload: std::time::Duration) -> Hub {
+    pub fn new(
+        storage: Storage,
+        idle_unload: std::time::Duration,
+        cluster: Option<Cluster>,
+    ) -> Hub {
         Hub {
             inner: Arc::new(HubInner {
                 storage,
                 idle_unload,
                 events: DashMap::new(),
                 shutting_down: AtomicBool::new(false),
+                cluster,
             }),
         }
     }
@@ -183,13 +199,25 @@ impl Hub {
                         inner.events.remove(&code);
                     }
                 });
-                event::start(
-                    code,
-                    self.inner.storage.clone(),
-                    self.inner.idle_unload,
-                    forget,
-                )
-                .await
+                match &self.inner.cluster {
+                    None => {
+                        event::start(
+                            code,
+                            self.inner.storage.clone(),
+                            self.inner.idle_unload,
+                            forget,
+                            Box::new(|| {}),
+                        )
+                        .await
+                    }
+                    Some(cluster) => {
+                        let started = self.start_clustered(cluster, code, forget).await;
+                        if let Err(e) = &started {
+                            tracing::warn!(event = %code, error = %e, "could not reach the event");
+                        }
+                        started
+                    }
+                }
             })
             .await?;
         if handle.is_none() {
@@ -199,6 +227,66 @@ impl Hub {
                 .remove_if(&code, |_, c| c.get().is_some_and(Option::is_none));
         }
         Ok(handle.clone())
+    }
+
+    /// In a cluster: runs the event here if no node owns it, or relays to the node that does.
+    async fn start_clustered(
+        &self,
+        cluster: &Cluster,
+        code: EventCode,
+        forget: Box<dyn FnOnce() + Send>,
+    ) -> Result<Option<EventHandle>, HubError> {
+        // The owner may be between releasing its lock and stopping: ask a few times.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if cluster.try_own(code).await? {
+                let disown = cluster.clone();
+                let stopped = Box::new(move || {
+                    tokio::spawn(async move { disown.disown(code).await });
+                });
+                let started = event::start(
+                    code,
+                    self.inner.storage.clone(),
+                    self.inner.idle_unload,
+                    forget,
+                    stopped,
+                )
+                .await;
+                return match started {
+                    Ok(Some(handle)) => {
+                        if let Err(e) = cluster.serve_owned(code, handle.clone()).await {
+                            // Nobody else could reach it: stop rather than run it unreachable.
+                            let (done, wait) = oneshot::channel();
+                            if handle.send(Command::Shutdown { done }).await.is_ok() {
+                                let _ = wait.await;
+                            }
+                            return Err(e.into());
+                        }
+                        Ok(Some(handle))
+                    }
+                    other => {
+                        cluster.release(code).await;
+                        other
+                    }
+                };
+            }
+            if let Some(owner) = cluster.owner(code).await? {
+                let Some(info) = event::info(&self.inner.storage, code).await? else {
+                    return Ok(None);
+                };
+                return Ok(Some(proxy::start(
+                    cluster.clone(),
+                    Arc::new(info),
+                    owner,
+                    self.inner.idle_unload,
+                    forget,
+                )));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClusterError::NoAnswer.into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Stops an event's actor, if it is live here, so the next use reloads it from the

@@ -1,13 +1,13 @@
 //! Messages from attendees and hosts. Decoding never panics: a frame that does not decode
 //! becomes a [`DecodeError`] that the connection answers with `error invalid_message`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The longest client message id accepted (a UUID is 36 characters).
 pub const MAX_ID: usize = 100;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     Hello {
@@ -63,7 +63,7 @@ impl ClientMsg {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Question,
@@ -71,7 +71,7 @@ pub enum ItemKind {
     Card,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModAction {
     Approve,
@@ -80,7 +80,7 @@ pub enum ModAction {
 }
 
 /// Host commands. `id` is echoed in the `ok` or `error` that answers the command.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HostMsg {
     Auth {

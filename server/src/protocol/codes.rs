@@ -71,6 +71,20 @@ impl CloseCode {
         }
     }
 
+    /// The close code with this number, if it is one of ours.
+    pub fn from_code(code: u16) -> Option<CloseCode> {
+        [
+            CloseCode::Restarting,
+            CloseCode::EventEnded,
+            CloseCode::Unauthorized,
+            CloseCode::TooSlow,
+            CloseCode::TooLarge,
+            CloseCode::TooMany,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+
     pub fn reason(self) -> &'static str {
         match self {
             CloseCode::Restarting => "server restarting",

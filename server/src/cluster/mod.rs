@@ -1,0 +1,793 @@
+//! Several `joinup serve` processes serving the same events, tied together by NATS.
+//!
+//! Each live event is owned by one node at a time: the node holding a PostgreSQL advisory
+//! lock on it runs its actor, exactly as a single server does, so every rule of the hub
+//! (receipts, tallies applied on commit, rooms, the small-group rule) holds unchanged. A
+//! connection that lands on any other node is relayed: its messages go to the owner over
+//! NATS, and the owner's frames for it come back the same way ([`wire`]). The database stays
+//! the source of truth; NATS carries only what changed.
+//!
+//! Faults. Every batch between two nodes is numbered, and heartbeats say the last number
+//! sent, so a node that misses messages (NATS restarting, a slow consumer) notices: it
+//! closes the connections concerned with 1012, and their clients resume with a fresh
+//! `welcome` or `snapshot`. A node silent for [`PEER_TIMEOUT`] is treated as gone the same
+//! way; if it owned events, its PostgreSQL session ended with it, so the next node asked for
+//! the event takes the lock and reloads it from the database. A node that loses its lock
+//! session unloads the events it owned (1012) rather than run them unlocked.
+
+pub mod wire;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection};
+use thiserror::Error;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{info, warn};
+
+use crate::domain::EventCode;
+use crate::hub::{Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, local_node};
+use crate::protocol::CloseCode;
+use wire::{Batch, Entry, Heartbeat, RelayCommand, Rpc, RpcReply};
+
+/// How often a node says it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+/// A node silent for this long is treated as gone.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request to an event's owner may take.
+const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+/// Entries waiting for one node before the sender treats the link as lost.
+const OUTBOX: usize = 1 << 18;
+/// The largest batch, well under NATS's default 1 MB payload limit.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Error)]
+pub enum ClusterError {
+    #[error("NATS: {0}")]
+    Nats(String),
+    #[error("the lock database: {0}")]
+    Lock(#[from] sqlx::Error),
+    #[error("the node that owns this event did not answer")]
+    NoAnswer,
+}
+
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    node: u32,
+    nats: async_nats::Client,
+    database: String,
+    /// The PostgreSQL session holding this node's event locks.
+    lock: tokio::sync::Mutex<Option<PgConnection>>,
+    outboxes: DashMap<u32, Arc<Outbox>>,
+    peers: Mutex<HashMap<u32, Peer>>,
+    /// Connections of this node relayed to another node's event: where their frames go.
+    attached: DashMap<ConnId, ConnSink>,
+    /// Relays on this node, by event: the owner they relay to, and how to stop them.
+    proxies: DashMap<EventCode, (u32, Arc<Notify>)>,
+    /// Events this node owns, with the task answering their requests.
+    owned: DashMap<EventCode, Owned>,
+    /// Connections of other nodes this node's events know, so a command from a connection
+    /// the owner has dropped gets a 1012 instead of silence.
+    relayed: DashMap<ConnId, EventCode>,
+}
+
+struct Owned {
+    handle: EventHandle,
+    rpc: tokio::task::AbortHandle,
+}
+
+struct Peer {
+    last_seen: Instant,
+    /// The number of the last batch received from it.
+    received: u64,
+    gone: bool,
+}
+
+/// The batches waiting for one node.
+#[derive(Debug)]
+struct Outbox {
+    tx: mpsc::Sender<Entry>,
+    /// Set when an entry could not be queued: the next batch skips a number, so the
+    /// receiver notices and resynchronises.
+    lost: AtomicBool,
+    /// The number of the last batch published.
+    sent: AtomicU64,
+}
+
+impl RemoteOut for Outbox {
+    fn send(&self, conn: ConnId, out: Out) -> bool {
+        let entry = match out {
+            Out::Frame(frame) => Entry::Frame {
+                conns: vec![conn],
+                frame,
+            },
+            Out::Close(code) => Entry::Close {
+                conn,
+                code: code.code(),
+            },
+        };
+        if self.tx.try_send(entry).is_ok() {
+            true
+        } else {
+            self.lost.store(true, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+impl Cluster {
+    /// Connects to NATS (retrying in the background if it is not up yet) and checks the
+    /// lock database. Call [`Cluster::start`] once the hub exists.
+    pub async fn connect(nats_url: &str, database: &str) -> Result<Cluster, ClusterError> {
+        let node = local_node();
+        let nats = async_nats::ConnectOptions::new()
+            .name(format!("joinup-{node}"))
+            .retry_on_initial_connect()
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Connected => info!("NATS connected"),
+                    async_nats::Event::Disconnected => warn!("NATS disconnected"),
+                    other => info!(event = %other, "NATS"),
+                }
+            })
+            .connect(nats_url)
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let lock = PgConnection::connect(database).await?;
+        info!(node, "cluster node");
+        Ok(Cluster {
+            inner: Arc::new(Inner {
+                node,
+                nats,
+                database: database.to_owned(),
+                lock: tokio::sync::Mutex::new(Some(lock)),
+                outboxes: DashMap::new(),
+                peers: Mutex::new(HashMap::new()),
+                attached: DashMap::new(),
+                proxies: DashMap::new(),
+                owned: DashMap::new(),
+                relayed: DashMap::new(),
+            }),
+        })
+    }
+
+    pub fn node(&self) -> u32 {
+        self.inner.node
+    }
+
+    /// Subscribes to this node's subjects and starts the heartbeat.
+    pub async fn start(&self, hub: Hub) -> Result<(), ClusterError> {
+        let nats = &self.inner.nats;
+        let batches = nats
+            .subscribe(wire::node_subject(self.inner.node))
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let heartbeats = nats
+            .subscribe(wire::HEARTBEAT_SUBJECT)
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        tokio::spawn(self.clone().receive(batches, heartbeats));
+        tokio::spawn(self.clone().beat(hub));
+        Ok(())
+    }
+
+    /// Sends what is queued before the process exits.
+    pub async fn flush(&self) {
+        // Give the outboxes a moment to hand their last batches to the client.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match tokio::time::timeout(Duration::from_secs(1), self.inner.nats.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "NATS flush at shutdown"),
+            Err(_) => warn!("NATS flush at shutdown took too long"),
+        }
+    }
+
+    // ------------------------------------------------------------------ ownership
+
+    /// Takes the lock on `code` if no node holds it.
+    pub async fn try_own(&self, code: EventCode) -> Result<bool, ClusterError> {
+        let mut lock = self.inner.lock.lock().await;
+        if lock.is_none() {
+            *lock = Some(PgConnection::connect(&self.inner.database).await?);
+        }
+        let Some(conn) = lock.as_mut() else {
+            return Ok(false);
+        };
+        let got = sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+            .bind(lock_key(code))
+            .fetch_one(conn)
+            .await;
+        match got {
+            Ok(got) => Ok(got),
+            Err(e) => {
+                *lock = None;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Gives the lock on `code` back.
+    pub async fn release(&self, code: EventCode) {
+        let mut lock = self.inner.lock.lock().await;
+        if let Some(conn) = lock.as_mut()
+            && let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(lock_key(code))
+                .execute(conn)
+                .await
+        {
+            warn!(event = %code, error = %e, "could not release an event lock");
+            *lock = None;
+        }
+    }
+
+    /// Starts answering requests for an event this node has just loaded under its lock.
+    pub async fn serve_owned(
+        &self,
+        code: EventCode,
+        handle: EventHandle,
+    ) -> Result<(), ClusterError> {
+        let requests = self
+            .inner
+            .nats
+            .subscribe(wire::rpc_subject(code))
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let task = tokio::spawn(self.clone().answer(code, handle.clone(), requests));
+        self.inner.owned.insert(
+            code,
+            Owned {
+                handle,
+                rpc: task.abort_handle(),
+            },
+        );
+        info!(event = %code, "event owned by this node");
+        Ok(())
+    }
+
+    /// The owned event's actor has stopped: stop answering for it and release its lock.
+    pub async fn disown(&self, code: EventCode) {
+        if let Some((_, owned)) = self.inner.owned.remove(&code) {
+            owned.rpc.abort();
+        }
+        self.inner.relayed.retain(|_, event| *event != code);
+        self.release(code).await;
+    }
+
+    /// The node that owns `code`, asked over NATS; `None` when no node answers for it.
+    pub async fn owner(&self, code: EventCode) -> Result<Option<u32>, ClusterError> {
+        match self.request(code, &Rpc::Attach).await {
+            Ok(RpcReply::Attached { node }) => {
+                self.seen(node);
+                Ok(Some(node))
+            }
+            Ok(_) => Err(ClusterError::NoAnswer),
+            Err(RequestFailed::NoResponders) => Ok(None),
+            Err(RequestFailed::Other(e)) => Err(e),
+        }
+    }
+
+    /// Asks the owner of `code`.
+    pub async fn rpc(&self, code: EventCode, rpc: &Rpc) -> Result<RpcReply, ClusterError> {
+        self.request(code, rpc).await.map_err(|e| match e {
+            RequestFailed::NoResponders => ClusterError::NoAnswer,
+            RequestFailed::Other(e) => e,
+        })
+    }
+
+    async fn request(&self, code: EventCode, rpc: &Rpc) -> Result<RpcReply, RequestFailed> {
+        let payload = serde_json::to_vec(rpc).unwrap_or_default();
+        let reply = tokio::time::timeout(
+            RPC_TIMEOUT,
+            self.inner
+                .nats
+                .request(wire::rpc_subject(code), payload.into()),
+        )
+        .await
+        .map_err(|_| RequestFailed::Other(ClusterError::NoAnswer))?;
+        match reply {
+            Ok(message) => serde_json::from_slice(&message.payload)
+                .map_err(|e| RequestFailed::Other(ClusterError::Nats(e.to_string()))),
+            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                Err(RequestFailed::NoResponders)
+            }
+            Err(e) => Err(RequestFailed::Other(ClusterError::Nats(e.to_string()))),
+        }
+    }
+
+    /// Answers the requests for an owned event until it is disowned.
+    async fn answer(
+        self,
+        code: EventCode,
+        handle: EventHandle,
+        mut requests: async_nats::Subscriber,
+    ) {
+        while let Some(message) = requests.next().await {
+            let Some(reply_to) = message.reply else {
+                continue;
+            };
+            let rpc: Rpc = match serde_json::from_slice(&message.payload) {
+                Ok(rpc) => rpc,
+                Err(e) => {
+                    warn!(event = %code, error = %e, "a request that does not decode");
+                    continue;
+                }
+            };
+            let cluster = self.clone();
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let reply = cluster.on_rpc(code, &handle, rpc).await;
+                let payload = serde_json::to_vec(&reply).unwrap_or_default();
+                if let Err(e) = cluster.inner.nats.publish(reply_to, payload.into()).await {
+                    warn!(error = %e, "could not answer a request");
+                }
+            });
+        }
+    }
+
+    async fn on_rpc(&self, code: EventCode, handle: &EventHandle, rpc: Rpc) -> RpcReply {
+        match rpc {
+            Rpc::Attach => RpcReply::Attached {
+                node: self.inner.node,
+            },
+            Rpc::Post { token, msg } => {
+                let (reply, answer) = oneshot::channel();
+                if handle
+                    .send(Command::Post { token, msg, reply })
+                    .await
+                    .is_err()
+                {
+                    return RpcReply::Unavailable;
+                }
+                match answer.await {
+                    Ok(posted) => RpcReply::Posted {
+                        frame: String::from_utf8_lossy(&posted.frame).into_owned(),
+                        token: posted.token,
+                    },
+                    Err(_) => RpcReply::Unavailable,
+                }
+            }
+            Rpc::Stream { conn, token } => {
+                self.inner.relayed.insert(conn, code);
+                let sink = ConnSink::remote(conn, self.outbox(conn.node()));
+                let (reply, answer) = oneshot::channel();
+                let command = Command::Stream {
+                    conn,
+                    token,
+                    sink,
+                    reply,
+                };
+                if handle.send(command).await.is_err() {
+                    return RpcReply::Unavailable;
+                }
+                RpcReply::Streamed(answer.await.unwrap_or(false))
+            }
+            Rpc::End => {
+                let (reply, answer) = oneshot::channel();
+                if handle.send(Command::End { reply }).await.is_err() {
+                    return RpcReply::Unavailable;
+                }
+                RpcReply::Ended(answer.await.unwrap_or_else(|_| Err("stopped".into())))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ relaying
+
+    /// A relay for `code` to `owner` starts on this node; notified when it must stop.
+    pub fn register_proxy(&self, code: EventCode, owner: u32) -> Arc<Notify> {
+        let stop = Arc::new(Notify::new());
+        self.inner.proxies.insert(code, (owner, stop.clone()));
+        stop
+    }
+
+    pub fn unregister_proxy(&self, code: EventCode, stop: &Arc<Notify>) {
+        self.inner
+            .proxies
+            .remove_if(&code, |_, (_, s)| Arc::ptr_eq(s, stop));
+    }
+
+    /// Frames from the owner for `conn` go to `sink` from now on.
+    pub fn attach(&self, conn: ConnId, sink: ConnSink) {
+        self.inner.attached.insert(conn, sink);
+    }
+
+    pub fn detach(&self, conn: ConnId) {
+        self.inner.attached.remove(&conn);
+    }
+
+    /// Queues a connection's command for the owner of `event`; waits while the link is full.
+    pub async fn relay(&self, owner: u32, event: EventCode, command: RelayCommand) -> bool {
+        self.outbox(owner)
+            .tx
+            .send(Entry::Command { event, command })
+            .await
+            .is_ok()
+    }
+
+    /// The queue of batches to `node`, started on first use.
+    fn outbox(&self, node: u32) -> Arc<Outbox> {
+        if let Some(outbox) = self.inner.outboxes.get(&node) {
+            return outbox.clone();
+        }
+        self.inner
+            .outboxes
+            .entry(node)
+            .or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(OUTBOX);
+                let outbox = Arc::new(Outbox {
+                    tx,
+                    lost: AtomicBool::new(false),
+                    sent: AtomicU64::new(0),
+                });
+                tokio::spawn(self.clone().send_batches(node, rx, outbox.clone()));
+                outbox
+            })
+            .clone()
+    }
+
+    /// Publishes what is queued for `node`, as many entries a batch as are waiting.
+    async fn send_batches(self, node: u32, mut rx: mpsc::Receiver<Entry>, outbox: Arc<Outbox>) {
+        let subject = wire::node_subject(node);
+        let mut seq = 0u64;
+        let mut entries: Vec<Entry> = Vec::new();
+        while let Some(first) = rx.recv().await {
+            let mut bytes = wire::size(&first);
+            entries.push(first);
+            while bytes < MAX_BATCH_BYTES {
+                let Ok(entry) = rx.try_recv() else { break };
+                bytes += wire::size(&entry);
+                push_merged(&mut entries, entry);
+            }
+            seq += 1;
+            if outbox.lost.swap(false, Ordering::Relaxed) {
+                // Something for this node was dropped: a gap makes it resynchronise.
+                seq += 1;
+            }
+            let payload = wire::encode(self.inner.node, seq, &entries);
+            entries.clear();
+            if let Err(e) = self.inner.nats.publish(subject.clone(), payload).await {
+                warn!(node, error = %e, "could not publish a batch");
+                seq += 1;
+            }
+            outbox.sent.store(seq, Ordering::Relaxed);
+        }
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    async fn receive(
+        self,
+        mut batches: async_nats::Subscriber,
+        mut heartbeats: async_nats::Subscriber,
+    ) {
+        loop {
+            // Batches first: a heartbeat must never overtake the batches sent before it.
+            tokio::select! {
+                biased;
+                Some(message) = batches.next() => self.on_batch(message.payload).await,
+                Some(message) = heartbeats.next() => self.on_heartbeat(&message.payload).await,
+                else => break,
+            }
+        }
+    }
+
+    async fn on_batch(&self, payload: Bytes) {
+        let batch = match wire::decode(payload) {
+            Ok(batch) => batch,
+            Err(e) => {
+                warn!(error = %e, "a batch that does not decode");
+                return;
+            }
+        };
+        let Batch { from, seq, entries } = batch;
+        let gap = {
+            let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+            let peer = peers.entry(from).or_insert_with(|| Peer {
+                last_seen: Instant::now(),
+                received: 0,
+                gone: false,
+            });
+            peer.last_seen = Instant::now();
+            let gap = seq != peer.received + 1;
+            peer.received = seq;
+            gap
+        };
+        if gap {
+            warn!(
+                node = from,
+                seq, "messages from a node were lost: resynchronising"
+            );
+            self.reset_peer(from).await;
+        }
+        for entry in entries {
+            match entry {
+                Entry::Frame { conns, frame } => {
+                    for conn in conns {
+                        if let Some(sink) = self.inner.attached.get(&conn) {
+                            // A full queue kicks the connection; its transport reports it.
+                            let _ = sink.send(frame.clone());
+                        }
+                    }
+                }
+                Entry::Close { conn, code } => {
+                    if let Some(sink) = self.inner.attached.get(&conn) {
+                        sink.close(CloseCode::from_code(code).unwrap_or(CloseCode::Restarting));
+                    }
+                }
+                Entry::Gone { event } => self.stop_proxy(event, None),
+                Entry::Command { event, command } => self.on_command(from, event, command).await,
+            }
+        }
+    }
+
+    /// A relayed connection's command for an event this node should own.
+    async fn on_command(&self, from: u32, event: EventCode, command: RelayCommand) {
+        let handle = self.inner.owned.get(&event).map(|o| o.handle.clone());
+        let conn = command.conn();
+        let Some(handle) = handle else {
+            // Not ours (any more): the relay must look for the owner again.
+            let outbox = self.outbox(from);
+            let _ = outbox.tx.try_send(Entry::Gone { event });
+            let _ = outbox.send(conn, Out::Close(CloseCode::Restarting));
+            return;
+        };
+        let command = match command {
+            RelayCommand::Connect { conn, role } => {
+                self.inner.relayed.insert(conn, event);
+                Command::Connect {
+                    conn,
+                    role,
+                    sink: ConnSink::remote(conn, self.outbox(from)),
+                }
+            }
+            RelayCommand::Disconnect { conn } => {
+                self.inner.relayed.remove(&conn);
+                Command::Disconnect { conn }
+            }
+            RelayCommand::Client { conn, .. } | RelayCommand::Host { conn, .. }
+                if !self.inner.relayed.contains_key(&conn) =>
+            {
+                let _ = self
+                    .outbox(from)
+                    .send(conn, Out::Close(CloseCode::Restarting));
+                return;
+            }
+            RelayCommand::Client { conn, msg } => Command::Client { conn, msg },
+            RelayCommand::Host { conn, msg } => Command::Host { conn, msg },
+        };
+        if handle.send(command).await.is_err() {
+            let _ = self
+                .outbox(from)
+                .send(conn, Out::Close(CloseCode::Restarting));
+        }
+    }
+
+    async fn on_heartbeat(&self, payload: &[u8]) {
+        let Ok(beat) = serde_json::from_slice::<Heartbeat>(payload) else {
+            return;
+        };
+        if beat.node == self.inner.node {
+            return;
+        }
+        let sent_to_me = beat
+            .sent
+            .iter()
+            .find(|(node, _)| *node == self.inner.node)
+            .map(|(_, seq)| *seq)
+            .unwrap_or(0);
+        let gap = {
+            let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+            let peer = peers.entry(beat.node).or_insert_with(|| Peer {
+                last_seen: Instant::now(),
+                received: 0,
+                gone: false,
+            });
+            peer.last_seen = Instant::now();
+            if peer.gone {
+                info!(node = beat.node, "a node is back");
+                peer.gone = false;
+            }
+            let gap = sent_to_me > peer.received;
+            peer.received = peer.received.max(sent_to_me);
+            gap
+        };
+        if gap {
+            warn!(
+                node = beat.node,
+                "a batch from a node was lost: resynchronising"
+            );
+            self.reset_peer(beat.node).await;
+        }
+    }
+
+    /// Treats everything between this node and `node` as lost: relays to it stop (their
+    /// clients reconnect with 1012) and connections it relayed here are closed and forgotten.
+    async fn reset_peer(&self, node: u32) {
+        self.stop_proxy_of(node);
+        self.inner.relayed.retain(|conn, _| conn.node() != node);
+        let handles: Vec<EventHandle> = self.inner.owned.iter().map(|o| o.handle.clone()).collect();
+        for handle in handles {
+            let _ = handle.send(Command::NodeGone { node }).await;
+        }
+    }
+
+    fn stop_proxy_of(&self, owner: u32) {
+        let codes: Vec<EventCode> = self
+            .inner
+            .proxies
+            .iter()
+            .filter(|p| p.value().0 == owner)
+            .map(|p| *p.key())
+            .collect();
+        for code in codes {
+            self.stop_proxy(code, Some(owner));
+        }
+    }
+
+    /// Stops the relay for `code` (if it relays to `owner`, when given).
+    fn stop_proxy(&self, code: EventCode, owner: Option<u32>) {
+        if let Some(p) = self.inner.proxies.get(&code)
+            && owner.is_none_or(|o| o == p.0)
+        {
+            p.1.notify_one();
+        }
+    }
+
+    fn seen(&self, node: u32) {
+        let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let peer = peers.entry(node).or_insert_with(|| Peer {
+            last_seen: Instant::now(),
+            received: 0,
+            gone: false,
+        });
+        if peer.gone {
+            peer.last_seen = Instant::now();
+            peer.gone = false;
+        }
+    }
+
+    // ------------------------------------------------------------------ heartbeat
+
+    /// Says this node is alive, notices nodes that are not, and checks the lock session.
+    async fn beat(self, hub: Hub) {
+        let mut every = tokio::time::interval(HEARTBEAT);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let beat = Heartbeat {
+                node: self.inner.node,
+                sent: self
+                    .inner
+                    .outboxes
+                    .iter()
+                    .map(|o| (*o.key(), o.sent.load(Ordering::Relaxed)))
+                    .collect(),
+            };
+            let payload = serde_json::to_vec(&beat).unwrap_or_default();
+            if let Err(e) = self
+                .inner
+                .nats
+                .publish(wire::HEARTBEAT_SUBJECT, payload.into())
+                .await
+            {
+                warn!(error = %e, "could not publish a heartbeat");
+            }
+            let silent: Vec<u32> = {
+                let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+                peers
+                    .iter_mut()
+                    .filter(|(_, p)| !p.gone && p.last_seen.elapsed() > PEER_TIMEOUT)
+                    .map(|(node, p)| {
+                        p.gone = true;
+                        *node
+                    })
+                    .collect()
+            };
+            for node in silent {
+                warn!(node, "a node went silent: closing what it relayed");
+                self.reset_peer(node).await;
+            }
+            self.check_lock(&hub).await;
+        }
+    }
+
+    /// Unloads every owned event if the lock session is gone: another node may take them.
+    async fn check_lock(&self, hub: &Hub) {
+        if self.inner.owned.is_empty() {
+            return;
+        }
+        let alive = {
+            let mut lock = self.inner.lock.lock().await;
+            let alive = match lock.as_mut() {
+                Some(conn) => conn.ping().await.is_ok(),
+                None => false,
+            };
+            if !alive {
+                *lock = None;
+            }
+            alive
+        };
+        if alive {
+            return;
+        }
+        let codes: Vec<EventCode> = self.inner.owned.iter().map(|o| *o.key()).collect();
+        warn!(
+            events = codes.len(),
+            "lost the lock database: unloading the events this node owned"
+        );
+        for code in codes {
+            hub.unload(code).await;
+        }
+    }
+}
+
+enum RequestFailed {
+    NoResponders,
+    Other(ClusterError),
+}
+
+/// The advisory lock number of an event.
+fn lock_key(code: EventCode) -> i64 {
+    let digest = Sha256::digest(format!("joinup event {code}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// Adds an entry to a batch, merging a frame with the one before it when it is the same
+/// frame (a broadcast) so it crosses the network once per node.
+fn push_merged(entries: &mut Vec<Entry>, entry: Entry) {
+    if let (Some(Entry::Frame { conns, frame: last }), Entry::Frame { conns: more, frame }) =
+        (entries.last_mut(), &entry)
+        && last.as_ptr() == frame.as_ptr()
+        && last.len() == frame.len()
+    {
+        conns.extend_from_slice(more);
+        return;
+    }
+    entries.push(entry);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broadcast_crosses_once_per_node() {
+        let shared = Bytes::from(r#"{"type":"results"}"#.to_owned());
+        let other = Bytes::from(r#"{"type":"ack"}"#.to_owned());
+        let mut entries = Vec::new();
+        for (i, frame) in [&shared, &shared, &other, &shared].into_iter().enumerate() {
+            push_merged(
+                &mut entries,
+                Entry::Frame {
+                    conns: vec![ConnId::from_raw(i as u64)],
+                    frame: frame.clone(),
+                },
+            );
+        }
+        assert_eq!(entries.len(), 3);
+        let Entry::Frame { conns, .. } = &entries[0] else {
+            panic!("a frame");
+        };
+        assert_eq!(conns, &[ConnId::from_raw(0), ConnId::from_raw(1)]);
+    }
+
+    #[test]
+    fn lock_keys_differ_by_event() {
+        let a = EventCode::parse("ABC234").expect("code");
+        let b = EventCode::parse("ABC235").expect("code");
+        assert_ne!(lock_key(a), lock_key(b));
+        assert_eq!(lock_key(a), lock_key(a));
+    }
+}

@@ -1,0 +1,326 @@
+//! What nodes of a cluster say to each other over NATS.
+//!
+//! - `joinup.node.{N}`: batches to node N, each numbered per sender so N notices a lost one:
+//!   frames and closes for the connections N holds (from an event's owner), and the
+//!   commands of N's connections for events N owns (from the nodes that hold them).
+//! - `joinup.rpc.{CODE}`: requests to whichever node owns event CODE (who owns it, a POSTed
+//!   message, an SSE stream, ending the event), answered on NATS's reply subject.
+//! - `joinup.hb`: every node's heartbeat, once a second, with the last batch number it sent
+//!   to each node, so a batch lost with nothing after it is noticed too.
+//!
+//! Batches are a small binary format (frames are sent as they are, once for every
+//! connection on the receiving node that gets them); commands and requests are JSON.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::domain::EventCode;
+use crate::hub::{ConnId, Role};
+use crate::protocol::{ClientMsg, HostMsg};
+
+const VERSION: u8 = 1;
+const FRAME: u8 = 1;
+const CLOSE: u8 = 2;
+const COMMAND: u8 = 3;
+const GONE: u8 = 4;
+
+pub fn node_subject(node: u32) -> String {
+    format!("joinup.node.{node}")
+}
+
+pub fn rpc_subject(code: EventCode) -> String {
+    format!("joinup.rpc.{code}")
+}
+
+pub const HEARTBEAT_SUBJECT: &str = "joinup.hb";
+
+/// One item of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// A frame for these connections of the receiving node.
+    Frame { conns: Vec<ConnId>, frame: Bytes },
+    /// Close this connection of the receiving node with this code.
+    Close { conn: ConnId, code: u16 },
+    /// A command from one of the sender's connections, for an event the receiver owns.
+    Command {
+        event: EventCode,
+        command: RelayCommand,
+    },
+    /// The sender does not own this event (any more): whoever relays to it must look again.
+    Gone { event: EventCode },
+}
+
+/// What a connection on one node asks of an event owned by another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RelayCommand {
+    Connect { conn: ConnId, role: Role },
+    Disconnect { conn: ConnId },
+    Client { conn: ConnId, msg: ClientMsg },
+    Host { conn: ConnId, msg: HostMsg },
+}
+
+impl RelayCommand {
+    pub fn conn(&self) -> ConnId {
+        match self {
+            RelayCommand::Connect { conn, .. }
+            | RelayCommand::Disconnect { conn }
+            | RelayCommand::Client { conn, .. }
+            | RelayCommand::Host { conn, .. } => *conn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub from: u32,
+    pub seq: u64,
+    pub entries: Vec<Entry>,
+}
+
+/// A request to an event's owner.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Rpc {
+    /// Which node owns the event.
+    Attach,
+    Post {
+        token: Option<String>,
+        msg: ClientMsg,
+    },
+    Stream {
+        conn: ConnId,
+        token: String,
+    },
+    End,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum RpcReply {
+    Attached {
+        node: u32,
+    },
+    Posted {
+        frame: String,
+        token: Option<String>,
+    },
+    Streamed(bool),
+    Ended(Result<(), String>),
+    Unavailable,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub node: u32,
+    /// (node, number of the last batch sent to it).
+    pub sent: Vec<(u32, u64)>,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum WireError {
+    #[error("batch cut short")]
+    Short,
+    #[error("unknown batch version {0}")]
+    Version(u8),
+    #[error("unknown entry tag {0}")]
+    Tag(u8),
+    #[error("bad event code in a batch")]
+    Code,
+    #[error("bad command in a batch: {0}")]
+    Command(String),
+}
+
+/// The encoded size of an entry, near enough to keep batches under NATS's payload limit.
+pub fn size(entry: &Entry) -> usize {
+    match entry {
+        Entry::Frame { conns, frame } => 9 + 8 * conns.len() + frame.len(),
+        Entry::Close { .. } => 11,
+        Entry::Command { command, .. } => {
+            64 + match command {
+                RelayCommand::Client { msg, .. } => match msg {
+                    ClientMsg::Answer { value, .. } => value.to_string().len(),
+                    ClientMsg::Card { card, .. } => card.to_string().len(),
+                    ClientMsg::Ask { text, .. } => text.len(),
+                    _ => 256,
+                },
+                _ => 256,
+            }
+        }
+        Entry::Gone { .. } => 8,
+    }
+}
+
+pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(13 + entries.iter().map(size).sum::<usize>());
+    buf.put_u8(VERSION);
+    buf.put_u32(from);
+    buf.put_u64(seq);
+    for entry in entries {
+        match entry {
+            Entry::Frame { conns, frame } => {
+                buf.put_u8(FRAME);
+                buf.put_u32(conns.len() as u32);
+                for conn in conns {
+                    buf.put_u64(conn.raw());
+                }
+                buf.put_u32(frame.len() as u32);
+                buf.put_slice(frame);
+            }
+            Entry::Close { conn, code } => {
+                buf.put_u8(CLOSE);
+                buf.put_u64(conn.raw());
+                buf.put_u16(*code);
+            }
+            Entry::Command { event, command } => {
+                buf.put_u8(COMMAND);
+                put_code(&mut buf, *event);
+                // Serialising these plain enums cannot fail.
+                let json = serde_json::to_vec(command).unwrap_or_default();
+                buf.put_u32(json.len() as u32);
+                buf.put_slice(&json);
+            }
+            Entry::Gone { event } => {
+                buf.put_u8(GONE);
+                put_code(&mut buf, *event);
+            }
+        }
+    }
+    buf.freeze()
+}
+
+fn put_code(buf: &mut BytesMut, code: EventCode) {
+    let text = code.to_string();
+    buf.put_u8(text.len() as u8);
+    buf.put_slice(text.as_bytes());
+}
+
+pub fn decode(mut buf: Bytes) -> Result<Batch, WireError> {
+    need(&buf, 13)?;
+    let version = buf.get_u8();
+    if version != VERSION {
+        return Err(WireError::Version(version));
+    }
+    let from = buf.get_u32();
+    let seq = buf.get_u64();
+    let mut entries = Vec::new();
+    while buf.has_remaining() {
+        let entry = match buf.get_u8() {
+            FRAME => {
+                need(&buf, 4)?;
+                let n = buf.get_u32() as usize;
+                need(&buf, n.saturating_mul(8))?;
+                let conns = (0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect();
+                let frame = take(&mut buf)?;
+                Entry::Frame { conns, frame }
+            }
+            CLOSE => {
+                need(&buf, 10)?;
+                Entry::Close {
+                    conn: ConnId::from_raw(buf.get_u64()),
+                    code: buf.get_u16(),
+                }
+            }
+            COMMAND => {
+                let event = get_code(&mut buf)?;
+                let json = take(&mut buf)?;
+                let command =
+                    serde_json::from_slice(&json).map_err(|e| WireError::Command(e.to_string()))?;
+                Entry::Command { event, command }
+            }
+            GONE => Entry::Gone {
+                event: get_code(&mut buf)?,
+            },
+            tag => return Err(WireError::Tag(tag)),
+        };
+        entries.push(entry);
+    }
+    Ok(Batch { from, seq, entries })
+}
+
+fn need(buf: &Bytes, n: usize) -> Result<(), WireError> {
+    if buf.remaining() < n {
+        Err(WireError::Short)
+    } else {
+        Ok(())
+    }
+}
+
+/// A u32-length-prefixed run of bytes.
+fn take(buf: &mut Bytes) -> Result<Bytes, WireError> {
+    need(buf, 4)?;
+    let len = buf.get_u32() as usize;
+    need(buf, len)?;
+    Ok(buf.split_to(len))
+}
+
+fn get_code(buf: &mut Bytes) -> Result<EventCode, WireError> {
+    need(buf, 1)?;
+    let len = usize::from(buf.get_u8());
+    need(buf, len)?;
+    let text = buf.split_to(len);
+    std::str::from_utf8(&text)
+        .ok()
+        .and_then(EventCode::parse)
+        .ok_or(WireError::Code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Entry> {
+        let code = EventCode::parse("ABC234").expect("code");
+        vec![
+            Entry::Frame {
+                conns: vec![ConnId::from_raw(7 << 32 | 1), ConnId::from_raw(7 << 32 | 2)],
+                frame: Bytes::from_static(br#"{"type":"tally"}"#),
+            },
+            Entry::Close {
+                conn: ConnId::from_raw(9),
+                code: 1012,
+            },
+            Entry::Command {
+                event: code,
+                command: RelayCommand::Client {
+                    conn: ConnId::from_raw(5),
+                    msg: ClientMsg::Answer {
+                        id: "a-1".into(),
+                        activity: "pre".into(),
+                        value: serde_json::json!(3),
+                    },
+                },
+            },
+            Entry::Gone { event: code },
+        ]
+    }
+
+    #[test]
+    fn a_batch_round_trips() {
+        let entries = sample();
+        let batch = decode(encode(42, 7, &entries)).expect("decode");
+        assert_eq!(batch.from, 42);
+        assert_eq!(batch.seq, 7);
+        assert_eq!(batch.entries.len(), entries.len());
+        assert_eq!(batch.entries[0], entries[0]);
+        assert_eq!(batch.entries[1], entries[1]);
+        assert_eq!(batch.entries[3], entries[3]);
+        let Entry::Command { command, .. } = &batch.entries[2] else {
+            panic!("a command");
+        };
+        assert_eq!(command.conn(), ConnId::from_raw(5));
+    }
+
+    #[test]
+    fn every_cut_of_a_batch_is_an_error_never_a_panic() {
+        let bytes = encode(1, 1, &sample());
+        for len in 0..bytes.len() {
+            let cut = bytes.slice(..len);
+            // Cuts at an entry boundary are shorter valid batches; the rest are errors.
+            if let Ok(batch) = decode(cut) {
+                assert!(batch.entries.len() < 4);
+            }
+        }
+        let mut bad = BytesMut::from(&bytes[..]);
+        bad[0] = 9;
+        assert_eq!(decode(bad.freeze()), Err(WireError::Version(9)));
+    }
+}

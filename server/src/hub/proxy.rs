@@ -1,0 +1,186 @@
+//! A relay for an event that another node of the cluster owns.
+//!
+//! It takes the same [`Command`]s as an event's actor, so the transports cannot tell the
+//! difference: connections' messages go to the owner over NATS, and the owner's frames for
+//! them come back through [`Cluster::attach`]. When the owner is gone, stops owning the
+//! event, or messages between the two were lost, the relay closes its connections with 1012
+//! and leaves the registry: the clients reconnect and the next one finds the event afresh.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tracing::info;
+
+use super::conn::{ConnId, ConnSink};
+use super::{Command, EventHandle, EventInfo, MAILBOX, PostReply};
+use crate::cluster::Cluster;
+use crate::cluster::wire::{RelayCommand, Rpc, RpcReply};
+use crate::domain::EventCode;
+use crate::protocol::server;
+use crate::protocol::{CloseCode, ErrorCode};
+
+pub(super) fn start(
+    cluster: Cluster,
+    info: Arc<EventInfo>,
+    owner: u32,
+    idle_unload: Duration,
+    forget: Box<dyn FnOnce() + Send>,
+) -> EventHandle {
+    let (tx, rx) = mpsc::channel(MAILBOX);
+    let stop = cluster.register_proxy(info.code, owner);
+    info!(event = %info.code, owner, "relaying an event to the node that owns it");
+    let relay = Relay {
+        cluster,
+        code: info.code,
+        owner,
+        conns: HashMap::new(),
+    };
+    tokio::spawn(relay.run(rx, stop, idle_unload, forget));
+    EventHandle { info, tx }
+}
+
+struct Relay {
+    cluster: Cluster,
+    code: EventCode,
+    owner: u32,
+    /// This node's connections to the event.
+    conns: HashMap<ConnId, ConnSink>,
+}
+
+impl Relay {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        stop: Arc<Notify>,
+        idle_unload: Duration,
+        forget: Box<dyn FnOnce() + Send>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut idle_for = Duration::ZERO;
+        let mut forget = Some(forget);
+        loop {
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(Command::Shutdown { done }) => {
+                        self.close_all().await;
+                        let _ = done.send(());
+                        break;
+                    }
+                    Some(command) => self.on_command(command).await,
+                    None => break,
+                },
+                () = stop.notified() => {
+                    // Leave the registry first, so reconnecting clients look for the owner
+                    // afresh instead of finding this relay.
+                    if let Some(forget) = forget.take() {
+                        forget();
+                    }
+                    info!(event = %self.code, owner = self.owner, "relay stopped: clients reconnect");
+                    self.close_all().await;
+                    break;
+                }
+                _ = tick.tick() => {
+                    idle_for = if self.conns.is_empty() { idle_for + Duration::from_secs(1) } else { Duration::ZERO };
+                    if idle_for >= idle_unload {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(forget) = forget.take() {
+            forget();
+        }
+        self.cluster.unregister_proxy(self.code, &stop);
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        let relayed = match command {
+            Command::Connect { conn, role, sink } => {
+                self.cluster.attach(conn, sink.clone());
+                self.conns.insert(conn, sink);
+                RelayCommand::Connect { conn, role }
+            }
+            Command::Disconnect { conn } => {
+                if self.conns.remove(&conn).is_none() {
+                    return;
+                }
+                self.cluster.detach(conn);
+                RelayCommand::Disconnect { conn }
+            }
+            Command::Client { conn, msg } => RelayCommand::Client { conn, msg },
+            Command::Host { conn, msg } => RelayCommand::Host { conn, msg },
+            Command::Post { token, msg, reply } => {
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                let id = msg.id().map(serde_json::Value::from);
+                tokio::spawn(async move {
+                    let answer = cluster.rpc(code, &Rpc::Post { token, msg }).await;
+                    let reply_frame = match answer {
+                        Ok(RpcReply::Posted { frame, token }) => PostReply {
+                            frame: frame.into(),
+                            token,
+                        },
+                        _ => PostReply {
+                            frame: unavailable(id.as_ref()),
+                            token: None,
+                        },
+                    };
+                    let _ = reply.send(reply_frame);
+                });
+                return;
+            }
+            Command::Stream {
+                conn,
+                token,
+                sink,
+                reply,
+            } => {
+                self.cluster.attach(conn, sink.clone());
+                self.conns.insert(conn, sink);
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                tokio::spawn(async move {
+                    let answer = cluster.rpc(code, &Rpc::Stream { conn, token }).await;
+                    let _ = reply.send(matches!(answer, Ok(RpcReply::Streamed(true))));
+                });
+                return;
+            }
+            Command::End { reply } => {
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                tokio::spawn(async move {
+                    let answer = match cluster.rpc(code, &Rpc::End).await {
+                        Ok(RpcReply::Ended(result)) => result,
+                        Ok(_) => Err("the event's node could not end it".into()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = reply.send(answer);
+                });
+                return;
+            }
+            Command::NodeGone { .. } | Command::Shutdown { .. } => return,
+        };
+        if !self.cluster.relay(self.owner, self.code, relayed).await {
+            tracing::warn!(event = %self.code, "could not queue a relayed message");
+        }
+    }
+
+    /// Closes every connection with 1012 and tells the owner they are gone.
+    async fn close_all(&mut self) {
+        for (conn, sink) in self.conns.drain() {
+            sink.close(CloseCode::Restarting);
+            self.cluster.detach(conn);
+            let _ = self
+                .cluster
+                .relay(self.owner, self.code, RelayCommand::Disconnect { conn })
+                .await;
+        }
+    }
+}
+
+fn unavailable(id: Option<&serde_json::Value>) -> server::Frame {
+    server::error(
+        id,
+        ErrorCode::Unavailable,
+        "the server could not reach this event right now; send it again",
+    )
+}
