@@ -64,6 +64,7 @@ impl fmt::Debug for Config {
             )
             .field("allowed_origins", &self.allowed_origins)
             .field("retention_days", &self.retention_days)
+            .field("nats", &self.nats.as_deref().map(redact_userinfo))
             .finish()
     }
 }
@@ -87,6 +88,16 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Hides everything before `@` in a URL: a NATS URL may carry a token as its user name.
+pub fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}[redacted]{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,9 +109,12 @@ mod tests {
             "postgres://joinup:hunter2@db/joinup",
         );
         config.organiser_key = Some("very-secret".into());
+        config.nats = Some("nats://s3cret-token@nats.internal:4222".into());
         let text = format!("{config:?}");
         assert!(!text.contains("very-secret"));
         assert!(!text.contains("hunter2"));
+        assert!(!text.contains("s3cret-token"));
         assert!(text.contains("joinup:[redacted]@db"));
+        assert!(text.contains("nats://[redacted]@nats.internal:4222"));
     }
 }

@@ -87,7 +87,9 @@ pub async fn serve(
             }
             let cluster = cluster::Cluster::connect(url, &config.database)
                 .await
-                .with_context(|| format!("joining the cluster over {}", config::redact_url(url)))?;
+                .with_context(|| {
+                    format!("joining the cluster over {}", config::redact_userinfo(url))
+                })?;
             Some(cluster)
         }
         None => None,

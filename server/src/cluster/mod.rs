@@ -130,7 +130,10 @@ impl Cluster {
     /// lock database. Call [`Cluster::start`] once the hub exists.
     pub async fn connect(nats_url: &str, database: &str) -> Result<Cluster, ClusterError> {
         let node = local_node();
-        let nats = async_nats::ConnectOptions::new()
+        let addr: async_nats::ServerAddr = nats_url
+            .parse()
+            .map_err(|e: std::io::Error| ClusterError::Nats(e.to_string()))?;
+        let mut options = async_nats::ConnectOptions::new()
             .name(format!("joinup-{node}"))
             .retry_on_initial_connect()
             .event_callback(|event| async move {
@@ -139,8 +142,17 @@ impl Cluster {
                     async_nats::Event::Disconnected => warn!("NATS disconnected"),
                     other => info!(event = %other, "NATS"),
                 }
-            })
-            .connect(nats_url)
+            });
+        // Credentials in the URL: nats://USER:PASSWORD@HOST, or nats://TOKEN@HOST.
+        match (addr.username(), addr.password()) {
+            (Some(user), Some(password)) => {
+                options = options.user_and_password(user.to_owned(), password.to_owned());
+            }
+            (Some(token), None) => options = options.token(token.to_owned()),
+            _ => {}
+        }
+        let nats = options
+            .connect(addr)
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         let lock = PgConnection::connect(database).await?;
