@@ -82,7 +82,9 @@ struct Inner {
 }
 
 struct Owned {
-    handle: EventHandle,
+    /// Relayed commands, in the order they arrived, on their way to the actor: the receiving
+    /// loop never waits for a busy actor, so heartbeats and other events keep flowing.
+    relayed: mpsc::UnboundedSender<Command>,
     rpc: tokio::task::AbortHandle,
 }
 
@@ -193,10 +195,13 @@ impl Cluster {
         Ok(())
     }
 
-    /// Sends what is queued before the process exits.
+    /// Sends what is queued before the process exits, then says goodbye so the other nodes
+    /// move this node's clients on at once instead of after a heartbeat's silence.
     pub async fn flush(&self) {
         // Give the outboxes a moment to hand their last batches to the client.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        let bye = self.heartbeat(true);
+        let _ = self.inner.nats.publish(wire::HEARTBEAT_SUBJECT, bye).await;
         match tokio::time::timeout(Duration::from_secs(1), self.inner.nats.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "NATS flush at shutdown"),
@@ -255,10 +260,19 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         let task = tokio::spawn(self.clone().answer(code, handle.clone(), requests));
+        let (relayed, mut queue) = mpsc::unbounded_channel();
+        let actor = handle.clone();
+        tokio::spawn(async move {
+            while let Some(command) = queue.recv().await {
+                if actor.send(command).await.is_err() {
+                    break;
+                }
+            }
+        });
         self.inner.owned.insert(
             code,
             Owned {
-                handle,
+                relayed,
                 rpc: task.abort_handle(),
             },
         );
@@ -273,6 +287,11 @@ impl Cluster {
         }
         self.inner.relayed.retain(|_, event| *event != code);
         self.release(code).await;
+        // Relays elsewhere stop at once rather than after a heartbeat's silence.
+        let peers: Vec<u32> = self.inner.outboxes.iter().map(|o| *o.key()).collect();
+        for node in peers {
+            let _ = self.outbox(node).tx.try_send(Entry::Gone { event: code });
+        }
     }
 
     /// The node that owns `code`, asked over NATS; `None` when no node answers for it.
@@ -519,7 +538,7 @@ impl Cluster {
                 node = from,
                 seq, "messages from a node were lost: resynchronising"
             );
-            self.reset_peer(from).await;
+            self.reset_peer(from);
         }
         for entry in entries {
             match entry {
@@ -537,16 +556,16 @@ impl Cluster {
                     }
                 }
                 Entry::Gone { event } => self.stop_proxy(event, None),
-                Entry::Command { event, command } => self.on_command(from, event, command).await,
+                Entry::Command { event, command } => self.on_command(from, event, command),
             }
         }
     }
 
     /// A relayed connection's command for an event this node should own.
-    async fn on_command(&self, from: u32, event: EventCode, command: RelayCommand) {
-        let handle = self.inner.owned.get(&event).map(|o| o.handle.clone());
+    fn on_command(&self, from: u32, event: EventCode, command: RelayCommand) {
+        let queue = self.inner.owned.get(&event).map(|o| o.relayed.clone());
         let conn = command.conn();
-        let Some(handle) = handle else {
+        let Some(queue) = queue else {
             // Not ours (any more): the relay must look for the owner again.
             let outbox = self.outbox(from);
             let _ = outbox.tx.try_send(Entry::Gone { event });
@@ -577,7 +596,7 @@ impl Cluster {
             RelayCommand::Client { conn, msg } => Command::Client { conn, msg },
             RelayCommand::Host { conn, msg } => Command::Host { conn, msg },
         };
-        if handle.send(command).await.is_err() {
+        if queue.send(command).is_err() {
             let _ = self
                 .outbox(from)
                 .send(conn, Out::Close(CloseCode::Restarting));
@@ -618,18 +637,19 @@ impl Cluster {
                 node = beat.node,
                 "a batch from a node was lost: resynchronising"
             );
-            self.reset_peer(beat.node).await;
+            self.reset_peer(beat.node);
         }
     }
 
     /// Treats everything between this node and `node` as lost: relays to it stop (their
     /// clients reconnect with 1012) and connections it relayed here are closed and forgotten.
-    async fn reset_peer(&self, node: u32) {
+    fn reset_peer(&self, node: u32) {
         self.stop_proxy_of(node);
         self.inner.relayed.retain(|conn, _| conn.node() != node);
-        let handles: Vec<EventHandle> = self.inner.owned.iter().map(|o| o.handle.clone()).collect();
-        for handle in handles {
-            let _ = handle.send(Command::NodeGone { node }).await;
+        for owned in self.inner.owned.iter() {
+            // Behind the commands already queued from that node, so none of them revives
+            // a connection after it is dropped.
+            let _ = owned.relayed.send(Command::NodeGone { node });
         }
     }
 
@@ -676,22 +696,8 @@ impl Cluster {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let beat = Heartbeat {
-                node: self.inner.node,
-                sent: self
-                    .inner
-                    .outboxes
-                    .iter()
-                    .map(|o| (*o.key(), o.sent.load(Ordering::Relaxed)))
-                    .collect(),
-            };
-            let payload = serde_json::to_vec(&beat).unwrap_or_default();
-            if let Err(e) = self
-                .inner
-                .nats
-                .publish(wire::HEARTBEAT_SUBJECT, payload.into())
-                .await
-            {
+            let beat = self.heartbeat(false);
+            if let Err(e) = self.inner.nats.publish(wire::HEARTBEAT_SUBJECT, beat).await {
                 warn!(error = %e, "could not publish a heartbeat");
             }
             let silent: Vec<u32> = {
@@ -707,10 +713,24 @@ impl Cluster {
             };
             for node in silent {
                 warn!(node, "a node went silent: closing what it relayed");
-                self.reset_peer(node).await;
+                self.reset_peer(node);
             }
             self.check_lock(&hub).await;
         }
+    }
+
+    fn heartbeat(&self, leaving: bool) -> Bytes {
+        let beat = Heartbeat {
+            node: self.inner.node,
+            sent: self
+                .inner
+                .outboxes
+                .iter()
+                .map(|o| (*o.key(), o.sent.load(Ordering::Relaxed)))
+                .collect(),
+            leaving,
+        };
+        serde_json::to_vec(&beat).unwrap_or_default().into()
     }
 
     /// Unloads every owned event if the lock session is gone: another node may take them.

@@ -113,6 +113,9 @@ pub struct Heartbeat {
     pub node: u32,
     /// (node, number of the last batch sent to it).
     pub sent: Vec<(u32, u64)>,
+    /// The node is shutting down: the others move its clients on at once.
+    #[serde(default)]
+    pub leaving: bool,
 }
 
 #[derive(Debug, Error, PartialEq)]
