@@ -19,6 +19,10 @@ pub struct Metrics {
     pub commit_rows: AtomicU64,
     pub commit_micros: AtomicU64,
     pub write_failures: AtomicU64,
+    pub relayed_connections: AtomicU64,
+    pub cluster_batches_out: AtomicU64,
+    pub cluster_batches_in: AtomicU64,
+    pub cluster_resyncs: AtomicU64,
 }
 
 pub static METRICS: Metrics = Metrics {
@@ -35,6 +39,10 @@ pub static METRICS: Metrics = Metrics {
     commit_rows: AtomicU64::new(0),
     commit_micros: AtomicU64::new(0),
     write_failures: AtomicU64::new(0),
+    relayed_connections: AtomicU64::new(0),
+    cluster_batches_out: AtomicU64::new(0),
+    cluster_batches_in: AtomicU64::new(0),
+    cluster_resyncs: AtomicU64::new(0),
 };
 
 impl Metrics {
@@ -47,7 +55,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 13] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 17] = [
             (
                 "joinup_attendee_connections",
                 "gauge",
@@ -125,6 +133,30 @@ impl Metrics {
                 "counter",
                 "Jobs that could not be committed.",
                 &self.write_failures,
+            ),
+            (
+                "joinup_relayed_connections",
+                "gauge",
+                "Connections on this node relayed to another node that owns their event.",
+                &self.relayed_connections,
+            ),
+            (
+                "joinup_cluster_batches_out_total",
+                "counter",
+                "Batches published to other nodes.",
+                &self.cluster_batches_out,
+            ),
+            (
+                "joinup_cluster_batches_in_total",
+                "counter",
+                "Batches received from other nodes.",
+                &self.cluster_batches_in,
+            ),
+            (
+                "joinup_cluster_resyncs_total",
+                "counter",
+                "Times messages between this node and another were lost and their clients moved on.",
+                &self.cluster_resyncs,
             ),
         ];
         let mut out = String::new();

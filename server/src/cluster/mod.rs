@@ -33,6 +33,7 @@ use tracing::{info, warn};
 
 use crate::domain::EventCode;
 use crate::hub::{Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, local_node};
+use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
 use wire::{Batch, Entry, Heartbeat, RelayCommand, Rpc, RpcReply};
 
@@ -429,11 +430,15 @@ impl Cluster {
 
     /// Frames from the owner for `conn` go to `sink` from now on.
     pub fn attach(&self, conn: ConnId, sink: ConnSink) {
-        self.inner.attached.insert(conn, sink);
+        if self.inner.attached.insert(conn, sink).is_none() {
+            METRICS.relayed_connections.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn detach(&self, conn: ConnId) {
-        self.inner.attached.remove(&conn);
+        if self.inner.attached.remove(&conn).is_some() {
+            METRICS.relayed_connections.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Queues a connection's command for the owner of `event`; waits while the link is full.
@@ -490,6 +495,7 @@ impl Cluster {
                 warn!(node, error = %e, "could not publish a batch");
                 seq += 1;
             }
+            METRICS.cluster_batches_out.fetch_add(1, Ordering::Relaxed);
             outbox.sent.store(seq, Ordering::Relaxed);
         }
     }
@@ -521,6 +527,7 @@ impl Cluster {
             }
         };
         let Batch { from, seq, entries } = batch;
+        METRICS.cluster_batches_in.fetch_add(1, Ordering::Relaxed);
         let gap = {
             let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
             let peer = peers.entry(from).or_insert_with(|| Peer {
@@ -644,6 +651,7 @@ impl Cluster {
     /// Treats everything between this node and `node` as lost: relays to it stop (their
     /// clients reconnect with 1012) and connections it relayed here are closed and forgotten.
     fn reset_peer(&self, node: u32) {
+        METRICS.cluster_resyncs.fetch_add(1, Ordering::Relaxed);
         self.stop_proxy_of(node);
         self.inner.relayed.retain(|conn, _| conn.node() != node);
         for owned in self.inner.owned.iter() {
