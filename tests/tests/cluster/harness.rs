@@ -1,0 +1,427 @@
+//! The cluster under test: a private `nats-server`, a fresh PostgreSQL database and three
+//! `joinup serve --nats` processes, each killable on its own. Everything is stopped when the
+//! [`Cluster`] is dropped; if the test is failing, the last lines each process logged are
+//! printed, so a failure report can say what the servers thought was happening.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use crate::helpers::{Client, Created, ORGANISER_KEY, PgDatabase, WAIT};
+
+/// How long a process may take to start listening on a busy two-core machine.
+const START_WAIT: Duration = Duration::from_secs(30);
+
+/// A port nobody listens on right now (bound and released at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+/// The last lines a child process wrote, kept to print when a test fails.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<VecDeque<String>>>);
+
+impl Log {
+    const KEEP: usize = 300;
+
+    fn push(&self, line: String) {
+        let mut lines = self.0.lock().expect("log lock");
+        if lines.len() == Self::KEEP {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    fn tail(&self) -> String {
+        let lines = self.0.lock().expect("log lock");
+        lines.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Reads `from` line by line into the log until it ends; `found` gets the first line
+    /// that starts with `marker`, minus the marker.
+    fn capture(
+        &self,
+        from: impl AsyncRead + Unpin + Send + 'static,
+        marker: Option<(&'static str, oneshot::Sender<String>)>,
+    ) {
+        let log = self.clone();
+        tokio::spawn(async move {
+            let mut marker = marker;
+            let mut lines = BufReader::new(from).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some((prefix, _)) = &marker
+                    && let Some(rest) = line.strip_prefix(*prefix)
+                {
+                    let rest = rest.trim().to_owned();
+                    if let Some((_, tx)) = marker.take() {
+                        let _ = tx.send(rest);
+                    }
+                }
+                log.push(line);
+            }
+        });
+    }
+}
+
+/// A private NATS server on a port of its own; killable and restartable on the same port.
+pub struct Nats {
+    pub port: u16,
+    child: Option<Child>,
+    log: Log,
+}
+
+impl Nats {
+    pub async fn start() -> Nats {
+        let mut nats = Nats {
+            port: free_port(),
+            child: None,
+            log: Log::default(),
+        };
+        nats.spawn().await;
+        nats
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    async fn spawn(&mut self) {
+        let program = if std::path::Path::new("/usr/sbin/nats-server").exists() {
+            "/usr/sbin/nats-server"
+        } else {
+            "nats-server"
+        };
+        let mut child = Command::new(program)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start nats-server");
+        self.log
+            .capture(child.stderr.take().expect("nats stderr"), None);
+        self.child = Some(child);
+        // Ready when it greets a client with its INFO line.
+        let port = self.port;
+        let ready = tokio::time::timeout(START_WAIT, async move {
+            loop {
+                if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                    let mut line = String::new();
+                    let mut reader = BufReader::new(stream);
+                    if reader.read_line(&mut line).await.is_ok() && line.starts_with("INFO") {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(
+            ready.is_ok(),
+            "nats-server on port {port} not ready within {START_WAIT:?}:\n{}",
+            self.log.tail()
+        );
+    }
+
+    /// SIGKILL, and wait until it is gone.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(WAIT, child.wait()).await;
+        }
+    }
+
+    /// A new nats-server on the same port (it holds no state: it is a message bus).
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.spawn().await;
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- nats-server (port {}), last lines ---\n{}",
+                self.port,
+                self.log.tail()
+            );
+        }
+    }
+}
+
+/// One `joinup serve --nats` process.
+pub struct Node {
+    pub index: usize,
+    pub addr: SocketAddr,
+    child: Child,
+    log: Log,
+}
+
+impl Node {
+    /// Starts a node on `addr` (`127.0.0.1:0` for a port of its own) and waits until it
+    /// says it is listening and answers `/healthz`.
+    pub async fn start(index: usize, addr: &str, database: &str, nats: &str) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
+            .args([
+                "serve",
+                "--addr",
+                addr,
+                "--database",
+                database,
+                "--nats",
+                nats,
+            ])
+            .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
+            .env("JOINUP_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start joinup");
+        let log = Log::default();
+        let (tx, rx) = oneshot::channel();
+        log.capture(
+            child.stdout.take().expect("stdout"),
+            Some(("Joinup is listening on http://", tx)),
+        );
+        log.capture(child.stderr.take().expect("stderr"), None);
+        let listening = tokio::time::timeout(START_WAIT, rx).await;
+        let addr: SocketAddr = match listening {
+            Ok(Ok(url)) => url.parse().expect("listening address"),
+            _ => panic!(
+                "node {index} (--addr {addr}) did not say it was listening within {START_WAIT:?}; exit: {:?}; log:\n{}",
+                child.try_wait(),
+                log.tail()
+            ),
+        };
+        let node = Node {
+            index,
+            addr,
+            child,
+            log,
+        };
+        node.wait_healthy().await;
+        node
+    }
+
+    async fn wait_healthy(&self) {
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + START_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(r) = http.get(format!("{}/healthz", self.base())).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "node {} on {} never answered /healthz; log:\n{}",
+            self.index,
+            self.addr,
+            self.log.tail()
+        );
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, and wait until the process is gone.
+    pub async fn kill_9(&mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("a killed node exits")
+            .expect("wait");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- node {} ({}), last log lines ---\n{}",
+                self.index,
+                self.addr,
+                self.log.tail()
+            );
+        }
+    }
+}
+
+/// Three (or more) nodes, one database, one NATS server.
+pub struct Cluster {
+    /// Declared first so the nodes stop before NATS and before the database is dropped.
+    pub nodes: Vec<Node>,
+    pub nats: Nats,
+    pub database: String,
+    pub http: reqwest::Client,
+    _db: PgDatabase,
+}
+
+impl Cluster {
+    /// `n` nodes, each on a port of its own, so the test decides which node a client uses.
+    pub async fn start(n: usize) -> Cluster {
+        Cluster::start_on(&vec!["127.0.0.1:0".to_owned(); n]).await
+    }
+
+    /// One node per address (the same address several times: SO_REUSEPORT).
+    pub async fn start_on(addrs: &[String]) -> Cluster {
+        let db = PgDatabase::create();
+        let database = db.url();
+        let nats = Nats::start().await;
+        let mut nodes = Vec::new();
+        for (index, addr) in addrs.iter().enumerate() {
+            nodes.push(Node::start(index, addr, &database, &nats.url()).await);
+        }
+        // No settling time: a node finds an event's owner by asking when it needs it.
+        Cluster {
+            nodes,
+            nats,
+            database,
+            http: reqwest::Client::new(),
+            _db: db,
+        }
+    }
+
+    /// The attendee WebSocket URL of the event on every node, in node order.
+    pub fn attendee_urls(&self, code: &str) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| n.ws_url(&format!("/ws/e/{code}")))
+            .collect()
+    }
+
+    /// The host WebSocket URL of the event on every node, in node order.
+    pub fn host_urls(&self, code: &str) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| n.ws_url(&format!("/ws/host/{code}")))
+            .collect()
+    }
+
+    /// `POST /api/events` on one node.
+    pub async fn create_event(&self, node: usize, spec: &Value) -> Created {
+        let response = self
+            .http
+            .post(format!("{}/api/events", self.nodes[node].base()))
+            .bearer_auth(ORGANISER_KEY)
+            .json(spec)
+            .send()
+            .await
+            .expect("POST /api/events");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 201, "create event on node {node}: {body}");
+        Created {
+            code: body["code"].as_str().expect("code").to_owned(),
+            host_token: body["host_token"].as_str().expect("host_token").to_owned(),
+            presenter_token: body["presenter_token"]
+                .as_str()
+                .expect("presenter_token")
+                .to_owned(),
+        }
+    }
+
+    /// GET a JSON document from one node: its status and body.
+    pub async fn get_json(&self, node: usize, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.nodes[node].base()))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The node that runs the (only) live event, by each node's `/metrics`: the owner runs
+    /// the event (`joinup_live_events 1`), the others only relay to it. `None` unless
+    /// exactly one node says so.
+    pub async fn owner(&self) -> Option<usize> {
+        let mut owners = Vec::new();
+        for node in &self.nodes {
+            let Ok(response) = self
+                .http
+                .get(format!("{}/metrics", node.base()))
+                .send()
+                .await
+            else {
+                continue;
+            };
+            let text = response.text().await.unwrap_or_default();
+            let live = text
+                .lines()
+                .find_map(|l| l.strip_prefix("joinup_live_events "))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            if live > 0 {
+                owners.push(node.index);
+            }
+        }
+        (owners.len() == 1).then(|| owners[0])
+    }
+
+    /// A host socket on one node, authorised, with its first snapshot.
+    pub async fn host(&self, node: usize, created: &Created) -> (Client, Value) {
+        self.authorised(
+            node,
+            &format!("/ws/host/{}", created.code),
+            &created.host_token,
+        )
+        .await
+    }
+
+    /// A presenter socket on one node, authorised, with its first snapshot.
+    pub async fn presenter(&self, node: usize, created: &Created) -> (Client, Value) {
+        self.authorised(
+            node,
+            &format!("/ws/present/{}", created.code),
+            &created.presenter_token,
+        )
+        .await
+    }
+
+    async fn authorised(&self, node: usize, path: &str, token: &str) -> (Client, Value) {
+        let mut client = Client::connect(&self.nodes[node].ws_url(path)).await;
+        client.send(&json!({"type": "auth", "token": token})).await;
+        let snapshot = client.recv_type("snapshot").await;
+        (client, snapshot)
+    }
+}
+
+/// Sends host commands one by one, each of which must be `ok`.
+pub async fn commands(host: &mut Client, node: usize, commands: &[Value]) {
+    for command in commands {
+        let id = NEXT_COMMAND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let reply = host.command(command.clone(), id).await;
+        assert_eq!(
+            reply["type"], "ok",
+            "host on node {node}: {command} got {reply}"
+        );
+    }
+}
+
+static NEXT_COMMAND: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

@@ -1,0 +1,31 @@
+//! Black-box tests of Joinup's cluster mode, `joinup serve --nats`: three server processes on
+//! one PostgreSQL database and one private NATS server, with real WebSocket clients spread
+//! over the nodes (or, in `shared_port`, sharing one address through SO_REUSEPORT).
+//!
+//! They need the local PostgreSQL server (`helpers::POSTGRES_SERVER`) and `nats-server`.
+//! `cargo test --workspace` runs them; alone: `cargo test -p joinup-tests --test cluster`.
+//!
+//! # Layout
+//! - `harness`: the cluster (nodes, NATS, database), started and stopped per test;
+//! - `phone`: a resilient attendee (reconnect to another node, resume, resend unacked);
+//! - `host`: a host dashboard watched in the background, reconnecting after a close;
+//! - `truth`: the ground truth, computed from what the attendees sent;
+//! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
+//! - the tests: `live`, `node_loss`, `nats_outage`, `privacy`, `shared_port`.
+
+#[allow(dead_code)]
+#[path = "../it/helpers.rs"]
+mod helpers;
+
+mod harness;
+mod host;
+mod phone;
+mod socket;
+mod stored;
+mod truth;
+
+mod live;
+mod nats_outage;
+mod node_loss;
+mod privacy;
+mod shared_port;
