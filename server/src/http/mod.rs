@@ -6,6 +6,7 @@ mod error;
 mod fallback;
 mod limits;
 mod pages;
+mod upgrade;
 mod ws;
 
 use std::net::SocketAddr;

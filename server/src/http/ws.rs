@@ -7,15 +7,21 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{
+    CloseCode as WsCloseCode, Data, OpCode,
+};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::limits::ConnectionSlot;
+use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
 use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Out, Role};
@@ -40,17 +46,23 @@ const PER_SECOND: f64 = 30.0;
 const REFUSALS: f64 = 200.0;
 const REFUSALS_FORGIVEN_PER_SECOND: f64 = 10.0;
 
-fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    // Frames queued together go out in one write: the writer feeds them, then flushes.
-    ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(8 * 1024)
-        .max_message_size(HARD_LIMIT)
-        .max_frame_size(HARD_LIMIT)
+/// Messages longer than this go out as fragments of this size (RFC 6455 section 5.4), so
+/// the socket's write buffer, which keeps its largest size, stays small.
+const FRAGMENT: usize = 2 * 1024;
+
+fn config() -> WebSocketConfig {
+    // Frames queued together go out in one write: the writer feeds them, then flushes; the
+    // buffer is written out whenever it passes one fragment.
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(FRAGMENT)
+        .max_message_size(Some(HARD_LIMIT))
+        .max_frame_size(Some(HARD_LIMIT))
 }
 
 /// What every upgrade shares: the request's parts that are checked before the handshake.
 pub struct Upgrade {
-    ws: WebSocketUpgrade,
+    ws: WsUpgrade,
     app: AppState,
     code: String,
     peer: std::net::SocketAddr,
@@ -68,7 +80,7 @@ where
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
-        let ws = WebSocketUpgrade::from_request_parts(parts, state)
+        let ws = WsUpgrade::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         let Path(code) = Path::<String>::from_request_parts(parts, state)
@@ -101,7 +113,9 @@ impl Upgrade {
             self.app.join(self.peer.ip())?;
         }
         let slot = self.app.connection_slot(self.peer.ip())?;
-        Ok(configure(self.ws).on_upgrade(move |socket| session(socket, handle, kind, slot)))
+        Ok(self
+            .ws
+            .on_upgrade(config(), move |socket| session(socket, handle, kind, slot)))
     }
 }
 
@@ -125,7 +139,7 @@ enum Kind {
 }
 
 /// One connection, from upgrade to close; `_slot` counts it against its address.
-async fn session(socket: WebSocket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
+async fn session(socket: Socket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
     let conn = ConnId::next();
     let (sink, source) = conn::channel(if kind == Kind::Attendee {
         ATTENDEE_QUEUE
@@ -203,7 +217,7 @@ impl Reader {
         }
     }
 
-    async fn run(&mut self, ws_rx: &mut SplitStream<WebSocket>) {
+    async fn run(&mut self, ws_rx: &mut SplitStream<Socket>) {
         loop {
             let message = match tokio::time::timeout(IDLE, ws_rx.next()).await {
                 Err(_) => return self.sink.close(CloseCode::TooSlow),
@@ -221,7 +235,7 @@ impl Reader {
                     continue;
                 }
                 Message::Close(_) => return,
-                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             };
             METRICS
                 .frames_in
@@ -364,7 +378,9 @@ impl Reader {
     }
 }
 
-async fn write_loop(mut tx: SplitSink<WebSocket, Message>, source: ConnSource) {
+type WsSink = SplitSink<Socket, Message>;
+
+async fn write_loop(mut tx: WsSink, source: ConnSource) {
     let (mut rx, kick) = source.split();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -372,7 +388,7 @@ async fn write_loop(mut tx: SplitSink<WebSocket, Message>, source: ConnSource) {
             out = rx.recv() => out,
             code = kick.kicked() => return close(tx, code).await,
             _ = ping.tick() => {
-                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                if tx.send(Message::Ping(Bytes::new())).await.is_err() {
                     return;
                 }
                 continue;
@@ -380,20 +396,14 @@ async fn write_loop(mut tx: SplitSink<WebSocket, Message>, source: ConnSource) {
         };
         match out {
             Some(Out::Frame(frame)) => {
-                let Ok(text) = Utf8Bytes::try_from(frame) else {
-                    continue;
-                };
-                if tx.feed(Message::Text(text)).await.is_err() {
+                if feed_text(&mut tx, frame).await.is_err() {
                     return;
                 }
                 // Batch what is already queued into one flush.
                 while let Ok(next) = rx.try_recv() {
                     match next {
                         Out::Frame(frame) => {
-                            let Ok(text) = Utf8Bytes::try_from(frame) else {
-                                continue;
-                            };
-                            if tx.feed(Message::Text(text)).await.is_err() {
+                            if feed_text(&mut tx, frame).await.is_err() {
                                 return;
                             }
                         }
@@ -418,9 +428,42 @@ async fn write_loop(mut tx: SplitSink<WebSocket, Message>, source: ConnSource) {
     }
 }
 
-async fn close(mut tx: SplitSink<WebSocket, Message>, code: CloseCode) {
+/// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.
+async fn feed_text(
+    tx: &mut WsSink,
+    frame: Bytes,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    if frame.len() <= FRAGMENT {
+        // Every frame the hub queues is JSON text; a frame that is not UTF-8 is skipped.
+        return match Utf8Bytes::try_from(frame) {
+            Ok(text) => tx.feed(Message::Text(text)).await,
+            Err(_) => Ok(()),
+        };
+    }
+    if std::str::from_utf8(&frame).is_err() {
+        return Ok(());
+    }
+    let pieces = frame.len().div_ceil(FRAGMENT);
+    for i in 0..pieces {
+        let piece = frame.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(frame.len()));
+        let opcode = if i == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        tx.feed(Message::Frame(Frame::message(
+            piece,
+            opcode,
+            i + 1 == pieces,
+        )))
+        .await?;
+    }
+    Ok(())
+}
+
+async fn close(mut tx: WsSink, code: CloseCode) {
     let frame = CloseFrame {
-        code: code.code(),
+        code: WsCloseCode::from(code.code()),
         reason: Utf8Bytes::from_static(code.reason()),
     };
     let _ = tx.send(Message::Close(Some(frame))).await;

@@ -14,7 +14,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
-use crate::helpers::{Client, Created, ORGANISER_KEY, PgDatabase, WAIT};
+use crate::helpers::{
+    Client, Created, LISTENING, PgDatabase, WAIT, create_event, fixture_2026, serve_command,
+};
+use crate::host::View;
 
 /// How long a process may take to start listening on a busy two-core machine.
 const START_WAIT: Duration = Duration::from_secs(30);
@@ -46,6 +49,13 @@ impl Log {
     fn tail(&self) -> String {
         let lines = self.0.lock().expect("log lock");
         lines.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Prints the last lines of `process` if the test is failing (called on drop).
+    fn print_if_failing(&self, process: &str) {
+        if std::thread::panicking() {
+            eprintln!("--- {process}, last log lines ---\n{}", self.tail());
+        }
     }
 
     /// Reads `from` line by line into the log until it ends; `found` gets the first line
@@ -151,13 +161,8 @@ impl Nats {
 
 impl Drop for Nats {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- nats-server (port {}), last lines ---\n{}",
-                self.port,
-                self.log.tail()
-            );
-        }
+        let process = format!("nats-server (port {})", self.port);
+        self.log.print_if_failing(&process);
     }
 }
 
@@ -173,29 +178,14 @@ impl Node {
     /// Starts a node on `addr` (`127.0.0.1:0` for a port of its own) and waits until it
     /// says it is listening and answers `/healthz`.
     pub async fn start(index: usize, addr: &str, database: &str, nats: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
-            .args([
-                "serve",
-                "--addr",
-                addr,
-                "--database",
-                database,
-                "--nats",
-                nats,
-            ])
-            .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
-            .env("JOINUP_LOG", "warn")
-            .stdout(Stdio::piped())
+        let args = ["--addr", addr, "--database", database, "--nats", nats];
+        let mut child = serve_command(&args, &[])
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
             .spawn()
             .expect("start joinup");
         let log = Log::default();
         let (tx, rx) = oneshot::channel();
-        log.capture(
-            child.stdout.take().expect("stdout"),
-            Some(("Joinup is listening on http://", tx)),
-        );
+        log.capture(child.stdout.take().expect("stdout"), Some((LISTENING, tx)));
         log.capture(child.stderr.take().expect("stderr"), None);
         let listening = tokio::time::timeout(START_WAIT, rx).await;
         let addr: SocketAddr = match listening {
@@ -260,14 +250,8 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- node {} ({}), last log lines ---\n{}",
-                self.index,
-                self.addr,
-                self.log.tail()
-            );
-        }
+        let process = format!("node {} ({})", self.index, self.addr);
+        self.log.print_if_failing(&process);
     }
 }
 
@@ -324,25 +308,17 @@ impl Cluster {
 
     /// `POST /api/events` on one node.
     pub async fn create_event(&self, node: usize, spec: &Value) -> Created {
-        let response = self
-            .http
-            .post(format!("{}/api/events", self.nodes[node].base()))
-            .bearer_auth(ORGANISER_KEY)
-            .json(spec)
-            .send()
-            .await
-            .expect("POST /api/events");
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert_eq!(status, 201, "create event on node {node}: {body}");
-        Created {
-            code: body["code"].as_str().expect("code").to_owned(),
-            host_token: body["host_token"].as_str().expect("host_token").to_owned(),
-            presenter_token: body["presenter_token"]
-                .as_str()
-                .expect("presenter_token")
-                .to_owned(),
-        }
+        create_event(&self.http, &self.nodes[node].base(), spec).await
+    }
+
+    /// The 2026 fixture as an event created on node 0, and a host on node 0 who has opened
+    /// `keys`: the spec, the event, the host's socket.
+    pub async fn open_event(&self, keys: &[&str]) -> (Value, Created, Client) {
+        let spec = fixture_2026();
+        let created = self.create_event(0, &spec).await;
+        let (mut host, _) = self.host(0, &created).await;
+        commands(&mut host, 0, &activity_commands("open", keys)).await;
+        (spec, created, host)
     }
 
     /// GET a JSON document from one node: its status and body.
@@ -386,22 +362,20 @@ impl Cluster {
 
     /// A host socket on one node, authorised, with its first snapshot.
     pub async fn host(&self, node: usize, created: &Created) -> (Client, Value) {
-        self.authorised(
-            node,
-            &format!("/ws/host/{}", created.code),
-            &created.host_token,
-        )
-        .await
+        let path = format!("/ws/host/{}", created.code);
+        self.authorised(node, &path, &created.host_token).await
+    }
+
+    /// What a host that connects now on one node sees in its first snapshot.
+    pub async fn host_view(&self, node: usize, created: &Created) -> View {
+        let (_host, snapshot) = self.host(node, created).await;
+        View::of_snapshot(&snapshot)
     }
 
     /// A presenter socket on one node, authorised, with its first snapshot.
     pub async fn presenter(&self, node: usize, created: &Created) -> (Client, Value) {
-        self.authorised(
-            node,
-            &format!("/ws/present/{}", created.code),
-            &created.presenter_token,
-        )
-        .await
+        let path = format!("/ws/present/{}", created.code);
+        self.authorised(node, &path, &created.presenter_token).await
     }
 
     async fn authorised(&self, node: usize, path: &str, token: &str) -> (Client, Value) {
@@ -410,6 +384,13 @@ impl Cluster {
         let snapshot = client.recv_type("snapshot").await;
         (client, snapshot)
     }
+}
+
+/// The host command `kind` (`open`, `close`) for each of `keys`.
+pub fn activity_commands(kind: &str, keys: &[&str]) -> Vec<Value> {
+    keys.iter()
+        .map(|key| json!({"type": kind, "activity": key}))
+        .collect()
 }
 
 /// Sends host commands one by one, each of which must be `ok`.

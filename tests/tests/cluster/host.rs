@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::helpers::Attendance;
 use crate::socket::{Recv, Socket};
-use crate::truth::Attendance;
 
 /// What the host has seen so far.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,26 @@ pub struct View {
 }
 
 impl View {
+    /// What a host sees in one snapshot (the host socket's first message).
+    pub fn of_snapshot(snapshot: &Value) -> View {
+        View {
+            tallies: snapshot["activities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|row| {
+                    (
+                        row["key"].as_str().unwrap_or_default().to_owned(),
+                        row["tally"].clone(),
+                    )
+                })
+                .collect(),
+            attendance: snapshot["attendance"].clone(),
+            snapshots: 1,
+            ..View::default()
+        }
+    }
+
     /// Activities whose tally here differs from `expected`: (key, seen, expected).
     pub fn differences(
         &self,
@@ -107,6 +127,24 @@ impl HostWatch {
         self.rx.borrow().clone()
     }
 
+    /// Waits until the view shows the `expected` tallies (from live frames only, if
+    /// `live_only`) and, if given, the `attendance`: `Ok` with the view, or `Err` with what
+    /// still differs after `wait` ([`View::explain`]).
+    pub async fn converge(
+        &self,
+        wait: Duration,
+        expected: &BTreeMap<String, Value>,
+        live_only: bool,
+        attendance: Option<&Attendance>,
+    ) -> Result<View, String> {
+        self.until(wait, |v| {
+            v.differences(expected, live_only).is_empty()
+                && attendance.is_none_or(|a| v.attendance_is(a))
+        })
+        .await
+        .map_err(|view| view.explain(expected, live_only, attendance))
+    }
+
     /// Waits until the view satisfies `predicate`: `Ok` with it, or `Err` with the last
     /// view after `wait`.
     pub async fn until(
@@ -156,21 +194,12 @@ async fn watch_once(node: usize, url: &str, token: &str, tx: &watch::Sender<View
         Ok(snapshot) => snapshot,
         Err(why) => return note(format!("no snapshot: {why:?}")),
     };
+    let fresh = View::of_snapshot(&snapshot);
     tx.send_modify(|view| {
         view.snapshots += 1;
         view.history.push(format!("node {node}: snapshot"));
-        view.tallies = snapshot["activities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|row| {
-                (
-                    row["key"].as_str().unwrap_or_default().to_owned(),
-                    row["tally"].clone(),
-                )
-            })
-            .collect();
-        view.attendance = snapshot["attendance"].clone();
+        view.tallies = fresh.tallies;
+        view.attendance = fresh.attendance;
     });
     loop {
         match socket.recv(Duration::from_secs(60)).await {

@@ -8,14 +8,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Cluster, commands};
-use crate::helpers::{WAIT, fixture_2026};
+use crate::harness::{Cluster, activity_commands, commands};
+use crate::helpers::{Client, Rng, WAIT, fixture_2026};
 use crate::host::HostWatch;
-use crate::phone::Phone;
-use crate::truth::{
-    Attendance, Person, Rng, closed_tally, fixture_profile, normalised_answers, random_value,
-    tallies,
-};
+use crate::phone::{Crowd, Phone, assert_none_refused, fixture_phones, truth};
+use crate::truth::{normalised_answers, random_value};
 
 const ATTENDEES: usize = 60;
 
@@ -42,6 +39,34 @@ fn on_node(phones: &[Phone], node: usize) -> Vec<usize> {
 
 fn mentions(message: &Value, text: &str) -> bool {
     message.to_string().contains(text)
+}
+
+/// Sends `message` (an `ask` or a `card`) from a phone, which acknowledges it; the host
+/// then gets the new `item` (`question`, `card`) that satisfies `predicate`, pending: the
+/// host's message.
+async fn submit(
+    phone: &mut Phone,
+    message: Value,
+    host: &mut Client,
+    item: &str,
+    predicate: impl Fn(&Value) -> bool,
+) -> Value {
+    let reply = phone.request(message.clone()).await;
+    assert_eq!(
+        reply["type"], "ack",
+        "{} on node {}: {message} got {reply}",
+        phone.label, phone.node
+    );
+    let seen = host
+        .recv_where(|m| m["type"] == item && predicate(&m[item]))
+        .await;
+    assert_eq!(seen[item]["state"], "pending", "{seen}");
+    seen
+}
+
+/// The host command that approves a pending question or card.
+fn approve(item: &str, target: &Value) -> Value {
+    json!({"type": "moderate", "item": item, "target": target, "action": "approve"})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,27 +98,12 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
         })
         .collect();
     let (mut presenter, _) = cluster.presenter(2, &created).await;
-    let opens: Vec<Value> = OPEN
-        .iter()
-        .map(|key| json!({"type": "open", "activity": key}))
-        .collect();
-    commands(&mut host, 0, &opens).await;
+    commands(&mut host, 0, &activity_commands("open", OPEN)).await;
 
-    let urls = cluster.attendee_urls(&code);
-    let mut tasks = Vec::new();
-    for i in 0..ATTENDEES {
-        let (hello, organisation, sector) = fixture_profile(&spec, i);
-        let mut phone = Phone::new(
-            format!("p{i}"),
-            urls.clone(),
-            i % 3,
-            hello,
-            Some(&organisation),
-            Some(&sector),
-        )
-        .patient();
+    let phones = fixture_phones(&spec, ATTENDEES, &cluster.attendee_urls(&code));
+    let crowd = Crowd::spawn(phones.into_iter().map(Phone::patient), |i, mut phone| {
         let spec = spec.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut rng = Rng::seeded(i as u64);
             phone.join().await;
             let open: BTreeSet<&str> = phone.welcome["open"]
@@ -135,20 +145,10 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
                 phone.settle().await;
             }
             phone
-        }));
-    }
-    let mut phones = Vec::new();
-    for task in tasks {
-        phones.push(task.await.expect("attendee task"));
-    }
-    for phone in &phones {
-        assert!(
-            phone.refused.is_empty(),
-            "{}: {:?}",
-            phone.label,
-            phone.refused
-        );
-    }
+        }
+    });
+    let mut phones = crowd.finish().await;
+    assert_none_refused(&phones);
     let moved: Vec<(&str, &Vec<String>)> = phones
         .iter()
         .filter(|p| p.moves() > 0)
@@ -159,36 +159,23 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
     }
 
     // The host's live frames converge to the truth; attendance too.
-    let people: Vec<Person> = phones.iter().map(Phone::person).collect();
-    let everyone: Vec<&Person> = people.iter().collect();
-    let expected = tallies(&spec, OPEN, &[], &everyone);
-    let attendance = Attendance::all_present(&everyone);
+    let (expected, attendance) = truth(&spec, &phones, OPEN, &[]);
     for (node, watch) in &watches {
-        if let Err(view) = watch
-            .until(Duration::from_secs(20), |v| {
-                v.differences(&expected, true).is_empty() && v.attendance_is(&attendance)
-            })
+        let wait = Duration::from_secs(20);
+        if let Err(why) = watch
+            .converge(wait, &expected, true, Some(&attendance))
             .await
         {
-            panic!(
-                "the host on node {node} did not converge to the truth from live frames:{}",
-                view.explain(&expected, true, Some(&attendance))
-            );
+            panic!("the host on node {node} did not converge to the truth from live frames:{why}");
         }
     }
     // And a host that connects now, on each node, sees the same in its snapshot.
     for node in 0..3 {
-        let (_late, snapshot) = cluster.host(node, &created).await;
-        for row in snapshot["activities"].as_array().expect("rows") {
-            let key = row["key"].as_str().expect("key");
-            if let Some(tally) = expected.get(key) {
-                assert_eq!(&row["tally"], tally, "snapshot on node {node}: {key}");
-            }
-        }
+        let view = cluster.host_view(node, &created).await;
         assert!(
-            attendance.matches(&snapshot["attendance"]),
-            "snapshot on node {node}: attendance {} (truth {attendance:?})",
-            snapshot["attendance"]
+            view.differences(&expected, false).is_empty() && view.attendance_is(&attendance),
+            "snapshot on node {node}:{}",
+            view.explain(&expected, false, Some(&attendance))
         );
     }
 
@@ -240,14 +227,11 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
     // node 2 see it only once the host approves it; an upvote from node 2 counts.
     let text = "How do we share care plans across services?";
     let asker = on_node(&phones, 1)[0];
-    let asked = phones[asker]
-        .request(json!({"type": "ask", "text": text}))
-        .await;
-    assert_eq!(asked["type"], "ack", "ask on node 1: {asked}");
-    let question = host
-        .recv_where(|m| m["type"] == "question" && m["question"]["text"] == text)
-        .await;
-    assert_eq!(question["question"]["state"], "pending", "{question}");
+    let ask = json!({"type": "ask", "text": text});
+    let question = submit(&mut phones[asker], ask, &mut host, "question", |q| {
+        q["text"] == text
+    })
+    .await;
     let question_id = question["question"]["id"].clone();
     let node_2 = on_node(&phones, 2);
     let early = phones[node_2[0]]
@@ -257,12 +241,7 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
         early.is_none(),
         "a pending question reached an attendee on node 2: {early:?}"
     );
-    commands(
-        &mut host,
-        0,
-        &[json!({"type": "moderate", "item": "question", "target": question_id, "action": "approve"})],
-    )
-    .await;
+    commands(&mut host, 0, &[approve("question", &question_id)]).await;
     for &i in &node_2 {
         let seen = phones[i]
             .wait_for(WAIT, |m| m["type"] == "questions" && mentions(m, text))
@@ -286,20 +265,12 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
     let card = json!({"name": "Sam", "organisation": "York Mind", "service": "Crisis café",
         "offer": "Evening drop-in", "referral": "Self-referral", "contact": "01904 000000"});
     let sharer = on_node(&phones, 0)[0];
-    let shared = phones[sharer]
-        .request(json!({"type": "card", "card": card}))
-        .await;
-    assert_eq!(shared["type"], "ack", "card on node 0: {shared}");
-    let card = host
-        .recv_where(|m| m["type"] == "card" && m["card"]["service"] == "Crisis café")
-        .await;
-    assert_eq!(card["card"]["state"], "pending", "{card}");
-    commands(
-        &mut host,
-        0,
-        &[json!({"type": "moderate", "item": "card", "target": card["card"]["id"], "action": "approve"})],
-    )
+    let share = json!({"type": "card", "card": card});
+    let card = submit(&mut phones[sharer], share, &mut host, "card", |c| {
+        c["service"] == "Crisis café"
+    })
     .await;
+    commands(&mut host, 0, &[approve("card", &card["card"]["id"])]).await;
     let reader = on_node(&phones, 1)[0];
     let directory = phones[reader]
         .wait_for(WAIT, |m| {
@@ -319,22 +290,10 @@ async fn attendees_on_three_nodes_host_on_one_sees_the_truth() {
         &[json!({"type": "close", "activity": "usefulness"})],
     )
     .await;
-    let mut expected_closed = expected.clone();
-    expected_closed.insert(
-        "usefulness".into(),
-        closed_tally(&spec, "usefulness", &everyone),
-    );
+    let (closed, _) = truth(&spec, &phones, &["usefulness"], &["usefulness"]);
     for (node, watch) in &watches {
-        if let Err(view) = watch
-            .until(WAIT, |v| {
-                v.live.get("usefulness") == expected_closed.get("usefulness")
-            })
-            .await
-        {
-            panic!(
-                "the closed usefulness tally on node {node}:{}",
-                view.explain(&expected_closed, true, None)
-            );
+        if let Err(why) = watch.converge(WAIT, &closed, true, None).await {
+            panic!("the closed usefulness tally on node {node}:{why}");
         }
     }
     let mut not_closed = Vec::new();

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::harness::{Cluster, commands};
-use crate::helpers::{Created, WAIT, fixture_2026};
+use crate::harness::Cluster;
+use crate::helpers::{Created, Rng, WAIT};
 use crate::host::HostWatch;
-use crate::phone::Phone;
-use crate::truth::{Attendance, Person, Rng, fixture_profile, random_value, tallies};
+use crate::phone::{Crowd, Phone, assert_none_refused, fixture_phones, truth};
+use crate::truth::random_value;
 
 const PHONES: usize = 45;
 const KEYS: &[&str] = &["role", "pre-prescribing", "barrier-word"];
@@ -39,54 +39,30 @@ async fn a_non_owner_node_killed_mid_burst_loses_nothing_acknowledged() {
 
 async fn burst_and_kill(victim: Victim) {
     let mut cluster = Cluster::start(3).await;
-    let spec = fixture_2026();
-    let created = cluster.create_event(0, &spec).await;
-    let code = created.code.clone();
-    let (mut host, _) = cluster.host(0, &created).await;
-    let opens: Vec<Value> = KEYS
-        .iter()
-        .map(|key| json!({"type": "open", "activity": key}))
-        .collect();
-    commands(&mut host, 0, &opens).await;
+    let (spec, created, host) = cluster.open_event(KEYS).await;
     host.close().await;
 
     // The first attendee joins on node 0 before anyone else; then all answer in a burst,
     // each with up to one answer per activity in flight, until told to stop.
-    let urls = cluster.attendee_urls(&code);
+    let mut phones = fixture_phones(&spec, PHONES, &cluster.attendee_urls(&created.code));
+    phones[0].join().await;
     let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for i in 0..PHONES {
-        let (hello, organisation, sector) = fixture_profile(&spec, i);
-        let mut phone = Phone::new(
-            format!("p{i}"),
-            urls.clone(),
-            i % 3,
-            hello,
-            Some(&organisation),
-            Some(&sector),
-        );
-        if i == 0 {
-            phone.join().await;
-        }
+    let crowd = Crowd::spawn(phones, |i, mut phone| {
         let spec = spec.clone();
         let stop = stop.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             if phone.token.is_none() {
                 phone.join().await;
             }
             let mut rng = Rng::seeded(1000 + i as u64);
-            let mut n = 0;
-            while n < 2 * KEYS.len() || !stop.load(Ordering::Relaxed) {
-                let key = KEYS[n % KEYS.len()];
-                phone.answer(key, random_value(&spec, key, &mut rng)).await;
-                n += 1;
-                // About 15 answers a second: a burst, within the documented rate limit.
-                tokio::time::sleep(Duration::from_millis(60)).await;
-            }
-            phone.settle().await;
+            // About 15 answers a second: a burst, within the documented rate limit.
+            let pause = Duration::from_millis(60);
             phone
-        }));
-    }
+                .answer_until(&spec, KEYS, &mut rng, 2 * KEYS.len(), pause, &stop)
+                .await;
+            phone
+        }
+    });
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let owner = cluster.owner().await;
@@ -100,10 +76,7 @@ async fn burst_and_kill(victim: Victim) {
     // The burst goes on through the failover (3 s to declare the node gone) and after.
     tokio::time::sleep(Duration::from_secs(6)).await;
     stop.store(true, Ordering::Relaxed);
-    let mut phones = Vec::new();
-    for task in tasks {
-        phones.push(task.await.expect("attendee task"));
-    }
+    let mut phones = crowd.finish().await;
     let survivors: Vec<usize> = (0..3).filter(|&n| n != victim).collect();
     report_moves(&phones, victim);
     stale_resends(&mut phones, &spec).await;
@@ -123,13 +96,8 @@ fn report_moves(phones: &[Phone], victim: usize) {
         moved > 0,
         "nobody noticed node {victim} die: the kill was not mid-burst"
     );
+    assert_none_refused(phones);
     for phone in phones {
-        assert!(
-            phone.refused.is_empty(),
-            "{}: answers refused: {:?}",
-            phone.label,
-            phone.refused
-        );
         assert_ne!(
             phone.node, victim,
             "{} ended on the killed node",
@@ -168,49 +136,29 @@ async fn check_truth(
     survivors: &[usize],
     victim: usize,
 ) {
-    let people: Vec<Person> = phones.iter().map(Phone::person).collect();
-    let everyone: Vec<&Person> = people.iter().collect();
-    let expected = tallies(spec, KEYS, &[], &everyone);
+    let (expected, attendance) = truth(spec, phones, KEYS, &[]);
 
     // A fresh snapshot on every surviving node equals the truth.
     for &node in survivors {
-        let (_host, snapshot) = cluster.host(node, created).await;
-        let mut wrong = Vec::new();
-        for row in snapshot["activities"].as_array().expect("rows") {
-            let key = row["key"].as_str().expect("key");
-            if let Some(tally) = expected.get(key)
-                && &row["tally"] != tally
-            {
-                wrong.push(format!(
-                    "\n  {key}: snapshot {}\n  {key}: truth    {tally}",
-                    row["tally"]
-                ));
-            }
-        }
+        let view = cluster.host_view(node, created).await;
         assert!(
-            wrong.is_empty(),
+            view.differences(&expected, false).is_empty(),
             "after node {victim} died, a fresh host snapshot on node {node} differs from the truth:{}",
-            wrong.concat()
+            view.explain(&expected, false, None)
         );
     }
 
     // Attendance forgets the dead node's connections and counts each attendee once.
-    let attendance = Attendance::all_present(&everyone);
     let urls: Vec<(usize, String)> = survivors
         .iter()
         .map(|&n| (n, cluster.host_urls(&created.code)[n].clone()))
         .collect();
     let watch = HostWatch::start(urls, &created.host_token);
-    if let Err(view) = watch
-        .until(2 * WAIT, |v| {
-            v.differences(&expected, false).is_empty() && v.attendance_is(&attendance)
-        })
+    if let Err(why) = watch
+        .converge(2 * WAIT, &expected, false, Some(&attendance))
         .await
     {
-        panic!(
-            "after node {victim} died, the host on a survivor did not converge:{}",
-            view.explain(&expected, false, Some(&attendance))
-        );
+        panic!("after node {victim} died, the host on a survivor did not converge:{why}");
     }
 
     // PostgreSQL: one attendee row per phone, one answer row per (attendee, activity),

@@ -8,14 +8,16 @@
 //! holds in [`Phone::answers`] once everything is acknowledged: the ground truth.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::helpers::WAIT;
+use crate::helpers::{Attendance, Person, Rng, WAIT};
 use crate::socket::{Recv, Socket};
-use crate::truth::Person;
+use crate::truth::{fixture_profile, random_value, tallies};
 
 /// How long a phone waits for an ack (or for a welcome when resuming) before it tries
 /// another node.
@@ -121,6 +123,27 @@ impl Phone {
             sector: self.sector.clone(),
             answers: self.answers.clone(),
         }
+    }
+
+    /// Answers `keys` in turn with random values, one every `pause`, until `stop` is set and
+    /// at least `at_least` were sent; then waits until every answer is acknowledged.
+    pub async fn answer_until(
+        &mut self,
+        spec: &Value,
+        keys: &[&str],
+        rng: &mut Rng,
+        at_least: usize,
+        pause: Duration,
+        stop: &AtomicBool,
+    ) {
+        let mut n = 0;
+        while n < at_least || !stop.load(Ordering::Relaxed) {
+            let key = keys[n % keys.len()];
+            self.answer(key, random_value(spec, key, rng)).await;
+            n += 1;
+            tokio::time::sleep(pause).await;
+        }
+        self.settle().await;
     }
 
     /// How many times this phone had to move to another node.
@@ -424,4 +447,79 @@ impl Phone {
         .await
         .unwrap_or_else(|| panic!("{}: no reply on node {node} to {message}", self.label))
     }
+}
+
+/// `n` attendees from the fixture's organisations ([`fixture_profile`]), `p0`, `p1`, …,
+/// spread over the nodes: `p{i}` joins on node `i % urls.len()`.
+pub fn fixture_phones(spec: &Value, n: usize, urls: &[String]) -> Vec<Phone> {
+    (0..n)
+        .map(|i| {
+            let (hello, organisation, sector) = fixture_profile(spec, i);
+            Phone::new(
+                format!("p{i}"),
+                urls.to_vec(),
+                i % urls.len(),
+                hello,
+                Some(&organisation),
+                Some(&sector),
+            )
+        })
+        .collect()
+}
+
+/// Phones that each run a script of their own, all at once, on tasks of their own.
+pub struct Crowd(Vec<JoinHandle<Phone>>);
+
+impl Crowd {
+    /// Starts `script(i, phone)` for the `i`-th phone.
+    pub fn spawn<F, Fut>(phones: impl IntoIterator<Item = Phone>, script: F) -> Crowd
+    where
+        F: Fn(usize, Phone) -> Fut,
+        Fut: Future<Output = Phone> + Send + 'static,
+    {
+        let tasks = phones
+            .into_iter()
+            .enumerate()
+            .map(|(i, phone)| tokio::spawn(script(i, phone)))
+            .collect();
+        Crowd(tasks)
+    }
+
+    /// The phones, in order, once every script has ended (a script that failed fails the
+    /// test).
+    pub async fn finish(self) -> Vec<Phone> {
+        let mut phones = Vec::new();
+        for task in self.0 {
+            phones.push(task.await.expect("attendee task"));
+        }
+        phones
+    }
+}
+
+/// Fails the test if an answer of any phone was refused.
+pub fn assert_none_refused(phones: &[Phone]) {
+    for phone in phones {
+        assert!(
+            phone.refused.is_empty(),
+            "{}: answers refused: {:?}",
+            phone.label,
+            phone.refused
+        );
+    }
+}
+
+/// The ground truth from what `phones` sent: the expected tally of each of `keys` (closed
+/// for those in `closed`), and the attendance once all of them are connected.
+pub fn truth(
+    spec: &Value,
+    phones: &[Phone],
+    keys: &[&str],
+    closed: &[&str],
+) -> (BTreeMap<String, Value>, Attendance) {
+    let people: Vec<Person> = phones.iter().map(Phone::person).collect();
+    let everyone: Vec<&Person> = people.iter().collect();
+    (
+        tallies(spec, keys, closed, &everyone),
+        Attendance::all_present(&everyone),
+    )
 }

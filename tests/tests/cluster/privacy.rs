@@ -1,13 +1,13 @@
 //! An attendee's state follows its token from node to node; and the small-group rule holds
 //! for answers that came in over different nodes (and a sector changed on another node).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Cluster, commands};
-use crate::helpers::{WAIT, fixture_2026};
+use crate::harness::{Cluster, activity_commands, commands};
+use crate::helpers::{Rng, WAIT};
 use crate::host::HostWatch;
-use crate::phone::Phone;
-use crate::truth::{OTHER_GROUP, Person, Rng, random_value, tallies};
+use crate::phone::{Phone, truth};
+use crate::truth::{OTHER_GROUP, random_value};
 
 const KEYS: &[&str] = &["role", "usefulness", "pre-prescribing", "barrier-word"];
 
@@ -26,19 +26,23 @@ const GROUPS: &[(&str, Option<&str>, usize)] = &[
     ("Selby Recovery Café", None, 1),
 ];
 
+/// Puts the phone away and brings it back on `node`, which must welcome it.
+async fn resume_on(phone: &mut Phone, node: usize) {
+    phone.leave(node).await;
+    phone.join().await;
+    assert_eq!(
+        phone.node, node,
+        "{} could not resume on node {node}: {:?}",
+        phone.label, phone.history
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_group_rule_and_resume_across_nodes() {
     let cluster = Cluster::start(3).await;
-    let spec = fixture_2026();
+    let (spec, created, mut host) = cluster.open_event(KEYS).await;
     let k = spec["min_group_size"].as_u64().expect("k");
-    let created = cluster.create_event(0, &spec).await;
     let code = created.code.clone();
-    let (mut host, _) = cluster.host(0, &created).await;
-    let opens: Vec<Value> = KEYS
-        .iter()
-        .map(|key| json!({"type": "open", "activity": key}))
-        .collect();
-    commands(&mut host, 0, &opens).await;
     let watch = HostWatch::start(
         vec![(1, cluster.host_urls(&code)[1].clone())],
         &created.host_token,
@@ -63,13 +67,7 @@ async fn small_group_rule_and_resume_across_nodes() {
         .await;
     ann.settle().await;
     let token = ann.token.clone();
-    ann.leave(2).await;
-    ann.join().await;
-    assert_eq!(
-        ann.node, 2,
-        "ann could not resume on node 2: {:?}",
-        ann.history
-    );
+    resume_on(&mut ann, 2).await;
     assert_eq!(ann.token, token, "the same attendee on node 2");
     assert_eq!(
         ann.welcome["answers"],
@@ -79,13 +77,7 @@ async fn small_group_rule_and_resume_across_nodes() {
     assert_eq!(ann.welcome["profile"]["organisation"], "York Mind");
     ann.answer("role", json!([1])).await;
     ann.settle().await;
-    ann.leave(1).await;
-    ann.join().await;
-    assert_eq!(
-        ann.node, 1,
-        "ann could not resume on node 1: {:?}",
-        ann.history
-    );
+    resume_on(&mut ann, 1).await;
     assert_eq!(
         ann.welcome["answers"]["role"],
         json!([1]),
@@ -146,30 +138,20 @@ async fn small_group_rule_and_resume_across_nodes() {
     phones[mover].organisation = Some("Changing Lives".into());
     phones[mover].sector = Some("Drug and alcohol".into());
 
-    let closes: Vec<Value> = KEYS
-        .iter()
-        .map(|key| json!({"type": "close", "activity": key}))
-        .collect();
-    commands(&mut host, 0, &closes).await;
+    commands(&mut host, 0, &activity_commands("close", KEYS)).await;
 
-    let people: Vec<Person> = phones.iter().map(Phone::person).collect();
-    let everyone: Vec<&Person> = people.iter().collect();
-    let expected = tallies(&spec, KEYS, KEYS, &everyone);
+    let (expected, _) = truth(&spec, &phones, KEYS, KEYS);
     // The truth itself exercises the rule: small groups merged, and one breakdown withheld.
     assert!(expected["role"]["by_sector"].get(OTHER_GROUP).is_some());
     assert_eq!(expected["pre-prescribing"]["by_sector"], json!({}));
     assert!(expected["barrier-word"].get("by_sector").is_none());
 
-    let view = match watch
-        .until(2 * WAIT, |v| v.differences(&expected, true).is_empty())
+    let view = watch
+        .converge(2 * WAIT, &expected, true, None)
         .await
-    {
-        Ok(view) => view,
-        Err(view) => panic!(
-            "the final tallies a host on node 1 saw after closing on node 0:{}",
-            view.explain(&expected, true, None)
-        ),
-    };
+        .unwrap_or_else(|why| {
+            panic!("the final tallies a host on node 1 saw after closing on node 0:{why}")
+        });
     // Whatever the arithmetic, no group shown is smaller than k, and they add up.
     for key in ["role", "usefulness"] {
         let tally = &view.live[key];

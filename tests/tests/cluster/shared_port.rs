@@ -1,13 +1,11 @@
 //! Three nodes on one address (SO_REUSEPORT): the kernel spreads connections over them, and
 //! attendees who know nothing of the cluster are all welcomed, acknowledged and counted.
 
-use serde_json::json;
-
-use crate::harness::{Cluster, commands, free_port};
-use crate::helpers::{WAIT, fixture_2026};
+use crate::harness::{Cluster, free_port};
+use crate::helpers::{Rng, WAIT};
 use crate::host::HostWatch;
-use crate::phone::Phone;
-use crate::truth::{Attendance, Person, Rng, fixture_profile, random_value, tallies};
+use crate::phone::{Crowd, Phone, assert_none_refused, fixture_phones, truth};
+use crate::truth::random_value;
 
 const ATTENDEES: usize = 30;
 
@@ -26,36 +24,19 @@ async fn three_nodes_share_one_port() {
         );
         assert!(node.running(), "node {} is up", node.index);
     }
-    let spec = fixture_2026();
-    let created = cluster.create_event(0, &spec).await;
+    let (spec, created, _host) = cluster.open_event(&["usefulness"]).await;
     let code = created.code.clone();
-    let (mut host, _) = cluster.host(0, &created).await;
-    commands(
-        &mut host,
-        0,
-        &[json!({"type": "open", "activity": "usefulness"})],
-    )
-    .await;
     let url = format!("ws://{addr}/ws/e/{code}");
     let watch = HostWatch::start(
         vec![(0, format!("ws://{addr}/ws/host/{code}"))],
         &created.host_token,
     );
 
-    let mut tasks = Vec::new();
-    for i in 0..ATTENDEES {
-        let (hello, organisation, sector) = fixture_profile(&spec, i);
-        let mut phone = Phone::new(
-            format!("p{i}"),
-            vec![url.clone()],
-            0,
-            hello,
-            Some(&organisation),
-            Some(&sector),
-        )
-        .patient();
+    // One address for all: every phone is "on node 0".
+    let phones = fixture_phones(&spec, ATTENDEES, &[url]);
+    let crowd = Crowd::spawn(phones.into_iter().map(Phone::patient), |i, mut phone| {
         let spec = spec.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             phone.join().await;
             let mut rng = Rng::seeded(4000 + i as u64);
             phone
@@ -63,19 +44,11 @@ async fn three_nodes_share_one_port() {
                 .await;
             phone.settle().await;
             phone
-        }));
-    }
-    let mut phones = Vec::new();
-    for task in tasks {
-        phones.push(task.await.expect("attendee task"));
-    }
+        }
+    });
+    let phones = crowd.finish().await;
+    assert_none_refused(&phones);
     for phone in &phones {
-        assert!(
-            phone.refused.is_empty(),
-            "{}: {:?}",
-            phone.label,
-            phone.refused
-        );
         assert!(
             !phone.history.iter().any(|h| h.contains("closed")),
             "{}: a node closed its socket on a healthy cluster: {:?}",
@@ -83,20 +56,12 @@ async fn three_nodes_share_one_port() {
             phone.history
         );
     }
-    let people: Vec<Person> = phones.iter().map(Phone::person).collect();
-    let everyone: Vec<&Person> = people.iter().collect();
-    let expected = tallies(&spec, &["usefulness"], &[], &everyone);
-    let attendance = Attendance::all_present(&everyone);
-    if let Err(view) = watch
-        .until(2 * WAIT, |v| {
-            v.differences(&expected, false).is_empty() && v.attendance_is(&attendance)
-        })
+    let (expected, attendance) = truth(&spec, &phones, &["usefulness"], &[]);
+    if let Err(why) = watch
+        .converge(2 * WAIT, &expected, false, Some(&attendance))
         .await
     {
-        panic!(
-            "a host on the shared port did not see all {ATTENDEES}:{}",
-            view.explain(&expected, false, Some(&attendance))
-        );
+        panic!("a host on the shared port did not see all {ATTENDEES}:{why}");
     }
     for node in &mut cluster.nodes {
         assert!(node.running(), "node {} is still up", node.index);

@@ -1,42 +1,16 @@
 //! The ground truth, computed by the test from what its attendees sent and the event spec
 //! alone (the tally shapes and the small-group rule as `docs/protocol.md` states them),
-//! never from anything the server reported.
+//! never from anything the server reported. What the `it` scenario also needs (a tally
+//! without a breakdown, attendance, the generator) is in `helpers`; here is the rest: the
+//! small-group rule, answers generated from the spec, and answers as the server returns them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-/// What the truth needs of one attendee: its organisation and sector as the server should
-/// hold them (registered names), and its current answers.
-#[derive(Debug, Clone, Default)]
-pub struct Person {
-    pub organisation: Option<String>,
-    pub sector: Option<String>,
-    pub answers: BTreeMap<String, Value>,
-}
+use crate::helpers::{NOT_GIVEN, Person, Rng, activity, normalise_words, scale_range, tally};
 
-pub const NOT_GIVEN: &str = "Not given";
 pub const OTHER_GROUP: &str = "Other (small groups)";
-
-/// A small deterministic generator, so a failure can be replayed.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn seeded(seed: u64) -> Rng {
-        Rng(0x9E37_79B9_7F4A_7C15 ^ (seed.wrapping_add(1).wrapping_mul(0x1000_0001)))
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The `hello` fields of the `i`-th attendee from the fixture's organisations (typed in
 /// lower case, as people do), with the registered name and sector the server should make
@@ -52,28 +26,6 @@ pub fn fixture_profile(spec: &Value, i: usize) -> (Value, String, String) {
         sector.to_owned(),
     )
 }
-
-/// An activity's definition in the spec.
-pub fn activity<'a>(spec: &'a Value, key: &str) -> &'a Value {
-    spec["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .flat_map(|s| s["activities"].as_array().expect("activities"))
-        .find(|a| a["key"] == key)
-        .unwrap_or_else(|| panic!("no activity {key} in the spec"))
-}
-
-const WORDS: &[&str] = &[
-    "Trust",
-    " waiting  lists",
-    "FUNDING",
-    "stigma",
-    "Waiting Lists ",
-    "thresholds",
-    "silos",
-    "Housing",
-];
 
 /// A random valid answer to an activity, by its kind.
 pub fn random_value(spec: &Value, key: &str, rng: &mut Rng) -> Value {
@@ -98,42 +50,12 @@ pub fn random_value(spec: &Value, key: &str, rng: &mut Rng) -> Value {
         }
         "words" => {
             let n = 1 + rng.below(def["max_words"].as_u64().unwrap_or(1));
-            json!(
-                (0..n)
-                    .map(|_| WORDS[rng.below(WORDS.len() as u64) as usize])
-                    .collect::<Vec<_>>()
-            )
+            json!((0..n).map(|_| rng.typed_word()).collect::<Vec<_>>())
         }
         "text" => json!(format!("Answer number {}", rng.below(100_000))),
         "pledge" => json!(true),
         other => panic!("no values for kind {other}"),
     }
-}
-
-fn scale_range(def: &Value) -> (i64, i64) {
-    (
-        def["min"].as_i64().expect("min"),
-        def["max"].as_i64().expect("max"),
-    )
-}
-
-/// Word entries as the server keeps them: trimmed, inner whitespace collapsed, lower case,
-/// each once.
-pub fn normalise_words(value: &Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for word in value.as_array().expect("words") {
-        let word = word
-            .as_str()
-            .expect("word")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        if !out.contains(&word) {
-            out.push(word);
-        }
-    }
-    out
 }
 
 /// An answer in the shape the server gives back (`welcome.answers`, the stored value).
@@ -153,68 +75,6 @@ pub fn normalised_answers(spec: &Value, person: &Person) -> Value {
         .map(|(key, value)| (key, normalise(spec, key, value)))
         .collect();
     json!(answers)
-}
-
-/// The tally of one activity over `people`, without a breakdown.
-pub fn tally(spec: &Value, key: &str, people: &[&Person]) -> Value {
-    let def = activity(spec, key);
-    let answers: Vec<(&Person, &Value)> = people
-        .iter()
-        .filter_map(|p| p.answers.get(key).map(|v| (*p, v)))
-        .collect();
-    let total = answers.len();
-    match def["kind"].as_str().expect("kind") {
-        "choice" => {
-            let mut counts = vec![0u64; def["options"].as_array().expect("options").len()];
-            for (_, value) in &answers {
-                for i in value.as_array().expect("indexes") {
-                    counts[i.as_u64().expect("index") as usize] += 1;
-                }
-            }
-            json!({"total": total, "counts": counts})
-        }
-        "scale" => {
-            let (min, max) = scale_range(def);
-            let mut counts = vec![0u64; (max - min + 1) as usize];
-            let mut sum = 0i64;
-            for (_, value) in &answers {
-                let n = value.as_i64().expect("scale value");
-                counts[(n - min) as usize] += 1;
-                sum += n;
-            }
-            let mean = if total == 0 {
-                Value::Null
-            } else {
-                json!(sum as f64 / total as f64)
-            };
-            json!({"total": total, "counts": counts, "mean": mean})
-        }
-        "words" => {
-            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-            for (_, value) in &answers {
-                for word in normalise_words(value) {
-                    *counts.entry(word).or_insert(0) += 1;
-                }
-            }
-            let mut top: Vec<(String, u64)> = counts.into_iter().collect();
-            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            top.truncate(50);
-            json!({"total": total, "top": top})
-        }
-        "text" => json!({"total": total}),
-        "pledge" => {
-            let mut signatures: BTreeMap<&str, u64> = BTreeMap::new();
-            for (person, _) in &answers {
-                let organisation = person
-                    .organisation
-                    .as_deref()
-                    .expect("signers have an organisation");
-                *signatures.entry(organisation).or_insert(0) += 1;
-            }
-            json!({"total": total, "organisations": signatures.keys().collect::<Vec<_>>(), "signatures": signatures})
-        }
-        other => panic!("no tally for kind {other}"),
-    }
 }
 
 /// The tally of a closed activity: a closed choice or scale also carries `by_sector`.
@@ -283,43 +143,6 @@ pub fn small_groups(sizes: &[(&str, u64)], k: u64) -> Option<Vec<(String, Vec<us
         shown.push((OTHER_GROUP.to_owned(), other));
     }
     (shown.len() >= 2).then_some(shown)
-}
-
-/// Attendance as the host should see it once every attendee is connected.
-#[derive(Debug, Clone)]
-pub struct Attendance {
-    pub present: usize,
-    pub joined: usize,
-    pub by_organisation: BTreeMap<String, u64>,
-    pub by_sector: BTreeMap<String, u64>,
-}
-
-impl Attendance {
-    /// Everyone in `people` joined and is connected.
-    pub fn all_present(people: &[&Person]) -> Attendance {
-        let mut by_organisation = BTreeMap::new();
-        let mut by_sector = BTreeMap::new();
-        for person in people {
-            let organisation = person.organisation.as_deref().unwrap_or(NOT_GIVEN);
-            *by_organisation.entry(organisation.to_owned()).or_insert(0) += 1;
-            let sector = person.sector.as_deref().unwrap_or(NOT_GIVEN);
-            *by_sector.entry(sector.to_owned()).or_insert(0) += 1;
-        }
-        Attendance {
-            present: people.len(),
-            joined: people.len(),
-            by_organisation,
-            by_sector,
-        }
-    }
-
-    /// Whether an `attendance` message (or a snapshot's attendance) says this.
-    pub fn matches(&self, seen: &Value) -> bool {
-        seen["present"] == self.present
-            && seen["joined"] == self.joined
-            && seen["by_organisation"] == json!(self.by_organisation)
-            && seen["by_sector"] == json!(self.by_sector)
-    }
 }
 
 /// The expected tally of each of `keys`, open or closed.

@@ -3,7 +3,11 @@
 //!
 //! The database is a temporary SQLite file, or, with `JOINUP_TEST_DATABASE=postgres`, a
 //! fresh database on the local PostgreSQL server ([`POSTGRES_SERVER`]), dropped afterwards.
+//!
+//! Also the ground truth a test computes on its own ([`tally`], [`Attendance`]), shared by
+//! `scenario` and the cluster tests (which include this file).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -53,6 +57,29 @@ pub struct Created {
     pub code: String,
     pub host_token: String,
     pub presenter_token: String,
+}
+
+/// `POST /api/events` with the organiser key on the server at `base` (`http://…`), which
+/// must answer 201.
+pub async fn create_event(http: &reqwest::Client, base: &str, spec: &Value) -> Created {
+    let response = http
+        .post(format!("{base}/api/events"))
+        .bearer_auth(ORGANISER_KEY)
+        .json(spec)
+        .send()
+        .await
+        .expect("POST /api/events");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 201, "create event on {base}: {body}");
+    Created {
+        code: body["code"].as_str().expect("code").to_owned(),
+        host_token: body["host_token"].as_str().expect("host_token").to_owned(),
+        presenter_token: body["presenter_token"]
+            .as_str()
+            .expect("presenter_token")
+            .to_owned(),
+    }
 }
 
 impl TestApp {
@@ -116,24 +143,7 @@ impl TestApp {
     }
 
     pub async fn create_event(&self, spec: &Value) -> Created {
-        let response = self
-            .http
-            .post(format!("{}/api/events", self.base))
-            .bearer_auth(ORGANISER_KEY)
-            .json(spec)
-            .send()
-            .await
-            .expect("POST /api/events");
-        assert_eq!(response.status().as_u16(), 201, "create event");
-        let body: Value = response.json().await.expect("json");
-        Created {
-            code: body["code"].as_str().expect("code").to_owned(),
-            host_token: body["host_token"].as_str().expect("host_token").to_owned(),
-            presenter_token: body["presenter_token"]
-                .as_str()
-                .expect("presenter_token")
-                .to_owned(),
-        }
+        create_event(&self.http, &self.base, spec).await
     }
 
     /// GET a JSON document, optionally with a Bearer token.
@@ -335,6 +345,26 @@ impl Client {
     }
 }
 
+/// What `joinup serve` prints on stdout once it listens, followed by its address.
+pub const LISTENING: &str = "Joinup is listening on http://";
+
+/// `joinup serve` with `args` as a child process, not yet spawned: with `env`, the test
+/// organiser key and warn-level logs (`env` cannot override those two), stdout piped (it
+/// says there where it listens, after [`LISTENING`]), killed when dropped. Stderr is left to
+/// the caller.
+pub fn serve_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"));
+    command
+        .arg("serve")
+        .args(args)
+        .envs(env.iter().copied())
+        .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
+        .env("JOINUP_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
 /// The `joinup` binary as a child process, to be stopped with SIGTERM or SIGKILL.
 pub struct ServerProcess {
     pub addr: SocketAddr,
@@ -348,21 +378,15 @@ impl ServerProcess {
 
     /// With extra environment variables, such as `JOINUP_IDLE_UNLOAD_SECS`.
     pub async fn start_with(database: &str, env: &[(&str, &str)]) -> ServerProcess {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
-            .envs(env.iter().copied())
-            .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
-            .env("JOINUP_LOG", "warn")
-            .stdout(Stdio::piped())
+        let mut child = serve_command(&["--addr", "127.0.0.1:0", "--database", database], env)
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
             .spawn()
             .expect("start joinup");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let addr = tokio::time::timeout(WAIT, async {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
-                if let Some(url) = line.strip_prefix("Joinup is listening on http://") {
+                if let Some(url) = line.strip_prefix(LISTENING) {
                     return url.trim().parse::<SocketAddr>().expect("address");
                 }
             }
@@ -616,5 +640,194 @@ impl Client {
                 Some(Ok(_)) => continue,
             }
         }
+    }
+}
+
+// The ground truth: what the server should report, computed by a test from what its
+// attendees sent and the event spec alone (the tally shapes as `docs/protocol.md` states
+// them), never from anything the server said. Shared by `scenario` and the cluster tests.
+
+/// What the truth needs of one attendee: its organisation and sector as the server should
+/// hold them (registered names), and its current answers.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// How attendance counts an attendee without an organisation or a sector.
+pub const NOT_GIVEN: &str = "Not given";
+
+/// A small deterministic generator, so a failure can be replayed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn seeded(seed: u64) -> Rng {
+        Rng(0x9E37_79B9_7F4A_7C15 ^ (seed.wrapping_add(1).wrapping_mul(0x1000_0001)))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One of the [`TYPED_WORDS`].
+    pub fn typed_word(&mut self) -> &'static str {
+        TYPED_WORDS[self.below(TYPED_WORDS.len() as u64) as usize]
+    }
+}
+
+/// Word-cloud entries as people type them: some the same word with other spacing or case.
+pub const TYPED_WORDS: &[&str] = &[
+    "Trust",
+    " waiting  lists",
+    "FUNDING",
+    "stigma",
+    "Waiting Lists ",
+    "thresholds",
+    "silos",
+];
+
+/// An activity's definition in the spec.
+pub fn activity<'a>(spec: &'a Value, key: &str) -> &'a Value {
+    spec["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .flat_map(|s| s["activities"].as_array().expect("activities"))
+        .find(|a| a["key"] == key)
+        .unwrap_or_else(|| panic!("no activity {key} in the spec"))
+}
+
+/// A scale activity's lowest and highest value.
+pub fn scale_range(def: &Value) -> (i64, i64) {
+    (
+        def["min"].as_i64().expect("min"),
+        def["max"].as_i64().expect("max"),
+    )
+}
+
+/// Word entries as the server keeps them: trimmed, inner whitespace collapsed, lower case,
+/// each once.
+pub fn normalise_words(value: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in value.as_array().expect("words") {
+        let word = word
+            .as_str()
+            .expect("word")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if !out.contains(&word) {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// The tally of one activity over `people`, by its kind in the spec, without a breakdown.
+pub fn tally(spec: &Value, key: &str, people: &[&Person]) -> Value {
+    let def = activity(spec, key);
+    let answers: Vec<(&Person, &Value)> = people
+        .iter()
+        .filter_map(|p| p.answers.get(key).map(|v| (*p, v)))
+        .collect();
+    let total = answers.len();
+    match def["kind"].as_str().expect("kind") {
+        "choice" => {
+            let mut counts = vec![0u64; def["options"].as_array().expect("options").len()];
+            for (_, value) in &answers {
+                for i in value.as_array().expect("indexes") {
+                    counts[i.as_u64().expect("index") as usize] += 1;
+                }
+            }
+            json!({"total": total, "counts": counts})
+        }
+        "scale" => {
+            let (min, max) = scale_range(def);
+            let mut counts = vec![0u64; (max - min + 1) as usize];
+            let mut sum = 0i64;
+            for (_, value) in &answers {
+                let n = value.as_i64().expect("scale value");
+                counts[(n - min) as usize] += 1;
+                sum += n;
+            }
+            let mean = if total == 0 {
+                Value::Null
+            } else {
+                json!(sum as f64 / total as f64)
+            };
+            json!({"total": total, "counts": counts, "mean": mean})
+        }
+        "words" => {
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for (_, value) in &answers {
+                for word in normalise_words(value) {
+                    *counts.entry(word).or_insert(0) += 1;
+                }
+            }
+            let mut top: Vec<(String, u64)> = counts.into_iter().collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            top.truncate(50);
+            json!({"total": total, "top": top})
+        }
+        "text" => json!({"total": total}),
+        "pledge" => {
+            let mut signatures: BTreeMap<&str, u64> = BTreeMap::new();
+            for (person, _) in &answers {
+                let organisation = person
+                    .organisation
+                    .as_deref()
+                    .expect("signers have an organisation");
+                *signatures.entry(organisation).or_insert(0) += 1;
+            }
+            json!({"total": total, "organisations": signatures.keys().collect::<Vec<_>>(), "signatures": signatures})
+        }
+        other => panic!("no tally for kind {other}"),
+    }
+}
+
+/// Attendance as the host should see it once every attendee is connected.
+#[derive(Debug, Clone)]
+pub struct Attendance {
+    pub present: usize,
+    pub joined: usize,
+    pub by_organisation: BTreeMap<String, u64>,
+    pub by_sector: BTreeMap<String, u64>,
+}
+
+impl Attendance {
+    /// Everyone in `people` joined and is connected.
+    pub fn all_present(people: &[&Person]) -> Attendance {
+        let mut by_organisation = BTreeMap::new();
+        let mut by_sector = BTreeMap::new();
+        for person in people {
+            let organisation = person.organisation.as_deref().unwrap_or(NOT_GIVEN);
+            *by_organisation.entry(organisation.to_owned()).or_insert(0) += 1;
+            let sector = person.sector.as_deref().unwrap_or(NOT_GIVEN);
+            *by_sector.entry(sector.to_owned()).or_insert(0) += 1;
+        }
+        Attendance {
+            present: people.len(),
+            joined: people.len(),
+            by_organisation,
+            by_sector,
+        }
+    }
+
+    /// Whether an `attendance` message (or a snapshot's attendance) says this.
+    pub fn matches(&self, seen: &Value) -> bool {
+        seen["present"] == self.present
+            && seen["joined"] == self.joined
+            && seen["by_organisation"] == json!(self.by_organisation)
+            && seen["by_sector"] == json!(self.by_sector)
     }
 }
