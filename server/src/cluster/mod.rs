@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
@@ -80,6 +80,8 @@ struct Inner {
     /// Connections of other nodes this node's events know, so a command from a connection
     /// the owner has dropped gets a 1012 instead of silence.
     relayed: DashMap<ConnId, EventCode>,
+    /// Pieces of a long frame received so far, by sender (only the receiving task uses it).
+    partial: Mutex<HashMap<u32, BytesMut>>,
 }
 
 struct Owned {
@@ -172,6 +174,7 @@ impl Cluster {
                 proxies: DashMap::new(),
                 owned: DashMap::new(),
                 relayed: DashMap::new(),
+                partial: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -475,28 +478,28 @@ impl Cluster {
     async fn send_batches(self, node: u32, mut rx: mpsc::Receiver<Entry>, outbox: Arc<Outbox>) {
         let subject = wire::node_subject(node);
         let mut seq = 0u64;
-        let mut entries: Vec<Entry> = Vec::new();
         while let Some(first) = rx.recv().await {
             let mut bytes = wire::size(&first);
-            entries.push(first);
+            let mut entries = vec![first];
             while bytes < MAX_BATCH_BYTES {
                 let Ok(entry) = rx.try_recv() else { break };
                 bytes += wire::size(&entry);
                 push_merged(&mut entries, entry);
             }
-            seq += 1;
-            if outbox.lost.swap(false, Ordering::Relaxed) {
-                // Something for this node was dropped: a gap makes it resynchronise.
+            for batch in wire::into_batches(entries, MAX_BATCH_BYTES) {
                 seq += 1;
+                if outbox.lost.swap(false, Ordering::Relaxed) {
+                    // Something for this node was dropped: a gap makes it resynchronise.
+                    seq += 1;
+                }
+                let payload = wire::encode(self.inner.node, seq, &batch);
+                if let Err(e) = self.inner.nats.publish(subject.clone(), payload).await {
+                    warn!(node, error = %e, "could not publish a batch");
+                    seq += 1;
+                }
+                METRICS.cluster_batches_out.fetch_add(1, Ordering::Relaxed);
+                outbox.sent.store(seq, Ordering::Relaxed);
             }
-            let payload = wire::encode(self.inner.node, seq, &entries);
-            entries.clear();
-            if let Err(e) = self.inner.nats.publish(subject.clone(), payload).await {
-                warn!(node, error = %e, "could not publish a batch");
-                seq += 1;
-            }
-            METRICS.cluster_batches_out.fetch_add(1, Ordering::Relaxed);
-            outbox.sent.store(seq, Ordering::Relaxed);
         }
     }
 
@@ -549,12 +552,21 @@ impl Cluster {
         }
         for entry in entries {
             match entry {
-                Entry::Frame { conns, frame } => {
-                    for conn in conns {
-                        if let Some(sink) = self.inner.attached.get(&conn) {
-                            // A full queue kicks the connection; its transport reports it.
-                            let _ = sink.send(frame.clone());
+                Entry::Frame { conns, frame } => self.deliver(conns, &frame),
+                Entry::Part { conns, chunk, last } => {
+                    let whole = {
+                        let mut partial =
+                            self.inner.partial.lock().unwrap_or_else(|e| e.into_inner());
+                        let buf = partial.entry(from).or_default();
+                        buf.extend_from_slice(&chunk);
+                        if last {
+                            partial.remove(&from).map(BytesMut::freeze)
+                        } else {
+                            None
                         }
+                    };
+                    if let Some(frame) = whole {
+                        self.deliver(conns, &frame);
                     }
                 }
                 Entry::Close { conn, code } => {
@@ -564,6 +576,16 @@ impl Cluster {
                 }
                 Entry::Gone { event } => self.stop_proxy(event, None),
                 Entry::Command { event, command } => self.on_command(from, event, command),
+            }
+        }
+    }
+
+    /// A frame from an owner for connections of this node.
+    fn deliver(&self, conns: Vec<ConnId>, frame: &Bytes) {
+        for conn in conns {
+            if let Some(sink) = self.inner.attached.get(&conn) {
+                // A full queue kicks the connection; its transport reports it.
+                let _ = sink.send(frame.clone());
             }
         }
     }
@@ -652,6 +674,12 @@ impl Cluster {
     /// clients reconnect with 1012) and connections it relayed here are closed and forgotten.
     fn reset_peer(&self, node: u32) {
         METRICS.cluster_resyncs.fetch_add(1, Ordering::Relaxed);
+        // A frame half received from it will never be finished.
+        self.inner
+            .partial
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&node);
         self.stop_proxy_of(node);
         self.inner.relayed.retain(|conn, _| conn.node() != node);
         for owned in self.inner.owned.iter() {

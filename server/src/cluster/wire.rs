@@ -24,6 +24,12 @@ const FRAME: u8 = 1;
 const CLOSE: u8 = 2;
 const COMMAND: u8 = 3;
 const GONE: u8 = 4;
+const PART: u8 = 5;
+
+/// The largest piece of a frame in one entry. A frame longer than this (a host's snapshot
+/// of a large event can pass NATS's 1 MB message limit) crosses as several [`Entry::Part`]s,
+/// in order, and every batch stays under twice this.
+pub const PART_BYTES: usize = 256 * 1024;
 
 pub fn node_subject(node: u32) -> String {
     format!("joinup.node.{node}")
@@ -49,6 +55,13 @@ pub enum Entry {
     },
     /// The sender does not own this event (any more): whoever relays to it must look again.
     Gone { event: EventCode },
+    /// A piece of a frame too long for one entry; the receiver joins the pieces from one
+    /// sender and delivers the frame with the `last` one.
+    Part {
+        conns: Vec<ConnId>,
+        chunk: Bytes,
+        last: bool,
+    },
 }
 
 /// What a connection on one node asks of an event owned by another.
@@ -149,7 +162,50 @@ pub fn size(entry: &Entry) -> usize {
             }
         }
         Entry::Gone { .. } => 8,
+        Entry::Part { conns, chunk, .. } => 10 + 8 * conns.len() + chunk.len(),
     }
+}
+
+/// Splits the entries into batches that each fit a NATS message: frames longer than
+/// [`PART_BYTES`] become parts, and a batch closes before it would pass `max_bytes`.
+pub fn into_batches(entries: Vec<Entry>, max_bytes: usize) -> Vec<Vec<Entry>> {
+    let mut batches = Vec::new();
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    let mut add = |entry: Entry, batches: &mut Vec<Vec<Entry>>| {
+        let n = size(&entry);
+        if !batch.is_empty() && bytes + n > max_bytes {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += n;
+        batch.push(entry);
+    };
+    for entry in entries {
+        match entry {
+            Entry::Frame { conns, frame } if frame.len() > PART_BYTES => {
+                let pieces = frame.len().div_ceil(PART_BYTES);
+                for i in 0..pieces {
+                    let chunk =
+                        frame.slice(i * PART_BYTES..((i + 1) * PART_BYTES).min(frame.len()));
+                    let last = i + 1 == pieces;
+                    add(
+                        Entry::Part {
+                            conns: conns.clone(),
+                            chunk,
+                            last,
+                        },
+                        &mut batches,
+                    );
+                }
+            }
+            entry => add(entry, &mut batches),
+        }
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
 }
 
 pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
@@ -184,6 +240,16 @@ pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
             Entry::Gone { event } => {
                 buf.put_u8(GONE);
                 put_code(&mut buf, *event);
+            }
+            Entry::Part { conns, chunk, last } => {
+                buf.put_u8(PART);
+                buf.put_u8(u8::from(*last));
+                buf.put_u32(conns.len() as u32);
+                for conn in conns {
+                    buf.put_u64(conn.raw());
+                }
+                buf.put_u32(chunk.len() as u32);
+                buf.put_slice(chunk);
             }
         }
     }
@@ -232,6 +298,15 @@ pub fn decode(mut buf: Bytes) -> Result<Batch, WireError> {
             GONE => Entry::Gone {
                 event: get_code(&mut buf)?,
             },
+            PART => {
+                need(&buf, 5)?;
+                let last = buf.get_u8() != 0;
+                let n = buf.get_u32() as usize;
+                need(&buf, n.saturating_mul(8))?;
+                let conns = (0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect();
+                let chunk = take(&mut buf)?;
+                Entry::Part { conns, chunk, last }
+            }
             tag => return Err(WireError::Tag(tag)),
         };
         entries.push(entry);
@@ -310,6 +385,42 @@ mod tests {
             panic!("a command");
         };
         assert_eq!(command.conn(), ConnId::from_raw(5));
+    }
+
+    #[test]
+    fn a_frame_longer_than_a_part_crosses_in_pieces_within_the_limit() {
+        let big: Bytes = (0..(PART_BYTES * 2 + 1000))
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect::<Vec<u8>>()
+            .into();
+        let conn = ConnId::from_raw(3);
+        let entries = vec![
+            Entry::Close { conn, code: 1012 },
+            Entry::Frame {
+                conns: vec![conn],
+                frame: big.clone(),
+            },
+            Entry::Gone {
+                event: EventCode::parse("ABC234").expect("code"),
+            },
+        ];
+        let batches = into_batches(entries, PART_BYTES);
+        let mut joined = Vec::new();
+        let mut parts = 0;
+        for batch in &batches {
+            let encoded = encode(1, 1, batch);
+            assert!(encoded.len() <= 2 * PART_BYTES + 64, "{}", encoded.len());
+            for entry in decode(encoded).expect("decode").entries {
+                if let Entry::Part { conns, chunk, last } = entry {
+                    assert_eq!(conns, vec![conn]);
+                    joined.extend_from_slice(&chunk);
+                    parts += 1;
+                    assert_eq!(last, joined.len() == big.len());
+                }
+            }
+        }
+        assert_eq!(parts, 3);
+        assert_eq!(joined, big);
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use super::scenario::{Activity, expected_tally};
@@ -78,20 +77,39 @@ pub struct Stored {
     pub receipts: u64,
 }
 
+/// Reads what `database` (sqlite://PATH, opened read-only, or postgres://...) holds for
+/// the event `code`.
 pub async fn stored(database: &str, code: &str) -> anyhow::Result<Stored> {
-    use sqlx::ConnectOptions;
-    let mut conn = SqliteConnectOptions::from_str(database)?
-        .read_only(true)
-        .connect()
-        .await?;
-    let rows = sqlx::query("SELECT activity, value FROM answers WHERE event = ?")
-        .bind(code)
-        .fetch_all(&mut conn)
-        .await?;
+    use sqlx::{ConnectOptions, Connection};
+    // The same statements on either database: SQLite takes `$1` as PostgreSQL does.
+    macro_rules! read {
+        ($conn:expr) => {{
+            let mut conn = $conn;
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT activity, value FROM answers WHERE event = $1")
+                    .bind(code)
+                    .fetch_all(&mut conn)
+                    .await?;
+            let receipts: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM receipts WHERE event = $1")
+                    .bind(code)
+                    .fetch_one(&mut conn)
+                    .await?;
+            (rows, receipts)
+        }};
+    }
+    let (rows, receipts) = if database.starts_with("postgres") {
+        read!(sqlx::PgConnection::connect(database).await?)
+    } else {
+        read!(
+            SqliteConnectOptions::from_str(database)?
+                .read_only(true)
+                .connect()
+                .await?
+        )
+    };
     let mut answers: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for row in rows {
-        let activity: String = row.get(0);
-        let value: String = row.get(1);
+    for (activity, value) in rows {
         // Canonical JSON, so formatting never counts as a difference.
         let value = serde_json::from_str::<Value>(&value)
             .map(|v| v.to_string())
@@ -102,10 +120,6 @@ pub async fn stored(database: &str, code: &str) -> anyhow::Result<Stored> {
             .entry(value)
             .or_default() += 1;
     }
-    let receipts: i64 = sqlx::query_scalar("SELECT count(*) FROM receipts WHERE event = ?")
-        .bind(code)
-        .fetch_one(&mut conn)
-        .await?;
     Ok(Stored {
         answers,
         receipts: receipts as u64,

@@ -1,13 +1,14 @@
 //! `joinup-load`: plays thousands of attendees, a host and a probe against a running Joinup
 //! (or the bare baseline) and reports the figures of BENCHMARKS.md.
 //!
-//! `run` orchestrates: it starts or finds the server, creates the event, spawns `worker`
-//! processes of this same binary (each plays a share of the attendees over several
-//! 127.0.0.x source addresses), drives them phase by phase over stdin/stdout JSON lines,
-//! runs the host and the probe itself, reads the server's RSS and CPU from /proc, checks
-//! correctness and prints a JSON result and a markdown table.
+//! `run` orchestrates: it starts or finds the server (or a cluster of servers), creates the
+//! event, spawns `worker` processes of this same binary (each plays a share of the attendees
+//! over several 127.0.0.x source addresses), drives them phase by phase over stdin/stdout
+//! JSON lines, runs the host and the probe itself, reads the server's RSS and CPU from /proc,
+//! checks correctness and prints a JSON result and a markdown table.
 
 mod check;
+mod cluster;
 mod hist;
 mod host;
 mod net;
@@ -45,16 +46,30 @@ pub struct RunArgs {
     /// Start this `joinup` binary on a fresh database and measure it.
     #[arg(long)]
     pub spawn_server: Option<PathBuf>,
+    /// Start --spawn-server as a cluster of this many nodes sharing one address
+    /// (SO_REUSEPORT), on a fresh database on --postgres and a NATS server, and measure the
+    /// nodes together.
+    #[arg(long, requires = "spawn_server")]
+    pub spawn_cluster: Option<usize>,
+    /// The PostgreSQL server a cluster's database is created on (postgres://USER@HOST:PORT,
+    /// no database name); the database is dropped at the end unless --keep-dir.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    /// The NATS server a cluster uses (nats://HOST:PORT); by default a private `nats-server`
+    /// (from PATH) is started for the run, and its memory and CPU are reported.
+    #[arg(long, requires = "spawn_cluster")]
+    pub nats: Option<String>,
     /// Also start this `joinup-baseline` binary and measure it the same way.
     #[arg(long)]
     pub spawn_baseline: Option<PathBuf>,
     /// A Joinup server already running, http://127.0.0.x:PORT.
     #[arg(long)]
     pub url: Option<String>,
-    /// Its process id, for RSS and CPU.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
-    /// Its database (sqlite://PATH), read read-only for the correctness check.
+    /// Its process id, for RSS and CPU; a cluster's several, comma-separated, are summed.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
+    /// Its database (sqlite://PATH or postgres://USER@HOST/DATABASE), read for the
+    /// correctness check.
     #[arg(long)]
     pub database: Option<String>,
     #[arg(long, env = "JOINUP_ORGANISER_KEY", hide_env_values = true)]
@@ -99,7 +114,7 @@ pub struct RunArgs {
     pub json_out: Option<PathBuf>,
     #[arg(long)]
     pub markdown_out: Option<PathBuf>,
-    /// Keep the temporary folder (database and server logs).
+    /// Keep the temporary folder (database and server logs), and a cluster's database.
     #[arg(long)]
     pub keep_dir: bool,
 }

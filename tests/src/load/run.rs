@@ -1,6 +1,6 @@
-//! The orchestrator: starts (or finds) the server, creates the event, runs the host and the
-//! probe itself, drives worker processes phase by phase, measures the server from /proc and
-//! checks correctness at the end.
+//! The orchestrator: starts (or finds) the server or a cluster of servers, creates the event,
+//! runs the host and the probe itself, drives worker processes phase by phase, measures the
+//! server processes from /proc and checks correctness at the end.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -17,6 +17,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use super::RunArgs;
 use super::check::{self, Outcome};
+use super::cluster::Cluster;
 use super::hist::{Latency, Sparse};
 use super::host::{self, Host};
 use super::scenario;
@@ -34,6 +35,10 @@ pub enum Flavour {
 #[derive(Debug, Default, Serialize)]
 pub struct Figures {
     pub server: String,
+    /// Server processes measured together (their RSS and CPU summed): a cluster's nodes.
+    pub nodes: usize,
+    /// A cluster's NATS server.
+    pub nats: Option<String>,
     pub attendees: u64,
     pub workers: usize,
     pub sources: usize,
@@ -45,6 +50,10 @@ pub struct Figures {
     pub connected_after_join: Option<u64>,
     pub rss_before_bytes: Option<u64>,
     pub rss_after_join_bytes: Option<u64>,
+    /// Each node's RSS after the join storm, in a cluster.
+    pub node_rss_after_join_bytes: Vec<u64>,
+    /// The private NATS server's RSS after the join storm (not in the server RSS).
+    pub nats_rss_after_join_bytes: Option<u64>,
     pub rss_per_attendee_bytes: Option<f64>,
     pub socket_bytes_per_attendee: Option<f64>,
     pub slab_bytes_per_attendee: Option<f64>,
@@ -63,8 +72,10 @@ pub struct Figures {
     pub tally_probes_missed: u64,
     pub probe_ack_latency: Latency,
     pub server_cores_while_answering: Option<f64>,
+    pub nats_cores_while_answering: Option<f64>,
     pub load_cores_while_answering: f64,
     pub rss_after_answers_bytes: Option<u64>,
+    pub nats_rss_after_answers_bytes: Option<u64>,
     pub commits: Option<f64>,
     pub jobs_per_commit: Option<f64>,
     pub commit_ms_mean: Option<f64>,
@@ -148,11 +159,44 @@ async fn metric(http: &reqwest::Client, server: SocketAddr, name: &str) -> Optio
 pub struct Target {
     pub flavour: Flavour,
     pub server: SocketAddr,
-    pub pid: Option<u32>,
+    /// Its process, or a cluster's nodes (all listening on `server`).
+    pub pids: Vec<u32>,
     pub database: Option<String>,
     pub organiser_key: Option<String>,
     pub code: Option<String>,
     pub host_token: Option<String>,
+    /// A cluster's NATS server, and its process when this tool started it.
+    pub nats: Option<String>,
+    pub nats_pid: Option<u32>,
+}
+
+impl Target {
+    /// A server (or a cluster without NATS figures) on which to create a fresh event.
+    fn new(
+        flavour: Flavour,
+        server: SocketAddr,
+        pids: Vec<u32>,
+        database: Option<String>,
+        organiser_key: Option<&str>,
+    ) -> Target {
+        Target {
+            flavour,
+            server,
+            pids,
+            database,
+            organiser_key: organiser_key.map(str::to_owned),
+            code: None,
+            host_token: None,
+            nats: None,
+            nats_pid: None,
+        }
+    }
+
+    /// Several processes share the address: `/metrics` then answers for whichever node took
+    /// the connection, so its counters are not the cluster's.
+    fn cluster(&self) -> bool {
+        self.pids.len() > 1 || self.nats.is_some()
+    }
 }
 
 pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures> {
@@ -211,14 +255,19 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
 
     let mut f = Figures {
         server: format!("{:?}", target.flavour).to_lowercase(),
+        nodes: target.pids.len().max(1),
+        nats: target.nats.clone(),
         attendees: args.attendees as u64,
         workers: args.workers,
         sources: args.sources,
         offered_rate: args.rate,
         ..Figures::default()
     };
-    let rss = |pid: Option<u32>| pid.and_then(sys::rss_bytes);
-    f.rss_before_bytes = rss(target.pid);
+    let rss = || sys::summed(&target.pids, sys::rss_bytes);
+    let nats_rss = || target.nats_pid.and_then(sys::rss_bytes);
+    // Metrics only from a single server: a cluster's /metrics is one node's.
+    let metrics = joinup && !target.cluster();
+    f.rss_before_bytes = rss();
     let slab0 = sys::socket_slab_bytes();
     let sock0 = sys::server_socket_bytes(target.server.port());
 
@@ -282,17 +331,23 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         f.join_welcomed, f.join_failed, f.join_secs
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    f.rss_after_join_bytes = rss(target.pid);
+    f.rss_after_join_bytes = rss();
+    if target.cluster() {
+        f.node_rss_after_join_bytes = target
+            .pids
+            .iter()
+            .filter_map(|&p| sys::rss_bytes(p))
+            .collect();
+    }
+    f.nats_rss_after_join_bytes = nats_rss();
     let n = f.join_welcomed.max(1) as f64;
     if let (Some(a), Some(b)) = (f.rss_before_bytes, f.rss_after_join_bytes) {
         f.rss_per_attendee_bytes = Some((b as f64 - a as f64) / n);
     }
-    let sock1 = sys::server_socket_bytes(target.server.port());
-    if let (Some((a, _)), Some((b, sockets))) = (sock0, sock1) {
+    if let (Some(a), Some(b)) = (sock0, sys::server_socket_bytes(target.server.port())) {
         f.socket_bytes_per_attendee = Some((b as f64 - a as f64) / n);
-        // Less the host socket.
-        f.connected_after_join = Some(sockets.saturating_sub(1));
     }
+    f.connected_after_join = sys::attendee_sockets(target.server.port());
     if let (Some(a), Some(b)) = (slab0, sys::socket_slab_bytes()) {
         // Both ends of each loopback connection live on this machine: half is the server's.
         f.slab_bytes_per_attendee = Some((b as f64 - a as f64) / 2.0 / n);
@@ -301,7 +356,7 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         (Some(s), Some(l)) => Some(s + l),
         (s, l) => s.or(l),
     };
-    if joinup && let Some(c) = metric(&http, target.server, "joinup_attendee_connections").await {
+    if metrics && let Some(c) = metric(&http, target.server, "joinup_attendee_connections").await {
         f.connected_after_join = Some(c as u64);
     }
 
@@ -313,14 +368,23 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
     );
     let load_cpu0: f64 = sys::self_cpu_secs();
     let worker_cpu0: f64 = joins.iter().map(|j| j.cpu_secs).sum();
-    let cpu0 = target.pid.and_then(sys::cpu_secs);
+    let cpu = {
+        let (pids, nats) = (target.pids.clone(), target.nats_pid);
+        move || {
+            (
+                sys::summed(&pids, sys::cpu_secs),
+                nats.and_then(sys::cpu_secs),
+            )
+        }
+    };
+    let cpu0 = cpu();
     let length = Duration::from_secs_f64(args.secs);
     let sampler = {
-        let pid = target.pid;
+        let cpu = cpu.clone();
         tokio::spawn(async move {
             let t = Instant::now();
             tokio::time::sleep(length).await;
-            (pid.and_then(sys::cpu_secs), t.elapsed().as_secs_f64())
+            (cpu(), t.elapsed().as_secs_f64())
         })
     };
     let probe = {
@@ -343,9 +407,9 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
     )
     .await?;
     let (cpu1, wall) = sampler.await?;
-    if let (Some(a), Some(b)) = (cpu0, cpu1) {
-        f.server_cores_while_answering = Some((b - a) / wall);
-    }
+    let cores = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall);
+    f.server_cores_while_answering = cores(cpu0.0, cpu1.0);
+    f.nats_cores_while_answering = cores(cpu0.1, cpu1.1);
     let worker_cpu1: f64 = answers.iter().map(|a| a.cpu_secs).sum();
     f.load_cores_while_answering =
         ((worker_cpu1 - worker_cpu0) + (sys::self_cpu_secs() - load_cpu0)) / wall;
@@ -368,8 +432,9 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
     f.tally_latency = host.watch.tally_latency.snapshot().summary();
     f.tally_probes_missed = host.watch.missed.load(Relaxed);
     f.probe_ack_latency = host.watch.probe_ack_latency.snapshot().summary();
-    f.rss_after_answers_bytes = rss(target.pid);
-    if joinup {
+    f.rss_after_answers_bytes = rss();
+    f.nats_rss_after_answers_bytes = nats_rss();
+    if metrics {
         let commits1 = (
             metric(&http, target.server, "joinup_commits_total").await,
             metric(&http, target.server, "joinup_commit_jobs_total").await,
@@ -489,14 +554,19 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         if fresh {
             // A fresh host connection: its snapshot carries every activity's tally now.
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let checker = Host::connect(target.server, &code, &host_token).await?;
-            let differ = check::tallies(&activities, &states, &checker.snapshot);
+            let differ = match Host::connect(target.server, &code, &host_token).await {
+                Ok(checker) => {
+                    let differ = check::tallies(&activities, &states, &checker.snapshot);
+                    checker.close().await;
+                    differ
+                }
+                Err(e) => vec![format!("no snapshot from a fresh host connection: {e:#}")],
+            };
             outcome.check(
                 "host tallies count every acknowledged answer exactly once",
                 differ.is_empty(),
                 differ.join("; "),
             );
-            checker.close().await;
             if let Some(database) = &target.database {
                 let stored = check::stored(database, &code).await?;
                 let differ = check::database(&activities, &states, &stored);
@@ -530,24 +600,53 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
 pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let nofile = sys::raise_nofile();
     eprintln!("[load] open files allowed: {nofile}");
-    let dir = tempfile::Builder::new().prefix("joinup-load-").tempdir()?;
+    // With --keep-dir the folder outlives a failed run too: its logs say why.
+    let dir = tempfile::Builder::new()
+        .prefix("joinup-load-")
+        .disable_cleanup(args.keep_dir)
+        .tempdir()?;
+    if args.keep_dir {
+        eprintln!("[load] keeping {}", dir.path().display());
+    }
     let mut results = Vec::new();
 
-    if let Some(binary) = &args.spawn_server {
-        let key = "load-organiser-key-0123456789abcdef";
-        let server = Spawned::joinup(binary, dir.path(), key).await?;
+    let key = "load-organiser-key-0123456789abcdef";
+    if let (Some(binary), Some(n)) = (&args.spawn_server, args.spawn_cluster) {
+        let cluster = Cluster::start(
+            binary,
+            n,
+            dir.path(),
+            key,
+            &args.postgres,
+            args.nats.as_deref(),
+        )
+        .await?;
         let target = Target {
-            flavour: Flavour::Joinup,
-            server: server.addr,
-            pid: Some(server.pid),
-            database: Some(format!(
+            nats: Some(cluster.nats_url.clone()),
+            nats_pid: cluster.nats.as_ref().map(|nats| nats.pid),
+            ..Target::new(
+                Flavour::Joinup,
+                cluster.addr,
+                cluster.pids(),
+                Some(cluster.database.url()),
+                Some(key),
+            )
+        };
+        let figures = measure(&args, &target).await;
+        cluster.stop(args.keep_dir).await?;
+        results.push(figures?);
+    } else if let Some(binary) = &args.spawn_server {
+        let server = Spawned::joinup(binary, dir.path(), key).await?;
+        let target = Target::new(
+            Flavour::Joinup,
+            server.addr,
+            vec![server.pid],
+            Some(format!(
                 "sqlite://{}",
                 dir.path().join("joinup.db").display()
             )),
-            organiser_key: Some(key.to_owned()),
-            code: None,
-            host_token: None,
-        };
+            Some(key),
+        );
         let figures = measure(&args, &target).await;
         let clean = server.stop().await?;
         if !clean {
@@ -557,37 +656,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     } else if let Some(url) = &args.url {
         let server = super::net::loopback(parse_addr(url)?)?;
         let target = Target {
-            flavour: Flavour::Joinup,
-            server,
-            pid: args.server_pid,
-            database: args.database.clone(),
-            organiser_key: args.organiser_key.clone(),
             code: args.code.clone(),
             host_token: args.host_token.clone(),
+            ..Target::new(
+                Flavour::Joinup,
+                server,
+                args.server_pid.clone(),
+                args.database.clone(),
+                args.organiser_key.as_deref(),
+            )
         };
         results.push(measure(&args, &target).await?);
     }
     if let Some(binary) = &args.spawn_baseline {
         let server = Spawned::baseline(binary, dir.path()).await?;
-        let target = Target {
-            flavour: Flavour::Baseline,
-            server: server.addr,
-            pid: Some(server.pid),
-            database: None,
-            organiser_key: None,
-            code: None,
-            host_token: None,
-        };
+        let target = Target::new(Flavour::Baseline, server.addr, vec![server.pid], None, None);
         let figures = measure(&args, &target).await;
         server.stop().await?;
         results.push(figures?);
     }
     if results.is_empty() {
         bail!("nothing to measure: give --spawn-server, --url or --spawn-baseline");
-    }
-    if args.keep_dir {
-        let kept = dir.keep();
-        eprintln!("[load] kept {}", kept.display());
     }
 
     let report = json!({
@@ -673,11 +762,30 @@ fn kb(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{:.1} KB", v / 1024.0))
 }
 
+fn mb(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| {
+        format!("{:.1} MB", v as f64 / (1024.0 * 1024.0))
+    })
+}
+
+fn cores(v: Option<f64>) -> String {
+    v.map_or("-".into(), |c| format!("{c:.2} cores"))
+}
+
+/// A column's title: the server, and a cluster's nodes.
+fn column(f: &Figures) -> String {
+    match &f.nats {
+        Some(_) => format!("{} cluster, {} nodes", f.server, f.nodes),
+        None if f.nodes > 1 => format!("{}, {} processes", f.server, f.nodes),
+        None => f.server.clone(),
+    }
+}
+
 /// A markdown table: one row per figure, one column per server, and the ratio.
 pub fn markdown(results: &[Figures]) -> String {
     type Show = Box<dyn Fn(&Figures) -> String>;
     type Ratio = Option<Box<dyn Fn(&Figures) -> Option<f64>>>;
-    let rows: Vec<(&str, Show, Ratio)> = vec![
+    let mut rows: Vec<(&str, Show, Ratio)> = vec![
         (
             "attendees welcomed (join storm)",
             Box::new(|f: &Figures| format!("{} of {}", f.join_welcomed, f.attendees)),
@@ -731,10 +839,7 @@ pub fn markdown(results: &[Figures]) -> String {
         ),
         (
             "server CPU while answering",
-            Box::new(|f: &Figures| {
-                f.server_cores_while_answering
-                    .map_or("-".into(), |c| format!("{c:.2} cores"))
-            }),
+            Box::new(|f: &Figures| cores(f.server_cores_while_answering)),
             Some(Box::new(|f: &Figures| f.server_cores_while_answering)),
         ),
         (
@@ -795,9 +900,27 @@ pub fn markdown(results: &[Figures]) -> String {
             None,
         ),
     ];
+    if results.iter().any(|r| r.nats.is_some()) {
+        rows.push((
+            "NATS server RSS after join / after answers",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{} / {}",
+                    mb(f.nats_rss_after_join_bytes),
+                    mb(f.nats_rss_after_answers_bytes)
+                )
+            }),
+            None,
+        ));
+        rows.push((
+            "NATS server CPU while answering",
+            Box::new(|f: &Figures| cores(f.nats_cores_while_answering)),
+            None,
+        ));
+    }
     let mut out = String::from("| figure |");
     for r in results {
-        out.push_str(&format!(" {} |", r.server));
+        out.push_str(&format!(" {} |", column(r)));
     }
     let both = results.len() == 2;
     if both {

@@ -7,7 +7,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
+
+/// What a `joinup serve` prints on stdout once it listens.
+const LISTENING: &str = "Joinup is listening on http://";
 
 /// Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux).
 const TICKS: f64 = 100.0;
@@ -35,29 +39,41 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Memory the kernel charges to the server's established sockets on `port` (skmem: receive
-/// and send queues, forward allocation, options, backlog), summed over sockets, and how
-/// many sockets that was.
-pub fn server_socket_bytes(port: u16) -> Option<(u64, u64)> {
+/// `read` summed over `pids` (a cluster's nodes); None when there is no pid or one cannot
+/// be read.
+pub fn summed<T: std::iter::Sum>(pids: &[u32], read: impl Fn(u32) -> Option<T>) -> Option<T> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&pid| read(pid)).sum()
+}
+
+/// `ss -H ... state established sport = :PORT` with `flags` and further `filter` words.
+fn established(flags: &str, port: u16, filter: &[&str]) -> Option<String> {
     let out = std::process::Command::new("ss")
         .args([
-            "-tmnH",
+            flags,
             "state",
             "established",
             "sport",
             "=",
             &format!(":{port}"),
         ])
+        .args(filter)
         .output()
         .ok()?;
     if !out.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Memory the kernel charges to the server's established sockets on `port` (skmem: receive
+/// and send queues, forward allocation, options, backlog), summed over sockets.
+pub fn server_socket_bytes(port: u16) -> Option<u64> {
+    let text = established("-tmnH", port, &[])?;
     let mut total = 0u64;
-    let mut sockets = 0u64;
     for part in text.split("skmem:(").skip(1) {
-        sockets += 1;
         let inner = part.split(')').next().unwrap_or("");
         for field in inner.split(',') {
             let digits = field.trim_start_matches(|c: char| c.is_ascii_alphabetic());
@@ -69,7 +85,14 @@ pub fn server_socket_bytes(port: u16) -> Option<(u64, u64)> {
             }
         }
     }
-    Some((total, sockets))
+    Some(total)
+}
+
+/// The server's established sockets on `port` from the attendees' source addresses: all
+/// but those from 127.0.0.1, the host's, the probe's and this tool's HTTP requests.
+pub fn attendee_sockets(port: u16) -> Option<u64> {
+    let text = established("-tnH", port, &["and", "not", "dst", "127.0.0.1"])?;
+    Some(text.lines().count() as u64)
 }
 
 /// Bytes held in the slab caches a TCP connection uses (socket, inode, file, dentry, epoll);
@@ -109,6 +132,36 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
+/// 127.0.0.1 on a free port.
+pub fn free_addr() -> anyhow::Result<SocketAddr> {
+    Ok(SocketAddr::from(([127, 0, 0, 1], free_port()?)))
+}
+
+/// `joinup serve` on `addr` and `database`, quiet but for warnings.
+fn serve(binary: &Path, addr: SocketAddr, database: &str, key: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .args(["serve", "--addr", &addr.to_string(), "--database", database])
+        .args(["--organiser-key", key])
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Starts `command` with its output in the file `log` in `dir`.
+fn logged(command: &mut Command, dir: &Path, log: &str) -> anyhow::Result<Child> {
+    let log = std::fs::File::create(dir.join(log))?;
+    let program = Path::new(command.as_std().get_program())
+        .display()
+        .to_string();
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {program}"))
+}
+
 /// A server this tool started; stopped with SIGTERM (then SIGKILL) when dropped or stopped.
 pub struct Spawned {
     pub child: Child,
@@ -119,42 +172,79 @@ pub struct Spawned {
 impl Spawned {
     /// `joinup serve` on a fresh database in `dir`.
     pub async fn joinup(binary: &Path, dir: &Path, key: &str) -> anyhow::Result<Spawned> {
-        let port = free_port()?;
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let addr = free_addr()?;
         let database = format!("sqlite://{}", dir.join("joinup.db").display());
-        let log = std::fs::File::create(dir.join("server.log"))?;
-        let child = Command::new(binary)
-            .args([
-                "serve",
-                "--addr",
-                &addr.to_string(),
-                "--database",
-                &database,
-            ])
-            .args(["--organiser-key", key])
-            .env("RUST_LOG", "warn")
+        let child = logged(&mut serve(binary, addr, &database, key), dir, "server.log")?;
+        Spawned::ready(child, addr).await
+    }
+
+    /// Node `index` of a cluster: `joinup serve --nats` on the `addr` its other nodes share
+    /// (SO_REUSEPORT), logging to node-INDEX.log in `dir`. Since a connection to the shared
+    /// port may reach any node, the node is ready when it says on stdout that it listens.
+    pub async fn node(
+        binary: &Path,
+        dir: &Path,
+        index: usize,
+        addr: SocketAddr,
+        database: &str,
+        nats: &str,
+        key: &str,
+    ) -> anyhow::Result<Spawned> {
+        let log = std::fs::File::create(dir.join(format!("node-{index}.log")))?;
+        let mut child = serve(binary, addr, database, key)
+            .args(["--nats", nats])
             .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
+            .stdout(Stdio::piped())
+            .stderr(log.try_clone()?)
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
+        let pid = child.id().context("child pid")?;
+        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+        let mut log = tokio::fs::File::from_std(log);
+        let listening = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                log.write_all(format!("{line}\n").as_bytes()).await?;
+                if line.starts_with(LISTENING) {
+                    return Ok(true);
+                }
+            }
+            anyhow::Ok(false)
+        })
+        .await;
+        match listening {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => bail!(
+                "node {index} exited at start ({:?}); see node-{index}.log",
+                child.wait().await?
+            ),
+            Ok(Err(e)) => return Err(e.context(format!("reading node {index}'s stdout"))),
+            Err(_) => bail!("node {index} did not say it was listening within 30 s"),
+        }
+        // The rest of its stdout goes to its log too, so it never blocks on a full pipe.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = log.write_all(format!("{line}\n").as_bytes()).await;
+            }
+        });
+        Ok(Spawned { child, pid, addr })
+    }
+
+    /// A private `nats-server` for a cluster, logging to nats.log in `dir`.
+    pub async fn nats(dir: &Path) -> anyhow::Result<Spawned> {
+        let addr = free_addr()?;
+        let mut command = Command::new("nats-server");
+        command.args(["-a", &addr.ip().to_string(), "-p", &addr.port().to_string()]);
+        let child = logged(&mut command, dir, "nats.log")?;
         Spawned::ready(child, addr).await
     }
 
     /// The bare baseline server.
     pub async fn baseline(binary: &Path, dir: &Path) -> anyhow::Result<Spawned> {
-        let port = free_port()?;
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-        let log = std::fs::File::create(dir.join("baseline.log"))?;
-        let child = Command::new(binary)
-            .args(["--addr", &addr.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
+        let addr = free_addr()?;
+        let mut command = Command::new(binary);
+        command.args(["--addr", &addr.to_string()]);
+        let child = logged(&mut command, dir, "baseline.log")?;
         Spawned::ready(child, addr).await
     }
 
@@ -170,6 +260,11 @@ impl Spawned {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         bail!("the server did not listen on {addr} within 10 s")
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// SIGTERM, then wait up to 15 s (SIGKILL after). Ok(true) when it exited by itself.
