@@ -52,9 +52,10 @@ const FRAGMENT: usize = 2 * 1024;
 
 fn config() -> WebSocketConfig {
     // Frames queued together go out in one write: the writer feeds them, then flushes; the
-    // buffer is written out whenever it passes one fragment.
+    // buffer is written out whenever it passes one fragment. Reads go into a 1 KiB buffer
+    // (tungstenite zero-fills all of it; most client messages are well under 1 KiB).
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(FRAGMENT)
         .max_message_size(Some(HARD_LIMIT))
         .max_frame_size(Some(HARD_LIMIT))
