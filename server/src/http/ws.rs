@@ -173,14 +173,28 @@ async fn session(socket: Socket, handle: EventHandle, kind: Kind, _slot: Connect
             let _ = handle.send(Command::Disconnect { conn }).await;
         });
     }
-    // Let the writer send what is queued, a close frame included, then stop.
+    // Let the writer send what is queued, a close frame included, while reading and
+    // discarding what the client still sends until it answers the close (RFC 6455 section
+    // 7.1.1): closing with unread data would reset the connection and lose the close frame.
     drop(reader);
     drop(sink);
-    if !writer_done
-        && tokio::time::timeout(Duration::from_secs(2), &mut writer)
-            .await
-            .is_err()
-    {
+    let write = async {
+        if !writer_done {
+            let _ = (&mut writer).await;
+        }
+    };
+    let drain = async {
+        while let Some(Ok(message)) = ws_rx.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        tokio::join!(write, drain);
+    })
+    .await;
+    if !writer.is_finished() {
         writer.abort();
     }
 }
