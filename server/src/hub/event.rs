@@ -84,6 +84,7 @@ pub(super) async fn start(
         commit_tx,
         s: state,
         attendee_conns: HashMap::new(),
+        conns_of: HashMap::new(),
         hosts: HashMap::new(),
         presenters: HashMap::new(),
         pending: HashMap::new(),
@@ -176,6 +177,9 @@ struct Actor {
     commit_tx: CommitSender,
     s: EventState,
     attendee_conns: HashMap<ConnId, AttendeeConn>,
+    /// The connections each attendee is bound to (usually one), so sending to one attendee
+    /// never walks every connection.
+    conns_of: HashMap<usize, Vec<ConnId>>,
     hosts: HashMap<ConnId, ConnSink>,
     presenters: HashMap<ConnId, ConnSink>,
     pending: HashMap<u64, Pending>,
@@ -401,7 +405,7 @@ impl Actor {
         if let Some(c) = self.attendee_conns.remove(&conn) {
             METRICS.attendee_connections.fetch_sub(1, Relaxed);
             if let Some(attendee) = c.attendee {
-                self.unbind(attendee);
+                self.unbind(conn, attendee);
             }
         } else if self.hosts.remove(&conn).is_some() || self.presenters.remove(&conn).is_some() {
             METRICS.host_connections.fetch_sub(1, Relaxed);
@@ -439,8 +443,9 @@ impl Actor {
         }
         let previous = c.attendee.replace(attendee);
         if let Some(previous) = previous {
-            self.unbind(previous);
+            self.unbind(conn, previous);
         }
+        self.conns_of.entry(attendee).or_default().push(conn);
         let a = &mut self.s.attendees[attendee];
         a.conns += 1;
         if a.conns == 1 {
@@ -452,7 +457,13 @@ impl Actor {
         }
     }
 
-    fn unbind(&mut self, attendee: usize) {
+    fn unbind(&mut self, conn: ConnId, attendee: usize) {
+        if let Some(conns) = self.conns_of.get_mut(&attendee) {
+            conns.retain(|c| *c != conn);
+            if conns.is_empty() {
+                self.conns_of.remove(&attendee);
+            }
+        }
         let a = &mut self.s.attendees[attendee];
         a.conns = a.conns.saturating_sub(1);
         if a.conns == 0 {
@@ -508,7 +519,10 @@ impl Actor {
 
     /// Sends to the connections of one attendee.
     fn send_attendee(&mut self, attendee: usize, frame: &Frame) {
-        self.send_attendees(frame, |_, a| a == attendee);
+        let conns = self.conns_of.get(&attendee).cloned().unwrap_or_default();
+        for conn in conns {
+            self.send_to(conn, frame.clone());
+        }
     }
 
     fn send_hosts(&mut self, frame: &Frame) {
@@ -536,6 +550,7 @@ impl Actor {
     }
 
     fn close_everyone(&mut self, code: CloseCode) {
+        self.conns_of.clear();
         for (_, c) in self.attendee_conns.drain() {
             c.sink.close(code);
             METRICS.attendee_connections.fetch_sub(1, Relaxed);
@@ -681,6 +696,10 @@ impl Actor {
                 let a = &mut self.s.attendees[attendee];
                 let organisation = a.organisation.clone();
                 let old = a.answers.insert(act, value.clone());
+                if self.s.activities[act].state != ActState::Open {
+                    // Stored after its activity closed: a closed breakdown changes.
+                    self.s.breakdown_generation += 1;
+                }
                 let tally = &mut self.s.activities[act].tally;
                 if let Some(old) = &old {
                     tally.remove(old, organisation.as_deref());
@@ -1492,6 +1511,7 @@ impl Actor {
         if live.state == target {
             return Vec::new();
         }
+        self.s.breakdown_generation += 1;
         let was_open = live.state == ActState::Open;
         live.state = target;
         let revealed = live.revealed;

@@ -4,6 +4,7 @@
 //! the control state the host sets (activity states, reveal, focus) and attendee profiles,
 //! which apply at once and are written behind.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -157,6 +158,9 @@ impl CardItem {
     }
 }
 
+/// Tallies by sector, before the small-group rule.
+type Breakdown = BTreeMap<String, Tally>;
+
 /// The committed state of one event.
 pub struct EventState {
     pub ended: bool,
@@ -180,6 +184,13 @@ pub struct EventState {
     pub by_sector: BTreeMap<String, u64>,
     pub present: u64,
     pub peak: u64,
+    /// Bumped by anything that can change a closed activity's breakdown by sector: a
+    /// profile change, an activity opened or closed, an answer committed after its
+    /// activity closed.
+    pub breakdown_generation: u64,
+    /// Breakdowns by sector, by activity, with the generation they were computed at: a
+    /// `welcome` after a reveal must not walk every attendee for every phone.
+    breakdowns: RefCell<HashMap<usize, (u64, Breakdown)>>,
 }
 
 pub fn msg_hash(id: &str) -> u64 {
@@ -224,6 +235,8 @@ impl EventState {
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
             present: 0,
+            breakdown_generation: 0,
+            breakdowns: RefCell::new(HashMap::new()),
             peak: u64::try_from(rows.peak_present).unwrap_or(0),
         };
         let mut by_id = HashMap::with_capacity(rows.attendees.len());
@@ -354,6 +367,7 @@ impl EventState {
 
     /// Adds (or, with `add` false, removes) an attendee's profile from the joined counts.
     pub fn count_profile(&mut self, index: usize, add: bool) {
+        self.breakdown_generation += 1;
         let attendee = &self.attendees[index];
         let org = attendee
             .organisation
@@ -396,9 +410,21 @@ impl EventState {
         let mut value = live.tally.to_json();
         let kind = event.activities[act].kind.kind();
         if live.state == ActState::Closed && matches!(kind, Kind::Choice | Kind::Scale) {
-            let by_sector = self.by_sector_tallies(&event.activities[act], act);
+            let mut cache = self.breakdowns.borrow_mut();
+            let generation = self.breakdown_generation;
+            let by_sector = match cache.get(&act) {
+                Some((at, groups)) if *at == generation => groups,
+                _ => {
+                    let groups = self.by_sector_tallies(&event.activities[act], act);
+                    &cache
+                        .entry(act)
+                        .insert_entry((generation, groups))
+                        .into_mut()
+                        .1
+                }
+            };
             let k = u64::from(event.spec.min_group_size);
-            let shown: serde_json::Map<String, Value> = privacy::breakdown(&by_sector, k)
+            let shown: serde_json::Map<String, Value> = privacy::breakdown(by_sector, k)
                 .into_iter()
                 .map(|(sector, tally)| (sector, tally.to_json()))
                 .collect();
@@ -407,7 +433,7 @@ impl EventState {
         value
     }
 
-    fn by_sector_tallies(&self, activity: &Activity, act: usize) -> BTreeMap<String, Tally> {
+    fn by_sector_tallies(&self, activity: &Activity, act: usize) -> Breakdown {
         let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
         for attendee in &self.attendees {
             if let Some(value) = attendee.answers.get(&act) {
