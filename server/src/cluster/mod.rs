@@ -56,6 +56,8 @@ pub enum ClusterError {
     Lock(#[from] sqlx::Error),
     #[error("the node that owns this event did not answer")]
     NoAnswer,
+    #[error("this node lost its lock session and is handing its events over")]
+    LockLost,
 }
 
 #[derive(Clone)]
@@ -219,6 +221,11 @@ impl Cluster {
     pub async fn try_own(&self, code: EventCode) -> Result<bool, ClusterError> {
         let mut lock = self.inner.lock.lock().await;
         if lock.is_none() {
+            if !self.inner.owned.is_empty() {
+                // The lost session took this node's locks with it: the events still running
+                // here must stop (the heartbeat does that) before a new session locks.
+                return Err(ClusterError::LockLost);
+            }
             *lock = Some(PgConnection::connect(&self.inner.database).await?);
         }
         let Some(conn) = lock.as_mut() else {
@@ -282,6 +289,11 @@ impl Cluster {
         );
         info!(event = %code, "event owned by this node");
         Ok(())
+    }
+
+    /// Whether an actor for `code` still runs here (it may be stopping).
+    pub fn owns(&self, code: EventCode) -> bool {
+        self.inner.owned.contains_key(&code)
     }
 
     /// The owned event's actor has stopped: stop answering for it and release its lock.

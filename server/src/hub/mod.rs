@@ -236,9 +236,19 @@ impl Hub {
         code: EventCode,
         forget: Box<dyn FnOnce() + Send>,
     ) -> Result<Option<EventHandle>, HubError> {
-        // The owner may be between releasing its lock and stopping: ask a few times.
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        // The owner may be between releasing its lock and stopping (here or on another
+        // node): ask a few times. A stopping actor here still holds its lock, and
+        // PostgreSQL's advisory locks are re-entrant within a session, so wait for it to be
+        // gone rather than take the lock a second time.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
+            if cluster.owns(code) {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ClusterError::NoAnswer.into());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
             if cluster.try_own(code).await? {
                 let disown = cluster.clone();
                 let stopped = Box::new(move || {
