@@ -238,6 +238,22 @@ impl Node {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// SIGTERM (a graceful stop: in-flight writes finish, clients are closed with 1012,
+    /// the other nodes are told it is leaving), and wait until the process is gone.
+    pub async fn stop(&mut self) {
+        let pid = self.child.id().expect("pid");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "kill -TERM {pid}");
+        let exit = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("a stopped node exits")
+            .expect("wait");
+        assert!(exit.success(), "node {} exited with {exit}", self.index);
+    }
+
     /// SIGKILL, and wait until the process is gone.
     pub async fn kill_9(&mut self) {
         self.child.start_kill().expect("SIGKILL");

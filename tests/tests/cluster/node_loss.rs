@@ -1,6 +1,7 @@
-//! A node killed with SIGKILL in the middle of a burst of answers: every attendee moves to a
-//! surviving node, resumes, resends what was not acknowledged, and in the end the survivors
-//! and PostgreSQL hold exactly the last answer each attendee sent, once.
+//! A node killed with SIGKILL (or stopped with SIGTERM) in the middle of a burst of answers:
+//! every attendee moves to a surviving node, resumes, resends what was not acknowledged, and
+//! in the end the survivors and PostgreSQL hold exactly the last answer each attendee sent,
+//! once; the event is owned by a surviving node.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,8 @@ enum Victim {
     Owner,
     /// A node that only relays attendees to the owner.
     NotOwner,
+    /// The owner again, stopped gracefully (SIGTERM), as an upgrade or a restart would.
+    OwnerStopped,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,6 +38,11 @@ async fn a_node_killed_mid_burst_loses_nothing_acknowledged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_owner_node_killed_mid_burst_loses_nothing_acknowledged() {
     burst_and_kill(Victim::NotOwner).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_stopped_mid_burst_hands_the_event_over() {
+    burst_and_kill(Victim::OwnerStopped).await;
 }
 
 async fn burst_and_kill(victim: Victim) {
@@ -68,11 +76,16 @@ async fn burst_and_kill(victim: Victim) {
     let owner = cluster.owner().await;
     println!("the event's owner, by /metrics: {owner:?}");
     let owner = owner.unwrap_or(0);
-    let victim = match victim {
-        Victim::Owner => owner,
-        Victim::NotOwner => (owner + 2) % 3,
+    let (victim, graceful) = match victim {
+        Victim::Owner => (owner, false),
+        Victim::NotOwner => ((owner + 2) % 3, false),
+        Victim::OwnerStopped => (owner, true),
     };
-    cluster.nodes[victim].kill_9().await;
+    if graceful {
+        cluster.nodes[victim].stop().await;
+    } else {
+        cluster.nodes[victim].kill_9().await;
+    }
     // The burst goes on through the failover (3 s to declare the node gone) and after.
     tokio::time::sleep(Duration::from_secs(6)).await;
     stop.store(true, Ordering::Relaxed);
@@ -160,6 +173,13 @@ async fn check_truth(
     {
         panic!("after node {victim} died, the host on a survivor did not converge:{why}");
     }
+
+    // Exactly one survivor runs the event now.
+    let owner = cluster.owner().await;
+    assert!(
+        owner.is_some_and(|n| n != victim),
+        "after node {victim} died, the event's owner is {owner:?}"
+    );
 
     // PostgreSQL: one attendee row per phone, one answer row per (attendee, activity),
     // holding the last value sent.
