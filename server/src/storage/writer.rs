@@ -294,13 +294,21 @@ async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Ve
     let rows: usize = batch.iter().map(|j| j.writes.len()).sum();
     let outcome: Vec<bool> = match commit_with_retry(backend, conn, batch).await {
         Ok(()) => vec![true; batch.len()],
-        Err(e) => {
+        Err(Failed::Abandoned) => {
+            warn!(
+                jobs = batch.len(),
+                "the database is unreachable and every actor waiting for these writes has \
+                 stopped: dropping them (none was acknowledged)"
+            );
+            vec![false; batch.len()]
+        }
+        Err(Failed::Sql(e)) => {
             warn!(error = %e, jobs = batch.len(), "group commit failed; committing jobs one by one");
             reconnect(backend, conn).await;
             let mut outcome = Vec::with_capacity(batch.len());
             for job in batch.iter() {
                 let ok = commit_with_retry(backend, conn, std::slice::from_ref(job)).await;
-                if let Err(e) = &ok {
+                if let Err(Failed::Sql(e)) = &ok {
                     error!(error = %e, "a write could not be committed");
                     reconnect(backend, conn).await;
                 }
@@ -354,24 +362,39 @@ async fn reconnect<B: WriteBackend>(backend: &B, conn: &mut B::Conn) {
     }
 }
 
+/// Why a group of jobs was not committed.
+enum Failed {
+    Sql(sqlx::Error),
+    /// Every job had an actor waiting for it, and all of those actors have stopped (an event
+    /// unloaded because its node lost the database): retrying them later could land an old
+    /// answer after a newer one stored by the node that took the event over.
+    Abandoned,
+}
+
 async fn commit_with_retry<B: WriteBackend>(
     backend: &B,
     conn: &mut B::Conn,
     jobs: &[Job],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Failed> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
         match backend.commit_once(conn, jobs).await {
             Ok(()) => return Ok(()),
             Err(e) if backend.is_retryable(&e) && started.elapsed() < BUSY_RETRY_FOR => {
+                if jobs
+                    .iter()
+                    .all(|j| j.ticket.as_ref().is_some_and(|t| t.reply.is_closed()))
+                {
+                    return Err(Failed::Abandoned);
+                }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
                 if backend.reconnect_before_retry(&e) {
                     reconnect(backend, conn).await;
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(Failed::Sql(e)),
         }
     }
 }

@@ -18,6 +18,10 @@ use crate::helpers::{
     Client, Created, LISTENING, PgDatabase, WAIT, create_event, fixture_2026, serve_command,
 };
 use crate::host::View;
+use crate::pg_proxy::PgProxy;
+
+/// Where [`crate::helpers::POSTGRES_SERVER`] listens.
+const POSTGRES_ADDR: &str = "127.0.0.1:5432";
 
 /// How long a process may take to start listening on a busy two-core machine.
 const START_WAIT: Duration = Duration::from_secs(30);
@@ -276,8 +280,11 @@ pub struct Cluster {
     /// Declared first so the nodes stop before NATS and before the database is dropped.
     pub nodes: Vec<Node>,
     pub nats: Nats,
+    /// The database, reached directly (the test's own checks never go through the relay).
     pub database: String,
     pub http: reqwest::Client,
+    /// Set when the nodes reach PostgreSQL through a relay the test can cut.
+    pub pg_proxy: Option<PgProxy>,
     _db: PgDatabase,
 }
 
@@ -289,12 +296,31 @@ impl Cluster {
 
     /// One node per address (the same address several times: SO_REUSEPORT).
     pub async fn start_on(addrs: &[String]) -> Cluster {
+        Cluster::launch(addrs, false).await
+    }
+
+    /// `n` nodes that reach PostgreSQL through [`PgProxy`], so the test can take the
+    /// database away from them.
+    pub async fn start_behind_pg_proxy(n: usize) -> Cluster {
+        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], true).await
+    }
+
+    async fn launch(addrs: &[String], proxied: bool) -> Cluster {
         let db = PgDatabase::create();
         let database = db.url();
+        let pg_proxy = if proxied {
+            Some(PgProxy::start(POSTGRES_ADDR).await)
+        } else {
+            None
+        };
+        let nodes_database = match &pg_proxy {
+            Some(proxy) => database.replace(POSTGRES_ADDR, &format!("127.0.0.1:{}", proxy.port)),
+            None => database.clone(),
+        };
         let nats = Nats::start().await;
         let mut nodes = Vec::new();
         for (index, addr) in addrs.iter().enumerate() {
-            nodes.push(Node::start(index, addr, &database, &nats.url()).await);
+            nodes.push(Node::start(index, addr, &nodes_database, &nats.url()).await);
         }
         // No settling time: a node finds an event's owner by asking when it needs it.
         Cluster {
@@ -302,6 +328,7 @@ impl Cluster {
             nats,
             database,
             http: reqwest::Client::new(),
+            pg_proxy,
             _db: db,
         }
     }

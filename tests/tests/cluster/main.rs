@@ -11,7 +11,8 @@
 //! - `host`: a host dashboard watched in the background, reconnecting after a close;
 //! - `truth`: the ground truth, computed from what the attendees sent;
 //! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
-//! - the tests: `live`, `node_loss`, `nats_outage`, `privacy`, `shared_port`.
+//! - `pg_proxy`: a relay to PostgreSQL the test can cut;
+//! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `shared_port`.
 
 #[allow(dead_code)]
 #[path = "../it/helpers.rs"]
@@ -19,11 +20,13 @@ mod helpers;
 
 mod harness;
 mod host;
+mod pg_proxy;
 mod phone;
 mod socket;
 mod stored;
 mod truth;
 
+mod db_outage;
 mod live;
 mod nats_outage;
 mod node_loss;

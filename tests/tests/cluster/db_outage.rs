@@ -1,0 +1,131 @@
+//! PostgreSQL falls off the network mid-event. While it is gone no node acknowledges an
+//! answer: they refuse with `unavailable`, or the event's owner, having lost its lock
+//! session, gives the event up, its connections are closed with 1012 and new ones are
+//! refused until the database is back. Once it returns every answer is acknowledged, a
+//! fresh host on every node shows the truth, and the database holds exactly the last
+//! answer each attendee sent.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::Cluster;
+use crate::helpers::Rng;
+use crate::phone::{Crowd, assert_none_refused, fixture_phones, truth};
+use crate::socket::{Recv, Socket};
+use crate::truth::random_value;
+
+const PHONES: usize = 24;
+const KEYS: &[&str] = &["role", "usefulness", "barrier-word"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_refuses_answers_and_the_cluster_recovers() {
+    let cluster = Cluster::start_behind_pg_proxy(3).await;
+    let proxy = cluster.pg_proxy.as_ref().expect("a relay to PostgreSQL");
+    let (spec, created, host) = cluster.open_event(KEYS).await;
+    let code = created.code.clone();
+    host.close().await;
+
+    let phones = fixture_phones(&spec, PHONES, &cluster.attendee_urls(&code));
+    let stop = Arc::new(AtomicBool::new(false));
+    let crowd = Crowd::spawn(phones, |i, mut phone| {
+        let spec = spec.clone();
+        let stop = stop.clone();
+        async move {
+            phone.join().await;
+            let mut rng = Rng::seeded(5000 + i as u64);
+            for key in KEYS {
+                phone.answer(key, random_value(&spec, key, &mut rng)).await;
+            }
+            phone.settle().await;
+            // Keep changing answers through the outage and after it.
+            let pause = Duration::from_millis(300);
+            phone
+                .answer_until(&spec, KEYS, &mut rng, 0, pause, &stop)
+                .await;
+            phone
+        }
+    });
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.cut();
+    // Commits in flight fail; the owner notices its lock session is gone.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for node in 0..cluster.nodes.len() {
+        probe_acknowledges_nothing(&cluster.attendee_urls(&code)[node], node).await;
+    }
+    proxy.restore();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut phones = crowd.finish().await;
+    let moved = phones.iter().filter(|p| p.moves() > 0).count();
+    println!("database outage: {moved} of {PHONES} phones changed node");
+    assert_none_refused(&phones);
+    for phone in &phones {
+        assert!(
+            phone.unacknowledged().is_empty(),
+            "{}: {:?}",
+            phone.label,
+            phone.history
+        );
+    }
+
+    crate::node_loss::stale_resends(&mut phones, &spec).await;
+
+    let (expected, _) = truth(&spec, &phones, KEYS, &[]);
+    for node in 0..cluster.nodes.len() {
+        let view = cluster.host_view(node, &created).await;
+        assert!(
+            view.differences(&expected, false).is_empty(),
+            "after the database came back, a fresh snapshot on node {node} differs from the truth:{}",
+            view.explain(&expected, false, None)
+        );
+    }
+    let wrong = crate::stored::differences(&cluster.database, &code, &spec, &phones).await;
+    assert!(
+        wrong.is_empty(),
+        "after the database outage, the database differs from what was sent:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// A new attendee on `node` while the database is away: refused, closed, told
+/// `unavailable` or left waiting, but never welcomed into a stored state nor acknowledged.
+async fn probe_acknowledges_nothing(url: &str, node: usize) {
+    let Ok(mut socket) = Socket::connect(url).await else {
+        return; // refused at the door (503)
+    };
+    if !socket
+        .send(&json!({"type": "hello", "attendee": null}))
+        .await
+    {
+        return;
+    }
+    let mut welcomed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        match socket.recv(Duration::from_millis(500)).await {
+            Recv::Message(message) if message["type"] == "welcome" => {
+                welcomed = true;
+                let answer = json!({"type": "answer", "id": format!("probe-{node}"),
+                    "activity": "role", "value": [0]});
+                if !socket.send(&answer).await {
+                    return;
+                }
+            }
+            Recv::Message(message) => assert_ne!(
+                message["type"], "ack",
+                "node {node} acknowledged an answer while the database was unreachable \
+                 (welcomed: {welcomed}): {message}"
+            ),
+            Recv::Closed(_) => return,
+            _ => {}
+        }
+    }
+    assert!(
+        !welcomed,
+        "node {node} welcomed a new attendee it could not have stored"
+    );
+}
