@@ -68,13 +68,12 @@ pub(super) async fn start(
         .max()
         .unwrap_or(0)
         + 1;
-    let info = Arc::new(EventInfo {
+    let info = Arc::new(EventInfo::new(
         code,
-        event_json: event.full_json().to_string(),
         event,
-        host_token_hash: stored.host_token_hash,
-        presenter_token_hash: stored.presenter_token_hash,
-    });
+        stored.host_token_hash,
+        stored.presenter_token_hash,
+    ));
     let (tx, rx) = mpsc::channel(MAILBOX);
     let (commit_tx, commit_rx) = mpsc::unbounded_channel();
     info!(event = %code, attendees = state.attendees.len(), "event loaded");
@@ -120,13 +119,12 @@ pub(super) async fn info(
     };
     let event = parse_spec(&stored.spec, SpecFormat::Json)
         .map_err(|e| HubError::BadSpec(code, e.to_string()))?;
-    Ok(Some(EventInfo {
+    Ok(Some(EventInfo::new(
         code,
-        event_json: event.full_json().to_string(),
         event,
-        host_token_hash: stored.host_token_hash,
-        presenter_token_hash: stored.presenter_token_hash,
-    }))
+        stored.host_token_hash,
+        stored.presenter_token_hash,
+    )))
 }
 
 /// Where a reply goes: a connection, or the HTTP request of a POSTed message.

@@ -117,6 +117,21 @@ pub struct EventInfo {
 }
 
 impl EventInfo {
+    fn new(
+        code: EventCode,
+        event: Event,
+        host_token_hash: String,
+        presenter_token_hash: String,
+    ) -> EventInfo {
+        EventInfo {
+            code,
+            event_json: event.full_json().to_string(),
+            event,
+            host_token_hash,
+            presenter_token_hash,
+        }
+    }
+
     pub fn is_host(&self, token: &str) -> bool {
         token::token_matches(token, &self.host_token_hash)
     }

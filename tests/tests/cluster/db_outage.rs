@@ -6,16 +6,14 @@
 //! answer each attendee sent.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::harness::Cluster;
-use crate::helpers::Rng;
-use crate::phone::{Crowd, assert_none_refused, fixture_phones, truth};
+use crate::phone::{answering_until_stopped, fixture_phones, stop_after_outage};
 use crate::socket::{Recv, Socket};
-use crate::truth::random_value;
 
 const PHONES: usize = 24;
 const KEYS: &[&str] = &["role", "usefulness", "barrier-word"];
@@ -30,24 +28,7 @@ async fn a_database_outage_refuses_answers_and_the_cluster_recovers() {
 
     let phones = fixture_phones(&spec, PHONES, &cluster.attendee_urls(&code));
     let stop = Arc::new(AtomicBool::new(false));
-    let crowd = Crowd::spawn(phones, |i, mut phone| {
-        let spec = spec.clone();
-        let stop = stop.clone();
-        async move {
-            phone.join().await;
-            let mut rng = Rng::seeded(5000 + i as u64);
-            for key in KEYS {
-                phone.answer(key, random_value(&spec, key, &mut rng)).await;
-            }
-            phone.settle().await;
-            // Keep changing answers through the outage and after it.
-            let pause = Duration::from_millis(300);
-            phone
-                .answer_until(&spec, KEYS, &mut rng, 0, pause, &stop)
-                .await;
-            phone
-        }
-    });
+    let crowd = answering_until_stopped(&spec, phones, KEYS, 5000, &stop);
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.cut();
@@ -58,37 +39,20 @@ async fn a_database_outage_refuses_answers_and_the_cluster_recovers() {
     }
     proxy.restore();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut phones = crowd.finish().await;
-    let moved = phones.iter().filter(|p| p.moves() > 0).count();
-    println!("database outage: {moved} of {PHONES} phones changed node");
-    assert_none_refused(&phones);
-    for phone in &phones {
-        assert!(
-            phone.unacknowledged().is_empty(),
-            "{}: {:?}",
-            phone.label,
-            phone.history
-        );
-    }
+    let mut phones = stop_after_outage(crowd, &stop, "the database outage").await;
 
     crate::node_loss::stale_resends(&mut phones, &spec).await;
 
-    let (expected, _) = truth(&spec, &phones, KEYS, &[]);
-    for node in 0..cluster.nodes.len() {
-        let view = cluster.host_view(node, &created).await;
-        assert!(
-            view.differences(&expected, false).is_empty(),
-            "after the database came back, a fresh snapshot on node {node} differs from the truth:{}",
-            view.explain(&expected, false, None)
-        );
-    }
-    let wrong = crate::stored::differences(&cluster.database, &code, &spec, &phones).await;
-    assert!(
-        wrong.is_empty(),
-        "after the database outage, the database differs from what was sent:\n{}",
-        wrong.join("\n")
-    );
+    cluster
+        .assert_settled(
+            &[0, 1, 2],
+            &created,
+            &spec,
+            &phones,
+            KEYS,
+            "the database outage",
+        )
+        .await;
 }
 
 /// A new attendee on `node` while the database is away: refused, closed, told

@@ -403,6 +403,34 @@ impl Cluster {
         (owners.len() == 1).then(|| owners[0])
     }
 
+    /// After a fault: a fresh host snapshot on each of `nodes` equals the ground truth of
+    /// what `phones` sent to `keys`, and PostgreSQL holds exactly their last answers.
+    pub async fn assert_settled(
+        &self,
+        nodes: &[usize],
+        created: &Created,
+        spec: &Value,
+        phones: &[crate::phone::Phone],
+        keys: &[&str],
+        after: &str,
+    ) {
+        let (expected, _) = crate::phone::truth(spec, phones, keys, &[]);
+        for &node in nodes {
+            let view = self.host_view(node, created).await;
+            assert!(
+                view.differences(&expected, false).is_empty(),
+                "after {after}, a fresh host snapshot on node {node} differs from the truth:{}",
+                view.explain(&expected, false, None)
+            );
+        }
+        let wrong = crate::stored::differences(&self.database, &created.code, spec, phones).await;
+        assert!(
+            wrong.is_empty(),
+            "after {after}, the database differs from what was sent:\n{}",
+            wrong.join("\n")
+        );
+    }
+
     /// A host socket on one node, authorised, with its first snapshot.
     pub async fn host(&self, node: usize, created: &Created) -> (Client, Value) {
         let path = format!("/ws/host/{}", created.code);

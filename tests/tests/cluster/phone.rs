@@ -8,6 +8,7 @@
 //! holds in [`Phone::answers`] once everything is acknowledged: the ground truth.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -494,6 +495,53 @@ impl Crowd {
         }
         phones
     }
+}
+
+/// Phones that join, answer every one of `keys`, then keep changing their answers a few
+/// times a second until `stop` is set: the crowd that lives through an outage.
+pub fn answering_until_stopped(
+    spec: &Value,
+    phones: Vec<Phone>,
+    keys: &'static [&'static str],
+    seed: u64,
+    stop: &Arc<AtomicBool>,
+) -> Crowd {
+    Crowd::spawn(phones, |i, mut phone| {
+        let spec = spec.clone();
+        let stop = stop.clone();
+        async move {
+            phone.join().await;
+            let mut rng = Rng::seeded(seed + i as u64);
+            for key in keys {
+                phone.answer(key, random_value(&spec, key, &mut rng)).await;
+            }
+            phone.settle().await;
+            let pause = Duration::from_millis(300);
+            phone
+                .answer_until(&spec, keys, &mut rng, 0, pause, &stop)
+                .await;
+            phone
+        }
+    })
+}
+
+/// Stops a crowd from [`answering_until_stopped`] after an outage: every phone's answers
+/// were in the end acknowledged, none refused.
+pub async fn stop_after_outage(crowd: Crowd, stop: &AtomicBool, outage: &str) -> Vec<Phone> {
+    stop.store(true, Ordering::Relaxed);
+    let phones = crowd.finish().await;
+    let moved = phones.iter().filter(|p| p.moves() > 0).count();
+    println!("{outage}: {moved} of {} phones changed node", phones.len());
+    assert_none_refused(&phones);
+    for phone in &phones {
+        assert!(
+            phone.unacknowledged().is_empty(),
+            "{} after {outage}: {:?}",
+            phone.label,
+            phone.history
+        );
+    }
+    phones
 }
 
 /// Fails the test if an answer of any phone was refused.
