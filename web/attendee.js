@@ -66,7 +66,7 @@
   // ------------------------------------------------------------------ transport
 
   var T = { mode: "ws", ws: null, es: null, ready: false, everReady: false, attempt: 0,
-    timer: null, retry: null, inflight: new Set(), lastSent: null };
+    timer: null, retry: null, inflight: new Set(), lastSent: null, wsWorked: false };
 
   function helloMsg() {
     var m = { type: "hello", attendee: token };
@@ -124,6 +124,7 @@
       var m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (!done && (m.type === "welcome" || m.type === "error")) { done = true; clearTimeout(guard); }
+      if (m.type === "welcome") T.wsWorked = true;
       receive(m);
     };
     ws.onclose = function (ev) {
@@ -137,11 +138,15 @@
     };
   }
 
-  // WebSocket did not get through. If plain HTTP does, the network blocks WebSocket:
-  // carry on over POST + Server-Sent Events. If nothing does, we are offline: retry.
+  // WebSocket did not get through. If plain HTTP does and WebSocket never worked here, the
+  // network blocks WebSocket: carry on over POST + Server-Sent Events. If nothing does, we
+  // are offline: retry.
   function wsFailed(hard) {
     T.ready = false;
     if (hard) { T.mode = "sse"; connect(); return; }
+    // WebSocket has worked on this network: a failed reconnect is the server restarting
+    // or handing the event to another server, not a blocked network. Keep trying it.
+    if (T.wsWorked) { reconnectLater(); return; }
     fetch("/api/events/" + code, { cache: "no-store" }).then(function (r) {
       if (r.ok) { T.mode = "sse"; T.attempt = 0; connect(); }
       else reconnectLater();
