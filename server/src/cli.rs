@@ -106,6 +106,10 @@ struct ServeArgs {
     /// processes on one machine can share it.
     #[arg(long, env = "JOINUP_NATS_URL")]
     nats: Option<String>,
+    /// Threads running connections and events (default: one per core). Several processes
+    /// of a cluster on one machine share its cores: one or two each is usually best.
+    #[arg(long, env = "JOINUP_WORKER_THREADS")]
+    worker_threads: Option<usize>,
     /// Seconds an event with nobody connected stays in memory (for tests and tuning).
     #[arg(
         long,
@@ -148,10 +152,15 @@ impl From<anyhow::Error> for Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let threads = match &cli.command {
+        Command::Serve(args) | Command::Demo(args) => args.worker_threads,
+        _ => None,
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads.filter(|&n| n > 0) {
+        builder.worker_threads(threads);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");
