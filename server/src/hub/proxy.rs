@@ -72,13 +72,7 @@ impl Relay {
                     None => break,
                 },
                 () = stop.notified() => {
-                    // Leave the registry first, so reconnecting clients look for the owner
-                    // afresh instead of finding this relay.
-                    if let Some(forget) = forget.take() {
-                        forget();
-                    }
                     info!(event = %self.code, owner = self.owner, "relay stopped: clients reconnect");
-                    self.close_all().await;
                     break;
                 }
                 _ = tick.tick() => {
@@ -89,9 +83,16 @@ impl Relay {
                 }
             }
         }
+        // Leave the registry first, so clients arriving now look for the owner afresh;
+        // whoever got here meanwhile is closed with 1012 and reconnects.
         if let Some(forget) = forget.take() {
             forget();
         }
+        rx.close();
+        while let Some(command) = rx.recv().await {
+            turn_away(command);
+        }
+        self.close_all().await;
         self.cluster.unregister_proxy(self.code, &stop);
     }
 
@@ -174,6 +175,35 @@ impl Relay {
                 .relay(self.owner, self.code, RelayCommand::Disconnect { conn })
                 .await;
         }
+    }
+}
+
+/// Answers a command that reached a relay after it stopped: connections are closed with
+/// 1012 (they reconnect and find the owner afresh), requests get `unavailable`.
+fn turn_away(command: Command) {
+    match command {
+        Command::Connect { sink, .. } | Command::Stream { sink, .. } => {
+            sink.close(CloseCode::Restarting);
+        }
+        Command::Post { msg, reply, .. } => {
+            let id = msg.id().map(serde_json::Value::from);
+            let _ = reply.send(PostReply {
+                frame: unavailable(id.as_ref()),
+                token: None,
+            });
+        }
+        Command::End { reply } => {
+            let _ = reply.send(Err(
+                "the event is moving to another server; try again".into()
+            ));
+        }
+        Command::Shutdown { done } => {
+            let _ = done.send(());
+        }
+        Command::Disconnect { .. }
+        | Command::Client { .. }
+        | Command::Host { .. }
+        | Command::NodeGone { .. } => {}
     }
 }
 
