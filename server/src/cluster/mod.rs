@@ -586,7 +586,8 @@ impl Cluster {
                         sink.close(CloseCode::from_code(code).unwrap_or(CloseCode::Restarting));
                     }
                 }
-                Entry::Gone { event } => self.stop_proxy(event, None),
+                // Only a relay to the sender: a relay to a newer owner stays.
+                Entry::Gone { event } => self.stop_proxy(event, from),
                 Entry::Command { event, command } => self.on_command(from, event, command),
             }
         }
@@ -710,14 +711,14 @@ impl Cluster {
             .map(|p| *p.key())
             .collect();
         for code in codes {
-            self.stop_proxy(code, Some(owner));
+            self.stop_proxy(code, owner);
         }
     }
 
-    /// Stops the relay for `code` (if it relays to `owner`, when given).
-    fn stop_proxy(&self, code: EventCode, owner: Option<u32>) {
+    /// Stops the relay for `code` if it relays to `owner`.
+    fn stop_proxy(&self, code: EventCode, owner: u32) {
         if let Some(p) = self.inner.proxies.get(&code)
-            && owner.is_none_or(|o| o == p.0)
+            && p.0 == owner
         {
             p.1.notify_one();
         }
