@@ -565,12 +565,23 @@ impl Cluster {
         for entry in entries {
             match entry {
                 Entry::Frame { conns, frame } => self.deliver(conns, &frame),
-                Entry::Part { conns, chunk, last } => {
+                Entry::Part {
+                    conns,
+                    chunk,
+                    first,
+                    last,
+                } => {
                     let whole = {
                         let mut partial =
                             self.inner.partial.lock().unwrap_or_else(|e| e.into_inner());
-                        let buf = partial.entry(from).or_default();
-                        buf.extend_from_slice(&chunk);
+                        if first {
+                            partial.insert(from, BytesMut::new());
+                        }
+                        // A piece whose first part was lost is dropped (the gap that lost it
+                        // has already sent its connections to reconnect).
+                        if let Some(buf) = partial.get_mut(&from) {
+                            buf.extend_from_slice(&chunk);
+                        }
                         if last {
                             partial.remove(&from).map(BytesMut::freeze)
                         } else {

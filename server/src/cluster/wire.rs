@@ -56,10 +56,11 @@ pub enum Entry {
     /// The sender does not own this event (any more): whoever relays to it must look again.
     Gone { event: EventCode },
     /// A piece of a frame too long for one entry; the receiver joins the pieces from one
-    /// sender and delivers the frame with the `last` one.
+    /// sender, from a `first` one to the `last` one, and then delivers the frame.
     Part {
         conns: Vec<ConnId>,
         chunk: Bytes,
+        first: bool,
         last: bool,
     },
 }
@@ -188,12 +189,12 @@ pub fn into_batches(entries: Vec<Entry>, max_bytes: usize) -> Vec<Vec<Entry>> {
                 for i in 0..pieces {
                     let chunk =
                         frame.slice(i * PART_BYTES..((i + 1) * PART_BYTES).min(frame.len()));
-                    let last = i + 1 == pieces;
                     add(
                         Entry::Part {
                             conns: conns.clone(),
                             chunk,
-                            last,
+                            first: i == 0,
+                            last: i + 1 == pieces,
                         },
                         &mut batches,
                     );
@@ -241,9 +242,14 @@ pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
                 buf.put_u8(GONE);
                 put_code(&mut buf, *event);
             }
-            Entry::Part { conns, chunk, last } => {
+            Entry::Part {
+                conns,
+                chunk,
+                first,
+                last,
+            } => {
                 buf.put_u8(PART);
-                buf.put_u8(u8::from(*last));
+                buf.put_u8(u8::from(*first) << 1 | u8::from(*last));
                 buf.put_u32(conns.len() as u32);
                 for conn in conns {
                     buf.put_u64(conn.raw());
@@ -300,12 +306,17 @@ pub fn decode(mut buf: Bytes) -> Result<Batch, WireError> {
             },
             PART => {
                 need(&buf, 5)?;
-                let last = buf.get_u8() != 0;
+                let flags = buf.get_u8();
                 let n = buf.get_u32() as usize;
                 need(&buf, n.saturating_mul(8))?;
                 let conns = (0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect();
                 let chunk = take(&mut buf)?;
-                Entry::Part { conns, chunk, last }
+                Entry::Part {
+                    conns,
+                    chunk,
+                    first: flags & 2 != 0,
+                    last: flags & 1 != 0,
+                }
             }
             tag => return Err(WireError::Tag(tag)),
         };
@@ -411,8 +422,15 @@ mod tests {
             let encoded = encode(1, 1, batch);
             assert!(encoded.len() <= 2 * PART_BYTES + 64, "{}", encoded.len());
             for entry in decode(encoded).expect("decode").entries {
-                if let Entry::Part { conns, chunk, last } = entry {
+                if let Entry::Part {
+                    conns,
+                    chunk,
+                    first,
+                    last,
+                } = entry
+                {
                     assert_eq!(conns, vec![conn]);
+                    assert_eq!(first, joined.is_empty());
                     joined.extend_from_slice(&chunk);
                     parts += 1;
                     assert_eq!(last, joined.len() == big.len());
