@@ -100,6 +100,16 @@ struct Peer {
     gone: bool,
 }
 
+impl Peer {
+    fn new() -> Peer {
+        Peer {
+            last_seen: Instant::now(),
+            received: 0,
+            gone: false,
+        }
+    }
+}
+
 /// The batches waiting for one node.
 #[derive(Debug)]
 struct Outbox {
@@ -450,10 +460,11 @@ impl Cluster {
         }
     }
 
-    pub fn detach(&self, conn: ConnId) {
-        if self.inner.attached.remove(&conn).is_some() {
-            METRICS.relayed_connections.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// Frames for `conn` stop; its sink is handed back.
+    pub fn detach(&self, conn: ConnId) -> Option<ConnSink> {
+        let (_, sink) = self.inner.attached.remove(&conn)?;
+        METRICS.relayed_connections.fetch_sub(1, Ordering::Relaxed);
+        Some(sink)
     }
 
     /// Queues a connection's command for the owner of `event`; waits while the link is full.
@@ -545,11 +556,7 @@ impl Cluster {
         METRICS.cluster_batches_in.fetch_add(1, Ordering::Relaxed);
         let gap = {
             let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
-            let peer = peers.entry(from).or_insert_with(|| Peer {
-                last_seen: Instant::now(),
-                received: 0,
-                gone: false,
-            });
+            let peer = peers.entry(from).or_insert_with(Peer::new);
             peer.last_seen = Instant::now();
             let gap = seq != peer.received + 1;
             peer.received = seq;
@@ -671,11 +678,7 @@ impl Cluster {
             .unwrap_or(0);
         let gap = {
             let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
-            let peer = peers.entry(beat.node).or_insert_with(|| Peer {
-                last_seen: Instant::now(),
-                received: 0,
-                gone: false,
-            });
+            let peer = peers.entry(beat.node).or_insert_with(Peer::new);
             peer.last_seen = Instant::now();
             if peer.gone {
                 info!(node = beat.node, "a node is back");
@@ -737,11 +740,7 @@ impl Cluster {
 
     fn seen(&self, node: u32) {
         let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
-        let peer = peers.entry(node).or_insert_with(|| Peer {
-            last_seen: Instant::now(),
-            received: 0,
-            gone: false,
-        });
+        let peer = peers.entry(node).or_insert_with(Peer::new);
         if peer.gone {
             peer.last_seen = Instant::now();
             peer.gone = false;

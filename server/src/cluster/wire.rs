@@ -218,12 +218,8 @@ pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
         match entry {
             Entry::Frame { conns, frame } => {
                 buf.put_u8(FRAME);
-                buf.put_u32(conns.len() as u32);
-                for conn in conns {
-                    buf.put_u64(conn.raw());
-                }
-                buf.put_u32(frame.len() as u32);
-                buf.put_slice(frame);
+                put_conns(&mut buf, conns);
+                put_bytes(&mut buf, frame);
             }
             Entry::Close { conn, code } => {
                 buf.put_u8(CLOSE);
@@ -234,9 +230,7 @@ pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
                 buf.put_u8(COMMAND);
                 put_code(&mut buf, *event);
                 // Serialising these plain enums cannot fail.
-                let json = serde_json::to_vec(command).unwrap_or_default();
-                buf.put_u32(json.len() as u32);
-                buf.put_slice(&json);
+                put_bytes(&mut buf, &serde_json::to_vec(command).unwrap_or_default());
             }
             Entry::Gone { event } => {
                 buf.put_u8(GONE);
@@ -250,16 +244,32 @@ pub fn encode(from: u32, seq: u64, entries: &[Entry]) -> Bytes {
             } => {
                 buf.put_u8(PART);
                 buf.put_u8(u8::from(*first) << 1 | u8::from(*last));
-                buf.put_u32(conns.len() as u32);
-                for conn in conns {
-                    buf.put_u64(conn.raw());
-                }
-                buf.put_u32(chunk.len() as u32);
-                buf.put_slice(chunk);
+                put_conns(&mut buf, conns);
+                put_bytes(&mut buf, chunk);
             }
         }
     }
     buf.freeze()
+}
+
+fn put_conns(buf: &mut BytesMut, conns: &[ConnId]) {
+    buf.put_u32(conns.len() as u32);
+    for conn in conns {
+        buf.put_u64(conn.raw());
+    }
+}
+
+/// A u32-length-prefixed run of bytes, as [`take`] reads it.
+fn put_bytes(buf: &mut BytesMut, bytes: &[u8]) {
+    buf.put_u32(bytes.len() as u32);
+    buf.put_slice(bytes);
+}
+
+fn get_conns(buf: &mut Bytes) -> Result<Vec<ConnId>, WireError> {
+    need(buf, 4)?;
+    let n = buf.get_u32() as usize;
+    need(buf, n.saturating_mul(8))?;
+    Ok((0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect())
 }
 
 fn put_code(buf: &mut BytesMut, code: EventCode) {
@@ -279,14 +289,10 @@ pub fn decode(mut buf: Bytes) -> Result<Batch, WireError> {
     let mut entries = Vec::new();
     while buf.has_remaining() {
         let entry = match buf.get_u8() {
-            FRAME => {
-                need(&buf, 4)?;
-                let n = buf.get_u32() as usize;
-                need(&buf, n.saturating_mul(8))?;
-                let conns = (0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect();
-                let frame = take(&mut buf)?;
-                Entry::Frame { conns, frame }
-            }
+            FRAME => Entry::Frame {
+                conns: get_conns(&mut buf)?,
+                frame: take(&mut buf)?,
+            },
             CLOSE => {
                 need(&buf, 10)?;
                 Entry::Close {
@@ -305,15 +311,11 @@ pub fn decode(mut buf: Bytes) -> Result<Batch, WireError> {
                 event: get_code(&mut buf)?,
             },
             PART => {
-                need(&buf, 5)?;
+                need(&buf, 1)?;
                 let flags = buf.get_u8();
-                let n = buf.get_u32() as usize;
-                need(&buf, n.saturating_mul(8))?;
-                let conns = (0..n).map(|_| ConnId::from_raw(buf.get_u64())).collect();
-                let chunk = take(&mut buf)?;
                 Entry::Part {
-                    conns,
-                    chunk,
+                    conns: get_conns(&mut buf)?,
+                    chunk: take(&mut buf)?,
                     first: flags & 2 != 0,
                     last: flags & 1 != 0,
                 }

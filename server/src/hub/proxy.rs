@@ -6,14 +6,14 @@
 //! event, or messages between the two were lost, the relay closes its connections with 1012
 //! and leaves the registry: the clients reconnect and the next one finds the event afresh.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 use tracing::info;
 
-use super::conn::{ConnId, ConnSink};
+use super::conn::ConnId;
 use super::{Command, EventHandle, EventInfo, MAILBOX, PostReply};
 use crate::cluster::Cluster;
 use crate::cluster::wire::{RelayCommand, Rpc, RpcReply};
@@ -35,7 +35,7 @@ pub(super) fn start(
         cluster,
         code: info.code,
         owner,
-        conns: HashMap::new(),
+        conns: HashSet::new(),
     };
     tokio::spawn(relay.run(rx, stop, idle_unload, forget));
     EventHandle { info, tx }
@@ -45,8 +45,8 @@ struct Relay {
     cluster: Cluster,
     code: EventCode,
     owner: u32,
-    /// This node's connections to the event.
-    conns: HashMap<ConnId, ConnSink>,
+    /// This node's connections to the event (their sinks are in [`Cluster::attach`]).
+    conns: HashSet<ConnId>,
 }
 
 impl Relay {
@@ -99,12 +99,12 @@ impl Relay {
     async fn on_command(&mut self, command: Command) {
         let relayed = match command {
             Command::Connect { conn, role, sink } => {
-                self.cluster.attach(conn, sink.clone());
-                self.conns.insert(conn, sink);
+                self.cluster.attach(conn, sink);
+                self.conns.insert(conn);
                 RelayCommand::Connect { conn, role }
             }
             Command::Disconnect { conn } => {
-                if self.conns.remove(&conn).is_none() {
+                if !self.conns.remove(&conn) {
                     return;
                 }
                 self.cluster.detach(conn);
@@ -137,8 +137,8 @@ impl Relay {
                 sink,
                 reply,
             } => {
-                self.cluster.attach(conn, sink.clone());
-                self.conns.insert(conn, sink);
+                self.cluster.attach(conn, sink);
+                self.conns.insert(conn);
                 let (cluster, code) = (self.cluster.clone(), self.code);
                 tokio::spawn(async move {
                     let answer = cluster.rpc(code, &Rpc::Stream { conn, token }).await;
@@ -167,9 +167,10 @@ impl Relay {
 
     /// Closes every connection with 1012 and tells the owner they are gone.
     async fn close_all(&mut self) {
-        for (conn, sink) in self.conns.drain() {
-            sink.close(CloseCode::Restarting);
-            self.cluster.detach(conn);
+        for conn in self.conns.drain() {
+            if let Some(sink) = self.cluster.detach(conn) {
+                sink.close(CloseCode::Restarting);
+            }
             let _ = self
                 .cluster
                 .relay(self.owner, self.code, RelayCommand::Disconnect { conn })
