@@ -1,7 +1,7 @@
 //! The WebSocket transport for attendees, hosts and presenters.
 //!
-//! Each socket is split: a reader that enforces frame size, rate and idle limits, decodes
-//! each frame once and forwards it to the event's actor; and a writer that drains the
+//! One task per socket does both directions: it reads, enforcing frame size, rate and idle
+//! limits, decodes each frame once and forwards it to the event's actor; and it drains the
 //! connection's bounded queue, batching frames into one flush. A frame that does not decode
 //! gets a typed `error` reply and the connection stays usable.
 
@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{
     CloseCode as WsCloseCode, Data, OpCode,
@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
-use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
-use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Out, Role};
+use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE, Kick};
+use crate::hub::{Command, ConnId, ConnSink, EventHandle, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
 use crate::protocol::{CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host};
@@ -139,32 +139,44 @@ enum Kind {
     Presenter,
 }
 
+/// How a session's loop ended.
+enum Ending {
+    /// Close the socket with this code, after what is already queued for it.
+    Close(CloseCode),
+    /// Close at once with this code: the queue is full (a slow reader) or was kicked.
+    Kicked(CloseCode),
+    /// The client closed, or the socket failed: nothing more to send.
+    Gone,
+}
+
 /// One connection, from upgrade to close; `_slot` counts it against its address.
-async fn session(socket: Socket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
+///
+/// One task per connection does both directions: it reads and handles the client's frames,
+/// and writes what the hub queues for it (acks, broadcasts, its close), batching whatever
+/// is queued into one flush. A second task per connection would cost a wake-up and a lock
+/// on the shared socket for every frame, and memory for every attendee.
+async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
     let conn = ConnId::next();
     let (sink, source) = conn::channel(if kind == Kind::Attendee {
         ATTENDEE_QUEUE
     } else {
         HOST_QUEUE
     });
-    let (ws_tx, mut ws_rx) = socket.split();
-    let mut writer = tokio::spawn(write_loop(ws_tx, source));
-    if kind == Kind::Attendee
-        && handle
+    let (mut rx, kick) = source.split();
+    let connected = kind != Kind::Attendee
+        || handle
             .send(Command::Connect {
                 conn,
                 role: Role::Attendee,
                 sink: sink.clone(),
             })
             .await
-            .is_err()
-    {
-        sink.close(CloseCode::Restarting);
-    }
-    let mut reader = Reader::new(conn, kind, handle.clone(), sink.clone());
-    let writer_done = tokio::select! {
-        _ = reader.run(&mut ws_rx) => false,
-        _ = &mut writer => true,
+            .is_ok();
+    let mut reader = Reader::new(conn, kind, handle.clone(), sink);
+    let ending = if connected {
+        run(&mut ws, &mut rx, &kick, &mut reader).await
+    } else {
+        Ending::Close(CloseCode::Restarting)
     };
     if reader.joined || kind == Kind::Attendee {
         // Never wait on a full mailbox here: the connection is gone either way.
@@ -173,29 +185,147 @@ async fn session(socket: Socket, handle: EventHandle, kind: Kind, _slot: Connect
             let _ = handle.send(Command::Disconnect { conn }).await;
         });
     }
-    // Let the writer send what is queued, a close frame included, while reading and
-    // discarding what the client still sends until it answers the close (RFC 6455 section
-    // 7.1.1): closing with unread data would reset the connection and lose the close frame.
     drop(reader);
-    drop(sink);
-    let write = async {
-        if !writer_done {
-            let _ = (&mut writer).await;
-        }
+    let code = match ending {
+        Ending::Gone => return,
+        Ending::Kicked(code) => code,
+        Ending::Close(code) => code,
     };
-    let drain = async {
-        while let Some(Ok(message)) = ws_rx.next().await {
+    // Send what is queued (unless the reader is too slow for it), then the close frame,
+    // then read and discard what the client still sends until it answers the close (RFC
+    // 6455 section 7.1.1): closing with unread data would reset the connection and lose
+    // the close frame.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut code = code;
+        if matches!(ending, Ending::Close(_)) {
+            while let Ok(out) = rx.try_recv() {
+                match out {
+                    Out::Frame(frame) => {
+                        if feed_text(&mut ws, frame).await.is_err() {
+                            return;
+                        }
+                    }
+                    Out::Close(queued) => {
+                        code = queued;
+                        break;
+                    }
+                }
+            }
+        }
+        let frame = CloseFrame {
+            code: WsCloseCode::from(code.code()),
+            reason: Utf8Bytes::from_static(code.reason()),
+        };
+        if ws.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        while let Some(Ok(message)) = ws.next().await {
             if matches!(message, Message::Close(_)) {
                 break;
             }
         }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        tokio::join!(write, drain);
+        let _ = ws.close(None).await;
     })
     .await;
-    if !writer.is_finished() {
-        writer.abort();
+}
+
+/// The connection's loop: frames from the client go to the reader, frames from the hub go
+/// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
+async fn run(
+    ws: &mut Socket,
+    rx: &mut mpsc::Receiver<Out>,
+    kick: &Kick,
+    reader: &mut Reader,
+) -> Ending {
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    // One timer for the connection's life, moved on only when it fires: a fresh timeout
+    // around every read would register and cancel a timer per message.
+    let mut heard = Instant::now();
+    let idle = tokio::time::sleep(IDLE);
+    tokio::pin!(idle);
+    // Once the reader has asked for a close, only what is queued still goes out.
+    let mut reading = true;
+    loop {
+        tokio::select! {
+            biased;
+            code = kick.kicked() => return Ending::Kicked(code),
+            out = rx.recv() => match out {
+                Some(Out::Frame(frame)) => {
+                    if feed_text(ws, frame).await.is_err() {
+                        return Ending::Gone;
+                    }
+                    // Batch what is already queued into one flush.
+                    let mut close = None;
+                    while let Ok(next) = rx.try_recv() {
+                        match next {
+                            Out::Frame(frame) => {
+                                if feed_text(ws, frame).await.is_err() {
+                                    return Ending::Gone;
+                                }
+                            }
+                            Out::Close(code) => {
+                                close = Some(code);
+                                break;
+                            }
+                        }
+                    }
+                    if ws.flush().await.is_err() {
+                        return Ending::Gone;
+                    }
+                    if let Some(code) = close {
+                        return Ending::Close(code);
+                    }
+                }
+                Some(Out::Close(code)) => return Ending::Close(code),
+                // The reader holds a sender while the loop runs.
+                None => return Ending::Close(CloseCode::Restarting),
+            },
+            next = ws.next(), if reading => {
+                heard = Instant::now();
+                let message = match next {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::Gone,
+                    Some(Ok(message)) => message,
+                };
+                match reader.on_message(message, heard).await {
+                    Flow::Continue => {}
+                    Flow::Close(code) => {
+                        reader.sink.close(code);
+                        reading = false;
+                    }
+                    Flow::Stop => return Ending::Close(CloseCode::Restarting),
+                }
+            }
+            _ = ping.tick() => {
+                if ws.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return Ending::Gone;
+                }
+            }
+            () = &mut idle => {
+                if heard.elapsed() >= IDLE {
+                    return Ending::Close(CloseCode::TooSlow);
+                }
+                idle.as_mut().reset(heard + IDLE);
+            }
+        }
+    }
+}
+
+/// What the reader wants after a frame.
+enum Flow {
+    Continue,
+    /// Close with this code once what is queued has gone out.
+    Close(CloseCode),
+    /// The event's actor is gone.
+    Stop,
+}
+
+impl Flow {
+    /// After handing a command to the actor.
+    fn after<E>(sent: Result<(), E>) -> Flow {
+        match sent {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
     }
 }
 
@@ -232,69 +362,60 @@ impl Reader {
         }
     }
 
-    async fn run(&mut self, ws_rx: &mut SplitStream<Socket>) {
-        loop {
-            let message = match tokio::time::timeout(IDLE, ws_rx.next()).await {
-                Err(_) => return self.sink.close(CloseCode::TooSlow),
-                Ok(None) | Ok(Some(Err(_))) => return,
-                Ok(Some(Ok(message))) => message,
-            };
-            let text = match message {
-                Message::Text(text) => text,
-                Message::Binary(_) => {
-                    self.error(
-                        None,
-                        ErrorCode::InvalidMessage,
-                        "messages are JSON text frames, not binary",
-                    );
-                    continue;
-                }
-                Message::Close(_) => return,
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            };
-            METRICS
-                .frames_in
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if text.len() > MAX_FRAME {
-                return self.sink.close(CloseCode::TooLarge);
-            }
-            if !self.take_token() {
-                self.refusals -= 1.0;
-                if self.refusals < 0.0 {
-                    return self.sink.close(CloseCode::TooMany);
-                }
-                // Name the refused message, so the client knows what to send again.
-                let id = serde_json::from_str::<IdOnly>(&text)
-                    .ok()
-                    .and_then(|m| m.id);
+    async fn on_message(&mut self, message: Message, now: Instant) -> Flow {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
                 self.error(
-                    id.as_ref(),
-                    ErrorCode::RateLimited,
-                    "too many messages; slow down and send again",
+                    None,
+                    ErrorCode::InvalidMessage,
+                    "messages are JSON text frames, not binary",
                 );
-                continue;
+                return Flow::Continue;
             }
-            if !self.handle_text(&text).await {
-                return;
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                return Flow::Continue;
             }
+        };
+        METRICS
+            .frames_in
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if text.len() > MAX_FRAME {
+            return Flow::Close(CloseCode::TooLarge);
         }
+        if !self.take_token(now) {
+            self.refusals -= 1.0;
+            if self.refusals < 0.0 {
+                return Flow::Close(CloseCode::TooMany);
+            }
+            // Name the refused message, so the client knows what to send again.
+            let id = serde_json::from_str::<IdOnly>(&text)
+                .ok()
+                .and_then(|m| m.id);
+            self.error(
+                id.as_ref(),
+                ErrorCode::RateLimited,
+                "too many messages; slow down and send again",
+            );
+            return Flow::Continue;
+        }
+        self.handle_text(&text).await
     }
 
-    /// Handles one text frame; `false` ends the connection.
-    async fn handle_text(&mut self, text: &str) -> bool {
+    /// Handles one text frame.
+    async fn handle_text(&mut self, text: &str) -> Flow {
         match self.kind {
             Kind::Attendee => match decode_client(text) {
-                Ok(msg) => self
-                    .handle
-                    .send(Command::Client {
+                Ok(msg) => {
+                    let sent = self.handle.send(Command::Client {
                         conn: self.conn,
                         msg,
-                    })
-                    .await
-                    .is_ok(),
+                    });
+                    Flow::after(sent.await)
+                }
                 Err(e) => {
                     self.error(e.id.as_ref(), ErrorCode::InvalidMessage, &e.message);
-                    true
+                    Flow::Continue
                 }
             },
             Kind::Host | Kind::Presenter => {
@@ -312,7 +433,7 @@ impl Reader {
                             "authenticate first with {\"type\":\"auth\",\"token\":...}".to_owned()
                         };
                         self.error(e.id.as_ref(), code, &message);
-                        return true;
+                        return Flow::Continue;
                     }
                 };
                 if !self.joined {
@@ -324,27 +445,25 @@ impl Reader {
                         ErrorCode::Unauthorized,
                         "the presenter screen is read-only",
                     );
-                    return true;
+                    return Flow::Continue;
                 }
-                self.handle
-                    .send(Command::Host {
-                        conn: self.conn,
-                        msg,
-                    })
-                    .await
-                    .is_ok()
+                let sent = self.handle.send(Command::Host {
+                    conn: self.conn,
+                    msg,
+                });
+                Flow::after(sent.await)
             }
         }
     }
 
-    async fn authenticate(&mut self, msg: HostMsg) -> bool {
+    async fn authenticate(&mut self, msg: HostMsg) -> Flow {
         let HostMsg::Auth { token } = msg else {
             self.error(
                 msg.id(),
                 ErrorCode::Unauthorized,
                 "authenticate first with {\"type\":\"auth\",\"token\":...}",
             );
-            return true;
+            return Flow::Continue;
         };
         let (allowed, role) = match self.kind {
             Kind::Host => (self.handle.info.is_host(&token), Role::Host),
@@ -356,18 +475,15 @@ impl Reader {
                 ErrorCode::Unauthorized,
                 "that token does not open this event",
             );
-            self.sink.close(CloseCode::Unauthorized);
-            return false;
+            return Flow::Close(CloseCode::Unauthorized);
         }
         self.joined = true;
-        self.handle
-            .send(Command::Connect {
-                conn: self.conn,
-                role,
-                sink: self.sink.clone(),
-            })
-            .await
-            .is_ok()
+        let sent = self.handle.send(Command::Connect {
+            conn: self.conn,
+            role,
+            sink: self.sink.clone(),
+        });
+        Flow::after(sent.await)
     }
 
     fn error(&self, id: Option<&serde_json::Value>, code: ErrorCode, message: &str) {
@@ -378,8 +494,7 @@ impl Reader {
     }
 
     /// A token bucket: [`BURST`] at once, refilled at [`PER_SECOND`].
-    fn take_token(&mut self) -> bool {
-        let now = Instant::now();
+    fn take_token(&mut self, now: Instant) -> bool {
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
@@ -393,59 +508,9 @@ impl Reader {
     }
 }
 
-type WsSink = SplitSink<Socket, Message>;
-
-async fn write_loop(mut tx: WsSink, source: ConnSource) {
-    let (mut rx, kick) = source.split();
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    loop {
-        let out = tokio::select! {
-            out = rx.recv() => out,
-            code = kick.kicked() => return close(tx, code).await,
-            _ = ping.tick() => {
-                if tx.send(Message::Ping(Bytes::new())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        match out {
-            Some(Out::Frame(frame)) => {
-                if feed_text(&mut tx, frame).await.is_err() {
-                    return;
-                }
-                // Batch what is already queued into one flush.
-                while let Ok(next) = rx.try_recv() {
-                    match next {
-                        Out::Frame(frame) => {
-                            if feed_text(&mut tx, frame).await.is_err() {
-                                return;
-                            }
-                        }
-                        Out::Close(code) => return close(tx, code).await,
-                    }
-                }
-                if tx.flush().await.is_err() {
-                    return;
-                }
-            }
-            Some(Out::Close(code)) => return close(tx, code).await,
-            None => {
-                match kick.dropped_with() {
-                    Some(code) => close(tx, code).await,
-                    None => {
-                        let _ = tx.close().await;
-                    }
-                }
-                return;
-            }
-        }
-    }
-}
-
 /// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.
 async fn feed_text(
-    tx: &mut WsSink,
+    tx: &mut Socket,
     frame: Bytes,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     if frame.len() <= FRAGMENT {
@@ -474,13 +539,4 @@ async fn feed_text(
         .await?;
     }
     Ok(())
-}
-
-async fn close(mut tx: WsSink, code: CloseCode) {
-    let frame = CloseFrame {
-        code: WsCloseCode::from(code.code()),
-        reason: Utf8Bytes::from_static(code.reason()),
-    };
-    let _ = tx.send(Message::Close(Some(frame))).await;
-    let _ = tx.close().await;
 }

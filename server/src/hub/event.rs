@@ -38,6 +38,8 @@ const SLOW_TICKS: u64 = 10;
 const SAMPLE_TICKS: u64 = 600;
 /// How long shutdown waits for in-flight writes before closing anyway.
 const DRAIN_FOR: Duration = Duration::from_secs(5);
+/// The most commands the actor takes from its mailbox at once.
+const COMMANDS_PER_TURN: usize = 64;
 const MAX_QUESTION: usize = 500;
 const MAX_PROFILE_FIELD: usize = 120;
 
@@ -150,10 +152,38 @@ enum Effect {
 struct Pending {
     attendee: Option<usize>,
     msg: Option<u64>,
-    ok: Frame,
-    err: Frame,
+    reply: Reply,
     targets: Vec<Origin>,
     effect: Effect,
+}
+
+/// What a pending write's origins are told once it is committed, or once it cannot be.
+enum Reply {
+    /// An attendee's message: `ack` with its id, or `error unavailable`. Built only when
+    /// sent, since nearly every write succeeds.
+    Ack(String),
+    /// Both frames, built up front (host commands and the event's end; rare).
+    Frames { ok: Frame, err: Frame },
+}
+
+impl Reply {
+    fn ok(&self) -> Frame {
+        match self {
+            Reply::Ack(id) => server::ack(id),
+            Reply::Frames { ok, .. } => ok.clone(),
+        }
+    }
+
+    fn err(&self) -> Frame {
+        match self {
+            Reply::Ack(id) => server::error(
+                Some(&Value::from(id.as_str())),
+                ErrorCode::Unavailable,
+                "the server could not store this right now; it was not saved, send it again",
+            ),
+            Reply::Frames { err, .. } => err.clone(),
+        }
+    }
 }
 
 struct AttendeeConn {
@@ -209,17 +239,12 @@ impl Actor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shutdown: Option<(oneshot::Sender<()>, tokio::time::Instant)> = None;
         let mut idle_ticks: u32 = 0;
+        let mut commands = Vec::with_capacity(COMMANDS_PER_TURN);
         loop {
             tokio::select! {
                 biased;
-                Some(committed) = commits.recv() => self.on_committed(committed),
-                command = rx.recv(), if shutdown.is_none() => match command {
-                    Some(Command::Shutdown { done }) => {
-                        shutdown = Some((done, tokio::time::Instant::now() + DRAIN_FOR));
-                    }
-                    Some(command) => self.on_command(command).await,
-                    None => break,
-                },
+                // The tick first: under steady load commands are always ready, and a tick
+                // polled after them would wait for a lull, holding back the hosts' tallies.
                 _ = tick.tick() => {
                     self.on_tick();
                     if self.is_idle() {
@@ -252,6 +277,22 @@ impl Actor {
                         self.close_everyone(CloseCode::Restarting);
                         info!(event = %self.info.code, "idle event unloaded");
                         break;
+                    }
+                }
+                Some(committed) = commits.recv() => self.on_committed(committed),
+                // Several commands per wake-up: under load the mailbox is never empty, and
+                // each turn of this loop polls the tick's timer and the commit channel.
+                received = rx.recv_many(&mut commands, COMMANDS_PER_TURN), if shutdown.is_none() => {
+                    if received == 0 {
+                        break;
+                    }
+                    for command in commands.drain(..) {
+                        match command {
+                            Command::Shutdown { done } => {
+                                shutdown = Some((done, tokio::time::Instant::now() + DRAIN_FOR));
+                            }
+                            command => self.on_command(command).await,
+                        }
                     }
                 }
             }
@@ -561,9 +602,8 @@ impl Actor {
 
     // ---------------------------------------------------------------- writes
 
-    /// Hands `writes` to the storage writer; `effect` applies and `ok` goes to `origin` once
-    /// they are committed, `err` if they cannot be.
-    #[allow(clippy::too_many_arguments)]
+    /// Hands `writes` to the storage writer; `effect` applies and `reply`'s `ok` goes to
+    /// `origin` once they are committed, its `err` if they cannot be.
     async fn submit(
         &mut self,
         origin: Origin,
@@ -571,8 +611,7 @@ impl Actor {
         msg: Option<u64>,
         writes: Vec<Write>,
         effect: Effect,
-        ok: Frame,
-        err: Frame,
+        reply: Reply,
     ) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -582,7 +621,7 @@ impl Actor {
         };
         if self.writer.submit(writes, Some(ticket)).await.is_err() {
             METRICS.client_errors.fetch_add(1, Relaxed);
-            self.respond(origin, err);
+            self.respond(origin, reply.err());
             if let Effect::End(Some(reply)) = effect {
                 let _ = reply.send(Err("storage unavailable".into()));
             }
@@ -596,8 +635,7 @@ impl Actor {
             Pending {
                 attendee,
                 msg,
-                ok,
-                err,
+                reply,
                 targets: vec![origin],
                 effect,
             },
@@ -614,15 +652,13 @@ impl Actor {
         writes: Vec<Write>,
         effect: Effect,
     ) {
-        let err = self.unavailable(id);
         self.submit(
             origin,
             Some(attendee),
             Some(msg_hash(id)),
             writes,
             effect,
-            server::ack(id),
-            err,
+            Reply::Ack(id.to_owned()),
         )
         .await;
     }
@@ -663,8 +699,9 @@ impl Actor {
                 self.inflight.remove(&(attendee, msg));
             }
             self.apply(pending.attendee, pending.effect);
+            let ok = pending.reply.ok();
             for target in pending.targets {
-                self.respond(target, pending.ok.clone());
+                self.respond(target, ok.clone());
             }
         }
         for seq in committed.failed {
@@ -677,9 +714,10 @@ impl Actor {
             if let Effect::End(Some(reply)) = pending.effect {
                 let _ = reply.send(Err("the event's end could not be stored".into()));
             }
+            let err = pending.reply.err();
             for target in pending.targets {
                 METRICS.client_errors.fetch_add(1, Relaxed);
-                self.respond(target, pending.err.clone());
+                self.respond(target, err.clone());
             }
         }
     }
@@ -1248,14 +1286,6 @@ impl Actor {
         }
     }
 
-    fn unavailable(&self, id: &str) -> Frame {
-        server::error(
-            Some(&Value::from(id)),
-            ErrorCode::Unavailable,
-            "the server could not store this right now; it was not saved, send it again",
-        )
-    }
-
     fn item_seq(&mut self) -> i64 {
         let seq = self.next_item_seq;
         self.next_item_seq += 1;
@@ -1484,8 +1514,7 @@ impl Actor {
                 None,
                 writes,
                 Effect::None,
-                ok,
-                err,
+                Reply::Frames { ok, err },
             )
             .await;
         }
@@ -1740,8 +1769,15 @@ impl Actor {
                 (Origin::Reply(tx), Frame::new(), Frame::new())
             }
         };
-        self.submit(origin, None, None, writes, Effect::End(reply), ok, err)
-            .await;
+        self.submit(
+            origin,
+            None,
+            None,
+            writes,
+            Effect::End(reply),
+            Reply::Frames { ok, err },
+        )
+        .await;
     }
 
     // ---------------------------------------------------------------- coalescing

@@ -14,10 +14,11 @@ pub fn frame(value: &Value) -> Frame {
 }
 
 pub fn ack(id: &str) -> Frame {
-    let mut out = String::with_capacity(id.len() + 32);
-    out.push_str(r#"{"type":"ack","id":"#);
-    out.push_str(&Value::from(id).to_string());
-    out.push('}');
+    let mut out = Vec::with_capacity(id.len() + 32);
+    out.extend_from_slice(br#"{"type":"ack","id":"#);
+    // The id as a JSON string, escaped; writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, id);
+    out.push(b'}');
     Bytes::from(out)
 }
 

@@ -100,8 +100,9 @@ pub struct LiveRows {
     /// (activity, state, revealed)
     pub activity_states: Vec<(String, String, bool)>,
     pub attendees: Vec<AttendeeRow>,
+    /// The latest answer of each attendee to each activity, in (attendee, activity) order.
     pub answers: Vec<AnswerRow>,
-    /// (attendee, message id)
+    /// (attendee, message id), each once, in the order they were stored
     pub receipts: Vec<(i64, String)>,
     pub questions: Vec<QuestionRow>,
     /// (question, attendee)
@@ -109,6 +110,24 @@ pub struct LiveRows {
     pub cards: Vec<CardRow>,
     /// The highest attendance seen so far.
     pub peak_present: i64,
+}
+
+/// Answers are an append-only log: from an event's rows read in the order they were
+/// stored, keeps the newest of each (attendee, activity), in (attendee, activity) order.
+fn latest_answers(mut rows: Vec<AnswerRow>) -> Vec<AnswerRow> {
+    rows.reverse();
+    // A stable sort: within one (attendee, activity) the newest stays first.
+    rows.sort_by(|a, b| (a.attendee, &a.activity).cmp(&(b.attendee, &b.activity)));
+    rows.dedup_by(|later, kept| later.attendee == kept.attendee && later.activity == kept.activity);
+    rows
+}
+
+/// Receipts are an append-only log too: the same message stored twice (by two owners of an
+/// event for a moment, in a cluster) reads as one receipt, in the order first stored.
+fn distinct_receipts(mut rows: Vec<(i64, String)>) -> Vec<(i64, String)> {
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    rows.retain(|row| seen.insert(row.clone()));
+    rows
 }
 
 /// The database behind the seam.

@@ -278,7 +278,7 @@ impl PgBackend {
         }
         for r in sqlx::query(
             "SELECT attendee, activity, value, item, state, flagged FROM answers WHERE event = $1
-             ORDER BY attendee, activity",
+             ORDER BY id",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -293,12 +293,10 @@ impl PgBackend {
                 flagged: r.get::<i64, _>(5) != 0,
             });
         }
-        for r in sqlx::query(
-            "SELECT attendee, msg FROM receipts WHERE event = $1 ORDER BY attendee, msg",
-        )
-        .bind(code.clone())
-        .fetch_all(&mut *tx)
-        .await?
+        for r in sqlx::query("SELECT attendee, msg FROM receipts WHERE event = $1 ORDER BY id")
+            .bind(code.clone())
+            .fetch_all(&mut *tx)
+            .await?
         {
             rows.receipts.push((r.get(0), r.get(1)));
         }
@@ -350,6 +348,8 @@ impl PgBackend {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        rows.answers = super::latest_answers(std::mem::take(&mut rows.answers));
+        rows.receipts = super::distinct_receipts(std::mem::take(&mut rows.receipts));
         Ok(rows)
     }
 }
@@ -473,13 +473,9 @@ impl Batched {
             ),
             Batched::Answer => (
                 "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES ",
-                " ON CONFLICT (event, attendee, activity) DO UPDATE SET value = excluded.value, \
-                 item = excluded.item, state = excluded.state, flagged = excluded.flagged",
+                "",
             ),
-            Batched::Receipt => (
-                "INSERT INTO receipts (event, attendee, msg) VALUES ",
-                " ON CONFLICT DO NOTHING",
-            ),
+            Batched::Receipt => ("INSERT INTO receipts (event, attendee, msg) VALUES ", ""),
             Batched::Vote => (
                 "INSERT INTO votes (event, question, attendee) VALUES ",
                 " ON CONFLICT DO NOTHING",
@@ -561,8 +557,9 @@ struct Merged<'a> {
 /// PostgreSQL refuses an `INSERT … ON CONFLICT DO UPDATE` that touches one row twice, which
 /// SQLite allows (the later row wins). So writes to the same key are merged into one row
 /// that leaves the same result as applying them in turn: an attendee keeps the token hash it
-/// was first inserted with and takes the last profile; an answer is the last one; a receipt
-/// or vote is the same row again.
+/// was first inserted with and takes the last profile; a vote is the same row again.
+/// Answers and receipts are append-only logs with nothing to conflict; merging them only
+/// stores fewer rows (the last answer, one receipt).
 struct Plan<'a> {
     hot: [Vec<Merged<'a>>; 4],
     rest: Vec<&'a Write>,
@@ -890,12 +887,11 @@ mod tests {
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(
             Batched::Receipt.sql(2),
-            "INSERT INTO receipts (event, attendee, msg) VALUES ($1, $2, $3), ($4, $5, $6) \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO receipts (event, attendee, msg) VALUES ($1, $2, $3), ($4, $5, $6)"
         );
         let sql = Batched::Answer.sql(3);
         assert!(
-            sql.contains("($15, $16, $17, $18, $19, $20, $21) ON CONFLICT"),
+            sql.ends_with("($15, $16, $17, $18, $19, $20, $21)"),
             "{sql}"
         );
         assert!(!sql.contains('?'));

@@ -211,6 +211,12 @@ pub trait WriteBackend: Send + Sync + 'static {
     fn reconnect_before_retry(&self, error: &sqlx::Error) -> bool;
 
     fn close(conn: Self::Conn) -> impl Future<Output = ()> + Send;
+
+    /// Upkeep between commits, once their tickets have been answered (SQLite checkpoints
+    /// its log here).
+    fn after_commit(&self, _conn: &mut Self::Conn) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Starts the writer on a thread of its own, with its own single-threaded runtime: a commit
@@ -346,6 +352,7 @@ async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Ve
         // An actor that has gone away no longer needs to know.
         let _ = tx.send(committed);
     }
+    backend.after_commit(conn).await;
 }
 
 /// Replaces the writer's connection after a failure, so no half-open transaction or stale

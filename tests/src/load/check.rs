@@ -86,7 +86,7 @@ pub async fn stored(database: &str, code: &str) -> anyhow::Result<Stored> {
         ($conn:expr) => {{
             let mut conn = $conn;
             let rows: Vec<(String, String)> =
-                sqlx::query_as("SELECT activity, value FROM answers WHERE event = $1")
+                sqlx::query_as("SELECT activity, value FROM latest_answers WHERE event = $1")
                     .bind(code)
                     .fetch_all(&mut conn)
                     .await?;

@@ -19,12 +19,12 @@ pub async fn differences(
 ) -> Vec<String> {
     let mut db = Db::connect(database).await;
     let attendees = db.count("attendees", code).await;
-    let answer_rows = db.count("answers", code).await;
+    let answer_rows = db.count("latest_answers", code).await;
     let Db::Postgres(conn) = &mut db else {
         panic!("the cluster runs on PostgreSQL");
     };
     let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT t.token_hash, a.activity, a.value FROM answers a \
+        "SELECT t.token_hash, a.activity, a.value FROM latest_answers a \
          JOIN attendees t ON t.event = a.event AND t.id = a.attendee WHERE a.event = $1",
     )
     .bind(code)
