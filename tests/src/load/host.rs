@@ -189,7 +189,18 @@ pub async fn probe(
         let acked = acked.clone();
         let watch = watch.clone();
         tokio::spawn(async move {
-            while let Some(Ok(frame)) = stream.next().await {
+            loop {
+                let frame = match stream.next().await {
+                    Some(Ok(frame)) => frame,
+                    end => {
+                        // Said once, so a probe that stops hearing acks is explained.
+                        eprintln!("[load] the probe's socket ended: {end:?}");
+                        break;
+                    }
+                };
+                if let Message::Close(close) = &frame {
+                    eprintln!("[load] the server closed the probe's socket: {close:?}");
+                }
                 let Message::Text(t) = frame else { continue };
                 let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else {
                     continue;
