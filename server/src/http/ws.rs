@@ -145,7 +145,9 @@ enum Ending {
     Close(CloseCode),
     /// Close at once with this code: the queue is full (a slow reader) or was kicked.
     Kicked(CloseCode),
-    /// The client closed, or the socket failed: nothing more to send.
+    /// The client sent its close frame: only the reply to it is still to go out.
+    ClientClosed,
+    /// The socket failed or ended: nothing more to send.
     Gone,
 }
 
@@ -188,6 +190,11 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
     drop(reader);
     let code = match ending {
         Ending::Gone => return,
+        Ending::ClientClosed => {
+            // tungstenite queued the reply to the client's close; a flush sends it.
+            let _ = tokio::time::timeout(Duration::from_secs(2), ws.flush()).await;
+            return;
+        }
         Ending::Kicked(code) => code,
         Ending::Close(code) => code,
     };
@@ -283,7 +290,8 @@ async fn run(
             next = ws.next(), if reading => {
                 heard = Instant::now();
                 let message = match next {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::Gone,
+                    Some(Ok(Message::Close(_))) => return Ending::ClientClosed,
+                    None | Some(Err(_)) => return Ending::Gone,
                     Some(Ok(message)) => message,
                 };
                 match reader.on_message(message, heard).await {

@@ -343,6 +343,21 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+
+    /// Closes from this side and waits for the server's answering close frame (RFC 6455
+    /// section 5.5.1): `true` when it came.
+    pub async fn close_handshake(mut self) -> bool {
+        if self.ws.close(None).await.is_err() {
+            return false;
+        }
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Ok(Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                _ => return false,
+            }
+        }
+    }
 }
 
 /// What `joinup serve` prints on stdout once it listens, followed by its address.

@@ -56,6 +56,19 @@ async fn welcome_carries_the_event_and_open_activities() {
 }
 
 #[tokio::test]
+async fn a_client_that_closes_has_its_close_answered() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (phone, _) = app
+        .attendee(&created.code, json!({"organisation": "York Mind"}))
+        .await;
+    assert!(
+        phone.close_handshake().await,
+        "the server answers a client's close frame"
+    );
+}
+
+#[tokio::test]
 async fn an_attendee_who_reconnects_is_one_attendee_with_its_answers() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
