@@ -187,7 +187,6 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
             let _ = handle.send(Command::Disconnect { conn }).await;
         });
     }
-    drop(reader);
     let code = match ending {
         Ending::Gone => return,
         Ending::ClientClosed => {
@@ -205,18 +204,9 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let mut code = code;
         if matches!(ending, Ending::Close(_)) {
-            while let Ok(out) = rx.try_recv() {
-                match out {
-                    Out::Frame(frame) => {
-                        if feed_text(&mut ws, frame).await.is_err() {
-                            return;
-                        }
-                    }
-                    Out::Close(queued) => {
-                        code = queued;
-                        break;
-                    }
-                }
+            match feed_queued(&mut ws, &mut rx).await {
+                Ok(queued) => code = queued.unwrap_or(code),
+                Err(_) => return,
             }
         }
         let frame = CloseFrame {
@@ -262,20 +252,9 @@ async fn run(
                         return Ending::Gone;
                     }
                     // Batch what is already queued into one flush.
-                    let mut close = None;
-                    while let Ok(next) = rx.try_recv() {
-                        match next {
-                            Out::Frame(frame) => {
-                                if feed_text(ws, frame).await.is_err() {
-                                    return Ending::Gone;
-                                }
-                            }
-                            Out::Close(code) => {
-                                close = Some(code);
-                                break;
-                            }
-                        }
-                    }
+                    let Ok(close) = feed_queued(ws, rx).await else {
+                        return Ending::Gone;
+                    };
                     if ws.flush().await.is_err() {
                         return Ending::Gone;
                     }
@@ -514,6 +493,21 @@ impl Reader {
             false
         }
     }
+}
+
+/// Feeds every frame already queued for the connection, up to a queued close, whose code
+/// it returns. Does not flush.
+async fn feed_queued(
+    ws: &mut Socket,
+    rx: &mut mpsc::Receiver<Out>,
+) -> Result<Option<CloseCode>, tokio_tungstenite::tungstenite::Error> {
+    while let Ok(out) = rx.try_recv() {
+        match out {
+            Out::Frame(frame) => feed_text(ws, frame).await?,
+            Out::Close(code) => return Ok(Some(code)),
+        }
+    }
+    Ok(None)
 }
 
 /// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.

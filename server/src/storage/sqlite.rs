@@ -28,6 +28,8 @@ pub struct SqliteBackend {
 
 /// How often the writer copies the write-ahead log back into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// A checkpoint that never waits for readers or blocks the writer.
+const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 
 impl SqliteBackend {
     pub async fn open(url: &str) -> Result<SqliteBackend, StorageError> {
@@ -88,9 +90,7 @@ impl SqliteBackend {
                     .elapsed()
                     < 2 * CHECKPOINT_EVERY;
                 if !writer_busy {
-                    let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                        .execute(&checkpointer)
-                        .await;
+                    let _ = sqlx::query(CHECKPOINT).execute(&checkpointer).await;
                 }
             }
         });
@@ -467,10 +467,7 @@ impl WriteBackend for SqliteBackend {
             }
             *last = std::time::Instant::now();
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut *conn)
-            .await
-        {
+        if let Err(e) = sqlx::query(CHECKPOINT).execute(&mut *conn).await {
             tracing::debug!(error = %e, "checkpoint skipped");
         }
     }
