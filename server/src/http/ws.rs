@@ -329,10 +329,7 @@ struct Reader {
     sink: ConnSink,
     /// Hosts and presenters: authorised and attached to the actor.
     joined: bool,
-    tokens: f64,
-    refilled: Instant,
-    /// What is left of the refusal allowance.
-    refusals: f64,
+    allowance: Allowance,
 }
 
 impl Reader {
@@ -343,9 +340,7 @@ impl Reader {
             handle,
             sink,
             joined: false,
-            tokens: BURST,
-            refilled: Instant::now(),
-            refusals: REFUSALS,
+            allowance: Allowance::new(Instant::now()),
         }
     }
 
@@ -370,23 +365,27 @@ impl Reader {
         if text.len() > MAX_FRAME {
             return Flow::Close(CloseCode::TooLarge);
         }
-        if !self.take_token(now) {
-            self.refusals -= 1.0;
-            if self.refusals < 0.0 {
-                return Flow::Close(CloseCode::TooMany);
+        match self.allowance.take(now) {
+            Verdict::Take => {}
+            Verdict::Close => return Flow::Close(CloseCode::TooMany),
+            Verdict::Refuse => {
+                // Name the refused message, so the client knows what to send again.
+                let id = serde_json::from_str::<IdOnly>(&text)
+                    .ok()
+                    .and_then(|m| m.id);
+                self.error(
+                    id.as_ref(),
+                    ErrorCode::RateLimited,
+                    "too many messages; slow down and send again",
+                );
+                return Flow::Continue;
             }
-            // Name the refused message, so the client knows what to send again.
-            let id = serde_json::from_str::<IdOnly>(&text)
-                .ok()
-                .and_then(|m| m.id);
-            self.error(
-                id.as_ref(),
-                ErrorCode::RateLimited,
-                "too many messages; slow down and send again",
-            );
-            return Flow::Continue;
         }
-        self.handle_text(&text).await
+        let flow = self.handle_text(&text).await;
+        // Waiting for a full mailbox, the server did not read the client's later messages;
+        // they queued in the socket and now arrive at once.
+        self.allowance.credit(now.elapsed());
+        flow
     }
 
     /// Handles one text frame.
@@ -479,18 +478,64 @@ impl Reader {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let _ = self.sink.send(server::error(id, code, message));
     }
+}
 
-    /// A token bucket: [`BURST`] at once, refilled at [`PER_SECOND`].
-    fn take_token(&mut self, now: Instant) -> bool {
+/// A connection's message allowance: a token bucket of [`BURST`] refilled at
+/// [`PER_SECOND`], and the refusals it may earn before it is closed.
+struct Allowance {
+    tokens: f64,
+    refilled: Instant,
+    /// What is left of the refusal allowance.
+    refusals: f64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Take,
+    Refuse,
+    /// Refused once too often: close the connection.
+    Close,
+}
+
+/// The longest wait of the server's own that [`Allowance::credit`] makes up for.
+const MOST_CREDITED: Duration = Duration::from_secs(10);
+
+impl Allowance {
+    fn new(now: Instant) -> Allowance {
+        Allowance {
+            tokens: BURST,
+            refilled: now,
+            refusals: REFUSALS,
+        }
+    }
+
+    /// One message, read at `now`.
+    fn take(&mut self, now: Instant) -> Verdict {
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
-        self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        // Credit above the burst is kept until used; refilling stops at the burst.
+        if self.tokens < BURST {
+            self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        }
         self.refusals = (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(REFUSALS);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
-            true
+            return Verdict::Take;
+        }
+        self.refusals -= 1.0;
+        if self.refusals < 0.0 {
+            Verdict::Close
         } else {
-            false
+            Verdict::Refuse
+        }
+    }
+
+    /// The server kept this connection unread for `waited` (its event's mailbox was full):
+    /// what the client sent meanwhile at the allowed rate arrives in one burst, and is not
+    /// held against it. Waits under 10 ms are ordinary and earn nothing.
+    fn credit(&mut self, waited: Duration) {
+        if waited >= Duration::from_millis(10) {
+            self.tokens += waited.min(MOST_CREDITED).as_secs_f64() * PER_SECOND;
         }
     }
 }
@@ -541,4 +586,69 @@ async fn feed_text(
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_taken_and_a_flood_refused_then_closed() {
+        let now = Instant::now();
+        let mut allowance = Allowance::new(now);
+        for _ in 0..BURST as usize {
+            assert_eq!(allowance.take(now), Verdict::Take);
+        }
+        for _ in 0..REFUSALS as usize {
+            assert_eq!(allowance.take(now), Verdict::Refuse);
+        }
+        assert_eq!(allowance.take(now), Verdict::Close);
+    }
+
+    #[test]
+    fn the_allowance_refills_at_the_sustained_rate() {
+        let start = Instant::now();
+        let mut allowance = Allowance::new(start);
+        for _ in 0..BURST as usize {
+            assert_eq!(allowance.take(start), Verdict::Take);
+        }
+        let later = start + Duration::from_secs(1);
+        for _ in 0..PER_SECOND as usize {
+            assert_eq!(allowance.take(later), Verdict::Take);
+        }
+        assert_eq!(allowance.take(later), Verdict::Refuse);
+    }
+
+    #[test]
+    fn a_backlog_the_server_left_unread_is_not_refused() {
+        // A client at 20 messages a second while the server did not read its socket for
+        // 8 s: 160 messages arrive at once.
+        let start = Instant::now();
+        let mut allowance = Allowance::new(start);
+        assert_eq!(allowance.take(start), Verdict::Take);
+        allowance.credit(Duration::from_secs(8));
+        let later = start + Duration::from_secs(8);
+        for _ in 0..160 {
+            assert_eq!(allowance.take(later), Verdict::Take);
+        }
+        // The credit is for the wait only: a flood past it is refused as before.
+        let mut refused = 0;
+        for _ in 0..200 {
+            if allowance.take(later) != Verdict::Take {
+                refused += 1;
+            }
+        }
+        assert!(refused > 0);
+    }
+
+    #[test]
+    fn short_waits_earn_nothing() {
+        let now = Instant::now();
+        let mut allowance = Allowance::new(now);
+        allowance.credit(Duration::from_millis(5));
+        for _ in 0..BURST as usize {
+            assert_eq!(allowance.take(now), Verdict::Take);
+        }
+        assert_eq!(allowance.take(now), Verdict::Refuse);
+    }
 }

@@ -31,6 +31,8 @@ pub struct Watch {
     pub frames: AtomicU64,
     pub present: AtomicU64,
     pub closed: Mutex<Option<String>>,
+    /// The probe's answers the server refused, by error code.
+    pub probe_refused: Mutex<BTreeMap<String, u64>>,
 }
 
 fn probe_counts_match(tally: &Value, option: usize) -> bool {
@@ -217,6 +219,21 @@ pub async fn probe(
                         .lock()
                         .expect("acked")
                         .insert(PROBES[p].to_owned(), json!([option]));
+                } else if v["type"] == "error"
+                    && v["id"]
+                        .as_str()
+                        .and_then(|id| sent.lock().expect("sent").remove(id))
+                        .is_some()
+                {
+                    // Refused (say, rate_limited when the server read a backlog at once):
+                    // resolved, and counted as a refusal.
+                    let code = v["code"].as_str().unwrap_or("unknown").to_owned();
+                    *watch
+                        .probe_refused
+                        .lock()
+                        .expect("refused")
+                        .entry(code)
+                        .or_default() += 1;
                 }
             }
         })

@@ -425,6 +425,9 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
             *f.answer_errors.entry(k.clone()).or_default() += v;
         }
     }
+    for (k, v) in host.watch.probe_refused.lock().expect("refused").iter() {
+        *f.answer_errors.entry(format!("{k} (probe)")).or_default() += v;
+    }
     f.answers_unresolved =
         answers.iter().map(|a| a.unresolved).sum::<i64>() + probe_unresolved as i64;
     f.dropped_connections = answers.iter().map(|a| a.dropped_connections).sum();
