@@ -6,7 +6,7 @@
 //! committed truth, and an `ack` always follows the commit. Hosts get tallies and attendance
 //! coalesced on a 100 ms tick; attendees get revealed results at most once a second.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -19,7 +19,9 @@ use super::conn::{ConnId, ConnSink};
 use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, msg_hash,
 };
-use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, PostReply, Role, id_value};
+use super::{
+    Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, id_value,
+};
 use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
@@ -84,12 +86,12 @@ pub(super) async fn start(
         writer: storage.writer().clone(),
         commit_tx,
         s: state,
-        attendee_conns: HashMap::new(),
-        conns_of: HashMap::new(),
-        hosts: HashMap::new(),
-        presenters: HashMap::new(),
-        pending: HashMap::new(),
-        inflight: HashMap::new(),
+        attendee_conns: NumMap::default(),
+        conns_of: NumMap::default(),
+        hosts: NumMap::default(),
+        presenters: NumMap::default(),
+        pending: NumMap::default(),
+        inflight: NumMap::default(),
         next_seq: 1,
         next_item_seq,
         dirty_tallies: BTreeSet::new(),
@@ -204,15 +206,15 @@ struct Actor {
     writer: WriterHandle,
     commit_tx: CommitSender,
     s: EventState,
-    attendee_conns: HashMap<ConnId, AttendeeConn>,
+    attendee_conns: NumMap<ConnId, AttendeeConn>,
     /// The connections each attendee is bound to (usually one), so sending to one attendee
     /// never walks every connection.
-    conns_of: HashMap<usize, Vec<ConnId>>,
-    hosts: HashMap<ConnId, ConnSink>,
-    presenters: HashMap<ConnId, ConnSink>,
-    pending: HashMap<u64, Pending>,
+    conns_of: NumMap<usize, Vec<ConnId>>,
+    hosts: NumMap<ConnId, ConnSink>,
+    presenters: NumMap<ConnId, ConnSink>,
+    pending: NumMap<u64, Pending>,
     /// (attendee, message id hash) of changes not yet committed, to their pending number.
-    inflight: HashMap<(usize, u64), u64>,
+    inflight: NumMap<(usize, u64), u64>,
     next_seq: u64,
     next_item_seq: i64,
     dirty_tallies: BTreeSet<usize>,
@@ -1038,18 +1040,16 @@ impl Actor {
             }),
             _ => None,
         };
-        let writes = vec![
-            Write::Answer {
-                event: self.info.code,
-                attendee: self.s.attendees[attendee].id,
-                activity,
-                value: value.to_json().to_string(),
-                item: text.as_ref().map(|t| t.id.clone()),
-                state: text.as_ref().map(|t| t.state.as_str()),
-                flagged: text.as_ref().is_some_and(|t| t.flagged),
-            },
-            self.receipt(attendee, &id),
-        ];
+        let writes = vec![Write::Answer {
+            event: self.info.code,
+            attendee: self.s.attendees[attendee].id,
+            activity,
+            value: value.to_json().to_string(),
+            item: text.as_ref().map(|t| t.id.clone()),
+            state: text.as_ref().map(|t| t.state.as_str()),
+            flagged: text.as_ref().is_some_and(|t| t.flagged),
+            msg: id.clone(),
+        }];
         self.submit_acked(
             origin,
             attendee,
@@ -1096,7 +1096,7 @@ impl Actor {
                     organisation: None,
                     sector: None,
                     room: None,
-                    answers: HashMap::new(),
+                    answers: NumMap::default(),
                     seen: Default::default(),
                     conns: 0,
                     voted: Default::default(),

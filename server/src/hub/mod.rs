@@ -27,6 +27,14 @@ use crate::protocol::{ClientMsg, HostMsg};
 use crate::storage::{Storage, StorageError};
 pub use conn::{ConnId, ConnSink, ConnSource, Out, RemoteOut, local_node};
 
+/// A map keyed by numbers the server itself assigns (attendee indexes, connection ids,
+/// pending numbers, message-id hashes), hashed with foldhash (seeded per process) at a
+/// fraction of SipHash's cost: these are looked up several times per answer. Maps keyed by
+/// text a client chose keep the standard library's SipHash.
+type NumMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// A set of such numbers; see [`NumMap`].
+type NumSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 /// Commands waiting for an event's actor before senders are made to wait.
 const MAILBOX: usize = 8192;
 

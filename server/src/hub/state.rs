@@ -5,11 +5,12 @@
 //! which apply at once and are written behind.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
 
+use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
 use crate::domain::spec::{Activity, Kind, Moderation};
@@ -98,12 +99,12 @@ pub struct Attendee {
     pub sector: Option<String>,
     pub room: Option<String>,
     /// Current committed answers by activity index.
-    pub answers: HashMap<usize, AnswerValue>,
+    pub answers: NumMap<usize, AnswerValue>,
     /// Hashes of every message id committed for this attendee.
-    pub seen: HashSet<u64>,
+    pub seen: NumSet<u64>,
     /// Open connections (WebSocket or stream).
     pub conns: u32,
-    pub voted: HashSet<usize>,
+    pub voted: NumSet<usize>,
 }
 
 pub struct Question {
@@ -174,10 +175,10 @@ pub struct EventState {
     pub texts: Vec<TextItem>,
     pub text_index: HashMap<String, usize>,
     /// Text item of an (attendee, activity), for `replaces`.
-    pub text_of: HashMap<(usize, usize), usize>,
+    pub text_of: NumMap<(usize, usize), usize>,
     pub cards: Vec<CardItem>,
     pub card_index: HashMap<String, usize>,
-    pub card_of: HashMap<usize, usize>,
+    pub card_of: NumMap<usize, usize>,
     /// Typed organisation names not in the event's list, by their folded form.
     pub other_organisations: HashMap<String, String>,
     pub by_organisation: BTreeMap<String, u64>,
@@ -227,10 +228,10 @@ impl EventState {
             question_index: HashMap::new(),
             texts: Vec::new(),
             text_index: HashMap::new(),
-            text_of: HashMap::new(),
+            text_of: NumMap::default(),
             cards: Vec::new(),
             card_index: HashMap::new(),
-            card_of: HashMap::new(),
+            card_of: NumMap::default(),
             other_organisations: HashMap::new(),
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
@@ -258,10 +259,10 @@ impl EventState {
                 organisation: row.organisation,
                 sector: row.sector,
                 room: row.room,
-                answers: HashMap::new(),
-                seen: HashSet::new(),
+                answers: NumMap::default(),
+                seen: NumSet::default(),
                 conns: 0,
-                voted: HashSet::new(),
+                voted: NumSet::default(),
             });
             state.count_profile(index, true);
         }

@@ -277,8 +277,8 @@ impl PgBackend {
             });
         }
         for r in sqlx::query(
-            "SELECT attendee, activity, value, item, state, flagged FROM answers WHERE event = $1
-             ORDER BY id",
+            "SELECT attendee, activity, value, item, state, flagged, msg FROM answers
+             WHERE event = $1 ORDER BY id",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -292,6 +292,10 @@ impl PgBackend {
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
             });
+            // An answer row is its message's receipt (since migration 0004).
+            if let Some(msg) = r.get::<Option<String>, _>(6) {
+                rows.receipts.push((r.get(0), msg));
+            }
         }
         for r in sqlx::query("SELECT attendee, msg FROM receipts WHERE event = $1 ORDER BY id")
             .bind(code.clone())
@@ -453,12 +457,12 @@ impl Batched {
         Batched::Receipt,
         Batched::Vote,
     ];
-    const WIDEST: usize = 7;
+    const WIDEST: usize = 8;
 
     fn columns(self) -> usize {
         match self {
             Batched::Attendee => 6,
-            Batched::Answer => 7,
+            Batched::Answer => 8,
             Batched::Receipt | Batched::Vote => 3,
         }
     }
@@ -472,7 +476,8 @@ impl Batched {
                  sector = excluded.sector, room = excluded.room",
             ),
             Batched::Answer => (
-                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES ",
+                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged, msg) \
+                 VALUES ",
                 "",
             ),
             Batched::Receipt => ("INSERT INTO receipts (event, attendee, msg) VALUES ", ""),
@@ -527,9 +532,9 @@ fn hot_key(write: &Write) -> Option<(Batched, Key<'_>)> {
         Write::Answer {
             event,
             attendee,
-            activity,
+            msg,
             ..
-        } => Some((Batched::Answer, Key::Answer(*event, *attendee, activity))),
+        } => Some((Batched::Answer, Key::Answer(*event, *attendee, msg))),
         Write::Receipt {
             event,
             attendee,
@@ -558,8 +563,10 @@ struct Merged<'a> {
 /// SQLite allows (the later row wins). So writes to the same key are merged into one row
 /// that leaves the same result as applying them in turn: an attendee keeps the token hash it
 /// was first inserted with and takes the last profile; a vote is the same row again.
-/// Answers and receipts are append-only logs with nothing to conflict; merging them only
-/// stores fewer rows (the last answer, one receipt).
+/// Answers and receipts are append-only logs with nothing to conflict. An answer row is
+/// also its message's receipt, so answers are keyed by message id and never merged: two
+/// answers to one activity in one batch are two rows, in order, and the later one is the
+/// answer; a message id written twice is one receipt.
 struct Plan<'a> {
     hot: [Vec<Merged<'a>>; 4],
     rest: Vec<&'a Write>,
@@ -641,6 +648,7 @@ fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {
                 item,
                 state,
                 flagged,
+                msg,
             },
         ) => query
             .bind(event.as_str().to_owned())
@@ -649,7 +657,8 @@ fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {
             .bind(value.clone())
             .bind(item.clone())
             .bind(state.map(str::to_owned))
-            .bind(i64::from(*flagged)),
+            .bind(i64::from(*flagged))
+            .bind(msg.clone()),
         (
             Write::Receipt {
                 event,
@@ -860,7 +869,7 @@ mod tests {
         EventCode::parse("ABCDEF").expect("a valid code")
     }
 
-    fn answer(attendee: i64, activity: &str, value: &str) -> Write {
+    fn answer(attendee: i64, activity: &str, value: &str, msg: &str) -> Write {
         Write::Answer {
             event: code(),
             attendee,
@@ -869,6 +878,7 @@ mod tests {
             item: None,
             state: None,
             flagged: false,
+            msg: msg.to_owned(),
         }
     }
 
@@ -891,11 +901,11 @@ mod tests {
         );
         let sql = Batched::Answer.sql(3);
         assert!(
-            sql.ends_with("($15, $16, $17, $18, $19, $20, $21)"),
+            sql.ends_with("($17, $18, $19, $20, $21, $22, $23, $24)"),
             "{sql}"
         );
         assert!(!sql.contains('?'));
-        assert!(!sql.contains("$22"));
+        assert!(!sql.contains("$25"));
     }
 
     #[test]
@@ -937,16 +947,19 @@ mod tests {
     }
 
     #[test]
-    fn a_later_answer_to_the_same_activity_wins_in_one_row() {
+    fn every_answer_is_its_own_row_in_order_and_a_repeated_message_is_one() {
         let writes = [
-            answer(1, "role", "[1]"),
-            answer(2, "role", "[2]"),
-            answer(1, "role", "[3]"),
-            answer(1, "other", "[4]"),
+            answer(1, "role", "[1]", "m1"),
+            answer(2, "role", "[2]", "m2"),
+            answer(1, "role", "[3]", "m3"),
+            answer(1, "other", "[4]", "m4"),
+            answer(1, "other", "[4]", "m4"),
         ];
         let plan = Plan::of(writes.iter());
         let answers = &plan.hot[Batched::Answer as usize];
-        assert_eq!(answers.len(), 3);
+        // Each row is its message's receipt: the first answer to "role" keeps its row (and
+        // so its id), and the later one, stored after it, is the answer.
+        assert_eq!(answers.len(), 4);
         let values: Vec<&str> = answers
             .iter()
             .map(|m| match m.last {
@@ -954,7 +967,7 @@ mod tests {
                 _ => panic!("not an answer"),
             })
             .collect();
-        assert_eq!(values, ["[3]", "[2]", "[4]"]);
+        assert_eq!(values, ["[1]", "[2]", "[3]", "[4]"]);
         assert!(plan.rest.is_empty());
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -114,7 +114,7 @@ impl SqliteBackend {
             .pragma("wal_autocheckpoint", "0")
             // A log that did grow (a reader held an old snapshot) is cut back when it starts over.
             .pragma("journal_size_limit", "67108864")
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-8192");
         Ok(SqliteConnection::connect_with(&options).await?)
     }
 
@@ -335,8 +335,8 @@ impl SqliteBackend {
             });
         }
         for r in sqlx::query(
-            "SELECT attendee, activity, value, item, state, flagged FROM answers WHERE event = ?
-             ORDER BY id",
+            "SELECT attendee, activity, value, item, state, flagged, msg FROM answers
+             WHERE event = ? ORDER BY id",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -350,6 +350,10 @@ impl SqliteBackend {
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
             });
+            // An answer row is its message's receipt (since migration 0004).
+            if let Some(msg) = r.get::<Option<String>, _>(6) {
+                rows.receipts.push((r.get(0), msg));
+            }
         }
         for r in sqlx::query("SELECT attendee, msg FROM receipts WHERE event = ? ORDER BY id")
             .bind(code.clone())
@@ -487,6 +491,7 @@ enum Batched {
 }
 
 const ROWS_PER_STATEMENT: usize = 512;
+const _: () = assert!(ROWS_PER_STATEMENT.is_power_of_two());
 
 impl Batched {
     fn of(write: &Write) -> Option<Batched> {
@@ -499,8 +504,18 @@ impl Batched {
         }
     }
 
-    /// The statement for `rows` rows. Chunks are powers of two, so only a few distinct
-    /// statements exist and each stays prepared in the connection's cache.
+    /// The statement for `rows` rows (a power of two up to [`ROWS_PER_STATEMENT`]), built
+    /// once per process. Chunks are powers of two, so only a few distinct statements exist
+    /// and each stays prepared in the connection's cache.
+    fn cached_sql(self, rows: usize) -> &'static str {
+        const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
+        static CACHE: [[OnceLock<String>; SIZES]; 4] =
+            [const { [const { OnceLock::new() }; SIZES] }; 4];
+        debug_assert!(rows.is_power_of_two() && rows <= ROWS_PER_STATEMENT);
+        CACHE[self as usize][rows.trailing_zeros() as usize].get_or_init(|| self.sql(rows))
+    }
+
+    /// The statement for `rows` rows.
     fn sql(self, rows: usize) -> String {
         let (head, row, tail) = match self {
             Batched::Attendee => (
@@ -510,8 +525,9 @@ impl Batched {
                  sector = excluded.sector, room = excluded.room",
             ),
             Batched::Answer => (
-                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged) VALUES ",
-                "(?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged, msg) \
+                 VALUES ",
+                "(?, ?, ?, ?, ?, ?, ?, ?)",
                 "",
             ),
             Batched::Receipt => (
@@ -562,6 +578,7 @@ fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
             item,
             state,
             flagged,
+            msg,
         } => query
             .bind(event.as_str().to_owned())
             .bind(*attendee)
@@ -569,7 +586,8 @@ fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
             .bind(value.clone())
             .bind(item.clone())
             .bind(state.map(str::to_owned))
-            .bind(i64::from(*flagged)),
+            .bind(i64::from(*flagged))
+            .bind(msg.clone()),
         Write::Receipt {
             event,
             attendee,
@@ -623,7 +641,7 @@ pub async fn apply_all<'a>(
                 1 << (usize::BITS - 1 - left.len().leading_zeros())
             };
             let (chunk, tail) = left.split_at(take);
-            let query: SqliteQuery = sqlx::query(sqlx::AssertSqlSafe(kind.sql(take)));
+            let query: SqliteQuery = sqlx::query(kind.cached_sql(take));
             chunk
                 .iter()
                 .fold(query, |q, w| bind_row(q, w))
@@ -647,7 +665,7 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
         | Write::Vote { .. } => {
             // The hot kinds have one SQL shape each: the multi-row statement, for one row.
             if let Some(kind) = Batched::of(write) {
-                let query: SqliteQuery = sqlx::query(sqlx::AssertSqlSafe(kind.sql(1)));
+                let query: SqliteQuery = sqlx::query(kind.cached_sql(1));
                 bind_row(query, write).execute(&mut *conn).await?;
             }
         }

@@ -102,6 +102,7 @@ fn answer(event: EventCode, attendee: i64, activity: &str, value: &str) -> Write
         item: None,
         state: None,
         flagged: false,
+        msg: format!("{activity}-{attendee}-{value}"),
     }
 }
 
@@ -190,6 +191,7 @@ async fn exercise(storage: &Storage, label: &str) {
             item: None,
             state: None,
             flagged: true,
+            msg: "m5-role".to_owned(),
         },
         Write::Receipt {
             event,
@@ -204,6 +206,7 @@ async fn exercise(storage: &Storage, label: &str) {
             item: Some("item-1".to_owned()),
             state: Some("pending"),
             flagged: false,
+            msg: "m7-concern".to_owned(),
         },
         Write::ItemState {
             event,
@@ -352,7 +355,14 @@ async fn exercise(storage: &Storage, label: &str) {
     let zeros = rows.answers.iter().filter(|a| a.value == "[0]").count();
     assert_eq!(zeros, (ATTENDEES / 3) as usize, "{label}");
 
-    assert_eq!(rows.receipts.len(), ATTENDEES as usize, "{label}");
+    // Every answer row is its message's receipt (3,000 + 2 answers); `receipts` holds the
+    // other messages' (3,000).
+    assert_eq!(rows.receipts.len(), 2 * ATTENDEES as usize + 2, "{label}");
+    assert!(
+        rows.receipts.contains(&(5, "m5-role".to_owned()))
+            && rows.receipts.contains(&(5, "m5".to_owned())),
+        "{label}: an answer's message id and another message's"
+    );
     assert_eq!(rows.questions.len(), 1, "{label}");
     assert_eq!(
         (rows.questions[0].id.as_str(), rows.questions[0].seq),

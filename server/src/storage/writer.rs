@@ -48,6 +48,8 @@ pub enum Write {
         sector: Option<String>,
         room: Option<String>,
     },
+    /// An answer, with the id of the message that gave it: the answer row is that
+    /// message's receipt.
     Answer {
         event: EventCode,
         attendee: i64,
@@ -56,7 +58,9 @@ pub enum Write {
         item: Option<String>,
         state: Option<&'static str>,
         flagged: bool,
+        msg: String,
     },
+    /// The receipt of a message other than an answer.
     Receipt {
         event: EventCode,
         attendee: i64,

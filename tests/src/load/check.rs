@@ -91,7 +91,7 @@ pub async fn stored(database: &str, code: &str) -> anyhow::Result<Stored> {
                     .fetch_all(&mut conn)
                     .await?;
             let receipts: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM receipts WHERE event = $1")
+                sqlx::query_scalar("SELECT count(*) FROM received_messages WHERE event = $1")
                     .bind(code)
                     .fetch_one(&mut conn)
                     .await?;

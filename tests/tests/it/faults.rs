@@ -277,7 +277,7 @@ async fn a_dropped_postgres_connection_is_reconnected_not_dropped() {
     assert_eq!(reply["type"], "ack", "{reply}");
     let mut db = Db::connect(&app.database).await;
     assert_eq!(
-        db.count("receipts", &created.code).await,
+        db.count("received_messages", &created.code).await,
         2,
         "both answers are committed"
     );
