@@ -24,10 +24,24 @@ pub fn new_id() -> i64 {
     (u64::from_le_bytes(bytes) >> 1) as i64
 }
 
-/// A short random string id for questions, texts and cards (80 bits, 20 hex characters).
+/// A short id for questions, texts and cards: 20 hex characters, a 24-bit sequence number
+/// then 56 random bits.
+///
+/// The ids of a process follow one another (from a random start, wrapping after 16.7
+/// million), so the database indexes them by appending at the end of the event's range
+/// instead of writing a random index page for every text answer; the random part keeps
+/// them unguessable and unique across restarts and nodes.
 pub fn new_item_id() -> String {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU32> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let mut start = [0u8; 4];
+        fill_random(&mut start);
+        std::sync::atomic::AtomicU32::new(u32::from_le_bytes(start))
+    });
+    let seq = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut bytes = [0u8; 10];
-    fill_random(&mut bytes);
+    bytes[..3].copy_from_slice(&seq.to_be_bytes()[1..]);
+    fill_random(&mut bytes[3..]);
     hex(&bytes)
 }
 
@@ -79,6 +93,23 @@ mod tests {
         assert!(token_matches(&token, &stored));
         assert!(!token_matches(&new_token(), &stored));
         assert!(!token_matches("", &stored));
+    }
+
+    #[test]
+    fn item_ids_are_20_hex_distinct_and_follow_one_another() {
+        let ids: Vec<String> = (0..1000).map(|_| new_item_id()).collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 20 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        let seq = |id: &str| u32::from_str_radix(&id[..6], 16).expect("hex");
+        for pair in ids.windows(2) {
+            // Later ids come later (modulo 2^24), whatever other threads take meanwhile.
+            let step = seq(&pair[1]).wrapping_sub(seq(&pair[0])) & 0xFF_FFFF;
+            assert!((1..1 << 20).contains(&step), "{pair:?}");
+        }
     }
 
     #[test]

@@ -516,6 +516,14 @@ impl Batched {
     }
 
     /// The statement for `rows` rows.
+    ///
+    /// Answers and receipts are inserted `OR ROLLBACK`: a multi-row statement inside a
+    /// transaction that could fail part-way (a `NOT NULL` column is enough) makes SQLite
+    /// keep a statement journal, a temporary file created, written and deleted for every
+    /// such statement, so that the statement alone can be undone. The writer never keeps
+    /// a transaction whose statement failed (it rolls back and retries the jobs one by
+    /// one), so the whole transaction may as well be rolled back at once, and with no
+    /// statement able to abort alone, no statement journal is kept.
     fn sql(self, rows: usize) -> String {
         let (head, row, tail) = match self {
             Batched::Attendee => (
@@ -525,13 +533,13 @@ impl Batched {
                  sector = excluded.sector, room = excluded.room",
             ),
             Batched::Answer => (
-                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged, msg) \
-                 VALUES ",
+                "INSERT OR ROLLBACK INTO answers \
+                 (event, attendee, activity, value, item, state, flagged, msg) VALUES ",
                 "(?, ?, ?, ?, ?, ?, ?, ?)",
                 "",
             ),
             Batched::Receipt => (
-                "INSERT INTO receipts (event, attendee, msg) VALUES ",
+                "INSERT OR ROLLBACK INTO receipts (event, attendee, msg) VALUES ",
                 "(?, ?, ?)",
                 "",
             ),
