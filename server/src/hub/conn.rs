@@ -6,10 +6,12 @@
 //! slow reader.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 
-use tokio::sync::{Notify, mpsc};
+use futures_util::task::AtomicWaker;
+use tokio::sync::mpsc;
 
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -93,7 +95,10 @@ enum SinkKind {
 struct Shared {
     /// The close code to use when the queue could not take a `Close`.
     closed_with: AtomicU16,
-    kicked: Notify,
+    /// Set once, when the hub drops the connection; the transport's task is woken through
+    /// `waker`. (A `Notify` took a lock twice on every turn of the transport's loop.)
+    kicked: AtomicBool,
+    waker: AtomicWaker,
 }
 
 /// The transport's end: frames to write, and why the hub dropped the connection.
@@ -172,7 +177,8 @@ impl ConnSink {
 /// Closes at once, past whatever is queued.
 fn kick(shared: &Shared, code: CloseCode) {
     shared.closed_with.store(code.code(), Ordering::Relaxed);
-    shared.kicked.notify_one();
+    shared.kicked.store(true, Ordering::Release);
+    shared.waker.wake();
 }
 
 /// The transport's view of why the hub dropped a connection.
@@ -200,7 +206,19 @@ impl Kick {
     /// Resolves when the hub drops the connection without queueing a `Close`: the
     /// transport should close with [`ConnSource::dropped_with`] at once.
     pub async fn kicked(&self) -> CloseCode {
-        self.shared.kicked.notified().await;
+        std::future::poll_fn(|cx| {
+            if self.shared.kicked.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            self.shared.waker.register(cx.waker());
+            // A kick between the first look and the registration is seen here.
+            if self.shared.kicked.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
         self.dropped_with().unwrap_or(CloseCode::TooSlow)
     }
 }

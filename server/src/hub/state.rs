@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
 
@@ -194,10 +193,13 @@ pub struct EventState {
     breakdowns: RefCell<HashMap<usize, (u64, Breakdown)>>,
 }
 
+/// A message id's 64-bit hash, what an attendee's `seen` set keeps. Seeded once per process
+/// (the sets are rebuilt from the stored ids at every load), so nobody can choose two ids
+/// that collide.
 pub fn msg_hash(id: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    id.hash(&mut hasher);
-    hasher.finish()
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+    SEED.get_or_init(Default::default).hash_one(id)
 }
 
 impl EventState {
