@@ -42,12 +42,17 @@ pub fn is_flagged(text: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    FLAGGED_TERMS.iter().any(|term| {
-        let parts: Vec<&str> = term.split(' ').collect();
-        words
-            .windows(parts.len())
-            .any(|window| window == parts.as_slice())
+    (0..words.len()).any(|at| {
+        FLAGGED_TERMS
+            .iter()
+            .any(|term| starts_with_phrase(&words[at..], term))
     })
+}
+
+/// Whether `words` begin with the words of `phrase` (one or more, separated by spaces).
+fn starts_with_phrase(words: &[&str], phrase: &str) -> bool {
+    let mut words = words.iter();
+    phrase.split(' ').all(|part| words.next() == Some(&part))
 }
 
 #[cfg(test)]
@@ -58,6 +63,10 @@ mod tests {
     fn flags_whole_words_only() {
         assert!(is_flagged("This is SHIT."));
         assert!(is_flagged("just kill yourself"));
+        assert!(is_flagged("Kill... yourself!"));
+        assert!(!is_flagged("kill"));
+        assert!(!is_flagged("yourself kill"));
+        assert!(!is_flagged(""));
         assert!(!is_flagged("Scunthorpe assessment of class"));
         assert!(!is_flagged("Waiting lists are too long"));
     }
