@@ -5,40 +5,40 @@
 /// Terms that flag an item for review. Deliberately short and conservative: words that are
 /// almost never needed in a professional conference answer. Matching is on whole words,
 /// so "Scunthorpe" or "assessment" are not flagged.
-const FLAGGED_TERMS: &[&str] = &[
-    "fuck",
-    "fucking",
-    "fucked",
-    "fucker",
-    "shit",
-    "shitty",
-    "cunt",
-    "bastard",
-    "bastards",
-    "bitch",
-    "wanker",
-    "wankers",
-    "twat",
-    "dickhead",
-    "arsehole",
-    "asshole",
-    "prick",
-    "bollocks",
-    "retard",
-    "retarded",
-    "nigger",
-    "faggot",
-    "spastic",
-    "slag",
-    "whore",
-    "kill yourself",
-    "kys",
+const FLAGGED_TERMS: &[&[&str]] = &[
+    &["fuck"],
+    &["fucking"],
+    &["fucked"],
+    &["fucker"],
+    &["shit"],
+    &["shitty"],
+    &["cunt"],
+    &["bastard"],
+    &["bastards"],
+    &["bitch"],
+    &["wanker"],
+    &["wankers"],
+    &["twat"],
+    &["dickhead"],
+    &["arsehole"],
+    &["asshole"],
+    &["prick"],
+    &["bollocks"],
+    &["retard"],
+    &["retarded"],
+    &["nigger"],
+    &["faggot"],
+    &["spastic"],
+    &["slag"],
+    &["whore"],
+    &["kill", "yourself"],
+    &["kys"],
 ];
 
-/// Whether `text` contains a flagged term as a whole word or phrase, ignoring case.
+/// Whether `text` contains a flagged term as a whole word or phrase, ignoring case (the
+/// terms are ASCII, so ASCII case is all there is to ignore).
 pub fn is_flagged(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
+    let words: Vec<&str> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
@@ -49,10 +49,13 @@ pub fn is_flagged(text: &str) -> bool {
     })
 }
 
-/// Whether `words` begin with the words of `phrase` (one or more, separated by spaces).
-fn starts_with_phrase(words: &[&str], phrase: &str) -> bool {
-    let mut words = words.iter();
-    phrase.split(' ').all(|part| words.next() == Some(&part))
+/// Whether `words` begin with the words of `phrase`.
+fn starts_with_phrase(words: &[&str], phrase: &[&str]) -> bool {
+    phrase.len() <= words.len()
+        && phrase
+            .iter()
+            .zip(words)
+            .all(|(term, word)| word.eq_ignore_ascii_case(term))
 }
 
 #[cfg(test)]

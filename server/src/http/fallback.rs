@@ -152,9 +152,11 @@ pub async fn stream(
         if s.done {
             return None;
         }
-        let out = tokio::select! {
-            out = s.rx.recv() => out,
-            code = s.kick.kicked() => Some(Out::Close(code)),
+        // Dropped by the hub (its queue was full, so there is always a frame to wake for):
+        // close at once, past what is queued.
+        let out = match s.kick.dropped_with() {
+            Some(code) => Some(Out::Close(code)),
+            None => s.rx.recv().await,
         };
         let event = match out {
             Some(Out::Frame(frame)) => {

@@ -243,9 +243,13 @@ async fn run(
     // Once the reader has asked for a close, only what is queued still goes out.
     let mut reading = true;
     loop {
+        // Dropped by the hub (its queue was full): close at once. The full queue is what
+        // wakes this loop, so the check before each turn is enough.
+        if let Some(code) = kick.dropped_with() {
+            return Ending::Kicked(code);
+        }
         tokio::select! {
             biased;
-            code = kick.kicked() => return Ending::Kicked(code),
             out = rx.recv() => match out {
                 Some(Out::Frame(frame)) => {
                     if feed_text(ws, frame).await.is_err() {

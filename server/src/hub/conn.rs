@@ -6,11 +6,9 @@
 //! slow reader.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::Poll;
 
-use futures_util::task::AtomicWaker;
 use tokio::sync::mpsc;
 
 use crate::metrics::METRICS;
@@ -93,12 +91,13 @@ enum SinkKind {
 
 #[derive(Debug, Default)]
 struct Shared {
-    /// The close code to use when the queue could not take a `Close`.
+    /// The close code to use when the queue could not take a `Close`; 0 until then.
+    ///
+    /// The hub only ever sets it when the connection's queue is full, so the transport
+    /// always has a queued frame to wake up for, and needs no wake-up of its own: it looks
+    /// here before taking each frame ([`Kick::dropped_with`]). A `Notify` polled on every
+    /// turn of the transport's loop cost a lock (and a cache miss) twice per message.
     closed_with: AtomicU16,
-    /// Set once, when the hub drops the connection; the transport's task is woken through
-    /// `waker`. (A `Notify` took a lock twice on every turn of the transport's loop.)
-    kicked: AtomicBool,
-    waker: AtomicWaker,
 }
 
 /// The transport's end: frames to write, and why the hub dropped the connection.
@@ -177,8 +176,6 @@ impl ConnSink {
 /// Closes at once, past whatever is queued.
 fn kick(shared: &Shared, code: CloseCode) {
     shared.closed_with.store(code.code(), Ordering::Relaxed);
-    shared.kicked.store(true, Ordering::Release);
-    shared.waker.wake();
 }
 
 /// The transport's view of why the hub dropped a connection.
@@ -198,28 +195,11 @@ impl ConnSource {
 }
 
 impl Kick {
-    /// The close code the hub set when it dropped this connection without a `Close` frame.
+    /// The close code the hub set when it dropped this connection without a `Close` frame:
+    /// the transport should close with it at once, past whatever is queued. Checked before
+    /// each frame is taken from the queue (see [`Shared::closed_with`]).
     pub fn dropped_with(&self) -> Option<CloseCode> {
         CloseCode::from_code(self.shared.closed_with.load(Ordering::Relaxed))
-    }
-
-    /// Resolves when the hub drops the connection without queueing a `Close`: the
-    /// transport should close with [`ConnSource::dropped_with`] at once.
-    pub async fn kicked(&self) -> CloseCode {
-        std::future::poll_fn(|cx| {
-            if self.shared.kicked.load(Ordering::Acquire) {
-                return Poll::Ready(());
-            }
-            self.shared.waker.register(cx.waker());
-            // A kick between the first look and the registration is seen here.
-            if self.shared.kicked.load(Ordering::Acquire) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-        .await;
-        self.dropped_with().unwrap_or(CloseCode::TooSlow)
     }
 }
 
@@ -235,7 +215,7 @@ mod tests {
         assert!(sink.send(Frame::from_static(b"2")));
         // The third frame does not fit: the sender is told to forget the connection.
         assert!(!sink.send(Frame::from_static(b"3")));
-        assert_eq!(kick.kicked().await, CloseCode::TooSlow);
+        assert_eq!(kick.dropped_with(), Some(CloseCode::TooSlow));
         // Only what fitted was ever queued.
         assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "1"));
         assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "2"));
