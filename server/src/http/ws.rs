@@ -36,6 +36,11 @@ const HARD_LIMIT: usize = 256 * 1024;
 const IDLE: Duration = Duration::from_secs(75);
 /// How often the server pings, so that idle phones and proxies keep the socket open.
 const PING_EVERY: Duration = Duration::from_secs(25);
+/// A write the client's socket has not taken for this long: the client stopped reading
+/// (its window stayed shut), and the connection is dropped. Without it, a client that
+/// keeps its TCP connection open but never reads would hold its session forever, since a
+/// blocked write is not raced against anything.
+const WRITE_STALL: Duration = Duration::from_secs(75);
 /// Messages a connection may send in a burst, and per second sustained (the contract's
 /// floor is 50 and 20).
 const BURST: f64 = 60.0;
@@ -252,18 +257,18 @@ async fn run(
             biased;
             out = rx.recv() => match out {
                 Some(Out::Frame(frame)) => {
-                    if feed_text(ws, frame).await.is_err() {
-                        return Ending::Gone;
-                    }
-                    // Batch what is already queued into one flush.
-                    let Ok(close) = feed_queued(ws, rx).await else {
-                        return Ending::Gone;
-                    };
-                    if ws.flush().await.is_err() {
-                        return Ending::Gone;
-                    }
-                    if let Some(code) = close {
-                        return Ending::Close(code);
+                    let written = unless_stalled(WRITE_STALL, async {
+                        feed_text(ws, frame).await?;
+                        // Batch what is already queued into one flush.
+                        let close = feed_queued(ws, rx).await?;
+                        ws.flush().await?;
+                        Ok::<_, tokio_tungstenite::tungstenite::Error>(close)
+                    })
+                    .await;
+                    match written {
+                        Some(Ok(Some(code))) => return Ending::Close(code),
+                        Some(Ok(None)) => {}
+                        Some(Err(_)) | None => return Ending::Gone,
                     }
                 }
                 Some(Out::Close(code)) => return Ending::Close(code),
@@ -287,7 +292,7 @@ async fn run(
                 }
             }
             _ = ping.tick() => {
-                if ws.send(Message::Ping(Bytes::new())).await.is_err() {
+                if !matches!(unless_stalled(WRITE_STALL, ws.send(Message::Ping(Bytes::new()))).await, Some(Ok(()))) {
                     return Ending::Gone;
                 }
             }
@@ -544,6 +549,18 @@ impl Allowance {
     }
 }
 
+/// Runs a write to the client, `None` if it waits longer than `within` ([`WRITE_STALL`]).
+/// Nearly every write completes at once (the socket takes the bytes), so it is polled once
+/// first and a timer is set only for one that has to wait.
+async fn unless_stalled<F: Future>(within: Duration, write: F) -> Option<F::Output> {
+    let mut write = std::pin::pin!(write);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(done) => Some(done),
+        std::task::Poll::Pending => tokio::time::timeout(within, write).await.ok(),
+    }
+}
+
 /// Feeds every frame already queued for the connection, up to a queued close, whose code
 /// it returns. Does not flush.
 async fn feed_queued(
@@ -595,6 +612,25 @@ async fn feed_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_write_that_completes_at_once_sets_no_timer_and_a_stalled_one_fails() {
+        let short = Duration::from_millis(50);
+        assert_eq!(unless_stalled(short, async { 7 }).await, Some(7));
+        // Waits once, then completes within the limit.
+        let woken = unless_stalled(short, async {
+            tokio::task::yield_now().await;
+            8
+        });
+        assert_eq!(woken.await, Some(8));
+        // Never completes: a client that stopped reading.
+        let started = Instant::now();
+        assert_eq!(
+            unless_stalled(short, std::future::pending::<()>()).await,
+            None
+        );
+        assert!(started.elapsed() >= short);
+    }
 
     #[test]
     fn a_burst_is_taken_and_a_flood_refused_then_closed() {
