@@ -24,7 +24,7 @@ use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
 use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE, Kick};
-use crate::hub::{Command, ConnId, ConnSink, EventHandle, Out, Role};
+use crate::hub::{Command, ConnId, ConnSink, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
 use crate::protocol::{CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host};
@@ -255,26 +255,11 @@ async fn run(
         }
         tokio::select! {
             biased;
-            out = rx.recv() => match out {
-                Some(Out::Frame(frame)) => {
-                    let written = unless_stalled(WRITE_STALL, async {
-                        feed_text(ws, frame).await?;
-                        // Batch what is already queued into one flush.
-                        let close = feed_queued(ws, rx).await?;
-                        ws.flush().await?;
-                        Ok::<_, tokio_tungstenite::tungstenite::Error>(close)
-                    })
-                    .await;
-                    match written {
-                        Some(Ok(Some(code))) => return Ending::Close(code),
-                        Some(Ok(None)) => {}
-                        Some(Err(_)) | None => return Ending::Gone,
-                    }
+            out = rx.recv() => {
+                if let Some(ending) = write_out(ws, rx, out).await {
+                    return ending;
                 }
-                Some(Out::Close(code)) => return Ending::Close(code),
-                // The reader holds a sender while the loop runs.
-                None => return Ending::Close(CloseCode::Restarting),
-            },
+            }
             next = ws.next(), if reading => {
                 heard = Instant::now();
                 let message = match next {
@@ -282,13 +267,20 @@ async fn run(
                     None | Some(Err(_)) => return Ending::Gone,
                     Some(Ok(message)) => message,
                 };
-                match reader.on_message(message, heard).await {
+                match reader.on_message(message, heard) {
                     Flow::Continue => {}
+                    Flow::Send(command) => {
+                        if let Some(ending) = deliver(ws, rx, kick, &reader.handle, command).await {
+                            return ending;
+                        }
+                        // Waiting for a full mailbox, the server did not read the client's
+                        // later messages; they queued in the socket and now arrive at once.
+                        reader.allowance.credit(heard.elapsed());
+                    }
                     Flow::Close(code) => {
                         reader.sink.close(code);
                         reading = false;
                     }
-                    Flow::Stop => return Ending::Close(CloseCode::Restarting),
                 }
             }
             _ = ping.tick() => {
@@ -306,23 +298,81 @@ async fn run(
     }
 }
 
+/// Writes what the hub queued for the connection: `out` and everything queued behind it,
+/// in one flush. `Some` when the connection ends.
+async fn write_out(
+    ws: &mut Socket,
+    rx: &mut mpsc::Receiver<Out>,
+    out: Option<Out>,
+) -> Option<Ending> {
+    let frame = match out {
+        Some(Out::Frame(frame)) => frame,
+        Some(Out::Close(code)) => return Some(Ending::Close(code)),
+        // The reader holds a sender while the loop runs.
+        None => return Some(Ending::Close(CloseCode::Restarting)),
+    };
+    let written = unless_stalled(WRITE_STALL, async {
+        feed_text(ws, frame).await?;
+        // Batch what is already queued into one flush.
+        let close = feed_queued(ws, rx).await?;
+        ws.flush().await?;
+        Ok::<_, tokio_tungstenite::tungstenite::Error>(close)
+    })
+    .await;
+    match written {
+        Some(Ok(Some(code))) => Some(Ending::Close(code)),
+        Some(Ok(None)) => None,
+        Some(Err(_)) | None => Some(Ending::Gone),
+    }
+}
+
+/// Hands a command to the event's actor. While its mailbox is full, what the hub queued for
+/// this connection keeps going out: a client that reads everything is never closed as too
+/// slow (4008) because the server was too busy to take its next message. The client's
+/// later messages wait in the socket meanwhile. `Some` when the connection ends.
+async fn deliver(
+    ws: &mut Socket,
+    rx: &mut mpsc::Receiver<Out>,
+    kick: &Kick,
+    handle: &EventHandle,
+    command: Command,
+) -> Option<Ending> {
+    let command = match handle.offer(command) {
+        Offer::Taken => return None,
+        Offer::Full(command) => command,
+        Offer::Gone => return Some(Ending::Close(CloseCode::Restarting)),
+    };
+    let room = handle.room();
+    tokio::pin!(room);
+    loop {
+        if let Some(code) = kick.dropped_with() {
+            return Some(Ending::Kicked(code));
+        }
+        tokio::select! {
+            biased;
+            permit = &mut room => return match permit {
+                Ok(permit) => {
+                    permit.send(command);
+                    None
+                }
+                Err(_) => Some(Ending::Close(CloseCode::Restarting)),
+            },
+            out = rx.recv() => {
+                if let Some(ending) = write_out(ws, rx, out).await {
+                    return Some(ending);
+                }
+            }
+        }
+    }
+}
+
 /// What the reader wants after a frame.
 enum Flow {
     Continue,
+    /// Hand this command to the event's actor.
+    Send(Command),
     /// Close with this code once what is queued has gone out.
     Close(CloseCode),
-    /// The event's actor is gone.
-    Stop,
-}
-
-impl Flow {
-    /// After handing a command to the actor.
-    fn after<E>(sent: Result<(), E>) -> Flow {
-        match sent {
-            Ok(()) => Flow::Continue,
-            Err(_) => Flow::Stop,
-        }
-    }
 }
 
 /// Just the `id` of a message, read without decoding the rest.
@@ -353,7 +403,7 @@ impl Reader {
         }
     }
 
-    async fn on_message(&mut self, message: Message, now: Instant) -> Flow {
+    fn on_message(&mut self, message: Message, now: Instant) -> Flow {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
@@ -390,24 +440,17 @@ impl Reader {
                 return Flow::Continue;
             }
         }
-        let flow = self.handle_text(&text).await;
-        // Waiting for a full mailbox, the server did not read the client's later messages;
-        // they queued in the socket and now arrive at once.
-        self.allowance.credit(now.elapsed());
-        flow
+        self.handle_text(&text)
     }
 
     /// Handles one text frame.
-    async fn handle_text(&mut self, text: &str) -> Flow {
+    fn handle_text(&mut self, text: &str) -> Flow {
         match self.kind {
             Kind::Attendee => match decode_client(text) {
-                Ok(msg) => {
-                    let sent = self.handle.send(Command::Client {
-                        conn: self.conn,
-                        msg,
-                    });
-                    Flow::after(sent.await)
-                }
+                Ok(msg) => Flow::Send(Command::Client {
+                    conn: self.conn,
+                    msg,
+                }),
                 Err(e) => {
                     self.error(e.id.as_ref(), ErrorCode::InvalidMessage, &e.message);
                     Flow::Continue
@@ -432,7 +475,7 @@ impl Reader {
                     }
                 };
                 if !self.joined {
-                    return self.authenticate(msg).await;
+                    return self.authenticate(msg);
                 }
                 if self.kind == Kind::Presenter {
                     self.error(
@@ -442,16 +485,15 @@ impl Reader {
                     );
                     return Flow::Continue;
                 }
-                let sent = self.handle.send(Command::Host {
+                Flow::Send(Command::Host {
                     conn: self.conn,
                     msg,
-                });
-                Flow::after(sent.await)
+                })
             }
         }
     }
 
-    async fn authenticate(&mut self, msg: HostMsg) -> Flow {
+    fn authenticate(&mut self, msg: HostMsg) -> Flow {
         let HostMsg::Auth { token } = msg else {
             self.error(
                 msg.id(),
@@ -473,12 +515,11 @@ impl Reader {
             return Flow::Close(CloseCode::Unauthorized);
         }
         self.joined = true;
-        let sent = self.handle.send(Command::Connect {
+        Flow::Send(Command::Connect {
             conn: self.conn,
             role,
             sink: self.sink.clone(),
-        });
-        Flow::after(sent.await)
+        })
     }
 
     fn error(&self, id: Option<&serde_json::Value>, code: ErrorCode, message: &str) {

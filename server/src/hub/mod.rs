@@ -168,6 +168,30 @@ impl EventHandle {
     pub fn try_send(&self, command: Command) -> bool {
         self.tx.try_send(command).is_ok()
     }
+
+    /// Hands a command over if the mailbox has room, and gives it back if not.
+    pub fn offer(&self, command: Command) -> Offer {
+        match self.tx.try_send(command) {
+            Ok(()) => Offer::Taken,
+            Err(mpsc::error::TrySendError::Full(command)) => Offer::Full(command),
+            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+        }
+    }
+
+    /// Waits for room in the mailbox, for one command.
+    pub async fn room(&self) -> Result<mpsc::Permit<'_, Command>, HubError> {
+        self.tx.reserve().await.map_err(|_| HubError::ShuttingDown)
+    }
+}
+
+/// What became of a command [`EventHandle::offer`]ed to an event's actor.
+pub enum Offer {
+    /// In the mailbox.
+    Taken,
+    /// The mailbox is full: the command, to send once there is room.
+    Full(Command),
+    /// The event's actor is gone.
+    Gone,
 }
 
 #[derive(Clone)]
