@@ -813,3 +813,37 @@ pub fn is_busy(error: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_statements_are_the_built_ones() {
+        for kind in [
+            Batched::Attendee,
+            Batched::Answer,
+            Batched::Receipt,
+            Batched::Vote,
+        ] {
+            for rows in [1, 2, 64, ROWS_PER_STATEMENT] {
+                assert_eq!(kind.cached_sql(rows), kind.sql(rows));
+                assert_eq!(kind.sql(rows).matches("(?").count(), rows);
+            }
+        }
+    }
+
+    #[test]
+    fn the_append_only_logs_need_no_statement_journal() {
+        assert!(
+            Batched::Answer
+                .sql(2)
+                .starts_with("INSERT OR ROLLBACK INTO answers")
+        );
+        assert!(
+            Batched::Receipt
+                .sql(2)
+                .starts_with("INSERT OR ROLLBACK INTO receipts")
+        );
+    }
+}
