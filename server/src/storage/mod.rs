@@ -130,6 +130,54 @@ fn distinct_receipts(mut rows: Vec<(i64, String)>) -> Vec<(i64, String)> {
     rows
 }
 
+/// The hot writes' multi-row statements, built once per process: one per kind (of
+/// `KINDS`) and per power-of-two row count up to `2^(SIZES - 1)`. Only a few distinct
+/// statements exist, so each also stays prepared in the connection's cache.
+struct StatementCache<const SIZES: usize> {
+    cells: [[std::sync::OnceLock<String>; SIZES]; KINDS],
+}
+
+/// Attendees, answers, receipts and votes.
+const KINDS: usize = 4;
+
+impl<const SIZES: usize> StatementCache<SIZES> {
+    const fn new() -> Self {
+        StatementCache {
+            cells: [const { [const { std::sync::OnceLock::new() }; SIZES] }; KINDS],
+        }
+    }
+
+    /// The statement of kind `kind` for `rows` rows (a power of two), built by `build` the
+    /// first time.
+    fn get(
+        &'static self,
+        kind: usize,
+        rows: usize,
+        build: impl FnOnce() -> String,
+    ) -> &'static str {
+        debug_assert!(rows.is_power_of_two() && rows < 1 << SIZES);
+        self.cells[kind][rows.trailing_zeros() as usize].get_or_init(build)
+    }
+}
+
+/// The sizes of the statements that carry `rows` rows: full chunks of `most` (a power of
+/// two), then the binary digits of the remainder, largest first.
+fn chunk_sizes(mut rows: usize, most: usize) -> impl Iterator<Item = usize> {
+    debug_assert!(most.is_power_of_two());
+    std::iter::from_fn(move || {
+        if rows == 0 {
+            return None;
+        }
+        let take = if rows >= most {
+            most
+        } else {
+            1 << (usize::BITS - 1 - rows.leading_zeros())
+        };
+        rows -= take;
+        Some(take)
+    })
+}
+
 /// The database behind the seam.
 #[derive(Clone)]
 enum Backend {

@@ -12,14 +12,16 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::str::FromStr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Row};
 
 use super::writer::{ItemTable, Job, Write, WriteBackend};
-use super::{AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StorageError, StoredEvent};
+use super::{
+    AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StatementCache, StorageError,
+    StoredEvent,
+};
 use crate::domain::EventCode;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -509,11 +511,10 @@ impl Batched {
     /// The statement for `rows` rows (a power of two up to [`ROWS_PER_STATEMENT`]), built
     /// once per process.
     fn cached_sql(self, rows: usize) -> &'static str {
-        const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
-        static CACHE: [[OnceLock<String>; SIZES]; 4] =
-            [const { [const { OnceLock::new() }; SIZES] }; 4];
-        debug_assert!(rows.is_power_of_two() && rows <= ROWS_PER_STATEMENT);
-        CACHE[self as usize][rows.trailing_zeros() as usize].get_or_init(|| self.sql(rows))
+        static CACHE: StatementCache<{ ROWS_PER_STATEMENT.trailing_zeros() as usize + 1 }> =
+            StatementCache::new();
+        debug_assert!(rows <= ROWS_PER_STATEMENT);
+        CACHE.get(self as usize, rows, || self.sql(rows))
     }
 }
 
@@ -599,21 +600,9 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The sizes of the statements that carry `rows` rows: full chunks of
-/// [`ROWS_PER_STATEMENT`], then the binary digits of the remainder, largest first.
-fn chunk_sizes(mut rows: usize) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        if rows == 0 {
-            return None;
-        }
-        let take = if rows >= ROWS_PER_STATEMENT {
-            ROWS_PER_STATEMENT
-        } else {
-            1 << (usize::BITS - 1 - rows.leading_zeros())
-        };
-        rows -= take;
-        Some(take)
-    })
+/// The sizes of the statements that carry `rows` rows, up to [`ROWS_PER_STATEMENT`] each.
+fn chunk_sizes(rows: usize) -> impl Iterator<Item = usize> {
+    super::chunk_sizes(rows, ROWS_PER_STATEMENT)
 }
 
 fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {

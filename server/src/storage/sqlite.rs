@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -13,7 +13,10 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row};
 
 use super::writer::{Job, Write, WriteBackend};
-use super::{AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StorageError, StoredEvent};
+use super::{
+    AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StatementCache, StorageError,
+    StoredEvent,
+};
 use crate::domain::EventCode;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -508,11 +511,10 @@ impl Batched {
     /// once per process. Chunks are powers of two, so only a few distinct statements exist
     /// and each stays prepared in the connection's cache.
     fn cached_sql(self, rows: usize) -> &'static str {
-        const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
-        static CACHE: [[OnceLock<String>; SIZES]; 4] =
-            [const { [const { OnceLock::new() }; SIZES] }; 4];
-        debug_assert!(rows.is_power_of_two() && rows <= ROWS_PER_STATEMENT);
-        CACHE[self as usize][rows.trailing_zeros() as usize].get_or_init(|| self.sql(rows))
+        static CACHE: StatementCache<{ ROWS_PER_STATEMENT.trailing_zeros() as usize + 1 }> =
+            StatementCache::new();
+        debug_assert!(rows <= ROWS_PER_STATEMENT);
+        CACHE.get(self as usize, rows, || self.sql(rows))
     }
 
     /// The statement for `rows` rows.
@@ -642,12 +644,7 @@ pub async fn apply_all<'a>(
     .zip(&hot)
     {
         let mut left: &[&Write] = rows;
-        while !left.is_empty() {
-            let take = if left.len() >= ROWS_PER_STATEMENT {
-                ROWS_PER_STATEMENT
-            } else {
-                1 << (usize::BITS - 1 - left.len().leading_zeros())
-            };
+        for take in super::chunk_sizes(rows.len(), ROWS_PER_STATEMENT) {
             let (chunk, tail) = left.split_at(take);
             let query: SqliteQuery = sqlx::query(kind.cached_sql(take));
             chunk
