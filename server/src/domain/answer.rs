@@ -131,6 +131,19 @@ impl AnswerValue {
         }
     }
 
+    /// [`AnswerValue::to_json`] as text, as it is stored, without building the JSON value.
+    pub fn to_json_text(&self) -> String {
+        // Writing numbers and strings into a String cannot fail.
+        match self {
+            AnswerValue::Choice(indexes) => serde_json::to_string(indexes),
+            AnswerValue::Scale(n) => Ok(n.to_string()),
+            AnswerValue::Words(words) => serde_json::to_string(words),
+            AnswerValue::Text(text) => serde_json::to_string(text),
+            AnswerValue::Pledge => Ok("true".to_owned()),
+        }
+        .unwrap_or_default()
+    }
+
     /// Reads back what [`AnswerValue::to_json`] stored, for an activity of `kind`.
     /// Stored values were valid when stored, so this only fails on a corrupt row.
     pub fn from_stored(kind: &ActivityKind, value: &Value) -> Option<AnswerValue> {
@@ -172,6 +185,20 @@ impl AnswerValue {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_stored_text_is_the_json_value_written_out() {
+        let values = [
+            AnswerValue::Choice(vec![0, 3, 255]),
+            AnswerValue::Scale(-4),
+            AnswerValue::Words(vec!["waiting lists".into(), "trust \"us\"".into()]),
+            AnswerValue::Text("line one\nline two \u{1F600} \\".into()),
+            AnswerValue::Pledge,
+        ];
+        for value in values {
+            assert_eq!(value.to_json_text(), value.to_json().to_string());
+        }
+    }
 
     fn choice(multiple: bool, max_choices: Option<u32>) -> ActivityKind {
         ActivityKind::Choice {

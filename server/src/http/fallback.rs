@@ -16,11 +16,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::{ApiError, AppState};
-use crate::hub::conn::{self, ATTENDEE_QUEUE, Kick};
-use crate::hub::{Command, ConnId, EventHandle, Out};
+use crate::hub::conn::{self, ATTENDEE_QUEUE};
+use crate::hub::{Command, ConnId, ConnSource, EventHandle, Out};
 use crate::protocol::{ErrorCode, MAX_FRAME, decode_client, server};
 
 const COOKIE: &str = "joinup_attendee";
@@ -121,7 +121,7 @@ pub async fn stream(
         ApiError::unauthorized("join first: POST a hello message to /api/events/{code}/messages")
     })?;
     let conn = ConnId::next();
-    let (sink, source) = conn::channel(ATTENDEE_QUEUE);
+    let (sink, rx) = conn::channel(ATTENDEE_QUEUE);
     let (reply, wait) = oneshot::channel();
     handle
         .send(Command::Stream {
@@ -136,10 +136,8 @@ pub async fn stream(
             "this attendee is not known to the event, or the event has ended: POST hello again",
         ));
     }
-    let (rx, kick) = source.split();
     let state = StreamState {
         rx,
-        kick,
         guard: Guard {
             handle,
             conn,
@@ -154,7 +152,7 @@ pub async fn stream(
         }
         // Dropped by the hub (its queue was full, so there is always a frame to wake for):
         // close at once, past what is queued.
-        let out = match s.kick.dropped_with() {
+        let out = match s.rx.dropped_with() {
             Some(code) => Some(Out::Close(code)),
             None => s.rx.recv().await,
         };
@@ -194,8 +192,7 @@ pub async fn stream(
 }
 
 struct StreamState {
-    rx: mpsc::Receiver<Out>,
-    kick: Kick,
+    rx: ConnSource,
     #[allow(dead_code)]
     guard: Guard,
     next_id: u64,

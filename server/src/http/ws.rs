@@ -11,7 +11,6 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{
     CloseCode as WsCloseCode, Data, OpCode,
@@ -23,8 +22,8 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
-use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE, Kick};
-use crate::hub::{Command, ConnId, ConnSink, EventHandle, Offer, Out, Role};
+use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
+use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
 use crate::protocol::{CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host};
@@ -164,12 +163,11 @@ enum Ending {
 /// on the shared socket for every frame, and memory for every attendee.
 async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
     let conn = ConnId::next();
-    let (sink, source) = conn::channel(if kind == Kind::Attendee {
+    let (sink, mut rx) = conn::channel(if kind == Kind::Attendee {
         ATTENDEE_QUEUE
     } else {
         HOST_QUEUE
     });
-    let (mut rx, kick) = source.split();
     let connected = kind != Kind::Attendee
         || handle
             .send(Command::Connect {
@@ -181,7 +179,7 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
             .is_ok();
     let mut reader = Reader::new(conn, kind, handle.clone(), sink);
     let ending = if connected {
-        run(&mut ws, &mut rx, &kick, &mut reader).await
+        run(&mut ws, &mut rx, &mut reader).await
     } else {
         Ending::Close(CloseCode::Restarting)
     };
@@ -233,12 +231,7 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
 
 /// The connection's loop: frames from the client go to the reader, frames from the hub go
 /// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
-async fn run(
-    ws: &mut Socket,
-    rx: &mut mpsc::Receiver<Out>,
-    kick: &Kick,
-    reader: &mut Reader,
-) -> Ending {
+async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Ending {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     // One timer for the connection's life, moved on only when it fires: a fresh timeout
     // around every read would register and cancel a timer per message.
@@ -250,7 +243,7 @@ async fn run(
     loop {
         // Dropped by the hub (its queue was full): close at once. The full queue is what
         // wakes this loop, so the check before each turn is enough.
-        if let Some(code) = kick.dropped_with() {
+        if let Some(code) = rx.dropped_with() {
             return Ending::Kicked(code);
         }
         tokio::select! {
@@ -270,7 +263,7 @@ async fn run(
                 match reader.on_message(message, heard) {
                     Flow::Continue => {}
                     Flow::Send(command) => {
-                        if let Some(ending) = deliver(ws, rx, kick, &reader.handle, command).await {
+                        if let Some(ending) = deliver(ws, rx, &reader.handle, command).await {
                             return ending;
                         }
                         // Waiting for a full mailbox, the server did not read the client's
@@ -300,11 +293,7 @@ async fn run(
 
 /// Writes what the hub queued for the connection: `out` and everything queued behind it,
 /// in one flush. `Some` when the connection ends.
-async fn write_out(
-    ws: &mut Socket,
-    rx: &mut mpsc::Receiver<Out>,
-    out: Option<Out>,
-) -> Option<Ending> {
+async fn write_out(ws: &mut Socket, rx: &mut ConnSource, out: Option<Out>) -> Option<Ending> {
     let frame = match out {
         Some(Out::Frame(frame)) => frame,
         Some(Out::Close(code)) => return Some(Ending::Close(code)),
@@ -332,8 +321,7 @@ async fn write_out(
 /// later messages wait in the socket meanwhile. `Some` when the connection ends.
 async fn deliver(
     ws: &mut Socket,
-    rx: &mut mpsc::Receiver<Out>,
-    kick: &Kick,
+    rx: &mut ConnSource,
     handle: &EventHandle,
     command: Command,
 ) -> Option<Ending> {
@@ -345,7 +333,7 @@ async fn deliver(
     let room = handle.room();
     tokio::pin!(room);
     loop {
-        if let Some(code) = kick.dropped_with() {
+        if let Some(code) = rx.dropped_with() {
             return Some(Ending::Kicked(code));
         }
         tokio::select! {
@@ -606,9 +594,9 @@ async fn unless_stalled<F: Future>(within: Duration, write: F) -> Option<F::Outp
 /// it returns. Does not flush.
 async fn feed_queued(
     ws: &mut Socket,
-    rx: &mut mpsc::Receiver<Out>,
+    rx: &mut ConnSource,
 ) -> Result<Option<CloseCode>, tokio_tungstenite::tungstenite::Error> {
-    while let Ok(out) = rx.try_recv() {
+    while let Some(out) = rx.try_recv() {
         match out {
             Out::Frame(frame) => feed_text(ws, frame).await?,
             Out::Close(code) => return Ok(Some(code)),

@@ -5,11 +5,11 @@
 //! actor drops it, marks it 4008, and the transport closes it. Memory never grows with a
 //! slow reader.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Poll, Waker};
 
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -86,44 +86,124 @@ pub struct ConnSink {
 
 #[derive(Debug, Clone)]
 enum SinkKind {
-    Local {
-        tx: mpsc::Sender<Out>,
-        shared: Arc<Shared>,
-    },
+    Local(Sender),
     Remote {
         conn: ConnId,
         out: Arc<dyn RemoteOut>,
     },
 }
 
-#[derive(Debug, Default)]
+/// A connection's outbound queue, shared by its sinks and its transport.
+///
+/// A lock around a `VecDeque` rather than a channel: the queue holds memory only while
+/// frames wait in it (an idle attendee's is empty and unallocated, where a channel keeps a
+/// block of 32 slots, over 1 KB, for each of 19,000 sockets), and a send or a receive is
+/// one uncontended lock. The hub sends from one task and the transport receives in another.
+#[derive(Debug)]
 struct Shared {
+    queue: Mutex<Queue>,
+    capacity: usize,
     /// The close code to use when the queue could not take a `Close`; 0 until then.
     ///
     /// The hub only ever sets it when the connection's queue is full, so the transport
     /// always has a queued frame to wake up for, and needs no wake-up of its own: it looks
-    /// here before taking each frame ([`Kick::dropped_with`]). A `Notify` polled on every
-    /// turn of the transport's loop cost a lock (and a cache miss) twice per message.
+    /// here before taking each frame ([`ConnSource::dropped_with`]).
     closed_with: AtomicU16,
 }
 
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Out>,
+    /// The transport's task, when it waits for a frame.
+    waker: Option<Waker>,
+    /// Live [`ConnSink`]s of this connection; at 0 the transport sees the end of the queue.
+    senders: usize,
+    /// The transport has gone: sends fail.
+    closed: bool,
+}
+
+/// Queues wider than this after a burst (a reveal, a commit's acks) give their memory back
+/// once drained.
+const KEEP_CAPACITY: usize = 16;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Queue> {
+    // The lock is never held across anything that can panic; a poisoned one is still whole.
+    shared.queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One counted handle on the queue (cloning a [`ConnSink`] counts another).
+#[derive(Debug)]
+struct Sender(Arc<Shared>);
+
+impl Clone for Sender {
+    fn clone(&self) -> Sender {
+        lock(&self.0).senders += 1;
+        Sender(self.0.clone())
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let waker = {
+            let mut queue = lock(&self.0);
+            queue.senders -= 1;
+            if queue.senders > 0 {
+                return;
+            }
+            queue.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+enum Refused {
+    Full,
+    Closed,
+}
+
+impl Sender {
+    fn push(&self, out: Out) -> Result<(), Refused> {
+        let waker = {
+            let mut queue = lock(&self.0);
+            if queue.closed {
+                return Err(Refused::Closed);
+            }
+            if queue.frames.len() >= self.0.capacity {
+                return Err(Refused::Full);
+            }
+            queue.frames.push_back(out);
+            queue.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
 /// The transport's end: frames to write, and why the hub dropped the connection.
+#[derive(Debug)]
 pub struct ConnSource {
-    pub rx: mpsc::Receiver<Out>,
     shared: Arc<Shared>,
 }
 
+/// A queue of `capacity` frames: the hub's end and the transport's.
 pub fn channel(capacity: usize) -> (ConnSink, ConnSource) {
-    let (tx, rx) = mpsc::channel(capacity);
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(Queue {
+            senders: 1,
+            ..Queue::default()
+        }),
+        capacity,
+        closed_with: AtomicU16::new(0),
+    });
     (
         ConnSink {
-            kind: SinkKind::Local {
-                tx,
-                shared: shared.clone(),
-            },
+            kind: SinkKind::Local(Sender(shared.clone())),
         },
-        ConnSource { rx, shared },
+        ConnSource { shared },
     )
 }
 
@@ -139,38 +219,32 @@ impl ConnSink {
     /// 4008 and the caller must forget it).
     #[must_use]
     pub fn send(&self, frame: Frame) -> bool {
-        let (tx, shared) = match &self.kind {
-            SinkKind::Local { tx, shared } => (tx, shared),
-            SinkKind::Remote { conn, out } => {
-                let sent = out.send(*conn, Out::Frame(frame));
-                if sent {
-                    METRICS.frames_out.fetch_add(1, Ordering::Relaxed);
+        let sent = match &self.kind {
+            SinkKind::Local(tx) => match tx.push(Out::Frame(frame)) {
+                Ok(()) => true,
+                Err(Refused::Full) => {
+                    METRICS
+                        .slow_consumers_closed
+                        .fetch_add(1, Ordering::Relaxed);
+                    kick(&tx.0, CloseCode::TooSlow);
+                    false
                 }
-                return sent;
-            }
+                Err(Refused::Closed) => false,
+            },
+            SinkKind::Remote { conn, out } => out.send(*conn, Out::Frame(frame)),
         };
-        match tx.try_send(Out::Frame(frame)) {
-            Ok(()) => {
-                METRICS.frames_out.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                METRICS
-                    .slow_consumers_closed
-                    .fetch_add(1, Ordering::Relaxed);
-                kick(shared, CloseCode::TooSlow);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        if sent {
+            METRICS.frames_out.fetch_add(1, Ordering::Relaxed);
         }
+        sent
     }
 
     /// Asks the transport to close with `code` once the frames before it are written.
     pub fn close(&self, code: CloseCode) {
         match &self.kind {
-            SinkKind::Local { tx, shared } => {
-                if tx.try_send(Out::Close(code)).is_err() {
-                    kick(shared, code);
+            SinkKind::Local(tx) => {
+                if tx.push(Out::Close(code)).is_err() {
+                    kick(&tx.0, code);
                 }
             }
             SinkKind::Remote { conn, out } => {
@@ -185,28 +259,57 @@ fn kick(shared: &Shared, code: CloseCode) {
     shared.closed_with.store(code.code(), Ordering::Relaxed);
 }
 
-/// The transport's view of why the hub dropped a connection.
-pub struct Kick {
-    shared: Arc<Shared>,
-}
-
 impl ConnSource {
-    pub fn split(self) -> (mpsc::Receiver<Out>, Kick) {
-        (
-            self.rx,
-            Kick {
-                shared: self.shared,
-            },
-        )
+    /// The next frame, waiting for one; `None` once every sink is gone and the queue is
+    /// empty.
+    pub async fn recv(&mut self) -> Option<Out> {
+        std::future::poll_fn(|cx| {
+            let mut queue = lock(&self.shared);
+            if let Some(out) = take(&mut queue) {
+                return Poll::Ready(Some(out));
+            }
+            if queue.senders == 0 {
+                return Poll::Ready(None);
+            }
+            match &mut queue.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await
     }
-}
 
-impl Kick {
+    /// The next frame if one is queued.
+    pub fn try_recv(&mut self) -> Option<Out> {
+        take(&mut lock(&self.shared))
+    }
+
     /// The close code the hub set when it dropped this connection without a `Close` frame:
     /// the transport should close with it at once, past whatever is queued. Checked before
     /// each frame is taken from the queue (see [`Shared::closed_with`]).
     pub fn dropped_with(&self) -> Option<CloseCode> {
         CloseCode::from_code(self.shared.closed_with.load(Ordering::Relaxed))
+    }
+}
+
+fn take(queue: &mut Queue) -> Option<Out> {
+    let out = queue.frames.pop_front()?;
+    if queue.frames.is_empty() && queue.frames.capacity() > KEEP_CAPACITY {
+        queue.frames = VecDeque::new();
+    }
+    Some(out)
+}
+
+impl Drop for ConnSource {
+    /// Later sends fail, and what was queued is freed.
+    fn drop(&mut self) {
+        let frames = {
+            let mut queue = lock(&self.shared);
+            queue.closed = true;
+            std::mem::take(&mut queue.frames)
+        };
+        drop(frames);
     }
 }
 
@@ -216,30 +319,77 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_drops_the_connection_with_4008_and_never_grows() {
-        let (sink, source) = channel(2);
-        let (mut rx, kick) = source.split();
+        let (sink, mut source) = channel(2);
         assert!(sink.send(Frame::from_static(b"1")));
         assert!(sink.send(Frame::from_static(b"2")));
         // The third frame does not fit: the sender is told to forget the connection.
         assert!(!sink.send(Frame::from_static(b"3")));
-        assert_eq!(kick.dropped_with(), Some(CloseCode::TooSlow));
+        assert_eq!(source.dropped_with(), Some(CloseCode::TooSlow));
         // Only what fitted was ever queued.
-        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "1"));
-        assert!(matches!(rx.try_recv(), Ok(Out::Frame(f)) if f == "2"));
-        assert!(rx.try_recv().is_err());
+        assert!(matches!(source.try_recv(), Some(Out::Frame(f)) if f == "1"));
+        assert!(matches!(source.try_recv(), Some(Out::Frame(f)) if f == "2"));
+        assert!(source.try_recv().is_none());
     }
 
     #[tokio::test]
     async fn close_goes_after_what_is_queued() {
-        let (sink, source) = channel(4);
-        let (mut rx, kick) = source.split();
+        let (sink, mut source) = channel(4);
         assert!(sink.send(Frame::from_static(b"bye")));
         sink.close(CloseCode::EventEnded);
-        assert!(matches!(rx.recv().await, Some(Out::Frame(_))));
+        assert!(matches!(source.recv().await, Some(Out::Frame(_))));
         assert!(matches!(
-            rx.recv().await,
+            source.recv().await,
             Some(Out::Close(CloseCode::EventEnded))
         ));
-        assert_eq!(kick.dropped_with(), None);
+        assert_eq!(source.dropped_with(), None);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_transport_is_woken_by_a_send_from_another_task() {
+        let (sink, mut source) = channel(4);
+        let waiting = tokio::spawn(async move { source.recv().await });
+        tokio::task::yield_now().await;
+        let sent = tokio::spawn(async move {
+            assert!(sink.send(Frame::from_static(b"late")));
+            sink
+        });
+        let _sink = sent.await.unwrap();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("the send woke the waiting transport")
+            .unwrap();
+        assert!(matches!(out, Some(Out::Frame(f)) if f == "late"));
+    }
+
+    #[tokio::test]
+    async fn the_queue_ends_when_the_last_sink_goes_and_refuses_once_the_source_goes() {
+        let (sink, mut source) = channel(4);
+        let copy = sink.clone();
+        assert!(copy.send(Frame::from_static(b"1")));
+        drop(sink);
+        let waiting = tokio::spawn(async move {
+            let first = source.recv().await;
+            (first, source.recv().await)
+        });
+        tokio::task::yield_now().await;
+        drop(copy);
+        let (first, end) = waiting.await.unwrap();
+        assert!(matches!(first, Some(Out::Frame(f)) if f == "1"));
+        assert!(end.is_none());
+
+        let (sink, source) = channel(4);
+        drop(source);
+        assert!(!sink.send(Frame::from_static(b"nobody")));
+    }
+
+    #[test]
+    fn a_drained_burst_gives_its_memory_back() {
+        let (sink, mut source) = channel(1024);
+        for _ in 0..500 {
+            assert!(sink.send(Frame::from_static(b"ack")));
+        }
+        assert!(lock(&source.shared).frames.capacity() >= 500);
+        while source.try_recv().is_some() {}
+        assert!(lock(&source.shared).frames.capacity() <= KEEP_CAPACITY);
     }
 }

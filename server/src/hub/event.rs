@@ -155,7 +155,9 @@ struct Pending {
     attendee: Option<usize>,
     msg: Option<u64>,
     reply: Reply,
-    targets: Vec<Origin>,
+    /// Who is told: the origin, then any that sent the same message again meanwhile.
+    target: Origin,
+    more_targets: Vec<Origin>,
     effect: Effect,
 }
 
@@ -638,7 +640,8 @@ impl Actor {
                 attendee,
                 msg,
                 reply,
-                targets: vec![origin],
+                target: origin,
+                more_targets: Vec::new(),
                 effect,
             },
         );
@@ -650,17 +653,17 @@ impl Actor {
         &mut self,
         origin: Origin,
         attendee: usize,
-        id: &str,
+        id: String,
         writes: Vec<Write>,
         effect: Effect,
     ) {
         self.submit(
             origin,
             Some(attendee),
-            Some(msg_hash(id)),
+            Some(msg_hash(&id)),
             writes,
             effect,
-            Reply::Ack(id.to_owned()),
+            Reply::Ack(id),
         )
         .await;
     }
@@ -685,7 +688,7 @@ impl Actor {
             .get(&(attendee, hash))
             .and_then(|seq| self.pending.get_mut(seq))
         {
-            pending.targets.push(origin);
+            pending.more_targets.push(origin);
             return None;
         }
         Some(origin)
@@ -702,9 +705,10 @@ impl Actor {
             }
             self.apply(pending.attendee, pending.effect);
             let ok = pending.reply.ok();
-            for target in pending.targets {
+            for target in pending.more_targets {
                 self.respond(target, ok.clone());
             }
+            self.respond(pending.target, ok);
         }
         for seq in committed.failed {
             let Some(pending) = self.pending.remove(&seq) else {
@@ -717,10 +721,12 @@ impl Actor {
                 let _ = reply.send(Err("the event's end could not be stored".into()));
             }
             let err = pending.reply.err();
-            for target in pending.targets {
+            for target in pending.more_targets {
                 METRICS.client_errors.fetch_add(1, Relaxed);
                 self.respond(target, err.clone());
             }
+            METRICS.client_errors.fetch_add(1, Relaxed);
+            self.respond(pending.target, err);
         }
     }
 
@@ -867,7 +873,7 @@ impl Actor {
                 match id {
                     Some(id) => {
                         writes.push(self.receipt(attendee, &id));
-                        self.submit_acked(origin, attendee, &id, writes, Effect::None)
+                        self.submit_acked(origin, attendee, id, writes, Effect::None)
                             .await;
                     }
                     None => self.write_behind(writes).await,
@@ -917,7 +923,7 @@ impl Actor {
                     },
                     self.receipt(attendee, &id),
                 ];
-                self.submit_acked(origin, attendee, &id, writes, Effect::Question(question))
+                self.submit_acked(origin, attendee, id, writes, Effect::Question(question))
                     .await;
             }
             ClientMsg::Upvote { id, question } => {
@@ -949,7 +955,7 @@ impl Actor {
                         attendee: self.s.attendees[attendee].id,
                     });
                 }
-                self.submit_acked(origin, attendee, &id, writes, Effect::Vote(q))
+                self.submit_acked(origin, attendee, id, writes, Effect::Vote(q))
                     .await;
             }
             ClientMsg::Card { id, card } => {
@@ -989,7 +995,7 @@ impl Actor {
                     },
                     self.receipt(attendee, &id),
                 ];
-                self.submit_acked(origin, attendee, &id, writes, Effect::Card(item))
+                self.submit_acked(origin, attendee, id, writes, Effect::Card(item))
                     .await;
             }
         }
@@ -1044,7 +1050,7 @@ impl Actor {
             event: self.info.code,
             attendee: self.s.attendees[attendee].id,
             activity,
-            value: value.to_json().to_string(),
+            value: value.to_json_text(),
             item: text.as_ref().map(|t| t.id.clone()),
             state: text.as_ref().map(|t| t.state.as_str()),
             flagged: text.as_ref().is_some_and(|t| t.flagged),
@@ -1053,7 +1059,7 @@ impl Actor {
         self.submit_acked(
             origin,
             attendee,
-            &id,
+            id,
             writes,
             Effect::Answer { act, value, text },
         )

@@ -159,7 +159,15 @@ const HOST_TYPES: &[&str] = &[
 ];
 
 pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
-    match serde_json::from_str::<ClientMsg>(text) {
+    let decoded = match serde_json::from_str::<Flat>(text)
+        .ok()
+        .and_then(Flat::assemble)
+    {
+        Some(msg) => Ok(msg),
+        // Not one well-formed message: serde's own reading gives the reason.
+        None => serde_json::from_str::<ClientMsg>(text),
+    };
+    match decoded {
         Ok(msg) => {
             if let Some(id) = msg.id()
                 && (id.is_empty() || id.len() > MAX_ID || id.chars().any(char::is_control))
@@ -174,6 +182,129 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
             Ok(msg)
         }
         Err(error) => Err(explain(text, &error, CLIENT_TYPES)),
+    }
+}
+
+/// Every field of every client message, read in one pass.
+///
+/// serde reads an internally tagged enum (`"type"` beside the fields) twice: into a buffer of
+/// its own, allocating for every key and string, then from the buffer into the variant. A
+/// plain struct is read straight from the text. [`Flat::assemble`] accepts only a message
+/// whose fields are exactly its type's; anything else is read again as a [`ClientMsg`], so
+/// what is accepted, and every error, stays serde's.
+///
+/// Each field is `None` when absent and `Some(None)` when null: a null field of another
+/// type is still a field serde refuses.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Flat<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    activity: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    value: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    attendee: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    organisation: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    sector: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    room: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    question: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    card: Option<Option<Value>>,
+}
+
+/// A field that is in the message, null or not.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl Flat<'_> {
+    fn assemble(self) -> Option<ClientMsg> {
+        const ID: u16 = 1;
+        const ACTIVITY: u16 = 1 << 1;
+        const VALUE: u16 = 1 << 2;
+        const ATTENDEE: u16 = 1 << 3;
+        const PROFILE: u16 = 1 << 4;
+        const TEXT: u16 = 1 << 5;
+        const QUESTION: u16 = 1 << 6;
+        const CARD: u16 = 1 << 7;
+        let Flat {
+            kind,
+            id,
+            activity,
+            value,
+            attendee,
+            organisation,
+            sector,
+            room,
+            text,
+            question,
+            card,
+        } = self;
+        let fields = [
+            (id.is_some(), ID),
+            (activity.is_some(), ACTIVITY),
+            (value.is_some(), VALUE),
+            (attendee.is_some(), ATTENDEE),
+            (organisation.is_some(), PROFILE),
+            (sector.is_some(), PROFILE),
+            (room.is_some(), PROFILE),
+            (text.is_some(), TEXT),
+            (question.is_some(), QUESTION),
+            (card.is_some(), CARD),
+        ];
+        let given = fields
+            .iter()
+            .filter(|(is, _)| *is)
+            .fold(0, |given, (_, bit)| given | bit);
+        let only = |allowed: u16| given & !allowed == 0;
+        // Optional fields may be absent or null; a required one must hold a value (serde
+        // refuses, or for `value` accepts, a null: that is left to it).
+        match &*kind {
+            "hello" if only(ATTENDEE | PROFILE) => Some(ClientMsg::Hello {
+                attendee: attendee.flatten(),
+                organisation: organisation.flatten(),
+                sector: sector.flatten(),
+                room: room.flatten(),
+            }),
+            "profile" if only(ID | PROFILE) => Some(ClientMsg::Profile {
+                id: id.flatten(),
+                organisation: organisation.flatten(),
+                sector: sector.flatten(),
+                room: room.flatten(),
+            }),
+            "answer" if only(ID | ACTIVITY | VALUE) => Some(ClientMsg::Answer {
+                id: id??,
+                activity: activity??,
+                value: value??,
+            }),
+            "ask" if only(ID | TEXT) => Some(ClientMsg::Ask {
+                id: id??,
+                text: text??,
+            }),
+            "upvote" if only(ID | QUESTION) => Some(ClientMsg::Upvote {
+                id: id??,
+                question: question??,
+            }),
+            "card" if only(ID | CARD) => Some(ClientMsg::Card {
+                id: id??,
+                card: card??,
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -242,6 +373,53 @@ mod tests {
         for frame in frames {
             assert!(decode_client(frame).is_ok(), "{frame}");
         }
+    }
+
+    #[test]
+    fn the_one_pass_reading_takes_exactly_what_serde_takes() {
+        let frames = [
+            r#"{"type":"hello","attendee":null}"#,
+            r#"{"type":"hello","attendee":"abc","organisation":"York Mind","sector":"Mental health","room":"Room A"}"#,
+            r#"{"type":"profile","id":"p1","organisation":"York Mind","sector":"Mental health"}"#,
+            r#"{"type":"profile","id":null}"#,
+            r#"{"type":"answer","id":"a1","activity":"role","value":[1]}"#,
+            r#"{"type":"answer","id":"a\u0031","activity":"r\"ole","value":{"a":[1,"x"]}}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?"}"#,
+            r#"{"type":"upvote","id":"u1","question":"abc"}"#,
+            r#"{"type":"card","id":"c1","card":{"organisation":"x"}}"#,
+            // Fields of another type, nulls where a value is required, and repeats: each
+            // is left to serde, which refuses or (for a null value) accepts it.
+            r#"{"type":"answer","id":"a1","activity":"role","value":null}"#,
+            r#"{"type":"answer","id":"a1","activity":"role","value":[1],"text":"x"}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?","question":"abc"}"#,
+            r#"{"type":"hello","id":"h1"}"#,
+            r#"{"type":"answer","id":"a1","id":"a2","activity":"role","value":[1]}"#,
+            r#"{"type":"upvote","id":null,"question":"abc"}"#,
+            r#"{"type":"answer","id":"a1","activity":"role","value":[1],"text":null}"#,
+            r#"{"type":"hello","attendee":null,"card":null}"#,
+        ];
+        for frame in frames {
+            let fast = serde_json::from_str::<Flat>(frame)
+                .ok()
+                .and_then(Flat::assemble);
+            let serde = serde_json::from_str::<ClientMsg>(frame).ok();
+            if fast.is_some() {
+                assert_eq!(fast, serde, "{frame}");
+            }
+            assert_eq!(
+                decode_client(frame).ok(),
+                serde.filter(|m| m.id().is_none_or(|id| !id.is_empty())),
+                "{frame}"
+            );
+        }
+        assert!(matches!(
+            serde_json::from_str::<Flat>(
+                r#"{"type":"answer","id":"a1","activity":"role","value":[1]}"#
+            )
+            .ok()
+            .and_then(Flat::assemble),
+            Some(ClientMsg::Answer { .. })
+        ));
     }
 
     #[test]
@@ -373,6 +551,13 @@ mod fuzz {
             }
             if let Err(e) = decode_host(&text) {
                 prop_assert!(!e.message.is_empty());
+            }
+        }
+
+        #[test]
+        fn the_one_pass_reading_agrees_with_serde(text in mutated()) {
+            if let Some(fast) = serde_json::from_str::<Flat>(&text).ok().and_then(Flat::assemble) {
+                prop_assert_eq!(Some(fast), serde_json::from_str::<ClientMsg>(&text).ok(), "{}", text);
             }
         }
 
