@@ -149,6 +149,26 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The async runtime for `threads` workers (by default one per core the process may use).
+///
+/// On one core (`--worker-threads 1`, or a process confined to one core by `taskset` or a
+/// container's CPU limit) everything runs on one thread: a multi-threaded runtime would add
+/// a second thread to hand tasks to, and atomic work-stealing queues, for nothing.
+pub fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = threads
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1);
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    builder.enable_all().build()
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
@@ -156,11 +176,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) | Command::Demo(args) => args.worker_threads,
         _ => None,
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = threads.filter(|&n| n > 0) {
-        builder.worker_threads(threads);
-    }
-    let runtime = match builder.enable_all().build() {
+    let runtime = match runtime(threads) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");

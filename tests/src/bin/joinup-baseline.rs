@@ -97,10 +97,8 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     }
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The same runtime as Joinup's, so a one-core run compares like with like.
+    let runtime = joinup::cli::runtime(None).expect("runtime");
     match runtime.block_on(serve(addr)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
