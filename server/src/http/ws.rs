@@ -232,12 +232,13 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
 /// The connection's loop: frames from the client go to the reader, frames from the hub go
 /// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
 async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Ending {
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    // One timer for the connection's life, moved on only when it fires: a fresh timeout
-    // around every read would register and cancel a timer per message.
+    // One timer for the connection's life, for both the ping and the idle close, moved on
+    // only when it fires: a fresh timeout around every read would register and cancel a
+    // timer per message, and each timer is polled on every turn of the loop.
     let mut heard = Instant::now();
-    let idle = tokio::time::sleep(IDLE);
-    tokio::pin!(idle);
+    let mut next_ping = heard + PING_EVERY;
+    let timer = tokio::time::sleep_until(next_ping);
+    tokio::pin!(timer);
     // Once the reader has asked for a close, only what is queued still goes out.
     let mut reading = true;
     loop {
@@ -276,16 +277,18 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
                     }
                 }
             }
-            _ = ping.tick() => {
-                if !matches!(unless_stalled(WRITE_STALL, ws.send(Message::Ping(Bytes::new()))).await, Some(Ok(()))) {
-                    return Ending::Gone;
-                }
-            }
-            () = &mut idle => {
-                if heard.elapsed() >= IDLE {
+            () = &mut timer => {
+                let now = Instant::now();
+                if now >= heard + IDLE {
                     return Ending::Close(CloseCode::TooSlow);
                 }
-                idle.as_mut().reset(heard + IDLE);
+                if now >= next_ping {
+                    if !matches!(unless_stalled(WRITE_STALL, ws.send(Message::Ping(Bytes::new()))).await, Some(Ok(()))) {
+                        return Ending::Gone;
+                    }
+                    next_ping = now + PING_EVERY;
+                }
+                timer.as_mut().reset(next_ping.min(heard + IDLE));
             }
         }
     }

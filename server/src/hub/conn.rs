@@ -7,9 +7,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::task::{Poll, Waker};
+use std::task::Poll;
+
+use futures_util::task::AtomicWaker;
 
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -98,10 +100,17 @@ enum SinkKind {
 /// A lock around a `VecDeque` rather than a channel: the queue holds memory only while
 /// frames wait in it (an idle attendee's is empty and unallocated, where a channel keeps a
 /// block of 32 slots, over 1 KB, for each of 19,000 sockets), and a send or a receive is
-/// one uncontended lock. The hub sends from one task and the transport receives in another.
+/// one uncontended lock. The transport looks at an atomic count before taking the lock, so
+/// finding the queue empty (as it does at least once per frame) costs no lock at all.
 #[derive(Debug)]
 struct Shared {
     queue: Mutex<Queue>,
+    /// Frames in the queue, as of its last change.
+    queued: AtomicUsize,
+    /// Live [`ConnSink`]s of this connection; at 0 the transport sees the end of the queue.
+    senders: AtomicUsize,
+    /// The transport's task, when it waits for a frame.
+    waker: AtomicWaker,
     capacity: usize,
     /// The close code to use when the queue could not take a `Close`; 0 until then.
     ///
@@ -114,10 +123,6 @@ struct Shared {
 #[derive(Debug, Default)]
 struct Queue {
     frames: VecDeque<Out>,
-    /// The transport's task, when it waits for a frame.
-    waker: Option<Waker>,
-    /// Live [`ConnSink`]s of this connection; at 0 the transport sees the end of the queue.
-    senders: usize,
     /// The transport has gone: sends fail.
     closed: bool,
 }
@@ -137,23 +142,15 @@ struct Sender(Arc<Shared>);
 
 impl Clone for Sender {
     fn clone(&self) -> Sender {
-        lock(&self.0).senders += 1;
+        self.0.senders.fetch_add(1, Ordering::Relaxed);
         Sender(self.0.clone())
     }
 }
 
 impl Drop for Sender {
     fn drop(&mut self) {
-        let waker = {
-            let mut queue = lock(&self.0);
-            queue.senders -= 1;
-            if queue.senders > 0 {
-                return;
-            }
-            queue.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+        if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.waker.wake();
         }
     }
 }
@@ -165,7 +162,7 @@ enum Refused {
 
 impl Sender {
     fn push(&self, out: Out) -> Result<(), Refused> {
-        let waker = {
+        {
             let mut queue = lock(&self.0);
             if queue.closed {
                 return Err(Refused::Closed);
@@ -174,11 +171,9 @@ impl Sender {
                 return Err(Refused::Full);
             }
             queue.frames.push_back(out);
-            queue.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+            self.0.queued.store(queue.frames.len(), Ordering::Release);
         }
+        self.0.waker.wake();
         Ok(())
     }
 }
@@ -192,10 +187,10 @@ pub struct ConnSource {
 /// A queue of `capacity` frames: the hub's end and the transport's.
 pub fn channel(capacity: usize) -> (ConnSink, ConnSource) {
     let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue {
-            senders: 1,
-            ..Queue::default()
-        }),
+        queue: Mutex::new(Queue::default()),
+        queued: AtomicUsize::new(0),
+        senders: AtomicUsize::new(1),
+        waker: AtomicWaker::new(),
         capacity,
         closed_with: AtomicU16::new(0),
     });
@@ -264,25 +259,35 @@ impl ConnSource {
     /// empty.
     pub async fn recv(&mut self) -> Option<Out> {
         std::future::poll_fn(|cx| {
-            let mut queue = lock(&self.shared);
-            if let Some(out) = take(&mut queue) {
+            if let Some(out) = self.try_recv() {
                 return Poll::Ready(Some(out));
             }
-            if queue.senders == 0 {
-                return Poll::Ready(None);
+            self.shared.waker.register(cx.waker());
+            // Read before the queue: a sink's last frame is counted before the sink goes.
+            let ended = self.shared.senders.load(Ordering::Acquire) == 0;
+            match self.try_recv() {
+                Some(out) => Poll::Ready(Some(out)),
+                None if ended => Poll::Ready(None),
+                None => Poll::Pending,
             }
-            match &mut queue.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
-            Poll::Pending
         })
         .await
     }
 
     /// The next frame if one is queued.
     pub fn try_recv(&mut self) -> Option<Out> {
-        take(&mut lock(&self.shared))
+        if self.shared.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut queue = lock(&self.shared);
+        let out = queue.frames.pop_front()?;
+        if queue.frames.is_empty() && queue.frames.capacity() > KEEP_CAPACITY {
+            queue.frames = VecDeque::new();
+        }
+        self.shared
+            .queued
+            .store(queue.frames.len(), Ordering::Release);
+        Some(out)
     }
 
     /// The close code the hub set when it dropped this connection without a `Close` frame:
@@ -293,20 +298,13 @@ impl ConnSource {
     }
 }
 
-fn take(queue: &mut Queue) -> Option<Out> {
-    let out = queue.frames.pop_front()?;
-    if queue.frames.is_empty() && queue.frames.capacity() > KEEP_CAPACITY {
-        queue.frames = VecDeque::new();
-    }
-    Some(out)
-}
-
 impl Drop for ConnSource {
     /// Later sends fail, and what was queued is freed.
     fn drop(&mut self) {
         let frames = {
             let mut queue = lock(&self.shared);
             queue.closed = true;
+            self.shared.queued.store(0, Ordering::Release);
             std::mem::take(&mut queue.frames)
         };
         drop(frames);

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, instrument, warn};
 
+use super::by_seq::BySeq;
 use super::conn::{ConnId, ConnSink};
 use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, msg_hash,
@@ -90,7 +91,7 @@ pub(super) async fn start(
         conns_of: NumMap::default(),
         hosts: NumMap::default(),
         presenters: NumMap::default(),
-        pending: NumMap::default(),
+        pending: BySeq::default(),
         inflight: NumMap::default(),
         next_seq: 1,
         next_item_seq,
@@ -214,7 +215,7 @@ struct Actor {
     conns_of: NumMap<usize, Vec<ConnId>>,
     hosts: NumMap<ConnId, ConnSink>,
     presenters: NumMap<ConnId, ConnSink>,
-    pending: NumMap<u64, Pending>,
+    pending: BySeq<Pending>,
     /// (attendee, message id hash) of changes not yet committed, to their pending number.
     inflight: NumMap<(usize, u64), u64>,
     next_seq: u64,
@@ -686,7 +687,7 @@ impl Actor {
         if let Some(pending) = self
             .inflight
             .get(&(attendee, hash))
-            .and_then(|seq| self.pending.get_mut(seq))
+            .and_then(|&seq| self.pending.get_mut(seq))
         {
             pending.more_targets.push(origin);
             return None;
@@ -696,7 +697,7 @@ impl Actor {
 
     fn on_committed(&mut self, committed: Committed) {
         for seq in committed.ok {
-            let Some(pending) = self.pending.remove(&seq) else {
+            let Some(pending) = self.pending.remove(seq) else {
                 continue;
             };
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
@@ -711,7 +712,7 @@ impl Actor {
             self.respond(pending.target, ok);
         }
         for seq in committed.failed {
-            let Some(pending) = self.pending.remove(&seq) else {
+            let Some(pending) = self.pending.remove(seq) else {
                 continue;
             };
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {

@@ -7,6 +7,7 @@
 //! room. An actor is started on first use from what the database holds, so a restarted
 //! server carries on exactly where the last acknowledged write left it.
 
+mod by_seq;
 pub mod conn;
 mod event;
 mod proxy;
