@@ -1,9 +1,9 @@
 //! What the hub knows of a connection: a bounded outbound queue and a way to close it.
 //!
 //! The transport (WebSocket or Server-Sent Events) owns the socket and drains the queue; the
-//! event actor only ever `try_send`s. A connection whose queue is full cannot keep up: the
-//! actor drops it, marks it 4008, and the transport closes it. Memory never grows with a
-//! slow reader.
+//! event actor never waits to queue a frame. A connection whose queue is full cannot keep
+//! up: the actor drops it, marks it 4008, and the transport closes it. Memory never grows
+//! with a slow reader.
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tracing::{info, instrument, warn};
 
 use super::by_seq::BySeq;
@@ -32,8 +33,10 @@ use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAct
 use crate::storage::writer::ItemTable;
 use crate::storage::{CommitSender, Committed, Storage, Ticket, Write, WriterHandle};
 
-/// The coalescing tick: hosts see at most 10 updates a second per activity, and the final
-/// state within 100 ms of the last change.
+/// The coalescing interval. A change to an activity's tally goes to the hosts at once if
+/// none went in the last `TICK`, else `TICK` after the last one: at most 10 a second per
+/// activity, and the final state within 100 ms of the last change. Attendance and
+/// questions go out on a tick of this length.
 const TICK: Duration = Duration::from_millis(100);
 /// Attendee-facing updates (results, questions, directory) go out every this many ticks.
 const SLOW_TICKS: u64 = 10;
@@ -96,6 +99,8 @@ pub(super) async fn start(
         next_seq: 1,
         next_item_seq,
         dirty_tallies: BTreeSet::new(),
+        tally_sent: vec![None; info.event.activities.len()],
+        tally_due: None,
         dirty_results: BTreeSet::new(),
         dirty_questions: BTreeSet::new(),
         attendance_dirty: false,
@@ -221,6 +226,10 @@ struct Actor {
     next_seq: u64,
     next_item_seq: i64,
     dirty_tallies: BTreeSet<usize>,
+    /// When each activity's tally last went to the hosts.
+    tally_sent: Vec<Option<Instant>>,
+    /// When the next of the dirty tallies may go (see [`TICK`]).
+    tally_due: Option<Instant>,
     dirty_results: BTreeSet<usize>,
     dirty_questions: BTreeSet<usize>,
     attendance_dirty: bool,
@@ -245,11 +254,23 @@ impl Actor {
         let mut shutdown: Option<(oneshot::Sender<()>, tokio::time::Instant)> = None;
         let mut idle_ticks: u32 = 0;
         let mut commands = Vec::with_capacity(COMMANDS_PER_TURN);
+        // One timer for the tallies held back by the rate limit, moved only when their
+        // time changes.
+        let tallies = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(tallies);
+        let mut tallies_at = None;
         loop {
+            if self.tally_due != tallies_at {
+                tallies_at = self.tally_due;
+                if let Some(due) = tallies_at {
+                    tallies.as_mut().reset(due);
+                }
+            }
             tokio::select! {
                 biased;
-                // The tick first: under steady load commands are always ready, and a tick
-                // polled after them would wait for a lull, holding back the hosts' tallies.
+                // The timers first: under steady load commands are always ready, and a timer
+                // polled after them would wait for a lull, holding back the hosts' updates.
+                () = &mut tallies, if tallies_at.is_some() => self.send_tallies(Instant::now(), false),
                 _ = tick.tick() => {
                     self.on_tick();
                     if self.is_idle() {
@@ -274,6 +295,7 @@ impl Actor {
                                 _ => break,
                             }
                         }
+                        self.send_tallies(Instant::now(), true);
                         self.on_tick();
                         if self.sample_due {
                             let sample = self.presence_sample();
@@ -301,6 +323,11 @@ impl Actor {
                     }
                 }
             }
+            // Whatever this turn changed (a commit applied, a profile moved a pledge): the
+            // tallies that may go now go now.
+            if !self.dirty_tallies.is_empty() {
+                self.send_tallies(Instant::now(), false);
+            }
             if let Some((_, deadline)) = &shutdown
                 && (self.pending.is_empty() || tokio::time::Instant::now() >= *deadline)
             {
@@ -310,6 +337,7 @@ impl Actor {
                         "closing with writes still in flight"
                     );
                 }
+                self.send_tallies(Instant::now(), true);
                 self.on_tick();
                 if self.sample_due || self.s.present > 0 {
                     let sample = self.presence_sample();
@@ -1569,6 +1597,7 @@ impl Actor {
                 self.send_presenters(&frame);
             }
             self.dirty_tallies.remove(&act);
+            self.tally_sent[act] = Some(Instant::now());
             self.dirty_results.remove(&act);
         }
         self.activity_update(act);
@@ -1803,11 +1832,20 @@ impl Actor {
         write
     }
 
-    fn on_tick(&mut self) {
-        self.ticks += 1;
+    /// Sends the hosts (and a presenter showing it) each changed activity's tally that may
+    /// go now, or every one if `all`; the rest wait for [`Actor::tally_due`].
+    fn send_tallies(&mut self, now: Instant, all: bool) {
+        let (ready, due) = if all {
+            (self.dirty_tallies.iter().copied().collect(), None)
+        } else {
+            tallies_due(&self.dirty_tallies, &self.tally_sent, now)
+        };
+        self.tally_due = due;
         let info = Arc::clone(&self.info);
         let event = &info.event;
-        for act in std::mem::take(&mut self.dirty_tallies) {
+        for act in ready {
+            self.dirty_tallies.remove(&act);
+            self.tally_sent[act] = Some(now);
             let key = event.activities[act].key.as_str();
             let tally = self.s.tally_json(event, act);
             self.send_hosts(&server::tally(key, &tally));
@@ -1821,6 +1859,12 @@ impl Actor {
                 }
             }
         }
+    }
+
+    fn on_tick(&mut self) {
+        self.ticks += 1;
+        let info = Arc::clone(&self.info);
+        let event = &info.event;
         if self.attendance_dirty {
             self.attendance_dirty = false;
             let frame = server::frame(&self.s.attendance_json());
@@ -1872,5 +1916,50 @@ impl Actor {
                 let _ = writer.submit(vec![write], None).await;
             });
         }
+    }
+}
+
+/// Which changed activities' tallies may go at `now` (none went in the last [`TICK`]), and
+/// when the first of the rest may.
+fn tallies_due(
+    dirty: &BTreeSet<usize>,
+    sent: &[Option<Instant>],
+    now: Instant,
+) -> (Vec<usize>, Option<Instant>) {
+    let held = |act: usize| sent[act].map(|sent| sent + TICK).filter(|&due| due > now);
+    let ready = dirty
+        .iter()
+        .copied()
+        .filter(|&act| held(act).is_none())
+        .collect();
+    (ready, dirty.iter().filter_map(|&act| held(act)).min())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_goes_at_once_unless_one_went_in_the_last_tick() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        // Never sent; sent 150 ms ago; 40 ms ago; 90 ms ago; exactly a tick ago.
+        let sent = [
+            None,
+            Some(now - ms(150)),
+            Some(now - ms(40)),
+            Some(now - ms(90)),
+            Some(now - TICK),
+        ];
+        let dirty: BTreeSet<usize> = (0..5).collect();
+        let (ready, due) = tallies_due(&dirty, &sent, now);
+        assert_eq!(ready, vec![0, 1, 4]);
+        // The one sent 90 ms ago may go in 10 ms, before the one sent 40 ms ago.
+        assert_eq!(due, Some(now + ms(10)));
+        // Nothing held back: no timer.
+        let dirty: BTreeSet<usize> = [0, 1].into_iter().collect();
+        assert_eq!(tallies_due(&dirty, &sent, now), (vec![0, 1], None));
+        // Nothing changed: nothing to send.
+        assert_eq!(tallies_due(&BTreeSet::new(), &sent, now), (vec![], None));
     }
 }
