@@ -236,7 +236,7 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
     // only when it fires: a fresh timeout around every read would register and cancel a
     // timer per message, and each timer is polled on every turn of the loop.
     let mut heard = Instant::now();
-    let mut next_ping = heard + PING_EVERY;
+    let mut next_ping = heard + first_ping(reader.conn);
     let timer = tokio::time::sleep_until(next_ping);
     tokio::pin!(timer);
     // Once the reader has asked for a close, only what is queued still goes out.
@@ -292,6 +292,16 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
             }
         }
     }
+}
+
+/// When a connection's first ping is due: between half of [`PING_EVERY`] and all of it,
+/// spread by connection. Connections that joined together (a room joining at the start
+/// of a session) would otherwise be pinged together, every 25 s: 19,000 pings and pongs
+/// at once, in the middle of the answers.
+fn first_ping(conn: ConnId) -> Duration {
+    const SPREAD: u64 = 1024;
+    let step = (conn.raw() % SPREAD) as u32;
+    PING_EVERY / 2 + (PING_EVERY / 2) * step / SPREAD as u32
 }
 
 /// Writes what the hub queued for the connection: `out` and everything queued behind it,
@@ -662,6 +672,24 @@ mod tests {
             None
         );
         assert!(started.elapsed() >= short);
+    }
+
+    #[test]
+    fn first_pings_are_spread_over_the_second_half_of_the_interval() {
+        let firsts: Vec<Duration> = (0..4096).map(|_| first_ping(ConnId::next())).collect();
+        assert!(
+            firsts
+                .iter()
+                .all(|&d| d >= PING_EVERY / 2 && d <= PING_EVERY)
+        );
+        // Consecutive connections (a join storm) land in every tenth of the window.
+        let mut tenths = [0; 10];
+        for d in firsts {
+            let tenth = ((d - PING_EVERY / 2).as_secs_f64() / (PING_EVERY / 2).as_secs_f64() * 10.0)
+                as usize;
+            tenths[tenth.min(9)] += 1;
+        }
+        assert!(tenths.iter().all(|&n| n > 300), "{tenths:?}");
     }
 
     #[test]
