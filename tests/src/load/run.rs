@@ -22,7 +22,9 @@ use super::hist::{Latency, Sparse};
 use super::host::{self, Host};
 use super::scenario;
 use super::sys::{self, Spawned};
-use super::worker::{AnswersReply, AttendeeState, Command, JoinReply, RevealReply, StateReply};
+use super::worker::{
+    self, AnswersReply, AttendeeState, Command, JoinReply, RevealReply, StateReply,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +70,9 @@ pub struct Figures {
     pub answers_unresolved: i64,
     pub dropped_connections: u64,
     pub ack_latency: Latency,
+    /// The acks of the answers sent in each second of answering, all workers together: where
+    /// in the run the slow acks were.
+    pub ack_by_second: Vec<worker::Second>,
     pub tally_latency: Latency,
     pub tally_probes_missed: u64,
     pub probe_ack_latency: Latency,
@@ -129,6 +134,50 @@ async fn all<T: DeserializeOwned>(
         out.push(w.recv().await?);
     }
     Ok(out)
+}
+
+/// The workers' seconds added up, second by second.
+fn by_second<'a>(workers: impl Iterator<Item = &'a [worker::Second]>) -> Vec<worker::Second> {
+    let mut all: Vec<worker::Second> = Vec::new();
+    for seconds in workers {
+        if all.len() < seconds.len() {
+            all.resize(seconds.len(), worker::Second::default());
+        }
+        for (sum, s) in all.iter_mut().zip(seconds) {
+            sum.acked += s.acked;
+            sum.max_micros = sum.max_micros.max(s.max_micros);
+            sum.over_50ms += s.over_50ms;
+        }
+    }
+    all
+}
+
+/// The seconds in which more than 1% of the acks took over 50 ms, as "12 s (40%, max
+/// 560 ms)", worst first, at most five.
+fn slow_seconds(seconds: &[worker::Second]) -> String {
+    let mut slow: Vec<(usize, f64, u64)> = seconds
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.acked > 0 && s.over_50ms * 100 > s.acked)
+        .map(|(i, s)| (i, s.over_50ms as f64 / s.acked as f64, s.max_micros))
+        .collect();
+    if slow.is_empty() {
+        return format!("none of {}", seconds.len());
+    }
+    let count = slow.len();
+    slow.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let worst: Vec<String> = slow
+        .iter()
+        .take(5)
+        .map(|(i, share, max)| {
+            format!(
+                "{i} s ({:.0}%, max {:.0} ms)",
+                share * 100.0,
+                *max as f64 / 1000.0
+            )
+        })
+        .collect();
+    format!("{count} of {}: {}", seconds.len(), worst.join(", "))
 }
 
 fn merged<'a>(hists: impl Iterator<Item = &'a Sparse>) -> Sparse {
@@ -432,6 +481,7 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         answers.iter().map(|a| a.unresolved).sum::<i64>() + probe_unresolved as i64;
     f.dropped_connections = answers.iter().map(|a| a.dropped_connections).sum();
     f.ack_latency = merged(answers.iter().map(|a| &a.ack_latency)).summary();
+    f.ack_by_second = by_second(answers.iter().map(|a| a.ack_by_second.as_slice()));
     f.tally_latency = host.watch.tally_latency.snapshot().summary();
     f.tally_probes_missed = host.watch.missed.load(Relaxed);
     f.probe_ack_latency = host.watch.probe_ack_latency.snapshot().summary();
@@ -861,6 +911,11 @@ pub fn markdown(results: &[Figures]) -> String {
             Some(Box::new(|f: &Figures| f.ack_latency.p99_ms)),
         ),
         (
+            "seconds with over 1% of acks past 50 ms",
+            Box::new(|f: &Figures| slow_seconds(&f.ack_by_second)),
+            None,
+        ),
+        (
             "answer to host tally p50",
             Box::new(|f: &Figures| ms(f.tally_latency.p50_ms)),
             Some(Box::new(|f: &Figures| f.tally_latency.p50_ms)),
@@ -955,4 +1010,37 @@ pub fn markdown(results: &[Figures]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn second(acked: u64, max_ms: u64, over_50ms: u64) -> worker::Second {
+        worker::Second {
+            acked,
+            max_micros: max_ms * 1000,
+            over_50ms,
+        }
+    }
+
+    #[test]
+    fn seconds_add_up_across_workers_and_the_slow_ones_are_named_worst_first() {
+        let a = [second(100, 20, 0), second(100, 300, 30)];
+        let b = [second(50, 40, 0), second(50, 90, 1), second(10, 5, 0)];
+        let all = by_second([&a[..], &b[..]].into_iter());
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            (all[0].acked, all[0].max_micros, all[0].over_50ms),
+            (150, 40_000, 0)
+        );
+        assert_eq!(
+            (all[1].acked, all[1].max_micros, all[1].over_50ms),
+            (150, 300_000, 31)
+        );
+        assert_eq!(slow_seconds(&all), "1 of 3: 1 s (21%, max 300 ms)");
+        // Exactly 1% over 50 ms is not "over 1%".
+        assert_eq!(slow_seconds(&[second(100, 60, 1)]), "none of 1");
+        assert_eq!(slow_seconds(&[]), "none of 0");
+    }
 }

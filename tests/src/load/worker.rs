@@ -71,7 +71,71 @@ pub struct AnswersReply {
     pub drain_secs: f64,
     pub dropped_connections: u64,
     pub ack_latency: Sparse,
+    /// The acks of the answers sent in each second of the phase.
+    pub ack_by_second: Vec<Second>,
     pub cpu_secs: f64,
+}
+
+/// The acks of the answers sent in one second: how many, the slowest, and how many took
+/// over 50 ms (the target's p99).
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
+pub struct Second {
+    pub acked: u64,
+    pub max_micros: u64,
+    pub over_50ms: u64,
+}
+
+/// Seconds of answering tracked one by one; answers sent later count in the last.
+const SECONDS: usize = 600;
+
+/// [`Second`]s as counters that any connection task can bump.
+struct Seconds {
+    started: std::sync::OnceLock<Instant>,
+    acked: Vec<AtomicU64>,
+    max_micros: Vec<AtomicU64>,
+    over_50ms: Vec<AtomicU64>,
+}
+
+impl Default for Seconds {
+    fn default() -> Seconds {
+        let counters = || (0..SECONDS).map(|_| AtomicU64::new(0)).collect();
+        Seconds {
+            started: std::sync::OnceLock::new(),
+            acked: counters(),
+            max_micros: counters(),
+            over_50ms: counters(),
+        }
+    }
+}
+
+impl Seconds {
+    /// An answer sent at `sent`, acknowledged `micros` later.
+    fn record(&self, sent: Instant, micros: u64) {
+        let Some(started) = self.started.get() else {
+            return;
+        };
+        let second = (sent.saturating_duration_since(*started).as_secs() as usize).min(SECONDS - 1);
+        self.acked[second].fetch_add(1, Relaxed);
+        self.max_micros[second].fetch_max(micros, Relaxed);
+        if micros > 50_000 {
+            self.over_50ms[second].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Every second up to the last with an ack.
+    fn snapshot(&self) -> Vec<Second> {
+        let mut seconds: Vec<Second> = (0..SECONDS)
+            .map(|i| Second {
+                acked: self.acked[i].load(Relaxed),
+                max_micros: self.max_micros[i].load(Relaxed),
+                over_50ms: self.over_50ms[i].load(Relaxed),
+            })
+            .collect();
+        while seconds.last().is_some_and(|s| s.acked == 0) {
+            seconds.pop();
+        }
+        seconds
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -115,6 +179,7 @@ struct Stats {
     dropped: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
     ack_latency: Hist,
+    ack_seconds: Seconds,
     join_latency: Hist,
     reveals: Mutex<Vec<(String, u64)>>,
 }
@@ -296,9 +361,9 @@ impl Attendee {
         match head.kind {
             "ack" => {
                 if let Some(p) = head.id.and_then(|id| self.pending.remove(id)) {
-                    self.stats
-                        .ack_latency
-                        .record(p.at.elapsed().as_micros() as u64);
+                    let micros = p.at.elapsed().as_micros() as u64;
+                    self.stats.ack_latency.record(micros);
+                    self.stats.ack_seconds.record(p.at, micros);
                     self.stats.acked.fetch_add(1, Relaxed);
                     self.stats.outstanding.fetch_sub(1, Relaxed);
                     let newer = self
@@ -528,6 +593,7 @@ async fn answers(
     let acked0 = stats.acked.load(Relaxed);
     let dropped0 = stats.dropped.load(Relaxed);
     let started = Instant::now();
+    let _ = stats.ack_seconds.started.set(started);
     let length = Duration::from_secs_f64(secs.max(0.0));
     let mut tick = tokio::time::interval(Duration::from_millis(2));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -565,6 +631,7 @@ async fn answers(
     r.errors = stats.errors.lock().expect("errors").clone();
     r.dropped_connections = stats.dropped.load(Relaxed) - dropped0;
     r.ack_latency = stats.ack_latency.snapshot();
+    r.ack_by_second = stats.ack_seconds.snapshot();
     r.cpu_secs = sys::self_cpu_secs();
     r
 }
