@@ -35,6 +35,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tracing::info;
 
@@ -109,6 +110,14 @@ pub async fn serve(
     let router = http::router(app);
     info!(addr = %bound, "joinup listening");
     let hub_for_shutdown = hub.clone();
+    // Every frame goes out as soon as it is written: an ack, a tally or a reveal is one
+    // small write, and Nagle's algorithm would hold it back until the client acknowledged
+    // the previous one (up to its delayed-ACK timer, 40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -33,6 +33,8 @@ pub enum StorageError {
         path: String,
         source: std::io::Error,
     },
+    #[error("could not open the writer's connection: {0}")]
+    Writer(rusqlite::Error),
     #[error("the storage writer has stopped")]
     WriterGone,
     #[error("could not start the storage writer's thread: {0}")]

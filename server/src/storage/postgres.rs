@@ -362,6 +362,7 @@ impl PgBackend {
 
 impl WriteBackend for PgBackend {
     type Conn = PgConnection;
+    type Error = sqlx::Error;
 
     async fn connect(&self) -> Result<PgConnection, StorageError> {
         self.writer_connection().await

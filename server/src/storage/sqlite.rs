@@ -6,11 +6,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Row};
 
 use super::writer::{Job, Write, WriteBackend};
 use super::{
@@ -107,18 +106,6 @@ impl SqliteBackend {
 
     pub fn data_folder(&self) -> Option<PathBuf> {
         self.folder.clone()
-    }
-
-    /// The writer task's own connection.
-    pub async fn writer_connection(&self) -> Result<SqliteConnection, StorageError> {
-        let options = self
-            .options
-            .clone()
-            .pragma("wal_autocheckpoint", "0")
-            // A log that did grow (a reader held an old snapshot) is cut back when it starts over.
-            .pragma("journal_size_limit", "67108864")
-            .pragma("cache_size", "-8192");
-        Ok(SqliteConnection::connect_with(&options).await?)
     }
 
     pub async fn close(&self) {
@@ -413,47 +400,84 @@ impl SqliteBackend {
     }
 }
 
-impl WriteBackend for SqliteBackend {
-    type Conn = SqliteConnection;
+/// The writer's connection: SQLite called directly on the writer's own thread. sqlx runs
+/// each SQLite connection on a worker thread of its own, so every statement of a commit
+/// (`BEGIN`, each multi-row insert, `COMMIT`) was a round trip between two threads, and
+/// every bound string was copied twice on its way; here a commit is a chain of plain
+/// calls, and SQLite copies each string once. Reads keep sqlx's pool.
+pub struct WriterConnection(rusqlite::Connection);
 
-    async fn connect(&self) -> Result<SqliteConnection, StorageError> {
-        self.writer_connection().await
+impl WriteBackend for SqliteBackend {
+    type Conn = WriterConnection;
+    type Error = rusqlite::Error;
+
+    /// Opens the database file the pool uses, with the same settings, plus the writer's own:
+    /// no automatic checkpoints (see [`WriteBackend::after_commit`]), a log cut back to
+    /// 64 MB when it starts over, an 8 MB page cache.
+    async fn connect(&self) -> Result<WriterConnection, StorageError> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if self.folder.is_none() {
+            // sqlx names an in-memory database as a shared-cache URI; open that one.
+            flags |= OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+        }
+        let open = || -> rusqlite::Result<rusqlite::Connection> {
+            let conn = rusqlite::Connection::open_with_flags(self.options.get_filename(), flags)?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA mmap_size = 268435456;
+                 PRAGMA wal_autocheckpoint = 0;
+                 PRAGMA journal_size_limit = 67108864;
+                 PRAGMA cache_size = -8192;",
+            )?;
+            // Every statement the writer uses stays prepared: the multi-row inserts in
+            // each of their sizes, and the one-row statements.
+            conn.set_prepared_statement_cache_capacity(PREPARED);
+            Ok(conn)
+        };
+        open().map(WriterConnection).map_err(StorageError::Writer)
     }
 
-    /// One transaction over `jobs`. Plain `BEGIN IMMEDIATE` / `COMMIT` statements, not sqlx's
+    /// One transaction over `jobs`. Plain `BEGIN IMMEDIATE` / `COMMIT` statements, not a
     /// transaction guard: when a `COMMIT` fails (a full disk), SQLite may leave the
-    /// transaction open, and a guard that believes it is still inside one would turn the next
-    /// `BEGIN` into a savepoint whose "commit" never reaches the disk. Here a failure always
-    /// ends in an explicit `ROLLBACK`, and the writer reconnects, so every success is a real
-    /// commit.
+    /// transaction open, and a guard that believes it is still inside one would turn the
+    /// next `BEGIN` into a savepoint whose "commit" never reaches the disk. Here a failure
+    /// always ends in an explicit `ROLLBACK`, and the writer reconnects, so every success is
+    /// a real commit.
     async fn commit_once(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut WriterConnection,
         jobs: &[Job],
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = async {
-            apply_all(&mut *conn, jobs.iter().flat_map(|job| job.writes.iter())).await?;
-            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
-        }
-        .await;
+    ) -> Result<(), rusqlite::Error> {
+        let conn = &conn.0;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = apply_all(conn, jobs.iter().flat_map(|job| job.writes.iter()))
+            .and_then(|()| conn.execute_batch("COMMIT"));
         if result.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            let _ = conn.execute_batch("ROLLBACK");
         }
         result
     }
 
-    fn is_retryable(&self, error: &sqlx::Error) -> bool {
+    fn is_retryable(&self, error: &rusqlite::Error) -> bool {
         is_busy(error)
     }
 
     /// A busy database is waited out on the same connection.
-    fn reconnect_before_retry(&self, _error: &sqlx::Error) -> bool {
+    fn reconnect_before_retry(&self, _error: &rusqlite::Error) -> bool {
         false
     }
 
-    async fn close(conn: SqliteConnection) {
-        let _ = conn.close().await;
+    async fn close(conn: WriterConnection) {
+        if let Err((_, e)) = conn.0.close() {
+            tracing::debug!(error = %e, "closing the writer's connection");
+        }
     }
 
     /// Checkpoints from the writer's own connection, between two commits. A checkpoint
@@ -463,7 +487,7 @@ impl WriteBackend for SqliteBackend {
     /// before answers became append-only), every append landing on fresh pages the kernel
     /// first zero-fills. Here no commit can run meanwhile, so the whole log is copied back
     /// (unless a reader still needs an old snapshot) and the next commit starts it over.
-    async fn after_commit(&self, conn: &mut SqliteConnection) {
+    async fn after_commit(&self, conn: &mut WriterConnection) {
         {
             let mut last = self
                 .checkpointed
@@ -474,13 +498,18 @@ impl WriteBackend for SqliteBackend {
             }
             *last = std::time::Instant::now();
         }
-        if let Err(e) = sqlx::query(CHECKPOINT).execute(&mut *conn).await {
+        // The pragma answers with a row (busy, log pages, pages copied), which is not needed.
+        if let Err(e) = conn.0.query_row(CHECKPOINT, [], |_| Ok(())) {
             tracing::debug!(error = %e, "checkpoint skipped");
         }
     }
 }
 
-type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+/// How long a statement waits for a lock held by another connection before it reports the
+/// database busy (and the writer retries: see [`super::writer::BUSY_RETRY_FOR`]).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Statements the writer keeps prepared: each hot kind in each of its sizes, and the rest.
+const PREPARED: usize = 4 * (ROWS_PER_STATEMENT.trailing_zeros() as usize + 1) + 16;
 
 /// The hot writes, batched into multi-row statements: one statement per up to
 /// [`ROWS_PER_STATEMENT`] rows instead of one per row. Rows of one kind keep their order, so
@@ -564,8 +593,15 @@ impl Batched {
     }
 }
 
-fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
-    match write {
+/// Binds one hot row's values from parameter `at` on; returns the next free parameter.
+/// Values are bound from the write itself: SQLite takes its own copy of each string.
+fn bind_row(
+    statement: &mut rusqlite::Statement<'_>,
+    at: usize,
+    write: &Write,
+) -> rusqlite::Result<usize> {
+    use rusqlite::ToSql;
+    let values: &[&dyn ToSql] = match write {
         Write::Attendee {
             event,
             id,
@@ -573,13 +609,7 @@ fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
             organisation,
             sector,
             room,
-        } => query
-            .bind(event.as_str().to_owned())
-            .bind(*id)
-            .bind(token_hash.clone())
-            .bind(organisation.clone())
-            .bind(sector.clone())
-            .bind(room.clone()),
+        } => &[&event.as_str(), id, token_hash, organisation, sector, room],
         Write::Answer {
             event,
             attendee,
@@ -589,43 +619,42 @@ fn bind_row(query: SqliteQuery, write: &Write) -> SqliteQuery {
             state,
             flagged,
             msg,
-        } => query
-            .bind(event.as_str().to_owned())
-            .bind(*attendee)
-            .bind(activity.clone())
-            .bind(value.clone())
-            .bind(item.clone())
-            .bind(state.map(str::to_owned))
-            .bind(i64::from(*flagged))
-            .bind(msg.clone()),
+        } => &[
+            &event.as_str(),
+            attendee,
+            activity,
+            value,
+            item,
+            state,
+            flagged,
+            msg,
+        ],
         Write::Receipt {
             event,
             attendee,
             msg,
-        } => query
-            .bind(event.as_str().to_owned())
-            .bind(*attendee)
-            .bind(msg.clone()),
+        } => &[&event.as_str(), attendee, msg],
         Write::Vote {
             event,
             question,
             attendee,
-        } => query
-            .bind(event.as_str().to_owned())
-            .bind(question.clone())
-            .bind(*attendee),
-        _ => query,
+        } => &[&event.as_str(), question, attendee],
+        _ => &[],
+    };
+    for (i, value) in values.iter().enumerate() {
+        statement.raw_bind_parameter(at + i, value)?;
     }
+    Ok(at + values.len())
 }
 
 /// Applies every write of a group commit inside the writer's open transaction: the hot
 /// kinds (attendees, answers, receipts, votes) as multi-row statements, first, in that
 /// order; then the rest one by one, in order. Nothing among the rest depends on a later
 /// hot row: a text's moderation follows its answer, a vote follows its question.
-pub async fn apply_all<'a>(
-    conn: &mut SqliteConnection,
+fn apply_all<'a>(
+    conn: &rusqlite::Connection,
     writes: impl Iterator<Item = &'a Write>,
-) -> Result<(), sqlx::Error> {
+) -> rusqlite::Result<()> {
     let mut hot: [Vec<&Write>; 4] = Default::default();
     let mut rest: Vec<&Write> = Vec::new();
     for write in writes {
@@ -646,23 +675,24 @@ pub async fn apply_all<'a>(
         let mut left: &[&Write] = rows;
         for take in super::chunk_sizes(rows.len(), ROWS_PER_STATEMENT) {
             let (chunk, tail) = left.split_at(take);
-            let query: SqliteQuery = sqlx::query(kind.cached_sql(take));
-            chunk
-                .iter()
-                .fold(query, |q, w| bind_row(q, w))
-                .execute(&mut *conn)
-                .await?;
+            let mut statement = conn.prepare_cached(kind.cached_sql(take))?;
+            let mut at = 1;
+            for write in chunk {
+                at = bind_row(&mut statement, at, write)?;
+            }
+            statement.raw_execute()?;
             left = tail;
         }
     }
     for write in rest {
-        apply(&mut *conn, write).await?;
+        apply(conn, write)?;
     }
     Ok(())
 }
 
 /// Applies one write inside the writer's open transaction.
-pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sqlx::Error> {
+fn apply(conn: &rusqlite::Connection, write: &Write) -> rusqlite::Result<()> {
+    use rusqlite::params;
     match write {
         Write::Attendee { .. }
         | Write::Answer { .. }
@@ -670,8 +700,9 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
         | Write::Vote { .. } => {
             // The hot kinds have one SQL shape each: the multi-row statement, for one row.
             if let Some(kind) = Batched::of(write) {
-                let query: SqliteQuery = sqlx::query(kind.cached_sql(1));
-                bind_row(query, write).execute(&mut *conn).await?;
+                let mut statement = conn.prepare_cached(kind.cached_sql(1))?;
+                bind_row(&mut statement, 1, write)?;
+                statement.raw_execute()?;
             }
         }
         Write::Question {
@@ -683,19 +714,11 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             state,
             flagged,
         } => {
-            sqlx::query(
+            conn.prepare_cached(
                 "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (event, id) DO NOTHING",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(id.clone())
-            .bind(*seq)
-            .bind(*attendee)
-            .bind(text.clone())
-            .bind(state.to_owned())
-            .bind(i64::from(*flagged))
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![event.as_str(), id, seq, attendee, text, state, flagged])?;
         }
         Write::Card {
             event,
@@ -706,20 +729,12 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             state,
             flagged,
         } => {
-            sqlx::query(
+            conn.prepare_cached(
                 "INSERT INTO cards (event, attendee, id, seq, card, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (event, attendee) DO UPDATE SET id = excluded.id, seq = excluded.seq,
                  card = excluded.card, state = excluded.state, flagged = excluded.flagged",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(*attendee)
-            .bind(id.clone())
-            .bind(*seq)
-            .bind(card.clone())
-            .bind(state.to_owned())
-            .bind(i64::from(*flagged))
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![event.as_str(), attendee, id, seq, card, state, flagged])?;
         }
         Write::ItemState {
             event,
@@ -738,12 +753,8 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
                     "UPDATE cards SET state = ? WHERE event = ? AND id = ?"
                 }
             };
-            sqlx::query(sql)
-                .bind(state.to_owned())
-                .bind(event.as_str().to_owned())
-                .bind(id.clone())
-                .execute(&mut *conn)
-                .await?;
+            conn.prepare_cached(sql)?
+                .execute(params![state, event.as_str(), id])?;
         }
         Write::ActivityState {
             event,
@@ -751,32 +762,21 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             state,
             revealed,
         } => {
-            sqlx::query(
+            conn.prepare_cached(
                 "INSERT INTO activity_states (event, activity, state, revealed) VALUES (?, ?, ?, ?)
                  ON CONFLICT (event, activity) DO UPDATE SET state = excluded.state, revealed = excluded.revealed",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(activity.clone())
-            .bind(state.to_owned())
-            .bind(i64::from(*revealed))
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![event.as_str(), activity, state, revealed])?;
         }
         Write::Focus { event, activity } => {
-            sqlx::query("UPDATE events SET focus = ? WHERE code = ?")
-                .bind(activity.clone())
-                .bind(event.as_str().to_owned())
-                .execute(&mut *conn)
-                .await?;
+            conn.prepare_cached("UPDATE events SET focus = ? WHERE code = ?")?
+                .execute(params![activity, event.as_str()])?;
         }
         Write::EventEnded { event, at } => {
-            sqlx::query(
+            conn.prepare_cached(
                 "UPDATE events SET state = 'ended', ended_at = ?, focus = NULL WHERE code = ?",
-            )
-            .bind(at.clone())
-            .bind(event.as_str().to_owned())
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![at, event.as_str()])?;
         }
         Write::Presence {
             event,
@@ -785,30 +785,23 @@ pub async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), sql
             peak,
             joined,
         } => {
-            sqlx::query(
+            conn.prepare_cached(
                 "INSERT INTO presence_samples (event, minute, present, peak, joined) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT (event, minute) DO UPDATE SET present = excluded.present,
                  peak = MAX(peak, excluded.peak), joined = excluded.joined",
-            )
-            .bind(event.as_str().to_owned())
-            .bind(minute.clone())
-            .bind(*present)
-            .bind(*peak)
-            .bind(*joined)
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![event.as_str(), minute, present, peak, joined])?;
         }
     }
     Ok(())
 }
 
 /// Whether an error is the database being busy or locked: worth retrying, never dropping.
-pub fn is_busy(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("5" | "6" | "261" | "517")),
-        sqlx::Error::PoolTimedOut => true,
-        _ => false,
-    }
+pub fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 #[cfg(test)]

@@ -202,6 +202,8 @@ impl WriterHandle {
 /// ([`sqlite::SqliteBackend`], [`postgres::PgBackend`]); the loop below is shared.
 pub trait WriteBackend: Send + Sync + 'static {
     type Conn: Send + 'static;
+    /// What a failed statement reports.
+    type Error: std::fmt::Display + Send + 'static;
 
     /// A fresh connection for the writer.
     fn connect(&self) -> impl Future<Output = Result<Self::Conn, StorageError>> + Send;
@@ -213,14 +215,14 @@ pub trait WriteBackend: Send + Sync + 'static {
         &self,
         conn: &mut Self::Conn,
         jobs: &[Job],
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// A busy or locked database, a serialization failure, a dropped connection: worth
     /// retrying (for up to [`BUSY_RETRY_FOR`]), never dropping.
-    fn is_retryable(&self, error: &sqlx::Error) -> bool;
+    fn is_retryable(&self, error: &Self::Error) -> bool;
 
     /// Whether the connection must be replaced before the retry after `error`.
-    fn reconnect_before_retry(&self, error: &sqlx::Error) -> bool;
+    fn reconnect_before_retry(&self, error: &Self::Error) -> bool;
 
     fn close(conn: Self::Conn) -> impl Future<Output = ()> + Send;
 
@@ -390,8 +392,8 @@ async fn reconnect<B: WriteBackend>(backend: &B, conn: &mut B::Conn) {
 }
 
 /// Why a group of jobs was not committed.
-enum Failed {
-    Sql(sqlx::Error),
+enum Failed<E> {
+    Sql(E),
     /// Every job had an actor waiting for it, and all of those actors have stopped (an event
     /// unloaded because its node lost the database): retrying them later could land an old
     /// answer after a newer one stored by the node that took the event over.
@@ -402,7 +404,7 @@ async fn commit_with_retry<B: WriteBackend>(
     backend: &B,
     conn: &mut B::Conn,
     jobs: &[Job],
-) -> Result<(), Failed> {
+) -> Result<(), Failed<B::Error>> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
