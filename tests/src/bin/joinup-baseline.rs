@@ -23,6 +23,10 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+/// The same allocator as Joinup's, so the comparison is like with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FIXTURE: &str = include_str!("../../../server/fixtures/dual-diagnosis-2026.json");
 const TOKEN_SLOT: &str = "@@TOKEN@@";
 
