@@ -783,11 +783,10 @@ impl Actor {
                     self.dirty_results.insert(act);
                 }
                 if let Some(item) = text {
-                    let replaces = self.s.add_text(item);
-                    let index = self.s.texts.len() - 1;
+                    let (slot, replaces) = self.s.add_text(item);
                     let frame = server::frame(&self.s.text_json(
                         &self.info.event,
-                        &self.s.texts[index],
+                        &self.s.texts[slot],
                         replaces.as_deref(),
                     ));
                     self.send_hosts(&frame);
@@ -1072,6 +1071,7 @@ impl Actor {
                 activity: act,
                 state: ItemState::initial(event.spec.qa.moderation),
                 flagged: moderation::is_flagged(t),
+                arrived: 0,
             }),
             _ => None,
         };

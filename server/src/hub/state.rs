@@ -133,6 +133,8 @@ pub struct TextItem {
     pub activity: usize,
     pub state: ItemState,
     pub flagged: bool,
+    /// When it arrived among the event's texts; stamped by [`EventState::add_text`].
+    pub arrived: u64,
 }
 
 pub struct CardItem {
@@ -170,11 +172,15 @@ pub struct EventState {
     pub by_token: HashMap<String, usize>,
     pub questions: Vec<Question>,
     pub question_index: HashMap<String, usize>,
-    /// Text answers with their moderation, by item id.
+    /// The current text answers with their moderation: one slot per attendee and activity,
+    /// which a later text takes over.
     pub texts: Vec<TextItem>,
+    /// The slot of a current text, by item id.
     pub text_index: HashMap<String, usize>,
-    /// Text item of an (attendee, activity), for `replaces`.
+    /// The slot of an (attendee, activity).
     pub text_of: NumMap<(usize, usize), usize>,
+    /// Texts that have arrived, for their order.
+    pub texts_arrived: u64,
     pub cards: Vec<CardItem>,
     pub card_index: HashMap<String, usize>,
     pub card_of: NumMap<usize, usize>,
@@ -231,6 +237,7 @@ impl EventState {
             texts: Vec::new(),
             text_index: HashMap::new(),
             text_of: NumMap::default(),
+            texts_arrived: 0,
             cards: Vec::new(),
             card_index: HashMap::new(),
             card_of: NumMap::default(),
@@ -290,6 +297,7 @@ impl EventState {
                     activity: act,
                     state: ItemState::parse(row.state.as_deref().unwrap_or("pending")),
                     flagged: row.flagged,
+                    arrived: 0,
                 });
             }
         }
@@ -340,16 +348,28 @@ impl EventState {
         state
     }
 
-    pub fn add_text(&mut self, item: TextItem) -> Option<String> {
+    /// Adds a text answer; it takes over the slot of the attendee's earlier text to the same
+    /// activity, whose id it returns. Returns the slot too. So the texts kept are the
+    /// current ones, however often attendees change them.
+    pub fn add_text(&mut self, mut item: TextItem) -> (usize, Option<String>) {
+        item.arrived = self.texts_arrived;
+        self.texts_arrived += 1;
         let key = (item.attendee, item.activity);
-        let index = self.texts.len();
-        self.text_index.insert(item.id.clone(), index);
-        self.texts.push(item);
-        // The earlier text of the same attendee and activity is replaced, not kept.
-        // The earlier text of the same attendee and activity is no longer current.
-        self.text_of
-            .insert(key, index)
-            .map(|old| self.texts[old].id.clone())
+        match self.text_of.get(&key).copied() {
+            Some(slot) => {
+                let old = std::mem::replace(&mut self.texts[slot], item);
+                self.text_index.remove(&old.id);
+                self.text_index.insert(self.texts[slot].id.clone(), slot);
+                (slot, Some(old.id))
+            }
+            None => {
+                let slot = self.texts.len();
+                self.text_index.insert(item.id.clone(), slot);
+                self.text_of.insert(key, slot);
+                self.texts.push(item);
+                (slot, None)
+            }
+        }
     }
 
     pub fn put_card(&mut self, attendee: usize, item: CardItem) {
@@ -493,12 +513,12 @@ impl EventState {
         value
     }
 
+    /// The current texts, in the order they arrived.
     pub fn current_texts(&self, event: &Event) -> Vec<Value> {
-        let mut current: Vec<usize> = self.text_of.values().copied().collect();
-        current.sort_unstable();
+        let mut current: Vec<&TextItem> = self.texts.iter().collect();
+        current.sort_unstable_by_key(|item| item.arrived);
         current
             .into_iter()
-            .map(|i| &self.texts[i])
             .map(|item| {
                 let mut v = self.text_json(event, item, None);
                 if let Some(map) = v.as_object_mut() {
@@ -507,5 +527,58 @@ impl EventState {
                 v
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::spec::{SpecFormat, parse_spec};
+
+    fn text(id: &str, attendee: usize, activity: usize) -> TextItem {
+        TextItem {
+            id: id.to_owned(),
+            attendee,
+            activity,
+            state: ItemState::Pending,
+            flagged: false,
+            arrived: 0,
+        }
+    }
+
+    #[test]
+    fn a_later_text_takes_over_the_slot_and_the_current_ones_keep_their_order() {
+        let event = parse_spec(
+            include_str!("../../fixtures/dual-diagnosis-2026.json"),
+            SpecFormat::Json,
+        )
+        .expect("fixture");
+        let rows = LiveRows {
+            attendees: (1..=2)
+                .map(|id| crate::storage::AttendeeRow {
+                    id,
+                    token_hash: format!("hash{id}"),
+                    organisation: None,
+                    sector: None,
+                    room: None,
+                })
+                .collect(),
+            ..LiveRows::default()
+        };
+        let mut state = EventState::load(&event, false, None, rows);
+        assert_eq!(state.add_text(text("a", 0, 1)), (0, None));
+        assert_eq!(state.add_text(text("b", 1, 1)), (1, None));
+        assert_eq!(state.add_text(text("c", 0, 2)), (2, None));
+        // Attendee 0 changes the first text: same slot, the old id is gone.
+        assert_eq!(state.add_text(text("d", 0, 1)), (0, Some("a".to_owned())));
+        assert_eq!(state.texts.len(), 3);
+        assert!(!state.text_index.contains_key("a"));
+        assert_eq!(state.text_index.get("d"), Some(&0));
+        let order: Vec<String> = state
+            .current_texts(&event)
+            .iter()
+            .map(|t| t["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(order, ["b", "c", "d"]);
     }
 }
