@@ -10,7 +10,9 @@ use super::codes::ErrorCode;
 pub type Frame = Bytes;
 
 pub fn frame(value: &Value) -> Frame {
-    Bytes::from(value.to_string())
+    // Written straight into bytes: `to_string` goes through `Display`, a formatter call per
+    // token. A `Value`'s keys are strings and a `Vec` takes every write, so this never fails.
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
 }
 
 pub fn ack(id: &str) -> Frame {
@@ -52,4 +54,26 @@ pub fn results(key: &str, tally: Option<&Value>) -> Frame {
 
 pub fn tally(key: &str, tally: &Value) -> Frame {
     frame(&json!({"type": "tally", "activity": key, "tally": tally}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_is_the_value_as_compact_json() {
+        let value = serde_json::json!({
+            "type": "text",
+            "text": "quotes \" and \\ and ünïcode and \n",
+            "counts": [1, 2.5, -3],
+            "flagged": false,
+            "replaces": null,
+        });
+        assert_eq!(frame(&value), Bytes::from(value.to_string()));
+    }
+
+    #[test]
+    fn an_ack_names_its_id_escaped() {
+        assert_eq!(ack(r#"a"b"#), Bytes::from(r#"{"type":"ack","id":"a\"b"}"#));
+    }
 }
