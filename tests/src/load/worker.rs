@@ -184,6 +184,18 @@ struct Stats {
     reveals: Mutex<Vec<(String, u64)>>,
 }
 
+impl Stats {
+    /// Counts an answer that failed, by its error code.
+    fn count_error(&self, code: &str) {
+        *self
+            .errors
+            .lock()
+            .expect("errors")
+            .entry(code.to_owned())
+            .or_default() += 1;
+    }
+}
+
 enum Cmd {
     Join(oneshot::Sender<Result<(u32, u64), String>>),
     Reconnect(bool, oneshot::Sender<Result<(u32, u64), String>>),
@@ -323,13 +335,7 @@ impl Attendee {
     async fn answer(&mut self) {
         let Some(ws) = self.ws.as_mut() else {
             self.stats.outstanding.fetch_sub(1, Relaxed);
-            *self
-                .stats
-                .errors
-                .lock()
-                .expect("errors")
-                .entry("not_connected".into())
-                .or_default() += 1;
+            self.stats.count_error("not_connected");
             return;
         };
         self.serial += 1;
@@ -348,13 +354,7 @@ impl Attendee {
         let Ok(frame) = frame else {
             // A `Value` always serializes; counted like any other error if it ever did not.
             self.stats.outstanding.fetch_sub(1, Relaxed);
-            *self
-                .stats
-                .errors
-                .lock()
-                .expect("errors")
-                .entry("encode".into())
-                .or_default() += 1;
+            self.stats.count_error("encode");
             return;
         };
         self.pending.insert(
@@ -405,17 +405,10 @@ impl Attendee {
                 }
             }
             "error" => {
-                let code = head.code.unwrap_or("unknown").to_owned();
                 if head.id.and_then(|id| self.pending.remove(id)).is_some() {
                     self.stats.outstanding.fetch_sub(1, Relaxed);
                 }
-                *self
-                    .stats
-                    .errors
-                    .lock()
-                    .expect("errors")
-                    .entry(code)
-                    .or_default() += 1;
+                self.stats.count_error(head.code.unwrap_or("unknown"));
             }
             "results" if head.tally.is_some() => {
                 if let Some(activity) = head.activity
