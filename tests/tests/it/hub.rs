@@ -419,6 +419,21 @@ async fn text_answers_reach_the_host_for_moderation_with_replaces() {
         .command(json!({"type": "moderate", "item": "text", "target": second["id"], "action": "approve"}), 9)
         .await;
     assert_eq!(reply["type"], "ok");
+    // The replaced text is gone: moderating it is refused, naming it.
+    let reply = host
+        .command(
+            json!({"type": "moderate", "item": "text", "target": first["id"], "action": "hide"}),
+            10,
+        )
+        .await;
+    assert_eq!(reply["type"], "error");
+    assert_eq!(reply["code"], "invalid_value");
+    assert!(
+        reply["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(first["id"].as_str().unwrap_or("?"))),
+        "{reply}"
+    );
     let tally = host
         .recv_where(|m| m["type"] == "tally" && m["activity"] == "concern")
         .await;
