@@ -18,6 +18,20 @@ pub enum AnswerValue {
     Pledge,
 }
 
+/// The wire shape, written once for both [`AnswerValue::to_json`] and
+/// [`AnswerValue::to_json_text`].
+impl serde::Serialize for AnswerValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AnswerValue::Choice(indexes) => indexes.serialize(serializer),
+            AnswerValue::Scale(n) => serializer.serialize_i64(*n),
+            AnswerValue::Words(words) => words.serialize(serializer),
+            AnswerValue::Text(text) => serializer.serialize_str(text),
+            AnswerValue::Pledge => serializer.serialize_bool(true),
+        }
+    }
+}
+
 impl AnswerValue {
     /// Checks `value` against the activity; the error is a sentence for the person.
     pub fn parse(kind: &ActivityKind, value: &Value) -> Result<AnswerValue, String> {
@@ -122,26 +136,14 @@ impl AnswerValue {
 
     /// The answer in the wire shape of the `answer` message (words normalised).
     pub fn to_json(&self) -> Value {
-        match self {
-            AnswerValue::Choice(indexes) => Value::from(indexes.clone()),
-            AnswerValue::Scale(n) => Value::from(*n),
-            AnswerValue::Words(words) => Value::from(words.clone()),
-            AnswerValue::Text(text) => Value::from(text.as_str()),
-            AnswerValue::Pledge => Value::Bool(true),
-        }
+        // Numbers, strings and booleans always make a JSON value.
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// [`AnswerValue::to_json`] as text, as it is stored, without building the JSON value.
     pub fn to_json_text(&self) -> String {
         // Writing numbers and strings into a String cannot fail.
-        match self {
-            AnswerValue::Choice(indexes) => serde_json::to_string(indexes),
-            AnswerValue::Scale(n) => Ok(n.to_string()),
-            AnswerValue::Words(words) => serde_json::to_string(words),
-            AnswerValue::Text(text) => serde_json::to_string(text),
-            AnswerValue::Pledge => Ok("true".to_owned()),
-        }
-        .unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads back what [`AnswerValue::to_json`] stored, for an activity of `kind`.
