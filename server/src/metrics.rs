@@ -18,6 +18,9 @@ pub struct Metrics {
     pub commit_jobs: AtomicU64,
     pub commit_rows: AtomicU64,
     pub commit_micros: AtomicU64,
+    pub checkpoints: AtomicU64,
+    pub checkpoint_micros: AtomicU64,
+    pub checkpoint_max_micros: AtomicU64,
     pub write_failures: AtomicU64,
     pub relayed_connections: AtomicU64,
     pub cluster_batches_out: AtomicU64,
@@ -38,6 +41,9 @@ pub static METRICS: Metrics = Metrics {
     commit_jobs: AtomicU64::new(0),
     commit_rows: AtomicU64::new(0),
     commit_micros: AtomicU64::new(0),
+    checkpoints: AtomicU64::new(0),
+    checkpoint_micros: AtomicU64::new(0),
+    checkpoint_max_micros: AtomicU64::new(0),
     write_failures: AtomicU64::new(0),
     relayed_connections: AtomicU64::new(0),
     cluster_batches_out: AtomicU64::new(0),
@@ -54,8 +60,16 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Relaxed);
     }
 
+    /// A checkpoint the writer ran between two commits: no commit ran while it did.
+    pub fn record_checkpoint(&self, took: Duration) {
+        let micros = took.as_micros() as u64;
+        self.checkpoints.fetch_add(1, Relaxed);
+        self.checkpoint_micros.fetch_add(micros, Relaxed);
+        self.checkpoint_max_micros.fetch_max(micros, Relaxed);
+    }
+
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 17] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 20] = [
             (
                 "joinup_attendee_connections",
                 "gauge",
@@ -129,6 +143,24 @@ impl Metrics {
                 &self.commit_micros,
             ),
             (
+                "joinup_checkpoints_total",
+                "counter",
+                "Checkpoints of the SQLite write-ahead log by the storage writer.",
+                &self.checkpoints,
+            ),
+            (
+                "joinup_checkpoint_seconds_total",
+                "counter",
+                "Time the storage writer spent checkpointing, in seconds (no commit runs meanwhile).",
+                &self.checkpoint_micros,
+            ),
+            (
+                "joinup_checkpoint_max_seconds",
+                "gauge",
+                "The longest checkpoint by the storage writer since the start, in seconds.",
+                &self.checkpoint_max_micros,
+            ),
+            (
                 "joinup_write_failures_total",
                 "counter",
                 "Jobs that could not be committed.",
@@ -163,7 +195,7 @@ impl Metrics {
         for (name, kind, help, value) in rows {
             let v = value.load(Relaxed);
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            if name == "joinup_commit_seconds_total" {
+            if name.contains("_seconds") {
                 let _ = writeln!(out, "{name} {}", v as f64 / 1e6);
             } else {
                 let _ = writeln!(out, "{name} {v}");

@@ -499,8 +499,10 @@ impl WriteBackend for SqliteBackend {
             *last = std::time::Instant::now();
         }
         // The pragma answers with a row (busy, log pages, pages copied), which is not needed.
-        if let Err(e) = conn.0.query_row(CHECKPOINT, [], |_| Ok(())) {
-            tracing::debug!(error = %e, "checkpoint skipped");
+        let started = std::time::Instant::now();
+        match conn.0.query_row(CHECKPOINT, [], |_| Ok(())) {
+            Ok(()) => crate::metrics::METRICS.record_checkpoint(started.elapsed()),
+            Err(e) => tracing::debug!(error = %e, "checkpoint skipped"),
         }
     }
 }

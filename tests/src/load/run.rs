@@ -84,6 +84,11 @@ pub struct Figures {
     pub commits: Option<f64>,
     pub jobs_per_commit: Option<f64>,
     pub commit_ms_mean: Option<f64>,
+    /// SQLite checkpoints while answering: how many, their mean, and the longest since the
+    /// server started (no commit runs during one, so it delays every ack waiting on it).
+    pub checkpoints: Option<f64>,
+    pub checkpoint_ms_mean: Option<f64>,
+    pub checkpoint_ms_max: Option<f64>,
     pub host_frames: u64,
     pub reveal_seen: u64,
     pub reveal_missing: u64,
@@ -415,6 +420,10 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         metric(&http, target.server, "joinup_commit_jobs_total").await,
         metric(&http, target.server, "joinup_commit_seconds_total").await,
     );
+    let checkpoints0 = (
+        metric(&http, target.server, "joinup_checkpoints_total").await,
+        metric(&http, target.server, "joinup_checkpoint_seconds_total").await,
+    );
     let load_cpu0: f64 = sys::self_cpu_secs();
     let worker_cpu0: f64 = joins.iter().map(|j| j.cpu_secs).sum();
     let cpu = {
@@ -500,6 +509,17 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
             f.commits = Some(c1 - c0);
             f.jobs_per_commit = Some((j1 - j0) / c);
             f.commit_ms_mean = Some((m1 - m0) / c * 1000.0);
+        }
+        let checkpoints1 = (
+            metric(&http, target.server, "joinup_checkpoints_total").await,
+            metric(&http, target.server, "joinup_checkpoint_seconds_total").await,
+        );
+        if let ((Some(n0), Some(s0)), (Some(n1), Some(s1))) = (checkpoints0, checkpoints1) {
+            f.checkpoints = Some(n1 - n0);
+            f.checkpoint_ms_mean = Some((s1 - s0) / (n1 - n0).max(1.0) * 1000.0);
+            f.checkpoint_ms_max = metric(&http, target.server, "joinup_checkpoint_max_seconds")
+                .await
+                .map(|s| s * 1000.0);
         }
     }
     eprintln!(
@@ -954,6 +974,16 @@ pub fn markdown(results: &[Figures]) -> String {
             Box::new(|f: &Figures| match (f.jobs_per_commit, f.commit_ms_mean) {
                 (Some(j), Some(m)) => format!("{j:.0} / {m:.1} ms"),
                 _ => "-".into(),
+            }),
+            None,
+        ),
+        (
+            "checkpoints / mean / longest",
+            Box::new(|f: &Figures| {
+                match (f.checkpoints, f.checkpoint_ms_mean, f.checkpoint_ms_max) {
+                    (Some(n), Some(m), Some(x)) => format!("{n:.0} / {m:.1} ms / {x:.1} ms"),
+                    _ => "-".into(),
+                }
             }),
             None,
         ),

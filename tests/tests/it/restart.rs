@@ -267,7 +267,8 @@ async fn a_graceful_restart_in_process_keeps_everything() {
     drop(dir);
 }
 
-async fn live_events(server: &ServerProcess) -> u64 {
+/// One figure from the server's `/metrics`.
+async fn metric(server: &ServerProcess, name: &str) -> f64 {
     let text = reqwest::get(format!("http://{}/metrics", server.addr))
         .await
         .expect("metrics")
@@ -275,9 +276,13 @@ async fn live_events(server: &ServerProcess) -> u64 {
         .await
         .expect("text");
     text.lines()
-        .find_map(|l| l.strip_prefix("joinup_live_events "))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|n| n.trim().parse().ok())
-        .expect("joinup_live_events")
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+async fn live_events(server: &ServerProcess) -> u64 {
+    metric(server, "joinup_live_events").await as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,4 +327,57 @@ async fn an_idle_event_is_unloaded_and_comes_back_intact() {
     assert_eq!(welcome["answers"], json!({"usefulness": 4}));
     assert_eq!(welcome["open"][0]["key"], "usefulness");
     assert_eq!(live_events(&server).await, 1);
+}
+
+/// The writer copies the write-ahead log back into the database between two commits, at
+/// most once a second, and `/metrics` says how many times and for how long: every
+/// acknowledgement waits while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_checkpoints_between_commits_and_says_how_long_it_took() {
+    let (_dir, database) = temp_database();
+    let server = ServerProcess::start(&database).await;
+    let (code, token) = create(&server).await;
+    let (mut h, _) = host(&server, &code, &token).await;
+    assert_eq!(
+        h.command(json!({"type": "open", "activity": "usefulness"}), 1)
+            .await["type"],
+        "ok"
+    );
+    let mut phone = Client::connect(&server.ws_url(&format!("/ws/e/{code}"))).await;
+    phone
+        .send(&json!({"type": "hello", "attendee": null}))
+        .await;
+    phone.recv_type("welcome").await;
+    let before = metric(&server, "joinup_checkpoints_total").await;
+    // Two commits more than a second apart: the second is followed by a checkpoint.
+    assert_eq!(
+        phone.answer("c1", "usefulness", json!(3)).await["type"],
+        "ack"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        phone.answer("c2", "usefulness", json!(5)).await["type"],
+        "ack"
+    );
+    let mut after = before;
+    for _ in 0..50 {
+        after = metric(&server, "joinup_checkpoints_total").await;
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        after > before,
+        "no checkpoint after two commits a second apart"
+    );
+    let total = metric(&server, "joinup_checkpoint_seconds_total").await;
+    let longest = metric(&server, "joinup_checkpoint_max_seconds").await;
+    assert!(total > 0.0, "checkpoint time {total}");
+    assert!(
+        longest > 0.0 && longest <= total,
+        "longest {longest}, total {total}"
+    );
+    h.close().await;
+    phone.close().await;
 }
