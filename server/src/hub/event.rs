@@ -573,15 +573,25 @@ impl Actor {
         self.respond(origin, server::error(id_value(id).as_ref(), code, message));
     }
 
-    /// Sends a frame to every attendee connection for which `to` holds.
+    /// Sends a frame to every attendee connection for which `to` holds, in the order the
+    /// connections were opened.
+    ///
+    /// The order is the one the sockets' kernel structures were allocated in, and each
+    /// connection's task writes in the order its frame was queued: a broadcast to thousands
+    /// of phones in hash-table order had the kernel's send path jump across memory for each
+    /// of them.
     fn send_attendees(&mut self, frame: &Frame, to: impl Fn(&EventState, usize) -> bool) {
+        let mut targets: Vec<(ConnId, &ConnSink)> = self
+            .attendee_conns
+            .iter()
+            .filter(|(_, c)| c.attendee.is_some_and(|a| to(&self.s, a)))
+            .map(|(conn, c)| (*conn, &c.sink))
+            .collect();
+        targets.sort_unstable_by_key(|(conn, _)| *conn);
         let mut dropped = Vec::new();
-        for (conn, c) in &self.attendee_conns {
-            if let Some(attendee) = c.attendee
-                && to(&self.s, attendee)
-                && !c.sink.send(frame.clone())
-            {
-                dropped.push(*conn);
+        for (conn, sink) in targets {
+            if !sink.send(frame.clone()) {
+                dropped.push(conn);
             }
         }
         for conn in dropped {
