@@ -574,12 +574,11 @@ impl Actor {
     }
 
     /// Sends a frame to every attendee connection for which `to` holds, in the order the
-    /// connections were opened.
+    /// connections were opened (each connection's task then writes in that order).
     ///
-    /// The order is the one the sockets' kernel structures were allocated in, and each
-    /// connection's task writes in the order its frame was queued: a broadcast to thousands
-    /// of phones in hash-table order had the kernel's send path jump across memory for each
-    /// of them.
+    /// In the hash table's order the same broadcast to 19,000 phones took about half as long
+    /// again, nearly all of it in the kernel's `sendto` (BENCHMARKS.md, fourth session): in
+    /// this order the sockets' kernel structures are visited as they were allocated.
     fn send_attendees(&mut self, frame: &Frame, to: impl Fn(&EventState, usize) -> bool) {
         let mut targets: Vec<(ConnId, &ConnSink)> = self
             .attendee_conns
