@@ -312,7 +312,7 @@ async fn an_idle_event_is_unloaded_and_comes_back_intact() {
     let (_dir, database) = temp_database();
     let server = ServerProcess::start_with(&database, &[("JOINUP_IDLE_UNLOAD_SECS", "1")]).await;
     let (code, token) = create(&server).await;
-    let (mut h, mut phone, welcome) = usefulness_open_and_a_phone(&server, &code, &token).await;
+    let (h, mut phone, welcome) = usefulness_open_and_a_phone(&server, &code, &token).await;
     let attendee = welcome["attendee"].clone();
     assert_eq!(
         phone.answer("u1", "usefulness", json!(4)).await["type"],
@@ -350,7 +350,7 @@ async fn the_writer_checkpoints_between_commits_and_says_how_long_it_took() {
     let (_dir, database) = temp_database();
     let server = ServerProcess::start(&database).await;
     let (code, token) = create(&server).await;
-    let (mut h, mut phone, _) = usefulness_open_and_a_phone(&server, &code, &token).await;
+    let (h, mut phone, _) = usefulness_open_and_a_phone(&server, &code, &token).await;
     let before = metric(&server, "joinup_checkpoints_total").await;
     // Two commits more than a second apart: the second is followed by a checkpoint.
     assert_eq!(
