@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
-use crate::hub::conn::{self, ATTENDEE_QUEUE, HOST_QUEUE};
+use crate::hub::conn::{self, ATTENDEE_QUEUE, DropWatch, HOST_QUEUE};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
@@ -241,16 +241,17 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
     tokio::pin!(timer);
     // Once the reader has asked for a close, only what is queued still goes out.
     let mut reading = true;
+    let dropped = rx.drop_watch();
     loop {
-        // Dropped by the hub (its queue was full): close at once. The full queue is what
-        // wakes this loop, so the check before each turn is enough.
+        // Dropped by the hub (its queue was full): close at once. The hub wakes this loop
+        // when it does, and a write in progress gives up ([`unless_stalled`]).
         if let Some(code) = rx.dropped_with() {
             return Ending::Kicked(code);
         }
         tokio::select! {
             biased;
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, out).await {
+                if let Some(ending) = write_out(ws, rx, &dropped, out).await {
                     return ending;
                 }
             }
@@ -264,7 +265,7 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
                 match reader.on_message(message, heard) {
                     Flow::Continue => {}
                     Flow::Send(command) => {
-                        if let Some(ending) = deliver(ws, rx, &reader.handle, command).await {
+                        if let Some(ending) = deliver(ws, rx, &dropped, &reader.handle, command).await {
                             return ending;
                         }
                         // Waiting for a full mailbox, the server did not read the client's
@@ -283,8 +284,10 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
                     return Ending::Close(CloseCode::TooSlow);
                 }
                 if now >= next_ping {
-                    if !matches!(unless_stalled(WRITE_STALL, ws.send(Message::Ping(Bytes::new()))).await, Some(Ok(()))) {
-                        return Ending::Gone;
+                    match unless_stalled(WRITE_STALL, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
+                        Written::Done(Ok(())) => {}
+                        Written::Dropped(code) => return Ending::Kicked(code),
+                        Written::Done(Err(_)) | Written::Stalled => return Ending::Gone,
                     }
                     next_ping = now + PING_EVERY;
                 }
@@ -306,14 +309,19 @@ fn first_ping(conn: ConnId) -> Duration {
 
 /// Writes what the hub queued for the connection: `out` and everything queued behind it,
 /// in one flush. `Some` when the connection ends.
-async fn write_out(ws: &mut Socket, rx: &mut ConnSource, out: Option<Out>) -> Option<Ending> {
+async fn write_out(
+    ws: &mut Socket,
+    rx: &mut ConnSource,
+    dropped: &DropWatch,
+    out: Option<Out>,
+) -> Option<Ending> {
     let frame = match out {
         Some(Out::Frame(frame)) => frame,
         Some(Out::Close(code)) => return Some(Ending::Close(code)),
         // The reader holds a sender while the loop runs.
         None => return Some(Ending::Close(CloseCode::Restarting)),
     };
-    let written = unless_stalled(WRITE_STALL, async {
+    let written = unless_stalled(WRITE_STALL, dropped, async {
         feed_text(ws, frame).await?;
         // Batch what is already queued into one flush.
         let close = feed_queued(ws, rx).await?;
@@ -322,9 +330,10 @@ async fn write_out(ws: &mut Socket, rx: &mut ConnSource, out: Option<Out>) -> Op
     })
     .await;
     match written {
-        Some(Ok(Some(code))) => Some(Ending::Close(code)),
-        Some(Ok(None)) => None,
-        Some(Err(_)) | None => Some(Ending::Gone),
+        Written::Done(Ok(Some(code))) => Some(Ending::Close(code)),
+        Written::Done(Ok(None)) => None,
+        Written::Dropped(code) => Some(Ending::Kicked(code)),
+        Written::Done(Err(_)) | Written::Stalled => Some(Ending::Gone),
     }
 }
 
@@ -335,6 +344,7 @@ async fn write_out(ws: &mut Socket, rx: &mut ConnSource, out: Option<Out>) -> Op
 async fn deliver(
     ws: &mut Socket,
     rx: &mut ConnSource,
+    dropped: &DropWatch,
     handle: &EventHandle,
     command: Command,
 ) -> Option<Ending> {
@@ -359,7 +369,7 @@ async fn deliver(
                 Err(_) => Some(Ending::Close(CloseCode::Restarting)),
             },
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, out).await {
+                if let Some(ending) = write_out(ws, rx, dropped, out).await {
                     return Some(ending);
                 }
             }
@@ -591,16 +601,47 @@ impl Allowance {
     }
 }
 
-/// Runs a write to the client, `None` if it waits longer than `within` ([`WRITE_STALL`]).
-/// Nearly every write completes at once (the socket takes the bytes), so it is polled once
-/// first and a timer is set only for one that has to wait.
-async fn unless_stalled<F: Future>(within: Duration, write: F) -> Option<F::Output> {
+/// How a write to the client ended.
+#[derive(Debug, PartialEq)]
+enum Written<T> {
+    Done(T),
+    /// It waited longer than the stall limit ([`WRITE_STALL`]).
+    Stalled,
+    /// The hub dropped the connection meanwhile (its queue filled up), with this code.
+    Dropped(CloseCode),
+}
+
+/// Runs a write to the client until it completes, stalls for longer than `within`, or the
+/// hub drops the connection. Nearly every write completes at once (the socket takes the
+/// bytes), so it is polled once first, and a timer is set only for one that has to wait.
+/// A client that stopped reading fills the socket's buffers, then its queue; the hub then
+/// drops it, and the write gives up at once instead of holding the socket until the limit.
+async fn unless_stalled<F: Future>(
+    within: Duration,
+    dropped: &DropWatch,
+    write: F,
+) -> Written<F::Output> {
+    use std::task::Poll;
     let mut write = std::pin::pin!(write);
-    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
-    match first {
-        std::task::Poll::Ready(done) => Some(done),
-        std::task::Poll::Pending => tokio::time::timeout(within, write).await.ok(),
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    if let Poll::Ready(done) = first {
+        return Written::Done(done);
     }
+    let limit = tokio::time::sleep(within);
+    let mut limit = std::pin::pin!(limit);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = write.as_mut().poll(cx) {
+            return Poll::Ready(Written::Done(done));
+        }
+        if let Poll::Ready(code) = dropped.poll(cx) {
+            return Poll::Ready(Written::Dropped(code));
+        }
+        if limit.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Written::Stalled);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Feeds every frame already queued for the connection, up to a queued close, whose code
@@ -658,20 +699,47 @@ mod tests {
     #[tokio::test]
     async fn a_write_that_completes_at_once_sets_no_timer_and_a_stalled_one_fails() {
         let short = Duration::from_millis(50);
-        assert_eq!(unless_stalled(short, async { 7 }).await, Some(7));
+        let (_sink, source) = conn::channel(4);
+        let dropped = source.drop_watch();
+        assert_eq!(
+            unless_stalled(short, &dropped, async { 7 }).await,
+            Written::Done(7)
+        );
         // Waits once, then completes within the limit.
-        let woken = unless_stalled(short, async {
+        let woken = unless_stalled(short, &dropped, async {
             tokio::task::yield_now().await;
             8
         });
-        assert_eq!(woken.await, Some(8));
+        assert_eq!(woken.await, Written::Done(8));
         // Never completes: a client that stopped reading.
         let started = Instant::now();
         assert_eq!(
-            unless_stalled(short, std::future::pending::<()>()).await,
-            None
+            unless_stalled(short, &dropped, std::future::pending::<()>()).await,
+            Written::Stalled
         );
         assert!(started.elapsed() >= short);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_write_gives_up_as_soon_as_the_hub_drops_the_connection() {
+        let (sink, source) = conn::channel(1);
+        let dropped = source.drop_watch();
+        let limit = Duration::from_secs(60);
+        let write = tokio::spawn(async move {
+            let started = Instant::now();
+            let written = unless_stalled(limit, &dropped, std::future::pending::<()>()).await;
+            (written, started.elapsed())
+        });
+        // The queue takes one frame; the second finds it full and the hub drops the
+        // connection with 4008.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let frame = crate::protocol::server::ack("a");
+        assert!(sink.send(frame.clone()));
+        assert!(!sink.send(frame));
+        let (written, waited) = write.await.expect("the write task");
+        assert_eq!(written, Written::Dropped(CloseCode::TooSlow));
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+        assert_eq!(source.dropped_with(), Some(CloseCode::TooSlow));
     }
 
     #[test]

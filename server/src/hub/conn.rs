@@ -114,9 +114,10 @@ struct Shared {
     capacity: usize,
     /// The close code to use when the queue could not take a `Close`; 0 until then.
     ///
-    /// The hub only ever sets it when the connection's queue is full, so the transport
-    /// always has a queued frame to wake up for, and needs no wake-up of its own: it looks
-    /// here before taking each frame ([`ConnSource::dropped_with`]).
+    /// The hub only ever sets it when the connection's queue is full. The transport looks
+    /// here before taking each frame ([`ConnSource::dropped_with`]), and a write it is
+    /// waiting on gives up when it is set ([`DropWatch`]): a full queue usually means the
+    /// client has stopped reading, and that write would otherwise wait out its stall limit.
     closed_with: AtomicU16,
 }
 
@@ -251,7 +252,9 @@ impl ConnSink {
 
 /// Closes at once, past whatever is queued.
 fn kick(shared: &Shared, code: CloseCode) {
-    shared.closed_with.store(code.code(), Ordering::Relaxed);
+    shared.closed_with.store(code.code(), Ordering::Release);
+    // The transport may be waiting on a write the client does not take: wake it.
+    shared.waker.wake();
 }
 
 impl ConnSource {
@@ -294,7 +297,33 @@ impl ConnSource {
     /// the transport should close with it at once, past whatever is queued. Checked before
     /// each frame is taken from the queue (see [`Shared::closed_with`]).
     pub fn dropped_with(&self) -> Option<CloseCode> {
-        CloseCode::from_code(self.shared.closed_with.load(Ordering::Relaxed))
+        CloseCode::from_code(self.shared.closed_with.load(Ordering::Acquire))
+    }
+
+    /// A handle that tells when the hub drops this connection, for use while the source
+    /// itself is borrowed (by a write in progress).
+    pub fn drop_watch(&self) -> DropWatch {
+        DropWatch(self.shared.clone())
+    }
+}
+
+/// Tells the transport that the hub dropped its connection (see [`ConnSource::drop_watch`]).
+#[derive(Debug)]
+pub struct DropWatch(Arc<Shared>);
+
+impl DropWatch {
+    /// Ready with the close code once the hub has dropped the connection; until then the
+    /// calling task is woken when it does.
+    pub fn poll(&self, cx: &mut std::task::Context<'_>) -> Poll<CloseCode> {
+        let dropped = || CloseCode::from_code(self.0.closed_with.load(Ordering::Acquire));
+        if let Some(code) = dropped() {
+            return Poll::Ready(code);
+        }
+        self.0.waker.register(cx.waker());
+        match dropped() {
+            Some(code) => Poll::Ready(code),
+            None => Poll::Pending,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -389,4 +389,125 @@ async fn the_writer_checkpoints_between_commits_and_says_how_long_it_took() {
     );
     h.close().await;
     phone.close().await;
+}
+
+/// The state of the server's end of the TCP connection from `phone` (Linux's
+/// `/proc/net/tcp`: 1 is ESTABLISHED), or `None` once the kernel has forgotten it.
+fn server_end_state(server: std::net::SocketAddr, phone: std::net::SocketAddr) -> Option<u8> {
+    let hex = |a: std::net::SocketAddr| match a.ip() {
+        std::net::IpAddr::V4(ip) => {
+            format!("{:08X}:{:04X}", u32::from_le_bytes(ip.octets()), a.port())
+        }
+        std::net::IpAddr::V6(_) => panic!("IPv4 only"),
+    };
+    let (local, remote) = (hex(server), hex(phone));
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&local.as_str()) && fields.get(2) == Some(&remote.as_str()))
+            .then(|| u8::from_str_radix(fields[3], 16).expect("state"))
+    })
+}
+
+/// A phone that stops reading altogether fills its socket's buffers, then its queue; the
+/// hub drops it (4008), and the server lets go of its socket within seconds instead of
+/// waiting out the 75 s write stall. (The 4008 close frame cannot get past the full
+/// buffers; the phone reads what was buffered, then the end, and reconnects.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    const ESTABLISHED: u8 = 1;
+    let (_dir, database) = temp_database();
+    let server = ServerProcess::start(&database).await;
+    // An activity whose `opened` frame is large (about 4.5 KB), so that the kernel's
+    // buffers (the server's send buffer grows to 4 MB) fill after a few hundred.
+    let mut spec = fixture_2026();
+    let options: Vec<String> = (0..20)
+        .map(|i| format!("{i:02} {}", "o".repeat(190)))
+        .collect();
+    spec["sessions"][0]["activities"]
+        .as_array_mut()
+        .expect("activities")
+        .push(
+            json!({"key": "wide", "kind": "choice", "prompt": "p".repeat(400),
+                     "options": options, "multiple": false}),
+        );
+    let created: Value = reqwest::Client::new()
+        .post(format!("http://{}/api/events", server.addr))
+        .bearer_auth(ORGANISER_KEY)
+        .json(&spec)
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let code = created["code"].as_str().expect("code").to_owned();
+    let token = created["host_token"].as_str().expect("token").to_owned();
+    // Hosts to send the commands from: each connection may send 30 messages a second.
+    let mut hosts = Vec::new();
+    for _ in 0..20 {
+        hosts.push(host(&server, &code, &token).await.0);
+    }
+
+    // The phone: a small receive buffer, so that little fits in the kernel before the
+    // server's queue has to take the rest.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = socket.connect(server.addr).await.expect("connect");
+    let phone_addr = stream.local_addr().expect("local address");
+    let (mut phone, _) =
+        tokio_tungstenite::client_async(server.ws_url(&format!("/ws/e/{code}")), stream)
+            .await
+            .expect("upgrade");
+    phone
+        .send(Message::text(
+            json!({"type": "hello", "attendee": null}).to_string(),
+        ))
+        .await
+        .expect("hello");
+    loop {
+        let frame = phone.next().await.expect("open").expect("frame");
+        if frame.to_text().is_ok_and(|t| t.contains("\"welcome\"")) {
+            break;
+        }
+    }
+    assert_eq!(server_end_state(server.addr, phone_addr), Some(ESTABLISHED));
+
+    // From here the phone reads nothing. Each open sends it the activity, each close a
+    // `closed` frame.
+    let mut id = 0;
+    while metric(&server, "joinup_slow_consumers_closed_total").await < 1.0 {
+        assert!(id < 10_000, "the phone was never dropped as too slow");
+        for _ in 0..100 {
+            id += 1;
+            let n = hosts.len();
+            let reply = hosts[id as usize % n]
+                .command(
+                    json!({"type": if id % 2 == 1 { "open" } else { "close" }, "activity": "wide"}),
+                    id,
+                )
+                .await;
+            assert_eq!(reply["type"], "ok", "{reply}");
+        }
+    }
+    let dropped = Instant::now();
+    while server_end_state(server.addr, phone_addr) == Some(ESTABLISHED) {
+        assert!(
+            dropped.elapsed() < Duration::from_secs(10),
+            "the server still holds the socket of a phone it dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The phone reads what was buffered, then the end.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(_)) = phone.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the phone's connection did not end");
+    for h in hosts {
+        h.close().await;
+    }
 }
