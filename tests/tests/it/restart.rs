@@ -13,10 +13,15 @@ use crate::helpers::{
 };
 
 async fn create(server: &ServerProcess) -> (String, String) {
+    create_from(server, &fixture_2026()).await
+}
+
+/// Creates an event from `spec`: its code and host token.
+async fn create_from(server: &ServerProcess, spec: &Value) -> (String, String) {
     let response: Value = reqwest::Client::new()
         .post(format!("http://{}/api/events", server.addr))
         .bearer_auth(ORGANISER_KEY)
-        .json(&fixture_2026())
+        .json(spec)
         .send()
         .await
         .expect("create")
@@ -433,18 +438,7 @@ async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() 
             json!({"key": "wide", "kind": "choice", "prompt": "p".repeat(400),
                      "options": options, "multiple": false}),
         );
-    let created: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/events", server.addr))
-        .bearer_auth(ORGANISER_KEY)
-        .json(&spec)
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    let code = created["code"].as_str().expect("code").to_owned();
-    let token = created["host_token"].as_str().expect("token").to_owned();
+    let (code, token) = create_from(&server, &spec).await;
     // Hosts to send the commands from: each connection may send 30 messages a second.
     let mut hosts = Vec::new();
     for _ in 0..20 {
