@@ -257,6 +257,11 @@ fn kick(shared: &Shared, code: CloseCode) {
     shared.waker.wake();
 }
 
+/// The code [`kick`] set, if it has.
+fn dropped_with(shared: &Shared) -> Option<CloseCode> {
+    CloseCode::from_code(shared.closed_with.load(Ordering::Acquire))
+}
+
 impl ConnSource {
     /// The next frame, waiting for one; `None` once every sink is gone and the queue is
     /// empty.
@@ -297,7 +302,7 @@ impl ConnSource {
     /// the transport should close with it at once, past whatever is queued. Checked before
     /// each frame is taken from the queue (see [`Shared::closed_with`]).
     pub fn dropped_with(&self) -> Option<CloseCode> {
-        CloseCode::from_code(self.shared.closed_with.load(Ordering::Acquire))
+        dropped_with(&self.shared)
     }
 
     /// A handle that tells when the hub drops this connection, for use while the source
@@ -315,12 +320,11 @@ impl DropWatch {
     /// Ready with the close code once the hub has dropped the connection; until then the
     /// calling task is woken when it does.
     pub fn poll(&self, cx: &mut std::task::Context<'_>) -> Poll<CloseCode> {
-        let dropped = || CloseCode::from_code(self.0.closed_with.load(Ordering::Acquire));
-        if let Some(code) = dropped() {
+        if let Some(code) = dropped_with(&self.0) {
             return Poll::Ready(code);
         }
         self.0.waker.register(cx.waker());
-        match dropped() {
+        match dropped_with(&self.0) {
             Some(code) => Poll::Ready(code),
             None => Poll::Pending,
         }

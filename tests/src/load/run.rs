@@ -193,20 +193,83 @@ fn merged<'a>(hists: impl Iterator<Item = &'a Sparse>) -> Sparse {
     all
 }
 
-/// Reads one counter from /metrics.
-async fn metric(http: &reqwest::Client, server: SocketAddr, name: &str) -> Option<f64> {
-    let text = http
-        .get(format!("http://{server}/metrics"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
+/// The server's /metrics page, read once for as many figures as are needed from it.
+struct MetricsPage(Option<String>);
+
+impl MetricsPage {
+    async fn read(http: &reqwest::Client, server: SocketAddr) -> MetricsPage {
+        let text = async {
+            http.get(format!("http://{server}/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        };
+        MetricsPage(text.await)
+    }
+
+    /// One counter or gauge from the page.
+    fn get(&self, name: &str) -> Option<f64> {
+        self.0
+            .as_deref()?
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+/// The storage writer's counters at one moment.
+#[derive(Clone, Copy)]
+struct WriterCounters {
+    commits: Option<f64>,
+    jobs: Option<f64>,
+    commit_secs: Option<f64>,
+    checkpoints: Option<f64>,
+    checkpoint_secs: Option<f64>,
+    checkpoint_max_secs: Option<f64>,
+}
+
+impl WriterCounters {
+    fn from(page: &MetricsPage) -> WriterCounters {
+        WriterCounters {
+            commits: page.get("joinup_commits_total"),
+            jobs: page.get("joinup_commit_jobs_total"),
+            commit_secs: page.get("joinup_commit_seconds_total"),
+            checkpoints: page.get("joinup_checkpoints_total"),
+            checkpoint_secs: page.get("joinup_checkpoint_seconds_total"),
+            checkpoint_max_secs: page.get("joinup_checkpoint_max_seconds"),
+        }
+    }
+
+    /// Fills in the commit and checkpoint figures for the time from `self` to `later`.
+    fn figures_until(&self, later: &WriterCounters, f: &mut Figures) {
+        if let (Some(c0), Some(j0), Some(m0), Some(c1), Some(j1), Some(m1)) = (
+            self.commits,
+            self.jobs,
+            self.commit_secs,
+            later.commits,
+            later.jobs,
+            later.commit_secs,
+        ) {
+            let c = (c1 - c0).max(1.0);
+            f.commits = Some(c1 - c0);
+            f.jobs_per_commit = Some((j1 - j0) / c);
+            f.commit_ms_mean = Some((m1 - m0) / c * 1000.0);
+        }
+        if let (Some(n0), Some(s0), Some(n1), Some(s1)) = (
+            self.checkpoints,
+            self.checkpoint_secs,
+            later.checkpoints,
+            later.checkpoint_secs,
+        ) {
+            f.checkpoints = Some(n1 - n0);
+            f.checkpoint_ms_mean = Some((s1 - s0) / (n1 - n0).max(1.0) * 1000.0);
+            f.checkpoint_ms_max = later.checkpoint_max_secs.map(|s| s * 1000.0);
+        }
+    }
 }
 
 /// The server under test as found or started.
@@ -410,20 +473,13 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         (Some(s), Some(l)) => Some(s + l),
         (s, l) => s.or(l),
     };
-    if metrics && let Some(c) = metric(&http, target.server, "joinup_attendee_connections").await {
+    let page = MetricsPage::read(&http, target.server).await;
+    if metrics && let Some(c) = page.get("joinup_attendee_connections") {
         f.connected_after_join = Some(c as u64);
     }
 
     // 2. Answers at the offered rate, with the probe timing answer-to-tally.
-    let commits0 = (
-        metric(&http, target.server, "joinup_commits_total").await,
-        metric(&http, target.server, "joinup_commit_jobs_total").await,
-        metric(&http, target.server, "joinup_commit_seconds_total").await,
-    );
-    let checkpoints0 = (
-        metric(&http, target.server, "joinup_checkpoints_total").await,
-        metric(&http, target.server, "joinup_checkpoint_seconds_total").await,
-    );
+    let writer0 = WriterCounters::from(&page);
     let load_cpu0: f64 = sys::self_cpu_secs();
     let worker_cpu0: f64 = joins.iter().map(|j| j.cpu_secs).sum();
     let cpu = {
@@ -497,30 +553,8 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
     f.rss_after_answers_bytes = rss();
     f.nats_rss_after_answers_bytes = nats_rss();
     if metrics {
-        let commits1 = (
-            metric(&http, target.server, "joinup_commits_total").await,
-            metric(&http, target.server, "joinup_commit_jobs_total").await,
-            metric(&http, target.server, "joinup_commit_seconds_total").await,
-        );
-        if let ((Some(c0), Some(j0), Some(m0)), (Some(c1), Some(j1), Some(m1))) =
-            (commits0, commits1)
-        {
-            let c = (c1 - c0).max(1.0);
-            f.commits = Some(c1 - c0);
-            f.jobs_per_commit = Some((j1 - j0) / c);
-            f.commit_ms_mean = Some((m1 - m0) / c * 1000.0);
-        }
-        let checkpoints1 = (
-            metric(&http, target.server, "joinup_checkpoints_total").await,
-            metric(&http, target.server, "joinup_checkpoint_seconds_total").await,
-        );
-        if let ((Some(n0), Some(s0)), (Some(n1), Some(s1))) = (checkpoints0, checkpoints1) {
-            f.checkpoints = Some(n1 - n0);
-            f.checkpoint_ms_mean = Some((s1 - s0) / (n1 - n0).max(1.0) * 1000.0);
-            f.checkpoint_ms_max = metric(&http, target.server, "joinup_checkpoint_max_seconds")
-                .await
-                .map(|s| s * 1000.0);
-        }
+        let writer1 = WriterCounters::from(&MetricsPage::read(&http, target.server).await);
+        writer0.figures_until(&writer1, &mut f);
     }
     eprintln!(
         "[load] answers: {} acked ({:.0}/s), ack p99 {:?} ms, tally p50 {:?} p99 {:?} ms",
