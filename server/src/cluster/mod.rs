@@ -43,6 +43,8 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a request to an event's owner may take.
 const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a statement on the lock session may take before the session counts as lost.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Entries waiting for one node before the sender treats the link as lost.
 const OUTBOX: usize = 1 << 18;
 /// The largest batch, well under NATS's default 1 MB payload limit.
@@ -54,6 +56,8 @@ pub enum ClusterError {
     Nats(String),
     #[error("the lock database: {0}")]
     Lock(#[from] sqlx::Error),
+    #[error("the lock database did not answer in time")]
+    LockTimeout,
     #[error("the node that owns this event did not answer")]
     NoAnswer,
     #[error("this node lost its lock session and is handing its events over")]
@@ -70,7 +74,9 @@ struct Inner {
     nats: async_nats::Client,
     database: String,
     /// The PostgreSQL session holding this node's event locks.
-    lock: tokio::sync::Mutex<Option<PgConnection>>,
+    lock: tokio::sync::Mutex<Option<LockSession>>,
+    /// The number of the last lock session opened.
+    sessions: AtomicU64,
     outboxes: DashMap<u32, Arc<Outbox>>,
     peers: Mutex<HashMap<u32, Peer>>,
     /// Connections of this node relayed to another node's event: where their frames go.
@@ -79,6 +85,8 @@ struct Inner {
     proxies: DashMap<EventCode, (u32, Arc<Notify>)>,
     /// Events this node owns, with the task answering their requests.
     owned: DashMap<EventCode, Owned>,
+    /// Owned events whose lock session is lost and whose actors are being stopped.
+    unloading: dashmap::DashSet<EventCode>,
     /// Connections of other nodes this node's events know, so a command from a connection
     /// the owner has dropped gets a 1012 instead of silence.
     relayed: DashMap<ConnId, EventCode>,
@@ -86,7 +94,21 @@ struct Inner {
     partial: Mutex<HashMap<u32, BytesMut>>,
 }
 
+/// One PostgreSQL session of the lock database: the advisory locks it holds end with it.
+struct LockSession {
+    conn: PgConnection,
+    id: Session,
+}
+
+/// Which lock session took an event's lock. A lock is given back, and an event counts as
+/// owned, only under the session that took it: a session opened after a lost one must not
+/// lose a newer lock to an old actor's release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session(u64);
+
 struct Owned {
+    /// The session whose lock this event runs under.
+    session: Session,
     /// Relayed commands, in the order they arrived, on their way to the actor: the receiving
     /// loop never waits for a busy actor, so heartbeats and other events keep flowing.
     relayed: mpsc::UnboundedSender<Command>,
@@ -172,7 +194,10 @@ impl Cluster {
             .connect(addr)
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
-        let lock = PgConnection::connect(database).await?;
+        let lock = LockSession {
+            conn: PgConnection::connect(database).await?,
+            id: Session(1),
+        };
         info!(node, "cluster node");
         Ok(Cluster {
             inner: Arc::new(Inner {
@@ -180,11 +205,13 @@ impl Cluster {
                 nats,
                 database: database.to_owned(),
                 lock: tokio::sync::Mutex::new(Some(lock)),
+                sessions: AtomicU64::new(1),
                 outboxes: DashMap::new(),
                 peers: Mutex::new(HashMap::new()),
                 attached: DashMap::new(),
                 proxies: DashMap::new(),
                 owned: DashMap::new(),
+                unloading: dashmap::DashSet::new(),
                 relayed: DashMap::new(),
                 partial: Mutex::new(HashMap::new()),
             }),
@@ -227,8 +254,9 @@ impl Cluster {
 
     // ------------------------------------------------------------------ ownership
 
-    /// Takes the lock on `code` if no node holds it.
-    pub async fn try_own(&self, code: EventCode) -> Result<bool, ClusterError> {
+    /// Takes the lock on `code` if no node holds it: the session that now holds it, or
+    /// `None` when another node does.
+    pub async fn try_own(&self, code: EventCode) -> Result<Option<Session>, ClusterError> {
         let mut lock = self.inner.lock.lock().await;
         if lock.is_none() {
             if !self.inner.owned.is_empty() {
@@ -236,33 +264,42 @@ impl Cluster {
                 // here must stop (the heartbeat does that) before a new session locks.
                 return Err(ClusterError::LockLost);
             }
-            *lock = Some(PgConnection::connect(&self.inner.database).await?);
+            let conn = within(PgConnection::connect(&self.inner.database)).await?;
+            let id = Session(self.inner.sessions.fetch_add(1, Ordering::Relaxed) + 1);
+            *lock = Some(LockSession { conn, id });
         }
-        let Some(conn) = lock.as_mut() else {
-            return Ok(false);
+        let Some(session) = lock.as_mut() else {
+            return Ok(None);
         };
-        let got = sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-            .bind(lock_key(code))
-            .fetch_one(conn)
-            .await;
+        let got = within(
+            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                .bind(lock_key(code))
+                .fetch_one(&mut session.conn),
+        )
+        .await;
         match got {
-            Ok(got) => Ok(got),
+            Ok(got) => Ok(got.then_some(session.id)),
             Err(e) => {
                 *lock = None;
-                Err(e.into())
+                Err(e)
             }
         }
     }
 
-    /// Gives the lock on `code` back.
-    pub async fn release(&self, code: EventCode) {
+    /// Gives back the lock `session` took on `code`. A lock whose session is gone went with
+    /// it, and the current session's own lock on the event (if any) is not this one.
+    pub async fn release(&self, code: EventCode, session: Session) {
         let mut lock = self.inner.lock.lock().await;
-        if let Some(conn) = lock.as_mut()
-            && let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+        let Some(current) = lock.as_mut().filter(|current| current.id == session) else {
+            return;
+        };
+        let released = within(
+            sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(lock_key(code))
-                .execute(conn)
-                .await
-        {
+                .execute(&mut current.conn),
+        )
+        .await;
+        if let Err(e) = released {
             warn!(event = %code, error = %e, "could not release an event lock");
             *lock = None;
         }
@@ -272,6 +309,7 @@ impl Cluster {
     pub async fn serve_owned(
         &self,
         code: EventCode,
+        session: Session,
         handle: EventHandle,
     ) -> Result<(), ClusterError> {
         let requests = self
@@ -293,6 +331,7 @@ impl Cluster {
         self.inner.owned.insert(
             code,
             Owned {
+                session,
                 relayed,
                 rpc: task.abort_handle(),
             },
@@ -306,13 +345,18 @@ impl Cluster {
         self.inner.owned.contains_key(&code)
     }
 
-    /// The owned event's actor has stopped: stop answering for it and release its lock.
-    pub async fn disown(&self, code: EventCode) {
-        if let Some((_, owned)) = self.inner.owned.remove(&code) {
+    /// The owned event's actor, started under `session`, has stopped: stop answering for
+    /// it and release its lock.
+    pub async fn disown(&self, code: EventCode, session: Session) {
+        if let Some((_, owned)) = self
+            .inner
+            .owned
+            .remove_if(&code, |_, owned| owned.session == session)
+        {
             owned.rpc.abort();
         }
         self.inner.relayed.retain(|_, event| *event != code);
-        self.release(code).await;
+        self.release(code, session).await;
         // Relays elsewhere stop at once rather than after a heartbeat's silence.
         let peers: Vec<u32> = self.inner.outboxes.iter().map(|o| *o.key()).collect();
         for node in peers {
@@ -792,32 +836,60 @@ impl Cluster {
         serde_json::to_vec(&beat).unwrap_or_default().into()
     }
 
-    /// Unloads every owned event if the lock session is gone: another node may take them.
+    /// Unloads the owned events whose lock session is gone: another node may take them.
+    /// The unloading runs beside the heartbeat, which must not fall silent while an actor
+    /// drains its writes.
     async fn check_lock(&self, hub: &Hub) {
         if self.inner.owned.is_empty() {
             return;
         }
-        let alive = {
+        let live = {
             let mut lock = self.inner.lock.lock().await;
             let alive = match lock.as_mut() {
-                Some(conn) => conn.ping().await.is_ok(),
+                Some(session) => within(session.conn.ping()).await.is_ok(),
                 None => false,
             };
             if !alive {
                 *lock = None;
             }
-            alive
+            lock.as_ref().map(|session| session.id)
         };
-        if alive {
+        let lost: Vec<(EventCode, Session)> = self
+            .inner
+            .owned
+            .iter()
+            .filter(|owned| Some(owned.session) != live)
+            .map(|owned| (*owned.key(), owned.session))
+            .collect();
+        let lost: Vec<(EventCode, Session)> = lost
+            .into_iter()
+            .filter(|(code, _)| self.inner.unloading.insert(*code))
+            .collect();
+        if lost.is_empty() {
             return;
         }
-        let codes: Vec<EventCode> = self.inner.owned.iter().map(|o| *o.key()).collect();
         warn!(
-            events = codes.len(),
+            events = lost.len(),
             "lost the lock database: unloading the events this node owned"
         );
-        for code in codes {
-            hub.unload(code).await;
+        for (code, session) in lost {
+            let (cluster, hub) = (self.clone(), hub.clone());
+            tokio::spawn(async move {
+                hub.unload(code).await;
+                // The actor's end disowns the event on a task of its own: until then the
+                // next heartbeat must not unload the event a second time.
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while Instant::now() < deadline
+                    && cluster
+                        .inner
+                        .owned
+                        .get(&code)
+                        .is_some_and(|owned| owned.session == session)
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                cluster.inner.unloading.remove(&code);
+            });
         }
     }
 }
@@ -825,6 +897,16 @@ impl Cluster {
 enum RequestFailed {
     NoResponders,
     Other(ClusterError),
+}
+
+/// A statement on the lock session, bounded by [`LOCK_TIMEOUT`].
+async fn within<T>(
+    statement: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, ClusterError> {
+    match tokio::time::timeout(LOCK_TIMEOUT, statement).await {
+        Ok(done) => Ok(done?),
+        Err(_) => Err(ClusterError::LockTimeout),
+    }
 }
 
 /// The advisory lock number of an event.

@@ -242,9 +242,13 @@ impl Hub {
         let handle = cell
             .get_or_try_init(|| async {
                 let registry = Arc::downgrade(&self.inner);
+                let this_start = Arc::downgrade(&cell);
+                // Only this start's entry: a later one for the same code stays.
                 let forget = Box::new(move || {
                     if let Some(inner) = registry.upgrade() {
-                        inner.events.remove(&code);
+                        inner.events.remove_if(&code, |_, entry| {
+                            std::ptr::eq(Arc::as_ptr(entry), this_start.as_ptr())
+                        });
                     }
                 });
                 match &self.inner.cluster {
@@ -297,10 +301,10 @@ impl Hub {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
-            if cluster.try_own(code).await? {
+            if let Some(session) = cluster.try_own(code).await? {
                 let disown = cluster.clone();
                 let stopped = Box::new(move || {
-                    tokio::spawn(async move { disown.disown(code).await });
+                    tokio::spawn(async move { disown.disown(code, session).await });
                 });
                 let started = event::start(
                     code,
@@ -312,7 +316,7 @@ impl Hub {
                 .await;
                 return match started {
                     Ok(Some(handle)) => {
-                        if let Err(e) = cluster.serve_owned(code, handle.clone()).await {
+                        if let Err(e) = cluster.serve_owned(code, session, handle.clone()).await {
                             // Nobody else could reach it: stop rather than run it unreachable.
                             let (done, wait) = oneshot::channel();
                             if handle.send(Command::Shutdown { done }).await.is_ok() {
@@ -323,7 +327,7 @@ impl Hub {
                         Ok(Some(handle))
                     }
                     other => {
-                        cluster.release(code).await;
+                        cluster.release(code, session).await;
                         other
                     }
                 };
@@ -353,7 +357,12 @@ impl Hub {
         let Some((_, cell)) = self.inner.events.remove(&code) else {
             return;
         };
-        if let Some(Some(handle)) = cell.get() {
+        // A start in flight is waited for, and its actor stopped too: one left running
+        // outside the registry would keep the event from every later connection here.
+        let started = cell
+            .get_or_try_init(|| std::future::ready(Err::<Option<EventHandle>, ()>(())))
+            .await;
+        if let Ok(Some(handle)) = started {
             let (done, wait) = oneshot::channel();
             if handle.send(Command::Shutdown { done }).await.is_ok() {
                 let _ = wait.await;

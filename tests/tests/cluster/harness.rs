@@ -40,7 +40,7 @@ pub fn free_port() -> u16 {
 struct Log(Arc<Mutex<VecDeque<String>>>);
 
 impl Log {
-    const KEEP: usize = 300;
+    const KEEP: usize = 1000;
 
     fn push(&self, line: String) {
         let mut lines = self.0.lock().expect("log lock");
@@ -55,9 +55,10 @@ impl Log {
         lines.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
-    /// Prints the last lines of `process` if the test is failing (called on drop).
+    /// Prints the last lines of `process` if the test is failing, or always when
+    /// `JOINUP_TEST_LOG` is set (called on drop).
     fn print_if_failing(&self, process: &str) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var("JOINUP_TEST_LOG").is_ok() {
             eprintln!("--- {process}, last log lines ---\n{}", self.tail());
         }
     }

@@ -364,9 +364,9 @@ impl Client {
 pub const LISTENING: &str = "Joinup is listening on http://";
 
 /// `joinup serve` with `args` as a child process, not yet spawned: with `env`, the test
-/// organiser key and warn-level logs (`env` cannot override those two), stdout piped (it
-/// says there where it listens, after [`LISTENING`]), killed when dropped. Stderr is left to
-/// the caller.
+/// organiser key and warn-level logs, or the filter in `JOINUP_TEST_LOG` (`env` cannot
+/// override those two), stdout piped (it says there where it listens, after
+/// [`LISTENING`]), killed when dropped. Stderr is left to the caller.
 pub fn serve_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"));
     command
@@ -374,7 +374,10 @@ pub fn serve_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Com
         .args(args)
         .envs(env.iter().copied())
         .env("JOINUP_ORGANISER_KEY", ORGANISER_KEY)
-        .env("JOINUP_LOG", "warn")
+        .env(
+            "JOINUP_LOG",
+            std::env::var("JOINUP_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .kill_on_drop(true);
     command
