@@ -397,3 +397,83 @@ impl Hub {
 pub(crate) fn id_value(id: Option<&str>) -> Option<Value> {
     id.map(Value::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StoredEvent;
+
+    /// An unload that lands while the event is still starting stops the actor that start
+    /// brings up: an actor left running outside the registry would be a second copy of the
+    /// event beside the next one loaded (in a cluster, one that keeps the event's lock).
+    #[tokio::test]
+    async fn an_unload_during_a_start_stops_the_actor_that_start_brings_up() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let folder =
+            std::env::temp_dir().join(format!("joinup-hub-test-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp folder");
+        let url = format!("sqlite://{}", folder.join("joinup.db").display());
+        let storage = Storage::open(&url).await.expect("open");
+        let code = EventCode::parse("BCDFGH").expect("a valid code");
+        let event = StoredEvent {
+            code,
+            spec: include_str!("../../fixtures/dual-diagnosis-2026.json").to_owned(),
+            host_token_hash: "host".to_owned(),
+            presenter_token_hash: "presenter".to_owned(),
+            state: "live".to_owned(),
+            focus: None,
+            created_at: "2026-11-01T10:00:00Z".to_owned(),
+            ended_at: None,
+            purged_at: None,
+        };
+        let inserted = storage.insert_event(&event, "2026", None, None).await;
+        assert!(inserted.expect("insert"), "the code was free");
+        let hub = Hub::new(storage.clone(), std::time::Duration::from_secs(600), None);
+
+        let starting = tokio::spawn({
+            let hub = hub.clone();
+            async move { hub.event(code).await }
+        });
+        // The start has begun once its cell is in the registry; still empty, it is waiting
+        // for the database.
+        let in_flight = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                if let Some(cell) = hub.inner.events.get(&code) {
+                    return cell.get().is_none();
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the start began");
+        assert!(
+            in_flight,
+            "the start ended before the unload could land in it"
+        );
+        hub.unload(code).await;
+
+        let started = starting
+            .await
+            .expect("the start ran")
+            .expect("the start succeeded")
+            .expect("the event exists");
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(5), started.tx.closed());
+        assert!(
+            stopped.await.is_ok(),
+            "the actor started during the unload is still running"
+        );
+        assert!(
+            hub.inner.events.get(&code).is_none(),
+            "the unload left the event in the registry"
+        );
+        // The next use loads the event afresh.
+        let again = hub.event(code).await.expect("reload").expect("the event");
+        assert!(!again.tx.is_closed());
+
+        storage.close().await;
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}

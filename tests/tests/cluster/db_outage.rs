@@ -3,7 +3,8 @@
 //! session, gives the event up, its connections are closed with 1012 and new ones are
 //! refused until the database is back. Once it returns every answer is acknowledged, a
 //! fresh host on every node shows the truth, and the database holds exactly the last
-//! answer each attendee sent.
+//! answer each attendee sent. No node's heartbeat stops meanwhile, so no node is taken
+//! for gone.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -40,6 +41,18 @@ async fn a_database_outage_refuses_answers_and_the_cluster_recovers() {
     proxy.restore();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut phones = stop_after_outage(crowd, &stop, "the database outage").await;
+
+    // The owner kept beating while its actor drained: no node took it for gone and closed
+    // the connections it relayed.
+    for node in &cluster.nodes {
+        let silent = node.logged("a node went silent");
+        assert!(
+            silent.is_empty(),
+            "node {} took a live node for gone during the database outage:\n{}",
+            node.index,
+            silent.join("\n")
+        );
+    }
 
     crate::node_loss::stale_resends(&mut phones, &spec).await;
 

@@ -55,6 +55,16 @@ impl Log {
         lines.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
+    /// The kept lines that contain `needle`.
+    fn lines_with(&self, needle: &str) -> Vec<String> {
+        let lines = self.0.lock().expect("log lock");
+        lines
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
+    }
+
     /// Prints the last lines of `process` if the test is failing, or always when
     /// `JOINUP_TEST_LOG` is set (called on drop).
     fn print_if_failing(&self, process: &str) {
@@ -209,6 +219,11 @@ impl Node {
         };
         node.wait_healthy().await;
         node
+    }
+
+    /// The lines of this node's log (the last [`Log::KEEP`]) that contain `needle`.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        self.log.lines_with(needle)
     }
 
     async fn wait_healthy(&self) {
