@@ -118,6 +118,15 @@ struct ServeArgs {
         hide = true
     )]
     idle_unload_secs: u64,
+    /// Seconds a write may wait for a client that reads nothing before its connection is
+    /// closed (for tests and tuning).
+    #[arg(
+        long,
+        env = "JOINUP_WRITE_STALL_SECS",
+        default_value_t = 75,
+        hide = true
+    )]
+    write_stall_secs: u64,
 }
 
 impl ServeArgs {
@@ -131,6 +140,7 @@ impl ServeArgs {
             retention_days: self.retention_days,
             idle_unload: std::time::Duration::from_secs(self.idle_unload_secs),
             nats: self.nats,
+            write_stall: std::time::Duration::from_secs(self.write_stall_secs.max(1)),
         }
     }
 }

@@ -24,10 +24,17 @@ pub struct Config {
     pub idle_unload: std::time::Duration,
     /// NATS server that ties several processes into one cluster; `None` runs alone.
     pub nats: Option<String>,
+    /// A write a client has left unread for this long ends its connection: it stopped
+    /// reading, or went away without a reset. Without a limit such a client would keep
+    /// its socket, buffers and connection slot for as long as its TCP connection stays up.
+    pub write_stall: std::time::Duration,
 }
 
 /// The default for [`Config::idle_unload`].
 pub const DEFAULT_IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_secs(600);
+/// The default for [`Config::write_stall`]: three missed pings and then some, longer than
+/// any pause a phone on weak signal recovers from.
+pub const DEFAULT_WRITE_STALL: std::time::Duration = std::time::Duration::from_secs(75);
 
 impl Config {
     pub fn new(addr: SocketAddr, database: impl Into<String>) -> Config {
@@ -40,6 +47,7 @@ impl Config {
             retention_days: None,
             idle_unload: DEFAULT_IDLE_UNLOAD,
             nats: None,
+            write_stall: DEFAULT_WRITE_STALL,
         }
     }
 

@@ -113,8 +113,8 @@ pub async fn serve(
     // Every frame goes out as soon as it is written: an ack, a tally or a reveal is one
     // small write, and Nagle's algorithm would hold it back until the client acknowledged
     // the previous one (up to its delayed-ACK timer, 40 ms on Linux).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
+    let listener = http::stall::StallLimited::new(listener, config.write_stall).tap_io(|io| {
+        if let Err(e) = io.get_ref().set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
         }
     });

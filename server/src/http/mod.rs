@@ -6,6 +6,7 @@ mod error;
 mod fallback;
 mod limits;
 mod pages;
+pub mod stall;
 mod upgrade;
 mod ws;
 
@@ -37,6 +38,7 @@ struct AppInner {
     organiser_key_hash: String,
     allowed_origins: Vec<String>,
     limits: limits::Limits,
+    write_stall: std::time::Duration,
 }
 
 impl AppState {
@@ -65,8 +67,14 @@ impl AppState {
                 organiser_key_hash: token::hash_token(organiser_key),
                 allowed_origins,
                 limits,
+                write_stall: config.write_stall,
             }),
         }
+    }
+
+    /// How long a write may wait for a client that reads nothing ([`Config::write_stall`]).
+    pub fn write_stall(&self) -> std::time::Duration {
+        self.inner.write_stall
     }
 
     /// Counts a join from `ip`: 429 with a retry hint past the address's allowance.

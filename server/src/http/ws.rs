@@ -35,11 +35,6 @@ const HARD_LIMIT: usize = 256 * 1024;
 const IDLE: Duration = Duration::from_secs(75);
 /// How often the server pings, so that idle phones and proxies keep the socket open.
 const PING_EVERY: Duration = Duration::from_secs(25);
-/// A write the client's socket has not taken for this long: the client stopped reading
-/// (its window stayed shut), and the connection is dropped. Without it, a client that
-/// keeps its TCP connection open but never reads would hold its session forever, since a
-/// blocked write is not raced against anything.
-const WRITE_STALL: Duration = Duration::from_secs(75);
 /// Messages a connection may send in a burst, and per second sustained (the contract's
 /// floor is 50 and 20).
 const BURST: f64 = 60.0;
@@ -118,9 +113,10 @@ impl Upgrade {
             self.app.join(self.peer.ip())?;
         }
         let slot = self.app.connection_slot(self.peer.ip())?;
-        Ok(self
-            .ws
-            .on_upgrade(config(), move |socket| session(socket, handle, kind, slot)))
+        let stall = self.app.write_stall();
+        Ok(self.ws.on_upgrade(config(), move |socket| {
+            session(socket, handle, kind, slot, stall)
+        }))
     }
 }
 
@@ -161,7 +157,17 @@ enum Ending {
 /// and writes what the hub queues for it (acks, broadcasts, its close), batching whatever
 /// is queued into one flush. A second task per connection would cost a wake-up and a lock
 /// on the shared socket for every frame, and memory for every attendee.
-async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: ConnectionSlot) {
+///
+/// A write the client's socket has not taken for `stall` means the client stopped reading
+/// (its window stayed shut), and the connection is dropped. Without it, a client that
+/// keeps its TCP connection open but never reads would hold its session forever.
+async fn session(
+    mut ws: Socket,
+    handle: EventHandle,
+    kind: Kind,
+    _slot: ConnectionSlot,
+    stall: Duration,
+) {
     let conn = ConnId::next();
     let (sink, mut rx) = conn::channel(if kind == Kind::Attendee {
         ATTENDEE_QUEUE
@@ -179,7 +185,7 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
             .is_ok();
     let mut reader = Reader::new(conn, kind, handle.clone(), sink);
     let ending = if connected {
-        run(&mut ws, &mut rx, &mut reader).await
+        run(&mut ws, &mut rx, &mut reader, stall).await
     } else {
         Ending::Close(CloseCode::Restarting)
     };
@@ -231,7 +237,7 @@ async fn session(mut ws: Socket, handle: EventHandle, kind: Kind, _slot: Connect
 
 /// The connection's loop: frames from the client go to the reader, frames from the hub go
 /// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
-async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Ending {
+async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader, stall: Duration) -> Ending {
     // One timer for the connection's life, for both the ping and the idle close, moved on
     // only when it fires: a fresh timeout around every read would register and cancel a
     // timer per message, and each timer is polled on every turn of the loop.
@@ -251,7 +257,7 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
         tokio::select! {
             biased;
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, &dropped, out).await {
+                if let Some(ending) = write_out(ws, rx, &dropped, stall, out).await {
                     return ending;
                 }
             }
@@ -265,7 +271,7 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
                 match reader.on_message(message, heard) {
                     Flow::Continue => {}
                     Flow::Send(command) => {
-                        if let Some(ending) = deliver(ws, rx, &dropped, &reader.handle, command).await {
+                        if let Some(ending) = deliver(ws, rx, &dropped, stall, &reader.handle, command).await {
                             return ending;
                         }
                         // Waiting for a full mailbox, the server did not read the client's
@@ -284,7 +290,7 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader) -> Endin
                     return Ending::Close(CloseCode::TooSlow);
                 }
                 if now >= next_ping {
-                    match unless_stalled(WRITE_STALL, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
+                    match unless_stalled(stall, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
                         Written::Done(Ok(())) => {}
                         Written::Dropped(code) => return Ending::Kicked(code),
                         Written::Done(Err(_)) | Written::Stalled => return Ending::Gone,
@@ -313,6 +319,7 @@ async fn write_out(
     ws: &mut Socket,
     rx: &mut ConnSource,
     dropped: &DropWatch,
+    stall: Duration,
     out: Option<Out>,
 ) -> Option<Ending> {
     let frame = match out {
@@ -321,7 +328,7 @@ async fn write_out(
         // The reader holds a sender while the loop runs.
         None => return Some(Ending::Close(CloseCode::Restarting)),
     };
-    let written = unless_stalled(WRITE_STALL, dropped, async {
+    let written = unless_stalled(stall, dropped, async {
         feed_text(ws, frame).await?;
         // Batch what is already queued into one flush.
         let close = feed_queued(ws, rx).await?;
@@ -345,6 +352,7 @@ async fn deliver(
     ws: &mut Socket,
     rx: &mut ConnSource,
     dropped: &DropWatch,
+    stall: Duration,
     handle: &EventHandle,
     command: Command,
 ) -> Option<Ending> {
@@ -369,7 +377,7 @@ async fn deliver(
                 Err(_) => Some(Ending::Close(CloseCode::Restarting)),
             },
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, dropped, out).await {
+                if let Some(ending) = write_out(ws, rx, dropped, stall, out).await {
                     return Some(ending);
                 }
             }
@@ -605,7 +613,7 @@ impl Allowance {
 #[derive(Debug, PartialEq)]
 enum Written<T> {
     Done(T),
-    /// It waited longer than the stall limit ([`WRITE_STALL`]).
+    /// It waited longer than the stall limit (`--write-stall-secs`).
     Stalled,
     /// The hub dropped the connection meanwhile (its queue filled up), with this code.
     Dropped(CloseCode),

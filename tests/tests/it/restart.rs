@@ -396,6 +396,117 @@ async fn the_writer_checkpoints_between_commits_and_says_how_long_it_took() {
     phone.close().await;
 }
 
+/// An event with an activity whose `opened` frame is large (about 4.5 KB), so that the
+/// kernel's buffers toward a client that reads nothing (the server's send buffer grows to
+/// 4 MB) fill after a few hundred, and 20 hosts to open and close it: each connection may
+/// send 30 messages a second.
+async fn wide_event(server: &ServerProcess) -> (String, Vec<Client>) {
+    let mut spec = fixture_2026();
+    let options: Vec<String> = (0..20)
+        .map(|i| format!("{i:02} {}", "o".repeat(190)))
+        .collect();
+    spec["sessions"][0]["activities"]
+        .as_array_mut()
+        .expect("activities")
+        .push(
+            json!({"key": "wide", "kind": "choice", "prompt": "p".repeat(400),
+                     "options": options, "multiple": false}),
+        );
+    let (code, token) = create_from(server, &spec).await;
+    let mut hosts = Vec::new();
+    for _ in 0..20 {
+        hosts.push(host(server, &code, &token).await.0);
+    }
+    (code, hosts)
+}
+
+/// A hundred host commands that open and close the wide activity in turn: each open sends
+/// every attendee the activity, each close a `closed` frame. `id` numbers the commands.
+async fn toggle_wide(hosts: &mut [Client], id: &mut u64) {
+    for _ in 0..100 {
+        *id += 1;
+        let n = hosts.len();
+        let reply = hosts[*id as usize % n]
+            .command(
+                json!({"type": if *id % 2 == 1 { "open" } else { "close" }, "activity": "wide"}),
+                *id,
+            )
+            .await;
+        assert_eq!(reply["type"], "ok", "{reply}");
+    }
+}
+
+/// A client of the Server-Sent Events fallback that stops reading is let go once the
+/// server's writes to it have waited the write stall limit (2 s here). The hub would drop
+/// it as too slow once its queue filled, as it does a WebSocket, but hyper stops asking
+/// the stream for frames while a write waits, so only the limit on the connection itself
+/// can end it: without it the socket stays open for as long as the client keeps it.
+#[tokio::test]
+async fn a_stream_reader_that_stops_reading_is_let_go_after_the_write_stall_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const ESTABLISHED: u8 = 1;
+    let (_dir, database) = temp_database();
+    let server = ServerProcess::start_with(&database, &[("JOINUP_WRITE_STALL_SECS", "2")]).await;
+    let (code, mut hosts) = wide_event(&server).await;
+
+    let joined = reqwest::Client::new()
+        .post(format!("http://{}/api/events/{code}/messages", server.addr))
+        .json(&json!({"type": "hello", "attendee": null}))
+        .send()
+        .await
+        .expect("hello");
+    assert_eq!(joined.status().as_u16(), 200);
+    let cookie = joined.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let mut stream = socket.connect(server.addr).await.expect("connect");
+    let reader_addr = stream.local_addr().expect("local address");
+    let request = format!(
+        "GET /api/events/{code}/stream HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut head = String::new();
+    let mut buf = [0; 1024];
+    while !head.contains("\"welcome\"") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the stream's first event in time")
+            .expect("read");
+        assert!(n > 0, "the stream ended before its first event: {head}");
+        head.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(
+        server_end_state(server.addr, reader_addr),
+        Some(ESTABLISHED)
+    );
+
+    // From here the reader reads nothing.
+    let mut id = 0;
+    let started = Instant::now();
+    while server_end_state(server.addr, reader_addr) == Some(ESTABLISHED) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server still holds the socket of a stream nobody reads, after {id} commands"
+        );
+        if id < 4_000 {
+            toggle_wide(&mut hosts, &mut id).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for h in hosts {
+        h.close().await;
+    }
+}
+
 /// The state of the server's end of the TCP connection from `phone` (Linux's
 /// `/proc/net/tcp`: 1 is ESTABLISHED), or `None` once the kernel has forgotten it.
 fn server_end_state(server: std::net::SocketAddr, phone: std::net::SocketAddr) -> Option<u8> {
@@ -425,25 +536,7 @@ async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() 
     const ESTABLISHED: u8 = 1;
     let (_dir, database) = temp_database();
     let server = ServerProcess::start(&database).await;
-    // An activity whose `opened` frame is large (about 4.5 KB), so that the kernel's
-    // buffers (the server's send buffer grows to 4 MB) fill after a few hundred.
-    let mut spec = fixture_2026();
-    let options: Vec<String> = (0..20)
-        .map(|i| format!("{i:02} {}", "o".repeat(190)))
-        .collect();
-    spec["sessions"][0]["activities"]
-        .as_array_mut()
-        .expect("activities")
-        .push(
-            json!({"key": "wide", "kind": "choice", "prompt": "p".repeat(400),
-                     "options": options, "multiple": false}),
-        );
-    let (code, token) = create_from(&server, &spec).await;
-    // Hosts to send the commands from: each connection may send 30 messages a second.
-    let mut hosts = Vec::new();
-    for _ in 0..20 {
-        hosts.push(host(&server, &code, &token).await.0);
-    }
+    let (code, mut hosts) = wide_event(&server).await;
 
     // The phone: a small receive buffer, so that little fits in the kernel before the
     // server's queue has to take the rest.
@@ -474,17 +567,7 @@ async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() 
     let mut id = 0;
     while metric(&server, "joinup_slow_consumers_closed_total").await < 1.0 {
         assert!(id < 10_000, "the phone was never dropped as too slow");
-        for _ in 0..100 {
-            id += 1;
-            let n = hosts.len();
-            let reply = hosts[id as usize % n]
-                .command(
-                    json!({"type": if id % 2 == 1 { "open" } else { "close" }, "activity": "wide"}),
-                    id,
-                )
-                .await;
-            assert_eq!(reply["type"], "ok", "{reply}");
-        }
+        toggle_wide(&mut hosts, &mut id).await;
     }
     let dropped = Instant::now();
     while server_end_state(server.addr, phone_addr) == Some(ESTABLISHED) {
