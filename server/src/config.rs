@@ -32,8 +32,8 @@ pub struct Config {
 
 /// The default for [`Config::idle_unload`].
 pub const DEFAULT_IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_secs(600);
-/// The default for [`Config::write_stall`]: three ping intervals, as for idle clients; longer than
-/// any pause a phone on weak signal recovers from.
+/// The default for [`Config::write_stall`]: three ping intervals, as for idle clients;
+/// longer than any pause a phone on weak signal recovers from.
 pub const DEFAULT_WRITE_STALL: std::time::Duration = std::time::Duration::from_secs(75);
 
 impl Config {
