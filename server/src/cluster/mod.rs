@@ -45,6 +45,9 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
 const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a statement on the lock session may take before the session counts as lost.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// After unloading an event whose lock session is lost, how long before a heartbeat may
+/// try again if the event was not disowned meanwhile.
+const UNLOAD_RETRY: Duration = Duration::from_secs(2);
 /// Entries waiting for one node before the sender treats the link as lost.
 const OUTBOX: usize = 1 << 18;
 /// The largest batch, well under NATS's default 1 MB payload limit.
@@ -85,7 +88,8 @@ struct Inner {
     proxies: DashMap<EventCode, (u32, Arc<Notify>)>,
     /// Events this node owns, with the task answering their requests.
     owned: DashMap<EventCode, Owned>,
-    /// Owned events whose lock session is lost and whose actors are being stopped.
+    /// Owned events whose lock session is lost and whose actors are being stopped, until
+    /// they are disowned.
     unloading: dashmap::DashSet<EventCode>,
     /// Connections of other nodes this node's events know, so a command from a connection
     /// the owner has dropped gets a 1012 instead of silence.
@@ -354,6 +358,7 @@ impl Cluster {
             .remove_if(&code, |_, owned| owned.session == session)
         {
             owned.rpc.abort();
+            self.inner.unloading.remove(&code);
         }
         self.inner.relayed.retain(|_, event| *event != code);
         self.release(code, session).await;
@@ -854,16 +859,14 @@ impl Cluster {
             }
             lock.as_ref().map(|session| session.id)
         };
-        let lost: Vec<(EventCode, Session)> = self
+        // Each lost event is unloaded once: `unloading` holds it until it is disowned.
+        let lost: Vec<EventCode> = self
             .inner
             .owned
             .iter()
             .filter(|owned| Some(owned.session) != live)
-            .map(|owned| (*owned.key(), owned.session))
-            .collect();
-        let lost: Vec<(EventCode, Session)> = lost
-            .into_iter()
-            .filter(|(code, _)| self.inner.unloading.insert(*code))
+            .map(|owned| *owned.key())
+            .filter(|code| self.inner.unloading.insert(*code))
             .collect();
         if lost.is_empty() {
             return;
@@ -872,22 +875,13 @@ impl Cluster {
             events = lost.len(),
             "lost the lock database: unloading the events this node owned"
         );
-        for (code, session) in lost {
+        for code in lost {
             let (cluster, hub) = (self.clone(), hub.clone());
             tokio::spawn(async move {
                 hub.unload(code).await;
-                // The actor's end disowns the event on a task of its own: until then the
-                // next heartbeat must not unload the event a second time.
-                let deadline = Instant::now() + Duration::from_secs(2);
-                while Instant::now() < deadline
-                    && cluster
-                        .inner
-                        .owned
-                        .get(&code)
-                        .is_some_and(|owned| owned.session == session)
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
+                // The stopped actor's end disowns the event, which clears the mark. Should
+                // nothing have been left running to do that, a later heartbeat tries again.
+                tokio::time::sleep(UNLOAD_RETRY).await;
                 cluster.inner.unloading.remove(&code);
             });
         }

@@ -473,8 +473,13 @@ pub async fn measure(args: &RunArgs, target: &Target) -> anyhow::Result<Figures>
         (Some(s), Some(l)) => Some(s + l),
         (s, l) => s.or(l),
     };
-    let page = MetricsPage::read(&http, target.server).await;
-    if metrics && let Some(c) = page.get("joinup_attendee_connections") {
+    // The baseline and a cluster have no single /metrics page to read.
+    let page = if metrics {
+        MetricsPage::read(&http, target.server).await
+    } else {
+        MetricsPage(None)
+    };
+    if let Some(c) = page.get("joinup_attendee_connections") {
         f.connected_after_join = Some(c as u64);
     }
 
