@@ -11,6 +11,7 @@ pub struct Metrics {
     pub live_events: AtomicU64,
     pub frames_in: AtomicU64,
     pub frames_out: AtomicU64,
+    pub replies_at_once: AtomicU64,
     pub answers_acked: AtomicU64,
     pub client_errors: AtomicU64,
     pub slow_consumers_closed: AtomicU64,
@@ -34,6 +35,7 @@ pub static METRICS: Metrics = Metrics {
     live_events: AtomicU64::new(0),
     frames_in: AtomicU64::new(0),
     frames_out: AtomicU64::new(0),
+    replies_at_once: AtomicU64::new(0),
     answers_acked: AtomicU64::new(0),
     client_errors: AtomicU64::new(0),
     slow_consumers_closed: AtomicU64::new(0),
@@ -69,7 +71,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 20] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 21] = [
             (
                 "joinup_attendee_connections",
                 "gauge",
@@ -97,8 +99,14 @@ impl Metrics {
             (
                 "joinup_frames_out_total",
                 "counter",
-                "Frames queued to clients.",
+                "Frames sent or queued to clients.",
                 &self.frames_out,
+            ),
+            (
+                "joinup_replies_at_once_total",
+                "counter",
+                "Replies (acks, errors) written straight to the socket from the event's turn, of joinup_frames_out_total.",
+                &self.replies_at_once,
             ),
             (
                 "joinup_answers_acked_total",

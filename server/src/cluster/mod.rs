@@ -158,6 +158,8 @@ impl RemoteOut for Outbox {
                 conn,
                 code: code.code(),
             },
+            // Only a local transport's own reply leaves a flush owing; nothing to relay.
+            Out::Flush => return true,
         };
         if self.tx.try_send(entry).is_ok() {
             true

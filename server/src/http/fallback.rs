@@ -152,10 +152,14 @@ pub async fn stream(
         }
         // Dropped by the hub (its queue was full, so there is always a frame to wake for):
         // close at once, past what is queued.
-        let out = match s.rx.dropped_with() {
+        let mut out = match s.rx.dropped_with() {
             Some(code) => Some(Out::Close(code)),
             None => s.rx.recv().await,
         };
+        // A stream takes no replies at once, so is never owed a flush.
+        while let Some(Out::Flush) = out {
+            out = s.rx.recv().await;
+        }
         let event = match out {
             Some(Out::Frame(frame)) => {
                 let id = s.next_id;
@@ -170,7 +174,7 @@ pub async fn stream(
                     .event("close")
                     .data(format!("{{\"code\":{}}}", code.code()))
             }
-            None => return None,
+            Some(Out::Flush) | None => return None,
         };
         Some((Ok::<_, Infallible>(event), s))
     });

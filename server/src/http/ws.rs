@@ -3,26 +3,31 @@
 //! One task per socket does both directions: it reads, enforcing frame size, rate and idle
 //! limits, decodes each frame once and forwards it to the event's actor; and it drains the
 //! connection's bounded queue, batching frames into one flush. A frame that does not decode
-//! gets a typed `error` reply and the connection stays usable.
+//! gets a typed `error` reply and the connection stays usable. Replies (acks, errors) the
+//! actor sends while the task has nothing to write go straight to the socket from the
+//! actor's turn ([`SharedSocket`]).
 
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{
     CloseCode as WsCloseCode, Data, OpCode,
 };
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame, Utf8Bytes};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
-use crate::hub::conn::{self, ATTENDEE_QUEUE, DropWatch, HOST_QUEUE};
+use crate::hub::conn::{self, ATTENDEE_QUEUE, Direct, DropWatch, HOST_QUEUE, Wrote};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
@@ -115,7 +120,9 @@ impl Upgrade {
         let slot = self.app.connection_slot(self.peer.ip())?;
         let stall = self.app.write_stall();
         Ok(self.ws.on_upgrade(config(), move |socket| {
-            session(socket, handle, kind, slot, stall)
+            // Moved to the heap here, not in `session`: an async function's arguments stay
+            // in its future for its whole life, and the socket would be held twice.
+            session(SharedSocket::new(socket), handle, kind, slot, stall)
         }))
     }
 }
@@ -151,18 +158,100 @@ enum Ending {
     Gone,
 }
 
+/// A connection's socket, shared by its task and, for replies written at once
+/// ([`crate::hub::ConnSink::reply`]), by its event's actor.
+///
+/// Each read or write locks it for one poll only, never across a wait. On one thread the
+/// two never meet; on several, the actor finds it locked now and then and queues its reply.
+#[derive(Clone)]
+struct SharedSocket(Arc<Mutex<Socket>>);
+
+impl SharedSocket {
+    fn new(socket: Socket) -> SharedSocket {
+        SharedSocket(Arc::new(Mutex::new(socket)))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Socket> {
+        // Never held across anything that panics; a poisoned lock's socket is still whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Stream for SharedSocket {
+    type Item = Result<Message, WsError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.lock().poll_next_unpin(cx)
+    }
+}
+
+impl Sink<Message> for SharedSocket {
+    type Error = WsError;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        self.lock().poll_ready_unpin(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
+        self.lock().start_send_unpin(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        self.lock().poll_flush_unpin(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        self.lock().poll_close_unpin(cx)
+    }
+}
+
+impl Direct for Mutex<Socket> {
+    /// Called only while the connection's task writes nothing and has nothing queued
+    /// (see [`crate::hub::conn::ConnSource::attach`]), so the reply overtakes nothing.
+    fn write_now(&self, frame: &Bytes, cx: &mut Context<'_>) -> Wrote {
+        if frame.len() > FRAGMENT {
+            // Sent in fragments by the connection's task.
+            return Wrote::Refused;
+        }
+        let mut socket = match self.try_lock() {
+            Ok(socket) => socket,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Wrote::Refused,
+        };
+        // A buffer still waiting to go out: the task's write will take the reply after it.
+        if socket.poll_ready_unpin(cx).is_pending() {
+            return Wrote::Refused;
+        }
+        // Every frame the hub sends is JSON text; one that is not UTF-8 is skipped, as
+        // `feed_text` skips it.
+        let Ok(text) = Utf8Bytes::try_from(frame.clone()) else {
+            return Wrote::Done;
+        };
+        if socket.start_send_unpin(Message::Text(text)).is_err() {
+            // The socket failed: the task's next write finds out and ends the connection.
+            return Wrote::Owed;
+        }
+        match socket.poll_flush_unpin(cx) {
+            Poll::Ready(Ok(())) => Wrote::Done,
+            Poll::Ready(Err(_)) | Poll::Pending => Wrote::Owed,
+        }
+    }
+}
+
 /// One connection, from upgrade to close; `_slot` counts it against its address.
 ///
 /// One task per connection does both directions: it reads and handles the client's frames,
-/// and writes what the hub queues for it (acks, broadcasts, its close), batching whatever
-/// is queued into one flush. A second task per connection would cost a wake-up and a lock
-/// on the shared socket for every frame, and memory for every attendee.
+/// and writes what the hub queues for it (broadcasts, replies that could not be written at
+/// once, its close), batching whatever is queued into one flush. A second task per
+/// connection would cost a wake-up for every frame, and memory for every attendee. The
+/// task tells the queue whenever it writes ([`ConnSource::written`]), so that a reply
+/// written at once from the actor's turn never overtakes a frame queued before it.
 ///
 /// A write the client's socket has not taken for `stall` means the client stopped reading
 /// (its window stayed shut), and the connection is dropped. Without it, a client that
 /// keeps its TCP connection open but never reads would hold its session forever.
 async fn session(
-    mut ws: Socket,
+    mut ws: SharedSocket,
     handle: EventHandle,
     kind: Kind,
     _slot: ConnectionSlot,
@@ -174,6 +263,7 @@ async fn session(
     } else {
         HOST_QUEUE
     });
+    rx.attach(ws.0.clone());
     let connected = kind != Kind::Attendee
         || handle
             .send(Command::Connect {
@@ -189,6 +279,8 @@ async fn session(
     } else {
         Ending::Close(CloseCode::Restarting)
     };
+    // From here only this task writes: what is queued, then the close.
+    rx.detach();
     if reader.joined || kind == Kind::Attendee {
         // Never wait on a full mailbox here: the connection is gone either way.
         let handle = handle.clone();
@@ -230,14 +322,19 @@ async fn session(
                 break;
             }
         }
-        let _ = ws.close(None).await;
+        let _ = ws.close().await;
     })
     .await;
 }
 
 /// The connection's loop: frames from the client go to the reader, frames from the hub go
 /// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
-async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader, stall: Duration) -> Ending {
+async fn run(
+    ws: &mut SharedSocket,
+    rx: &mut ConnSource,
+    reader: &mut Reader,
+    stall: Duration,
+) -> Ending {
     // One timer for the connection's life, for both the ping and the idle close, moved on
     // only when it fires: a fresh timeout around every read would register and cancel a
     // timer per message, and each timer is polled on every turn of the loop.
@@ -290,8 +387,9 @@ async fn run(ws: &mut Socket, rx: &mut ConnSource, reader: &mut Reader, stall: D
                     return Ending::Close(CloseCode::TooSlow);
                 }
                 if now >= next_ping {
+                    rx.writing();
                     match unless_stalled(stall, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
-                        Written::Done(Ok(())) => {}
+                        Written::Done(Ok(())) => rx.written(),
                         Written::Dropped(code) => return Ending::Kicked(code),
                         Written::Done(Err(_)) | Written::Stalled => return Ending::Gone,
                     }
@@ -316,29 +414,36 @@ fn first_ping(conn: ConnId) -> Duration {
 /// Writes what the hub queued for the connection: `out` and everything queued behind it,
 /// in one flush. `Some` when the connection ends.
 async fn write_out(
-    ws: &mut Socket,
+    ws: &mut SharedSocket,
     rx: &mut ConnSource,
     dropped: &DropWatch,
     stall: Duration,
     out: Option<Out>,
 ) -> Option<Ending> {
     let frame = match out {
-        Some(Out::Frame(frame)) => frame,
+        Some(Out::Frame(frame)) => Some(frame),
+        // What a reply written at once left in the socket's buffer.
+        Some(Out::Flush) => None,
         Some(Out::Close(code)) => return Some(Ending::Close(code)),
         // The reader holds a sender while the loop runs.
         None => return Some(Ending::Close(CloseCode::Restarting)),
     };
     let written = unless_stalled(stall, dropped, async {
-        feed_text(ws, frame).await?;
+        if let Some(frame) = frame {
+            feed_text(ws, frame).await?;
+        }
         // Batch what is already queued into one flush.
         let close = feed_queued(ws, rx).await?;
         ws.flush().await?;
-        Ok::<_, tokio_tungstenite::tungstenite::Error>(close)
+        Ok::<_, WsError>(close)
     })
     .await;
     match written {
         Written::Done(Ok(Some(code))) => Some(Ending::Close(code)),
-        Written::Done(Ok(None)) => None,
+        Written::Done(Ok(None)) => {
+            rx.written();
+            None
+        }
         Written::Dropped(code) => Some(Ending::Kicked(code)),
         Written::Done(Err(_)) | Written::Stalled => Some(Ending::Gone),
     }
@@ -349,7 +454,7 @@ async fn write_out(
 /// slow (4008) because the server was too busy to take its next message. The client's
 /// later messages wait in the socket meanwhile. `Some` when the connection ends.
 async fn deliver(
-    ws: &mut Socket,
+    ws: &mut SharedSocket,
     rx: &mut ConnSource,
     dropped: &DropWatch,
     stall: Duration,
@@ -655,12 +760,14 @@ async fn unless_stalled<F: Future>(
 /// Feeds every frame already queued for the connection, up to a queued close, whose code
 /// it returns. Does not flush.
 async fn feed_queued(
-    ws: &mut Socket,
+    ws: &mut SharedSocket,
     rx: &mut ConnSource,
-) -> Result<Option<CloseCode>, tokio_tungstenite::tungstenite::Error> {
+) -> Result<Option<CloseCode>, WsError> {
     while let Some(out) = rx.try_recv() {
         match out {
             Out::Frame(frame) => feed_text(ws, frame).await?,
+            // The caller flushes.
+            Out::Flush => {}
             Out::Close(code) => return Ok(Some(code)),
         }
     }
@@ -668,10 +775,7 @@ async fn feed_queued(
 }
 
 /// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.
-async fn feed_text(
-    tx: &mut Socket,
-    frame: Bytes,
-) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+async fn feed_text(tx: &mut SharedSocket, frame: Bytes) -> Result<(), WsError> {
     if frame.len() <= FRAGMENT {
         // Every frame the hub queues is JSON text; a frame that is not UTF-8 is skipped.
         return match Utf8Bytes::try_from(frame) {

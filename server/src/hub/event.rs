@@ -547,21 +547,31 @@ impl Actor {
 
     /// Sends to one connection of any role; a connection that cannot keep up is dropped.
     fn send_to(&mut self, conn: ConnId, frame: Frame) {
-        let sent = if let Some(c) = self.attendee_conns.get(&conn) {
-            c.sink.send(frame)
+        self.deliver(conn, frame, ConnSink::send);
+    }
+
+    /// Sends a reply to what `conn` sent, written at once when its transport allows
+    /// ([`ConnSink::reply`]).
+    fn reply_to(&mut self, conn: ConnId, frame: Frame) {
+        self.deliver(conn, frame, ConnSink::reply);
+    }
+
+    fn deliver(&mut self, conn: ConnId, frame: Frame, send: fn(&ConnSink, Frame) -> bool) {
+        let sink = if let Some(c) = self.attendee_conns.get(&conn) {
+            &c.sink
         } else if let Some(sink) = self.hosts.get(&conn).or_else(|| self.presenters.get(&conn)) {
-            sink.send(frame)
+            sink
         } else {
             return;
         };
-        if !sent {
+        if !send(sink, frame) {
             self.drop_conn(conn);
         }
     }
 
     fn respond(&mut self, origin: Origin, frame: Frame) {
         match origin {
-            Origin::Conn(conn) => self.send_to(conn, frame),
+            Origin::Conn(conn) => self.reply_to(conn, frame),
             Origin::Reply(reply) => {
                 let _ = reply.send(PostReply { frame, token: None });
             }
