@@ -588,3 +588,91 @@ async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() 
         h.close().await;
     }
 }
+
+/// Replies the event's actor writes straight to a socket (acks) never land inside a message
+/// the connection's task is sending in fragments, never overtake a frame queued before
+/// them, and come in the order of the answers. The phone reads slowly through a 4 KB
+/// receive buffer, so the server's writes of the wide activity's 4.5 KB `opened` frames
+/// (three fragments each) often wait half-written, while it answers and 20 hosts open and
+/// close that activity. Every message must arrive whole (a reply between two fragments is
+/// a protocol error to the phone), and `/metrics` must show that replies were written at
+/// once. The rule that keeps them apart (no reply at once while the connection's task
+/// holds or writes anything) is pinned down by the unit tests in `hub::conn`; the moment
+/// it guards against is too rare to catch here on demand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_written_at_once_never_break_into_a_message_sent_in_fragments() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    const ANSWERS: usize = 50;
+    let (_dir, database) = temp_database();
+    let server = ServerProcess::start(&database).await;
+    let (code, mut hosts) = wide_event(&server).await;
+    let mut id = 1000;
+    assert_eq!(
+        hosts[0]
+            .command(json!({"type": "open", "activity": "usefulness"}), id)
+            .await["type"],
+        "ok"
+    );
+
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let stream = socket.connect(server.addr).await.expect("connect");
+    let (phone, _) =
+        tokio_tungstenite::client_async(server.ws_url(&format!("/ws/e/{code}")), stream)
+            .await
+            .expect("handshake");
+    let (mut tx, mut rx) = phone.split();
+    tx.send(Message::text(
+        json!({"type": "hello", "attendee": null}).to_string(),
+    ))
+    .await
+    .expect("hello");
+    let reader = tokio::spawn(async move {
+        let mut acks = Vec::new();
+        let mut opened = 0;
+        while acks.len() < ANSWERS {
+            let message = tokio::time::timeout(Duration::from_secs(20), rx.next())
+                .await
+                .unwrap_or_else(|_| panic!("the phone waited 20 s; acks so far {acks:?}"));
+            let text = match message {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(frame))) => panic!("closed: {frame:?}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("the phone got a broken stream: {e}"),
+                None => panic!("the socket ended"),
+            };
+            let message: Value = serde_json::from_str(&text).expect("whole JSON messages");
+            match message["type"].as_str() {
+                Some("ack") => acks.push(message["id"].as_str().expect("id").to_owned()),
+                Some("opened") if message["activity"]["key"] == "wide" => opened += 1,
+                Some("error") => panic!("{message}"),
+                _ => {}
+            }
+            // A slow phone: the server's writes wait on its window.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        (acks, opened)
+    });
+    let answers = async {
+        for burst in 0..ANSWERS / 10 {
+            for i in burst * 10..(burst + 1) * 10 {
+                let answer = json!({"type": "answer", "id": format!("a{i:02}"),
+                    "activity": "usefulness", "value": i % 5 + 1});
+                tx.send(Message::text(answer.to_string()))
+                    .await
+                    .expect("answer");
+            }
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    };
+    tokio::join!(answers, toggle_wide(&mut hosts, &mut id));
+    let (acks, opened) = reader.await.expect("the phone's reader");
+    let expected: Vec<String> = (0..ANSWERS).map(|i| format!("a{i:02}")).collect();
+    assert_eq!(acks, expected, "one ack for each answer, in order");
+    assert!(opened > 0, "the phone saw the wide activity open");
+    assert!(
+        metric(&server, "joinup_replies_at_once_total").await >= 1.0,
+        "no reply was written at once"
+    );
+}
