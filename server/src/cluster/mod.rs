@@ -950,7 +950,8 @@ mod tests {
     /// Needs the PostgreSQL server every cluster test uses.
     #[tokio::test]
     async fn the_database_lets_go_of_a_vanished_nodes_lock_session_within_seconds() {
-        let mut conn = lock_connection("postgres://postgres@127.0.0.1:5432/test")
+        let database = format!("{}/test", crate::storage::tests::POSTGRES_SERVER);
+        let mut conn = lock_connection(&database)
             .await
             .expect("a lock session on the test database");
         for (setting, value) in [

@@ -402,32 +402,19 @@ pub(crate) fn id_value(id: Option<&str>) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::storage::StoredEvent;
+    use crate::storage::tests::{TempDb, stored};
 
     /// An unload that lands while the event is still starting stops the actor that start
     /// brings up: an actor left running outside the registry would be a second copy of the
     /// event beside the next one loaded (in a cluster, one that keeps the event's lock).
     #[tokio::test]
     async fn an_unload_during_a_start_stops_the_actor_that_start_brings_up() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let folder =
-            std::env::temp_dir().join(format!("joinup-hub-test-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&folder).expect("temp folder");
-        let url = format!("sqlite://{}", folder.join("joinup.db").display());
-        let storage = Storage::open(&url).await.expect("open");
+        let db = TempDb::sqlite();
+        let storage = Storage::open(&db.url()).await.expect("open");
         let code = EventCode::parse("BCDFGH").expect("a valid code");
         let event = StoredEvent {
-            code,
             spec: include_str!("../../fixtures/dual-diagnosis-2026.json").to_owned(),
-            host_token_hash: "host".to_owned(),
-            presenter_token_hash: "presenter".to_owned(),
-            state: "live".to_owned(),
-            focus: None,
-            created_at: "2026-11-01T10:00:00Z".to_owned(),
-            ended_at: None,
-            purged_at: None,
+            ..stored(code, "2026-11-01T10:00:00Z")
         };
         let inserted = storage.insert_event(&event, "2026", None, None).await;
         assert!(inserted.expect("insert"), "the code was free");
@@ -474,6 +461,6 @@ mod tests {
         assert!(!again.tx.is_closed());
 
         storage.close().await;
-        let _ = std::fs::remove_dir_all(folder);
+        db.remove().await;
     }
 }

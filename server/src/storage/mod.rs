@@ -9,7 +9,7 @@
 pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod writer;
 
 use std::sync::Arc;

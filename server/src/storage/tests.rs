@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::writer::ItemTable;
 use super::*;
 
-const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+pub(crate) const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
 fn on_postgres() -> bool {
     std::env::var("JOINUP_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
@@ -25,13 +25,13 @@ fn unique() -> String {
     format!("{}_{nanos}", std::process::id())
 }
 
-enum TempDb {
+pub(crate) enum TempDb {
     Sqlite(PathBuf),
     Postgres(String),
 }
 
 impl TempDb {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match self {
             TempDb::Sqlite(folder) => format!("sqlite://{}", folder.join("joinup.db").display()),
             TempDb::Postgres(name) => format!("{POSTGRES_SERVER}/{name}"),
@@ -50,11 +50,16 @@ impl TempDb {
         let _ = admin.close().await;
     }
 
-    /// Every database this run covers: SQLite, and PostgreSQL when asked for.
-    async fn all() -> Vec<TempDb> {
+    /// A SQLite database in a folder of its own.
+    pub(crate) fn sqlite() -> TempDb {
         let folder = std::env::temp_dir().join(format!("joinup-storage-test-{}", unique()));
         std::fs::create_dir_all(&folder).expect("temp folder");
-        let mut dbs = vec![TempDb::Sqlite(folder)];
+        TempDb::Sqlite(folder)
+    }
+
+    /// Every database this run covers: SQLite, and PostgreSQL when asked for.
+    async fn all() -> Vec<TempDb> {
+        let mut dbs = vec![TempDb::sqlite()];
         if on_postgres() {
             let name = format!("joinup_test_{}", unique());
             TempDb::admin(format!("CREATE DATABASE {name}")).await;
@@ -63,7 +68,7 @@ impl TempDb {
         dbs
     }
 
-    async fn remove(self) {
+    pub(crate) async fn remove(self) {
         match self {
             TempDb::Sqlite(folder) => {
                 let _ = std::fs::remove_dir_all(folder);
@@ -79,7 +84,7 @@ fn code(text: &str) -> EventCode {
     EventCode::parse(text).expect("a valid event code")
 }
 
-fn stored(code: EventCode, created_at: &str) -> StoredEvent {
+pub(crate) fn stored(code: EventCode, created_at: &str) -> StoredEvent {
     StoredEvent {
         code,
         spec: "{}".to_owned(),

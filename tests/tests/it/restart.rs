@@ -420,6 +420,35 @@ async fn wide_event(server: &ServerProcess) -> (String, Vec<Client>) {
     (code, hosts)
 }
 
+/// A connection to the server with a 4 KB receive buffer: little of what the server sends
+/// fits in the client's kernel, so the server's writes wait as soon as the client reads
+/// slowly or not at all.
+async fn small_window(server: &ServerProcess) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    socket.connect(server.addr).await.expect("connect")
+}
+
+/// A phone on a [`small_window`] connection that has sent its hello (its welcome unread).
+async fn small_window_phone(
+    server: &ServerProcess,
+    code: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    use futures_util::SinkExt;
+    let stream = small_window(server).await;
+    let (mut phone, _) =
+        tokio_tungstenite::client_async(server.ws_url(&format!("/ws/e/{code}")), stream)
+            .await
+            .expect("upgrade");
+    phone
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            json!({"type": "hello", "attendee": null}).to_string(),
+        ))
+        .await
+        .expect("hello");
+    phone
+}
+
 /// A hundred host commands that open and close the wide activity in turn: each open sends
 /// every attendee the activity, each close a `closed` frame. `id` numbers the commands.
 async fn toggle_wide(hosts: &mut [Client], id: &mut u64) {
@@ -463,9 +492,7 @@ async fn a_stream_reader_that_stops_reading_is_let_go_after_the_write_stall_limi
         .next()
         .expect("name=value")
         .to_owned();
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut stream = socket.connect(server.addr).await.expect("connect");
+    let mut stream = small_window(&server).await;
     let reader_addr = stream.local_addr().expect("local address");
     let request = format!(
         "GET /api/events/{code}/stream HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
@@ -531,8 +558,7 @@ fn server_end_state(server: std::net::SocketAddr, phone: std::net::SocketAddr) -
 /// buffers; the phone reads what was buffered, then the end, and reconnects.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
+    use futures_util::StreamExt;
     const ESTABLISHED: u8 = 1;
     let (_dir, database) = temp_database();
     let server = ServerProcess::start(&database).await;
@@ -540,20 +566,8 @@ async fn a_phone_that_stops_reading_is_let_go_within_seconds_of_being_dropped() 
 
     // The phone: a small receive buffer, so that little fits in the kernel before the
     // server's queue has to take the rest.
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let stream = socket.connect(server.addr).await.expect("connect");
-    let phone_addr = stream.local_addr().expect("local address");
-    let (mut phone, _) =
-        tokio_tungstenite::client_async(server.ws_url(&format!("/ws/e/{code}")), stream)
-            .await
-            .expect("upgrade");
-    phone
-        .send(Message::text(
-            json!({"type": "hello", "attendee": null}).to_string(),
-        ))
-        .await
-        .expect("hello");
+    let mut phone = small_window_phone(&server, &code).await;
+    let phone_addr = phone.get_ref().local_addr().expect("local address");
     loop {
         let frame = phone.next().await.expect("open").expect("frame");
         if frame.to_text().is_ok_and(|t| t.contains("\"welcome\"")) {
@@ -615,19 +629,7 @@ async fn replies_written_at_once_never_break_into_a_message_sent_in_fragments() 
         "ok"
     );
 
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("receive buffer");
-    let stream = socket.connect(server.addr).await.expect("connect");
-    let (phone, _) =
-        tokio_tungstenite::client_async(server.ws_url(&format!("/ws/e/{code}")), stream)
-            .await
-            .expect("handshake");
-    let (mut tx, mut rx) = phone.split();
-    tx.send(Message::text(
-        json!({"type": "hello", "attendee": null}).to_string(),
-    ))
-    .await
-    .expect("hello");
+    let (mut tx, mut rx) = small_window_phone(&server, &code).await.split();
     let reader = tokio::spawn(async move {
         let mut acks = Vec::new();
         let mut opened = 0;
