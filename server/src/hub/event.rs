@@ -954,7 +954,7 @@ impl Actor {
             room,
         } = msg
         {
-            self.on_hello(origin, conn, token, organisation, sector, room)
+            self.on_hello(origin, conn, token, organisation, sector, room, at)
                 .await;
             return;
         }
@@ -962,13 +962,7 @@ impl Actor {
             self.reject(origin, msg.id(), ErrorCode::NotJoined, "send hello first");
             return;
         };
-        let now = Instant::now();
-        if !self
-            .allowances
-            .entry(attendee)
-            .or_insert_with(|| Allowance::new(now))
-            .take(at, now)
-        {
+        if !self.allowed(attendee, at) {
             return self.reject(
                 origin,
                 msg.id(),
@@ -1207,6 +1201,17 @@ impl Actor {
         .await;
     }
 
+    /// Takes one message sent at `at` from `attendee`'s allowance: `false` when it has none
+    /// left ([`super::allowance`]).
+    fn allowed(&mut self, attendee: usize, at: Instant) -> bool {
+        let now = Instant::now();
+        self.allowances
+            .entry(attendee)
+            .or_insert_with(|| Allowance::new(now))
+            .take(at, now)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "a hello's fields, as decoded")]
     async fn on_hello(
         &mut self,
         origin: Origin,
@@ -1215,6 +1220,7 @@ impl Actor {
         organisation: Option<String>,
         sector: Option<String>,
         room: Option<String>,
+        at: Instant,
     ) {
         let change =
             match self.resolve_profile(organisation.as_deref(), sector.as_deref(), room.as_deref())
@@ -1238,6 +1244,19 @@ impl Actor {
                 None,
                 ErrorCode::InvalidMessage,
                 "this connection has already joined as an attendee; one connection is one attendee, so open a new connection to join as another",
+            );
+        }
+        // A known attendee's hello (a resume, or a profile change written behind) takes from
+        // its allowance like any message; a new attendee's counts against its address's
+        // joins instead.
+        if let Some(known) = known
+            && !self.allowed(known, at)
+        {
+            return self.reject(
+                origin,
+                None,
+                ErrorCode::RateLimited,
+                "too many messages from this attendee; slow down and send again",
             );
         }
         let most = self.info.event.spec.max_attendees as usize;
