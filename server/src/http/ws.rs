@@ -363,9 +363,8 @@ async fn run(
     // moved on only when it fires: a fresh timeout around every read would register and
     // cancel a timer per message, and each timer is polled on every turn of the loop.
     let mut heard = Instant::now();
-    let opened = heard;
     let mut next_ping = heard + first_ping(reader.conn);
-    let timer = tokio::time::sleep_until(next_ping.min(opened + JOIN_GRACE));
+    let timer = tokio::time::sleep_until(next_ping.min(reader.join_by()));
     tokio::pin!(timer);
     let mut was_joined = false;
     // Once the reader has asked for a close, only what is queued still goes out.
@@ -416,8 +415,7 @@ async fn run(
                 if now >= heard + IDLE {
                     return Ending::Close(CloseCode::TooSlow);
                 }
-                let join_by = reader.join_by(opened);
-                if !reader.joined && now >= join_by {
+                if !reader.joined && now >= reader.join_by() {
                     let (code, message) = if reader.kind == Kind::Attendee {
                         (ErrorCode::NotJoined, "no hello within 10 s of connecting; connect again and send hello first")
                     } else {
@@ -437,7 +435,7 @@ async fn run(
                 }
                 let mut due = next_ping.min(heard + IDLE);
                 if !reader.joined {
-                    due = due.min(reader.join_by(opened));
+                    due = due.min(reader.join_by());
                 }
                 timer.as_mut().reset(due);
             }
@@ -715,13 +713,13 @@ impl Reader {
         })
     }
 
-    /// When a socket that opened at `opened` must have joined: [`JOIN_GRACE`] after, or
+    /// When the socket must have joined: [`JOIN_GRACE`] after it opened, or
     /// [`WELCOME_WAIT`] more for an attendee whose `hello` came in time.
-    fn join_by(&self, opened: Instant) -> Instant {
+    fn join_by(&self) -> Instant {
         if self.said_hello {
-            opened + JOIN_GRACE + WELCOME_WAIT
+            self.opened + JOIN_GRACE + WELCOME_WAIT
         } else {
-            opened + JOIN_GRACE
+            self.opened + JOIN_GRACE
         }
     }
 
