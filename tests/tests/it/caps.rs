@@ -492,3 +492,49 @@ async fn a_moderator_clears_hundreds_of_questions_at_once() {
         .await;
     assert_eq!(reply["code"], "invalid_message", "{reply}");
 }
+
+#[tokio::test]
+async fn resuming_hellos_share_the_attendees_allowance() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (first, welcome) = app.attendee(&created.code, json!({})).await;
+    let token = welcome["attendee"].as_str().expect("token").to_owned();
+    let mut sockets = vec![first];
+    for _ in 0..2 {
+        let (socket, _) = app
+            .attendee(&created.code, json!({"attendee": token}))
+            .await;
+        sockets.push(socket);
+    }
+    // 3 sockets, 30 hellos each as the same attendee (each socket within its own burst),
+    // every one a profile change the server would write.
+    let started = Instant::now();
+    for socket in &mut sockets {
+        for n in 0..30 {
+            socket
+                .send(&json!({"type": "hello", "attendee": token, "organisation": format!("Org {n}")}))
+                .await;
+        }
+    }
+    let mut welcomes = 0;
+    let mut limited = 0;
+    for socket in &mut sockets {
+        for _ in 0..30 {
+            let reply = socket
+                .recv_where(|m| m["type"] == "welcome" || m["type"] == "error")
+                .await;
+            match reply["code"].as_str() {
+                None => welcomes += 1,
+                Some("rate_limited") => limited += 1,
+                Some(other) => panic!("{other}: {reply}"),
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(limited > 0, "all {welcomes} hellos answered");
+    // The three joins above took 3 from the allowance too.
+    assert!(
+        welcomes as f64 <= 60.0 + 30.0 * elapsed,
+        "{welcomes} welcomes in {elapsed:.2} s"
+    );
+}
