@@ -1725,10 +1725,18 @@ impl Actor {
                     let frame = fail(ErrorCode::InvalidValue, &message);
                     return self.send_to(conn, frame);
                 }
-                targets
-                    .iter()
-                    .flat_map(|target| self.moderate(item, target, action).unwrap_or_default())
-                    .collect()
+                let mut writes = Vec::with_capacity(targets.len());
+                for target in &targets {
+                    match self.moderate(item, target, action) {
+                        Ok(more) => writes.extend(more),
+                        // Checked above: every target exists and takes this action.
+                        Err(message) => {
+                            let frame = fail(ErrorCode::InvalidValue, &message);
+                            return self.send_to(conn, frame);
+                        }
+                    }
+                }
+                writes
             }
             HostMsg::End { .. } => {
                 self.end(Some((conn, ok, err)), None).await;
