@@ -22,7 +22,9 @@ const MAX_CONNECTIONS: u32 = 20_000;
 /// authorised (host or presenter `auth`). A phone holds such a socket for the moment between
 /// its upgrade and its `welcome`; a script that opens sockets and says nothing holds them
 /// for the 10 s grace each ([`crate::http`]'s WebSocket transport closes them after that).
-const MAX_UNJOINED: u32 = 1_000;
+/// The load generator keeps up to 500 joins in flight per worker process, several workers
+/// to an address.
+const MAX_UNJOINED: u32 = 2_000;
 /// Lookups of event codes that do not exist (404 `no_such_event`) one address may make at
 /// once, and per second after that. A room of people mistyping a code stays far below; a
 /// script guessing codes is held to 2 a second, all its lookups refused meanwhile (a refusal

@@ -41,6 +41,8 @@ struct AppInner {
     public_url_set: bool,
     organiser_key_hash: String,
     allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed ([`AppState::client_ip`]).
+    trusted_proxies: Vec<std::net::IpAddr>,
     limits: limits::Limits,
     write_stall: std::time::Duration,
 }
@@ -71,6 +73,7 @@ impl AppState {
                 public_url_set: config.public_url.is_some(),
                 organiser_key_hash: token::hash_token(organiser_key),
                 allowed_origins,
+                trusted_proxies: config.trusted_proxies.clone(),
                 limits,
                 write_stall: config.write_stall,
             }),
@@ -80,6 +83,15 @@ impl AppState {
     /// How long a write may wait for a client that reads nothing ([`Config::write_stall`]).
     pub fn write_stall(&self) -> std::time::Duration {
         self.inner.write_stall
+    }
+
+    /// The client's address for the per-address limits: the peer's, or, when the peer is a
+    /// trusted proxy (loopback, or one in `--trusted-proxies`), the address its
+    /// `X-Forwarded-For` gives: the last entry not itself a trusted proxy. Behind a proxy
+    /// every client would otherwise be the proxy, and one client guessing codes or flooding
+    /// joins would have the whole audience refused.
+    pub fn client_ip(&self, peer: std::net::IpAddr, headers: &HeaderMap) -> std::net::IpAddr {
+        forwarded_client(peer, headers, &self.inner.trusted_proxies)
     }
 
     /// Counts a join from `ip`: 429 with a retry hint past the address's allowance.
@@ -172,6 +184,38 @@ impl AppState {
     }
 }
 
+/// See [`AppState::client_ip`].
+fn forwarded_client(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| ip.is_loopback() || trusted.contains(ip);
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it received from; read from the right, past the
+    // proxies we trust, to the first address a trusted proxy vouches for.
+    let mut client = peer;
+    let entries = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
 /// Whether a `Host` value (`name[:port]`) names a loopback host or is an IP address.
 fn is_literal_or_loopback(host: &str) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
@@ -204,7 +248,7 @@ async fn guard(
     let ip = request
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| app.client_ip(info.0.ip(), request.headers()));
     let lookup = ip.filter(|_| names_an_event(request.uri().path()));
     let mut response = match lookup.map(|ip| app.limits().may_look_up(ip)) {
         Some(Err(wait)) => ApiError::too_many_misses(wait).into_response(),
@@ -305,6 +349,45 @@ mod tests {
         for host in ["evil.example", "evil.example:8080", "127.0.0.1.nip.io:80"] {
             assert!(!is_literal_or_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.9, 203.0.113.5, 10.0.0.2"
+                .parse()
+                .expect("header"),
+        );
+        let trusted = [ip("10.0.0.2")];
+        // A client that is not a proxy cannot choose its address.
+        assert_eq!(
+            forwarded_client(ip("192.0.2.7"), &headers, &trusted),
+            ip("192.0.2.7")
+        );
+        // Through loopback and the trusted proxy 10.0.0.2: the address 10.0.0.2 received
+        // from, never the one the client itself wrote first.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &headers, &trusted),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &headers, &[]),
+            ip("10.0.0.2")
+        );
+        // Without the header, or with junk in it, the peer.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &HeaderMap::new(), &[]),
+            ip("127.0.0.1")
+        );
+        let mut junk = HeaderMap::new();
+        junk.insert("x-forwarded-for", "unknown".parse().expect("header"));
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &junk, &[]),
+            ip("127.0.0.1")
+        );
     }
 
     #[test]

@@ -136,10 +136,11 @@ impl Upgrade {
     async fn accept(self, kind: Kind) -> Result<Response, ApiError> {
         self.app.check_origin(&self.headers)?;
         let handle = self.app.event(&self.code).await?;
+        let client = self.app.client_ip(self.peer.ip(), &self.headers);
         if kind == Kind::Attendee {
-            self.app.join(self.peer.ip())?;
+            self.app.join(client)?;
         }
-        let slot = self.app.connection_slot(self.peer.ip())?;
+        let slot = self.app.connection_slot(client)?;
         let stall = self.app.write_stall();
         Ok(self.ws.on_upgrade(config(), move |socket| {
             // Moved to the heap here, not in `session`: an async function's arguments stay

@@ -82,9 +82,9 @@ async fn sockets_that_have_not_joined_are_capped_per_address_lower_than_joined_o
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
     let url = app.ws_url(&format!("/ws/host/{}", created.code));
-    // A thousand silent host sockets (which count no joins) from one address...
+    // Two thousand silent host sockets (which count no joins) from one address...
     let mut silent = Vec::new();
-    for _ in 0..1000 {
+    for _ in 0..2000 {
         silent.push(Client::connect(&url).await);
     }
     // ...and the next is refused with 429, before any WebSocket is opened.
@@ -92,7 +92,7 @@ async fn sockets_that_have_not_joined_are_capped_per_address_lower_than_joined_o
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status().as_u16(), 429);
         }
-        Ok(_) => panic!("the 1,001st silent socket was accepted"),
+        Ok(_) => panic!("the 2,001st silent socket was accepted"),
         Err(other) => panic!("expected HTTP 429, got {other}"),
     }
     // A socket that authenticates leaves the unjoined count: there is room again, and
@@ -379,4 +379,42 @@ async fn the_data_folder_and_database_files_are_private_whatever_the_umask() {
     }
     let _ = child.start_kill();
     let _ = child.wait().await;
+}
+
+#[tokio::test]
+async fn behind_a_proxy_one_guesser_does_not_lock_out_the_audience() {
+    // Requests from loopback stand for a reverse proxy on the same machine, which names
+    // each client in X-Forwarded-For.
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let get = |path: String, client: &'static str| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    let mut refused = false;
+    for n in 0..400usize {
+        let code = format!("QQ{:04}", n % 10_000)
+            .replace('0', "Q")
+            .replace('1', "R");
+        let response = get(format!("/api/events/{code}"), "203.0.113.5")
+            .await
+            .expect("GET");
+        if response.status().as_u16() == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the guesser was never limited");
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let guesser = get(format!("/api/events/{}", created.code), "203.0.113.5")
+        .await
+        .expect("GET");
+    assert_eq!(status(guesser), 429);
+    // Another person behind the same proxy joins as usual.
+    let neighbour = get(format!("/api/events/{}", created.code), "203.0.113.6")
+        .await
+        .expect("GET");
+    assert_eq!(status(neighbour), 200);
 }
