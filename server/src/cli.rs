@@ -97,6 +97,10 @@ struct ServeArgs {
     /// Browser origins allowed to connect besides the server's own, comma-separated.
     #[arg(long, env = "JOINUP_ALLOWED_ORIGINS", value_delimiter = ',')]
     allowed_origins: Vec<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client for the
+    /// per-address limits, comma-separated (loopback is always trusted).
+    #[arg(long, env = "JOINUP_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Purge events automatically this many days after they end (raw answers and attendee
     /// tokens deleted, report aggregates kept). Unset: keep until `joinup purge`.
     #[arg(long, env = "JOINUP_RETENTION_DAYS")]
@@ -137,6 +141,7 @@ impl ServeArgs {
             public_url: self.public_url,
             organiser_key: self.organiser_key,
             allowed_origins: self.allowed_origins,
+            trusted_proxies: self.trusted_proxies,
             retention_days: self.retention_days,
             idle_unload: std::time::Duration::from_secs(self.idle_unload_secs),
             nats: self.nats,

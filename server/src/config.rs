@@ -18,6 +18,10 @@ pub struct Config {
     pub organiser_key: Option<String>,
     /// Browser origins allowed to open WebSockets, besides the server's own.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies (besides loopback, always trusted) whose `X-Forwarded-For` names the
+    /// client that the per-address limits count: behind a proxy every client would
+    /// otherwise share the proxy's address, and one client's excess would refuse everyone.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Ended events are purged this many days after they end; `None` keeps them.
     pub retention_days: Option<u32>,
     /// An event with nobody connected is unloaded from memory after this long.
@@ -44,6 +48,7 @@ impl Config {
             public_url: None,
             organiser_key: None,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             retention_days: None,
             idle_unload: DEFAULT_IDLE_UNLOAD,
             nats: None,
@@ -71,6 +76,7 @@ impl fmt::Debug for Config {
                 &self.organiser_key.as_ref().map(|_| "[redacted]"),
             )
             .field("allowed_origins", &self.allowed_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("retention_days", &self.retention_days)
             .field("nats", &self.nats.as_deref().map(redact_userinfo))
             .finish()

@@ -450,7 +450,12 @@ impl Cluster {
             Rpc::Post { token, msg } => {
                 let (reply, answer) = oneshot::channel();
                 if handle
-                    .send(Command::Post { token, msg, reply })
+                    .send(Command::Post {
+                        token,
+                        msg,
+                        reply,
+                        at: tokio::time::Instant::now(),
+                    })
                     .await
                     .is_err()
                 {
@@ -704,7 +709,11 @@ impl Cluster {
                     .send(conn, Out::Close(CloseCode::Restarting));
                 return;
             }
-            RelayCommand::Client { conn, msg } => Command::Client { conn, msg },
+            RelayCommand::Client { conn, msg } => Command::Client {
+                conn,
+                msg,
+                at: tokio::time::Instant::now(),
+            },
             RelayCommand::Host { conn, msg } => Command::Host { conn, msg },
         };
         if queue.send(command).is_err() {

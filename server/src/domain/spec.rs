@@ -57,6 +57,15 @@ pub struct EventSpec {
     pub allow_other_organisation: bool,
     #[serde(default = "default_min_group_size")]
     pub min_group_size: u32,
+    /// The most attendees the event takes; a `hello` past it is refused with
+    /// `limit_reached`. Resuming attendees are never refused.
+    #[serde(default = "default_max_attendees")]
+    pub max_attendees: u32,
+    /// The most distinct organisation names attendees may type that are not in
+    /// `organisations` (with `allow_other_organisation`); a new one past it is refused with
+    /// `limit_reached`. Names already typed can still be chosen.
+    #[serde(default = "default_max_other_organisations")]
+    pub max_other_organisations: u32,
     #[serde(default)]
     pub qa: QaSpec,
     #[serde(default)]
@@ -78,6 +87,10 @@ pub struct QaSpec {
     pub enabled: bool,
     #[serde(default)]
     pub moderation: Moderation,
+    /// The most open questions (waiting for the host, or shown and not yet answered) one
+    /// attendee may have in the current session at once.
+    #[serde(default = "default_max_open_questions")]
+    pub max_open_questions: u32,
 }
 
 impl Default for QaSpec {
@@ -85,6 +98,7 @@ impl Default for QaSpec {
         QaSpec {
             enabled: true,
             moderation: Moderation::Pre,
+            max_open_questions: default_max_open_questions(),
         }
     }
 }
@@ -200,6 +214,24 @@ fn default_true() -> bool {
 }
 
 fn default_min_group_size() -> u32 {
+    5
+}
+
+/// Forty times a large conference; the load tests set their own.
+pub const DEFAULT_MAX_ATTENDEES: u32 = 10_000;
+const MOST_ATTENDEES: u32 = 1_000_000;
+const MOST_OTHER_ORGANISATIONS: u32 = 10_000;
+const MOST_OPEN_QUESTIONS: u32 = 1_000;
+
+fn default_max_attendees() -> u32 {
+    DEFAULT_MAX_ATTENDEES
+}
+
+fn default_max_other_organisations() -> u32 {
+    500
+}
+
+fn default_max_open_questions() -> u32 {
     5
 }
 
@@ -479,6 +511,28 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     }
     if spec.min_group_size > 1000 {
         return Err(SpecError::new("min_group_size", "must be at most 1000"));
+    }
+    for (path, value, least, most) in [
+        ("max_attendees", spec.max_attendees, 1, MOST_ATTENDEES),
+        (
+            "max_other_organisations",
+            spec.max_other_organisations,
+            0,
+            MOST_OTHER_ORGANISATIONS,
+        ),
+        (
+            "qa.max_open_questions",
+            spec.qa.max_open_questions,
+            1,
+            MOST_OPEN_QUESTIONS,
+        ),
+    ] {
+        if !(least..=most).contains(&value) {
+            return Err(SpecError::new(
+                path,
+                format!("must be {least} to {most}, not {value}"),
+            ));
+        }
     }
     if spec.sectors.len() > MAX_SECTORS {
         return Err(SpecError::new(
@@ -986,6 +1040,15 @@ mod tests {
             (
                 Box::new(|s| s["qa"]["moderation"] = json!("later")),
                 "qa.moderation",
+            ),
+            (Box::new(|s| s["max_attendees"] = json!(0)), "max_attendees"),
+            (
+                Box::new(|s| s["max_other_organisations"] = json!(20_000)),
+                "max_other_organisations",
+            ),
+            (
+                Box::new(|s| s["qa"]["max_open_questions"] = json!(0)),
+                "qa.max_open_questions",
             ),
             (
                 Box::new(|s| s["organisations"][3]["sector"] = json!("Astronomy")),

@@ -2,12 +2,14 @@
 //! 4xx status. A 500 is logged with its cause and never echoes it.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tracing::error;
 
 use crate::hub::HubError;
+
+const NO_SUCH_EVENT: &str = "no_such_event";
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -43,6 +45,21 @@ impl ApiError {
         }
     }
 
+    /// 429: this address looked up too many event codes that do not exist.
+    pub fn too_many_misses(wait: std::time::Duration) -> ApiError {
+        let seconds = wait.as_secs().max(1);
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "too many event codes that do not exist were tried from your network; check the code and try again in {seconds} s"
+                ),
+            )
+        }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
@@ -54,7 +71,7 @@ impl ApiError {
     pub fn no_event(code: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "no_such_event",
+            NO_SUCH_EVENT,
             format!("there is no event with code {code:?}"),
         )
     }
@@ -86,12 +103,26 @@ impl From<HubError> for ApiError {
     }
 }
 
+/// Marks a response that said an event code does not exist, so the per-address limit on
+/// such misses can count it ([`super::limits::Limits::missed`]).
+#[derive(Debug, Clone, Copy)]
+pub struct EventMiss;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({"error": self.code, "message": self.message})),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.code == NO_SUCH_EVENT {
+            response.extensions_mut().insert(EventMiss);
+        }
+        response
     }
 }

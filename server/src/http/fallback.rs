@@ -68,7 +68,7 @@ pub async fn post_message(
         }
     };
     if matches!(msg, crate::protocol::ClientMsg::Hello { .. }) {
-        app.join(peer.ip())?;
+        app.join(app.client_ip(peer.ip(), &headers))?;
     }
     let (reply, wait) = oneshot::channel();
     handle
@@ -76,6 +76,7 @@ pub async fn post_message(
             token: cookie_token(&headers),
             msg,
             reply,
+            at: tokio::time::Instant::now(),
         })
         .await?;
     let reply = wait.await.map_err(|_| ApiError::unavailable())?;
@@ -116,7 +117,7 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     app.check_origin(&headers)?;
     let handle = app.event(&code).await?;
-    let slot = app.connection_slot(peer.ip())?;
+    let slot = app.joined_slot(app.client_ip(peer.ip(), &headers))?;
     let token = cookie_token(&headers).ok_or_else(|| {
         ApiError::unauthorized("join first: POST a hello message to /api/events/{code}/messages")
     })?;

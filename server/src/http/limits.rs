@@ -1,4 +1,5 @@
-//! Limits per source address: joins per minute and connections open at once.
+//! Limits per source address: joins per minute, connections open at once (and, of those,
+//! connections not yet joined or authorised), and lookups of event codes that do not exist.
 //!
 //! A venue or an NHS trust puts hundreds of people behind one address, so the floors are
 //! generous (the contract asks for at least 2,000 joins a minute from one address): these
@@ -17,11 +18,26 @@ const JOIN_BURST: f64 = 5000.0;
 const JOINS_PER_SECOND: f64 = 100.0;
 /// Connections (WebSocket or stream) one address may hold open at once.
 const MAX_CONNECTIONS: u32 = 20_000;
+/// Of those, sockets that have not yet joined (attendee `hello` answered by a `welcome`) or
+/// authorised (host or presenter `auth`). A phone holds such a socket for the moment between
+/// its upgrade and its `welcome`; a script that opens sockets and says nothing holds them
+/// for the 10 s grace each ([`crate::http`]'s WebSocket transport closes them after that).
+/// The load generator keeps up to 500 joins in flight per worker process, several workers
+/// to an address.
+const MAX_UNJOINED: u32 = 2_000;
+/// Lookups of event codes that do not exist (404 `no_such_event`) one address may make at
+/// once, and per second after that. A room of people mistyping a code stays far below; a
+/// script guessing codes is held to 2 a second, all its lookups refused meanwhile (a refusal
+/// for misses only would still tell a hit from a miss).
+const MISS_BURST: f64 = 200.0;
+const MISSES_PER_SECOND: f64 = 2.0;
 
 #[derive(Clone, Default)]
 pub struct Limits {
     joins: Arc<DashMap<IpAddr, Bucket>>,
     open: Arc<DashMap<IpAddr, Arc<AtomicU32>>>,
+    unjoined: Arc<DashMap<IpAddr, Arc<AtomicU32>>>,
+    misses: Arc<DashMap<IpAddr, Bucket>>,
 }
 
 struct Bucket {
@@ -29,14 +45,42 @@ struct Bucket {
     at: Instant,
 }
 
-/// Held for as long as a connection is open; counts it against its address.
+/// Held for as long as a connection is open; counts it against its address, and against
+/// its address's unjoined connections until [`ConnectionSlot::joined`].
 pub struct ConnectionSlot {
     counter: Arc<AtomicU32>,
+    unjoined: Option<Arc<AtomicU32>>,
+}
+
+impl ConnectionSlot {
+    /// The connection has joined (or authorised): it no longer counts as unjoined.
+    pub fn joined(&mut self) {
+        if let Some(unjoined) = self.unjoined.take() {
+            unjoined.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.counter.fetch_sub(1, Ordering::Relaxed);
+        self.joined();
+    }
+}
+
+impl Bucket {
+    /// Refills at `rate` up to `burst`, then takes `take` tokens if there are that many:
+    /// `Err(retry after)` when there are not.
+    fn take(&mut self, take: f64, burst: f64, rate: f64, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        self.at = now;
+        if self.tokens >= take {
+            self.tokens -= take;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((take - self.tokens) / rate).max(Duration::from_secs(1)))
+        }
     }
 }
 
@@ -44,32 +88,81 @@ impl Limits {
     /// Takes one join from the address's allowance; `Err(retry after)` when it has none.
     pub fn join(&self, ip: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut bucket = self.joins.entry(ip).or_insert(Bucket {
-            tokens: JOIN_BURST,
-            at: now,
-        });
-        let elapsed = now.duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * JOINS_PER_SECOND).min(JOIN_BURST);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(
-                Duration::from_secs_f64((1.0 - bucket.tokens) / JOINS_PER_SECOND)
-                    .max(Duration::from_secs(1)),
-            )
+        self.joins
+            .entry(ip)
+            .or_insert(Bucket {
+                tokens: JOIN_BURST,
+                at: now,
+            })
+            .take(1.0, JOIN_BURST, JOINS_PER_SECOND, now)
+    }
+
+    /// Whether `ip` may look an event code up now: `Err(retry after)` while it has used up
+    /// its allowance of misses.
+    pub fn may_look_up(&self, ip: IpAddr) -> Result<(), Duration> {
+        match self.misses.get_mut(&ip) {
+            Some(mut bucket) => {
+                bucket.take(0.0, MISS_BURST, MISSES_PER_SECOND, Instant::now())?;
+                if bucket.tokens < 1.0 {
+                    return Err(
+                        Duration::from_secs_f64((1.0 - bucket.tokens) / MISSES_PER_SECOND)
+                            .max(Duration::from_secs(1)),
+                    );
+                }
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
-    /// A slot for one more open connection from `ip`, if it has fewer than the maximum.
+    /// Counts a lookup of a code that does not exist against `ip`.
+    pub fn missed(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut bucket = self.misses.entry(ip).or_insert(Bucket {
+            tokens: MISS_BURST,
+            at: now,
+        });
+        if bucket
+            .take(1.0, MISS_BURST, MISSES_PER_SECOND, now)
+            .is_err()
+        {
+            bucket.tokens = 0.0;
+        }
+    }
+
+    /// A slot for one more open connection from `ip`, if it has fewer than the maximum; it
+    /// counts as unjoined (of which an address may hold fewer) until
+    /// [`ConnectionSlot::joined`].
     pub fn connect(&self, ip: IpAddr) -> Option<ConnectionSlot> {
         let counter = self.open.entry(ip).or_default().clone();
         if counter.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
             counter.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
-        Some(ConnectionSlot { counter })
+        let unjoined = self.unjoined.entry(ip).or_default().clone();
+        if unjoined.fetch_add(1, Ordering::Relaxed) >= MAX_UNJOINED {
+            unjoined.fetch_sub(1, Ordering::Relaxed);
+            counter.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(ConnectionSlot {
+            counter,
+            unjoined: Some(unjoined),
+        })
+    }
+
+    /// A slot for a connection that is already authorised (an event stream, opened with an
+    /// attendee's cookie).
+    pub fn connect_joined(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        let counter = self.open.entry(ip).or_default().clone();
+        if counter.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
+            counter.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(ConnectionSlot {
+            counter,
+            unjoined: None,
+        })
     }
 
     /// Forgets addresses that are idle: full allowance and nothing open.
@@ -78,7 +171,11 @@ impl Limits {
         self.joins.retain(|_, b| {
             b.tokens + now.duration_since(b.at).as_secs_f64() * JOINS_PER_SECOND < JOIN_BURST
         });
+        self.misses.retain(|_, b| {
+            b.tokens + now.duration_since(b.at).as_secs_f64() * MISSES_PER_SECOND < MISS_BURST
+        });
         self.open.retain(|_, c| c.load(Ordering::Relaxed) > 0);
+        self.unjoined.retain(|_, c| c.load(Ordering::Relaxed) > 0);
     }
 }
 
@@ -118,5 +215,33 @@ mod tests {
         drop(slots);
         limits.sweep();
         assert!(limits.open.is_empty());
+        assert!(limits.unjoined.is_empty());
+    }
+
+    #[test]
+    fn unjoined_connections_are_capped_lower_and_joining_frees_the_place() {
+        let limits = Limits::default();
+        let ip: IpAddr = "10.1.2.7".parse().expect("ip");
+        let mut slots: Vec<_> = (0..MAX_UNJOINED)
+            .filter_map(|_| limits.connect(ip))
+            .collect();
+        assert_eq!(slots.len(), MAX_UNJOINED as usize);
+        assert!(limits.connect(ip).is_none(), "one unjoined socket too many");
+        slots[0].joined();
+        assert!(limits.connect(ip).is_some(), "a joined socket leaves room");
+        assert!(limits.connect_joined(ip).is_some(), "streams start joined");
+    }
+
+    #[test]
+    fn misses_are_limited_and_then_every_lookup_waits() {
+        let limits = Limits::default();
+        let ip: IpAddr = "10.1.2.8".parse().expect("ip");
+        for _ in 0..MISS_BURST as usize {
+            assert!(limits.may_look_up(ip).is_ok());
+            limits.missed(ip);
+        }
+        assert!(limits.may_look_up(ip).expect_err("limited") >= Duration::from_secs(1));
+        let other: IpAddr = "10.1.2.9".parse().expect("ip");
+        assert!(limits.may_look_up(other).is_ok());
     }
 }

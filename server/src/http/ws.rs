@@ -31,7 +31,9 @@ use crate::hub::conn::{self, ATTENDEE_QUEUE, Direct, DropWatch, HOST_QUEUE, Wrot
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
 use crate::protocol::server;
-use crate::protocol::{CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host};
+use crate::protocol::{
+    ClientMsg, CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host,
+};
 
 /// Frames larger than this are refused by the WebSocket layer itself; frames between
 /// [`MAX_FRAME`] and this get a clean close 4009.
@@ -40,8 +42,15 @@ const HARD_LIMIT: usize = 256 * 1024;
 const IDLE: Duration = Duration::from_secs(75);
 /// How often the server pings, so that idle phones and proxies keep the socket open.
 const PING_EVERY: Duration = Duration::from_secs(25);
-/// Messages a connection may send in a burst, and per second sustained (the contract's
-/// floor is 50 and 20).
+/// A socket that has not joined (an attendee's `hello` answered by its `welcome`) or
+/// authorised (a host's or presenter's `auth`) this long after it opened is closed: pings
+/// and pongs do not count, so a socket that only keeps itself alive is not kept.
+const JOIN_GRACE: Duration = Duration::from_secs(10);
+/// How much longer a socket that sent its `hello` within [`JOIN_GRACE`] may wait for its
+/// `welcome`: an event far behind (a join storm) can take more than the grace to answer.
+const WELCOME_WAIT: Duration = Duration::from_secs(50);
+/// Messages an attendee's or presenter's connection may send in a burst, and per second
+/// sustained (the contract's floor is 50 and 20).
 const BURST: f64 = 60.0;
 const PER_SECOND: f64 = 30.0;
 /// Refusals a connection may earn before it is closed with 4029, and how fast that
@@ -49,6 +58,19 @@ const PER_SECOND: f64 = 30.0;
 /// keeps flooding is.
 const REFUSALS: f64 = 200.0;
 const REFUSALS_FORGIVEN_PER_SECOND: f64 = 10.0;
+/// A host's connection: a moderator clearing a queue of hundreds of questions one click
+/// (or one keypress) at a time is never refused; a batch `moderate` with `targets` is one
+/// message however many items it names.
+const HOST_RATE: Rate = Rate {
+    burst: 1000.0,
+    per_second: 200.0,
+    refusals: 2000.0,
+};
+const CLIENT_RATE: Rate = Rate {
+    burst: BURST,
+    per_second: PER_SECOND,
+    refusals: REFUSALS,
+};
 
 /// Messages longer than this go out as fragments of this size (RFC 6455 section 5.4), so
 /// the socket's write buffer, which keeps its largest size, stays small.
@@ -114,10 +136,11 @@ impl Upgrade {
     async fn accept(self, kind: Kind) -> Result<Response, ApiError> {
         self.app.check_origin(&self.headers)?;
         let handle = self.app.event(&self.code).await?;
+        let client = self.app.client_ip(self.peer.ip(), &self.headers);
         if kind == Kind::Attendee {
-            self.app.join(self.peer.ip())?;
+            self.app.join(client)?;
         }
-        let slot = self.app.connection_slot(self.peer.ip())?;
+        let slot = self.app.connection_slot(client)?;
         let stall = self.app.write_stall();
         Ok(self.ws.on_upgrade(config(), move |socket| {
             // Moved to the heap here, not in `session`: an async function's arguments stay
@@ -254,7 +277,7 @@ async fn session(
     mut ws: SharedSocket,
     handle: EventHandle,
     kind: Kind,
-    _slot: ConnectionSlot,
+    mut slot: ConnectionSlot,
     stall: Duration,
 ) {
     let conn = ConnId::next();
@@ -275,7 +298,7 @@ async fn session(
             .is_ok();
     let mut reader = Reader::new(conn, kind, handle.clone(), sink);
     let ending = if connected {
-        run(&mut ws, &mut rx, &mut reader, stall).await
+        run(&mut ws, &mut rx, &mut reader, &mut slot, stall).await
     } else {
         Ending::Close(CloseCode::Restarting)
     };
@@ -305,7 +328,7 @@ async fn session(
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let mut code = code;
         if matches!(ending, Ending::Close(_)) {
-            match feed_queued(&mut ws, &mut rx).await {
+            match feed_queued(&mut ws, &mut rx, &mut false).await {
                 Ok(queued) => code = queued.unwrap_or(code),
                 Err(_) => return,
             }
@@ -328,20 +351,23 @@ async fn session(
 }
 
 /// The connection's loop: frames from the client go to the reader, frames from the hub go
-/// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence.
+/// out, a ping every [`PING_EVERY`], a close after [`IDLE`] of silence, or [`JOIN_GRACE`]
+/// after opening for a socket that has not joined by then.
 async fn run(
     ws: &mut SharedSocket,
     rx: &mut ConnSource,
     reader: &mut Reader,
+    slot: &mut ConnectionSlot,
     stall: Duration,
 ) -> Ending {
-    // One timer for the connection's life, for both the ping and the idle close, moved on
-    // only when it fires: a fresh timeout around every read would register and cancel a
-    // timer per message, and each timer is polled on every turn of the loop.
+    // One timer for the connection's life, for the ping, the idle close and the join grace,
+    // moved on only when it fires: a fresh timeout around every read would register and
+    // cancel a timer per message, and each timer is polled on every turn of the loop.
     let mut heard = Instant::now();
     let mut next_ping = heard + first_ping(reader.conn);
-    let timer = tokio::time::sleep_until(next_ping);
+    let timer = tokio::time::sleep_until(next_ping.min(reader.join_by()));
     tokio::pin!(timer);
+    let mut was_joined = false;
     // Once the reader has asked for a close, only what is queued still goes out.
     let mut reading = true;
     let dropped = rx.drop_watch();
@@ -351,10 +377,14 @@ async fn run(
         if let Some(code) = rx.dropped_with() {
             return Ending::Kicked(code);
         }
+        if reader.joined && !was_joined {
+            was_joined = true;
+            slot.joined();
+        }
         tokio::select! {
             biased;
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, &dropped, stall, out).await {
+                if let Some(ending) = write_out(ws, rx, &dropped, stall, out, &mut reader.joined).await {
                     return ending;
                 }
             }
@@ -368,7 +398,7 @@ async fn run(
                 match reader.on_message(message, heard) {
                     Flow::Continue => {}
                     Flow::Send(command) => {
-                        if let Some(ending) = deliver(ws, rx, &dropped, stall, &reader.handle, command).await {
+                        if let Some(ending) = deliver(ws, rx, &dropped, stall, &reader.handle, command, &mut reader.joined).await {
                             return ending;
                         }
                         // Waiting for a full mailbox, the server did not read the client's
@@ -386,6 +416,15 @@ async fn run(
                 if now >= heard + IDLE {
                     return Ending::Close(CloseCode::TooSlow);
                 }
+                if !reader.joined && now >= reader.join_by() {
+                    let (code, message) = if reader.kind == Kind::Attendee {
+                        (ErrorCode::NotJoined, "no hello within 10 s of connecting; connect again and send hello first")
+                    } else {
+                        (ErrorCode::Unauthorized, "no auth within 10 s of connecting; connect again and send auth first")
+                    };
+                    reader.error(None, code, message);
+                    return Ending::Close(CloseCode::TooSlow);
+                }
                 if now >= next_ping {
                     rx.writing();
                     match unless_stalled(stall, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
@@ -395,7 +434,11 @@ async fn run(
                     }
                     next_ping = now + PING_EVERY;
                 }
-                timer.as_mut().reset(next_ping.min(heard + IDLE));
+                let mut due = next_ping.min(heard + IDLE);
+                if !reader.joined {
+                    due = due.min(reader.join_by());
+                }
+                timer.as_mut().reset(due);
             }
         }
     }
@@ -419,9 +462,13 @@ async fn write_out(
     dropped: &DropWatch,
     stall: Duration,
     out: Option<Out>,
+    welcomed: &mut bool,
 ) -> Option<Ending> {
     let frame = match out {
-        Some(Out::Frame(frame)) => Some(frame),
+        Some(Out::Frame(frame)) => {
+            *welcomed |= is_welcome(&frame);
+            Some(frame)
+        }
         // What a reply written at once left in the socket's buffer.
         Some(Out::Flush) => None,
         Some(Out::Close(code)) => return Some(Ending::Close(code)),
@@ -433,7 +480,7 @@ async fn write_out(
             feed_text(ws, frame).await?;
         }
         // Batch what is already queued into one flush.
-        let close = feed_queued(ws, rx).await?;
+        let close = feed_queued(ws, rx, welcomed).await?;
         ws.flush().await?;
         Ok::<_, WsError>(close)
     })
@@ -460,6 +507,7 @@ async fn deliver(
     stall: Duration,
     handle: &EventHandle,
     command: Command,
+    welcomed: &mut bool,
 ) -> Option<Ending> {
     let command = match handle.offer(command) {
         Offer::Taken => return None,
@@ -482,7 +530,7 @@ async fn deliver(
                 Err(_) => Some(Ending::Close(CloseCode::Restarting)),
             },
             out = rx.recv() => {
-                if let Some(ending) = write_out(ws, rx, dropped, stall, out).await {
+                if let Some(ending) = write_out(ws, rx, dropped, stall, out, welcomed).await {
                     return Some(ending);
                 }
             }
@@ -510,8 +558,13 @@ struct Reader {
     kind: Kind,
     handle: EventHandle,
     sink: ConnSink,
-    /// Hosts and presenters: authorised and attached to the actor.
+    /// Hosts and presenters: authorised and attached to the actor. Attendees: sent their
+    /// `welcome`.
     joined: bool,
+    /// An attendee's `hello` was read within [`JOIN_GRACE`] of opening.
+    said_hello: bool,
+    /// When the socket opened.
+    opened: Instant,
     allowance: Allowance,
 }
 
@@ -523,7 +576,16 @@ impl Reader {
             handle,
             sink,
             joined: false,
-            allowance: Allowance::new(Instant::now()),
+            said_hello: false,
+            opened: Instant::now(),
+            allowance: Allowance::new(
+                Instant::now(),
+                if kind == Kind::Host {
+                    HOST_RATE
+                } else {
+                    CLIENT_RATE
+                },
+            ),
         }
     }
 
@@ -564,17 +626,23 @@ impl Reader {
                 return Flow::Continue;
             }
         }
-        self.handle_text(&text)
+        self.handle_text(&text, now)
     }
 
     /// Handles one text frame.
-    fn handle_text(&mut self, text: &str) -> Flow {
+    fn handle_text(&mut self, text: &str, now: Instant) -> Flow {
         match self.kind {
             Kind::Attendee => match decode_client(text) {
-                Ok(msg) => Flow::Send(Command::Client {
-                    conn: self.conn,
-                    msg,
-                }),
+                Ok(msg) => {
+                    if matches!(msg, ClientMsg::Hello { .. }) && now < self.opened + JOIN_GRACE {
+                        self.said_hello = true;
+                    }
+                    Flow::Send(Command::Client {
+                        conn: self.conn,
+                        msg,
+                        at: now,
+                    })
+                }
                 Err(e) => {
                     self.error(e.id.as_ref(), ErrorCode::InvalidMessage, &e.message);
                     Flow::Continue
@@ -646,6 +714,16 @@ impl Reader {
         })
     }
 
+    /// When the socket must have joined: [`JOIN_GRACE`] after it opened, or
+    /// [`WELCOME_WAIT`] more for an attendee whose `hello` came in time.
+    fn join_by(&self) -> Instant {
+        if self.said_hello {
+            self.opened + JOIN_GRACE + WELCOME_WAIT
+        } else {
+            self.opened + JOIN_GRACE
+        }
+    }
+
     fn error(&self, id: Option<&serde_json::Value>, code: ErrorCode, message: &str) {
         METRICS
             .client_errors
@@ -654,9 +732,21 @@ impl Reader {
     }
 }
 
-/// A connection's message allowance: a token bucket of [`BURST`] refilled at
-/// [`PER_SECOND`], and the refusals it may earn before it is closed.
+/// How many messages a kind of connection may send.
+#[derive(Clone, Copy)]
+struct Rate {
+    /// At once.
+    burst: f64,
+    /// Sustained.
+    per_second: f64,
+    /// Refusals earned before a close with 4029.
+    refusals: f64,
+}
+
+/// A connection's message allowance: a token bucket of `burst` refilled at `per_second`,
+/// and the refusals it may earn before it is closed.
 struct Allowance {
+    rate: Rate,
     tokens: f64,
     refilled: Instant,
     /// What is left of the refusal allowance.
@@ -675,11 +765,12 @@ enum Verdict {
 const MOST_CREDITED: Duration = Duration::from_secs(10);
 
 impl Allowance {
-    fn new(now: Instant) -> Allowance {
+    fn new(now: Instant, rate: Rate) -> Allowance {
         Allowance {
-            tokens: BURST,
+            rate,
+            tokens: rate.burst,
             refilled: now,
-            refusals: REFUSALS,
+            refusals: rate.refusals,
         }
     }
 
@@ -688,10 +779,11 @@ impl Allowance {
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         // Credit above the burst is kept until used; refilling stops at the burst.
-        if self.tokens < BURST {
-            self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        let rate = self.rate;
+        if self.tokens < rate.burst {
+            self.tokens = (self.tokens + elapsed * rate.per_second).min(rate.burst);
         }
-        self.refusals = (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(REFUSALS);
+        self.refusals = (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(rate.refusals);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             return Verdict::Take;
@@ -709,7 +801,7 @@ impl Allowance {
     /// held against it. Waits under 10 ms are ordinary and earn nothing.
     fn credit(&mut self, waited: Duration) {
         if waited >= Duration::from_millis(10) {
-            self.tokens += waited.min(MOST_CREDITED).as_secs_f64() * PER_SECOND;
+            self.tokens += waited.min(MOST_CREDITED).as_secs_f64() * self.rate.per_second;
         }
     }
 }
@@ -762,16 +854,26 @@ async fn unless_stalled<F: Future>(
 async fn feed_queued(
     ws: &mut SharedSocket,
     rx: &mut ConnSource,
+    welcomed: &mut bool,
 ) -> Result<Option<CloseCode>, WsError> {
     while let Some(out) = rx.try_recv() {
         match out {
-            Out::Frame(frame) => feed_text(ws, frame).await?,
+            Out::Frame(frame) => {
+                *welcomed |= is_welcome(&frame);
+                feed_text(ws, frame).await?;
+            }
             // The caller flushes.
             Out::Flush => {}
             Out::Close(code) => return Ok(Some(code)),
         }
     }
     Ok(None)
+}
+
+/// Whether a frame is an attendee's `welcome`: the socket has joined. The hub builds every
+/// `welcome` with this beginning (`hub::event`), here or on the node that owns the event.
+fn is_welcome(frame: &[u8]) -> bool {
+    frame.starts_with(br#"{"type":"welcome""#)
 }
 
 /// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.
@@ -875,7 +977,7 @@ mod tests {
     #[test]
     fn a_burst_is_taken_and_a_flood_refused_then_closed() {
         let now = Instant::now();
-        let mut allowance = Allowance::new(now);
+        let mut allowance = Allowance::new(now, CLIENT_RATE);
         for _ in 0..BURST as usize {
             assert_eq!(allowance.take(now), Verdict::Take);
         }
@@ -888,7 +990,7 @@ mod tests {
     #[test]
     fn the_allowance_refills_at_the_sustained_rate() {
         let start = Instant::now();
-        let mut allowance = Allowance::new(start);
+        let mut allowance = Allowance::new(start, CLIENT_RATE);
         for _ in 0..BURST as usize {
             assert_eq!(allowance.take(start), Verdict::Take);
         }
@@ -904,7 +1006,7 @@ mod tests {
         // A client at 20 messages a second while the server did not read its socket for
         // 8 s: 160 messages arrive at once.
         let start = Instant::now();
-        let mut allowance = Allowance::new(start);
+        let mut allowance = Allowance::new(start, CLIENT_RATE);
         assert_eq!(allowance.take(start), Verdict::Take);
         allowance.credit(Duration::from_secs(8));
         let later = start + Duration::from_secs(8);
@@ -924,7 +1026,7 @@ mod tests {
     #[test]
     fn short_waits_earn_nothing() {
         let now = Instant::now();
-        let mut allowance = Allowance::new(now);
+        let mut allowance = Allowance::new(now, CLIENT_RATE);
         allowance.credit(Duration::from_millis(5));
         for _ in 0..BURST as usize {
             assert_eq!(allowance.take(now), Verdict::Take);

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{info, instrument, warn};
 
+use super::allowance::Allowance;
 use super::by_seq::BySeq;
 use super::conn::{ConnId, ConnSink};
 use super::state::{
@@ -47,6 +48,8 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 /// The most commands the actor takes from its mailbox at once.
 const COMMANDS_PER_TURN: usize = 64;
 const MAX_QUESTION: usize = 500;
+/// The most items one `moderate` command may name in `targets`.
+const MAX_BATCH: usize = 500;
 const MAX_PROFILE_FIELD: usize = 120;
 
 pub(super) async fn start(
@@ -98,6 +101,11 @@ pub(super) async fn start(
         inflight: NumMap::default(),
         next_seq: 1,
         next_item_seq,
+        allowances: NumMap::default(),
+        asking: NumMap::default(),
+        current_session: None,
+        session_from_seq: 0,
+        questions_sent: Frame::new(),
         dirty_tallies: BTreeSet::new(),
         tally_sent: vec![None; info.event.activities.len()],
         tally_due: None,
@@ -225,6 +233,20 @@ struct Actor {
     inflight: NumMap<(usize, u64), u64>,
     next_seq: u64,
     next_item_seq: i64,
+    /// Each attendee's message allowance, whatever the transport ([`super::allowance`]);
+    /// only for attendees who have sent something since the event was loaded.
+    allowances: NumMap<usize, Allowance>,
+    /// Questions each attendee has asked that are still on their way to disk: they count
+    /// toward the attendee's open questions as soon as they are sent.
+    asking: NumMap<usize, u32>,
+    /// The session of the activity the host last opened or focused; `None` until then (and
+    /// after a restart, until the host next does), or in an event without activities.
+    current_session: Option<String>,
+    /// The first item number of the current session: an attendee's open questions count
+    /// toward the cap from here on.
+    session_from_seq: i64,
+    /// The last `questions` frame sent to attendees, so an unchanged one is not sent again.
+    questions_sent: Frame,
     dirty_tallies: BTreeSet<usize>,
     /// When each activity's tally last went to the hosts.
     tally_sent: Vec<Option<Instant>>,
@@ -357,11 +379,11 @@ impl Actor {
         match command {
             Command::Connect { conn, role, sink } => self.on_connect(conn, role, sink),
             Command::Disconnect { conn } => self.drop_conn(conn),
-            Command::Client { conn, msg } => {
+            Command::Client { conn, msg, at } => {
                 let Some(attendee) = self.attendee_conns.get(&conn).map(|c| c.attendee) else {
                     return;
                 };
-                self.on_client(Origin::Conn(conn), Some(conn), attendee, msg)
+                self.on_client(Origin::Conn(conn), Some(conn), attendee, msg, at)
                     .await;
             }
             Command::Host { conn, msg } => {
@@ -369,7 +391,12 @@ impl Actor {
                     self.on_host(conn, msg).await;
                 }
             }
-            Command::Post { token, msg, reply } => {
+            Command::Post {
+                token,
+                msg,
+                reply,
+                at,
+            } => {
                 let attendee = token
                     .as_deref()
                     .and_then(|t| self.s.by_token.get(&token::hash_token(t)).copied());
@@ -391,7 +418,7 @@ impl Actor {
                     },
                     (msg, _) => msg,
                 };
-                self.on_client(Origin::Reply(reply), None, attendee, msg)
+                self.on_client(Origin::Reply(reply), None, attendee, msg, at)
                     .await;
             }
             Command::Stream {
@@ -672,6 +699,7 @@ impl Actor {
             seq,
         };
         if self.writer.submit(writes, Some(ticket)).await.is_err() {
+            self.asked(attendee, &effect);
             METRICS.client_errors.fetch_add(1, Relaxed);
             self.respond(origin, reply.err());
             if let Effect::End(Some(reply)) = effect {
@@ -742,11 +770,50 @@ impl Actor {
         Some(origin)
     }
 
+    /// A question of `attendee`'s has been stored, or could not be.
+    fn asked(&mut self, attendee: Option<usize>, effect: &Effect) {
+        if let (Some(attendee), Effect::Question(_)) = (attendee, effect)
+            && let Some(n) = self.asking.get_mut(&attendee)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.asking.remove(&attendee);
+            }
+        }
+    }
+
+    /// `attendee`'s open questions (waiting for the host, or shown and not yet answered)
+    /// asked in the current session, those still on their way to disk included.
+    fn open_questions(&self, attendee: usize) -> usize {
+        let stored = self.s.asked_by.get(&attendee).map_or(0, |asked| {
+            asked
+                .iter()
+                .map(|&q| &self.s.questions[q])
+                .filter(|q| {
+                    q.seq >= self.session_from_seq
+                        && matches!(q.state, ItemState::Pending | ItemState::Approved)
+                })
+                .count()
+        });
+        stored + self.asking.get(&attendee).copied().unwrap_or(0) as usize
+    }
+
+    /// The host opened or focused an activity of `act`'s session: when that is another
+    /// session than before, attendees' earlier questions stop counting toward their cap.
+    fn session_of(&mut self, act: usize) {
+        let session = &self.info.event.activities[act].session;
+        if self.current_session.as_ref() != Some(session) {
+            self.current_session = Some(session.clone());
+            self.session_from_seq = self.next_item_seq;
+        }
+    }
+
     fn on_committed(&mut self, committed: Committed) {
         for seq in committed.ok {
             let Some(pending) = self.pending.remove(seq) else {
                 continue;
             };
+            self.asked(pending.attendee, &pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.s.attendees[attendee].seen.insert(msg);
                 self.inflight.remove(&(attendee, msg));
@@ -762,6 +829,7 @@ impl Actor {
             let Some(pending) = self.pending.remove(seq) else {
                 continue;
             };
+            self.asked(pending.attendee, &pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.inflight.remove(&(attendee, msg));
             }
@@ -818,6 +886,13 @@ impl Actor {
                 self.s
                     .question_index
                     .insert(question.id.clone(), self.s.questions.len());
+                if let Some(attendee) = attendee {
+                    self.s
+                        .asked_by
+                        .entry(attendee)
+                        .or_default()
+                        .push(self.s.questions.len());
+                }
                 self.s.questions.push(question);
                 self.send_hosts(&frame);
                 self.questions_dirty |= visible;
@@ -858,6 +933,7 @@ impl Actor {
         conn: Option<ConnId>,
         attendee: Option<usize>,
         msg: ClientMsg,
+        at: Instant,
     ) {
         if self.s.ended {
             self.reject(
@@ -878,7 +954,7 @@ impl Actor {
             room,
         } = msg
         {
-            self.on_hello(origin, conn, token, organisation, sector, room)
+            self.on_hello(origin, conn, token, organisation, sector, room, at)
                 .await;
             return;
         }
@@ -886,6 +962,14 @@ impl Actor {
             self.reject(origin, msg.id(), ErrorCode::NotJoined, "send hello first");
             return;
         };
+        if !self.allowed(attendee, at) {
+            return self.reject(
+                origin,
+                msg.id(),
+                ErrorCode::RateLimited,
+                "too many messages from this attendee; slow down and send again",
+            );
+        }
         match msg {
             ClientMsg::Hello { .. } => {}
             ClientMsg::Profile {
@@ -900,13 +984,8 @@ impl Actor {
                     room.as_deref(),
                 ) {
                     Ok(change) => change,
-                    Err(message) => {
-                        return self.reject(
-                            origin,
-                            id.as_deref(),
-                            ErrorCode::InvalidValue,
-                            &message,
-                        );
+                    Err((code, message)) => {
+                        return self.reject(origin, id.as_deref(), code, &message);
                     }
                 };
                 let origin = match &id {
@@ -950,6 +1029,14 @@ impl Actor {
                 let Some(origin) = self.dedupe(attendee, &id, origin) else {
                     return;
                 };
+                let most = self.info.event.spec.qa.max_open_questions as usize;
+                if self.open_questions(attendee) >= most {
+                    let message = format!(
+                        "you already have {most} open questions in this session; ask again once the host has answered or removed one"
+                    );
+                    return self.reject(origin, Some(&id), ErrorCode::LimitReached, &message);
+                }
+                *self.asking.entry(attendee).or_insert(0) += 1;
                 let question = Question {
                     id: token::new_item_id(),
                     seq: self.item_seq(),
@@ -1114,6 +1201,17 @@ impl Actor {
         .await;
     }
 
+    /// Takes one message sent at `at` from `attendee`'s allowance: `false` when it has none
+    /// left ([`super::allowance`]).
+    fn allowed(&mut self, attendee: usize, at: Instant) -> bool {
+        let now = Instant::now();
+        self.allowances
+            .entry(attendee)
+            .or_insert_with(|| Allowance::new(now))
+            .take(at, now)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "a hello's fields, as decoded")]
     async fn on_hello(
         &mut self,
         origin: Origin,
@@ -1122,18 +1220,54 @@ impl Actor {
         organisation: Option<String>,
         sector: Option<String>,
         room: Option<String>,
+        at: Instant,
     ) {
         let change =
             match self.resolve_profile(organisation.as_deref(), sector.as_deref(), room.as_deref())
             {
                 Ok(change) => change,
-                Err(message) => {
-                    return self.reject(origin, None, ErrorCode::InvalidValue, &message);
+                Err((code, message)) => {
+                    return self.reject(origin, None, code, &message);
                 }
             };
         let known = token
             .as_deref()
             .and_then(|t| self.s.by_token.get(&token::hash_token(t)).copied());
+        // One attendee per connection: a socket that has joined may say hello again only
+        // as the same attendee (to resume, or change its profile), never start another.
+        let bound = conn.and_then(|conn| self.attendee_conns.get(&conn).and_then(|c| c.attendee));
+        if let Some(bound) = bound
+            && known != Some(bound)
+        {
+            return self.reject(
+                origin,
+                None,
+                ErrorCode::InvalidMessage,
+                "this connection has already joined as an attendee; one connection is one attendee, so open a new connection to join as another",
+            );
+        }
+        // A known attendee's hello (a resume, or a profile change written behind) takes from
+        // its allowance like any message; a new attendee's counts against its address's
+        // joins instead.
+        if let Some(known) = known
+            && !self.allowed(known, at)
+        {
+            return self.reject(
+                origin,
+                None,
+                ErrorCode::RateLimited,
+                "too many messages from this attendee; slow down and send again",
+            );
+        }
+        let most = self.info.event.spec.max_attendees as usize;
+        if known.is_none() && self.s.attendees.len() >= most {
+            return self.reject(
+                origin,
+                None,
+                ErrorCode::LimitReached,
+                &format!("this event is full: it takes at most {most} attendees"),
+            );
+        }
         let (attendee, token, writes) = match (known, token) {
             (Some(attendee), Some(token)) => {
                 let writes = self.apply_profile(attendee, change);
@@ -1183,13 +1317,15 @@ impl Actor {
         }
     }
 
-    /// Checks the organisation, sector and room an attendee chose against the event.
+    /// Checks the organisation, sector and room an attendee chose against the event:
+    /// `Err` with the error to send when they do not fit.
     fn resolve_profile(
         &self,
         organisation: Option<&str>,
         sector: Option<&str>,
         room: Option<&str>,
-    ) -> Result<ProfileChange, String> {
+    ) -> Result<ProfileChange, (ErrorCode, String)> {
+        let invalid = |message: String| (ErrorCode::InvalidValue, message);
         let event = &self.info.event;
         let mut change = ProfileChange::default();
         if let Some(typed) = organisation {
@@ -1202,13 +1338,24 @@ impl Actor {
                     change.sector = Some(Some(registered.sector.clone()));
                 }
             } else if !event.spec.allow_other_organisation {
-                return Err(format!("{tidy:?} is not one of this event's organisations"));
+                return Err(invalid(format!(
+                    "{tidy:?} is not one of this event's organisations"
+                )));
             } else if tidy.chars().count() > MAX_PROFILE_FIELD {
-                return Err(format!(
+                return Err(invalid(format!(
                     "an organisation name is at most {MAX_PROFILE_FIELD} characters"
-                ));
+                )));
             } else {
                 let known = self.s.other_organisations.get(&names::fold(&tidy)).cloned();
+                let most = event.spec.max_other_organisations as usize;
+                if known.is_none() && self.s.other_organisations.len() >= most {
+                    return Err((
+                        ErrorCode::LimitReached,
+                        format!(
+                            "this event already has {most} organisation names typed by attendees; choose one of the event's organisations or one already given"
+                        ),
+                    ));
+                }
                 change.organisation = Some(Some(known.unwrap_or(tidy)));
             }
         }
@@ -1221,10 +1368,10 @@ impl Actor {
             } else if event.spec.sectors.is_empty() && tidy.chars().count() <= MAX_PROFILE_FIELD {
                 change.sector = Some(Some(tidy));
             } else {
-                return Err(format!(
+                return Err(invalid(format!(
                     "{tidy:?} is not one of this event's sectors: {}",
                     event.spec.sectors.join(", ")
-                ));
+                )));
             }
         }
         if let Some(room) = room {
@@ -1233,10 +1380,10 @@ impl Actor {
             } else if event.has_room(room) {
                 change.room = Some(Some(room.to_owned()));
             } else {
-                return Err(format!(
+                return Err(invalid(format!(
                     "{room:?} is not a room of this event: {}",
                     event.rooms.join(", ")
-                ));
+                )));
             }
         }
         Ok(change)
@@ -1394,11 +1541,17 @@ impl Actor {
             .iter()
             .map(|&q| self.s.questions[q].id.as_str())
             .collect();
+        let (questions, questions_total) = if event.spec.qa.enabled {
+            self.s.top_questions()
+        } else {
+            (Vec::new(), 0)
+        };
         let rest = json!({
             "open": open,
             "answers": answers,
             "results": results,
-            "questions": if event.spec.qa.enabled { self.s.visible_questions() } else { Vec::new() },
+            "questions": questions,
+            "questions_total": questions_total,
             "voted": voted,
             "directory": if event.spec.directory.enabled { self.s.visible_cards() } else { Vec::new() },
             "profile": {"organisation": a.organisation, "sector": a.sector, "room": a.room},
@@ -1472,11 +1625,13 @@ impl Actor {
         if let Some(map) = attendance.as_object_mut() {
             map.remove("type");
         }
+        let (questions, questions_total) = self.s.top_questions();
         let rest = json!({
             "attendance": attendance,
             "activities": self.activity_rows(true),
             "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": self.s.visible_questions(),
+            "questions": questions,
+            "questions_total": questions_total,
         })
         .to_string();
         Frame::from(self.snapshot_head() + &rest[1..])
@@ -1545,15 +1700,44 @@ impl Actor {
             HostMsg::Moderate {
                 item,
                 target,
+                targets,
                 action,
                 ..
-            } => match self.moderate(item, &target, action) {
-                Ok(writes) => writes,
-                Err(message) => {
+            } => {
+                let targets = match (target, targets) {
+                    (Some(target), None) => vec![target],
+                    (None, Some(targets)) if (1..=MAX_BATCH).contains(&targets.len()) => targets,
+                    _ => {
+                        let frame = fail(
+                            ErrorCode::InvalidMessage,
+                            &format!(
+                                "moderate names one item in \"target\", or 1 to {MAX_BATCH} in \"targets\""
+                            ),
+                        );
+                        return self.send_to(conn, frame);
+                    }
+                };
+                // All or nothing: every target is checked before any changes.
+                if let Some(message) = targets
+                    .iter()
+                    .find_map(|target| self.moderation_refused(item, target, action))
+                {
                     let frame = fail(ErrorCode::InvalidValue, &message);
                     return self.send_to(conn, frame);
                 }
-            },
+                let mut writes = Vec::with_capacity(targets.len());
+                for target in &targets {
+                    match self.moderate(item, target, action) {
+                        Ok(more) => writes.extend(more),
+                        // Checked above: every target exists and takes this action.
+                        Err(message) => {
+                            let frame = fail(ErrorCode::InvalidValue, &message);
+                            return self.send_to(conn, frame);
+                        }
+                    }
+                }
+                writes
+            }
             HostMsg::End { .. } => {
                 self.end(Some((conn, ok, err)), None).await;
                 return;
@@ -1601,6 +1785,7 @@ impl Actor {
         let key = definition.key.as_str().to_owned();
         let visible = move |s: &EventState, a: usize| room.is_none() || s.attendees[a].room == room;
         if target == ActState::Open {
+            self.session_of(act);
             let frame = server::opened(&self.s.activities[act].json);
             self.send_attendees(&frame, &visible);
         } else if was_open {
@@ -1659,6 +1844,9 @@ impl Actor {
             return Vec::new();
         }
         self.s.focus = focus;
+        if let Some(act) = focus {
+            self.session_of(act);
+        }
         let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
         self.send_hosts(&frame);
         self.send_presenters(&frame);
@@ -1685,6 +1873,24 @@ impl Actor {
             Value::Null
         };
         value
+    }
+
+    /// Why the host may not moderate `target` so, if it may not.
+    fn moderation_refused(
+        &self,
+        item: ItemKind,
+        target: &str,
+        action: ModAction,
+    ) -> Option<String> {
+        let (index, kind) = match item {
+            ItemKind::Question => (&self.s.question_index, "question"),
+            ItemKind::Text => (&self.s.text_index, "text answer"),
+            ItemKind::Card => (&self.s.card_index, "card"),
+        };
+        if item != ItemKind::Question && action == ModAction::Answered {
+            return Some(format!("a {kind} can be approved or hidden, not answered"));
+        }
+        (!index.contains_key(target)).then(|| format!("no {kind} {target:?}"))
     }
 
     fn moderate(
@@ -1914,11 +2120,17 @@ impl Actor {
             }
             if self.questions_dirty {
                 self.questions_dirty = false;
+                // The top of the list and its length: bounded however many questions there
+                // are, and not sent again when a change fell outside it.
+                let (questions, total) = self.s.top_questions();
                 let frame = server::frame(
-                    &json!({"type": "questions", "questions": self.s.visible_questions()}),
+                    &json!({"type": "questions", "questions": questions, "total": total}),
                 );
-                self.send_attendees(&frame, |_, _| true);
-                self.send_presenters(&frame);
+                if frame != self.questions_sent {
+                    self.questions_sent = frame.clone();
+                    self.send_attendees(&frame, |_, _| true);
+                    self.send_presenters(&frame);
+                }
             }
             if self.directory_dirty {
                 self.directory_dirty = false;

@@ -7,6 +7,7 @@
 //! room. An actor is started on first use from what the database holds, so a restarted
 //! server carries on exactly where the last acknowledged write left it.
 
+mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
@@ -80,6 +81,9 @@ pub enum Command {
     Client {
         conn: ConnId,
         msg: ClientMsg,
+        /// When the transport read it: the event's per-attendee allowance does not hold the
+        /// time it then waited for the actor against the attendee.
+        at: tokio::time::Instant,
     },
     Host {
         conn: ConnId,
@@ -90,6 +94,8 @@ pub enum Command {
         token: Option<String>,
         msg: ClientMsg,
         reply: oneshot::Sender<PostReply>,
+        /// When the request arrived (see `Client`).
+        at: tokio::time::Instant,
     },
     /// An SSE stream for the attendee with `token`: it gets a fresh `welcome`, then every
     /// message a WebSocket would. `reply` is false when the token is unknown.

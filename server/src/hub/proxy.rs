@@ -110,9 +110,11 @@ impl Relay {
                 self.cluster.detach(conn);
                 RelayCommand::Disconnect { conn }
             }
-            Command::Client { conn, msg } => RelayCommand::Client { conn, msg },
+            Command::Client { conn, msg, .. } => RelayCommand::Client { conn, msg },
             Command::Host { conn, msg } => RelayCommand::Host { conn, msg },
-            Command::Post { token, msg, reply } => {
+            Command::Post {
+                token, msg, reply, ..
+            } => {
                 let (cluster, code) = (self.cluster.clone(), self.code);
                 let id = msg.id().map(serde_json::Value::from);
                 tokio::spawn(async move {

@@ -160,6 +160,12 @@ impl CardItem {
     }
 }
 
+/// How many questions attendees and the presenter are sent at most: what a phone receives
+/// about questions each second stays bounded (about 30 KB at 500 characters each) however
+/// many there are. 1,500 questions sent in full to every phone every second made 72 MB of
+/// traffic to 20 listeners.
+pub const QUESTIONS_SHOWN: usize = 50;
+
 /// Tallies by sector, before the small-group rule.
 type Breakdown = BTreeMap<String, Tally>;
 
@@ -172,6 +178,8 @@ pub struct EventState {
     pub by_token: HashMap<String, usize>,
     pub questions: Vec<Question>,
     pub question_index: HashMap<String, usize>,
+    /// The questions each attendee asked, by attendee index, for the cap on open ones.
+    pub asked_by: NumMap<usize, Vec<usize>>,
     /// The current text answers with their moderation: one slot per attendee and activity,
     /// which a later text takes over.
     pub texts: Vec<TextItem>,
@@ -234,6 +242,7 @@ impl EventState {
             by_token: HashMap::with_capacity(rows.attendees.len()),
             questions: Vec::new(),
             question_index: HashMap::new(),
+            asked_by: NumMap::default(),
             texts: Vec::new(),
             text_index: HashMap::new(),
             text_of: NumMap::default(),
@@ -307,6 +316,13 @@ impl EventState {
             }
         }
         for row in rows.questions {
+            if let Some(&who) = by_id.get(&row.attendee) {
+                state
+                    .asked_by
+                    .entry(who)
+                    .or_default()
+                    .push(state.questions.len());
+            }
             state
                 .question_index
                 .insert(row.id.clone(), state.questions.len());
@@ -476,15 +492,23 @@ impl EventState {
         activity.room.is_none() || activity.room == self.attendees[attendee].room
     }
 
-    /// Questions attendees may see: approved or answered, most votes first, then oldest.
-    pub fn visible_questions(&self) -> Vec<Value> {
+    /// The questions attendees and the presenter are sent: of those they may see (approved
+    /// or answered), the [`QUESTIONS_SHOWN`] with most votes, then oldest; and how many they
+    /// may see in all. Hosts are sent every question.
+    pub fn top_questions(&self) -> (Vec<Value>, usize) {
         let mut visible: Vec<&Question> = self
             .questions
             .iter()
             .filter(|q| q.state.visible())
             .collect();
-        visible.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.seq.cmp(&b.seq)));
-        visible.iter().map(|q| q.public_json()).collect()
+        let total = visible.len();
+        let order = |a: &&Question, b: &&Question| b.votes.cmp(&a.votes).then(a.seq.cmp(&b.seq));
+        if visible.len() > QUESTIONS_SHOWN {
+            visible.select_nth_unstable_by(QUESTIONS_SHOWN, order);
+            visible.truncate(QUESTIONS_SHOWN);
+        }
+        visible.sort_by(order);
+        (visible.iter().map(|q| q.public_json()).collect(), total)
     }
 
     pub fn visible_cards(&self) -> Vec<Value> {

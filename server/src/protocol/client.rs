@@ -107,11 +107,16 @@ pub enum HostMsg {
         id: Option<Value>,
         activity: Option<String>,
     },
+    /// One item in `target`, or several of one kind in `targets` (a batch: all are changed,
+    /// or, if any is unknown, none).
     Moderate {
         #[serde(default)]
         id: Option<Value>,
         item: ItemKind,
-        target: String,
+        #[serde(default)]
+        target: Option<String>,
+        #[serde(default)]
+        targets: Option<Vec<String>>,
         action: ModAction,
     },
     End {

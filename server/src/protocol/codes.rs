@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// Extension: the server could not store the message durably (database full, read-only or
     /// unreachable). Nothing was acknowledged; the client should resend later.
     Unavailable,
+    /// Extension: one of the event's caps is reached (attendees, typed organisation names, an
+    /// attendee's open questions). Sending the same again will not help until it changes.
+    LimitReached,
 }
 
 impl ErrorCode {
@@ -38,6 +41,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::EventEnded => "event_ended",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::LimitReached => "limit_reached",
         }
     }
 }

@@ -33,6 +33,48 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// A checkpoint that never waits for readers or blocks the writer.
 const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 
+/// Makes the data folder (when it does not exist yet) readable by its owner only (0700), and
+/// the database file 0600, whatever the umask: answers, profiles and token hashes are no
+/// one else's to read. SQLite creates the `-wal` and `-shm` files with the database file's
+/// mode, and those that already exist are set to 0600 too.
+#[cfg(unix)]
+fn private_files(folder: &Path, database: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let private = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    };
+    if !folder.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)?;
+        private(folder, 0o700)?;
+    }
+    if !database.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(database)?;
+    }
+    private(database, 0o600)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        let path = PathBuf::from(name);
+        if path.exists() {
+            private(&path, 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(folder: &Path, _database: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)
+}
+
 impl SqliteBackend {
     pub async fn open(url: &str) -> Result<SqliteBackend, StorageError> {
         let Some(path) = url
@@ -54,7 +96,7 @@ impl SqliteBackend {
             } else {
                 parent
             };
-            std::fs::create_dir_all(&parent).map_err(|source| StorageError::DataFolder {
+            private_files(&parent, Path::new(path)).map_err(|source| StorageError::DataFolder {
                 path: parent.display().to_string(),
                 source,
             })?;

@@ -612,6 +612,12 @@ impl Client {
     pub async fn send_binary(&mut self, bytes: Vec<u8>) {
         self.ws.send(Message::binary(bytes)).await.expect("send");
     }
+
+    /// Sends a ping or pong frame, or any other frame as it is; `false` if the socket is
+    /// already gone.
+    pub async fn send_message(&mut self, message: Message) -> bool {
+        self.ws.send(message).await.is_ok()
+    }
 }
 
 impl Client {

@@ -5,6 +5,8 @@ mod helpers;
 
 mod abuse;
 mod api;
+mod caps;
+mod edge;
 mod fallback;
 mod faults;
 mod hub;
