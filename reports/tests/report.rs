@@ -900,3 +900,99 @@ fn documents_survive_an_empty_event_and_odd_input() {
     assert!(report_html(&s).contains("Test Conference"));
     assert!(report_pdf(&s).expect("pdf").starts_with(b"%PDF"));
 }
+
+#[test]
+fn no_csv_field_of_any_column_starts_a_formula() {
+    let formulas = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "+SUM(1,2)",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTabbed Trust",
+        "\rReturned Trust",
+    ];
+    let mut snap = event();
+    snap.min_group_size = 3;
+    snap.attendees.clear();
+    // Three attendees per typed organisation: each organisation is shown by name.
+    for org in formulas {
+        for _ in 0..3 {
+            snap.attendees.push(AttendeeRecord {
+                organisation: Some(org.to_owned()),
+                sector: Some("=1+1".to_owned()),
+                room: None,
+                answers: [
+                    ("role".to_owned(), Answer::Choice(vec![0])),
+                    ("pre-x".to_owned(), Answer::Scale(2)),
+                    ("word".to_owned(), Answer::Words(vec!["-minus".to_owned()])),
+                    ("pledge".to_owned(), Answer::Pledge),
+                ]
+                .into(),
+                answered_as: BTreeMap::new(),
+                text_states: BTreeMap::new(),
+            });
+        }
+    }
+    let csv = answers_csv(&snap);
+    let mut orgs_seen = 0;
+    // A field may hold CR inside its quotes, so split rows the way a spreadsheet does.
+    let mut rows = Vec::new();
+    let (mut row, mut quoted) = (String::new(), false);
+    for c in csv.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        row.push(c);
+        if !quoted && row.ends_with("\r\n") {
+            rows.push(std::mem::take(&mut row));
+        }
+    }
+    for line in rows.iter().skip(1) {
+        let fields = parse_csv_line(line.trim_end_matches("\r\n"));
+        assert_eq!(fields.len(), 7, "{line:?}");
+        for field in &fields {
+            assert!(
+                !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{field:?} in {line:?}"
+            );
+        }
+        if formulas.iter().any(|f| fields[5] == format!("'{f}")) {
+            orgs_seen += 1;
+        }
+    }
+    // Every organisation reached the file, defused, on its choice, scale, words and pledge rows.
+    assert_eq!(orgs_seen, formulas.len() * 3 * 4, "{csv}");
+    assert!(csv.contains(",'=1+1\r\n"), "the sector column too");
+    assert!(csv.contains(",'-minus,"), "words too");
+}
+
+#[test]
+fn the_html_report_forbids_scripts_and_loads_nothing() {
+    let html = report_html(&summarise(&synthetic_2026(60), None));
+    let head = &html[..html.find("</head>").expect("head")];
+    let meta = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+    let at = head.find(meta).expect("a CSP meta in the head");
+    // Before any style or content that it governs.
+    assert!(at < head.find("<style>").expect("inline style"));
+    let policy = &head[at + meta.len()..];
+    let policy = &policy[..policy.find('"').expect("end of policy")];
+    let directives: HashMap<&str, Vec<&str>> = policy
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next().unwrap_or(""), words.collect())
+        })
+        .collect();
+    assert_eq!(directives["default-src"], vec!["'none'"], "{policy}");
+    assert_eq!(directives["base-uri"], vec!["'none'"], "{policy}");
+    assert_eq!(directives["form-action"], vec!["'none'"], "{policy}");
+    // Styles inline only; nothing else is allowed from anywhere (scripts fall back to
+    // default-src 'none').
+    assert_eq!(directives["style-src"], vec!["'unsafe-inline'"], "{policy}");
+    assert_eq!(directives.len(), 4, "{policy}");
+    // The report needs nothing the policy refuses: no script, no external fetch.
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("url("));
+    assert!(html.contains("<svg"), "charts are inline SVG");
+}
