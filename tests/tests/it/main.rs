@@ -8,6 +8,7 @@ mod api;
 mod fallback;
 mod faults;
 mod hub;
+mod privacy;
 mod protocol_errors;
 mod reports;
 mod restart;
