@@ -804,6 +804,13 @@ fn comparison_with_last_year_matches_keys() {
     // Sector shares of each edition add up to the whole.
     let sum: f64 = c.sector_mix.iter().map(|m| m.current_share).sum();
     assert!((sum - 1.0).abs() < 1e-9);
+    // The report names the edition it compares with by its code, not only title and date.
+    assert_eq!(c.previous_code, "K7MPQ2");
+    // (The PDF renders the same text blocks as the HTML.)
+    assert!(
+        report_html(&s).contains("(event K7MPQ2, "),
+        "the comparison names last year's code"
+    );
 }
 
 #[test]
