@@ -424,6 +424,76 @@ mod tests {
         assert!(merge_counts(&counts(&[("Police", 40), ("Housing", 1)]), 5).is_empty());
     }
 
+    /// `n` people with the given pre cell, post cell and pre group.
+    fn members<'a>(spec: &[(usize, Option<usize>, Option<usize>, &'a str)]) -> Vec<PairMember<'a>> {
+        spec.iter()
+            .flat_map(|&(n, pre, post, group)| {
+                (0..n).map(move |_| PairMember {
+                    pre,
+                    post,
+                    pre_group: group,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_before_only_person_in_a_cell_of_paired_people_withholds_the_gain() {
+        // Cell 0 (Police): 5 paired and 1 before-only; cell 1 (Housing): 7 paired.
+        let people = members(&[
+            (5, Some(0), Some(10), "Police"),
+            (1, Some(0), None, "Police"),
+            (7, Some(1), Some(11), "Housing"),
+        ]);
+        let plan = pair_plan(&people, 5);
+        assert!(!plan.paired && !plan.pre_only && plan.groups.is_empty());
+        // With 5 before-only people there, nothing smaller than k can be subtracted out.
+        let people = members(&[
+            (5, Some(0), Some(10), "Police"),
+            (5, Some(0), None, "Police"),
+            (7, Some(1), Some(11), "Housing"),
+        ]);
+        let plan = pair_plan(&people, 5);
+        assert!(plan.paired && plan.pre_only && !plan.post_only);
+        let groups: Vec<(&str, usize)> = plan
+            .groups
+            .iter()
+            .map(|(g, m)| (g.as_str(), m.len()))
+            .collect();
+        assert_eq!(groups, vec![("Housing", 7), ("Police", 5)]);
+    }
+
+    #[test]
+    fn groups_sharing_an_after_cell_are_merged_and_other_must_pass_too() {
+        // Police and Housing share after-cell 10; Advocacy stands alone; Mental health too.
+        let people = members(&[
+            (5, Some(0), Some(10), "Police"),
+            (5, Some(1), Some(10), "Housing"),
+            (6, Some(2), Some(12), "Advocacy"),
+            (7, Some(3), Some(13), "Mental health"),
+        ]);
+        let plan = pair_plan(&people, 5);
+        let groups: Vec<(&str, usize)> = plan
+            .groups
+            .iter()
+            .map(|(g, m)| (g.as_str(), m.len()))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![("Advocacy", 6), ("Mental health", 7), (OTHER_GROUP, 10)]
+        );
+        // One after-cell holds 2 paired beside 3 after-only people: the paired "after" total
+        // less the other cells' would be those 2 people's. Nothing paired is shown.
+        let people = members(&[
+            (2, Some(0), Some(10), OTHER_GROUP),
+            (3, None, Some(10), ""),
+            (6, Some(2), Some(12), "Advocacy"),
+            (7, Some(3), Some(13), "Mental health"),
+        ]);
+        let plan = pair_plan(&people, 5);
+        assert!(!plan.paired, "2 paired beside 3 after-only in one cell");
+    }
+
     #[test]
     fn shown_groups_add_up_to_the_whole_and_are_never_small() {
         // Exhaustive over small shapes: every group shown has at least k, and all add up.
