@@ -1,7 +1,10 @@
 //! `answers.csv` (contract section 7): one row per current answer, with nothing that links a
 //! row to a person, and the small-group rule applied to the organisation and sector columns.
 //!
-//! How the rule applies to rows, per activity (pledge rows excepted, see below):
+//! How the rule applies to rows, per activity (pledge rows excepted, see below): the
+//! activity's plan ([`privacy::activity_plan`], the same plan the report's figures come from)
+//! labels each row with the organisation and sector its answer was given under, or
+//! `Other (small groups)`, or nothing where the breakdown is withheld:
 //! 1. **Sector.** The activity's respondents are grouped by sector (`Not given` for none) and
 //!    [`privacy::plan`] decides the groups: a sector shown alone keeps its name; a merged one
 //!    becomes `Other (small groups)`; if the breakdown is withheld, the column is empty for
@@ -20,20 +23,21 @@
 //! isolates fewer than `k` people (the one exception is an activity with fewer than `k`
 //! respondents in all, whose rows carry neither column).
 //!
-//! Pledge rows carry the organisation and sector whole: signatures are not answers, and the
-//! report shows them whole too (contract section 5).
+//! Pledge rows carry the signer's current organisation and sector whole: signatures are not
+//! answers, and the report shows them whole too (contract section 5).
 //!
 //! Text answers hidden by moderation are left out; pending and approved ones are kept (the
 //! CSV is for the organisers, who see pending texts on their dashboard already).
 //!
-//! Typed values (words and text) that a spreadsheet would run as a formula get a leading
-//! `'`; fields are quoted as RFC 4180 says; lines end with CRLF.
+//! Every field a spreadsheet would run as a formula (one starting with `=`, `+`, `-`, `@`,
+//! tab or CR), whatever its column, gets a leading `'`; fields are quoted as RFC 4180 says;
+//! lines end with CRLF.
 
 use std::collections::HashMap;
 
-use crate::privacy::{self, OTHER_GROUP};
+use crate::privacy;
 use crate::snapshot::{Answer, Snapshot};
-use crate::summary::{answer_fits, sector_of};
+use crate::summary::{answer_fits, answered_under, sector_of};
 
 pub const CSV_HEADER: &str = "session,room,activity,kind,value,organisation,sector";
 
@@ -70,20 +74,26 @@ pub fn answers_csv(snapshot: &Snapshot) -> String {
                     .collect::<Vec<_>>()
                     .join("; "),
                 Answer::Scale(v) => v.to_string(),
-                Answer::Words(ws) => defuse(ws.join("; ")),
+                Answer::Words(ws) => ws.join("; "),
                 Answer::Text(t) => {
                     if att.text_states.get(key).map(String::as_str) == Some("hidden") {
                         continue;
                     }
-                    defuse(t.clone())
+                    t.clone()
                 }
                 Answer::Pledge => "signed".to_owned(),
+            };
+            // An answer counts under the profile it was given with; a pledge is signed on
+            // behalf of the signer's organisation as it stands.
+            let (organisation, sector) = match answer {
+                Answer::Pledge => (sector_of(&att.organisation), sector_of(&att.sector)),
+                _ => answered_under(att, key),
             };
             rows[i].push(Row {
                 activity: i,
                 value,
-                organisation: sector_of(&att.organisation),
-                sector: sector_of(&att.sector),
+                organisation,
+                sector,
             });
         }
     }
@@ -133,86 +143,38 @@ pub fn answers_csv(snapshot: &Snapshot) -> String {
     csv
 }
 
-/// Rewrites the rows' organisation and sector columns by the small-group rule: sector groups
-/// first, then organisations inside each sector group. An empty string is a withheld column.
+/// Rewrites the rows' organisation and sector columns by the activity's plan. An empty
+/// string is a withheld column.
 fn suppress(rows: &mut [Row<'_>], k: u64) {
-    let sector_of_row = relabel(rows.iter().map(|r| r.sector), k, rows.len());
-    for (r, s) in rows.iter_mut().zip(sector_of_row) {
+    let under: Vec<(&str, &str)> = rows.iter().map(|r| (r.organisation, r.sector)).collect();
+    let plan = privacy::activity_plan(&under, k);
+    for ((r, s), o) in rows.iter_mut().zip(plan.sector).zip(plan.organisation) {
         r.sector = s;
-    }
-    // Organisations inside each sector group.
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (n, r) in rows.iter().enumerate() {
-        groups.entry(r.sector).or_default().push(n);
-    }
-    for members in groups.values() {
-        let labels = relabel(
-            members.iter().map(|&n| rows[n].organisation),
-            k,
-            members.len(),
-        );
-        for (&n, l) in members.iter().zip(labels) {
-            rows[n].organisation = l;
-        }
+        r.organisation = o;
     }
 }
 
-/// For each value, the label the rule allows: its own name, [`OTHER_GROUP`] or empty.
-fn relabel<'a>(values: impl Iterator<Item = &'a str> + Clone, k: u64, len: usize) -> Vec<&'a str> {
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    for v in values.clone() {
-        *counts.entry(v).or_default() += 1;
-    }
-    let mut names: Vec<&str> = counts.keys().copied().collect();
-    names.sort_unstable();
-    let sizes: Vec<(&str, u64)> = names.iter().map(|n| (*n, counts[n])).collect();
-    let mut label: HashMap<&str, &'a str> = HashMap::new();
-    match privacy::plan(&sizes, k) {
-        Some(plan) => {
-            for (group, members) in plan {
-                for m in members {
-                    let own = names[m];
-                    label.insert(
-                        own,
-                        if group == OTHER_GROUP {
-                            OTHER_GROUP
-                        } else {
-                            own
-                        },
-                    );
-                }
-            }
-        }
-        // One group of at least k holds every row: naming it isolates nobody.
-        None if sizes.len() == 1 && sizes[0].1 >= k => {
-            label.insert(names[0], names[0]);
-        }
-        None => {}
-    }
-    let mut out = Vec::with_capacity(len);
-    for v in values {
-        out.push(label.get(v).copied().unwrap_or(""));
-    }
-    out
+/// Whether a spreadsheet would run the field as a formula: it starts with `=`, `+`, `-`,
+/// `@`, tab or CR (OWASP's list against CSV injection). A plain negative number (a scale's
+/// `-2`) is a number, not a formula, and stays one.
+fn is_formula(field: &str) -> bool {
+    let number = field
+        .strip_prefix('-')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    !number && field.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
-/// A typed value (words, text) that a spreadsheet would run as a formula, starting with `=`,
-/// `+`, `-`, `@`, tab or CR, gets a leading `'` (OWASP's advice against CSV injection).
-fn defuse(value: String) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value
-    }
-}
-
-/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+/// Writes one field: a formula gets a leading `'`; then, as RFC 4180 says, a field with a
+/// comma, quote, CR or LF is quoted, quotes doubled.
 fn push_field(out: &mut String, field: &str) {
+    let quote = if is_formula(field) { "'" } else { "" };
     if field.contains([',', '"', '\r', '\n']) {
         out.push('"');
+        out.push_str(quote);
         out.push_str(&field.replace('"', "\"\""));
         out.push('"');
     } else {
+        out.push_str(quote);
         out.push_str(field);
     }
 }

@@ -762,6 +762,12 @@ fn learnt(s: &Summary, b: &mut Vec<Block>) {
             b.push(Block::Para(
                 "Nobody answered both the before and the after question.".to_owned(),
             ));
+        } else if l.withheld {
+            b.push(Block::Para(format!(
+                "{} answered both. Their change is not shown: set beside the two questions' own results, it would let a reader work out the answers of fewer than {} people.",
+                plural(l.paired, "attendee", "attendees"),
+                s.min_group_size
+            )));
         } else {
             b.push(Block::Para(format!(
                 "{} answered both. Their mean moved from {} to {} ({}): {} improved, {} stayed the same and {} fell.",
@@ -812,9 +818,9 @@ fn learnt(s: &Summary, b: &mut Vec<Block>) {
             });
         }
         if l.by_sector.is_empty() {
-            if l.paired > 0 {
+            if l.paired > 0 && !l.withheld {
                 b.push(Block::Note(format!(
-                    "No breakdown by sector: too few paired attendees in each sector to show one safely (groups under {} are never shown).",
+                    "No breakdown by sector: too few paired attendees in each sector, or too few answering only once beside them, to show one safely (no figure, alone or subtracted from another, ever covers fewer than {} people).",
                     s.min_group_size
                 )));
             }
@@ -841,7 +847,7 @@ fn learnt(s: &Summary, b: &mut Vec<Block>) {
                 ]);
             }
             b.push(Block::Note(format!(
-                "By sector, paired attendees only. Sectors with fewer than {} paired attendees are merged into “Other (small groups)”.",
+                "By the sector of the “before” answer, paired attendees only. Sectors with fewer than {} paired attendees, or whose figures could be subtracted from the questions' own, are merged into “Other (small groups)”.",
                 s.min_group_size
             )));
             b.push(Block::Table(t));
@@ -1078,8 +1084,9 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
     };
     section(b, "compare", "This year beside last year");
     b.push(Block::Para(format!(
-        "Compared with {} ({}). Attendance is shown whole; activities are compared where both editions asked the same question (the same key).",
+        "Compared with {} (event {}, {}): the latest edition of the series to have ended before this one (rehearsals are never compared). Attendance is shown whole; activities are compared where both editions asked the same question (the same key).",
         c.previous_title,
+        c.previous_code,
         long_date(&c.previous_date)
     )));
     let mut t = Table::new(

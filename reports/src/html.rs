@@ -1,4 +1,9 @@
 //! `report.html`: one self-contained file, inline CSS and SVG charts, nothing fetched.
+//!
+//! The file is opened from disk and mailed around, far from the server's headers, so it
+//! carries its own Content-Security-Policy ([`CSP`]): no script of any kind, nothing loaded
+//! from anywhere, no form, no base URL; only its own inline styles. Charts are inline SVG
+//! elements, which need no source.
 
 use crate::charts::{self, html_escape as esc};
 use crate::doc::{self, Block, Table};
@@ -57,11 +62,20 @@ footer { margin-top: 48px; color: var(--muted); font-size: 12px; border-top: 1px
 }
 "#;
 
+/// The report's own Content-Security-Policy, in a `<meta>` before anything else in `<head>`:
+/// everything is refused (`default-src 'none'`: scripts, images, fonts, frames, connections)
+/// except inline styles, the `<style>` block and the tables' `style` attributes.
+pub const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 /// `report.html`: the whole report in one file that prints well.
 pub fn report_html(summary: &Summary) -> String {
     let blocks = doc::build(summary);
     let mut h = String::with_capacity(256 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+    ));
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str(&format!(
         "<title>{} — report</title>\n",

@@ -30,7 +30,7 @@ pub struct Snapshot {
     pub activities: Vec<ActivityDef>,
     /// Every attendee ever welcomed, with their current profile and current answers.
     pub attendees: Vec<AttendeeRecord>,
-    /// The most attendees connected at once.
+    /// The most attendees connected at once, as far as anyone saw.
     pub peak_present: u64,
     /// Attendance over the day, one sample a minute (`minute` is `YYYY-MM-DDTHH:MMZ`).
     pub presence: Vec<PresenceSample>,
@@ -88,9 +88,21 @@ pub struct AttendeeRecord {
     pub room: Option<String>,
     /// Current answers by activity key.
     pub answers: BTreeMap<String, Answer>,
+    /// The organisation and sector each current answer was given under, by activity key:
+    /// an answer counts where its attendee was when they gave it, never where they moved
+    /// later. An answer missing here counts under the attendee's current profile.
+    #[serde(default)]
+    pub answered_as: BTreeMap<String, AnsweredAs>,
     /// Moderation state of each current text answer, by activity key: `pending`,
     /// `approved` or `hidden`. Only approved texts are quoted in a report.
     pub text_states: BTreeMap<String, String>,
+}
+
+/// The profile an answer was given under.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AnsweredAs {
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
 }
 
 /// An answer in its normal form.

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::privacy::{self, NOT_GIVEN};
-use crate::snapshot::{ActivityDef, Answer, Snapshot};
+use crate::privacy::{self, NOT_GIVEN, PairMember};
+use crate::snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
 
 /// The version of the Summary's JSON schema. Bump it when a field changes meaning.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -246,6 +246,11 @@ pub struct LearningGain {
     pub max: i64,
     /// Attendees who answered both.
     pub paired: u64,
+    /// True when the small-group rule withholds the paired figures (means, changes, by
+    /// sector): shown beside the two questions' own results, they would let a reader work
+    /// out the answers of fewer than `k` people. They are then `null`, `0` or empty.
+    #[serde(default)]
+    pub withheld: bool,
     /// Means over the paired attendees only.
     pub mean_pre: Option<f64>,
     pub mean_post: Option<f64>,
@@ -258,10 +263,11 @@ pub struct LearningGain {
     /// Attendees who answered only the pre (or only the post) question: never in the gain.
     pub pre_only: u64,
     pub post_only: u64,
-    /// Their mean, only when there are at least `k` of them.
+    /// Their mean, only when there are at least `k` of them and the paired figures are shown.
     pub pre_only_mean: Option<f64>,
     pub post_only_mean: Option<f64>,
-    /// The gain by paired attendees' sector after the small-group rule; empty when withheld.
+    /// The gain by the sector of paired attendees' `pre` answers, after the small-group rule
+    /// for pairs (`privacy::pair_plan`); empty when withheld.
     pub by_sector: Vec<GainGroup>,
 }
 
@@ -397,6 +403,36 @@ pub(crate) fn sector_of(s: &Option<String>) -> &str {
         .unwrap_or(NOT_GIVEN)
 }
 
+/// The (organisation, sector) an answer counts under: the attendee's profile when they gave
+/// it (`Not given` for none).
+pub(crate) fn answered_under<'a>(att: &'a AttendeeRecord, key: &str) -> (&'a str, &'a str) {
+    match att.answered_as.get(key) {
+        Some(p) => (sector_of(&p.organisation), sector_of(&p.sector)),
+        None => (sector_of(&att.organisation), sector_of(&att.sector)),
+    }
+}
+
+/// The plan of a choice or scale activity ([`privacy::activity_plan`]) with its respondents:
+/// (attendee index, answer) in attendee order. `answers.csv` makes the same plan from the
+/// same respondents.
+pub(crate) fn planned<'a>(
+    snapshot: &'a Snapshot,
+    def: &ActivityDef,
+) -> (Vec<(usize, &'a Answer)>, privacy::ActivityPlan<'a>) {
+    let mut who = Vec::new();
+    let mut under = Vec::new();
+    for (i, att) in snapshot.attendees.iter().enumerate() {
+        if let Some(answer) = att.answers.get(&def.key)
+            && answer_fits(def, answer)
+        {
+            who.push((i, answer));
+            under.push(answered_under(att, &def.key));
+        }
+    }
+    let plan = privacy::activity_plan(&under, snapshot.min_group_size);
+    (who, plan)
+}
+
 /// Can this attendee see the activity? Plenary activities go to everyone; a room's only to
 /// that room's attendees (and anyone who answered it before moving room).
 fn in_audience(
@@ -466,7 +502,6 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             ..Acc::default()
         })
         .collect();
-    let mut per_sector: Vec<HashMap<&str, Acc>> = vec![HashMap::new(); n_act];
     let mut words: Vec<HashMap<&str, u64>> = vec![HashMap::new(); n_act];
     let mut word_entries = vec![0u64; n_act];
     let mut texts: Vec<Vec<&str>> = vec![Vec::new(); n_act];
@@ -502,14 +537,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             answered_any = true;
             answers_total += 1;
             match answer {
-                Answer::Choice(_) | Answer::Scale(_) => {
-                    add(&mut overall[i], def, answer);
-                    let acc = per_sector[i].entry(sector).or_insert_with(|| Acc {
-                        counts: vec![0; slots(def)],
-                        ..Acc::default()
-                    });
-                    add(acc, def, answer);
-                }
+                Answer::Choice(_) | Answer::Scale(_) => add(&mut overall[i], def, answer),
                 Answer::Words(ws) => {
                     overall[i].total += 1;
                     for w in ws {
@@ -579,7 +607,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             },
         };
         let by_sector = matches!(def.kind.as_str(), "choice" | "scale")
-            .then(|| sector_breakdown(&per_sector[i], def, k));
+            .then(|| sector_breakdown(snapshot, def));
         activities.push(ActivitySummary {
             key: def.key.clone(),
             prompt: def.prompt.clone(),
@@ -756,27 +784,18 @@ fn mean(acc: &Acc) -> Option<f64> {
     (acc.total > 0).then(|| acc.sum as f64 / acc.total as f64)
 }
 
-/// Applies the small-group rule to a per-sector tally.
-fn sector_breakdown(per: &HashMap<&str, Acc>, def: &ActivityDef, k: u64) -> Vec<GroupTally> {
-    let mut names: Vec<&str> = per.keys().copied().collect();
-    names.sort_unstable();
-    let sizes: Vec<(&str, u64)> = names.iter().map(|n| (*n, per[n].total)).collect();
-    let Some(plan) = privacy::plan(&sizes, k) else {
-        return Vec::new();
-    };
-    plan.into_iter()
+/// The activity's tally by sector group, as its plan publishes it.
+fn sector_breakdown(snapshot: &Snapshot, def: &ActivityDef) -> Vec<GroupTally> {
+    let (who, plan) = planned(snapshot, def);
+    plan.sector_groups()
+        .into_iter()
         .map(|(group, members)| {
             let mut acc = Acc {
                 counts: vec![0; slots(def)],
                 ..Acc::default()
             };
             for m in members {
-                let part = &per[sizes[m].0];
-                acc.total += part.total;
-                acc.sum += part.sum;
-                for (c, p) in acc.counts.iter_mut().zip(&part.counts) {
-                    *c += p;
-                }
+                add(&mut acc, def, who[m].1);
             }
             GroupTally {
                 group,
@@ -938,118 +957,154 @@ fn learning(snapshot: &Snapshot, k: u64) -> Vec<LearningGain> {
         let (Some(pre), Some(post)) = (find("pre"), find("post")) else {
             continue;
         };
-        let (lo, hi) = (pre.min.unwrap_or(0), pre.max.unwrap_or(0));
-        let span = (hi - lo)
-            .max(post.max.unwrap_or(0) - post.min.unwrap_or(0))
-            .max(0);
-        let mut changes: BTreeMap<i64, u64> = (-span..=span).map(|c| (c, 0)).collect();
-        let (mut paired, mut sum_pre, mut sum_post) = (0u64, 0i64, 0i64);
-        let (mut pre_only, mut post_only, mut sum_pre_only, mut sum_post_only) =
-            (0u64, 0u64, 0i64, 0i64);
-        let (mut improved, mut stayed, mut fell) = (0u64, 0u64, 0u64);
-        // Per sector: (paired, sum of change, improved, stayed, fell).
-        let mut sectors: HashMap<&str, (u64, i64, u64, u64, u64)> = HashMap::new();
-        let value = |def: &ActivityDef, a: Option<&Answer>| match a {
-            Some(ans @ Answer::Scale(v)) if answer_fits(def, ans) => Some(*v),
-            _ => None,
-        };
-        for att in &snapshot.attendees {
-            let a = value(pre, att.answers.get(&pre.key));
-            let b = value(post, att.answers.get(&post.key));
-            match (a, b) {
-                (Some(a), Some(b)) => {
-                    paired += 1;
-                    sum_pre += a;
-                    sum_post += b;
-                    let d = b - a;
-                    *changes.entry(d).or_default() += 1;
-                    let s = sectors.entry(sector_of(&att.sector)).or_default();
-                    s.0 += 1;
-                    s.1 += d;
-                    match d.cmp(&0) {
-                        std::cmp::Ordering::Greater => {
-                            improved += 1;
-                            s.2 += 1;
-                        }
-                        std::cmp::Ordering::Equal => {
-                            stayed += 1;
-                            s.3 += 1;
-                        }
-                        std::cmp::Ordering::Less => {
-                            fell += 1;
-                            s.4 += 1;
-                        }
-                    }
-                }
-                (Some(a), None) => {
-                    pre_only += 1;
-                    sum_pre_only += a;
-                }
-                (None, Some(b)) => {
-                    post_only += 1;
-                    sum_post_only += b;
-                }
-                (None, None) => {}
-            }
-        }
-        let mut names: Vec<&str> = sectors.keys().copied().collect();
-        names.sort_unstable();
-        let sizes: Vec<(&str, u64)> = names.iter().map(|n| (*n, sectors[n].0)).collect();
-        let by_sector = privacy::plan(&sizes, k)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(group, members)| {
-                let mut g = (0u64, 0i64, 0u64, 0u64, 0u64);
-                for m in members {
-                    let s = sectors[sizes[m].0];
-                    g = (g.0 + s.0, g.1 + s.1, g.2 + s.2, g.3 + s.3, g.4 + s.4);
-                }
-                GainGroup {
-                    group,
-                    paired: g.0,
-                    mean_change: g.1 as f64 / g.0.max(1) as f64,
-                    improved: g.2,
-                    stayed: g.3,
-                    fell: g.4,
-                }
-            })
-            .collect();
-        let avg = |s: i64, n: u64| (n > 0).then(|| s as f64 / n as f64);
-        out.push(LearningGain {
-            topic: topic.to_owned(),
-            pre_key: pre.key.clone(),
-            post_key: post.key.clone(),
-            pre_prompt: pre.prompt.clone(),
-            post_prompt: post.prompt.clone(),
-            min: lo,
-            max: hi,
-            paired,
-            mean_pre: avg(sum_pre, paired),
-            mean_post: avg(sum_post, paired),
-            mean_change: avg(sum_post - sum_pre, paired),
-            improved,
-            stayed,
-            fell,
-            change_counts: changes
-                .into_iter()
-                .map(|(change, count)| ChangeCount { change, count })
-                .collect(),
-            pre_only,
-            post_only,
-            pre_only_mean: if pre_only >= k {
-                avg(sum_pre_only, pre_only)
-            } else {
-                None
-            },
-            post_only_mean: if post_only >= k {
-                avg(sum_post_only, post_only)
-            } else {
-                None
-            },
-            by_sector,
-        });
+        out.push(gain(snapshot, topic, pre, post, k));
     }
     out
+}
+
+/// One person's part in a pair: their pre and post answers, if any.
+#[derive(Clone, Copy, Default)]
+struct PairAnswers {
+    pre: Option<i64>,
+    post: Option<i64>,
+}
+
+/// Figures of the change over some paired people: (paired, sum of change, improved, stayed,
+/// fell).
+fn change_totals<'a>(people: impl Iterator<Item = &'a PairAnswers>) -> (u64, i64, u64, u64, u64) {
+    let mut g = (0u64, 0i64, 0u64, 0u64, 0u64);
+    for p in people {
+        let (Some(a), Some(b)) = (p.pre, p.post) else {
+            continue;
+        };
+        let d = b - a;
+        g.0 += 1;
+        g.1 += d;
+        match d.cmp(&0) {
+            std::cmp::Ordering::Greater => g.2 += 1,
+            std::cmp::Ordering::Equal => g.3 += 1,
+            std::cmp::Ordering::Less => g.4 += 1,
+        }
+    }
+    g
+}
+
+/// The learning gain of one topic, under the pair's plan ([`privacy::pair_plan`]): the same
+/// plans of the two activities as their own figures and `answers.csv` use.
+fn gain(
+    snapshot: &Snapshot,
+    topic: &str,
+    pre: &ActivityDef,
+    post: &ActivityDef,
+    k: u64,
+) -> LearningGain {
+    let (lo, hi) = (pre.min.unwrap_or(0), pre.max.unwrap_or(0));
+    let span = (hi - lo)
+        .max(post.max.unwrap_or(0) - post.min.unwrap_or(0))
+        .max(0);
+    let (pre_who, pre_plan) = planned(snapshot, pre);
+    let (post_who, post_plan) = planned(snapshot, post);
+    let (pre_cells, post_cells) = (pre_plan.cells(), post_plan.cells());
+    // Everyone who answered either, by attendee, in attendee order.
+    let mut people: BTreeMap<usize, (PairAnswers, PairMember<'_>)> = BTreeMap::new();
+    let blank = || {
+        (
+            PairAnswers::default(),
+            PairMember {
+                pre: None,
+                post: None,
+                pre_group: "",
+            },
+        )
+    };
+    for (n, (att, answer)) in pre_who.iter().enumerate() {
+        let entry = people.entry(*att).or_insert_with(blank);
+        if let Answer::Scale(v) = answer {
+            entry.0.pre = Some(*v);
+        }
+        entry.1.pre = Some(pre_cells[n]);
+        entry.1.pre_group = pre_plan.sector[n];
+    }
+    for (n, (att, answer)) in post_who.iter().enumerate() {
+        let entry = people.entry(*att).or_insert_with(blank);
+        if let Answer::Scale(v) = answer {
+            entry.0.post = Some(*v);
+        }
+        entry.1.post = Some(post_cells[n]);
+    }
+    let (answers, members): (Vec<PairAnswers>, Vec<PairMember<'_>>) = people.into_values().unzip();
+    let plan = privacy::pair_plan(&members, k);
+
+    let mut changes: BTreeMap<i64, u64> = (-span..=span).map(|c| (c, 0)).collect();
+    let (mut sum_pre, mut sum_post) = (0i64, 0i64);
+    let (mut pre_only, mut post_only, mut sum_pre_only, mut sum_post_only) =
+        (0u64, 0u64, 0i64, 0i64);
+    for p in &answers {
+        match (p.pre, p.post) {
+            (Some(a), Some(b)) => {
+                sum_pre += a;
+                sum_post += b;
+                *changes.entry(b - a).or_default() += 1;
+            }
+            (Some(a), None) => {
+                pre_only += 1;
+                sum_pre_only += a;
+            }
+            (None, Some(b)) => {
+                post_only += 1;
+                sum_post_only += b;
+            }
+            (None, None) => {}
+        }
+    }
+    let (paired, _, improved, stayed, fell) = change_totals(answers.iter());
+    let by_sector = plan
+        .groups
+        .iter()
+        .map(|(group, held)| {
+            let g = change_totals(held.iter().map(|&i| &answers[i]));
+            GainGroup {
+                group: group.clone(),
+                paired: g.0,
+                mean_change: g.1 as f64 / g.0.max(1) as f64,
+                improved: g.2,
+                stayed: g.3,
+                fell: g.4,
+            }
+        })
+        .collect();
+    let avg = |s: i64, n: u64| (n > 0).then(|| s as f64 / n as f64);
+    let shown = plan.paired;
+    LearningGain {
+        topic: topic.to_owned(),
+        pre_key: pre.key.clone(),
+        post_key: post.key.clone(),
+        pre_prompt: pre.prompt.clone(),
+        post_prompt: post.prompt.clone(),
+        min: lo,
+        max: hi,
+        paired,
+        withheld: paired > 0 && !shown,
+        mean_pre: avg(sum_pre, paired).filter(|_| shown),
+        mean_post: avg(sum_post, paired).filter(|_| shown),
+        mean_change: avg(sum_post - sum_pre, paired).filter(|_| shown),
+        improved: if shown { improved } else { 0 },
+        stayed: if shown { stayed } else { 0 },
+        fell: if shown { fell } else { 0 },
+        change_counts: if shown {
+            changes
+                .into_iter()
+                .map(|(change, count)| ChangeCount { change, count })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        pre_only,
+        post_only,
+        pre_only_mean: avg(sum_pre_only, pre_only).filter(|_| plan.pre_only),
+        post_only_mean: avg(sum_post_only, post_only).filter(|_| plan.post_only),
+        by_sector,
+    }
 }
 
 fn pledges(snapshot: &Snapshot, activities: &[ActivitySummary]) -> Vec<PledgeSummary> {

@@ -135,6 +135,7 @@ fn event() -> Snapshot {
                 .into_iter()
                 .map(|(k, a)| (k.to_owned(), a))
                 .collect(),
+            answered_as: BTreeMap::new(),
             text_states: p
                 .texts
                 .into_iter()
@@ -147,6 +148,7 @@ fn event() -> Snapshot {
         sector: None,
         room: None,
         answers: BTreeMap::new(),
+        answered_as: BTreeMap::new(),
         text_states: BTreeMap::new(),
     });
     Snapshot {
@@ -442,31 +444,45 @@ fn no_breakdown_lets_a_reader_subtract_to_a_small_group() {
     }
 }
 
+/// The fixture with no figure to subtract: the sixth Police attendee answers after too, and a
+/// fifth Housing attendee answers only after (so the after-only people are k).
+fn safely_paired() -> Snapshot {
+    let mut snap = event();
+    snap.attendees[5]
+        .answers
+        .insert("post-x".to_owned(), Answer::Scale(4));
+    let housing = snap.attendees[13].clone();
+    assert_eq!(housing.sector.as_deref(), Some("Housing"));
+    snap.attendees.push(housing);
+    snap
+}
+
 #[test]
 fn learning_gain_pairs_only_the_same_attendees_answers() {
-    let s = summarise(&event(), None);
+    let s = summarise(&safely_paired(), None);
     let l = &s.learning[0];
     assert_eq!(l.topic, "x");
-    // Police 5 paired (2 -> 4) and one pre only; Mental health 7 paired; Housing 4 post only.
-    assert_eq!((l.paired, l.pre_only, l.post_only), (12, 1, 4));
-    assert_eq!((l.improved, l.stayed, l.fell), (5, 6, 1));
-    let pre = (5 * 2 + 7 * 3) as f64 / 12.0;
-    let post = (5 * 4 + 6 * 3 + 1) as f64 / 12.0;
+    // Police 6 paired (2 -> 4); Mental health 7 paired; Housing 5 post only.
+    assert_eq!((l.paired, l.pre_only, l.post_only), (13, 0, 5));
+    assert!(!l.withheld);
+    assert_eq!((l.improved, l.stayed, l.fell), (6, 6, 1));
+    let pre = (6 * 2 + 7 * 3) as f64 / 13.0;
+    let post = (6 * 4 + 6 * 3 + 1) as f64 / 13.0;
     assert!((l.mean_pre.unwrap_or(0.0) - pre).abs() < 1e-12);
     assert!((l.mean_post.unwrap_or(0.0) - post).abs() < 1e-12);
     assert!((l.mean_change.unwrap_or(0.0) - (post - pre)).abs() < 1e-12);
-    // Unpaired means are shown only for at least k people: 1 pre-only is not.
+    // Unpaired means are shown only for at least k people: 5 post-only are.
     assert_eq!(l.pre_only_mean, None);
-    assert_eq!(l.post_only_mean, None);
+    assert_eq!(l.post_only_mean, Some(5.0));
     let changes: Vec<(i64, u64)> = l
         .change_counts
         .iter()
         .filter(|c| c.count > 0)
         .map(|c| (c.change, c.count))
         .collect();
-    assert_eq!(changes, vec![(-2, 1), (0, 6), (2, 5)]);
+    assert_eq!(changes, vec![(-2, 1), (0, 6), (2, 6)]);
     assert_eq!(l.change_counts.len(), 9);
-    // Paired by sector: Police 5, Mental health 7: both at least k, shown.
+    // Paired by sector: Police 6, Mental health 7: both at least k, shown.
     let groups: Vec<(&str, u64, f64)> = l
         .by_sector
         .iter()
@@ -474,40 +490,74 @@ fn learning_gain_pairs_only_the_same_attendees_answers() {
         .collect();
     assert_eq!(
         groups,
-        vec![("Mental health", 7, -2.0 / 7.0), ("Police", 5, 2.0)]
+        vec![("Mental health", 7, -2.0 / 7.0), ("Police", 6, 2.0)]
     );
 }
 
 #[test]
-fn an_attendee_with_only_a_pre_answer_is_not_paired_and_small_sectors_are_merged() {
-    let mut snap = event();
-    // One more Police attendee with only a pre answer; and a sector of 4 among the paired.
-    let mut a = snap.attendees[0].clone();
-    a.answers.remove("post-x");
-    snap.attendees.push(a);
-    for _ in 0..4 {
-        snap.attendees.push(AttendeeRecord {
-            organisation: Some("Foundation".to_owned()),
-            sector: Some("Housing".to_owned()),
-            room: None,
-            answers: [
-                ("pre-x".to_owned(), Answer::Scale(1)),
-                ("post-x".to_owned(), Answer::Scale(2)),
-            ]
-            .into(),
-            text_states: BTreeMap::new(),
-        });
-    }
+fn a_gain_that_would_give_away_one_before_only_answer_is_withheld() {
+    // The fixture as it stands: Police has 6 "before" answers, 5 "after", 5 paired. With the
+    // gain shown, `before total - (after total - mean change x paired)` for Police, or the
+    // overall `mean x n - paired mean x paired n`, is the one before-only person's answer.
+    let snap = event();
     let s = summarise(&snap, None);
     let l = &s.learning[0];
-    assert_eq!((l.paired, l.pre_only), (16, 2));
-    // Housing's 4 paired are merged with the next smallest group (Police, 5) into Other.
+    assert_eq!((l.paired, l.pre_only, l.post_only), (12, 1, 4));
+    assert!(l.withheld);
+    assert_eq!((l.mean_pre, l.mean_post, l.mean_change), (None, None, None));
+    assert_eq!((l.improved, l.stayed, l.fell), (0, 0, 0));
+    assert!(l.change_counts.is_empty() && l.by_sector.is_empty());
+    assert_eq!((l.pre_only_mean, l.post_only_mean), (None, None));
+    let json = summary_json(&s);
+    assert!(json.contains("\"withheld\": true"), "{json}");
+    let html = report_html(&s);
+    assert!(html.contains("not shown"), "the report says why");
+    // The year-on-year comparison carries no withheld figure either.
+    let later = summarise(&safely_paired(), Some(&s));
+    let c = later.comparison.expect("comparison");
+    assert_eq!(c.learning[0].previous_mean_change, None);
+}
+
+#[test]
+fn small_sectors_of_the_gain_are_merged_and_cells_shared_with_unpaired_people_withhold_it() {
+    let advocate = || AttendeeRecord {
+        organisation: Some("Advocacy Hub".to_owned()),
+        sector: Some("Advocacy".to_owned()),
+        room: None,
+        answers: [
+            ("pre-x".to_owned(), Answer::Scale(1)),
+            ("post-x".to_owned(), Answer::Scale(2)),
+        ]
+        .into(),
+        answered_as: BTreeMap::new(),
+        text_states: BTreeMap::new(),
+    };
+    // Four paired advocates, and seven after-only Housing attendees: Advocacy is merged with
+    // Police (the next smallest) both before and after, so "Other" holds paired people only.
+    let mut snap = safely_paired();
+    let housing = snap.attendees[13].clone();
+    snap.attendees.extend([housing.clone(), housing]);
+    snap.attendees.extend((0..4).map(|_| advocate()));
+    let s = summarise(&snap, None);
+    let l = &s.learning[0];
+    assert_eq!((l.paired, l.pre_only, l.post_only), (17, 0, 7));
     let groups: Vec<(&str, u64)> = l
         .by_sector
         .iter()
         .map(|g| (g.group.as_str(), g.paired))
         .collect();
-    assert_eq!(groups, vec![("Mental health", 7), (OTHER_GROUP, 9)]);
+    assert_eq!(groups, vec![("Mental health", 7), (OTHER_GROUP, 10)]);
+
+    // With five after-only Housing attendees instead, "after" merges Advocacy with Housing:
+    // one cell of 4 paired advocates and 5 after-only people. Then the paired "after" mean
+    // x 17, less Police's and Mental health's "after" totals, is the 4 advocates' "after"
+    // total. So nothing paired is shown.
+    let mut snap = safely_paired();
+    snap.attendees.extend((0..4).map(|_| advocate()));
+    let s = summarise(&snap, None);
+    let l = &s.learning[0];
+    assert_eq!((l.paired, l.post_only), (17, 5));
+    assert!(l.withheld && l.by_sector.is_empty());
 }
 
 #[test]
@@ -754,6 +804,13 @@ fn comparison_with_last_year_matches_keys() {
     // Sector shares of each edition add up to the whole.
     let sum: f64 = c.sector_mix.iter().map(|m| m.current_share).sum();
     assert!((sum - 1.0).abs() < 1e-9);
+    // The report names the edition it compares with by its code, not only title and date.
+    assert_eq!(c.previous_code, "K7MPQ2");
+    // (The PDF renders the same text blocks as the HTML.)
+    assert!(
+        report_html(&s).contains("(event K7MPQ2, "),
+        "the comparison names last year's code"
+    );
 }
 
 #[test]
@@ -840,6 +897,7 @@ fn documents_survive_an_empty_event_and_odd_input() {
             ("gone".to_owned(), Answer::Pledge),
         ]
         .into(),
+        answered_as: BTreeMap::new(),
         text_states: BTreeMap::new(),
     });
     let s = summarise(&snap, Some(&summarise(&event(), None)));
@@ -848,4 +906,100 @@ fn documents_survive_an_empty_event_and_odd_input() {
     assert_eq!(answers_csv(&snap), format!("{CSV_HEADER}\r\n"));
     assert!(report_html(&s).contains("Test Conference"));
     assert!(report_pdf(&s).expect("pdf").starts_with(b"%PDF"));
+}
+
+#[test]
+fn no_csv_field_of_any_column_starts_a_formula() {
+    let formulas = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "+SUM(1,2)",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTabbed Trust",
+        "\rReturned Trust",
+    ];
+    let mut snap = event();
+    snap.min_group_size = 3;
+    snap.attendees.clear();
+    // Three attendees per typed organisation: each organisation is shown by name.
+    for org in formulas {
+        for _ in 0..3 {
+            snap.attendees.push(AttendeeRecord {
+                organisation: Some(org.to_owned()),
+                sector: Some("=1+1".to_owned()),
+                room: None,
+                answers: [
+                    ("role".to_owned(), Answer::Choice(vec![0])),
+                    ("pre-x".to_owned(), Answer::Scale(2)),
+                    ("word".to_owned(), Answer::Words(vec!["-minus".to_owned()])),
+                    ("pledge".to_owned(), Answer::Pledge),
+                ]
+                .into(),
+                answered_as: BTreeMap::new(),
+                text_states: BTreeMap::new(),
+            });
+        }
+    }
+    let csv = answers_csv(&snap);
+    let mut orgs_seen = 0;
+    // A field may hold CR inside its quotes, so split rows the way a spreadsheet does.
+    let mut rows = Vec::new();
+    let (mut row, mut quoted) = (String::new(), false);
+    for c in csv.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        row.push(c);
+        if !quoted && row.ends_with("\r\n") {
+            rows.push(std::mem::take(&mut row));
+        }
+    }
+    for line in rows.iter().skip(1) {
+        let fields = parse_csv_line(line.trim_end_matches("\r\n"));
+        assert_eq!(fields.len(), 7, "{line:?}");
+        for field in &fields {
+            assert!(
+                !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{field:?} in {line:?}"
+            );
+        }
+        if formulas.iter().any(|f| fields[5] == format!("'{f}")) {
+            orgs_seen += 1;
+        }
+    }
+    // Every organisation reached the file, defused, on its choice, scale, words and pledge rows.
+    assert_eq!(orgs_seen, formulas.len() * 3 * 4, "{csv}");
+    assert!(csv.contains(",'=1+1\r\n"), "the sector column too");
+    assert!(csv.contains(",'-minus,"), "words too");
+}
+
+#[test]
+fn the_html_report_forbids_scripts_and_loads_nothing() {
+    let html = report_html(&summarise(&synthetic_2026(60), None));
+    let head = &html[..html.find("</head>").expect("head")];
+    let meta = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+    let at = head.find(meta).expect("a CSP meta in the head");
+    // Before any style or content that it governs.
+    assert!(at < head.find("<style>").expect("inline style"));
+    let policy = &head[at + meta.len()..];
+    let policy = &policy[..policy.find('"').expect("end of policy")];
+    let directives: HashMap<&str, Vec<&str>> = policy
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next().unwrap_or(""), words.collect())
+        })
+        .collect();
+    assert_eq!(directives["default-src"], vec!["'none'"], "{policy}");
+    assert_eq!(directives["base-uri"], vec!["'none'"], "{policy}");
+    assert_eq!(directives["form-action"], vec!["'none'"], "{policy}");
+    // Styles inline only; nothing else is allowed from anywhere (scripts fall back to
+    // default-src 'none').
+    assert_eq!(directives["style-src"], vec!["'unsafe-inline'"], "{policy}");
+    assert_eq!(directives.len(), 4, "{policy}");
+    // The report needs nothing the policy refuses: no script, no external fetch.
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("url("));
+    assert!(html.contains("<svg"), "charts are inline SVG");
 }

@@ -1,11 +1,12 @@
 //! Reports, server side: reads an event from the database into a [`Snapshot`] for the pure
-//! `joinup-reports` crate, finds last year's edition of the series, and uses the summary
-//! kept by `joinup purge` once the raw answers are gone.
+//! `joinup-reports` crate, finds last year's edition of the series (the latest ended one that
+//! started before this one, never a rehearsal), and uses the summary kept by `joinup purge`
+//! once the raw answers are gone.
 
 use std::collections::{BTreeMap, HashMap};
 
 use joinup_reports::snapshot::{
-    CardRecord, Organisation, PresenceSample, QuestionRecord, SessionDef,
+    AnsweredAs, CardRecord, Organisation, PresenceSample, QuestionRecord, SessionDef,
 };
 use joinup_reports::{ActivityDef, Answer, AttendeeRecord, Snapshot, Summary};
 use thiserror::Error;
@@ -175,6 +176,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
             sector: row.sector.clone(),
             room: row.room.clone(),
             answers: BTreeMap::new(),
+            answered_as: BTreeMap::new(),
             text_states: BTreeMap::new(),
         });
     }
@@ -206,6 +208,13 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
                 .insert(row.activity.clone(), state.clone());
         }
         record.answers.insert(row.activity.clone(), answer);
+        record.answered_as.insert(
+            row.activity.clone(),
+            AnsweredAs {
+                organisation: row.organisation.clone(),
+                sector: row.sector.clone(),
+            },
+        );
     }
     let mut votes: HashMap<&str, u64> = HashMap::new();
     for (question, _) in &rows.votes {

@@ -395,6 +395,7 @@ pub fn snapshot_with(
             sector,
             room,
             answers,
+            answered_as: Default::default(),
             text_states,
         });
     }

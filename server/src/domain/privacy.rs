@@ -1,5 +1,8 @@
 //! The small-group rule applied to live tallies. The rule itself lives in
-//! [`joinup_reports::privacy`], so the live view and the report can never disagree.
+//! [`joinup_reports::privacy`], so the live view and the report can never disagree: a closed
+//! activity's `by_sector` here is the sector part of that activity's plan
+//! (`privacy::activity_plan`), over the same respondents counted in the sector they had when
+//! they answered. The learning gain, which only the report shows, has its own plan there.
 
 use std::collections::BTreeMap;
 

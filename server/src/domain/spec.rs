@@ -49,6 +49,10 @@ pub struct EventSpec {
     pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
+    /// A rehearsal (a dry run, a copy for testing) is never compared with other editions of
+    /// its series, in either direction.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rehearsal: bool,
     #[serde(default)]
     pub organisations: Vec<OrganisationSpec>,
     #[serde(default)]
@@ -207,6 +211,10 @@ pub struct ActivitySpec {
     pub max_len: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 fn default_true() -> bool {
@@ -390,6 +398,7 @@ impl Event {
             "title": self.spec.title,
             "series": self.spec.series,
             "starts_at": self.spec.starts_at,
+            "rehearsal": self.spec.rehearsal,
             "organisations": self.spec.organisations,
             "sectors": self.spec.sectors,
             "allow_other_organisation": self.spec.allow_other_organisation,
@@ -1037,6 +1046,7 @@ mod tests {
                 Box::new(|s| s["min_group_size"] = json!(2)),
                 "min_group_size",
             ),
+            (Box::new(|s| s["rehearsal"] = json!("yes")), "rehearsal"),
             (
                 Box::new(|s| s["qa"]["moderation"] = json!("later")),
                 "qa.moderation",

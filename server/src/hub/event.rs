@@ -20,7 +20,7 @@ use super::allowance::Allowance;
 use super::by_seq::BySeq;
 use super::conn::{ConnId, ConnSink};
 use super::state::{
-    ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, msg_hash,
+    ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, Under, msg_hash,
 };
 use super::{
     Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, id_value,
@@ -88,6 +88,7 @@ pub(super) async fn start(
     let (tx, rx) = mpsc::channel(MAILBOX);
     let (commit_tx, commit_rx) = mpsc::unbounded_channel();
     info!(event = %code, attendees = state.attendees.len(), "event loaded");
+    let peak_stored = state.peak;
     let actor = Actor {
         info: info.clone(),
         writer: storage.writer().clone(),
@@ -116,6 +117,7 @@ pub(super) async fn start(
         directory_dirty: false,
         minute_peak: 0,
         sample_due: false,
+        peak_stored,
         ticks: 0,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
@@ -157,6 +159,8 @@ enum Effect {
         act: usize,
         value: AnswerValue,
         text: Option<TextItem>,
+        /// The profile the answer was given under, where it counts for good.
+        under: Under,
     },
     Question(Question),
     Vote(usize),
@@ -259,6 +263,8 @@ struct Actor {
     directory_dirty: bool,
     minute_peak: u64,
     sample_due: bool,
+    /// The highest peak sent to disk: a higher one goes at the next tick.
+    peak_stored: u64,
     ticks: u64,
 }
 
@@ -850,9 +856,15 @@ impl Actor {
     fn apply(&mut self, attendee: Option<usize>, effect: Effect) {
         match effect {
             Effect::None => {}
-            Effect::Answer { act, value, text } => {
+            Effect::Answer {
+                act,
+                value,
+                text,
+                under,
+            } => {
                 let Some(attendee) = attendee else { return };
                 METRICS.answers_acked.fetch_add(1, Relaxed);
+                self.s.answered_under.insert((attendee, act), under);
                 let a = &mut self.s.attendees[attendee];
                 let organisation = a.organisation.clone();
                 let old = a.answers.insert(act, value.clone());
@@ -1181,24 +1193,31 @@ impl Actor {
             }),
             _ => None,
         };
+        let who = &self.s.attendees[attendee];
+        let under = Under {
+            organisation: who.organisation.clone(),
+            sector: who.sector.clone(),
+        };
         let writes = vec![Write::Answer {
             event: self.info.code,
-            attendee: self.s.attendees[attendee].id,
+            attendee: who.id,
             activity,
             value: value.to_json_text(),
             item: text.as_ref().map(|t| t.id.clone()),
             state: text.as_ref().map(|t| t.state.as_str()),
             flagged: text.as_ref().is_some_and(|t| t.flagged),
             msg: id.clone(),
+            organisation: under.organisation.clone(),
+            sector: under.sector.clone(),
         }];
-        self.submit_acked(
-            origin,
-            attendee,
-            id,
-            writes,
-            Effect::Answer { act, value, text },
-        )
-        .await;
+        let effect = Effect::Answer {
+            act,
+            value,
+            text,
+            under,
+        };
+        self.submit_acked(origin, attendee, id, writes, effect)
+            .await;
     }
 
     /// Takes one message sent at `at` from `attendee`'s allowance: `false` when it has none
@@ -1455,7 +1474,7 @@ impl Actor {
                     if live.revealed {
                         frames.push(server::results(
                             definition.key.as_str(),
-                            Some(&self.s.tally_json(event, act)),
+                            Some(&self.s.public_tally_json(act)),
                         ));
                     }
                     for frame in frames {
@@ -1522,7 +1541,7 @@ impl Actor {
             if live.revealed {
                 results.insert(
                     definition.key.as_str().to_owned(),
-                    self.s.tally_json(event, act),
+                    self.s.public_tally_json(act),
                 );
             }
         }
@@ -1579,8 +1598,10 @@ impl Actor {
             .enumerate()
             .map(|(act, definition)| {
                 let live = &self.s.activities[act];
-                let tally = if !presenter || live.revealed {
+                let tally = if !presenter {
                     self.s.tally_json(event, act)
+                } else if live.revealed {
+                    self.s.public_tally_json(act)
                 } else {
                     Value::Null
                 };
@@ -1621,7 +1642,7 @@ impl Actor {
     }
 
     fn presenter_snapshot(&self) -> Frame {
-        let mut attendance = self.s.attendance_json();
+        let mut attendance = self.s.presenter_attendance_json();
         if let Some(map) = attendance.as_object_mut() {
             map.remove("type");
         }
@@ -1796,7 +1817,7 @@ impl Actor {
             let tally = self.s.tally_json(&self.info.event, act);
             self.send_hosts(&server::tally(&key, &tally));
             if revealed {
-                let frame = server::results(&key, Some(&tally));
+                let frame = server::results(&key, Some(&self.s.public_tally_json(act)));
                 self.send_attendees(&frame, &visible);
                 self.send_presenters(&frame);
             }
@@ -1823,7 +1844,7 @@ impl Actor {
         let definition = &self.info.event.activities[act];
         let room = definition.room.clone();
         let key = definition.key.as_str().to_owned();
-        let tally = show.then(|| self.s.tally_json(&self.info.event, act));
+        let tally = show.then(|| self.s.public_tally_json(act));
         let frame = server::results(&key, tally.as_ref());
         self.send_attendees(&frame, move |s, a| {
             room.is_none() || s.attendees[a].room == room
@@ -1868,7 +1889,7 @@ impl Actor {
         value["revealed"] = Value::from(live.revealed);
         value["total"] = Value::from(live.tally.total());
         value["tally"] = if live.revealed {
-            self.s.tally_json(&self.info.event, act)
+            self.s.public_tally_json(act)
         } else {
             Value::Null
         };
@@ -2080,7 +2101,8 @@ impl Actor {
                     server::frame(&json!({"type": "count", "activity": key, "total": total}));
                 self.send_presenters(&frame);
                 if self.s.activities[act].revealed {
-                    self.send_presenters(&server::results(key, Some(&tally)));
+                    let public = self.s.public_tally_json(act);
+                    self.send_presenters(&server::results(key, Some(&public)));
                 }
             }
         }
@@ -2094,6 +2116,7 @@ impl Actor {
             self.attendance_dirty = false;
             let frame = server::frame(&self.s.attendance_json());
             self.send_hosts(&frame);
+            let frame = server::frame(&self.s.presenter_attendance_json());
             self.send_presenters(&frame);
         }
         for q in std::mem::take(&mut self.dirty_questions) {
@@ -2111,7 +2134,7 @@ impl Actor {
                 let definition = &event.activities[act];
                 let frame = server::results(
                     definition.key.as_str(),
-                    Some(&self.s.tally_json(event, act)),
+                    Some(&self.s.public_tally_json(act)),
                 );
                 let room = definition.room.clone();
                 self.send_attendees(&frame, move |s, a| {
@@ -2139,7 +2162,13 @@ impl Actor {
                 self.send_attendees(&frame, |_, _| true);
             }
         }
-        if self.ticks.is_multiple_of(SAMPLE_TICKS) && (self.sample_due || self.s.present > 0) {
+        // A new peak goes to disk at once (with the minute's sample so far), not a minute
+        // later: a report taken while the event is live never shows a peak below what was seen.
+        let peak_grew = self.s.peak > self.peak_stored;
+        if peak_grew
+            || (self.ticks.is_multiple_of(SAMPLE_TICKS) && (self.sample_due || self.s.present > 0))
+        {
+            self.peak_stored = self.s.peak;
             let write = self.presence_sample();
             // Never wait inside a tick: a full writer queue just skips this sample.
             let writer = self.writer.clone();

@@ -83,6 +83,15 @@ impl ItemState {
     }
 }
 
+/// The organisation and sector an answer was given under: where it counts, for good. A
+/// profile changed later moves the attendee's attendance, never their answers (contract
+/// v1.1), so a closed activity's breakdown by sector never changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Under {
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
+}
+
 pub struct ActivityLive {
     pub state: ActState,
     pub revealed: bool,
@@ -196,11 +205,13 @@ pub struct EventState {
     pub other_organisations: HashMap<String, String>,
     pub by_organisation: BTreeMap<String, u64>,
     pub by_sector: BTreeMap<String, u64>,
+    /// The profile each current answer was given under, by (attendee, activity).
+    pub answered_under: NumMap<(usize, usize), Under>,
     pub present: u64,
     pub peak: u64,
-    /// Bumped by anything that can change a closed activity's breakdown by sector: a
-    /// profile change, an activity opened or closed, an answer committed after its
-    /// activity closed.
+    /// Bumped by anything that can change a closed activity's breakdown by sector: an
+    /// activity opened or closed, an answer committed after its activity closed. (A
+    /// profile change cannot: answers count under the profile they were given with.)
     pub breakdown_generation: u64,
     /// Breakdowns by sector, by activity, with the generation they were computed at: a
     /// `welcome` after a reveal must not walk every attendee for every phone.
@@ -253,6 +264,7 @@ impl EventState {
             other_organisations: HashMap::new(),
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
+            answered_under: NumMap::default(),
             present: 0,
             breakdown_generation: 0,
             breakdowns: RefCell::new(HashMap::new()),
@@ -299,6 +311,13 @@ impl EventState {
             let org = state.attendees[who].organisation.clone();
             state.activities[act].tally.add(&value, org.as_deref());
             state.attendees[who].answers.insert(act, value);
+            state.answered_under.insert(
+                (who, act),
+                Under {
+                    organisation: row.organisation,
+                    sector: row.sector,
+                },
+            );
             if let Some(item) = row.item {
                 state.add_text(TextItem {
                     id: item,
@@ -406,7 +425,6 @@ impl EventState {
 
     /// Adds (or, with `add` false, removes) an attendee's profile from the joined counts.
     pub fn count_profile(&mut self, index: usize, add: bool) {
-        self.breakdown_generation += 1;
         let attendee = &self.attendees[index];
         let org = attendee
             .organisation
@@ -431,6 +449,19 @@ impl EventState {
         }
     }
 
+    /// Attendance as the presenter, seen by the whole room, gets it: the totals only (contract
+    /// v1.1). A breakdown by organisation or sector of a handful of people would say who is
+    /// in the room.
+    pub fn presenter_attendance_json(&self) -> Value {
+        json!({
+            "type": "attendance",
+            "present": self.present,
+            "joined": self.attendees.len(),
+        })
+    }
+
+    /// Attendance as hosts get it: totals, the peak, and joined attendees by their current
+    /// organisation and sector, whole (attendance is not an answer).
     pub fn attendance_json(&self) -> Value {
         json!({
             "type": "attendance",
@@ -442,8 +473,13 @@ impl EventState {
         })
     }
 
+    /// The tally as attendees and the presenter see it: never a breakdown by sector.
+    pub fn public_tally_json(&self, act: usize) -> Value {
+        self.activities[act].tally.to_json()
+    }
+
     /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
-    /// small-group rule applied.
+    /// small-group rule applied, each respondent counted in the sector they answered in.
     pub fn tally_json(&self, event: &Event, act: usize) -> Value {
         let live = &self.activities[act];
         let mut value = live.tally.to_json();
@@ -474,9 +510,13 @@ impl EventState {
 
     fn by_sector_tallies(&self, activity: &Activity, act: usize) -> Breakdown {
         let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-        for attendee in &self.attendees {
+        for (who, attendee) in self.attendees.iter().enumerate() {
             if let Some(value) = attendee.answers.get(&act) {
-                let sector = attendee.sector.as_deref().unwrap_or(NOT_GIVEN);
+                let sector = self
+                    .answered_under
+                    .get(&(who, act))
+                    .and_then(|u| u.sector.as_deref())
+                    .unwrap_or(NOT_GIVEN);
                 groups
                     .entry(sector.to_owned())
                     .or_insert_with(|| Tally::new(&activity.kind))

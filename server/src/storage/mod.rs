@@ -74,6 +74,9 @@ pub struct AnswerRow {
     pub item: Option<String>,
     pub state: Option<String>,
     pub flagged: bool,
+    /// The organisation and sector the answer was given under.
+    pub organisation: Option<String>,
+    pub sector: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +125,21 @@ fn latest_answers(mut rows: Vec<AnswerRow>) -> Vec<AnswerRow> {
     rows.sort_by(|a, b| (a.attendee, &a.activity).cmp(&(b.attendee, &b.activity)));
     rows.dedup_by(|later, kept| later.attendee == kept.attendee && later.activity == kept.activity);
     rows
+}
+
+/// From the candidate editions (code, spec, this edition's spec), latest first, the first that
+/// is not a rehearsal; none when this edition is a rehearsal itself.
+fn latest_not_rehearsal(rows: &[(String, String, String)]) -> Option<EventCode> {
+    let rehearsal = |spec: &str| {
+        serde_json::from_str::<serde_json::Value>(spec)
+            .is_ok_and(|v| v.get("rehearsal") == Some(&serde_json::Value::Bool(true)))
+    };
+    if rows.first().is_some_and(|(_, _, this)| rehearsal(this)) {
+        return None;
+    }
+    rows.iter()
+        .find(|(_, spec, _)| !rehearsal(spec))
+        .and_then(|(code, _, _)| EventCode::parse(code))
 }
 
 /// Receipts are an append-only log too: the same message stored twice (by two owners of an

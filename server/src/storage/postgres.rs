@@ -167,25 +167,26 @@ impl PgBackend {
             .collect())
     }
 
-    /// The latest earlier edition of the same series: by `starts_at` when both have one,
-    /// else by creation time.
+    /// The edition this one compares with: the latest ended edition of the same series that
+    /// started before this one (by `starts_at` when both have one, else by creation time;
+    /// ties by end time, then code), never a rehearsal. `None` for a rehearsal itself.
     pub async fn previous_in_series(
         &self,
         code: EventCode,
         series: &str,
     ) -> Result<Option<EventCode>, StorageError> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT other.code FROM events AS this JOIN events AS other
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT other.code, other.spec, this.spec FROM events AS this JOIN events AS other
                ON other.series = this.series AND other.code <> this.code
-             WHERE this.code = $1 AND this.series = $2
+             WHERE this.code = $1 AND this.series = $2 AND other.state = 'ended'
                AND COALESCE(other.starts_at, other.created_at) < COALESCE(this.starts_at, this.created_at)
-             ORDER BY COALESCE(other.starts_at, other.created_at) DESC LIMIT 1",
+             ORDER BY COALESCE(other.starts_at, other.created_at) DESC, other.ended_at DESC, other.code DESC",
         )
         .bind(code.as_str().to_owned())
         .bind(series.to_owned())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(found.as_deref().and_then(EventCode::parse))
+        Ok(super::latest_not_rehearsal(&rows))
     }
 
     /// The summary kept when the event's raw answers were purged, with the purge time.
@@ -279,8 +280,8 @@ impl PgBackend {
             });
         }
         for r in sqlx::query(
-            "SELECT attendee, activity, value, item, state, flagged, msg FROM answers
-             WHERE event = $1 ORDER BY id",
+            "SELECT attendee, activity, value, item, state, flagged, msg, organisation, sector
+             FROM answers WHERE event = $1 ORDER BY id",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -293,6 +294,8 @@ impl PgBackend {
                 item: r.get(3),
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
+                organisation: r.get(7),
+                sector: r.get(8),
             });
             // An answer row is its message's receipt (since migration 0004).
             if let Some(msg) = r.get::<Option<String>, _>(6) {
@@ -438,7 +441,7 @@ pub const MAX_BIND_PARAMETERS: usize = 65_535;
 
 /// The most rows in one multi-row statement. Chunks are powers of two up to this, so only a
 /// few distinct statements exist per kind and each stays prepared on the connection. The
-/// widest row has 7 columns: 7,168 parameters, far below [`MAX_BIND_PARAMETERS`].
+/// widest row has 10 columns: 10,240 parameters, far below [`MAX_BIND_PARAMETERS`].
 pub const ROWS_PER_STATEMENT: usize = 1024;
 
 const _: () = assert!(ROWS_PER_STATEMENT.is_power_of_two());
@@ -460,12 +463,12 @@ impl Batched {
         Batched::Receipt,
         Batched::Vote,
     ];
-    const WIDEST: usize = 8;
+    const WIDEST: usize = 10;
 
     fn columns(self) -> usize {
         match self {
             Batched::Attendee => 6,
-            Batched::Answer => 8,
+            Batched::Answer => 10,
             Batched::Receipt | Batched::Vote => 3,
         }
     }
@@ -479,7 +482,8 @@ impl Batched {
                  sector = excluded.sector, room = excluded.room",
             ),
             Batched::Answer => (
-                "INSERT INTO answers (event, attendee, activity, value, item, state, flagged, msg) \
+                "INSERT INTO answers \
+                 (event, attendee, activity, value, item, state, flagged, msg, organisation, sector) \
                  VALUES ",
                 "",
             ),
@@ -639,6 +643,8 @@ fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {
                 state,
                 flagged,
                 msg,
+                organisation,
+                sector,
             },
         ) => query
             .bind(event.as_str().to_owned())
@@ -648,7 +654,9 @@ fn bind_row(query: PgQuery, row: Merged<'_>) -> PgQuery {
             .bind(item.clone())
             .bind(state.map(str::to_owned))
             .bind(i64::from(*flagged))
-            .bind(msg.clone()),
+            .bind(msg.clone())
+            .bind(organisation.clone())
+            .bind(sector.clone()),
         (
             Write::Receipt {
                 event,
@@ -869,6 +877,8 @@ mod tests {
             state: None,
             flagged: false,
             msg: msg.to_owned(),
+            organisation: None,
+            sector: None,
         }
     }
 
@@ -891,11 +901,11 @@ mod tests {
         );
         let sql = Batched::Answer.sql(3);
         assert!(
-            sql.ends_with("($17, $18, $19, $20, $21, $22, $23, $24)"),
+            sql.ends_with("($21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"),
             "{sql}"
         );
         assert!(!sql.contains('?'));
-        assert!(!sql.contains("$25"));
+        assert!(!sql.contains("$31"));
     }
 
     #[test]

@@ -262,25 +262,26 @@ impl SqliteBackend {
             .collect())
     }
 
-    /// The latest earlier edition of the same series: by `starts_at` when both have one,
-    /// else by creation time.
+    /// The edition this one compares with: the latest ended edition of the same series that
+    /// started before this one (by `starts_at` when both have one, else by creation time;
+    /// ties by end time, then code), never a rehearsal. `None` for a rehearsal itself.
     pub async fn previous_in_series(
         &self,
         code: EventCode,
         series: &str,
     ) -> Result<Option<EventCode>, StorageError> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT other.code FROM events AS this JOIN events AS other
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT other.code, other.spec, this.spec FROM events AS this JOIN events AS other
                ON other.series = this.series AND other.code <> this.code
-             WHERE this.code = ? AND this.series = ?
+             WHERE this.code = ? AND this.series = ? AND other.state = 'ended'
                AND COALESCE(other.starts_at, other.created_at) < COALESCE(this.starts_at, this.created_at)
-             ORDER BY COALESCE(other.starts_at, other.created_at) DESC LIMIT 1",
+             ORDER BY COALESCE(other.starts_at, other.created_at) DESC, other.ended_at DESC, other.code DESC",
         )
         .bind(code.as_str().to_owned())
         .bind(series.to_owned())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(found.as_deref().and_then(EventCode::parse))
+        Ok(super::latest_not_rehearsal(&rows))
     }
 
     /// The summary kept when the event's raw answers were purged, with the purge time.
@@ -367,8 +368,8 @@ impl SqliteBackend {
             });
         }
         for r in sqlx::query(
-            "SELECT attendee, activity, value, item, state, flagged, msg FROM answers
-             WHERE event = ? ORDER BY id",
+            "SELECT attendee, activity, value, item, state, flagged, msg, organisation, sector
+             FROM answers WHERE event = ? ORDER BY id",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -381,6 +382,8 @@ impl SqliteBackend {
                 item: r.get(3),
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
+                organisation: r.get(7),
+                sector: r.get(8),
             });
             // An answer row is its message's receipt (since migration 0004).
             if let Some(msg) = r.get::<Option<String>, _>(6) {
@@ -609,8 +612,9 @@ impl Batched {
             ),
             Batched::Answer => (
                 "INSERT OR ROLLBACK INTO answers \
-                 (event, attendee, activity, value, item, state, flagged, msg) VALUES ",
-                "(?, ?, ?, ?, ?, ?, ?, ?)",
+                 (event, attendee, activity, value, item, state, flagged, msg, organisation, sector) \
+                 VALUES ",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 "",
             ),
             Batched::Receipt => (
@@ -663,6 +667,8 @@ fn bind_row(
             state,
             flagged,
             msg,
+            organisation,
+            sector,
         } => &[
             &event.as_str(),
             attendee,
@@ -672,6 +678,8 @@ fn bind_row(
             state,
             flagged,
             msg,
+            organisation,
+            sector,
         ],
         Write::Receipt {
             event,

@@ -108,6 +108,8 @@ fn answer(event: EventCode, attendee: i64, activity: &str, value: &str) -> Write
         state: None,
         flagged: false,
         msg: format!("{activity}-{attendee}-{value}"),
+        organisation: None,
+        sector: None,
     }
 }
 
@@ -197,6 +199,8 @@ async fn exercise(storage: &Storage, label: &str) {
             state: None,
             flagged: true,
             msg: "m5-role".to_owned(),
+            organisation: Some("Harbour Trust".to_owned()),
+            sector: Some("Police".to_owned()),
         },
         Write::Receipt {
             event,
@@ -212,6 +216,8 @@ async fn exercise(storage: &Storage, label: &str) {
             state: Some("pending"),
             flagged: false,
             msg: "m7-concern".to_owned(),
+            organisation: None,
+            sector: None,
         },
         Write::ItemState {
             event,
@@ -350,6 +356,11 @@ async fn exercise(storage: &Storage, label: &str) {
         ("[9]", true),
         "{label}"
     );
+    assert_eq!(
+        (role5.organisation.as_deref(), role5.sector.as_deref()),
+        (Some("Harbour Trust"), Some("Police")),
+        "{label}: the profile an answer was given under is kept with it"
+    );
     let concern = rows
         .answers
         .iter()
@@ -394,19 +405,10 @@ async fn exercise(storage: &Storage, label: &str) {
     let stored_event = storage.event(event).await.expect("event").expect("found");
     assert_eq!(stored_event.focus.as_deref(), Some("role"), "{label}");
 
-    // By `starts_at` where both have one, else by creation time: `next` was created first
-    // but starts later.
+    // An edition that has not ended is never "last year".
     assert_eq!(
         storage
             .previous_in_series(next, "dual")
-            .await
-            .expect("series"),
-        Some(event),
-        "{label}"
-    );
-    assert_eq!(
-        storage
-            .previous_in_series(event, "dual")
             .await
             .expect("series"),
         None,
@@ -451,6 +453,24 @@ async fn exercise(storage: &Storage, label: &str) {
             .await
             .expect("ended"),
         vec![event],
+        "{label}"
+    );
+    // By `starts_at` where both have one, else by creation time: `next` was created first
+    // but starts later.
+    assert_eq!(
+        storage
+            .previous_in_series(next, "dual")
+            .await
+            .expect("series"),
+        Some(event),
+        "{label}"
+    );
+    assert_eq!(
+        storage
+            .previous_in_series(event, "dual")
+            .await
+            .expect("series"),
+        None,
         "{label}"
     );
     storage
@@ -502,6 +522,81 @@ async fn the_same_writes_leave_the_same_rows_on_every_backend() {
         storage.close().await;
         // Opening again applies no migration twice.
         Storage::open(&url).await.expect("reopen").close().await;
+        db.remove().await;
+    }
+}
+
+/// "Last year" is the latest edition of the series that started before this one and has
+/// ended, never a rehearsal, never a copy still live; a rehearsal itself compares with none.
+async fn previous_edition(storage: &Storage, label: &str) {
+    let spec = |rehearsal: bool| {
+        if rehearsal {
+            r#"{"title":"t","rehearsal":true,"sessions":[]}"#.to_owned()
+        } else {
+            r#"{"title":"t","sessions":[]}"#.to_owned()
+        }
+    };
+    // (code, starts_at, rehearsal, ended)
+    let editions = [
+        ("PRVAAA", "2024-11-20T09:00:00Z", false, true),
+        ("PRVBBB", "2025-11-20T09:00:00Z", false, true),
+        // A rehearsal of 2025, later and ended: never compared.
+        ("PRVCCC", "2025-11-21T09:00:00Z", true, true),
+        // A copy of 2025 that never ended, later still: never compared.
+        ("PRVDDD", "2025-11-22T09:00:00Z", false, false),
+        ("PRVEEE", "2026-11-23T09:00:00Z", false, false),
+        // A rehearsal of 2026 itself.
+        ("PRVFFF", "2026-11-24T09:00:00Z", true, false),
+    ];
+    let writer = storage.writer().clone();
+    for (c, starts_at, rehearsal, ended) in editions {
+        let mut e = stored(code(c), "2026-01-01T10:00:00Z");
+        e.spec = spec(rehearsal);
+        assert!(
+            storage
+                .insert_event(&e, c, Some("series-p"), Some(starts_at))
+                .await
+                .expect("insert"),
+            "{label}"
+        );
+        if ended {
+            writer
+                .submit(
+                    vec![Write::EventEnded {
+                        event: code(c),
+                        at: "2026-01-02T10:00:00Z".to_owned(),
+                    }],
+                    None,
+                )
+                .await
+                .expect("submit");
+        }
+    }
+    writer.flush().await.expect("flush");
+    let previous = |c: &'static str| async move {
+        storage
+            .previous_in_series(code(c), "series-p")
+            .await
+            .expect("series")
+    };
+    assert_eq!(previous("PRVEEE").await, Some(code("PRVBBB")), "{label}");
+    assert_eq!(previous("PRVDDD").await, Some(code("PRVBBB")), "{label}");
+    assert_eq!(previous("PRVBBB").await, Some(code("PRVAAA")), "{label}");
+    assert_eq!(previous("PRVAAA").await, None, "{label}");
+    assert_eq!(
+        previous("PRVFFF").await,
+        None,
+        "{label}: a rehearsal compares with none"
+    );
+}
+
+#[tokio::test]
+async fn last_year_is_the_latest_ended_edition_and_never_a_rehearsal() {
+    for db in TempDb::all().await {
+        let url = db.url();
+        let storage = Storage::open(&url).await.expect("open");
+        previous_edition(&storage, &url).await;
+        storage.close().await;
         db.remove().await;
     }
 }

@@ -67,6 +67,10 @@ pub enum Write {
         state: Option<&'static str>,
         flagged: bool,
         msg: String,
+        /// The attendee's organisation and sector when they gave the answer: where it
+        /// counts, for good (contract v1.1).
+        organisation: Option<String>,
+        sector: Option<String>,
     },
     /// The receipt of a message other than an answer.
     Receipt {

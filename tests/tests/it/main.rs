@@ -10,6 +10,7 @@ mod edge;
 mod fallback;
 mod faults;
 mod hub;
+mod privacy;
 mod protocol_errors;
 mod reports;
 mod restart;
