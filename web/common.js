@@ -85,6 +85,14 @@
     liveTimer = setTimeout(flushLive, 4000);
   }
 
+  /* Tables keyed by anything a person typed (a word, an organisation, a sector, a room) have
+     no prototype, so a key such as "constructor" or "__proto__" is just a key. */
+  J.table = function () { return Object.create(null); };
+  /* obj[key] if obj has it as its own property (never a built-in such as toString). */
+  J.own = function (obj, key) {
+    return obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+  };
+
   J.plural = function (n, one, many) { return n + " " + (n === 1 ? one : (many || one + "s")); };
 
   J.kindName = function (a) {
@@ -100,7 +108,7 @@
 
   /* Every activity of an event, by key, each with its session's title. */
   J.indexEvent = function (event) {
-    var byKey = {};
+    var byKey = J.table();
     (event.sessions || []).forEach(function (s) {
       (s.activities || []).forEach(function (a) {
         a.sessionTitle = s.title;
