@@ -250,7 +250,14 @@ export class Link {
       over = true;
       env.clearTimeout(guard);
       if (ws) quietClose(ws);
-      if (probe) { if (this.probe === ws) { this.probe = null; this.scheduleProbe(); } return; }
+      if (probe) {
+        if (this.probe === ws) {
+          this.probe = null;
+          this.probeDelay = Math.min(this.t.wsRetryMaxMs, this.probeDelay * 2);
+          this.scheduleProbe();
+        }
+        return;
+      }
       if (gen !== this.gen) return;
       this.ws = null;
       this.wsFailed(hard, gen);
@@ -322,14 +329,12 @@ export class Link {
 
   scheduleProbe() {
     if (this.stopped || this.mode !== "sse" || this.probeTimer || this.probe) return;
-    const delay = this.probeDelay;
-    this.probeDelay = Math.min(this.t.wsRetryMaxMs, this.probeDelay * 2);
     this.probeTimer = this.env.setTimeout(() => {
       this.probeTimer = null;
       if (this.stopped || this.mode !== "sse") return;
       if (!this.ready) { this.scheduleProbe(); return; }
       this.openWs(this.gen, true);
-    }, delay);
+    }, this.probeDelay);
   }
 
   // -------------------------------------------------------------- POST + event stream

@@ -211,6 +211,25 @@ describe("Link", () => {
     assert.equal(env.stored.get("joinup.transport"), null);
   });
 
+  it("a WebSocket probe that fails leaves the fallback alone and waits twice as long for the next", async () => {
+    const env = fakeEnv(), app = fakeApp();
+    env.stored.set("joinup.transport", { mode: "sse", at: 0 });
+    const link = new Link("ABC234", env, app);
+    app.link = link;
+    link.start();
+    env.requests[0].resolve({ ok: true, status: 200, json: async () => ({ type: "welcome", attendee: "t" }) });
+    await env.advance(TIMING.wsRetryMs);
+    assert.equal(env.sockets.length, 1);
+    env.sockets[0].drop(1006);
+    assert.equal(link.mode, "sse");
+    assert.equal(link.ready, true, "the fallback carries on");
+    assert.equal(env.streams[0].closed, false);
+    await env.advance(2 * TIMING.wsRetryMs - 1);
+    assert.equal(env.sockets.length, 1, "not yet");
+    await env.advance(1);
+    assert.equal(env.sockets.length, 2, "the next probe");
+  });
+
   it("gives up a POST with no reply and sends it again", async () => {
     const env = fakeEnv(), app = fakeApp();
     env.stored.set("joinup.transport", { mode: "sse", at: 0 });
