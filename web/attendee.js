@@ -874,6 +874,7 @@ import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
   function offlineShell() {
     var ev = J.store.get(KEY.event);
     if (ev) useEvent(ev);
+    renderProfile();
     show("app");
     updateOpenCount();
     setConn();

@@ -123,6 +123,8 @@
    * The host's and presenter's socket: authenticate with the token, take the snapshot,
    * reconnect with backoff and jitter (1012, 4008, 4029, network loss), stop on 4001.
    */
+  /* Close codes (docs/protocol.md): the event ended; the token was refused. */
+  var CLOSE_EVENT_ENDED = 4000, CLOSE_UNAUTHORIZED = 4001;
   J.staffSocket = function (path, token, on) {
     var ws = null, attempt = 0, stopped = false;
     function connect() {
@@ -140,8 +142,8 @@
       sock.onclose = function (ev) {
         if (ws === sock) ws = null;
         if (stopped) return;
-        if (ev.code === 4001) { stopped = true; on.status("unauthorized"); return; }
-        if (ev.code === 4000) { stopped = true; on.status("ended"); return; }
+        if (ev.code === CLOSE_UNAUTHORIZED) { stopped = true; on.status("unauthorized"); return; }
+        if (ev.code === CLOSE_EVENT_ENDED) { stopped = true; on.status("ended"); return; }
         retry();
       };
     }

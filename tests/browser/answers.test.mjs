@@ -78,6 +78,7 @@ describe("every answer ends saved or not saved, with the reason", () => {
     assert.doesNotMatch(state, /Saved/);
     assert.match(state, /Not saved: This question closed before your answer reached us\. We kept your earlier answer: Student\./);
     assert.equal(await phone.locator("#act-role").getByRole("radio", { name: "Practitioner or clinician" }).isChecked(), true);
+    await phone.locator("#act-role-state").scrollIntoViewIfNeeded();
     await shot(phone, "attendee-not-saved-card", false);
     await phone.locator("#act-role").getByRole("button", { name: "Send again" }).click();
     await within(5000, async () => /Saved/.test(await text(phone, "#act-role-state")), "saved when sent again");
@@ -137,6 +138,7 @@ describe("the offline shell", () => {
     assert.match(await text(phone, "#answer-notice-text"), /1 answer is waiting on this phone to be sent/);
     await shot(phone, "attendee-offline-shell", false);
     await phone.getByRole("button", { name: "You", exact: true }).click();
+    assert.match(await text(phone, "#you-summary"), /York Mind/, "the details as last seen");
     assert.equal(await item(phone, "pre-trauma").getAttribute("data-state"), "pending");
     assert.match(await item(phone, "pre-trauma").textContent(), /You gave: 2 out of 5.*Not sent yet/);
     await axe(phone, "attendee offline shell");

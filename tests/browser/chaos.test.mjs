@@ -67,6 +67,8 @@ function stored(db, code) {
   return by;
 }
 
+console.log(`  chaos: JOINUP_CHAOS_SEED=${SEED}`);
+
 describe("chaos: phones that flap, block, reload and answer into closing activities", () => {
   let server, browser, ev, host, phones = [], errors = [];
 
@@ -98,8 +100,16 @@ describe("chaos: phones that flap, block, reload and answer into closing activit
 
   async function toggle(key) {
     const box = host.locator(`#h-${key}`);
-    await box.locator(".act-buttons button").first().click();
-    await within(5000, async () => !(await box.locator("button[aria-busy]").count()), `toggle ${key}`);
+    try {
+      await box.locator(".act-buttons button").first().click({ timeout: 10000 });
+      await within(10000, async () => !(await box.locator("button[aria-busy]").count()), `toggle ${key}`);
+    } catch (e) {
+      const why = await host.evaluate((k) => ({
+        conn: document.querySelector("#conn").textContent, error: document.querySelector("#host-error").textContent,
+        button: document.querySelector(`#h-${k} .act-buttons button`).outerHTML,
+      }), key).catch((x) => String(x));
+      throw new Error(`the host could not toggle ${key} (${JSON.stringify(why)}): ${e.message}`);
+    }
   }
 
   async function give(p, key) {
