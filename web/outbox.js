@@ -273,12 +273,15 @@ export class Link {
       let m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (!welcomed) {
-        if (m.type !== "welcome" && m.type !== "error") return;
+        // An error before the welcome (the event ended, the server busy) goes to the page;
+        // only a welcome ends the wait, so a socket that answers only errors is given up.
+        if (m.type === "error") { if (!probe && gen === this.gen) this.app.message(m); return; }
+        if (m.type !== "welcome") return;
         welcomed = true;
         over = true;
         env.clearTimeout(guard);
         if (probe) {
-          if (this.probe !== ws || m.type !== "welcome") { quietClose(ws); this.probe = null; this.scheduleProbe(); return; }
+          if (this.probe !== ws) { quietClose(ws); return; }
           // WebSocket works again: leave the fallback.
           this.probe = null;
           this.drop();
@@ -287,7 +290,7 @@ export class Link {
           this.mode = "ws";
           if (env.store) env.store.set("joinup.transport", null);
         } else if (gen !== this.gen) { quietClose(ws); return; }
-        if (m.type === "welcome") this.failures = 0;
+        this.failures = 0;
       }
       if (gen !== this.gen && this.ws !== ws) return;
       this.app.message(m);

@@ -158,7 +158,7 @@ describe("chaos: phones that flap, block, reload and answer into closing activit
     const open = new Set(POOL.slice(0, 4));
     while (Date.now() < until) {
       await sleep(between(1500, 3500));
-      if (open.size > 2 && rnd() < 0.5) {
+      if (open.size === POOL.length || (open.size > 2 && rnd() < 0.5)) {
         const key = pick([...open]);
         await toggle(key);
         open.delete(key);

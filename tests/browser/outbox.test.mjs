@@ -246,6 +246,17 @@ describe("Link", () => {
     assert.equal(posts().length, 2, "sent again with the same id");
   });
 
+  it("an error before the welcome goes to the page, and a socket that sends only errors is given up", async () => {
+    const { env, app } = start();
+    env.sockets[0].open();
+    env.sockets[0].receive({ type: "error", code: "unavailable", message: "busy" });
+    assert.deepEqual(app.got, [{ type: "error", code: "unavailable", message: "busy" }]);
+    await env.advance(TIMING.welcomeMs);
+    assert.equal(env.sockets[0].closed, true);
+    await env.advance(1000);
+    assert.equal(env.sockets.length, 2, "a new connection");
+  });
+
   it("a close code of 4000 or more before the welcome goes to the page, not to the fallback", async () => {
     const { env, app } = start();
     env.sockets[0].drop(CLOSE.EVENT_ENDED);
