@@ -138,7 +138,7 @@ import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
       case "welcome": onWelcome(m); break;
       case "ack": onAck(m.id); break;
       case "error": onError(m); break;
-      case "opened": addOpen(m.activity); updateOpenCount(); break;
+      case "opened": addOpen(m.activity); updateOpenCount(); renderLog(); break;
       case "closed": removeOpen(m.activity); updateOpenCount(); renderLog(); break;
       case "results": setResults(m.activity, m.tally, false); break;
       case "questions": questions = m.questions || []; renderQuestions(); break;
