@@ -1,28 +1,32 @@
 /* Joinup attendee page: join, answer, ask, share a card, see results.
-   Transport: WebSocket, or POST + Server-Sent Events where WebSocket is blocked.
-   Every message with an id stays in a local outbox until the server acknowledges it,
-   and is sent again with the same id after a reconnect or a reload. */
-"use strict";
+   The outbox, the record of what the person gave, and the connection (WebSocket, or POST +
+   Server-Sent Events where WebSocket fails) live in outbox.js; this file is the page.
+   Every answer ends, visibly, as saved (acknowledged) or not saved with the reason, on its
+   card while the activity is open and under "You" always, across reloads. */
+import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
+
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
   var code = J.codeFromPath();
   var KEY = {
     token: "joinup.attendee." + code,
     outbox: "joinup.outbox." + code,
-    profile: "joinup.profile." + code
+    profile: "joinup.profile." + code,
+    log: "joinup.answers." + code,
+    event: "joinup.event." + code
   };
 
   var facts = null;               // public facts, then the welcome's event
-  var acts = {};                  // activity definitions by key
+  var acts = J.table();           // activity definitions by key
   var token = J.store.get(KEY.token) || null;
-  var outbox = new Map();
-  (J.store.get(KEY.outbox) || []).forEach(function (m) { if (m && m.id) outbox.set(m.id, m); });
+  var outbox = new Outbox(J.store.get(KEY.outbox));
+  var log = new AnswerLog(J.store.get(KEY.log));
   var profile = J.store.get(KEY.profile) || null;
-  var open = {};                  // key -> activity ui
-  var answers = {};               // key -> value the server holds
-  var resultUI = {};              // key -> {node, chart}
+  var open = new Map();           // key -> activity card
+  var answers = new Map();        // key -> value the server holds
+  var resultUI = new Map();       // key -> {node, chart}
   var questions = [], voted = new Set(), directory = [];
-  var stopped = false, welcomed = false, editing = false;
+  var welcomed = false, editing = false, ended = false;
 
   // ------------------------------------------------------------------ views
 
@@ -35,23 +39,27 @@
     show("error");
   }
   $("#error-retry").addEventListener("click", function () {
-    stopped = false;
+    link.stopped = false;
     show("loading");
-    if (facts) connect(); else init();
+    if (facts) link.start(); else init();
   });
 
   // ------------------------------------------------------------------ status line
 
-  function pendingCount() { return outbox.size; }
+  function offline() { return navigator.onLine === false; }
   function setConn() {
     var node = $("#conn"), you = $("#you-conn");
-    var n = pendingCount(), text, state;
-    if (stopped) { text = ended ? "Event ended" : "Disconnected"; state = ended ? "ended" : "stopped"; }
-    else if (T.ready) {
+    var n = outbox.size, text, state;
+    if (link.stopped) { text = ended ? "Event ended" : "Disconnected"; state = ended ? "ended" : "stopped"; }
+    else if (link.ready) {
       state = n ? "waiting" : "live";
       text = n ? "Sending…" : "Connected: answers are getting through";
-    } else if (!welcomed && !T.started) { text = ""; state = "waiting"; }
-    else if (!welcomed && !T.everReady) { text = "Connecting…"; state = "waiting"; }
+    } else if (offline()) {
+      state = "offline";
+      text = n ? "You're offline: " + J.plural(n, "answer") + " will be sent when you're back online"
+        : "You're offline: your saved answers are safe";
+    } else if (!welcomed && !link.started) { text = ""; state = "waiting"; }
+    else if (!welcomed && !link.everReady) { text = "Connecting…"; state = "waiting"; }
     else {
       state = "waiting";
       text = n ? "Reconnecting: " + J.plural(n, "answer") + " will be sent when you're back online"
@@ -59,14 +67,12 @@
     }
     J.setText(node, text);
     node.setAttribute("data-state", state);
-    J.setText(you, text + (T.mode === "sse" && T.ready ? " (compatibility mode)" : ""));
+    J.setText(you, text + (link.mode === "sse" && link.ready ? " (compatibility mode)" : ""));
+    J.setText($("#none-open"), welcomed || link.ready ? "Nothing to answer right now. Questions appear here as soon as the host opens them."
+      : "Questions appear here once you're connected.");
   }
-  var ended = false;
 
   // ------------------------------------------------------------------ transport
-
-  var T = { mode: "ws", ws: null, es: null, ready: false, everReady: false, attempt: 0,
-    timer: null, retry: null, inflight: new Set(), lastSent: null, wsWorked: false };
 
   function helloMsg() {
     var m = { type: "hello", attendee: token };
@@ -78,193 +84,52 @@
     return m;
   }
 
-  function connect() {
-    clearTimeout(T.timer);
-    T.timer = null;
-    if (stopped) return;
-    T.ready = false;
-    T.started = true;
-    setConn();
-    if (T.mode === "ws") connectWs(); else connectSse();
-  }
+  var link = new Link(code, {
+    WebSocket: window.WebSocket,
+    EventSource: window.EventSource,
+    fetch: window.fetch.bind(window),
+    AbortController: window.AbortController,
+    setTimeout: window.setTimeout.bind(window),
+    clearTimeout: window.clearTimeout.bind(window),
+    now: Date.now,
+    random: Math.random,
+    wsUrl: J.wsUrl,
+    store: J.store
+  }, {
+    hello: helloMsg,
+    message: receive,
+    closed: onClosed,
+    pending: function () { return outbox.values(); },
+    changed: function () { setConn(); refreshAll(); renderLog(); }
+  });
 
-  function reconnectLater() {
-    T.ready = false;
-    if (stopped) return;
-    clearTimeout(T.timer);
-    T.timer = setTimeout(connect, J.backoff(T.attempt++));
-    setConn();
-    refreshAll();
-  }
-
-  function dropTransport() {
-    if (T.ws) { var w = T.ws; T.ws = null; w.onclose = null; try { w.close(); } catch (e) { /* gone */ } }
-    if (T.es) { T.es.close(); T.es = null; }
-    T.ready = false;
-  }
-
-  function connectWs() {
-    var ws, done = false;
-    function failed(hard) {
-      if (done) return;
-      done = true;
-      clearTimeout(guard);
-      if (ws) { ws.onclose = null; try { ws.close(); } catch (e) { /* gone */ } }
-      if (T.ws === ws) T.ws = null;
-      wsFailed(hard);
+  function onClosed(c) {
+    if (c === CLOSE.EVENT_ENDED) { endEvent(); return; }
+    if (c === CLOSE.TOO_LARGE && link.lastSent) {
+      var t = outbox.take(link.lastSent);
+      if (t && t.current && t.msg.type === "answer") log.refused(t.msg.id, reason("too_large"));
+      saveAll();
     }
-    var guard = setTimeout(function () { failed(false); }, 6000);
-    try {
-      if (typeof window.WebSocket !== "function") throw new Error("no WebSocket");
-      ws = new window.WebSocket(J.wsUrl("/ws/e/" + code));
-    } catch (e) { ws = null; failed(true); return; }
-    T.ws = ws;
-    ws.onopen = function () { ws.send(JSON.stringify(helloMsg())); };
-    ws.onmessage = function (ev) {
-      var m;
-      try { m = JSON.parse(ev.data); } catch (e) { return; }
-      if (!done && (m.type === "welcome" || m.type === "error")) { done = true; clearTimeout(guard); }
-      if (m.type === "welcome") T.wsWorked = true;
-      receive(m);
-    };
-    ws.onclose = function (ev) {
-      if (T.ws === ws) T.ws = null;
-      if (!done) {
-        if (ev.code >= 4000) { done = true; clearTimeout(guard); closed(ev.code); }
-        else failed(false);
-        return;
-      }
-      closed(ev.code);
-    };
-  }
-
-  // WebSocket did not get through. If plain HTTP does and WebSocket never worked here, the
-  // network blocks WebSocket: carry on over POST + Server-Sent Events. If nothing does, we
-  // are offline: retry.
-  function wsFailed(hard) {
-    T.ready = false;
-    if (hard) { T.mode = "sse"; connect(); return; }
-    // WebSocket has worked on this network: a failed reconnect is the server restarting
-    // or handing the event to another server, not a blocked network. Keep trying it.
-    if (T.wsWorked) { reconnectLater(); return; }
-    fetch("/api/events/" + code, { cache: "no-store" }).then(function (r) {
-      if (r.ok) { T.mode = "sse"; T.attempt = 0; connect(); }
-      else reconnectLater();
-    }, reconnectLater);
-  }
-
-  function post(msg) {
-    return fetch("/api/events/" + code + "/messages", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(msg),
-      credentials: "same-origin",
-      cache: "no-store"
-    }).then(function (r) {
-      if (r.status === 404) return { type: "error", code: "no_such_event" };
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    });
-  }
-
-  function connectSse() {
-    post(helloMsg()).then(function (m) {
-      if (stopped) return;
-      receive(m);
-      if (m.type !== "welcome") { if (!stopped) reconnectLater(); return; }
-      openStream();
-    }, reconnectLater);
-  }
-
-  function openStream() {
-    if (T.es) T.es.close();
-    var es = new window.EventSource("/api/events/" + code + "/stream");
-    T.es = es;
-    es.onmessage = function (ev) {
-      var m;
-      try { m = JSON.parse(ev.data); } catch (e) { return; }
-      receive(m);
-    };
-    es.addEventListener("close", function (ev) {
-      var c = 1006;
-      try { c = JSON.parse(ev.data).code; } catch (e) { /* keep 1006 */ }
-      es.close();
-      if (T.es === es) { T.es = null; closed(c); }
-    });
-    es.onerror = function () {
-      es.close();
-      if (T.es === es) { T.es = null; closed(1006); }
-    };
-  }
-
-  function closed(c) {
-    T.ready = false;
-    if (stopped) return;
-    if (c === 4000) { endEvent(); return; }
-    if (c === 4009 && T.lastSent) { outbox.delete(T.lastSent); saveOutbox(); }
-    if (c === 4001 || c === 4009) {
-      stopped = true;
-      setConn();
-      showError(c === 4001 ? "The server did not accept this connection. Try again, or ask the organisers for the code."
+    if (c === CLOSE.UNAUTHORIZED || c === CLOSE.TOO_LARGE) {
+      link.stop();
+      showError(c === CLOSE.UNAUTHORIZED ? "The server did not accept this connection. Try again, or ask the organisers for the code."
         : "The last message was too large to send and was dropped. Try again to reconnect.");
-      return;
     }
-    reconnectLater();
   }
 
-  function transmit(msg) {
-    if (!T.ready || stopped) return;
-    if (T.mode === "ws") {
-      if (T.ws && T.ws.readyState === 1) { T.ws.send(JSON.stringify(msg)); T.lastSent = msg.id; }
-      return;
-    }
-    if (T.inflight.has(msg.id)) return;
-    T.inflight.add(msg.id);
-    post(msg).then(function (reply) {
-      T.inflight.delete(msg.id);
-      receive(reply);
-    }, function () {
-      T.inflight.delete(msg.id);
-      retryLater();
-    });
-  }
-
-  function retryLater() {
-    if (T.retry) return;
-    T.retry = setTimeout(function () { T.retry = null; if (T.ready) flush(); }, 2000 + Math.random() * 3000);
-  }
-
-  function flush() { outbox.forEach(function (m) { transmit(m); }); }
-
-  function saveOutbox() { J.store.set(KEY.outbox, Array.from(outbox.values())); }
+  function saveOutbox() { J.store.set(KEY.outbox, outbox.toJSON()); }
+  function saveLog() { J.store.set(KEY.log, log.toJSON()); }
+  function saveAll() { saveOutbox(); saveLog(); }
 
   function send(msg) {
-    var replaces = { answer: "activity", card: null, profile: null };
-    if (msg.type in replaces) {
-      outbox.forEach(function (o, id) {
-        if (o.type === msg.type && (msg.type !== "answer" || o.activity === msg.activity)) outbox.delete(id);
-      });
-    }
-    outbox.set(msg.id, msg);
+    outbox.add(msg);
     saveOutbox();
-    transmit(msg);
+    link.transmit(msg);
     setConn();
   }
 
-  function pendingAnswer(key) {
-    var found = null;
-    outbox.forEach(function (m) { if (m.type === "answer" && m.activity === key) found = m; });
-    return found;
-  }
-  function pendingOf(type) {
-    var found = null;
-    outbox.forEach(function (m) { if (m.type === type) found = m; });
-    return found;
-  }
-
-  window.addEventListener("online", function () {
-    if (!T.ready && !stopped) { T.attempt = 0; connect(); }
-  });
+  window.addEventListener("online", function () { link.kick(); setConn(); });
+  window.addEventListener("offline", function () { setConn(); refreshAll(); renderLog(); });
 
   // ------------------------------------------------------------------ server messages
 
@@ -273,8 +138,8 @@
       case "welcome": onWelcome(m); break;
       case "ack": onAck(m.id); break;
       case "error": onError(m); break;
-      case "opened": addOpen(m.activity); updateOpenCount(); break;
-      case "closed": removeOpen(m.activity); updateOpenCount(); break;
+      case "opened": addOpen(m.activity); updateOpenCount(); renderLog(); break;
+      case "closed": removeOpen(m.activity); updateOpenCount(); renderLog(); break;
       case "results": setResults(m.activity, m.tally, false); break;
       case "questions": questions = m.questions || []; renderQuestions(); break;
       case "directory": directory = m.cards || []; renderCards(); break;
@@ -286,42 +151,45 @@
     token = m.attendee;
     J.store.set(KEY.token, token);
     if (m.state === "ended") { endEvent(); return; }
-    if (m.event) useEvent(m.event);
+    if (m.event) { useEvent(m.event); J.store.set(KEY.event, m.event); }
     if (m.profile) { profile = m.profile; J.store.set(KEY.profile, profile); }
     renderProfile();
-    answers = m.answers || {};
-    var now = {};
-    (m.open || []).forEach(function (a) { now[a.key] = true; });
-    Object.keys(open).forEach(function (k) { if (!now[k]) removeOpen(k); });
+    answers = new Map(Object.entries(m.answers || {}));
+    outbox.forgetReplaced();
+    log.reconcile(m.answers || {}, outbox);
+    saveLog();
+    var now = new Set((m.open || []).map(function (a) { return a.key; }));
+    Array.from(open.keys()).forEach(function (k) { if (!now.has(k)) removeOpen(k); });
     (m.open || []).forEach(addOpen);
-    Object.keys(open).forEach(function (k) { open[k].fromServer(); });
+    open.forEach(function (ui) { ui.fromServer(); });
     updateOpenCount();
-    var res = m.results || {};
-    Object.keys(resultUI).forEach(function (k) { if (!(k in res)) setResults(k, null, true); });
-    Object.keys(res).forEach(function (k) { setResults(k, res[k], true); });
+    var res = new Map(Object.entries(m.results || {}));
+    Array.from(resultUI.keys()).forEach(function (k) { if (!res.has(k)) setResults(k, null, true); });
+    res.forEach(function (tally, k) { setResults(k, tally, true); });
     questions = m.questions || [];
     voted = new Set(m.voted || []);
     renderQuestions();
     directory = m.directory || [];
     renderCards();
     welcomed = true;
-    T.ready = true;
-    T.everReady = true;
-    T.attempt = 0;
     if (!editing) show("app");
-    flush();
+    link.welcomed();
     setConn();
     refreshAll();
+    renderLog();
   }
 
   function onAck(id) {
-    var msg = outbox.get(id);
-    if (!msg) return;
-    outbox.delete(id);
+    var t = outbox.take(id);
+    if (!t) return;
     saveOutbox();
+    var msg = t.msg;
     if (msg.type === "answer") {
-      answers[msg.activity] = msg.value;
-      if (open[msg.activity]) open[msg.activity].saved();
+      answers.set(msg.activity, msg.value);
+      if (t.current) { log.saved(id); saveLog(); }
+      var ui = open.get(msg.activity);
+      if (ui) ui.refresh();
+      renderLog();
     } else if (msg.type === "ask") {
       var ta = $("#ask-text");
       if (ta.value.trim() === msg.text) { ta.value = ""; askInput(); }
@@ -343,24 +211,34 @@
   }
 
   var FRIENDLY = {
-    activity_closed: "This has closed, so the answer was not saved.",
-    unknown_activity: "This isn't open for your room, so the answer was not saved.",
+    activity_closed: "This has closed, so it was not saved.",
+    unknown_activity: "This isn't open for your room, so it was not saved.",
     not_available: "This is turned off for this event.",
     no_such_event: "This event no longer exists."
   };
 
   function onError(m) {
     if (m.code === "event_ended") { endEvent(); return; }
-    if (m.code === "no_such_event") { stopped = true; dropTransport(); showError(FRIENDLY.no_such_event); return; }
-    if (m.code === "not_joined") { dropTransport(); connect(); return; }
-    var msg = m.id ? outbox.get(m.id) : null;
-    if (!msg) { if (m.code === "rate_limited") retryLater(); return; }
-    if (m.code === "unavailable" || m.code === "rate_limited") { retryLater(); setConn(); return; }
-    outbox.delete(m.id);
+    if (m.code === "no_such_event") { link.stop(); showError(FRIENDLY.no_such_event); return; }
+    if (m.code === "not_joined") { link.start(); return; }
+    if (m.id && !outbox.get(m.id)) {
+      // A replaced answer's refusal: the newer one is the one that counts.
+      outbox.take(m.id);
+      if (m.code === "rate_limited") link.retryLater();
+      return;
+    }
+    if (!m.id) { if (m.code === "rate_limited") link.retryLater(); return; }
+    if (retryable(m.code)) { link.retryLater(); setConn(); return; }
+    var msg = outbox.take(m.id).msg;
     saveOutbox();
-    var text = FRIENDLY[m.code] || m.message || "That could not be saved.";
-    if (msg.type === "answer" && open[msg.activity]) open[msg.activity].failed(text);
-    else if (msg.type === "ask") state($("#ask-state"), "error", text);
+    var text = J.own(FRIENDLY, m.code) || m.message || "That could not be saved.";
+    if (msg.type === "answer") {
+      log.refused(msg.id, reason(m.code, m.message));
+      saveLog();
+      var ui = open.get(msg.activity);
+      if (ui) ui.refresh();
+      renderLog();
+    } else if (msg.type === "ask") state($("#ask-state"), "error", text);
     else if (msg.type === "card") state($("#card-state"), "error", text);
     else if (msg.type === "profile") state($("#profile-state"), "error", text);
     else if (msg.type === "upvote") renderQuestions();
@@ -369,15 +247,21 @@
 
   function endEvent() {
     ended = true;
-    stopped = true;
-    dropTransport();
-    clearTimeout(T.timer);
-    var lost = outbox.size;
+    link.stop();
+    var lost = 0;
+    outbox.values().forEach(function (m) {
+      if (m.type !== "answer") return;
+      lost++;
+      log.refused(m.id, reason("event_ended"));
+      outbox.take(m.id);
+    });
+    saveAll();
     J.setText($("#ended-text"), lost
       ? "This event has ended. " + J.plural(lost, "answer") + " given while offline could not be sent in time; everything else is saved."
       : "This event has ended. Your answers are saved and help shape what happens next.");
     show("ended");
     setConn();
+    renderLog();
   }
 
   function state(node, kind, text) {
@@ -501,10 +385,10 @@
       profile = { organisation: p.organisation || null, sector: p.sector || null, room: p.room || null };
       J.store.set(KEY.profile, profile);
       state($("#profile-state"), "pending", "Joining…");
-      connect();
+      link.start();
       return;
     }
-    state($("#profile-state"), T.ready ? "pending" : "waiting", T.ready ? "Saving…" : "Will be saved when you're back online");
+    state($("#profile-state"), link.ready ? "pending" : "waiting", link.ready ? "Saving…" : "Will be saved when you're back online");
     send({ type: "profile", id: J.uuid(), organisation: p.organisation, sector: p.sector, room: p.room });
   });
 
@@ -538,21 +422,21 @@
       });
     var org = $("#c-organisation");
     if (!org.value && p.organisation) org.value = p.organisation;
-    Object.keys(open).forEach(function (k) { open[k].refresh(); });
+    refreshAll();
   }
 
   // ------------------------------------------------------------------ activities
 
   function eyebrow(a) {
-    var s = a.sessionTitle || (acts[a.key] && acts[a.key].sessionTitle) || "";
+    var s = a.sessionTitle || (J.own(acts, a.key) && acts[a.key].sessionTitle) || "";
     return el("p", { class: "eyebrow", text: s + (a.room ? " · " + a.room : "") });
   }
 
   function addOpen(a) {
-    if (!a || open[a.key]) return;
-    if (acts[a.key]) { a.sessionTitle = acts[a.key].sessionTitle; } else acts[a.key] = a;
+    if (!a || open.has(a.key)) return;
+    if (J.own(acts, a.key)) { a.sessionTitle = acts[a.key].sessionTitle; } else acts[a.key] = a;
     var ui = activityCard(a);
-    open[a.key] = ui;
+    open.set(a.key, ui);
     var list = $("#open-list");
     // Keep the programme's order.
     var order = Object.keys(acts);
@@ -566,14 +450,14 @@
   }
 
   function removeOpen(key) {
-    var ui = open[key];
+    var ui = open.get(key);
     if (!ui) return;
-    delete open[key];
+    open.delete(key);
     ui.node.remove();
   }
 
   function updateOpenCount() {
-    var n = Object.keys(open).length;
+    var n = open.size;
     var c = $("#open-count");
     c.hidden = !n;
     J.setText(c, String(n));
@@ -581,7 +465,7 @@
     $("#none-open").hidden = n > 0;
   }
 
-  function refreshAll() { Object.keys(open).forEach(function (k) { open[k].refresh(); }); }
+  function refreshAll() { open.forEach(function (ui) { ui.refresh(); }); }
 
   function activityCard(a) {
     var id = "act-" + a.key;
@@ -589,29 +473,45 @@
     var status = el("p", { class: "save-state", id: id + "-state", "aria-live": "polite" });
     var submit = el("button", { class: "btn", type: "submit" });
     var form = el("form", { class: "card activity", id: id, "data-key": a.key, "aria-labelledby": id + "-title", novalidate: true });
-    var dirty = false, error = "";
-    var control = makeControl(a, id, function () { dirty = true; error = ""; refresh(); });
+    var dirty = false;
+    var control = makeControl(a, id, function () { dirty = true; refresh(); });
     form.append(eyebrow(a), title, control.node, el("div", { class: "actions" }, submit, status));
 
+    function refused() {
+      var rec = log.get(a.key);
+      return rec && rec.state === "refused" && !outbox.answerFor(a.key) ? rec : null;
+    }
+
     function refresh() {
-      var pending = pendingAnswer(a.key);
-      var has = answers[a.key] !== undefined;
+      var pending = outbox.answerFor(a.key);
+      var has = answers.has(a.key);
+      var no = refused();
       var valid = control.get() !== null;
       if (a.kind === "pledge") {
         J.setText(submit, "Sign the pledge");
-        submit.hidden = has && !pending;
+        submit.hidden = has && !pending && !no;
         control.sync(has || !!pending);
       } else {
-        J.setText(submit, has || pending ? "Update answer" : "Send answer");
+        J.setText(submit, no && !dirty ? "Send again" : has || pending ? "Update answer" : "Send answer");
       }
-      submit.disabled = !valid || (!!pending && !dirty && T.ready);
-      if (error) state(status, "error", error);
-      else if (pending && T.ready) state(status, "pending", "Sending…");
+      submit.disabled = !valid || (!!pending && !dirty && link.ready);
+      form.setAttribute("data-state", pending ? "pending" : no ? "refused" : has ? "saved" : "");
+      if (pending && link.ready) state(status, "pending", "Sending…");
       else if (pending) state(status, "waiting", "Not sent yet: it will be sent when the connection is back");
+      else if (no && !dirty) state(status, "error", "Not saved: " + no.reason + " " + kept(a));
       else if (has && !dirty) state(status, "saved", a.kind === "pledge" && profile && profile.organisation
         ? "Saved ✓ Signed for " + profile.organisation : "Saved ✓");
-      else if (has && dirty) state(status, "", "Changed: send to update your answer");
+      else if ((has || no) && dirty) state(status, "", "Changed: send to update your answer");
       else state(status, "", "");
+    }
+
+    // What the control shows: the answer waiting to go, else the one last given and refused
+    // (never an older one in its place), else the one the server holds.
+    function showGiven() {
+      var pending = outbox.answerFor(a.key), no = refused();
+      if (pending) control.set(pending.value);
+      else if (no) control.set(no.given);
+      else if (answers.has(a.key)) control.set(answers.get(a.key));
     }
 
     form.addEventListener("submit", function (e) {
@@ -619,26 +519,41 @@
       var v = control.get();
       if (v === null) return;
       dirty = false;
-      error = "";
-      send({ type: "answer", id: J.uuid(), activity: a.key, value: v });
+      var msg = { type: "answer", id: J.uuid(), activity: a.key, value: v };
+      log.gave(msg, a.prompt, describe(a, v));
+      saveLog();
+      send(msg);
       refresh();
+      renderLog();
     });
 
-    var pending = pendingAnswer(a.key);
-    if (pending) control.set(pending.value);
-    else if (answers[a.key] !== undefined) control.set(answers[a.key]);
+    showGiven();
     refresh();
 
     return {
       node: form,
       refresh: refresh,
       fromServer: function () {
-        if (!pendingAnswer(a.key) && !dirty && answers[a.key] !== undefined) control.set(answers[a.key]);
+        if (!dirty) showGiven();
         refresh();
-      },
-      saved: function () { error = ""; refresh(); },
-      failed: function (text) { error = text; refresh(); }
+      }
     };
+  }
+
+  /** The answer in words, as the person chose it. */
+  function describe(a, v) {
+    if (!a) return typeof v === "string" ? v : JSON.stringify(v);
+    if (a.kind === "choice") return (Array.isArray(v) ? v : []).map(function (i) { return a.options[i]; }).join(", ");
+    if (a.kind === "scale") return String(v) + " out of " + a.max;
+    if (a.kind === "words") return (Array.isArray(v) ? v : []).join(", ");
+    if (a.kind === "pledge") return "Signed";
+    return String(v);
+  }
+
+  /** What the server kept for an activity whose last answer was refused. */
+  function kept(a) {
+    return answers.has(a.key) ? "We kept your earlier answer: " + describe(a, answers.get(a.key)) + "."
+      : "Nothing was kept for this question.";
   }
 
   function makeControl(a, id, changed) {
@@ -721,10 +636,10 @@
     return {
       node: el("div", {}, hint, box),
       get: function () {
-        var seen = {}, v = [];
+        var seen = new Set(), v = [];
         inputs.forEach(function (x) {
           var w = x.value.trim().replace(/\s+/g, " ").toLowerCase();
-          if (w && !seen[w]) { seen[w] = true; v.push(w); }
+          if (w && !seen.has(w)) { seen.add(w); v.push(w); }
         });
         return v.length ? v : null;
       },
@@ -768,23 +683,24 @@
   // ------------------------------------------------------------------ results
 
   function setResults(key, tally, quiet) {
-    var a = acts[key];
+    var a = J.own(acts, key);
     if (!a) return;
-    var r = resultUI[key];
+    var r = resultUI.get(key);
     if (tally === null || tally === undefined) {
-      if (r) { r.node.remove(); delete resultUI[key]; }
+      if (r) { r.node.remove(); resultUI.delete(key); }
     } else {
       if (!r) {
         var chart = J.chart(a);
         var node = el("article", { class: "card result", id: "res-" + key, "aria-labelledby": "res-" + key + "-title" },
           eyebrow(a), el("h3", { id: "res-" + key + "-title", text: a.prompt }), chart.node);
         $("#results-list").prepend(node);
-        r = resultUI[key] = { node: node, chart: chart };
+        r = { node: node, chart: chart };
+        resultUI.set(key, r);
       }
       r.chart.update(tally);
       if (!quiet) J.announce("Results. " + J.describeTally(a, tally));
     }
-    $("#results-block").hidden = !Object.keys(resultUI).length;
+    $("#results-block").hidden = !resultUI.size;
   }
 
   // ------------------------------------------------------------------ Q&A
@@ -840,7 +756,7 @@
     var text = $("#ask-text").value.trim();
     if (!text) return;
     send({ type: "ask", id: J.uuid(), text: text });
-    state($("#ask-state"), T.ready ? "pending" : "waiting", T.ready ? "Sending…" : "Will be sent when you're back online");
+    state($("#ask-state"), link.ready ? "pending" : "waiting", link.ready ? "Sending…" : "Will be sent when you're back online");
   });
 
   // ------------------------------------------------------------------ directory
@@ -861,7 +777,7 @@
       if (v) card[f] = v;
     });
     send({ type: "card", id: J.uuid(), card: card });
-    state($("#card-state"), T.ready ? "pending" : "waiting", T.ready ? "Sharing…" : "Will be shared when you're back online");
+    state($("#card-state"), link.ready ? "pending" : "waiting", link.ready ? "Sharing…" : "Will be shared when you're back online");
   });
 
   function renderCards() {
@@ -893,11 +809,83 @@
     if (b) selectTab(b.getAttribute("data-tab"));
   });
 
+  // ------------------------------------------------------------------ your answers
+
+  /** Every answer the person gave, with how it ended: under "You", and a notice on the
+   * Answer tab for those whose card is gone and that did not end saved. */
+  function renderLog() {
+    var keys = [];
+    log.records().forEach(function (r) { keys.push(r.activity); });
+    answers.forEach(function (v, k) { if (!log.get(k)) keys.push(k); });
+    var order = Object.keys(acts);
+    keys.sort(function (x, y) { return order.indexOf(x) - order.indexOf(y); });
+    var list = J.clear($("#you-answers"));
+    var waiting = 0, notSaved = 0;
+    keys.forEach(function (k) {
+      var a = J.own(acts, k), rec = log.get(k), pending = outbox.answerFor(k);
+      var st = pending ? "pending" : rec ? rec.state : "saved";
+      var given = pending ? describe(a, pending.value) : rec ? rec.text || describe(a, rec.given) : describe(a, answers.get(k));
+      var line;
+      if (st === "pending") line = link.ready ? "Sending…" : "Not sent yet: it will be sent when you're back online";
+      else if (st === "refused") line = "Not saved: " + rec.reason;
+      else line = "Saved ✓";
+      if (!open.has(k)) { if (st === "pending") waiting++; else if (st === "refused") notSaved++; }
+      var givenValue = pending ? pending.value : rec ? rec.given : answers.get(k);
+      list.appendChild(el("li", { "data-activity": k, "data-state": st, "data-given": JSON.stringify(givenValue),
+        "data-kept": answers.has(k) ? JSON.stringify(answers.get(k)) : null },
+        el("p", { class: "prompt", text: (rec && rec.prompt) || (a && a.prompt) || k }),
+        el("p", {}, el("span", { class: "muted", text: "You gave: " }), given),
+        el("p", { class: "save-state", "data-state": st === "refused" ? "error" : st === "pending" ? "waiting" : "saved", text: line }),
+        st === "refused" ? el("p", { class: "hint", text: a ? kept(a) : answers.has(k) ? "We kept your earlier answer." : "Nothing was kept for this question." }) : null));
+    });
+    $("#no-answers").hidden = keys.length > 0;
+    var notice = $("#answer-notice");
+    var parts = [];
+    if (notSaved) parts.push(J.plural(notSaved, "answer") + " to a closed question " + (notSaved === 1 ? "was" : "were") + " not saved.");
+    if (waiting) parts.push(J.plural(waiting, "answer") + " " + (waiting === 1 ? "is" : "are") + " waiting on this phone to be sent.");
+    notice.hidden = !parts.length;
+    notice.setAttribute("data-state", notSaved ? "error" : "waiting");
+    J.setText($("#answer-notice-text"), parts.join(" "));
+  }
+  $("#answer-notice-go").addEventListener("click", function () {
+    selectTab("you");
+    $("#you-answers-title").setAttribute("tabindex", "-1");
+    $("#you-answers-title").focus();
+  });
+
+  // ------------------------------------------------------------------ offline shell
+
+  // A service worker keeps this page and its scripts, so a reload without a network shows
+  // the page, its outbox and what was saved (from this phone's storage), not an error page.
+  function keepOffline() {
+    var sw = navigator.serviceWorker;
+    if (!sw || !window.isSecureContext) return;
+    sw.register("/sw.js", { scope: "/e/" }).then(function () { return sw.ready; }).then(function (reg) {
+      var urls = [location.pathname];
+      performance.getEntriesByType("resource").forEach(function (e) {
+        var u = new URL(e.name);
+        if (u.origin === location.origin && u.pathname.indexOf("/assets/") === 0) urls.push(u.pathname + u.search);
+      });
+      if (reg.active) reg.active.postMessage({ type: "keep", urls: urls });
+    }).catch(function () { /* no offline shell: the page works as before */ });
+  }
+
+  /** Without the network: the event as last seen, what waits in the outbox, what was saved. */
+  function offlineShell() {
+    var ev = J.store.get(KEY.event);
+    if (ev) useEvent(ev);
+    renderProfile();
+    show("app");
+    updateOpenCount();
+    setConn();
+    renderLog();
+  }
+
   // ------------------------------------------------------------------ start
 
   function init() {
     if (!code) { showError("This address has no event code in it."); return; }
-    fetch("/api/events/" + code, { cache: "no-store" }).then(function (r) {
+    link.fetchTimed("/api/events/" + code).then(function (r) {
       if (r.status === 404) { showError("No event has the code " + code + ". Check the code on the screen."); return null; }
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
@@ -905,16 +893,18 @@
       if (!f) return;
       useEvent(f);
       if (f.state === "ended") { endEvent(); return; }
-      if (token) { connect(); return; }
+      if (token) { link.start(); return; }
       J.setText($("#profile-title"), "Join " + (f.title || "the event"));
       show("profile");
       setConn();
     }).catch(function () {
-      if (token) { connect(); return; }
+      if (token) { offlineShell(); link.start(); return; }
       showError("We couldn't reach the event. Check your connection and try again.");
     });
   }
   // Outbox items of a previous visit keep the status line honest from the start.
   setConn();
+  renderLog();
   init();
+  keepOffline();
 })();

@@ -105,7 +105,7 @@
             details.append(sectorTable.node);
           }
           sectorTable.set(sectors.map(function (s) {
-            var g = bySector[s];
+            var g = J.own(bySector, s) || { total: 0, counts: [] };
             if (a.kind === "scale") return [s, g.total, fmtMean(g.mean)];
             var best = 0;
             (g.counts || []).forEach(function (n, i) { if (n > g.counts[best]) best = i; });
@@ -115,7 +115,7 @@
       };
     } else if (a.kind === "words") {
       var cloud = el("ul", { class: "cloud" });
-      var items = {};
+      var items = new Map();
       var wt = table("Words", ["Word", "Count"]);
       var noWords = el("p", { class: "muted", text: "No words yet." });
       node.append(totalLine, noWords, cloud);
@@ -124,51 +124,54 @@
         var top = tally.top || [];
         var max = top.length ? top[0][1] : 1;
         noWords.hidden = top.length > 0;
-        var seen = {};
+        var seen = new Set();
         top.forEach(function (pair) {
           var w = pair[0], n = pair[1];
-          seen[w] = true;
-          var li = items[w];
+          seen.add(w);
+          var li = items.get(w);
           if (!li) {
-            li = items[w] = el("li", {}, el("span", { text: w }), el("span", { class: "sr-only" }));
+            li = el("li", {}, el("span", { text: w }), el("span", { class: "sr-only" }));
+            items.set(w, li);
           }
           J.setText(li.lastChild, ", " + n);
           li.style.fontSize = (0.95 + 1.6 * Math.sqrt(n / max)).toFixed(2) + "em";
           cloud.appendChild(li);
         });
-        Object.keys(items).forEach(function (w) {
-          if (!seen[w]) { items[w].remove(); delete items[w]; }
+        Array.from(items.keys()).forEach(function (w) {
+          if (!seen.has(w)) { items.get(w).remove(); items.delete(w); }
         });
         wt.set(top.map(function (p) { return [p[0], p[1]]; }));
       };
     } else if (a.kind === "pledge") {
       var big = el("p", { class: "bignum" });
       var orgList = el("ul", { class: "bars" });
-      var rowsByOrg = {};
+      var rowsByOrg = new Map();
       var pt = table("Signatures by organisation", ["Organisation", "Signatures"]);
       node.append(big, totalLine, orgList);
       details.append(pt.node);
       update = function (tally) {
         J.setText(big, String(tally.total || 0));
-        var sig = tally.signatures || {};
+        var signed = tally.signatures || {};
         var orgs = (tally.organisations || []).slice();
-        Object.keys(sig).forEach(function (o) { if (orgs.indexOf(o) < 0) orgs.push(o); });
-        orgs.sort(function (x, y) { return (sig[y] || 0) - (sig[x] || 0) || x.localeCompare(y); });
+        Object.keys(signed).forEach(function (o) { if (orgs.indexOf(o) < 0) orgs.push(o); });
+        var sig = function (o) { return J.own(signed, o) || 0; };
+        orgs.sort(function (x, y) { return sig(y) - sig(x) || x.localeCompare(y); });
         var max = 1;
-        orgs.forEach(function (o) { max = Math.max(max, sig[o] || 1); });
+        orgs.forEach(function (o) { max = Math.max(max, sig(o) || 1); });
         orgs.forEach(function (o) {
-          var r = rowsByOrg[o];
+          var r = rowsByOrg.get(o);
           if (!r) {
-            r = rowsByOrg[o] = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+            r = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+            rowsByOrg.set(o, r);
             r.li = el("li", { class: "bar-row" }, el("span", { class: "bar-label", text: o }), r.value,
               el("span", { class: "bar-track", "aria-hidden": "true" }, r.fill));
           }
-          var n = sig[o] || 1;
+          var n = sig(o) || 1;
           J.setText(r.value, String(n));
           r.fill.style.width = Math.round((n * 100) / max) + "%";
           orgList.appendChild(r.li);
         });
-        pt.set(orgs.map(function (o) { return [o, sig[o] || 1]; }));
+        pt.set(orgs.map(function (o) { return [o, sig(o) || 1]; }));
       };
     } else {
       var count = el("p", { class: "bignum" });

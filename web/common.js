@@ -85,6 +85,14 @@
     liveTimer = setTimeout(flushLive, 4000);
   }
 
+  /* Tables keyed by anything a person typed (a word, an organisation, a sector, a room) have
+     no prototype, so a key such as "constructor" or "__proto__" is just a key. */
+  J.table = function () { return Object.create(null); };
+  /* obj[key] if obj has it as its own property (never a built-in such as toString). */
+  J.own = function (obj, key) {
+    return obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+  };
+
   J.plural = function (n, one, many) { return n + " " + (n === 1 ? one : (many || one + "s")); };
 
   J.kindName = function (a) {
@@ -100,7 +108,7 @@
 
   /* Every activity of an event, by key, each with its session's title. */
   J.indexEvent = function (event) {
-    var byKey = {};
+    var byKey = J.table();
     (event.sessions || []).forEach(function (s) {
       (s.activities || []).forEach(function (a) {
         a.sessionTitle = s.title;
@@ -115,6 +123,8 @@
    * The host's and presenter's socket: authenticate with the token, take the snapshot,
    * reconnect with backoff and jitter (1012, 4008, 4029, network loss), stop on 4001.
    */
+  /* Close codes (docs/protocol.md): the event ended; the token was refused. */
+  var CLOSE_EVENT_ENDED = 4000, CLOSE_UNAUTHORIZED = 4001;
   J.staffSocket = function (path, token, on) {
     var ws = null, attempt = 0, stopped = false;
     function connect() {
@@ -132,8 +142,8 @@
       sock.onclose = function (ev) {
         if (ws === sock) ws = null;
         if (stopped) return;
-        if (ev.code === 4001) { stopped = true; on.status("unauthorized"); return; }
-        if (ev.code === 4000) { stopped = true; on.status("ended"); return; }
+        if (ev.code === CLOSE_UNAUTHORIZED) { stopped = true; on.status("unauthorized"); return; }
+        if (ev.code === CLOSE_EVENT_ENDED) { stopped = true; on.status("ended"); return; }
         retry();
       };
     }

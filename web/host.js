@@ -6,11 +6,11 @@
   var code = J.codeFromPath();
   var token = J.fragmentToken();
 
-  var acts = {}, order = [], rows = {}, ui = {};
+  var acts = J.table(), order = [], rows = J.table(), ui = J.table();
   var focus = null, attendance = { present: 0, joined: 0, peak: 0, by_organisation: {}, by_sector: {} };
-  var items = {};          // "question:ID" -> item
+  var items = J.table();   // "question:ID" -> item
   var arrival = 0;
-  var pending = {};        // command id -> button
+  var pending = J.table(); // command id -> button
   var nextId = 1;
   var eventState = "live";
   var filter = "pending";
@@ -106,11 +106,11 @@
     order = Object.keys(acts);
     J.setText($("#event-title"), m.event.title);
     document.title = m.event.title + " · Host · Joinup";
-    rows = {};
+    rows = J.table();
     (m.activities || []).forEach(function (r) { rows[r.key] = r; });
     focus = m.focus || null;
     attendance = m.attendance || attendance;
-    items = {};
+    items = J.table();
     (m.questions || []).forEach(function (q) { upsert("question", q); });
     (m.texts || []).forEach(function (t) { upsert("text", t); });
     (m.cards || []).forEach(function (c) { upsert("card", c); });
@@ -135,7 +135,7 @@
 
   function buildProgramme(ev) {
     var box = J.clear($("#programme"));
-    ui = {};
+    ui = J.table();
     var count = 0;
     (ev.sessions || []).forEach(function (s, si) {
       var sec = el("section", { class: "session", "aria-labelledby": "s-" + si });
@@ -226,33 +226,35 @@
 
   // ------------------------------------------------------------------ attendance
 
-  var breakdowns = {};
+  var breakdowns = J.table();
   function breakdown(box, map, caption) {
     var b = breakdowns[box];
     if (!b) {
-      b = breakdowns[box] = { list: el("ul", { class: "bars" }), rows: {}, body: el("tbody") };
+      b = breakdowns[box] = { list: el("ul", { class: "bars" }), rows: new Map(), body: el("tbody") };
       $(box).append(b.list, el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }),
         el("table", {}, el("caption", { text: caption }),
           el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Name" }), el("th", { scope: "col", class: "n", text: "People" }))), b.body)));
     }
-    var names = Object.keys(map).sort(function (x, y) { return map[y] - map[x] || x.localeCompare(y); });
+    var count = new Map(Object.entries(map));
+    var names = Array.from(count.keys()).sort(function (x, y) { return count.get(y) - count.get(x) || x.localeCompare(y); });
     var max = 1;
-    names.forEach(function (n) { max = Math.max(max, map[n]); });
+    names.forEach(function (n) { max = Math.max(max, count.get(n)); });
     names.forEach(function (n) {
-      var r = b.rows[n];
+      var r = b.rows.get(n);
       if (!r) {
-        r = b.rows[n] = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+        r = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+        b.rows.set(n, r);
         r.li = el("li", { class: "bar-row" }, el("span", { class: "bar-label", text: n }), r.value,
           el("span", { class: "bar-track", "aria-hidden": "true" }, r.fill));
       }
-      J.setText(r.value, String(map[n]));
-      r.fill.style.width = Math.round((map[n] * 100) / max) + "%";
+      J.setText(r.value, String(count.get(n)));
+      r.fill.style.width = Math.round((count.get(n) * 100) / max) + "%";
       if (b.list.lastChild !== r.li) b.list.appendChild(r.li);
     });
-    Object.keys(b.rows).forEach(function (n) { if (!(n in map)) { b.rows[n].li.remove(); delete b.rows[n]; } });
+    Array.from(b.rows.keys()).forEach(function (n) { if (!count.has(n)) { b.rows.get(n).li.remove(); b.rows.delete(n); } });
     J.clear(b.body);
     names.forEach(function (n) {
-      b.body.appendChild(el("tr", {}, el("th", { scope: "row", text: n }), el("td", { class: "n", text: String(map[n]) })));
+      b.body.appendChild(el("tr", {}, el("th", { scope: "row", text: n }), el("td", { class: "n", text: String(count.get(n)) })));
     });
     if (!names.length && !b.none) { b.none = el("p", { class: "muted", text: "Nobody yet." }); $(box).prepend(b.none); }
     if (b.none) b.none.hidden = names.length > 0;
@@ -275,7 +277,7 @@
     items[key] = { kind: kind, data: item, seq: old ? old.seq : arrival++ };
   }
 
-  var modNodes = {};
+  var modNodes = J.table();
   function renderModeration() {
     var all = Object.keys(items).map(function (k) { return items[k]; });
     var waiting = all.filter(function (i) { return i.data.state === "pending"; }).length;
@@ -293,7 +295,7 @@
     var active = document.activeElement && list.contains(document.activeElement) ? document.activeElement : null;
     var activeId = active && active.id;
     var activeItem = active && active.closest("li") ? active.closest("li").id : null;
-    var keep = {};
+    var keep = J.table();
     shown.forEach(function (i, idx) {
       var key = i.kind + ":" + i.data.id;
       keep[key] = true;

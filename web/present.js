@@ -5,7 +5,7 @@
   var J = window.Joinup, el = J.el, $ = J.$;
   var code = J.codeFromPath();
   var token = J.fragmentToken();
-  var acts = {}, rows = {}, focus = null, questions = [], title = "";
+  var acts = J.table(), rows = J.table(), focus = null, questions = [], title = "";
   var shown = { key: undefined, chart: null, count: null, body: null, hasChart: false };
 
   J.setText($("#join-code"), code);
@@ -40,7 +40,7 @@
           title = m.event.title;
           J.setText($("#event-title"), title);
           document.title = title + " · Presenter · Joinup";
-          rows = {};
+          rows = J.table();
           (m.activities || []).forEach(function (r) { rows[r.key] = r; });
           focus = m.focus || null;
           questions = m.questions || [];

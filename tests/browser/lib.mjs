@@ -1,7 +1,10 @@
 // Shared helpers for the browser tests: the server under test, Chromium, axe, screenshots.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import AxeBuilderModule from "@axe-core/playwright";
@@ -102,4 +105,86 @@ export async function joinAsAttendee(page, code, { search = "york mind", org = "
   if (room) await page.getByRole("radio", { name: room }).check();
   await page.getByRole("button", { name: "Join" }).click();
   await page.locator("#view-app").waitFor({ state: "visible" });
+}
+
+export const PHONE_390 = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+const BIN = process.env.JOINUP_BIN
+  || join(resolve(here, "../.."), process.env.CARGO_TARGET_DIR || "target", "debug", "joinup");
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+/** A server of its own (SQLite in a fresh folder), for tests that stop it or read its
+ * database. `port` and `dir` carry over a restart. */
+export async function startServer({ port, dir } = {}) {
+  port = port || await freePort();
+  dir = dir || mkdtempSync(join(tmpdir(), "joinup-browser-"));
+  const child = spawn(BIN, ["serve", "--addr", `127.0.0.1:${port}`, "--database", `sqlite://${dir}/joinup.db`,
+    "--organiser-key", ORGANISER_KEY], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => { log += d; });
+  child.stderr.on("data", (d) => { log += d; });
+  const exited = new Promise((res) => child.once("exit", res));
+  const started = Date.now();
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (child.exitCode !== null || Date.now() - started > 20000) throw new Error(`server did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port, dir, base: `http://127.0.0.1:${port}`, db: join(dir, "joinup.db"),
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      await exited;
+      clearTimeout(timer);
+    },
+    remove() { rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/**
+ * The network of one browser context, as a phone meets it. `offline(true)` drops HTTP and
+ * every WebSocket (Playwright's setOffline alone leaves an open socket working);
+ * `blockWs("refuse" | "hang" | false)` stops new WebSockets, mid-event if need be, while
+ * HTTP works: "refuse" closes them at once, "hang" never answers (a frozen node).
+ * `next` (a function of the attempt number) can override the mode for single attempts.
+ */
+export async function network(context, { next = null } = {}) {
+  const n = { sockets: new Set(), ws: false, isOffline: false, attempts: 0, next };
+  await context.routeWebSocket(/\/ws\/e\//, (ws) => {
+    const mode = (n.next && n.next(n.attempts)) || (n.isOffline ? "refuse" : n.ws);
+    n.attempts++;
+    if (mode === "hang") return;
+    if (mode === "refuse") { ws.close({ code: 1011, reason: "blocked" }).catch(() => {}); return; }
+    const server = ws.connectToServer();
+    const pair = { ws, server };
+    n.sockets.add(pair);
+    ws.onClose(() => { n.sockets.delete(pair); server.close().catch(() => {}); });
+    server.onClose(() => { n.sockets.delete(pair); ws.close().catch(() => {}); });
+  });
+  n.cut = async () => {
+    const all = [...n.sockets];
+    n.sockets.clear();
+    await Promise.all(all.map(({ ws, server }) => Promise.all([ws.close().catch(() => {}), server.close().catch(() => {})])));
+  };
+  n.offline = async (on) => {
+    n.isOffline = on;
+    await context.setOffline(on);
+    if (on) await n.cut();
+  };
+  n.blockWs = async (mode) => {
+    n.ws = mode;
+    if (mode) await n.cut();
+  };
+  return n;
 }

@@ -2,60 +2,14 @@
 // its own server so it can stop and restart it under a connected phone.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PHONE, DESKTOP, ORGANISER_KEY, launch, createEvent, watch, axe, shot, within, joinAsAttendee } from "./lib.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.JOINUP_BIN
-  || join(resolve(here, "../.."), process.env.CARGO_TARGET_DIR || "target", "debug", "joinup");
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-async function startServer(port, dir) {
-  const child = spawn(BIN, ["serve", "--addr", `127.0.0.1:${port}`, "--database", `sqlite://${dir}/joinup.db`,
-    "--organiser-key", ORGANISER_KEY], { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (d) => { log += d; });
-  child.stderr.on("data", (d) => { log += d; });
-  const exited = new Promise((res) => child.once("exit", res));
-  const started = Date.now();
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.ok) break;
-    } catch { /* not up yet */ }
-    if (child.exitCode !== null || Date.now() - started > 20000) throw new Error(`server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    async stop() {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+import { PHONE, DESKTOP, launch, createEvent, watch, axe, shot, within, joinAsAttendee, startServer } from "./lib.mjs";
 
 describe("reloads and dropped connections", () => {
-  let browser, server, port, dir, base, ev, phone, host, watches, frames = [], posted = [];
+  let browser, server, base, ev, phone, host, watches, frames = [], posted = [];
 
   before(async () => {
-    port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), "joinup-resilience-"));
-    base = `http://127.0.0.1:${port}`;
-    server = await startServer(port, dir);
+    server = await startServer();
+    base = server.base;
     ev = await createEvent(base);
     browser = await launch();
     phone = await (await browser.newContext(PHONE)).newPage();
@@ -76,7 +30,7 @@ describe("reloads and dropped connections", () => {
   after(async () => {
     await browser?.close();
     await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    server?.remove();
   });
 
   const tokenOf = () => phone.evaluate((c) => localStorage.getItem(`joinup.attendee.${c}`), ev.code);
@@ -117,7 +71,7 @@ describe("reloads and dropped connections", () => {
     await shot(phone, "attendee-reconnecting", false);
     await axe(phone, "attendee while reconnecting");
 
-    server = await startServer(port, dir);
+    server = await startServer({ port: server.port, dir: server.dir });
     await within(40000, async () => /Saved/.test(await phone.locator("#act-pre-prescribing-state").textContent()), "Saved once the server is back");
     const sent = [...frames, ...posted].map((f) => { try { return JSON.parse(f); } catch { return {}; } });
     assert.ok(sent.some((m) => m.type === "answer" && m.id === id), "the queued answer went out with its original id");

@@ -297,6 +297,7 @@ pub fn router(state: AppState) -> Router {
         .route("/host/{code}", get(pages::host))
         .route("/present/{code}", get(pages::present))
         .route("/assets/{file}", get(pages::asset))
+        .route("/sw.js", get(pages::service_worker))
         .route("/api/events/{code}/report.html", get(api::report_html))
         .route("/api/events/{code}/answers.csv", get(api::answers_csv))
         .route("/api/events/{code}/summary.json", get(api::summary_json))

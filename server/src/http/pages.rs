@@ -4,6 +4,10 @@
 //! each such reference gains `?v=HASH` (a hash of the file's content), and a request for
 //! that exact version may be cached for a year. Any other request for an asset must
 //! revalidate (it carries an `ETag`), so a new binary never meets a stale script.
+//!
+//! `/sw.js` is the attendee page's service worker (the offline shell, scope `/e/`). It is
+//! served `no-cache`, so browsers check it on every visit and a new binary's worker replaces
+//! the old one at once.
 
 use std::sync::OnceLock;
 
@@ -16,6 +20,7 @@ const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
+const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
 /// style, no third-party host.
@@ -59,6 +64,11 @@ const ASSETS: &[Asset] = &[
         name: "attendee.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../../web/attendee.js"),
+    },
+    Asset {
+        name: "outbox.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/outbox.js"),
     },
     Asset {
         name: "host.js",
@@ -146,6 +156,20 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(&built().present)
+}
+
+/// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,
+/// so it needs no `Service-Worker-Allowed`; the page registers it for `/e/`.
+pub async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        SERVICE_WORKER,
+    )
+        .into_response()
 }
 
 /// Static assets (scripts, styles, the icon) from `web/`, embedded in the binary.
@@ -278,5 +302,36 @@ mod tests {
             StatusCode::NOT_FOUND
         );
         assert_eq!(get("nope.js", None, None).status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn the_service_worker_is_served_as_a_script_that_is_always_revalidated() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let r = runtime.block_on(service_worker());
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(r.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+
+    #[test]
+    fn every_module_a_script_imports_is_embedded() {
+        for asset in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+            let text = std::str::from_utf8(asset.body).expect("utf-8");
+            for line in text.lines().filter(|l| l.starts_with("import ")) {
+                let from = line.split(" from \"./").nth(1).expect("a relative import");
+                let name = &from[..from.find('"').expect("closing quote")];
+                assert!(
+                    ASSETS.iter().any(|a| a.name == name),
+                    "{} imports {name}, which is not embedded",
+                    asset.name
+                );
+            }
+        }
     }
 }
