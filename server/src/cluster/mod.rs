@@ -1,19 +1,23 @@
 //! Several `joinup serve` processes serving the same events, tied together by NATS.
 //!
-//! Each live event is owned by one node at a time: the node holding a PostgreSQL advisory
-//! lock on it runs its actor, exactly as a single server does, so every rule of the hub
-//! (receipts, tallies applied on commit, rooms, the small-group rule) holds unchanged. A
-//! connection that lands on any other node is relayed: its messages go to the owner over
-//! NATS, and the owner's frames for it come back the same way ([`wire`]). The database stays
-//! the source of truth; NATS carries only what changed.
+//! Each live event is owned by one node at a time: the node holding its lease
+//! ([`crate::storage::lease`]) runs its actor, exactly as a single server does, so every
+//! rule of the hub (receipts, tallies applied on commit, rooms, the small-group rule) holds
+//! unchanged. A connection that lands on any other node is relayed: its messages go to the
+//! owner over NATS, and the owner's frames for it come back the same way ([`wire`]). The
+//! database stays the source of truth; NATS carries only what changed.
 //!
 //! Faults. Every batch between two nodes is numbered, and heartbeats say the last number
 //! sent, so a node that misses messages (NATS restarting, a slow consumer) notices: it
 //! closes the connections concerned with 1012, and their clients resume with a fresh
 //! `welcome` or `snapshot`. A node silent for [`PEER_TIMEOUT`] is treated as gone the same
-//! way; if it owned events, its PostgreSQL session ended with it, so the next node asked for
-//! the event takes the lock and reloads it from the database. A node that loses its lock
-//! session unloads the events it owned (1012) rather than run them unlocked.
+//! way. The owner renews its leases every second ([`RENEW_EVERY`]), but only while it hears
+//! its own heartbeats come back through NATS: an owner that stalls however it stalls
+//! (frozen, cut from PostgreSQL, cut from NATS) stops renewing, and [`LEASE`] later the next
+//! node asked for its events takes them and reloads them from the database. The owner gives
+//! up an event (1012) once its lease may have run out or a renewal finds it taken; until it
+//! notices, its writes are refused by the event's fencing number, checked inside every
+//! write transaction, so a stale owner never stores anything after its successor.
 
 pub mod wire;
 
@@ -22,11 +26,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use crate::storage::lease::LEASE;
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use thiserror::Error;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
@@ -35,6 +39,8 @@ use crate::domain::EventCode;
 use crate::hub::{Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, local_node};
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
+use crate::storage::Fence;
+use crate::storage::lease;
 use wire::{Batch, Entry, Heartbeat, RelayCommand, Rpc, RpcReply};
 
 /// How often a node says it is alive.
@@ -43,10 +49,12 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a request to an event's owner may take.
 const RPC_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a statement on the lock session may take before the session counts as lost.
+/// How long a statement on the lease session may take before the session counts as lost.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
-/// After unloading an event whose lock session is lost, how long before a heartbeat may
-/// try again if the event was not disowned meanwhile.
+/// How often the owner renews its leases (each for [`LEASE`]).
+pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// After unloading an event whose lease is lost, how long before the lease task may try
+/// again if the event was not disowned meanwhile.
 const UNLOAD_RETRY: Duration = Duration::from_secs(2);
 /// Entries waiting for one node before the sender treats the link as lost.
 const OUTBOX: usize = 1 << 18;
@@ -57,14 +65,14 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub enum ClusterError {
     #[error("NATS: {0}")]
     Nats(String),
-    #[error("the lock database: {0}")]
+    #[error("the lease database: {0}")]
     Lock(#[from] sqlx::Error),
-    #[error("the lock database did not answer in time")]
+    #[error("the lease database did not answer in time")]
     LockTimeout,
     #[error("the node that owns this event did not answer")]
     NoAnswer,
-    #[error("this node lost its lock session and is handing its events over")]
-    LockLost,
+    #[error("this node hears nothing from NATS: it takes no event")]
+    Deaf,
 }
 
 #[derive(Clone)]
@@ -76,10 +84,13 @@ struct Inner {
     node: u32,
     nats: async_nats::Client,
     database: String,
-    /// The PostgreSQL session holding this node's event locks.
-    lock: tokio::sync::Mutex<Option<LockSession>>,
-    /// The number of the last lock session opened.
-    sessions: AtomicU64,
+    /// The PostgreSQL session this node takes and renews its leases on.
+    lock: tokio::sync::Mutex<Option<PgConnection>>,
+    /// When this node last heard its own heartbeat back from NATS: a node that does not is
+    /// cut off, renews no lease and takes no event.
+    echo: Mutex<Instant>,
+    /// When a statement on the lease session last succeeded.
+    lease_ok: Mutex<Instant>,
     outboxes: DashMap<u32, Arc<Outbox>>,
     peers: Mutex<HashMap<u32, Peer>>,
     /// Connections of this node relayed to another node's event: where their frames go.
@@ -88,8 +99,8 @@ struct Inner {
     proxies: DashMap<EventCode, (u32, Arc<Notify>)>,
     /// Events this node owns, with the task answering their requests.
     owned: DashMap<EventCode, Owned>,
-    /// Owned events whose lock session is lost and whose actors are being stopped, until
-    /// they are disowned.
+    /// Owned events whose lease is lost and whose actors are being stopped, until they are
+    /// disowned.
     unloading: dashmap::DashSet<EventCode>,
     /// Connections of other nodes this node's events know, so a command from a connection
     /// the owner has dropped gets a 1012 instead of silence.
@@ -98,21 +109,33 @@ struct Inner {
     partial: Mutex<HashMap<u32, BytesMut>>,
 }
 
-/// One PostgreSQL session of the lock database: the advisory locks it holds end with it.
-struct LockSession {
-    conn: PgConnection,
-    id: Session,
+/// What [`Cluster::try_own`] found.
+#[derive(Debug)]
+pub enum Claim {
+    /// This node holds the event's lease now: run it under the lease's fence.
+    Taken(Lease),
+    /// Another node's live lease holds it. `answering`: whether that node's heartbeats
+    /// still arrive (if not, its lease runs out within [`LEASE`]: ask again, not it).
+    Held { node: u32, answering: bool },
+    /// No event has this code.
+    Unknown,
 }
 
-/// Which lock session took an event's lock. A lock is given back, and an event counts as
-/// owned, only under the session that took it: a session opened after a lost one must not
-/// lose a newer lock to an old actor's release.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Session(u64);
+/// A lease this node has taken: the fence its actor's writes carry, and when it was taken.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    pub fence: Fence,
+    taken: Instant,
+}
 
 struct Owned {
-    /// The session whose lock this event runs under.
-    session: Session,
+    /// The lease this event runs under: an event counts as owned, and its lease is given
+    /// back, only under the fence it was taken with.
+    fence: Fence,
+    /// When the last renewal that succeeded was sent (or the lease taken): the lease holds
+    /// until [`LEASE`] after that, by this node's clock, and a little longer by the
+    /// database's.
+    renewed: Instant,
     /// Relayed commands, in the order they arrived, on their way to the actor: the receiving
     /// loop never waits for a busy actor, so heartbeats and other events keep flowing.
     relayed: mpsc::UnboundedSender<Command>,
@@ -200,10 +223,7 @@ impl Cluster {
             .connect(addr)
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
-        let lock = LockSession {
-            conn: lock_connection(database).await?,
-            id: Session(1),
-        };
+        let lock = lock_connection(database).await?;
         info!(node, "cluster node");
         Ok(Cluster {
             inner: Arc::new(Inner {
@@ -211,7 +231,8 @@ impl Cluster {
                 nats,
                 database: database.to_owned(),
                 lock: tokio::sync::Mutex::new(Some(lock)),
-                sessions: AtomicU64::new(1),
+                echo: Mutex::new(Instant::now()),
+                lease_ok: Mutex::new(Instant::now()),
                 outboxes: DashMap::new(),
                 peers: Mutex::new(HashMap::new()),
                 attached: DashMap::new(),
@@ -240,7 +261,8 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         tokio::spawn(self.clone().receive(batches, heartbeats));
-        tokio::spawn(self.clone().beat(hub));
+        tokio::spawn(self.clone().beat());
+        tokio::spawn(self.clone().keep_leases(hub));
         Ok(())
     }
 
@@ -260,31 +282,67 @@ impl Cluster {
 
     // ------------------------------------------------------------------ ownership
 
-    /// Takes the lock on `code` if no node holds it: the session that now holds it, or
-    /// `None` when another node does.
-    pub async fn try_own(&self, code: EventCode) -> Result<Option<Session>, ClusterError> {
-        let mut lock = self.inner.lock.lock().await;
-        if lock.is_none() {
-            if !self.inner.owned.is_empty() {
-                // The lost session took this node's locks with it: the events still running
-                // here must stop (the heartbeat does that) before a new session locks.
-                return Err(ClusterError::LockLost);
-            }
-            let conn = lock_connection(&self.inner.database).await?;
-            let id = Session(self.inner.sessions.fetch_add(1, Ordering::Relaxed) + 1);
-            *lock = Some(LockSession { conn, id });
+    /// Takes the lease on `code` if no live lease holds it. A node cut off from NATS takes
+    /// nothing: nobody could reach the event there.
+    pub async fn try_own(&self, code: EventCode) -> Result<Claim, ClusterError> {
+        if !self.hears_nats() {
+            return Err(ClusterError::Deaf);
         }
-        let Some(session) = lock.as_mut() else {
-            return Ok(None);
+        let taken = Instant::now();
+        let mut lock = self.inner.lock.lock().await;
+        let conn = self.session(&mut lock).await?;
+        let claim = within(lease::take(conn, code, self.inner.node)).await;
+        let claim = self.checked(&mut lock, claim)?;
+        Ok(match claim {
+            lease::Claim::Taken(fence) => Claim::Taken(Lease { fence, taken }),
+            lease::Claim::Held { node } => Claim::Held {
+                node,
+                answering: node == self.inner.node || self.answering(node),
+            },
+            lease::Claim::Unknown => Claim::Unknown,
+        })
+    }
+
+    /// Gives back the lease `fence` names, if it is still the event's: the next node asked
+    /// takes the event at once rather than after [`LEASE`].
+    pub async fn release(&self, fence: Fence) {
+        let mut lock = self.inner.lock.lock().await;
+        let released = match self.session(&mut lock).await {
+            Ok(conn) => within(lease::release(conn, fence)).await,
+            Err(e) => Err(e),
         };
-        let got = within(
-            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                .bind(lock_key(code))
-                .fetch_one(&mut session.conn),
-        )
-        .await;
-        match got {
-            Ok(got) => Ok(got.then_some(session.id)),
+        if let Err(e) = self.checked(&mut lock, released) {
+            warn!(event = %fence.event, error = %e, "could not give back an event's lease");
+        }
+    }
+
+    /// The lease session, opened again if it was lost.
+    async fn session<'a>(
+        &self,
+        lock: &'a mut Option<PgConnection>,
+    ) -> Result<&'a mut PgConnection, ClusterError> {
+        if lock.is_none() {
+            *lock = Some(lock_connection(&self.inner.database).await?);
+        }
+        lock.as_mut().ok_or(ClusterError::LockTimeout)
+    }
+
+    /// Passes on a statement's outcome on the lease session, forgetting the session if it
+    /// failed (a session in doubt is replaced, never reused).
+    fn checked<T>(
+        &self,
+        lock: &mut Option<PgConnection>,
+        outcome: Result<T, ClusterError>,
+    ) -> Result<T, ClusterError> {
+        match outcome {
+            Ok(value) => {
+                *self
+                    .inner
+                    .lease_ok
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                Ok(value)
+            }
             Err(e) => {
                 *lock = None;
                 Err(e)
@@ -292,30 +350,36 @@ impl Cluster {
         }
     }
 
-    /// Gives back the lock `session` took on `code`. A lock whose session is gone went with
-    /// it, and the current session's own lock on the event (if any) is not this one.
-    pub async fn release(&self, code: EventCode, session: Session) {
-        let mut lock = self.inner.lock.lock().await;
-        let Some(current) = lock.as_mut().filter(|current| current.id == session) else {
-            return;
-        };
-        let released = within(
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(lock_key(code))
-                .execute(&mut current.conn),
-        )
-        .await;
-        if let Err(e) = released {
-            warn!(event = %code, error = %e, "could not release an event lock");
-            *lock = None;
-        }
+    /// Whether this node has heard its own heartbeat come back from NATS lately.
+    fn hears_nats(&self) -> bool {
+        let echo = *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner());
+        echo.elapsed() <= PEER_TIMEOUT
     }
 
-    /// Starts answering requests for an event this node has just loaded under its lock.
+    /// Whether `node`'s heartbeats still arrive (a node never heard from counts as
+    /// answering: ask it).
+    fn answering(&self, node: u32) -> bool {
+        let peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers.get(&node).is_none_or(|peer| !peer.gone)
+    }
+
+    /// Whether this node can serve: it hears NATS, and its lease session has answered
+    /// within [`LEASE`]. A node that cannot (cut off from either, or just woken from a
+    /// stall) says so on `/healthz`, so a health-checked load balancer sends phones elsewhere.
+    pub fn healthy(&self) -> bool {
+        let lease_ok = *self
+            .inner
+            .lease_ok
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.hears_nats() && lease_ok.elapsed() <= LEASE
+    }
+
+    /// Starts answering requests for an event this node has just loaded under `lease`.
     pub async fn serve_owned(
         &self,
         code: EventCode,
-        session: Session,
+        lease: Lease,
         handle: EventHandle,
     ) -> Result<(), ClusterError> {
         let requests = self
@@ -337,7 +401,8 @@ impl Cluster {
         self.inner.owned.insert(
             code,
             Owned {
-                session,
+                fence: lease.fence,
+                renewed: lease.taken,
                 relayed,
                 rpc: task.abort_handle(),
             },
@@ -351,19 +416,20 @@ impl Cluster {
         self.inner.owned.contains_key(&code)
     }
 
-    /// The owned event's actor, started under `session`, has stopped: stop answering for
-    /// it and release its lock.
-    pub async fn disown(&self, code: EventCode, session: Session) {
+    /// The owned event's actor, started under `fence`, has stopped: stop answering for it
+    /// and give back its lease.
+    pub async fn disown(&self, fence: Fence) {
+        let code = fence.event;
         if let Some((_, owned)) = self
             .inner
             .owned
-            .remove_if(&code, |_, owned| owned.session == session)
+            .remove_if(&code, |_, owned| owned.fence == fence)
         {
             owned.rpc.abort();
             self.inner.unloading.remove(&code);
         }
         self.inner.relayed.retain(|_, event| *event != code);
-        self.release(code, session).await;
+        self.release(fence).await;
         // Relays elsewhere stop at once rather than after a heartbeat's silence.
         let peers: Vec<u32> = self.inner.outboxes.iter().map(|o| *o.key()).collect();
         for node in peers {
@@ -719,6 +785,8 @@ impl Cluster {
             return;
         };
         if beat.node == self.inner.node {
+            // This node's own heartbeat, back through NATS: the link works both ways.
+            *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
             return;
         }
         let sent_to_me = beat
@@ -800,8 +868,9 @@ impl Cluster {
 
     // ------------------------------------------------------------------ heartbeat
 
-    /// Says this node is alive, notices nodes that are not, and checks the lock session.
-    async fn beat(self, hub: Hub) {
+    /// Says this node is alive and notices nodes that are not. Nothing here waits for the
+    /// database, so a node's heartbeats never stop while its database is slow.
+    async fn beat(self) {
         let mut every = tokio::time::interval(HEARTBEAT);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -825,7 +894,6 @@ impl Cluster {
                 warn!(node, "a node went silent: closing what it relayed");
                 self.reset_peer(node);
             }
-            self.check_lock(&hub).await;
         }
     }
 
@@ -843,46 +911,80 @@ impl Cluster {
         serde_json::to_vec(&beat).unwrap_or_default().into()
     }
 
-    /// Unloads the owned events whose lock session is gone: another node may take them.
-    /// The unloading runs beside the heartbeat, which must not fall silent while an actor
-    /// drains its writes.
-    async fn check_lock(&self, hub: &Hub) {
-        if self.inner.owned.is_empty() {
-            return;
+    /// Renews this node's leases every [`RENEW_EVERY`] (while it hears NATS), and unloads
+    /// the events whose lease is lost: taken by another node, or possibly run out. The
+    /// unloading runs beside this task, which must keep renewing the others meanwhile.
+    async fn keep_leases(self, hub: Hub) {
+        let mut every = tokio::time::interval(RENEW_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.renew(&hub).await;
         }
-        let live = {
-            let mut lock = self.inner.lock.lock().await;
-            let alive = match lock.as_mut() {
-                Some(session) => within(session.conn.ping()).await.is_ok(),
-                None => false,
-            };
-            if !alive {
-                *lock = None;
-            }
-            lock.as_ref().map(|session| session.id)
-        };
-        // Each lost event is unloaded once: `unloading` holds it until it is disowned.
-        let lost: Vec<EventCode> = self
+    }
+
+    async fn renew(&self, hub: &Hub) {
+        let held: Vec<Fence> = self
             .inner
             .owned
             .iter()
-            .filter(|owned| Some(owned.session) != live)
-            .map(|owned| *owned.key())
-            .filter(|code| self.inner.unloading.insert(*code))
+            .filter(|owned| !self.inner.unloading.contains(owned.key()))
+            .map(|owned| owned.fence)
             .collect();
+        // Deaf to NATS, it renews nothing (only checks its session): nobody can reach its
+        // events, and they must move.
+        let renewing: &[Fence] = if self.hears_nats() { &held } else { &[] };
+        let sent = Instant::now();
+        let renewed = {
+            let mut lock = self.inner.lock.lock().await;
+            let outcome = match self.session(&mut lock).await {
+                Ok(conn) => within(lease::renew(conn, renewing)).await,
+                Err(e) => Err(e),
+            };
+            self.checked(&mut lock, outcome)
+        };
+        let mut lost = Vec::new();
+        match renewed {
+            Ok(renewed) => {
+                for fence in renewing {
+                    if renewed.contains(&fence.event) {
+                        if let Some(mut owned) = self.inner.owned.get_mut(&fence.event)
+                            && owned.fence == *fence
+                        {
+                            owned.renewed = sent;
+                        }
+                    } else {
+                        warn!(event = %fence.event, "another node has taken an event this node ran");
+                        lost.push(fence.event);
+                    }
+                }
+            }
+            Err(e) => warn!(error = %e, "could not renew this node's leases"),
+        }
+        // The leases not renewed for a whole LEASE may have run out: another node may hold
+        // them now.
+        lost.extend(
+            self.inner
+                .owned
+                .iter()
+                .filter(|owned| owned.renewed.elapsed() >= LEASE)
+                .map(|owned| *owned.key()),
+        );
+        // Each lost event is unloaded once: `unloading` holds it until it is disowned.
+        lost.retain(|code| self.inner.unloading.insert(*code));
         if lost.is_empty() {
             return;
         }
         warn!(
             events = lost.len(),
-            "lost the lock database: unloading the events this node owned"
+            "lost the lease of events this node ran: unloading them"
         );
         for code in lost {
             let (cluster, hub) = (self.clone(), hub.clone());
             tokio::spawn(async move {
                 hub.unload(code).await;
                 // The stopped actor's end disowns the event, which clears the mark. Should
-                // nothing have been left running to do that, a later heartbeat tries again.
+                // nothing have been left running to do that, a later round tries again.
                 tokio::time::sleep(UNLOAD_RETRY).await;
                 cluster.inner.unloading.remove(&code);
             });
@@ -895,23 +997,12 @@ enum RequestFailed {
     Other(ClusterError),
 }
 
-/// How the lock session's TCP connection is watched from PostgreSQL's end. The database
-/// keeps a session's advisory locks until it notices the session has gone, and the backend
-/// of an idle session notices a node that vanished without closing its connection (its
-/// machine lost power, the network between them was cut) only by TCP keepalives: by
-/// default after more than two hours, during which no other node could take the events
-/// that node owned. With these, after about 11 s of silence (5 s idle, then 3 probes 2 s
-/// apart; 10 s for data sent and never acknowledged). On a Unix socket they do nothing.
-const LOCK_SESSION_KEEPALIVES: &str = "SELECT set_config('tcp_keepalives_idle', '5', false),      set_config('tcp_keepalives_interval', '2', false),      set_config('tcp_keepalives_count', '3', false),      set_config('tcp_user_timeout', '10000', false)";
-
-/// Opens a lock session (see [`LOCK_SESSION_KEEPALIVES`]).
+/// Opens a lease session ([`lease::connect`]), within [`LOCK_TIMEOUT`].
 async fn lock_connection(database: &str) -> Result<PgConnection, ClusterError> {
-    let mut conn = within(PgConnection::connect(database)).await?;
-    within(sqlx::query(LOCK_SESSION_KEEPALIVES).execute(&mut conn)).await?;
-    Ok(conn)
+    within(lease::connect(database)).await
 }
 
-/// A statement on the lock session, bounded by [`LOCK_TIMEOUT`].
+/// A statement on the lease session, bounded by [`LOCK_TIMEOUT`].
 async fn within<T>(
     statement: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, ClusterError> {
@@ -919,14 +1010,6 @@ async fn within<T>(
         Ok(done) => Ok(done?),
         Err(_) => Err(ClusterError::LockTimeout),
     }
-}
-
-/// The advisory lock number of an event.
-fn lock_key(code: EventCode) -> i64 {
-    let digest = Sha256::digest(format!("joinup event {code}").as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(bytes)
 }
 
 /// Adds an entry to a batch, merging a frame with the one before it when it is the same
@@ -949,16 +1032,19 @@ mod tests {
 
     /// Needs the PostgreSQL server every cluster test uses.
     #[tokio::test]
-    async fn the_database_lets_go_of_a_vanished_nodes_lock_session_within_seconds() {
+    async fn the_lease_session_is_watched_and_bounded_by_the_database() {
         let database = format!("{}/test", crate::storage::tests::POSTGRES_SERVER);
         let mut conn = lock_connection(&database)
             .await
-            .expect("a lock session on the test database");
+            .expect("a lease session on the test database");
         for (setting, value) in [
             ("tcp_keepalives_idle", "5"),
             ("tcp_keepalives_interval", "2"),
             ("tcp_keepalives_count", "3"),
             ("tcp_user_timeout", "10000"),
+            ("lock_timeout", "1s"),
+            ("statement_timeout", "2s"),
+            ("idle_in_transaction_session_timeout", "2s"),
         ] {
             let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
                 .fetch_one(&mut conn)
@@ -987,13 +1073,5 @@ mod tests {
             panic!("a frame");
         };
         assert_eq!(conns, &[ConnId::from_raw(0), ConnId::from_raw(1)]);
-    }
-
-    #[test]
-    fn lock_keys_differ_by_event() {
-        let a = EventCode::parse("ABC234").expect("code");
-        let b = EventCode::parse("ABC235").expect("code");
-        assert_ne!(lock_key(a), lock_key(b));
-        assert_eq!(lock_key(a), lock_key(a));
     }
 }
