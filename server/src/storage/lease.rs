@@ -190,3 +190,147 @@ pub async fn stale(conn: &mut PgConnection, fences: &[Fence]) -> Result<Vec<Fenc
 fn node_of(stored: i64) -> u32 {
     u32::try_from(stored).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Need the PostgreSQL server every cluster test uses; each test has a database of its own.
+
+    use sqlx::Connection;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::storage::tests::{TempDb, answer, code, stored};
+    use crate::storage::{Storage, Ticket};
+
+    async fn event_in(storage: &Storage, text: &str) -> EventCode {
+        let event = code(text);
+        let row = stored(event, "2026-11-01T10:00:00Z");
+        let inserted = storage.insert_event(&row, "t", None, None).await;
+        assert!(inserted.expect("insert"));
+        event
+    }
+
+    /// One answer of `attendee` through `storage`'s writer: whether it was committed.
+    async fn write(storage: &Storage, event: EventCode, attendee: i64) -> bool {
+        let (reply, mut told) = mpsc::unbounded_channel();
+        let ticket = Ticket { reply, seq: 1 };
+        let writes = vec![answer(event, attendee, "role", "[1]")];
+        storage
+            .writer()
+            .submit(writes, Some(ticket))
+            .await
+            .expect("submit");
+        let committed = told.recv().await.expect("told");
+        committed.ok == [1]
+    }
+
+    #[tokio::test]
+    async fn a_stale_owners_writes_are_refused_and_the_new_owners_stored() {
+        let db = TempDb::postgres().await;
+        let url = db.url();
+        let storage = Storage::open(&url).await.expect("open");
+        let event = event_in(&storage, "ABCDEF").await;
+        let mut a = connect(&url).await.expect("session a");
+        let mut b = connect(&url).await.expect("session b");
+
+        let Claim::Taken(first) = take(&mut a, event, 1).await.expect("take") else {
+            panic!("a free event is taken");
+        };
+        assert_eq!(
+            take(&mut b, event, 2).await.expect("take"),
+            Claim::Held { node: 1 }
+        );
+        let nobody = code("BCDFGH");
+        assert_eq!(take(&mut b, nobody, 2).await.expect("take"), Claim::Unknown);
+        assert!(write(&storage.fenced(first), event, 1).await);
+
+        // A's session ends (its node killed, or its session dropped by the database): B may
+        // take the event at once, under a new fencing number.
+        a.close().await.expect("close");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let second = loop {
+            match take(&mut b, event, 2).await.expect("take") {
+                Claim::Taken(fence) => break fence,
+                held => assert!(tokio::time::Instant::now() < deadline, "{held:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(second.epoch, first.epoch + 1);
+
+        // A's actor, still running, writes nothing more; B's does.
+        assert!(!write(&storage.fenced(first), event, 2).await);
+        assert!(write(&storage.fenced(second), event, 3).await);
+        let rows = storage.live_rows(event).await.expect("rows");
+        let attendees: Vec<i64> = rows.answers.iter().map(|a| a.attendee).collect();
+        assert_eq!(attendees, [1, 3]);
+
+        // A learns it lost the event at its next renewal; B keeps it.
+        let mut a = connect(&url).await.expect("session a again");
+        assert!(renew(&mut a, &[first]).await.expect("renew").is_empty());
+        assert_eq!(renew(&mut b, &[second]).await.expect("renew"), [event]);
+
+        // Given back, it is taken at once, under yet another number.
+        release(&mut b, second).await.expect("release");
+        let Claim::Taken(third) = take(&mut a, event, 1).await.expect("take") else {
+            panic!("a released event is taken");
+        };
+        assert_eq!(third.epoch, second.epoch + 1);
+        storage.close().await;
+        db.remove().await;
+    }
+
+    /// The writer's check and a take exclude each other: a commit that has checked its
+    /// fence finishes before the take (the taker waits, and gives up after `lock_timeout`),
+    /// and a check after the take sees the new number.
+    #[tokio::test]
+    async fn a_commit_that_checked_its_fence_finishes_before_a_take() {
+        let db = TempDb::postgres().await;
+        let url = db.url();
+        let storage = Storage::open(&url).await.expect("open");
+        let event = event_in(&storage, "ABCDEF").await;
+        let mut owner = connect(&url).await.expect("owner");
+        let Claim::Taken(fence) = take(&mut owner, event, 1).await.expect("take") else {
+            panic!("a free event is taken");
+        };
+        release(&mut owner, fence).await.expect("release");
+
+        let mut writer = PgConnection::connect(&url).await.expect("writer");
+        sqlx::query("BEGIN")
+            .execute(&mut writer)
+            .await
+            .expect("begin");
+        assert!(
+            stale(&mut writer, &[fence])
+                .await
+                .expect("check")
+                .is_empty()
+        );
+        let mut taker = connect(&url).await.expect("taker");
+        let waited = take(&mut taker, event, 2).await;
+        assert!(
+            waited.is_err(),
+            "a take went through while a checked commit was open: {waited:?}"
+        );
+        sqlx::query("COMMIT")
+            .execute(&mut writer)
+            .await
+            .expect("commit");
+
+        let mut taker = connect(&url).await.expect("taker again");
+        let Claim::Taken(next) = take(&mut taker, event, 2).await.expect("take") else {
+            panic!("the event is taken once the commit is done");
+        };
+        assert_eq!(next.epoch, fence.epoch + 1);
+        sqlx::query("BEGIN")
+            .execute(&mut writer)
+            .await
+            .expect("begin");
+        assert_eq!(stale(&mut writer, &[fence]).await.expect("check"), [fence]);
+        sqlx::query("ROLLBACK")
+            .execute(&mut writer)
+            .await
+            .expect("rollback");
+        storage.close().await;
+        db.remove().await;
+    }
+}
