@@ -429,8 +429,13 @@ impl Cluster {
             self.inner.unloading.remove(&code);
         }
         self.inner.relayed.retain(|_, event| *event != code);
+        self.announce_gone(code);
         self.release(fence).await;
-        // Relays elsewhere stop at once rather than after a heartbeat's silence.
+    }
+
+    /// Tells every other node this one no longer runs `code`: their relays to it stop at
+    /// once (1012) rather than after a heartbeat's silence, and their clients ask again.
+    fn announce_gone(&self, code: EventCode) {
         let peers: Vec<u32> = self.inner.outboxes.iter().map(|o| *o.key()).collect();
         for node in peers {
             let _ = self.outbox(node).tx.try_send(Entry::Gone { event: code });
@@ -924,6 +929,9 @@ impl Cluster {
     }
 
     async fn renew(&self, hub: &Hub) {
+        // A lease not renewed for a whole LEASE may have run out (a renewal that hangs must
+        // not keep this node from noticing): another node may hold it now.
+        self.give_up(hub, self.expired());
         let held: Vec<Fence> = self
             .inner
             .owned
@@ -961,16 +969,25 @@ impl Cluster {
             }
             Err(e) => warn!(error = %e, "could not renew this node's leases"),
         }
-        // The leases not renewed for a whole LEASE may have run out: another node may hold
-        // them now.
-        lost.extend(
-            self.inner
-                .owned
-                .iter()
-                .filter(|owned| owned.renewed.elapsed() >= LEASE)
-                .map(|owned| *owned.key()),
-        );
-        // Each lost event is unloaded once: `unloading` holds it until it is disowned.
+        lost.extend(self.expired());
+        self.give_up(hub, lost);
+    }
+
+    /// The owned events whose lease has not been renewed for [`LEASE`].
+    fn expired(&self) -> Vec<EventCode> {
+        self.inner
+            .owned
+            .iter()
+            .filter(|owned| owned.renewed.elapsed() >= LEASE)
+            .map(|owned| *owned.key())
+            .collect()
+    }
+
+    /// Stops running events whose lease is lost: at once, this node stops answering for
+    /// them and tells the others, so their clients find the next owner; then their actors
+    /// are unloaded (1012), beside the lease task, which must keep renewing the others.
+    fn give_up(&self, hub: &Hub, mut lost: Vec<EventCode>) {
+        // Each lost event is given up once: `unloading` holds it until it is disowned.
         lost.retain(|code| self.inner.unloading.insert(*code));
         if lost.is_empty() {
             return;
@@ -980,6 +997,10 @@ impl Cluster {
             "lost the lease of events this node ran: unloading them"
         );
         for code in lost {
+            if let Some(owned) = self.inner.owned.get(&code) {
+                owned.rpc.abort();
+            }
+            self.announce_gone(code);
             let (cluster, hub) = (self.clone(), hub.clone());
             tokio::spawn(async move {
                 hub.unload(code).await;
