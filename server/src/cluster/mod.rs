@@ -15,9 +15,11 @@
 //! its own heartbeats come back through NATS: an owner that stalls however it stalls
 //! (frozen, cut from PostgreSQL, cut from NATS) stops renewing, and [`LEASE`] later the next
 //! node asked for its events takes them and reloads them from the database. The owner gives
-//! up an event (1012) once its lease may have run out or a renewal finds it taken; until it
-//! notices, its writes are refused by the event's fencing number, checked inside every
-//! write transaction, so a stale owner never stores anything after its successor.
+//! up an event (1012) when a renewal finds it taken, when its lease session fails (a node
+//! may take a lease whose session has ended), or when it could not confirm the event as
+//! its own for a whole [`LEASE`]; until it notices, its writes are refused by the event's
+//! fencing number, checked inside every write transaction, so a stale owner never stores
+//! anything after its successor.
 
 pub mod wire;
 
@@ -89,6 +91,11 @@ struct Inner {
     /// When this node last heard its own heartbeat back from NATS: a node that does not is
     /// cut off, renews no lease and takes no event.
     echo: Mutex<Instant>,
+    /// Since when it has heard its heartbeats come back without a gap.
+    hearing_since: Mutex<Instant>,
+    /// Events no node answered for when asked, and when: a lease whose holder still beats
+    /// but no longer serves the event may be taken once it has run out.
+    unserved: DashMap<EventCode, Instant>,
     /// When a statement on the lease session last succeeded.
     lease_ok: Mutex<Instant>,
     outboxes: DashMap<u32, Arc<Outbox>>,
@@ -132,10 +139,10 @@ struct Owned {
     /// The lease this event runs under: an event counts as owned, and its lease is given
     /// back, only under the fence it was taken with.
     fence: Fence,
-    /// When the last renewal that succeeded was sent (or the lease taken): the lease holds
-    /// until [`LEASE`] after that, by this node's clock, and a little longer by the
-    /// database's.
-    renewed: Instant,
+    /// When this node last confirmed the event is still its own (the lease taken, renewed,
+    /// or found unchanged), by the time the statement was sent. Unconfirmed for [`LEASE`],
+    /// it is given up: another node may hold it.
+    confirmed: Instant,
     /// Relayed commands, in the order they arrived, on their way to the actor: the receiving
     /// loop never waits for a busy actor, so heartbeats and other events keep flowing.
     relayed: mpsc::UnboundedSender<Command>,
@@ -232,6 +239,8 @@ impl Cluster {
                 database: database.to_owned(),
                 lock: tokio::sync::Mutex::new(Some(lock)),
                 echo: Mutex::new(Instant::now()),
+                hearing_since: Mutex::new(Instant::now()),
+                unserved: DashMap::new(),
                 lease_ok: Mutex::new(Instant::now()),
                 outboxes: DashMap::new(),
                 peers: Mutex::new(HashMap::new()),
@@ -289,9 +298,10 @@ impl Cluster {
             return Err(ClusterError::Deaf);
         }
         let taken = Instant::now();
+        let may_take_expired = |holder: u32| self.may_take_expired(code, holder);
         let mut lock = self.inner.lock.lock().await;
         let conn = self.session(&mut lock).await?;
-        let claim = within(lease::take(conn, code, self.inner.node)).await;
+        let claim = within(lease::take(conn, code, self.inner.node, may_take_expired)).await;
         let claim = self.checked(&mut lock, claim)?;
         Ok(match claim {
             lease::Claim::Taken(fence) => Claim::Taken(Lease { fence, taken }),
@@ -350,6 +360,27 @@ impl Cluster {
         }
     }
 
+    /// Whether this node may take over `code` from `holder`, whose lease has run out but
+    /// whose session lives. Only if this node has heard NATS steadily for [`PEER_TIMEOUT`]
+    /// (just back from a NATS outage, it cannot yet tell a silent owner from one that is
+    /// about to renew), and `holder` is silent or no node answered for the event lately.
+    fn may_take_expired(&self, code: EventCode, holder: u32) -> bool {
+        let steady = {
+            let since = *self
+                .inner
+                .hearing_since
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.hears_nats() && since.elapsed() >= PEER_TIMEOUT
+        };
+        let unserved = self
+            .inner
+            .unserved
+            .get(&code)
+            .is_some_and(|at| at.elapsed() <= RPC_TIMEOUT + PEER_TIMEOUT);
+        holder == self.inner.node || (steady && (!self.answering(holder) || unserved))
+    }
+
     /// Whether this node has heard its own heartbeat come back from NATS lately.
     fn hears_nats(&self) -> bool {
         let echo = *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner());
@@ -402,7 +433,7 @@ impl Cluster {
             code,
             Owned {
                 fence: lease.fence,
-                renewed: lease.taken,
+                confirmed: lease.taken,
                 relayed,
                 rpc: task.abort_handle(),
             },
@@ -444,8 +475,13 @@ impl Cluster {
 
     /// The node that owns `code`, asked over NATS; `None` when no node answers for it.
     pub async fn owner(&self, code: EventCode) -> Result<Option<u32>, ClusterError> {
-        match self.request(code, &Rpc::Attach).await {
+        let asked = self.request(code, &Rpc::Attach).await;
+        if !matches!(asked, Ok(RpcReply::Attached { .. })) {
+            self.inner.unserved.insert(code, Instant::now());
+        }
+        match asked {
             Ok(RpcReply::Attached { node }) => {
+                self.inner.unserved.remove(&code);
                 self.seen(node);
                 Ok(Some(node))
             }
@@ -791,7 +827,18 @@ impl Cluster {
         };
         if beat.node == self.inner.node {
             // This node's own heartbeat, back through NATS: the link works both ways.
-            *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            let now = Instant::now();
+            let last = std::mem::replace(
+                &mut *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner()),
+                now,
+            );
+            if now.duration_since(last) > PEER_TIMEOUT {
+                *self
+                    .inner
+                    .hearing_since
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = now;
+            }
             return;
         }
         let sent_to_me = beat
@@ -929,8 +976,8 @@ impl Cluster {
     }
 
     async fn renew(&self, hub: &Hub) {
-        // A lease not renewed for a whole LEASE may have run out (a renewal that hangs must
-        // not keep this node from noticing): another node may hold it now.
+        // Unconfirmed for a whole LEASE (a statement that hangs must not keep this node from
+        // noticing), an event may have been taken.
         self.give_up(hub, self.expired());
         let held: Vec<Fence> = self
             .inner
@@ -939,27 +986,30 @@ impl Cluster {
             .filter(|owned| !self.inner.unloading.contains(owned.key()))
             .map(|owned| owned.fence)
             .collect();
-        // Deaf to NATS, it renews nothing (only checks its session): nobody can reach its
-        // events, and they must move.
-        let renewing: &[Fence] = if self.hears_nats() { &held } else { &[] };
+        // Deaf to NATS, it renews nothing: nobody can reach its events through it, and if
+        // the other nodes hear NATS they take them once the leases run out. It only checks
+        // that they are still its own, and keeps running them while they are (when all of
+        // NATS is down, nobody can take them, and its own phones still get answers).
+        let hears = self.hears_nats();
         let sent = Instant::now();
-        let renewed = {
+        let outcome = {
             let mut lock = self.inner.lock.lock().await;
             let outcome = match self.session(&mut lock).await {
-                Ok(conn) => within(lease::renew(conn, renewing)).await,
+                Ok(conn) if hears => within(lease::renew(conn, &held)).await,
+                Ok(conn) => within(lease::current(conn, &held)).await,
                 Err(e) => Err(e),
             };
             self.checked(&mut lock, outcome)
         };
         let mut lost = Vec::new();
-        match renewed {
-            Ok(renewed) => {
-                for fence in renewing {
-                    if renewed.contains(&fence.event) {
+        match outcome {
+            Ok(kept) => {
+                for fence in &held {
+                    if kept.contains(&fence.event) {
                         if let Some(mut owned) = self.inner.owned.get_mut(&fence.event)
                             && owned.fence == *fence
                         {
-                            owned.renewed = sent;
+                            owned.confirmed = sent;
                         }
                     } else {
                         warn!(event = %fence.event, "another node has taken an event this node ran");
@@ -967,18 +1017,23 @@ impl Cluster {
                     }
                 }
             }
-            Err(e) => warn!(error = %e, "could not renew this node's leases"),
+            Err(e) => {
+                // The session that holds the leases is gone or in doubt: any node asked may
+                // take them at once.
+                warn!(error = %e, "lost the lease session: giving up this node's events");
+                lost.extend(held.iter().map(|fence| fence.event));
+            }
         }
         lost.extend(self.expired());
         self.give_up(hub, lost);
     }
 
-    /// The owned events whose lease has not been renewed for [`LEASE`].
+    /// The owned events not confirmed as this node's for [`LEASE`].
     fn expired(&self) -> Vec<EventCode> {
         self.inner
             .owned
             .iter()
-            .filter(|owned| owned.renewed.elapsed() >= LEASE)
+            .filter(|owned| owned.confirmed.elapsed() >= LEASE)
             .map(|owned| *owned.key())
             .collect()
     }

@@ -64,19 +64,29 @@ pub async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
     PgConnection::connect_with(&options).await
 }
 
-/// Takes the lease on `code` for `node` if nobody holds it.
+/// Takes the lease on `code` for `node` if it is free: the session that holds it has ended,
+/// or it has run out and `may_take_expired` agrees for the node that holds it (a node that
+/// has only just heard again from a stalled owner should wait and see whether that owner
+/// renews, rather than take its events over).
 pub async fn take(
     conn: &mut PgConnection,
     code: EventCode,
     node: u32,
+    may_take_expired: impl Fn(u32) -> bool,
 ) -> Result<Claim, sqlx::Error> {
-    // The owner, and whether its lease is live: not run out, and its session still there.
-    const HELD: &str = "SELECT node, expires_at > clock_timestamp()
-            AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = holder)
+    // The owner, whether its lease has run out, and whether its session has ended.
+    const HELD: &str = "SELECT node, expires_at <= clock_timestamp(),
+            NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = holder)
         FROM event_owners WHERE event = $1";
-    const HELD_LOCKED: &str = "SELECT node, expires_at > clock_timestamp()
-            AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = holder)
+    const HELD_LOCKED: &str = "SELECT node, expires_at <= clock_timestamp(),
+            NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = holder)
         FROM event_owners WHERE event = $1 FOR UPDATE OF event_owners";
+    let held = |row: &sqlx::postgres::PgRow| -> Option<Claim> {
+        let holder = node_of(row.get(0));
+        let (expired, orphaned): (bool, bool) = (row.get(1), row.get(2));
+        let free = orphaned || (expired && may_take_expired(holder));
+        (!free).then_some(Claim::Held { node: holder })
+    };
     let code_text = code.as_str().to_owned();
     // Without a lock first: a live lease, the usual answer, then costs one read that waits
     // for no commit.
@@ -84,11 +94,9 @@ pub async fn take(
         .bind(code_text.clone())
         .fetch_optional(&mut *conn)
         .await?
-        && row.get::<bool, _>(1)
+        && let Some(claim) = held(&row)
     {
-        return Ok(Claim::Held {
-            node: node_of(row.get(0)),
-        });
+        return Ok(claim);
     }
     let mut tx = conn.begin().await?;
     // A first lease for an event that exists; nothing for a code nobody created.
@@ -107,10 +115,8 @@ pub async fn take(
     else {
         return Ok(Claim::Unknown);
     };
-    if row.get::<bool, _>(1) {
-        return Ok(Claim::Held {
-            node: node_of(row.get(0)),
-        });
+    if let Some(claim) = held(&row) {
+        return Ok(claim);
     }
     let epoch: i64 = sqlx::query_scalar(
         "UPDATE event_owners SET epoch = epoch + 1, node = $2, holder = pg_backend_pid(),
@@ -152,14 +158,38 @@ pub async fn renew(conn: &mut PgConnection, held: &[Fence]) -> Result<Vec<EventC
     Ok(renewed.iter().filter_map(|c| EventCode::parse(c)).collect())
 }
 
+/// Which of `held` are still this node's (their epoch unchanged), renewing nothing: what a
+/// node cut off from NATS asks, so it keeps running its events while nobody else can take
+/// them (all of NATS down), and learns within a second when another node has.
+pub async fn current(
+    conn: &mut PgConnection,
+    held: &[Fence],
+) -> Result<Vec<EventCode>, sqlx::Error> {
+    let events: Vec<String> = held.iter().map(|f| f.event.as_str().to_owned()).collect();
+    let epochs: Vec<i64> = held.iter().map(|f| f.epoch).collect();
+    let current: Vec<String> = sqlx::query_scalar(
+        "SELECT o.event FROM event_owners AS o
+         JOIN unnest($1::text[], $2::bigint[]) AS h(event, epoch)
+           ON o.event = h.event AND o.epoch = h.epoch",
+    )
+    .bind(events)
+    .bind(epochs)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(current.iter().filter_map(|c| EventCode::parse(c)).collect())
+}
+
 /// Ends the lease `fence` names, if it is still the event's: the next node asked for the
-/// event takes it at once.
+/// event takes it at once (no session has pid 0).
 pub async fn release(conn: &mut PgConnection, fence: Fence) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE event_owners SET expires_at = '-infinity' WHERE event = $1 AND epoch = $2")
-        .bind(fence.event.as_str().to_owned())
-        .bind(fence.epoch)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE event_owners SET expires_at = '-infinity', holder = 0
+         WHERE event = $1 AND epoch = $2",
+    )
+    .bind(fence.event.as_str().to_owned())
+    .bind(fence.epoch)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -233,15 +263,18 @@ mod tests {
         let mut a = connect(&url).await.expect("session a");
         let mut b = connect(&url).await.expect("session b");
 
-        let Claim::Taken(first) = take(&mut a, event, 1).await.expect("take") else {
+        let Claim::Taken(first) = take(&mut a, event, 1, |_| true).await.expect("take") else {
             panic!("a free event is taken");
         };
         assert_eq!(
-            take(&mut b, event, 2).await.expect("take"),
+            take(&mut b, event, 2, |_| true).await.expect("take"),
             Claim::Held { node: 1 }
         );
         let nobody = code("BCDFGH");
-        assert_eq!(take(&mut b, nobody, 2).await.expect("take"), Claim::Unknown);
+        assert_eq!(
+            take(&mut b, nobody, 2, |_| true).await.expect("take"),
+            Claim::Unknown
+        );
         assert!(write(&storage.fenced(first), event, 1).await);
 
         // A's session ends (its node killed, or its session dropped by the database): B may
@@ -249,7 +282,7 @@ mod tests {
         a.close().await.expect("close");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         let second = loop {
-            match take(&mut b, event, 2).await.expect("take") {
+            match take(&mut b, event, 2, |_| true).await.expect("take") {
                 Claim::Taken(fence) => break fence,
                 held => assert!(tokio::time::Instant::now() < deadline, "{held:?}"),
             }
@@ -269,12 +302,25 @@ mod tests {
         assert!(renew(&mut a, &[first]).await.expect("renew").is_empty());
         assert_eq!(renew(&mut b, &[second]).await.expect("renew"), [event]);
 
-        // Given back, it is taken at once, under yet another number.
-        release(&mut b, second).await.expect("release");
-        let Claim::Taken(third) = take(&mut a, event, 1).await.expect("take") else {
-            panic!("a released event is taken");
+        // Run out while B's session lives: taken only if the taker agrees it may (B is not
+        // heard from any more, say).
+        sqlx::query("UPDATE event_owners SET expires_at = clock_timestamp() - interval '1 s'")
+            .execute(&mut a)
+            .await
+            .expect("run the lease out");
+        let waits = take(&mut a, event, 1, |holder| holder != 2).await;
+        assert_eq!(waits.expect("take"), Claim::Held { node: 2 });
+        let Claim::Taken(third) = take(&mut a, event, 1, |_| true).await.expect("take") else {
+            panic!("a run-out lease is taken");
         };
         assert_eq!(third.epoch, second.epoch + 1);
+
+        // Given back, it is taken at once, under yet another number.
+        release(&mut a, third).await.expect("release");
+        let Claim::Taken(fourth) = take(&mut b, event, 2, |_| false).await.expect("take") else {
+            panic!("a released event is taken");
+        };
+        assert_eq!(fourth.epoch, third.epoch + 1);
         storage.close().await;
         db.remove().await;
     }
@@ -289,7 +335,7 @@ mod tests {
         let storage = Storage::open(&url).await.expect("open");
         let event = event_in(&storage, "ABCDEF").await;
         let mut owner = connect(&url).await.expect("owner");
-        let Claim::Taken(fence) = take(&mut owner, event, 1).await.expect("take") else {
+        let Claim::Taken(fence) = take(&mut owner, event, 1, |_| true).await.expect("take") else {
             panic!("a free event is taken");
         };
         release(&mut owner, fence).await.expect("release");
@@ -306,7 +352,7 @@ mod tests {
                 .is_empty()
         );
         let mut taker = connect(&url).await.expect("taker");
-        let waited = take(&mut taker, event, 2).await;
+        let waited = take(&mut taker, event, 2, |_| true).await;
         assert!(
             waited.is_err(),
             "a take went through while a checked commit was open: {waited:?}"
@@ -317,7 +363,7 @@ mod tests {
             .expect("commit");
 
         let mut taker = connect(&url).await.expect("taker again");
-        let Claim::Taken(next) = take(&mut taker, event, 2).await.expect("take") else {
+        let Claim::Taken(next) = take(&mut taker, event, 2, |_| true).await.expect("take") else {
             panic!("the event is taken once the commit is done");
         };
         assert_eq!(next.epoch, fence.epoch + 1);
