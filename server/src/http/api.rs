@@ -22,11 +22,12 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     if state.hub().healthy() {
         "ok".into_response()
     } else {
-        (
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable: this node cannot reach NATS or the database",
+            "unavailable",
+            "this cluster node cannot reach NATS or its database right now",
         )
-            .into_response()
+        .into_response()
     }
 }
 

@@ -98,6 +98,14 @@ async fn stall_mid_event(stall: Stall) {
             cluster.nodes[victim].thaw();
         }
         Stall::OwnerCutFromDatabase => {
+            // It tells a health-checking load balancer it cannot serve.
+            tokio::time::sleep_until(stalled_at + Duration::from_secs(10)).await;
+            let health = health(&cluster, victim).await;
+            assert_eq!(
+                health,
+                Some(503),
+                "/healthz of node {victim}, cut from the database for 10 s"
+            );
             tokio::time::sleep_until(stalled_at + Duration::from_secs(20)).await;
             cluster.node_proxies[victim].release();
         }
@@ -110,6 +118,11 @@ async fn stall_mid_event(stall: Stall) {
     // what it held.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let moved = watch.stop();
+    assert_eq!(
+        health(&cluster, victim).await,
+        Some(200),
+        "/healthz of node {victim}, 4 s after the {stall:?} ended"
+    );
     let mut phones = stop_after_outage(crowd, &stop, &format!("{stall:?}")).await;
     crate::node_loss::stale_resends(&mut phones, &spec).await;
 
@@ -260,6 +273,18 @@ async fn live_events(cluster: &Cluster, node: usize) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix("joinup_live_events "))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// The status of a node's `/healthz`, if it answers within a second.
+async fn health(cluster: &Cluster, node: usize) -> Option<u16> {
+    let response = cluster
+        .http
+        .get(format!("{}/healthz", cluster.nodes[node].base()))
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await
+        .ok()?;
+    Some(response.status().as_u16())
 }
 
 /// `/metrics` within a second (a stalled node's socket accepts but never answers).
