@@ -55,6 +55,11 @@ const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the owner renews its leases (each for [`LEASE`]).
 pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// The owner renews only if its own heartbeat came back through NATS within this long (two
+/// heartbeats): an owner cut from NATS stops renewing soon, and its events move about
+/// `RENEWS_WHILE_HEARD + LEASE` after the cut. A renewal skipped for a late heartbeat costs
+/// nothing while the lease lasts.
+const RENEWS_WHILE_HEARD: Duration = Duration::from_secs(2);
 /// After unloading an event whose lease is lost, how long before the lease task may try
 /// again if the event was not disowned meanwhile.
 const UNLOAD_RETRY: Duration = Duration::from_secs(2);
@@ -114,6 +119,11 @@ struct Inner {
     relayed: DashMap<ConnId, EventCode>,
     /// Pieces of a long frame received so far, by sender (only the receiving task uses it).
     partial: Mutex<HashMap<u32, BytesMut>>,
+    /// Events this node relayed to a node that went silent, with that node: this node asks
+    /// for them again until they run somewhere that answers (see [`Cluster::adopt`]).
+    orphans: mpsc::UnboundedSender<(EventCode, u32)>,
+    /// Their receiving end, until [`Cluster::start`] takes it.
+    orphans_rx: Mutex<Option<mpsc::UnboundedReceiver<(EventCode, u32)>>>,
 }
 
 /// What [`Cluster::try_own`] found.
@@ -231,6 +241,7 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         let lock = lock_connection(database).await?;
+        let (orphans, orphans_rx) = mpsc::unbounded_channel();
         info!(node, "cluster node");
         Ok(Cluster {
             inner: Arc::new(Inner {
@@ -250,6 +261,8 @@ impl Cluster {
                 unloading: dashmap::DashSet::new(),
                 relayed: DashMap::new(),
                 partial: Mutex::new(HashMap::new()),
+                orphans,
+                orphans_rx: Mutex::new(Some(orphans_rx)),
             }),
         })
     }
@@ -271,7 +284,21 @@ impl Cluster {
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         tokio::spawn(self.clone().receive(batches, heartbeats));
         tokio::spawn(self.clone().beat());
-        tokio::spawn(self.clone().keep_leases(hub));
+        tokio::spawn(self.clone().keep_leases(hub.clone()));
+        let orphans = self
+            .inner
+            .orphans_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(mut orphans) = orphans {
+            let cluster = self.clone();
+            tokio::spawn(async move {
+                while let Some((code, silent)) = orphans.recv().await {
+                    tokio::spawn(cluster.clone().adopt(hub.clone(), code, silent));
+                }
+            });
+        }
         Ok(())
     }
 
@@ -383,8 +410,12 @@ impl Cluster {
 
     /// Whether this node has heard its own heartbeat come back from NATS lately.
     fn hears_nats(&self) -> bool {
+        self.heard_within(PEER_TIMEOUT)
+    }
+
+    fn heard_within(&self, within: Duration) -> bool {
         let echo = *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner());
-        echo.elapsed() <= PEER_TIMEOUT
+        echo.elapsed() <= within
     }
 
     /// Whether `node`'s heartbeats still arrive (a node never heard from counts as
@@ -944,8 +975,42 @@ impl Cluster {
             };
             for node in silent {
                 warn!(node, "a node went silent: closing what it relayed");
+                let relayed: Vec<EventCode> = self
+                    .inner
+                    .proxies
+                    .iter()
+                    .filter(|p| p.value().0 == node)
+                    .map(|p| *p.key())
+                    .collect();
                 self.reset_peer(node);
+                for code in relayed {
+                    let _ = self.inner.orphans.send((code, node));
+                }
             }
+        }
+    }
+
+    /// Asks for `code`, relayed to `silent` until that node went silent, again and again
+    /// until it runs here, or is relayed to a node that answers, or `silent` is heard
+    /// again: so an event whose owner stalled moves once its lease runs out, whether or not
+    /// a client happens to be waiting at that moment (clients give up an unanswered
+    /// connection after a few seconds, and may all end up on the stalled owner itself).
+    async fn adopt(self, hub: Hub, code: EventCode, silent: u32) {
+        let deadline = Instant::now() + LEASE + PEER_TIMEOUT + RPC_TIMEOUT;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let settled = self.owns(code)
+                || self
+                    .inner
+                    .proxies
+                    .get(&code)
+                    .is_some_and(|p| p.value().0 != silent || self.answering(silent));
+            if settled {
+                return;
+            }
+            // Runs the event here if its lease is free, or relays to whoever took it;
+            // otherwise waits (up to ten seconds) and fails, and this loop asks again.
+            let _ = hub.event(code).await;
         }
     }
 
@@ -990,7 +1055,7 @@ impl Cluster {
         // the other nodes hear NATS they take them once the leases run out. It only checks
         // that they are still its own, and keeps running them while they are (when all of
         // NATS is down, nobody can take them, and its own phones still get answers).
-        let hears = self.hears_nats();
+        let hears = self.heard_within(RENEWS_WHILE_HEARD);
         let sent = Instant::now();
         let outcome = {
             let mut lock = self.inner.lock.lock().await;

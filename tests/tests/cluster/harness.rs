@@ -324,6 +324,8 @@ enum Proxied {
     Shared,
     /// Each through a relay of its own.
     Each,
+    /// Each reaches NATS (not PostgreSQL) through a relay of its own.
+    NatsEach,
 }
 
 /// Three (or more) nodes, one database, one NATS server.
@@ -338,8 +340,12 @@ pub struct Cluster {
     pub pg_proxy: Option<PgProxy>,
     /// Set when each node reaches PostgreSQL through a relay of its own, in node order.
     pub node_proxies: Vec<PgProxy>,
+    /// Set when each node reaches NATS through a relay of its own, in node order.
+    pub nats_proxies: Vec<PgProxy>,
     /// The database URL each node was started with, in node order.
     node_databases: Vec<String>,
+    /// The NATS URL each node was started with, in node order.
+    node_nats: Vec<String>,
     _db: PgDatabase,
 }
 
@@ -366,6 +372,12 @@ impl Cluster {
         Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], Proxied::Each).await
     }
 
+    /// `n` nodes that each reach NATS through a relay of its own ([`Cluster::nats_proxies`]),
+    /// so the test can cut one node off from NATS.
+    pub async fn start_behind_a_nats_proxy_each(n: usize) -> Cluster {
+        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], Proxied::NatsEach).await
+    }
+
     async fn launch(addrs: &[String], proxied: Proxied) -> Cluster {
         let db = PgDatabase::create();
         let database = db.url();
@@ -374,7 +386,7 @@ impl Cluster {
         let mut pg_proxy = None;
         let mut node_proxies = Vec::new();
         let node_databases: Vec<String> = match proxied {
-            Proxied::No => vec![database.clone(); addrs.len()],
+            Proxied::No | Proxied::NatsEach => vec![database.clone(); addrs.len()],
             Proxied::Shared => {
                 let proxy = PgProxy::start(POSTGRES_ADDR).await;
                 let url = through(&proxy);
@@ -389,9 +401,23 @@ impl Cluster {
             }
         };
         let nats = Nats::start().await;
+        let mut nats_proxies = Vec::new();
+        let node_nats: Vec<String> = match proxied {
+            Proxied::NatsEach => {
+                for _ in addrs {
+                    nats_proxies.push(PgProxy::start(&format!("127.0.0.1:{}", nats.port)).await);
+                }
+                nats_proxies
+                    .iter()
+                    .map(|proxy| format!("nats://127.0.0.1:{}", proxy.port))
+                    .collect()
+            }
+            _ => vec![nats.url(); addrs.len()],
+        };
         let mut nodes = Vec::new();
         for (index, addr) in addrs.iter().enumerate() {
-            nodes.push(Node::start(index, addr, &node_databases[index], &nats.url()).await);
+            let (database, nats) = (&node_databases[index], &node_nats[index]);
+            nodes.push(Node::start(index, addr, database, nats).await);
         }
         // No settling time: a node finds an event's owner by asking when it needs it.
         Cluster {
@@ -401,7 +427,9 @@ impl Cluster {
             http: reqwest::Client::new(),
             pg_proxy,
             node_proxies,
+            nats_proxies,
             node_databases,
+            node_nats,
             _db: db,
         }
     }
@@ -414,7 +442,8 @@ impl Cluster {
         }
         let mut nodes = Vec::new();
         for (index, database) in self.node_databases.iter().enumerate() {
-            nodes.push(Node::start(index, "127.0.0.1:0", database, &self.nats.url()).await);
+            let nats = &self.node_nats[index];
+            nodes.push(Node::start(index, "127.0.0.1:0", database, nats).await);
         }
         self.nodes = nodes;
     }

@@ -1,4 +1,4 @@
-//! A TCP relay between the nodes and PostgreSQL that the test can cut or hold. Cut: every
+//! A TCP relay between the nodes and PostgreSQL (or NATS) that the test can cut or hold. Cut: every
 //! connection through it is reset and new ones are refused until it is restored, as when
 //! the database host falls off the network. Held: nothing is refused or reset, but no byte
 //! goes through either way (new connections are accepted and wait too) until it is

@@ -1,6 +1,6 @@
 //! A node that stalls rather than dies, mid-event: frozen (SIGSTOP) while its writer has a
-//! transaction open, or cut from PostgreSQL by a network that holds packets instead of
-//! refusing them. Its kernel keeps its sockets open, so nothing looks closed; the cluster
+//! transaction open, or cut from PostgreSQL or from NATS by a network that holds packets
+//! instead of refusing them. Its kernel keeps its sockets open, so nothing looks closed; the cluster
 //! must notice by itself, move the event within the documented bound, and the stalled
 //! node, once it wakes or its network heals, must store nothing for the event it lost.
 //!
@@ -25,7 +25,8 @@ const PHONES: usize = 24;
 const KEYS: &[&str] = &["role", "usefulness", "barrier-word"];
 
 /// How soon the event must run elsewhere once its owner stalls (docs/deployment.md): the
-/// lease (5 s) plus the time a phone takes to notice and ask another node.
+/// lease (5 s), plus 3 s for an owner cut from NATS to notice, plus the time a phone takes
+/// to ask another node.
 const MOVE_BOUND: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ enum Stall {
     OwnerFrozen,
     /// Every byte between the owner and PostgreSQL held for 20 s, then let through.
     OwnerCutFromDatabase,
+    /// Every byte between the owner and NATS held for 15 s, then let through.
+    OwnerCutFromNats,
     /// A node that runs no event frozen for 10 s.
     NonOwnerFrozen,
 }
@@ -50,6 +53,11 @@ async fn an_owner_cut_from_the_database_is_replaced_and_its_held_writes_are_refu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_cut_from_nats_is_replaced() {
+    stall_mid_event(Stall::OwnerCutFromNats).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_non_owner_costs_nothing() {
     stall_mid_event(Stall::NonOwnerFrozen).await;
 }
@@ -57,6 +65,7 @@ async fn a_frozen_non_owner_costs_nothing() {
 async fn stall_mid_event(stall: Stall) {
     let mut cluster = match stall {
         Stall::OwnerCutFromDatabase => Cluster::start_behind_a_pg_proxy_each(3).await,
+        Stall::OwnerCutFromNats => Cluster::start_behind_a_nats_proxy_each(3).await,
         _ => Cluster::start(3).await,
     };
     let (spec, created, host) = cluster.open_event(KEYS).await;
@@ -77,6 +86,10 @@ async fn stall_mid_event(stall: Stall) {
         Stall::OwnerFrozen => freeze_mid_transaction(&cluster, victim).await,
         Stall::OwnerCutFromDatabase => {
             cluster.node_proxies[victim].hold();
+            Instant::now()
+        }
+        Stall::OwnerCutFromNats => {
+            cluster.nats_proxies[victim].hold();
             Instant::now()
         }
         Stall::NonOwnerFrozen => {
@@ -108,6 +121,17 @@ async fn stall_mid_event(stall: Stall) {
             );
             tokio::time::sleep_until(stalled_at + Duration::from_secs(20)).await;
             cluster.node_proxies[victim].release();
+        }
+        Stall::OwnerCutFromNats => {
+            tokio::time::sleep_until(stalled_at + Duration::from_secs(6)).await;
+            let health = health(&cluster, victim).await;
+            assert_eq!(
+                health,
+                Some(503),
+                "/healthz of node {victim}, cut from NATS"
+            );
+            tokio::time::sleep_until(stalled_at + Duration::from_secs(15)).await;
+            cluster.nats_proxies[victim].release();
         }
         Stall::NonOwnerFrozen => {
             tokio::time::sleep_until(stalled_at + Duration::from_secs(10)).await;
