@@ -25,8 +25,8 @@ const PHONES: usize = 24;
 const KEYS: &[&str] = &["role", "usefulness", "barrier-word"];
 
 /// How soon the event must run elsewhere once its owner stalls (docs/deployment.md): the
-/// lease (5 s), plus 3 s for an owner cut from NATS to notice, plus the time a phone takes
-/// to ask another node.
+/// lease (5 s), plus 2 s for an owner cut from NATS to stop renewing, plus the time another
+/// node takes to ask for the event.
 const MOVE_BOUND: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
