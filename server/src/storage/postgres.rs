@@ -1109,6 +1109,38 @@ mod tests {
         assert_eq!(focus, [Some("a"), None]);
     }
 
+    /// Needs the PostgreSQL server every cluster test uses. A writer left mid-transaction
+    /// (its process frozen, its network holding packets) must not hold rows for long, nor
+    /// a statement run longer than the writer waits for it, nor a vanished writer's session
+    /// linger for hours.
+    #[tokio::test]
+    async fn the_writers_connection_is_bounded_by_the_database() {
+        let db = crate::storage::tests::TempDb::postgres().await;
+        let backend = PgBackend::open(&db.url()).await.expect("open");
+        let mut conn = backend
+            .writer_connection()
+            .await
+            .expect("writer connection");
+        for (setting, value) in [
+            ("idle_in_transaction_session_timeout", "3s"),
+            ("statement_timeout", "10s"),
+            ("tcp_keepalives_idle", "5"),
+            ("tcp_keepalives_interval", "2"),
+            ("tcp_keepalives_count", "3"),
+            ("tcp_user_timeout", "10000"),
+            ("synchronous_commit", "on"),
+        ] {
+            let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
+                .fetch_one(&mut conn)
+                .await
+                .expect("show");
+            assert_eq!(shown, value, "{setting}");
+        }
+        let _ = conn.close().await;
+        backend.close().await;
+        db.remove().await;
+    }
+
     #[test]
     fn lost_connections_and_conflicts_are_retried_other_errors_are_not() {
         let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
