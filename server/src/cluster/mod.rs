@@ -1008,6 +1008,11 @@ impl Cluster {
             if settled {
                 return;
             }
+            if !self.hears_nats() {
+                // All of NATS is down (every node went silent at once): nobody can take
+                // anything until it is back.
+                continue;
+            }
             // Runs the event here if its lease is free, or relays to whoever took it;
             // otherwise waits (up to ten seconds) and fails, and this loop asks again.
             let _ = hub.event(code).await;
