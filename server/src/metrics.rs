@@ -23,6 +23,8 @@ pub struct Metrics {
     pub checkpoint_micros: AtomicU64,
     pub checkpoint_max_micros: AtomicU64,
     pub write_failures: AtomicU64,
+    pub writes_fenced: AtomicU64,
+    pub writes_abandoned: AtomicU64,
     pub relayed_connections: AtomicU64,
     pub cluster_batches_out: AtomicU64,
     pub cluster_batches_in: AtomicU64,
@@ -47,6 +49,8 @@ pub static METRICS: Metrics = Metrics {
     checkpoint_micros: AtomicU64::new(0),
     checkpoint_max_micros: AtomicU64::new(0),
     write_failures: AtomicU64::new(0),
+    writes_fenced: AtomicU64::new(0),
+    writes_abandoned: AtomicU64::new(0),
     relayed_connections: AtomicU64::new(0),
     cluster_batches_out: AtomicU64::new(0),
     cluster_batches_in: AtomicU64::new(0),
@@ -71,7 +75,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 21] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 23] = [
             (
                 "joinup_attendee_connections",
                 "gauge",
@@ -173,6 +177,18 @@ impl Metrics {
                 "counter",
                 "Jobs that could not be committed.",
                 &self.write_failures,
+            ),
+            (
+                "joinup_writes_fenced_total",
+                "counter",
+                "Jobs refused inside their transaction because their event has a new owner (cluster).",
+                &self.writes_fenced,
+            ),
+            (
+                "joinup_writes_abandoned_total",
+                "counter",
+                "Jobs dropped uncommitted because the actor waiting for them had stopped.",
+                &self.writes_abandoned,
             ),
             (
                 "joinup_relayed_connections",

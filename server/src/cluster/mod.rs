@@ -1,19 +1,25 @@
 //! Several `joinup serve` processes serving the same events, tied together by NATS.
 //!
-//! Each live event is owned by one node at a time: the node holding a PostgreSQL advisory
-//! lock on it runs its actor, exactly as a single server does, so every rule of the hub
-//! (receipts, tallies applied on commit, rooms, the small-group rule) holds unchanged. A
-//! connection that lands on any other node is relayed: its messages go to the owner over
-//! NATS, and the owner's frames for it come back the same way ([`wire`]). The database stays
-//! the source of truth; NATS carries only what changed.
+//! Each live event is owned by one node at a time: the node holding its lease
+//! ([`crate::storage::lease`]) runs its actor, exactly as a single server does, so every
+//! rule of the hub (receipts, tallies applied on commit, rooms, the small-group rule) holds
+//! unchanged. A connection that lands on any other node is relayed: its messages go to the
+//! owner over NATS, and the owner's frames for it come back the same way ([`wire`]). The
+//! database stays the source of truth; NATS carries only what changed.
 //!
 //! Faults. Every batch between two nodes is numbered, and heartbeats say the last number
 //! sent, so a node that misses messages (NATS restarting, a slow consumer) notices: it
 //! closes the connections concerned with 1012, and their clients resume with a fresh
 //! `welcome` or `snapshot`. A node silent for [`PEER_TIMEOUT`] is treated as gone the same
-//! way; if it owned events, its PostgreSQL session ended with it, so the next node asked for
-//! the event takes the lock and reloads it from the database. A node that loses its lock
-//! session unloads the events it owned (1012) rather than run them unlocked.
+//! way. The owner renews its leases every second ([`RENEW_EVERY`]), but only while it hears
+//! its own heartbeats come back through NATS: an owner that stalls however it stalls
+//! (frozen, cut from PostgreSQL, cut from NATS) stops renewing, and [`LEASE`] later the next
+//! node asked for its events takes them and reloads them from the database. The owner gives
+//! up an event (1012) when a renewal finds it taken, when its lease session fails (a node
+//! may take a lease whose session has ended), or when it could not confirm the event as
+//! its own for a whole [`LEASE`]; until it notices, its writes are refused by the event's
+//! fencing number, checked inside every write transaction, so a stale owner never stores
+//! anything after its successor.
 
 pub mod wire;
 
@@ -22,11 +28,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use crate::storage::lease::LEASE;
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use thiserror::Error;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
@@ -35,6 +41,8 @@ use crate::domain::EventCode;
 use crate::hub::{Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, local_node};
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
+use crate::storage::Fence;
+use crate::storage::lease;
 use wire::{Batch, Entry, Heartbeat, RelayCommand, Rpc, RpcReply};
 
 /// How often a node says it is alive.
@@ -43,10 +51,17 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a request to an event's owner may take.
 const RPC_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a statement on the lock session may take before the session counts as lost.
+/// How long a statement on the lease session may take before the session counts as lost.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
-/// After unloading an event whose lock session is lost, how long before a heartbeat may
-/// try again if the event was not disowned meanwhile.
+/// How often the owner renews its leases (each for [`LEASE`]).
+pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// The owner renews only if its own heartbeat came back through NATS within this long (two
+/// heartbeats): an owner cut from NATS stops renewing soon, and its events move about
+/// `RENEWS_WHILE_HEARD + LEASE` after the cut. A renewal skipped for a late heartbeat costs
+/// nothing while the lease lasts.
+const RENEWS_WHILE_HEARD: Duration = Duration::from_secs(2);
+/// After unloading an event whose lease is lost, how long before the lease task may try
+/// again if the event was not disowned meanwhile.
 const UNLOAD_RETRY: Duration = Duration::from_secs(2);
 /// Entries waiting for one node before the sender treats the link as lost.
 const OUTBOX: usize = 1 << 18;
@@ -57,14 +72,14 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub enum ClusterError {
     #[error("NATS: {0}")]
     Nats(String),
-    #[error("the lock database: {0}")]
+    #[error("the lease database: {0}")]
     Lock(#[from] sqlx::Error),
-    #[error("the lock database did not answer in time")]
+    #[error("the lease database did not answer in time")]
     LockTimeout,
     #[error("the node that owns this event did not answer")]
     NoAnswer,
-    #[error("this node lost its lock session and is handing its events over")]
-    LockLost,
+    #[error("this node hears nothing from NATS: it takes no event")]
+    Deaf,
 }
 
 #[derive(Clone)]
@@ -76,10 +91,18 @@ struct Inner {
     node: u32,
     nats: async_nats::Client,
     database: String,
-    /// The PostgreSQL session holding this node's event locks.
-    lock: tokio::sync::Mutex<Option<LockSession>>,
-    /// The number of the last lock session opened.
-    sessions: AtomicU64,
+    /// The PostgreSQL session this node takes and renews its leases on.
+    lock: tokio::sync::Mutex<Option<PgConnection>>,
+    /// When this node last heard its own heartbeat back from NATS: a node that does not is
+    /// cut off, renews no lease and takes no event.
+    echo: Mutex<Instant>,
+    /// Since when it has heard its heartbeats come back without a gap.
+    hearing_since: Mutex<Instant>,
+    /// Events no node answered for when asked, and when: a lease whose holder still beats
+    /// but no longer serves the event may be taken once it has run out.
+    unserved: DashMap<EventCode, Instant>,
+    /// When a statement on the lease session last succeeded.
+    lease_ok: Mutex<Instant>,
     outboxes: DashMap<u32, Arc<Outbox>>,
     peers: Mutex<HashMap<u32, Peer>>,
     /// Connections of this node relayed to another node's event: where their frames go.
@@ -88,31 +111,48 @@ struct Inner {
     proxies: DashMap<EventCode, (u32, Arc<Notify>)>,
     /// Events this node owns, with the task answering their requests.
     owned: DashMap<EventCode, Owned>,
-    /// Owned events whose lock session is lost and whose actors are being stopped, until
-    /// they are disowned.
+    /// Owned events whose lease is lost and whose actors are being stopped, until they are
+    /// disowned.
     unloading: dashmap::DashSet<EventCode>,
     /// Connections of other nodes this node's events know, so a command from a connection
     /// the owner has dropped gets a 1012 instead of silence.
     relayed: DashMap<ConnId, EventCode>,
     /// Pieces of a long frame received so far, by sender (only the receiving task uses it).
     partial: Mutex<HashMap<u32, BytesMut>>,
+    /// Events this node relayed to a node that went silent, with that node: this node asks
+    /// for them again until they run somewhere that answers (see [`Cluster::adopt`]).
+    orphans: mpsc::UnboundedSender<(EventCode, u32)>,
+    /// Their receiving end, until [`Cluster::start`] takes it.
+    orphans_rx: Mutex<Option<mpsc::UnboundedReceiver<(EventCode, u32)>>>,
 }
 
-/// One PostgreSQL session of the lock database: the advisory locks it holds end with it.
-struct LockSession {
-    conn: PgConnection,
-    id: Session,
+/// What [`Cluster::try_own`] found.
+#[derive(Debug)]
+pub enum Claim {
+    /// This node holds the event's lease now: run it under the lease's fence.
+    Taken(Lease),
+    /// Another node's live lease holds it. `answering`: whether that node's heartbeats
+    /// still arrive (if not, its lease runs out within [`LEASE`]: ask again, not it).
+    Held { node: u32, answering: bool },
+    /// No event has this code.
+    Unknown,
 }
 
-/// Which lock session took an event's lock. A lock is given back, and an event counts as
-/// owned, only under the session that took it: a session opened after a lost one must not
-/// lose a newer lock to an old actor's release.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Session(u64);
+/// A lease this node has taken: the fence its actor's writes carry, and when it was taken.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    pub fence: Fence,
+    taken: Instant,
+}
 
 struct Owned {
-    /// The session whose lock this event runs under.
-    session: Session,
+    /// The lease this event runs under: an event counts as owned, and its lease is given
+    /// back, only under the fence it was taken with.
+    fence: Fence,
+    /// When this node last confirmed the event is still its own (the lease taken, renewed,
+    /// or found unchanged), by the time the statement was sent. Unconfirmed for [`LEASE`],
+    /// it is given up: another node may hold it.
+    confirmed: Instant,
     /// Relayed commands, in the order they arrived, on their way to the actor: the receiving
     /// loop never waits for a busy actor, so heartbeats and other events keep flowing.
     relayed: mpsc::UnboundedSender<Command>,
@@ -200,10 +240,8 @@ impl Cluster {
             .connect(addr)
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
-        let lock = LockSession {
-            conn: lock_connection(database).await?,
-            id: Session(1),
-        };
+        let lock = lock_connection(database).await?;
+        let (orphans, orphans_rx) = mpsc::unbounded_channel();
         info!(node, "cluster node");
         Ok(Cluster {
             inner: Arc::new(Inner {
@@ -211,7 +249,10 @@ impl Cluster {
                 nats,
                 database: database.to_owned(),
                 lock: tokio::sync::Mutex::new(Some(lock)),
-                sessions: AtomicU64::new(1),
+                echo: Mutex::new(Instant::now()),
+                hearing_since: Mutex::new(Instant::now()),
+                unserved: DashMap::new(),
+                lease_ok: Mutex::new(Instant::now()),
                 outboxes: DashMap::new(),
                 peers: Mutex::new(HashMap::new()),
                 attached: DashMap::new(),
@@ -220,6 +261,8 @@ impl Cluster {
                 unloading: dashmap::DashSet::new(),
                 relayed: DashMap::new(),
                 partial: Mutex::new(HashMap::new()),
+                orphans,
+                orphans_rx: Mutex::new(Some(orphans_rx)),
             }),
         })
     }
@@ -240,7 +283,22 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
         tokio::spawn(self.clone().receive(batches, heartbeats));
-        tokio::spawn(self.clone().beat(hub));
+        tokio::spawn(self.clone().beat());
+        tokio::spawn(self.clone().keep_leases(hub.clone()));
+        let orphans = self
+            .inner
+            .orphans_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(mut orphans) = orphans {
+            let cluster = self.clone();
+            tokio::spawn(async move {
+                while let Some((code, silent)) = orphans.recv().await {
+                    tokio::spawn(cluster.clone().adopt(hub.clone(), code, silent));
+                }
+            });
+        }
         Ok(())
     }
 
@@ -260,31 +318,68 @@ impl Cluster {
 
     // ------------------------------------------------------------------ ownership
 
-    /// Takes the lock on `code` if no node holds it: the session that now holds it, or
-    /// `None` when another node does.
-    pub async fn try_own(&self, code: EventCode) -> Result<Option<Session>, ClusterError> {
-        let mut lock = self.inner.lock.lock().await;
-        if lock.is_none() {
-            if !self.inner.owned.is_empty() {
-                // The lost session took this node's locks with it: the events still running
-                // here must stop (the heartbeat does that) before a new session locks.
-                return Err(ClusterError::LockLost);
-            }
-            let conn = lock_connection(&self.inner.database).await?;
-            let id = Session(self.inner.sessions.fetch_add(1, Ordering::Relaxed) + 1);
-            *lock = Some(LockSession { conn, id });
+    /// Takes the lease on `code` if no live lease holds it. A node cut off from NATS takes
+    /// nothing: nobody could reach the event there.
+    pub async fn try_own(&self, code: EventCode) -> Result<Claim, ClusterError> {
+        if !self.hears_nats() {
+            return Err(ClusterError::Deaf);
         }
-        let Some(session) = lock.as_mut() else {
-            return Ok(None);
+        let taken = Instant::now();
+        let may_take_expired = |holder: u32| self.may_take_expired(code, holder);
+        let mut lock = self.inner.lock.lock().await;
+        let conn = self.session(&mut lock).await?;
+        let claim = within(lease::take(conn, code, self.inner.node, may_take_expired)).await;
+        let claim = self.checked(&mut lock, claim)?;
+        Ok(match claim {
+            lease::Claim::Taken(fence) => Claim::Taken(Lease { fence, taken }),
+            lease::Claim::Held { node } => Claim::Held {
+                node,
+                answering: node == self.inner.node || self.answering(node),
+            },
+            lease::Claim::Unknown => Claim::Unknown,
+        })
+    }
+
+    /// Gives back the lease `fence` names, if it is still the event's: the next node asked
+    /// takes the event at once rather than after [`LEASE`].
+    pub async fn release(&self, fence: Fence) {
+        let mut lock = self.inner.lock.lock().await;
+        let released = match self.session(&mut lock).await {
+            Ok(conn) => within(lease::release(conn, fence)).await,
+            Err(e) => Err(e),
         };
-        let got = within(
-            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                .bind(lock_key(code))
-                .fetch_one(&mut session.conn),
-        )
-        .await;
-        match got {
-            Ok(got) => Ok(got.then_some(session.id)),
+        if let Err(e) = self.checked(&mut lock, released) {
+            warn!(event = %fence.event, error = %e, "could not give back an event's lease");
+        }
+    }
+
+    /// The lease session, opened again if it was lost.
+    async fn session<'a>(
+        &self,
+        lock: &'a mut Option<PgConnection>,
+    ) -> Result<&'a mut PgConnection, ClusterError> {
+        if lock.is_none() {
+            *lock = Some(lock_connection(&self.inner.database).await?);
+        }
+        lock.as_mut().ok_or(ClusterError::LockTimeout)
+    }
+
+    /// Passes on a statement's outcome on the lease session, forgetting the session if it
+    /// failed (a session in doubt is replaced, never reused).
+    fn checked<T>(
+        &self,
+        lock: &mut Option<PgConnection>,
+        outcome: Result<T, ClusterError>,
+    ) -> Result<T, ClusterError> {
+        match outcome {
+            Ok(value) => {
+                *self
+                    .inner
+                    .lease_ok
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                Ok(value)
+            }
             Err(e) => {
                 *lock = None;
                 Err(e)
@@ -292,30 +387,61 @@ impl Cluster {
         }
     }
 
-    /// Gives back the lock `session` took on `code`. A lock whose session is gone went with
-    /// it, and the current session's own lock on the event (if any) is not this one.
-    pub async fn release(&self, code: EventCode, session: Session) {
-        let mut lock = self.inner.lock.lock().await;
-        let Some(current) = lock.as_mut().filter(|current| current.id == session) else {
-            return;
+    /// Whether this node may take over `code` from `holder`, whose lease has run out but
+    /// whose session lives. Only if this node has heard NATS steadily for [`PEER_TIMEOUT`]
+    /// (just back from a NATS outage, it cannot yet tell a silent owner from one that is
+    /// about to renew), and `holder` is silent or no node answered for the event lately.
+    fn may_take_expired(&self, code: EventCode, holder: u32) -> bool {
+        let steady = {
+            let since = *self
+                .inner
+                .hearing_since
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.hears_nats() && since.elapsed() >= PEER_TIMEOUT
         };
-        let released = within(
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(lock_key(code))
-                .execute(&mut current.conn),
-        )
-        .await;
-        if let Err(e) = released {
-            warn!(event = %code, error = %e, "could not release an event lock");
-            *lock = None;
-        }
+        let unserved = self
+            .inner
+            .unserved
+            .get(&code)
+            .is_some_and(|at| at.elapsed() <= RPC_TIMEOUT + PEER_TIMEOUT);
+        holder == self.inner.node || (steady && (!self.answering(holder) || unserved))
     }
 
-    /// Starts answering requests for an event this node has just loaded under its lock.
+    /// Whether this node has heard its own heartbeat come back from NATS lately.
+    fn hears_nats(&self) -> bool {
+        self.heard_within(PEER_TIMEOUT)
+    }
+
+    fn heard_within(&self, within: Duration) -> bool {
+        let echo = *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner());
+        echo.elapsed() <= within
+    }
+
+    /// Whether `node`'s heartbeats still arrive (a node never heard from counts as
+    /// answering: ask it).
+    fn answering(&self, node: u32) -> bool {
+        let peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers.get(&node).is_none_or(|peer| !peer.gone)
+    }
+
+    /// Whether this node can serve: it hears NATS, and its lease session has answered
+    /// within [`LEASE`]. A node that cannot (cut off from either, or just woken from a
+    /// stall) says so on `/healthz`, so a health-checked load balancer sends phones elsewhere.
+    pub fn healthy(&self) -> bool {
+        let lease_ok = *self
+            .inner
+            .lease_ok
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.hears_nats() && lease_ok.elapsed() <= LEASE
+    }
+
+    /// Starts answering requests for an event this node has just loaded under `lease`.
     pub async fn serve_owned(
         &self,
         code: EventCode,
-        session: Session,
+        lease: Lease,
         handle: EventHandle,
     ) -> Result<(), ClusterError> {
         let requests = self
@@ -337,7 +463,8 @@ impl Cluster {
         self.inner.owned.insert(
             code,
             Owned {
-                session,
+                fence: lease.fence,
+                confirmed: lease.taken,
                 relayed,
                 rpc: task.abort_handle(),
             },
@@ -351,20 +478,26 @@ impl Cluster {
         self.inner.owned.contains_key(&code)
     }
 
-    /// The owned event's actor, started under `session`, has stopped: stop answering for
-    /// it and release its lock.
-    pub async fn disown(&self, code: EventCode, session: Session) {
+    /// The owned event's actor, started under `fence`, has stopped: stop answering for it
+    /// and give back its lease.
+    pub async fn disown(&self, fence: Fence) {
+        let code = fence.event;
         if let Some((_, owned)) = self
             .inner
             .owned
-            .remove_if(&code, |_, owned| owned.session == session)
+            .remove_if(&code, |_, owned| owned.fence == fence)
         {
             owned.rpc.abort();
             self.inner.unloading.remove(&code);
         }
         self.inner.relayed.retain(|_, event| *event != code);
-        self.release(code, session).await;
-        // Relays elsewhere stop at once rather than after a heartbeat's silence.
+        self.announce_gone(code);
+        self.release(fence).await;
+    }
+
+    /// Tells every other node this one no longer runs `code`: their relays to it stop at
+    /// once (1012) rather than after a heartbeat's silence, and their clients ask again.
+    fn announce_gone(&self, code: EventCode) {
         let peers: Vec<u32> = self.inner.outboxes.iter().map(|o| *o.key()).collect();
         for node in peers {
             let _ = self.outbox(node).tx.try_send(Entry::Gone { event: code });
@@ -373,8 +506,13 @@ impl Cluster {
 
     /// The node that owns `code`, asked over NATS; `None` when no node answers for it.
     pub async fn owner(&self, code: EventCode) -> Result<Option<u32>, ClusterError> {
-        match self.request(code, &Rpc::Attach).await {
+        let asked = self.request(code, &Rpc::Attach).await;
+        if !matches!(asked, Ok(RpcReply::Attached { .. })) {
+            self.inner.unserved.insert(code, Instant::now());
+        }
+        match asked {
             Ok(RpcReply::Attached { node }) => {
+                self.inner.unserved.remove(&code);
                 self.seen(node);
                 Ok(Some(node))
             }
@@ -728,6 +866,19 @@ impl Cluster {
             return;
         };
         if beat.node == self.inner.node {
+            // This node's own heartbeat, back through NATS: the link works both ways.
+            let now = Instant::now();
+            let last = std::mem::replace(
+                &mut *self.inner.echo.lock().unwrap_or_else(|e| e.into_inner()),
+                now,
+            );
+            if now.duration_since(last) > PEER_TIMEOUT {
+                *self
+                    .inner
+                    .hearing_since
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = now;
+            }
             return;
         }
         let sent_to_me = beat
@@ -809,8 +960,9 @@ impl Cluster {
 
     // ------------------------------------------------------------------ heartbeat
 
-    /// Says this node is alive, notices nodes that are not, and checks the lock session.
-    async fn beat(self, hub: Hub) {
+    /// Says this node is alive and notices nodes that are not. Nothing here waits for the
+    /// database, so a node's heartbeats never stop while its database is slow.
+    async fn beat(self) {
         let mut every = tokio::time::interval(HEARTBEAT);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -832,9 +984,47 @@ impl Cluster {
             };
             for node in silent {
                 warn!(node, "a node went silent: closing what it relayed");
+                let relayed: Vec<EventCode> = self
+                    .inner
+                    .proxies
+                    .iter()
+                    .filter(|p| p.value().0 == node)
+                    .map(|p| *p.key())
+                    .collect();
                 self.reset_peer(node);
+                for code in relayed {
+                    let _ = self.inner.orphans.send((code, node));
+                }
             }
-            self.check_lock(&hub).await;
+        }
+    }
+
+    /// Asks for `code`, relayed to `silent` until that node went silent, again and again
+    /// until it runs here, or is relayed to a node that answers, or `silent` is heard
+    /// again: so an event whose owner stalled moves once its lease runs out, whether or not
+    /// a client happens to be waiting at that moment (clients give up an unanswered
+    /// connection after a few seconds, and may all end up on the stalled owner itself).
+    async fn adopt(self, hub: Hub, code: EventCode, silent: u32) {
+        let deadline = Instant::now() + LEASE + PEER_TIMEOUT + RPC_TIMEOUT;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let settled = self.owns(code)
+                || self
+                    .inner
+                    .proxies
+                    .get(&code)
+                    .is_some_and(|p| p.value().0 != silent || self.answering(silent));
+            if settled {
+                return;
+            }
+            if !self.hears_nats() {
+                // All of NATS is down (every node went silent at once): nobody can take
+                // anything until it is back.
+                continue;
+            }
+            // Runs the event here if its lease is free, or relays to whoever took it;
+            // otherwise waits (up to ten seconds) and fails, and this loop asks again.
+            let _ = hub.event(code).await;
         }
     }
 
@@ -852,46 +1042,104 @@ impl Cluster {
         serde_json::to_vec(&beat).unwrap_or_default().into()
     }
 
-    /// Unloads the owned events whose lock session is gone: another node may take them.
-    /// The unloading runs beside the heartbeat, which must not fall silent while an actor
-    /// drains its writes.
-    async fn check_lock(&self, hub: &Hub) {
-        if self.inner.owned.is_empty() {
-            return;
+    /// Renews this node's leases every [`RENEW_EVERY`] (while it hears NATS), and unloads
+    /// the events whose lease is lost: taken by another node, or possibly run out. The
+    /// unloading runs beside this task, which must keep renewing the others meanwhile.
+    async fn keep_leases(self, hub: Hub) {
+        let mut every = tokio::time::interval(RENEW_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.renew(&hub).await;
         }
-        let live = {
-            let mut lock = self.inner.lock.lock().await;
-            let alive = match lock.as_mut() {
-                Some(session) => within(session.conn.ping()).await.is_ok(),
-                None => false,
-            };
-            if !alive {
-                *lock = None;
-            }
-            lock.as_ref().map(|session| session.id)
-        };
-        // Each lost event is unloaded once: `unloading` holds it until it is disowned.
-        let lost: Vec<EventCode> = self
+    }
+
+    async fn renew(&self, hub: &Hub) {
+        // Unconfirmed for a whole LEASE (a statement that hangs must not keep this node from
+        // noticing), an event may have been taken.
+        self.give_up(hub, self.expired());
+        let held: Vec<Fence> = self
             .inner
             .owned
             .iter()
-            .filter(|owned| Some(owned.session) != live)
-            .map(|owned| *owned.key())
-            .filter(|code| self.inner.unloading.insert(*code))
+            .filter(|owned| !self.inner.unloading.contains(owned.key()))
+            .map(|owned| owned.fence)
             .collect();
+        // Deaf to NATS, it renews nothing: nobody can reach its events through it, and if
+        // the other nodes hear NATS they take them once the leases run out. It only checks
+        // that they are still its own, and keeps running them while they are (when all of
+        // NATS is down, nobody can take them, and its own phones still get answers).
+        let hears = self.heard_within(RENEWS_WHILE_HEARD);
+        let sent = Instant::now();
+        let outcome = {
+            let mut lock = self.inner.lock.lock().await;
+            let outcome = match self.session(&mut lock).await {
+                Ok(conn) if hears => within(lease::renew(conn, &held)).await,
+                Ok(conn) => within(lease::current(conn, &held)).await,
+                Err(e) => Err(e),
+            };
+            self.checked(&mut lock, outcome)
+        };
+        let mut lost = Vec::new();
+        match outcome {
+            Ok(kept) => {
+                for fence in &held {
+                    if kept.contains(&fence.event) {
+                        if let Some(mut owned) = self.inner.owned.get_mut(&fence.event)
+                            && owned.fence == *fence
+                        {
+                            owned.confirmed = sent;
+                        }
+                    } else {
+                        warn!(event = %fence.event, "another node has taken an event this node ran");
+                        lost.push(fence.event);
+                    }
+                }
+            }
+            Err(e) => {
+                // The session that holds the leases is gone or in doubt: any node asked may
+                // take them at once.
+                warn!(error = %e, "lost the lease session: giving up this node's events");
+                lost.extend(held.iter().map(|fence| fence.event));
+            }
+        }
+        lost.extend(self.expired());
+        self.give_up(hub, lost);
+    }
+
+    /// The owned events not confirmed as this node's for [`LEASE`].
+    fn expired(&self) -> Vec<EventCode> {
+        self.inner
+            .owned
+            .iter()
+            .filter(|owned| owned.confirmed.elapsed() >= LEASE)
+            .map(|owned| *owned.key())
+            .collect()
+    }
+
+    /// Stops running events whose lease is lost: at once, this node stops answering for
+    /// them and tells the others, so their clients find the next owner; then their actors
+    /// are unloaded (1012), beside the lease task, which must keep renewing the others.
+    fn give_up(&self, hub: &Hub, mut lost: Vec<EventCode>) {
+        // Each lost event is given up once: `unloading` holds it until it is disowned.
+        lost.retain(|code| self.inner.unloading.insert(*code));
         if lost.is_empty() {
             return;
         }
         warn!(
             events = lost.len(),
-            "lost the lock database: unloading the events this node owned"
+            "lost the lease of events this node ran: unloading them"
         );
         for code in lost {
+            if let Some(owned) = self.inner.owned.get(&code) {
+                owned.rpc.abort();
+            }
+            self.announce_gone(code);
             let (cluster, hub) = (self.clone(), hub.clone());
             tokio::spawn(async move {
                 hub.unload(code).await;
                 // The stopped actor's end disowns the event, which clears the mark. Should
-                // nothing have been left running to do that, a later heartbeat tries again.
+                // nothing have been left running to do that, a later round tries again.
                 tokio::time::sleep(UNLOAD_RETRY).await;
                 cluster.inner.unloading.remove(&code);
             });
@@ -904,23 +1152,12 @@ enum RequestFailed {
     Other(ClusterError),
 }
 
-/// How the lock session's TCP connection is watched from PostgreSQL's end. The database
-/// keeps a session's advisory locks until it notices the session has gone, and the backend
-/// of an idle session notices a node that vanished without closing its connection (its
-/// machine lost power, the network between them was cut) only by TCP keepalives: by
-/// default after more than two hours, during which no other node could take the events
-/// that node owned. With these, after about 11 s of silence (5 s idle, then 3 probes 2 s
-/// apart; 10 s for data sent and never acknowledged). On a Unix socket they do nothing.
-const LOCK_SESSION_KEEPALIVES: &str = "SELECT set_config('tcp_keepalives_idle', '5', false),      set_config('tcp_keepalives_interval', '2', false),      set_config('tcp_keepalives_count', '3', false),      set_config('tcp_user_timeout', '10000', false)";
-
-/// Opens a lock session (see [`LOCK_SESSION_KEEPALIVES`]).
+/// Opens a lease session ([`lease::connect`]), within [`LOCK_TIMEOUT`].
 async fn lock_connection(database: &str) -> Result<PgConnection, ClusterError> {
-    let mut conn = within(PgConnection::connect(database)).await?;
-    within(sqlx::query(LOCK_SESSION_KEEPALIVES).execute(&mut conn)).await?;
-    Ok(conn)
+    within(lease::connect(database)).await
 }
 
-/// A statement on the lock session, bounded by [`LOCK_TIMEOUT`].
+/// A statement on the lease session, bounded by [`LOCK_TIMEOUT`].
 async fn within<T>(
     statement: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, ClusterError> {
@@ -928,14 +1165,6 @@ async fn within<T>(
         Ok(done) => Ok(done?),
         Err(_) => Err(ClusterError::LockTimeout),
     }
-}
-
-/// The advisory lock number of an event.
-fn lock_key(code: EventCode) -> i64 {
-    let digest = Sha256::digest(format!("joinup event {code}").as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(bytes)
 }
 
 /// Adds an entry to a batch, merging a frame with the one before it when it is the same
@@ -958,16 +1187,19 @@ mod tests {
 
     /// Needs the PostgreSQL server every cluster test uses.
     #[tokio::test]
-    async fn the_database_lets_go_of_a_vanished_nodes_lock_session_within_seconds() {
+    async fn the_lease_session_is_watched_and_bounded_by_the_database() {
         let database = format!("{}/test", crate::storage::tests::POSTGRES_SERVER);
         let mut conn = lock_connection(&database)
             .await
-            .expect("a lock session on the test database");
+            .expect("a lease session on the test database");
         for (setting, value) in [
             ("tcp_keepalives_idle", "5"),
             ("tcp_keepalives_interval", "2"),
             ("tcp_keepalives_count", "3"),
             ("tcp_user_timeout", "10000"),
+            ("lock_timeout", "1s"),
+            ("statement_timeout", "2s"),
+            ("idle_in_transaction_session_timeout", "2s"),
         ] {
             let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
                 .fetch_one(&mut conn)
@@ -996,13 +1228,5 @@ mod tests {
             panic!("a frame");
         };
         assert_eq!(conns, &[ConnId::from_raw(0), ConnId::from_raw(1)]);
-    }
-
-    #[test]
-    fn lock_keys_differ_by_event() {
-        let a = EventCode::parse("ABC234").expect("code");
-        let b = EventCode::parse("ABC235").expect("code");
-        assert_ne!(lock_key(a), lock_key(b));
-        assert_eq!(lock_key(a), lock_key(a));
     }
 }

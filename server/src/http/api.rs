@@ -16,8 +16,19 @@ use crate::domain::spec::parse_spec_value;
 use crate::hub::Command;
 use crate::metrics::METRICS;
 
-pub async fn healthz() -> &'static str {
-    "ok"
+/// `ok`; in a cluster, 503 while this node cannot serve: it hears nothing from NATS, or its
+/// lease session on the database has not answered lately (see `Cluster::healthy`).
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    if state.hub().healthy() {
+        "ok".into_response()
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this cluster node cannot reach NATS or its database right now",
+        )
+        .into_response()
+    }
 }
 
 /// Prometheus metrics, for the server's own network only: loopback and private addresses.

@@ -43,7 +43,10 @@ const TICK: Duration = Duration::from_millis(100);
 const SLOW_TICKS: u64 = 10;
 /// Attendance is sampled for the report every this many ticks (one minute).
 const SAMPLE_TICKS: u64 = 600;
-/// How long shutdown waits for in-flight writes before closing anyway.
+/// How long shutdown waits for in-flight writes before closing anyway. What is still in the
+/// writer then is never committed: once the actor has gone its tickets' channel is closed,
+/// and the writer drops such jobs before every attempt (none was acknowledged; the phones
+/// resend them, to whichever node runs the event next).
 const DRAIN_FOR: Duration = Duration::from_secs(5);
 /// The most commands the actor takes from its mailbox at once.
 const COMMANDS_PER_TURN: usize = 64;

@@ -22,7 +22,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::{Claim, Cluster, ClusterError};
 use crate::domain::{Event, EventCode, token};
 use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
@@ -237,6 +237,12 @@ impl Hub {
         &self.inner.storage
     }
 
+    /// Whether this process can serve: always on its own; in a cluster, while it hears
+    /// NATS and reaches its lease database.
+    pub fn healthy(&self) -> bool {
+        self.inner.cluster.as_ref().is_none_or(Cluster::healthy)
+    }
+
     /// The live event with `code`, started from the database on first use; `None` when no
     /// such event exists.
     pub async fn event(&self, code: EventCode) -> Result<Option<EventHandle>, HubError> {
@@ -294,10 +300,9 @@ impl Hub {
         code: EventCode,
         forget: Box<dyn FnOnce() + Send>,
     ) -> Result<Option<EventHandle>, HubError> {
-        // The owner may be between releasing its lock and stopping (here or on another
-        // node): ask a few times. A stopping actor here still holds its lock, and
-        // PostgreSQL's advisory locks are re-entrant within a session, so wait for it to be
-        // gone rather than take the lock a second time.
+        // The owner may be between giving up its lease and stopping (here or on another
+        // node), or stalled until its lease runs out: ask a few times. A stopping actor here
+        // is waited for rather than run beside a new one.
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             if cluster.owns(code) {
@@ -307,48 +312,62 @@ impl Hub {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
-            if let Some(session) = cluster.try_own(code).await? {
-                let disown = cluster.clone();
-                let stopped = Box::new(move || {
-                    tokio::spawn(async move { disown.disown(code, session).await });
-                });
-                let started = event::start(
-                    code,
-                    self.inner.storage.clone(),
-                    self.inner.idle_unload,
-                    forget,
-                    stopped,
-                )
-                .await;
-                return match started {
-                    Ok(Some(handle)) => {
-                        if let Err(e) = cluster.serve_owned(code, session, handle.clone()).await {
-                            // Nobody else could reach it: stop rather than run it unreachable.
-                            let (done, wait) = oneshot::channel();
-                            if handle.send(Command::Shutdown { done }).await.is_ok() {
-                                let _ = wait.await;
+            match cluster.try_own(code).await? {
+                Claim::Unknown => return Ok(None),
+                Claim::Taken(lease) => {
+                    let fence = lease.fence;
+                    let disown = cluster.clone();
+                    let stopped = Box::new(move || {
+                        tokio::spawn(async move { disown.disown(fence).await });
+                    });
+                    let started = event::start(
+                        code,
+                        // Every write of this actor is refused once the event has a new owner.
+                        self.inner.storage.fenced(fence),
+                        self.inner.idle_unload,
+                        forget,
+                        stopped,
+                    )
+                    .await;
+                    return match started {
+                        Ok(Some(handle)) => {
+                            if let Err(e) = cluster.serve_owned(code, lease, handle.clone()).await {
+                                // Nobody else could reach it: stop rather than run it unreachable.
+                                let (done, wait) = oneshot::channel();
+                                if handle.send(Command::Shutdown { done }).await.is_ok() {
+                                    let _ = wait.await;
+                                }
+                                return Err(e.into());
                             }
-                            return Err(e.into());
+                            Ok(Some(handle))
                         }
-                        Ok(Some(handle))
+                        other => {
+                            cluster.release(fence).await;
+                            other
+                        }
+                    };
+                }
+                // Silent, its lease runs out soon: ask the database again, not the node.
+                Claim::Held {
+                    answering: false, ..
+                } => {}
+                Claim::Held { .. } => match cluster.owner(code).await {
+                    Ok(Some(owner)) => {
+                        let Some(info) = event::info(&self.inner.storage, code).await? else {
+                            return Ok(None);
+                        };
+                        return Ok(Some(proxy::start(
+                            cluster.clone(),
+                            Arc::new(info),
+                            owner,
+                            self.inner.idle_unload,
+                            forget,
+                        )));
                     }
-                    other => {
-                        cluster.release(code, session).await;
-                        other
-                    }
-                };
-            }
-            if let Some(owner) = cluster.owner(code).await? {
-                let Some(info) = event::info(&self.inner.storage, code).await? else {
-                    return Ok(None);
-                };
-                return Ok(Some(proxy::start(
-                    cluster.clone(),
-                    Arc::new(info),
-                    owner,
-                    self.inner.idle_unload,
-                    forget,
-                )));
+                    // Not serving it (yet, or any more), or stalled: ask again.
+                    Ok(None) | Err(ClusterError::NoAnswer) => {}
+                    Err(e) => return Err(e.into()),
+                },
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ClusterError::NoAnswer.into());

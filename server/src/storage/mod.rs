@@ -6,6 +6,7 @@
 //! SQLite (the default) lives in [`sqlite`], the SQL for PostgreSQL in [`postgres`]; the URL
 //! picks one, and the hub sees the same methods either way.
 
+pub mod lease;
 pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
@@ -18,7 +19,7 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use crate::domain::EventCode;
-pub use writer::{Committed, Ticket, Write, WriterHandle};
+pub use writer::{Committed, Fence, Ticket, Write, WriterHandle};
 
 #[derive(Debug, Error)]
 pub enum StorageError {
@@ -37,6 +38,8 @@ pub enum StorageError {
     Writer(rusqlite::Error),
     #[error("the storage writer has stopped")]
     WriterGone,
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(std::time::Duration),
     #[error("could not start the storage writer's thread: {0}")]
     Thread(std::io::Error),
     #[error("stored data is corrupt: {0}")]
@@ -259,6 +262,15 @@ impl Storage {
 
     pub fn writer(&self) -> &WriterHandle {
         &self.writer
+    }
+
+    /// The same storage, with every write through its writer fenced by `fence`: for the
+    /// actor of an event this node runs under a lease, in a cluster.
+    pub fn fenced(&self, fence: Fence) -> Storage {
+        Storage {
+            backend: self.backend.clone(),
+            writer: self.writer.fenced(fence),
+        }
     }
 
     /// Stops the writer after it has committed everything already submitted.

@@ -17,7 +17,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Row};
 
-use super::writer::{ItemTable, Job, Write, WriteBackend};
+use super::lease;
+use super::writer::{Fence, ItemTable, Job, Write, WriteBackend};
 use super::{
     AnswerRow, AttendeeRow, CardRow, LiveRows, QuestionRow, StatementCache, StorageError,
     StoredEvent,
@@ -27,9 +28,32 @@ use crate::domain::EventCode;
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgBackend {
-    options: PgConnectOptions,
+    /// The writer's connection options (the pool has its own).
+    writer_options: PgConnectOptions,
     pool: PgPool,
 }
+
+/// How long opening the writer's connection may take: over a network that holds packets
+/// rather than refusing them, a connection attempt would otherwise wait for the kernel's
+/// own timeout, minutes later.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The writer connection's limits, set by PostgreSQL's end. A transaction the writer leaves
+/// open without a word (its process frozen, its network holding packets) is ended after 3 s
+/// and its row locks released, so it cannot hold up the event's next owner; no statement
+/// runs longer than the writer waits for it ([`ATTEMPT_TIMEOUT`]); and the server notices a
+/// vanished writer by TCP keepalives (5 s idle, 3 probes 2 s apart; 10 s for data sent and
+/// never acknowledged) rather than after hours.
+///
+/// [`ATTEMPT_TIMEOUT`]: super::writer::ATTEMPT_TIMEOUT
+const WRITER_SETTINGS: [(&str, &str); 6] = [
+    ("idle_in_transaction_session_timeout", "3000"),
+    ("statement_timeout", "10000"),
+    ("tcp_keepalives_idle", "5"),
+    ("tcp_keepalives_interval", "2"),
+    ("tcp_keepalives_count", "3"),
+    ("tcp_user_timeout", "10000"),
+];
 
 impl PgBackend {
     /// Connects to an existing database and applies the PostgreSQL migrations.
@@ -46,12 +70,26 @@ impl PgBackend {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgBackend { options, pool })
+        let writer_options = options
+            .application_name(&format!("joinup writer (pid {})", std::process::id()))
+            .options(WRITER_SETTINGS);
+        Ok(PgBackend {
+            writer_options,
+            pool,
+        })
     }
 
-    /// The writer task's own connection.
+    /// The writer task's own connection (see [`WRITER_SETTINGS`]).
     pub async fn writer_connection(&self) -> Result<PgConnection, StorageError> {
-        Ok(PgConnection::connect_with(&self.options).await?)
+        match tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            PgConnection::connect_with(&self.writer_options),
+        )
+        .await
+        {
+            Ok(conn) => Ok(conn?),
+            Err(_) => Err(StorageError::TimedOut(CONNECT_TIMEOUT)),
+        }
     }
 
     pub async fn close(&self) {
@@ -363,9 +401,32 @@ impl PgBackend {
     }
 }
 
+/// Why a PostgreSQL commit failed.
+#[derive(Debug)]
+pub enum WriteError {
+    Sql(sqlx::Error),
+    /// These fences are stale: their events have a new owner. Rolled back.
+    Stale(Vec<Fence>),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> WriteError {
+        WriteError::Sql(e)
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Sql(e) => e.fmt(f),
+            WriteError::Stale(fences) => write!(f, "{} events have a new owner", fences.len()),
+        }
+    }
+}
+
 impl WriteBackend for PgBackend {
     type Conn = PgConnection;
-    type Error = sqlx::Error;
+    type Error = WriteError;
 
     async fn connect(&self) -> Result<PgConnection, StorageError> {
         self.writer_connection().await
@@ -376,15 +437,31 @@ impl WriteBackend for PgBackend {
     /// sent into an aborted transaction (where PostgreSQL would answer it with a silent
     /// `ROLLBACK`). A failure ends in an explicit `ROLLBACK`, and the writer reconnects.
     ///
+    /// The jobs' fences (the events of a cluster) are checked last, just before `COMMIT`,
+    /// by [`lease::stale`]: if any event has a new owner the transaction rolls back and the
+    /// writer learns which, by [`WriteBackend::stale`].
+    ///
     /// If the connection drops while `COMMIT` is in flight, the outcome is unknown; the
     /// writer retries the batch on a new connection. Every write is an upsert, an update,
-    /// or an insert that ignores a duplicate (questions included), so a retry of a batch
-    /// that did commit changes nothing and is reported committed, as it was.
-    async fn commit_once(&self, conn: &mut PgConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+    /// an insert that ignores a duplicate, or an append to the answer and receipt logs,
+    /// whose readers keep each message once, so a retry of a batch that did commit is
+    /// reported committed, as it was (its answers appended a second time, next to the
+    /// first). A retry after the event has changed owner is refused by its fence.
+    async fn commit_once(&self, conn: &mut PgConnection, jobs: &[Job]) -> Result<(), WriteError> {
         sqlx::query("BEGIN").execute(&mut *conn).await?;
         let result = async {
             apply_all(&mut *conn, jobs.iter().flat_map(|job| job.writes.iter())).await?;
-            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ())
+            let mut fences: Vec<Fence> = jobs.iter().filter_map(|job| job.fence).collect();
+            fences.sort_by(|a, b| (a.event.as_str(), a.epoch).cmp(&(b.event.as_str(), b.epoch)));
+            fences.dedup();
+            if !fences.is_empty() {
+                let stale = lease::stale(&mut *conn, &fences).await?;
+                if !stale.is_empty() {
+                    return Err(WriteError::Stale(stale));
+                }
+            }
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(())
         }
         .await;
         if result.is_err() {
@@ -393,17 +470,29 @@ impl WriteBackend for PgBackend {
         result
     }
 
-    fn is_retryable(&self, error: &sqlx::Error) -> bool {
-        is_retryable(error)
+    fn is_retryable(&self, error: &WriteError) -> bool {
+        match error {
+            WriteError::Sql(e) => is_retryable(e),
+            WriteError::Stale(_) => false,
+        }
     }
 
     /// A serialization failure or deadlock leaves the connection usable after the
     /// `ROLLBACK`; anything else (a dropped connection, a server restarting) gets a new one.
-    fn reconnect_before_retry(&self, error: &sqlx::Error) -> bool {
-        !matches!(
-            sql_state(error).as_deref(),
-            Some("40001" | "40P01" | "55P03")
-        )
+    fn reconnect_before_retry(&self, error: &WriteError) -> bool {
+        match error {
+            WriteError::Sql(e) => {
+                !matches!(sql_state(e).as_deref(), Some("40001" | "40P01" | "55P03"))
+            }
+            WriteError::Stale(_) => false,
+        }
+    }
+
+    fn stale(&self, error: &WriteError) -> Option<Vec<Fence>> {
+        match error {
+            WriteError::Stale(fences) => Some(fences.clone()),
+            WriteError::Sql(_) => None,
+        }
     }
 
     async fn close(conn: PgConnection) {
@@ -420,13 +509,22 @@ fn sql_state(error: &sqlx::Error) -> Option<String> {
 
 /// Whether a write is worth retrying rather than failing: a serialization failure, a
 /// deadlock, a lock not granted, too many connections, a server shutting down or starting
-/// up, or a connection that dropped.
+/// up, a statement cancelled by `statement_timeout`, a session ended for idling in its
+/// transaction, or a connection that dropped.
 pub fn is_retryable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(_) => sql_state(error).is_some_and(|code| {
             matches!(
                 code.as_str(),
-                "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03"
+                "40001"
+                    | "40P01"
+                    | "55P03"
+                    | "53300"
+                    | "57014"
+                    | "57P01"
+                    | "57P02"
+                    | "57P03"
+                    | "25P03"
             ) || code.starts_with("08")
         }),
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
@@ -1019,6 +1117,38 @@ mod tests {
             })
             .collect();
         assert_eq!(focus, [Some("a"), None]);
+    }
+
+    /// Needs the PostgreSQL server every cluster test uses. A writer left mid-transaction
+    /// (its process frozen, its network holding packets) must not hold rows for long, nor
+    /// a statement run longer than the writer waits for it, nor a vanished writer's session
+    /// linger for hours.
+    #[tokio::test]
+    async fn the_writers_connection_is_bounded_by_the_database() {
+        let db = crate::storage::tests::TempDb::postgres().await;
+        let backend = PgBackend::open(&db.url()).await.expect("open");
+        let mut conn = backend
+            .writer_connection()
+            .await
+            .expect("writer connection");
+        for (setting, value) in [
+            ("idle_in_transaction_session_timeout", "3s"),
+            ("statement_timeout", "10s"),
+            ("tcp_keepalives_idle", "5"),
+            ("tcp_keepalives_interval", "2"),
+            ("tcp_keepalives_count", "3"),
+            ("tcp_user_timeout", "10000"),
+            ("synchronous_commit", "on"),
+        ] {
+            let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
+                .fetch_one(&mut conn)
+                .await
+                .expect("show");
+            assert_eq!(shown, value, "{setting}");
+        }
+        let _ = conn.close().await;
+        backend.close().await;
+        db.remove().await;
     }
 
     #[test]

@@ -57,13 +57,18 @@ impl TempDb {
         TempDb::Sqlite(folder)
     }
 
+    /// A PostgreSQL database of its own on the local server.
+    pub(crate) async fn postgres() -> TempDb {
+        let name = format!("joinup_test_{}", unique());
+        TempDb::admin(format!("CREATE DATABASE {name}")).await;
+        TempDb::Postgres(name)
+    }
+
     /// Every database this run covers: SQLite, and PostgreSQL when asked for.
     async fn all() -> Vec<TempDb> {
         let mut dbs = vec![TempDb::sqlite()];
         if on_postgres() {
-            let name = format!("joinup_test_{}", unique());
-            TempDb::admin(format!("CREATE DATABASE {name}")).await;
-            dbs.push(TempDb::Postgres(name));
+            dbs.push(TempDb::postgres().await);
         }
         dbs
     }
@@ -80,7 +85,7 @@ impl TempDb {
     }
 }
 
-fn code(text: &str) -> EventCode {
+pub(crate) fn code(text: &str) -> EventCode {
     EventCode::parse(text).expect("a valid event code")
 }
 
@@ -98,7 +103,7 @@ pub(crate) fn stored(code: EventCode, created_at: &str) -> StoredEvent {
     }
 }
 
-fn answer(event: EventCode, attendee: i64, activity: &str, value: &str) -> Write {
+pub(crate) fn answer(event: EventCode, attendee: i64, activity: &str, value: &str) -> Write {
     Write::Answer {
         event,
         attendee,
@@ -596,6 +601,45 @@ async fn last_year_is_the_latest_ended_edition_and_never_a_rehearsal() {
         let url = db.url();
         let storage = Storage::open(&url).await.expect("open");
         previous_edition(&storage, &url).await;
+        storage.close().await;
+        db.remove().await;
+    }
+}
+
+/// A job whose actor has gone is never committed, not even on the first attempt: nobody
+/// could be told, and in a cluster the event may already run elsewhere. The others of its
+/// batch are.
+#[tokio::test]
+async fn a_job_whose_actor_has_gone_is_never_committed() {
+    for db in TempDb::all().await {
+        let url = db.url();
+        let storage = Storage::open(&url).await.expect("open");
+        let event = code("ABCDEF");
+        let row = stored(event, "2026-11-01T10:00:00Z");
+        let inserted = storage.insert_event(&row, "t", None, None).await;
+        assert!(inserted.expect("insert"));
+        let (gone, stopped) = mpsc::unbounded_channel();
+        drop(stopped);
+        let (live, mut told) = mpsc::unbounded_channel();
+        for (attendee, reply) in [(1, gone), (2, live)] {
+            let ticket = Ticket { reply, seq: 7 };
+            let writes = vec![answer(event, attendee, "role", "[1]")];
+            storage
+                .writer()
+                .submit(writes, Some(ticket))
+                .await
+                .expect("submit");
+        }
+        storage.writer().flush().await.expect("flush");
+        let committed = told.recv().await.expect("the live actor is told");
+        assert_eq!(committed.ok, [7], "{url}");
+        let rows = storage.live_rows(event).await.expect("rows");
+        let attendees: Vec<i64> = rows.answers.iter().map(|a| a.attendee).collect();
+        assert_eq!(
+            attendees,
+            [2],
+            "{url}: only the live actor's answer is stored"
+        );
         storage.close().await;
         db.remove().await;
     }

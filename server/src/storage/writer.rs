@@ -8,10 +8,21 @@
 //! each fsync is shared. A busy database is retried, never dropped; if a batch fails for
 //! another reason its jobs are retried one by one, so one bad job cannot fail the others.
 //!
+//! Two kinds of job are never committed. A job whose actor has gone (its ticket's channel is
+//! closed) is dropped before every attempt, the first included: nobody can be told, and in
+//! a cluster the event may already run elsewhere. And a job carrying a [`Fence`] (an event
+//! of a cluster, run under a lease) is committed only if, inside the same transaction, the
+//! event's fencing number is still the one the job was made under (PostgreSQL's
+//! `commit_once` checks it); otherwise the transaction rolls back, the jobs of that event are
+//! reported failed, and the others are committed without them. Each attempt is bounded by
+//! [`ATTEMPT_TIMEOUT`], so a connection that hangs (a network that holds packets rather
+//! than refusing them) is given up and replaced, and the checks above run again.
+//!
 //! The loop is shared by every backend; what differs (the connection, the SQL of one
 //! transaction, which errors are retried) sits behind [`WriteBackend`].
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -37,6 +48,10 @@ pub const QUEUE: usize = 16 * 1024;
 /// How long a busy database (or, for PostgreSQL, a lost connection) is retried before the
 /// jobs fail.
 pub const BUSY_RETRY_FOR: Duration = Duration::from_secs(30);
+/// The longest one attempt at a commit may take before its connection is given up as hung
+/// and the batch retried on a new one. A commit of [`MAX_BATCH`] jobs takes well under a
+/// second; PostgreSQL's own `statement_timeout` on the writer's connection is the same.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemTable {
@@ -144,10 +159,28 @@ pub struct Committed {
     pub failed: Vec<u64>,
 }
 
+/// The event a job writes for and the fencing number its actor runs under: the number the
+/// event's lease had when this node took it, changed at every change of owner
+/// (`storage::lease`). Only the events of a cluster have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fence {
+    pub event: EventCode,
+    pub epoch: i64,
+}
+
 #[derive(Debug)]
 pub struct Job {
     pub writes: Vec<Write>,
     pub ticket: Option<Ticket>,
+    /// Committed only while the event's fencing number is still this one.
+    pub fence: Option<Fence>,
+}
+
+impl Job {
+    /// Whether the actor waiting for this job has gone: nobody would be told of its commit.
+    fn abandoned(&self) -> bool {
+        self.ticket.as_ref().is_some_and(|t| t.reply.is_closed())
+    }
 }
 
 enum Msg {
@@ -164,17 +197,32 @@ pub struct WriterHandle {
     tx: mpsc::Sender<Msg>,
     /// Resolves when the writer's thread has finished.
     stopped: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
+    /// Put on every job submitted through this handle.
+    fence: Option<Fence>,
 }
 
 impl WriterHandle {
+    /// The same writer, with every job submitted through the copy fenced by `fence`.
+    pub fn fenced(&self, fence: Fence) -> WriterHandle {
+        WriterHandle {
+            fence: Some(fence),
+            ..self.clone()
+        }
+    }
+
     /// Queues a job; waits only when the writer is [`QUEUE`] jobs behind.
     pub async fn submit(
         &self,
         writes: Vec<Write>,
         ticket: Option<Ticket>,
     ) -> Result<(), StorageError> {
+        let job = Job {
+            writes,
+            ticket,
+            fence: self.fence,
+        };
         self.tx
-            .send(Msg::Job(Job { writes, ticket }))
+            .send(Msg::Job(job))
             .await
             .map_err(|_| StorageError::WriterGone)
     }
@@ -214,7 +262,9 @@ pub trait WriteBackend: Send + Sync + 'static {
 
     /// Every write of `jobs` in one transaction. `Ok` only when the `COMMIT` itself
     /// succeeded; on any error the transaction has been rolled back (or the connection is
-    /// unusable, and the caller replaces it).
+    /// unusable, and the caller replaces it). A backend that runs clustered events checks
+    /// the jobs' fences inside the transaction, before `COMMIT`, and fails with an error
+    /// that [`WriteBackend::stale`] recognises when any is stale.
     fn commit_once(
         &self,
         conn: &mut Self::Conn,
@@ -227,6 +277,13 @@ pub trait WriteBackend: Send + Sync + 'static {
 
     /// Whether the connection must be replaced before the retry after `error`.
     fn reconnect_before_retry(&self, error: &Self::Error) -> bool;
+
+    /// The fences `error` found stale: those events have a new owner, and their jobs must
+    /// never be committed. `None` for every other error (and always, for a backend that
+    /// checks no fence).
+    fn stale(&self, _error: &Self::Error) -> Option<Vec<Fence>> {
+        None
+    }
 
     fn close(conn: Self::Conn) -> impl Future<Output = ()> + Send;
 
@@ -276,6 +333,7 @@ pub async fn spawn<B: WriteBackend>(backend: Arc<B>) -> Result<WriterHandle, Sto
     Ok(WriterHandle {
         tx,
         stopped: Arc::new(Mutex::new(Some(stopped))),
+        fence: None,
     })
 }
 
@@ -324,35 +382,82 @@ async fn run<B: WriteBackend>(backend: Arc<B>, mut conn: B::Conn, mut rx: mpsc::
 async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let rows: usize = batch.iter().map(|j| j.writes.len()).sum();
-    let outcome: Vec<bool> = match commit_with_retry(backend, conn, batch).await {
-        Ok(()) => vec![true; batch.len()],
-        Err(Failed::Abandoned) => {
-            warn!(
-                jobs = batch.len(),
-                "the database is unreachable and every actor waiting for these writes has \
-                 stopped: dropping them (none was acknowledged)"
-            );
-            vec![false; batch.len()]
+    let jobs = batch.len();
+    // Each job once it is settled, with whether it was committed; jobs settled as refused
+    // leave `batch`, which keeps the rest in order.
+    let mut settled: Vec<(Job, bool)> = Vec::with_capacity(batch.len());
+    loop {
+        let abandoned = refuse(
+            batch,
+            &mut settled,
+            Job::abandoned,
+            "their actor has stopped",
+        );
+        METRICS
+            .writes_abandoned
+            .fetch_add(abandoned as u64, Relaxed);
+        if batch.is_empty() {
+            break;
         }
-        Err(Failed::Sql(e)) => {
-            warn!(error = %e, jobs = batch.len(), "group commit failed; committing jobs one by one");
-            reconnect(backend, conn).await;
-            let mut outcome = Vec::with_capacity(batch.len());
-            for job in batch.iter() {
-                let ok = commit_with_retry(backend, conn, std::slice::from_ref(job)).await;
-                if let Err(Failed::Sql(e)) = &ok {
-                    error!(error = %e, "a write could not be committed");
-                    reconnect(backend, conn).await;
-                }
-                outcome.push(ok.is_ok());
+        match commit_with_retry(backend, conn, batch).await {
+            Ok(()) => {
+                settled.extend(batch.drain(..).map(|job| (job, true)));
+                break;
             }
-            outcome
+            // Dropped at the top of the loop.
+            Err(Failed::Abandoned) => {}
+            Err(Failed::Stale(fences)) => {
+                let stale = |job: &Job| job.fence.is_some_and(|f| fences.contains(&f));
+                let refused = refuse(batch, &mut settled, stale, "their event has a new owner");
+                METRICS.writes_fenced.fetch_add(refused as u64, Relaxed);
+                if refused == 0 {
+                    // Cannot happen (a stale fence is some job's); never loop on it.
+                    settled.extend(batch.drain(..).map(|job| (job, false)));
+                    break;
+                }
+            }
+            Err(Failed::TimedOut) => {
+                warn!(
+                    jobs = batch.len(),
+                    "the database did not answer for {BUSY_RETRY_FOR:?}: these writes failed"
+                );
+                settled.extend(batch.drain(..).map(|job| (job, false)));
+                break;
+            }
+            Err(Failed::Sql(e)) => {
+                warn!(error = %e, jobs = batch.len(), "group commit failed; committing jobs one by one");
+                reconnect(backend, conn).await;
+                for job in batch.drain(..) {
+                    let ok = if job.abandoned() {
+                        METRICS.writes_abandoned.fetch_add(1, Relaxed);
+                        Err(Failed::Abandoned)
+                    } else {
+                        commit_with_retry(backend, conn, std::slice::from_ref(&job)).await
+                    };
+                    let ok = match ok {
+                        Ok(()) => true,
+                        Err(Failed::Sql(e)) => {
+                            error!(error = %e, "a write could not be committed");
+                            reconnect(backend, conn).await;
+                            false
+                        }
+                        Err(Failed::Stale(_)) => {
+                            METRICS.writes_fenced.fetch_add(1, Relaxed);
+                            false
+                        }
+                        Err(Failed::Abandoned) => false,
+                        Err(Failed::TimedOut) => false,
+                    };
+                    settled.push((job, ok));
+                }
+                break;
+            }
         }
-    };
-    METRICS.record_commit(batch.len(), rows, started.elapsed());
+    }
+    METRICS.record_commit(jobs, rows, started.elapsed());
     // One message per actor per batch.
     let mut replies: Vec<(CommitSender, Committed)> = Vec::new();
-    for (job, ok) in batch.drain(..).zip(outcome) {
+    for (job, ok) in settled {
         let Some(ticket) = job.ticket else { continue };
         let slot = match replies
             .iter()
@@ -368,9 +473,7 @@ async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Ve
         if ok {
             committed.ok.push(ticket.seq);
         } else {
-            METRICS
-                .write_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            METRICS.write_failures.fetch_add(1, Relaxed);
             committed.failed.push(ticket.seq);
         }
     }
@@ -381,13 +484,44 @@ async fn commit<B: WriteBackend>(backend: &B, conn: &mut B::Conn, batch: &mut Ve
     backend.after_commit(conn).await;
 }
 
+/// Moves the jobs of `batch` that `refused` picks to `settled` as not committed, keeping
+/// the others in order; says so once, with `why`. How many moved.
+fn refuse(
+    batch: &mut Vec<Job>,
+    settled: &mut Vec<(Job, bool)>,
+    refused: impl Fn(&Job) -> bool,
+    why: &str,
+) -> usize {
+    if !batch.iter().any(&refused) {
+        return 0;
+    }
+    let before = settled.len();
+    let mut kept = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        if refused(&job) {
+            settled.push((job, false));
+        } else {
+            kept.push(job);
+        }
+    }
+    *batch = kept;
+    let moved = settled.len() - before;
+    warn!(
+        jobs = moved,
+        "not committing writes (none was acknowledged): {why}"
+    );
+    moved
+}
+
 /// Replaces the writer's connection after a failure, so no half-open transaction or stale
 /// state can survive into the next commit.
 async fn reconnect<B: WriteBackend>(backend: &B, conn: &mut B::Conn) {
     match backend.connect().await {
         Ok(fresh) => {
             let old = std::mem::replace(conn, fresh);
-            B::close(old).await;
+            // Closing says goodbye to the server; over a connection that hangs, that too
+            // could wait forever.
+            let _ = tokio::time::timeout(Duration::from_secs(1), B::close(old)).await;
         }
         Err(e) => {
             warn!(error = %e, "could not reopen the writer's connection; keeping the old one")
@@ -398,10 +532,13 @@ async fn reconnect<B: WriteBackend>(backend: &B, conn: &mut B::Conn) {
 /// Why a group of jobs was not committed.
 enum Failed<E> {
     Sql(E),
-    /// Every job had an actor waiting for it, and all of those actors have stopped (an event
-    /// unloaded because its node lost the database): retrying them later could land an old
-    /// answer after a newer one stored by the node that took the event over.
+    /// Some job's actor has stopped (an event unloaded because its node lost the database
+    /// or its lease): it is dropped, and the others retried.
     Abandoned,
+    /// These fences are stale: their events have a new owner.
+    Stale(Vec<Fence>),
+    /// The database did not answer, attempt after attempt, for [`BUSY_RETRY_FOR`].
+    TimedOut,
 }
 
 async fn commit_with_retry<B: WriteBackend>(
@@ -412,22 +549,36 @@ async fn commit_with_retry<B: WriteBackend>(
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
-        match backend.commit_once(conn, jobs).await {
-            Ok(()) => return Ok(()),
-            Err(e) if backend.is_retryable(&e) && started.elapsed() < BUSY_RETRY_FOR => {
-                if jobs
-                    .iter()
-                    .all(|j| j.ticket.as_ref().is_some_and(|t| t.reply.is_closed()))
-                {
-                    return Err(Failed::Abandoned);
+        let attempt = tokio::time::timeout(ATTEMPT_TIMEOUT, backend.commit_once(conn, jobs)).await;
+        let reconnect_first = match attempt {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => {
+                if let Some(fences) = backend.stale(&e) {
+                    return Err(Failed::Stale(fences));
                 }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(200));
-                if backend.reconnect_before_retry(&e) {
-                    reconnect(backend, conn).await;
+                if !backend.is_retryable(&e) || started.elapsed() >= BUSY_RETRY_FOR {
+                    return Err(Failed::Sql(e));
                 }
+                backend.reconnect_before_retry(&e)
             }
-            Err(e) => return Err(Failed::Sql(e)),
+            Err(_) => {
+                warn!(
+                    jobs = jobs.len(),
+                    "a commit took longer than {ATTEMPT_TIMEOUT:?}: retrying on a new connection"
+                );
+                if started.elapsed() >= BUSY_RETRY_FOR {
+                    return Err(Failed::TimedOut);
+                }
+                true
+            }
+        };
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+        if reconnect_first {
+            reconnect(backend, conn).await;
+        }
+        if jobs.iter().any(Job::abandoned) {
+            return Err(Failed::Abandoned);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! PostgreSQL falls off the network mid-event. While it is gone no node acknowledges an
-//! answer: they refuse with `unavailable`, or the event's owner, having lost its lock
+//! answer: they refuse with `unavailable`, or the event's owner, having lost its lease
 //! session, gives the event up, its connections are closed with 1012 and new ones are
 //! refused until the database is back. Once it returns every answer is acknowledged, a
 //! fresh host on every node shows the truth, and the database holds exactly the last
@@ -33,7 +33,7 @@ async fn a_database_outage_refuses_answers_and_the_cluster_recovers() {
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.cut();
-    // Commits in flight fail; the owner notices its lock session is gone.
+    // Commits in flight fail; the owner notices its lease session is gone.
     tokio::time::sleep(Duration::from_secs(2)).await;
     for node in 0..cluster.nodes.len() {
         probe_acknowledges_nothing(&cluster.attendee_urls(&code)[node], node).await;

@@ -274,6 +274,23 @@ impl Node {
         assert!(exit.success(), "node {} exited with {exit}", self.index);
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("a running node has a pid")
+    }
+
+    /// SIGSTOP: the process stops where it is, as a process paused by a debugger, a VM
+    /// paused or a machine swapping hard. Its kernel keeps its sockets open: TCP keepalives
+    /// are answered, the listening socket still accepts.
+    pub fn freeze(&self) {
+        signal("-STOP", self.pid());
+    }
+
+    /// SIGCONT: it carries on from where it stopped.
+    pub fn thaw(&self) {
+        signal("-CONT", self.pid());
+    }
+
     /// SIGKILL, and wait until the process is gone.
     pub async fn kill_9(&mut self) {
         self.child.start_kill().expect("SIGKILL");
@@ -284,11 +301,31 @@ impl Node {
     }
 }
 
+fn signal(which: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([which, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {which} {pid}");
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let process = format!("node {} ({})", self.index, self.addr);
         self.log.print_if_failing(&process);
     }
+}
+
+/// How the nodes reach PostgreSQL.
+#[derive(Clone, Copy)]
+enum Proxied {
+    No,
+    /// All through one relay.
+    Shared,
+    /// Each through a relay of its own.
+    Each,
+    /// Each reaches NATS (not PostgreSQL) through a relay of its own.
+    NatsEach,
 }
 
 /// Three (or more) nodes, one database, one NATS server.
@@ -301,6 +338,14 @@ pub struct Cluster {
     pub http: reqwest::Client,
     /// Set when the nodes reach PostgreSQL through a relay the test can cut.
     pub pg_proxy: Option<PgProxy>,
+    /// Set when each node reaches PostgreSQL through a relay of its own, in node order.
+    pub node_proxies: Vec<PgProxy>,
+    /// Set when each node reaches NATS through a relay of its own, in node order.
+    pub nats_proxies: Vec<PgProxy>,
+    /// The database URL each node was started with, in node order.
+    node_databases: Vec<String>,
+    /// The NATS URL each node was started with, in node order.
+    node_nats: Vec<String>,
     _db: PgDatabase,
 }
 
@@ -312,31 +357,67 @@ impl Cluster {
 
     /// One node per address (the same address several times: SO_REUSEPORT).
     pub async fn start_on(addrs: &[String]) -> Cluster {
-        Cluster::launch(addrs, false).await
+        Cluster::launch(addrs, Proxied::No).await
     }
 
     /// `n` nodes that reach PostgreSQL through [`PgProxy`], so the test can take the
     /// database away from them.
     pub async fn start_behind_pg_proxy(n: usize) -> Cluster {
-        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], true).await
+        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], Proxied::Shared).await
     }
 
-    async fn launch(addrs: &[String], proxied: bool) -> Cluster {
+    /// `n` nodes that each reach PostgreSQL through a [`PgProxy`] of their own
+    /// ([`Cluster::node_proxies`]), so the test can take the database away from one.
+    pub async fn start_behind_a_pg_proxy_each(n: usize) -> Cluster {
+        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], Proxied::Each).await
+    }
+
+    /// `n` nodes that each reach NATS through a relay of its own ([`Cluster::nats_proxies`]),
+    /// so the test can cut one node off from NATS.
+    pub async fn start_behind_a_nats_proxy_each(n: usize) -> Cluster {
+        Cluster::launch(&vec!["127.0.0.1:0".to_owned(); n], Proxied::NatsEach).await
+    }
+
+    async fn launch(addrs: &[String], proxied: Proxied) -> Cluster {
         let db = PgDatabase::create();
         let database = db.url();
-        let pg_proxy = if proxied {
-            Some(PgProxy::start(POSTGRES_ADDR).await)
-        } else {
-            None
-        };
-        let nodes_database = match &pg_proxy {
-            Some(proxy) => database.replace(POSTGRES_ADDR, &format!("127.0.0.1:{}", proxy.port)),
-            None => database.clone(),
+        let through =
+            |proxy: &PgProxy| database.replace(POSTGRES_ADDR, &format!("127.0.0.1:{}", proxy.port));
+        let mut pg_proxy = None;
+        let mut node_proxies = Vec::new();
+        let node_databases: Vec<String> = match proxied {
+            Proxied::No | Proxied::NatsEach => vec![database.clone(); addrs.len()],
+            Proxied::Shared => {
+                let proxy = PgProxy::start(POSTGRES_ADDR).await;
+                let url = through(&proxy);
+                pg_proxy = Some(proxy);
+                vec![url; addrs.len()]
+            }
+            Proxied::Each => {
+                for _ in addrs {
+                    node_proxies.push(PgProxy::start(POSTGRES_ADDR).await);
+                }
+                node_proxies.iter().map(through).collect()
+            }
         };
         let nats = Nats::start().await;
+        let mut nats_proxies = Vec::new();
+        let node_nats: Vec<String> = match proxied {
+            Proxied::NatsEach => {
+                for _ in addrs {
+                    nats_proxies.push(PgProxy::start(&format!("127.0.0.1:{}", nats.port)).await);
+                }
+                nats_proxies
+                    .iter()
+                    .map(|proxy| format!("nats://127.0.0.1:{}", proxy.port))
+                    .collect()
+            }
+            _ => vec![nats.url(); addrs.len()],
+        };
         let mut nodes = Vec::new();
         for (index, addr) in addrs.iter().enumerate() {
-            nodes.push(Node::start(index, addr, &nodes_database, &nats.url()).await);
+            let (database, nats) = (&node_databases[index], &node_nats[index]);
+            nodes.push(Node::start(index, addr, database, nats).await);
         }
         // No settling time: a node finds an event's owner by asking when it needs it.
         Cluster {
@@ -345,8 +426,26 @@ impl Cluster {
             database,
             http: reqwest::Client::new(),
             pg_proxy,
+            node_proxies,
+            nats_proxies,
+            node_databases,
+            node_nats,
             _db: db,
         }
+    }
+
+    /// Kills every node (SIGKILL) and starts them all again, each on a port of its own, on
+    /// the same database and NATS: whatever they show now comes from the database alone.
+    pub async fn cold_restart(&mut self) {
+        for node in &mut self.nodes {
+            node.kill_9().await;
+        }
+        let mut nodes = Vec::new();
+        for (index, database) in self.node_databases.iter().enumerate() {
+            let nats = &self.node_nats[index];
+            nodes.push(Node::start(index, "127.0.0.1:0", database, nats).await);
+        }
+        self.nodes = nodes;
     }
 
     /// The attendee WebSocket URL of the event on every node, in node order.

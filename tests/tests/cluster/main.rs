@@ -11,8 +11,9 @@
 //! - `host`: a host dashboard watched in the background, reconnecting after a close;
 //! - `truth`: the ground truth, computed from what the attendees sent;
 //! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
-//! - `pg_proxy`: a relay to PostgreSQL the test can cut;
-//! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `shared_port`.
+//! - `pg_proxy`: a relay to PostgreSQL the test can cut or hold;
+//! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `shared_port`,
+//!   `stall`.
 
 #[allow(dead_code)]
 #[path = "../it/helpers.rs"]
@@ -32,3 +33,4 @@ mod nats_outage;
 mod node_loss;
 mod privacy;
 mod shared_port;
+mod stall;

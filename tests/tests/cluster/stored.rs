@@ -73,3 +73,82 @@ pub async fn differences(
     }
     out
 }
+
+/// What the answer log says of each phone's acknowledged answers, beyond the latest values:
+/// every mismatch as a sentence, and how many messages were stored twice by the documented
+/// retry (a commit whose outcome was lost, retried at once: its copy lands right after it).
+///
+/// For each attendee and activity, the rows in the order they were stored must be the
+/// phone's messages in the order it sent them (each phone sends an answer to an activity
+/// only once the previous one is acknowledged), ending with the last one acknowledged: an
+/// older answer stored after a newer one would stand over it. A message stored twice
+/// counts as the retry only if nothing was stored between its copies.
+pub async fn log_differences(database: &str, code: &str, phones: &[Phone]) -> (Vec<String>, usize) {
+    let mut db = Db::connect(database).await;
+    let Db::Postgres(conn) = &mut db else {
+        panic!("the cluster runs on PostgreSQL");
+    };
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT t.token_hash, a.activity, a.msg FROM answers a \
+         JOIN attendees t ON t.event = a.event AND t.id = a.attendee \
+         WHERE a.event = $1 ORDER BY a.id",
+    )
+    .bind(code)
+    .fetch_all(&mut *conn)
+    .await
+    .expect("read the answer log");
+    let mut log: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (hash, activity, msg) in rows {
+        log.entry((hash, activity))
+            .or_default()
+            .push(msg.unwrap_or_default());
+    }
+    let mut out = Vec::new();
+    let mut retried = 0;
+    for phone in phones {
+        let token = phone.token.as_deref().expect("joined");
+        let hash = joinup::domain::token::hash_token(token);
+        for activity in phone.answers.keys() {
+            let last_acked = phone
+                .acked
+                .iter()
+                .rev()
+                .find(|(_, a)| a == activity)
+                .map(|(id, _)| id.clone())
+                .expect("an acknowledged answer");
+            let stored = log
+                .remove(&(hash.clone(), activity.clone()))
+                .unwrap_or_default();
+            if stored.last() != Some(&last_acked) {
+                out.push(format!(
+                    "{} {activity}: the latest row is {:?}, the last acknowledged answer {last_acked}",
+                    phone.label,
+                    stored.last()
+                ));
+            }
+            let number = |msg: &str| -> u64 {
+                msg.rsplit('-')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{}: a message id {msg:?}", phone.label))
+            };
+            for pair in stored.windows(2) {
+                let (before, after) = (number(&pair[0]), number(&pair[1]));
+                if before == after {
+                    retried += 1;
+                } else if before > after {
+                    out.push(format!(
+                        "{} {activity}: {} was stored after {}, which it sent later: {stored:?}",
+                        phone.label, pair[1], pair[0]
+                    ));
+                }
+            }
+        }
+    }
+    for ((_, activity), stored) in log {
+        out.push(format!(
+            "rows of an attendee no phone is: {activity} {stored:?}"
+        ));
+    }
+    (out, retried)
+}
