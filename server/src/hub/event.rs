@@ -48,6 +48,11 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 /// The most commands the actor takes from its mailbox at once.
 const COMMANDS_PER_TURN: usize = 64;
 const MAX_QUESTION: usize = 500;
+/// What the directory may cost each phone, in bytes a second on average: it goes out whole,
+/// so a bigger one goes out less often (at most once a second). Without this, one attendee
+/// replacing a visible card every second had the whole directory sent to every phone every
+/// second, however many cards it held.
+const DIRECTORY_BYTES_PER_SECOND: u64 = 16 * 1024;
 /// The most items one `moderate` command may name in `targets`.
 const MAX_BATCH: usize = 500;
 const MAX_PROFILE_FIELD: usize = 120;
@@ -115,6 +120,7 @@ pub(super) async fn start(
         attendance_dirty: false,
         questions_dirty: false,
         directory_dirty: false,
+        directory_next: Instant::now(),
         minute_peak: 0,
         sample_due: false,
         peak_stored,
@@ -261,6 +267,8 @@ struct Actor {
     attendance_dirty: bool,
     questions_dirty: bool,
     directory_dirty: bool,
+    /// The directory goes to attendees again no earlier than this ([`directory_gap`]).
+    directory_next: Instant,
     minute_peak: u64,
     sample_due: bool,
     /// The highest peak sent to disk: a higher one goes at the next tick.
@@ -2155,10 +2163,12 @@ impl Actor {
                     self.send_presenters(&frame);
                 }
             }
-            if self.directory_dirty {
+            let now = Instant::now();
+            if self.directory_dirty && (now >= self.directory_next || self.s.ended) {
                 self.directory_dirty = false;
                 let frame =
                     server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
+                self.directory_next = now + directory_gap(frame.len());
                 self.send_attendees(&frame, |_, _| true);
             }
         }
@@ -2195,9 +2205,26 @@ fn tallies_due(
     (ready, dirty.iter().filter_map(|&act| held(act)).min())
 }
 
+/// How long after sending a directory of `bytes` the next may go: at least a second, and
+/// long enough that each phone receives [`DIRECTORY_BYTES_PER_SECOND`] on average.
+fn directory_gap(bytes: usize) -> Duration {
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    Duration::from_millis(bytes.saturating_mul(1000) / DIRECTORY_BYTES_PER_SECOND)
+        .max(Duration::from_secs(1))
+        - TICK / 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bigger_directory_goes_out_less_often() {
+        // Half a tick less than the gap, so a slow tick landing on it is not missed.
+        assert_eq!(directory_gap(2_000), Duration::from_millis(950));
+        let big = 160 * 1024;
+        assert_eq!(directory_gap(big), Duration::from_millis(9_950));
+    }
 
     #[test]
     fn a_tally_goes_at_once_unless_one_went_in_the_last_tick() {

@@ -1,0 +1,80 @@
+//! Attacks found after the abuse and privacy limits: what one attendee could still do to
+//! everyone else's phones, and names typed without limit.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, fixture_2026};
+
+/// A card with every field at its longest (200 characters), as a script would send.
+fn long_card(n: usize) -> Value {
+    let field = |name: &str| format!("{name} {n} {}", "x".repeat(180));
+    json!({"organisation": field("org"), "service": field("service"), "offer": field("offer"),
+           "referral": field("referral"), "contact": field("contact")})
+}
+
+#[tokio::test]
+async fn one_attendee_changing_a_card_does_not_resend_a_big_directory_every_second() {
+    let app = TestApp::spawn().await;
+    let mut spec = fixture_2026();
+    // Cards visible at once: no host stands between a change and every phone.
+    spec["qa"] = json!({"enabled": true, "moderation": "none"});
+    let created = app.create_event(&spec).await;
+    // 80 cards of about 1.1 KB: a directory of about 90 KB.
+    let mut sharers = Vec::new();
+    for n in 0..80 {
+        let (mut sharer, _) = app.attendee(&created.code, json!({})).await;
+        let id = format!("c-{n}");
+        sharer
+            .send(&json!({"type": "card", "id": id, "card": long_card(n)}))
+            .await;
+        let ack = sharer
+            .recv_where(|m| m["id"] == id.as_str() && (m["type"] == "ack" || m["type"] == "error"))
+            .await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        sharers.push(sharer);
+    }
+    let (mut listener, welcome) = app.attendee(&created.code, json!({})).await;
+    assert_eq!(welcome["directory"].as_array().map(Vec::len), Some(80));
+    listener.drain(Duration::from_millis(1500)).await;
+
+    // The attacker replaces its card five times a second for five seconds (well within its
+    // message allowance); each change is visible at once.
+    let attacker = &mut sharers[0];
+    let mut received = Vec::new();
+    for round in 0..25 {
+        let id = format!("again-{round}");
+        attacker
+            .send(&json!({"type": "card", "id": id, "card": long_card(1000 + round)}))
+            .await;
+        received.extend(listener.drain(Duration::from_millis(200)).await);
+    }
+    let directories: Vec<&Value> = received
+        .iter()
+        .filter(|m| m["type"] == "directory")
+        .collect();
+    let bytes: usize = directories.iter().map(|d| d.to_string().len()).sum();
+    assert!(!directories.is_empty(), "the change still reaches phones");
+    // At 16 KB a second, a 90 KB directory goes out about every 5.6 s: at most twice in
+    // 5 s (before, every second: five times, about 450 KB to each phone).
+    assert!(
+        directories.len() <= 2,
+        "{} directories ({bytes} bytes) in 5 s to one phone",
+        directories.len()
+    );
+    // The last change arrives in the end.
+    let last = listener
+        .recv_where(|m| {
+            m["type"] == "directory"
+                && m["cards"].as_array().is_some_and(|cards| {
+                    cards.iter().any(|c| {
+                        c["organisation"]
+                            .as_str()
+                            .is_some_and(|o| o.starts_with("org 1024 "))
+                    })
+                })
+        })
+        .await;
+    assert_eq!(last["cards"].as_array().map(Vec::len), Some(80));
+}
