@@ -1393,7 +1393,17 @@ impl Actor {
             } else if let Some(known) = event.sector(&tidy) {
                 change.sector = Some(Some(known.to_owned()));
             } else if event.spec.sectors.is_empty() && tidy.chars().count() <= MAX_PROFILE_FIELD {
-                change.sector = Some(Some(tidy));
+                let known = self.s.other_sectors.get(&names::fold(&tidy)).cloned();
+                let most = event.spec.max_other_sectors as usize;
+                if known.is_none() && self.s.other_sectors.len() >= most {
+                    return Err((
+                        ErrorCode::LimitReached,
+                        format!(
+                            "this event already has {most} sector names typed by attendees; choose one already given"
+                        ),
+                    ));
+                }
+                change.sector = Some(Some(known.unwrap_or(tidy)));
             } else {
                 return Err(invalid(format!(
                     "{tidy:?} is not one of this event's sectors: {}",
@@ -1435,7 +1445,7 @@ impl Actor {
         {
             let a = &mut self.s.attendees[attendee];
             a.organisation = new_org.clone();
-            a.sector = new_sector;
+            a.sector = new_sector.clone();
             a.room = new_room.clone();
         }
         self.s.count_profile(attendee, true);
@@ -1447,6 +1457,14 @@ impl Actor {
                 .other_organisations
                 .entry(names::fold(org))
                 .or_insert_with(|| org.clone());
+        }
+        if let Some(sector) = &new_sector
+            && self.info.event.sector(sector).is_none()
+        {
+            self.s
+                .other_sectors
+                .entry(names::fold(sector))
+                .or_insert_with(|| sector.clone());
         }
         if old_org != new_org {
             // A pledge is signed on behalf of the signer's current organisation.

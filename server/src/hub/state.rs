@@ -203,6 +203,9 @@ pub struct EventState {
     pub card_of: NumMap<usize, usize>,
     /// Typed organisation names not in the event's list, by their folded form.
     pub other_organisations: HashMap<String, String>,
+    /// Sector names typed by attendees (the event having no list), by their folded form,
+    /// for the cap on how many there may be.
+    pub other_sectors: HashMap<String, String>,
     pub by_organisation: BTreeMap<String, u64>,
     pub by_sector: BTreeMap<String, u64>,
     /// The profile each current answer was given under, by (attendee, activity).
@@ -262,6 +265,7 @@ impl EventState {
             card_index: HashMap::new(),
             card_of: NumMap::default(),
             other_organisations: HashMap::new(),
+            other_sectors: HashMap::new(),
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
             answered_under: NumMap::default(),
@@ -282,6 +286,14 @@ impl EventState {
                     .other_organisations
                     .entry(crate::domain::names::fold(org))
                     .or_insert_with(|| org.clone());
+            }
+            if let Some(sector) = &row.sector
+                && event.sector(sector).is_none()
+            {
+                state
+                    .other_sectors
+                    .entry(crate::domain::names::fold(sector))
+                    .or_insert_with(|| sector.clone());
             }
             state.attendees.push(Attendee {
                 id: row.id,

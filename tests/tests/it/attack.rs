@@ -78,3 +78,56 @@ async fn one_attendee_changing_a_card_does_not_resend_a_big_directory_every_seco
         .await;
     assert_eq!(last["cards"].as_array().map(Vec::len), Some(80));
 }
+
+#[tokio::test]
+async fn typed_sector_names_are_capped_when_the_event_has_no_list() {
+    let app = TestApp::spawn().await;
+    let mut spec = fixture_2026();
+    spec["sectors"] = json!([]);
+    spec["organisations"] = json!([]);
+    let created = app.create_event(&spec).await;
+    // A script: four attendees, each changing its profile 25 times to a new sector name.
+    // Before, each name became an entry of every host's attendance for good, without end.
+    let mut phones = Vec::new();
+    for _ in 0..4 {
+        phones.push(app.attendee(&created.code, json!({})).await.0);
+    }
+    for n in 0..100 {
+        let phone = &mut phones[n % 4];
+        let id = format!("p{n}");
+        phone
+            .send(&json!({"type": "profile", "id": id, "sector": format!("Sector {n}")}))
+            .await;
+        let reply = phone.recv_where(|m| m["id"] == id.as_str()).await;
+        assert_eq!(reply["type"], "ack", "{reply}");
+    }
+    let phone = &mut phones[0];
+    phone
+        .send(&json!({"type": "profile", "id": "one-more", "sector": "Sector 100"}))
+        .await;
+    let refused = phone.recv_where(|m| m["id"] == "one-more").await;
+    assert_eq!(refused["code"], "limit_reached", "{refused}");
+    // A new attendee's hello is refused too; a name already typed, in any case or spacing,
+    // is still taken (as first written).
+    let mut other = app.connect(&created.code).await;
+    other
+        .send(&json!({"type": "hello", "attendee": null, "sector": "Yet another"}))
+        .await;
+    assert_eq!(other.recv_type("error").await["code"], "limit_reached");
+    let (_, welcome) = app
+        .attendee(&created.code, json!({"sector": " sector 7 "}))
+        .await;
+    assert_eq!(welcome["profile"]["sector"], "Sector 7");
+
+    // The cap is a setting.
+    let mut spec = spec.clone();
+    spec["max_other_sectors"] = json!(1);
+    let small = app.create_event(&spec).await;
+    let (_, welcome) = app.attendee(&small.code, json!({"sector": "Sport"})).await;
+    assert_eq!(welcome["profile"]["sector"], "Sport");
+    let mut refused = app.connect(&small.code).await;
+    refused
+        .send(&json!({"type": "hello", "attendee": null, "sector": "Arts"}))
+        .await;
+    assert_eq!(refused.recv_type("error").await["code"], "limit_reached");
+}
