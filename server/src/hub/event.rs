@@ -724,6 +724,9 @@ impl Actor {
         if let (Some(attendee), Some(msg)) = (attendee, msg) {
             self.inflight.insert((attendee, msg), seq);
         }
+        if let Effect::Answer { act, .. } = &effect {
+            *self.s.answers_in_flight.entry(*act).or_insert(0) += 1;
+        }
         self.pending.insert(
             seq,
             Pending {
@@ -796,6 +799,20 @@ impl Actor {
         }
     }
 
+    /// An answer to `effect`'s activity has been stored, or could not be: once none is left
+    /// on its way, a closed activity's breakdown may go to the hosts.
+    fn answer_settled(&mut self, effect: &Effect) {
+        if let Effect::Answer { act, .. } = effect
+            && let Some(n) = self.s.answers_in_flight.get_mut(act)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.s.answers_in_flight.remove(act);
+                self.dirty_tallies.insert(*act);
+            }
+        }
+    }
+
     /// `attendee`'s open questions (waiting for the host, or shown and not yet answered)
     /// asked in the current session, those still on their way to disk included.
     fn open_questions(&self, attendee: usize) -> usize {
@@ -828,6 +845,7 @@ impl Actor {
                 continue;
             };
             self.asked(pending.attendee, &pending.effect);
+            self.answer_settled(&pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.s.attendees[attendee].seen.insert(msg);
                 self.inflight.remove(&(attendee, msg));
@@ -844,6 +862,7 @@ impl Actor {
                 continue;
             };
             self.asked(pending.attendee, &pending.effect);
+            self.answer_settled(&pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.inflight.remove(&(attendee, msg));
             }

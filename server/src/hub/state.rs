@@ -210,6 +210,10 @@ pub struct EventState {
     pub by_sector: BTreeMap<String, u64>,
     /// The profile each current answer was given under, by (attendee, activity).
     pub answered_under: NumMap<(usize, usize), Under>,
+    /// Answers on their way to disk, by activity. A closed activity's breakdown waits for
+    /// them: shown at the close and again once a late answer lands, the two would differ by
+    /// that one person, and give away their answer and sector.
+    pub answers_in_flight: NumMap<usize, u32>,
     pub present: u64,
     pub peak: u64,
     /// Bumped by anything that can change a closed activity's breakdown by sector: an
@@ -269,6 +273,7 @@ impl EventState {
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
             answered_under: NumMap::default(),
+            answers_in_flight: NumMap::default(),
             present: 0,
             breakdown_generation: 0,
             breakdowns: RefCell::new(HashMap::new()),
@@ -491,12 +496,16 @@ impl EventState {
     }
 
     /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
-    /// small-group rule applied, each respondent counted in the sector they answered in.
+    /// small-group rule applied, each respondent counted in the sector they answered in,
+    /// once none of its answers is still on its way to disk.
     pub fn tally_json(&self, event: &Event, act: usize) -> Value {
         let live = &self.activities[act];
         let mut value = live.tally.to_json();
         let kind = event.activities[act].kind.kind();
-        if live.state == ActState::Closed && matches!(kind, Kind::Choice | Kind::Scale) {
+        if live.state == ActState::Closed
+            && matches!(kind, Kind::Choice | Kind::Scale)
+            && !self.answers_in_flight.contains_key(&act)
+        {
             let mut cache = self.breakdowns.borrow_mut();
             let generation = self.breakdown_generation;
             let by_sector = match cache.get(&act) {

@@ -131,3 +131,83 @@ async fn typed_sector_names_are_capped_when_the_event_has_no_list() {
         .await;
     assert_eq!(refused.recv_type("error").await["code"], "limit_reached");
 }
+
+#[tokio::test]
+async fn an_answer_stored_after_the_close_never_shows_as_a_change_of_the_breakdown() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    let opened = host
+        .command(json!({"type": "open", "activity": "usefulness"}), 1)
+        .await;
+    assert_eq!(opened["type"], "ok", "{opened}");
+    // Five from Mental health and five from Drug and alcohol have answered; one more from
+    // Mental health answers just as the host closes.
+    let mut phones = Vec::new();
+    for (org, value) in [("York Mind", 3), ("Changing Lives", 4)] {
+        for i in 0..5 {
+            let (mut phone, _) = app
+                .attendee(&created.code, json!({"organisation": org}))
+                .await;
+            let id = format!("{org}{i}");
+            assert_eq!(
+                phone.answer(&id, "usefulness", json!(value)).await["type"],
+                "ack"
+            );
+            phones.push(phone);
+        }
+    }
+    let (mut late, _) = app
+        .attendee(&created.code, json!({"organisation": "York Mind"}))
+        .await;
+    // The disk is slow for a moment: the late answer is still on its way at the close.
+    let mut db = crate::helpers::Db::connect(&app.database).await;
+    let crate::helpers::Db::Sqlite(conn) = &mut db else {
+        return; // the lock below is SQLite's
+    };
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *conn)
+        .await
+        .expect("lock the database");
+    late.send(&json!({"type": "answer", "id": "late", "activity": "usefulness", "value": 1}))
+        .await;
+    host.drain(Duration::from_millis(300)).await;
+    host.send(&json!({"type": "close", "activity": "usefulness", "id": 2}))
+        .await;
+    let first = host
+        .recv_where(|m| m["type"] == "tally" && m["activity"] == "usefulness")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sqlx::query("ROLLBACK")
+        .execute(&mut *conn)
+        .await
+        .expect("unlock the database");
+    assert_eq!(late.recv_where(|m| m["id"] == "late").await["type"], "ack");
+
+    // Every breakdown the host is sent is the final one: before, the close showed Mental
+    // health with 5 and the late answer then made it 6, so the difference was that
+    // person's answer.
+    let mut breakdowns = Vec::new();
+    if let Some(by_sector) = first["tally"].get("by_sector") {
+        breakdowns.push(by_sector.clone());
+    }
+    let last = host
+        .recv_where(|m| {
+            m["type"] == "tally" && m["activity"] == "usefulness" && m["tally"]["total"] == 11
+        })
+        .await;
+    breakdowns.push(last["tally"]["by_sector"].clone());
+    for m in host.drain(Duration::from_millis(1200)).await {
+        if m["type"] == "tally" && m["activity"] == "usefulness" {
+            breakdowns.push(m["tally"]["by_sector"].clone());
+        }
+    }
+    assert_eq!(
+        last["tally"]["by_sector"]["Mental health"]["total"], 6,
+        "{last}"
+    );
+    assert!(
+        breakdowns.iter().all(|b| *b == last["tally"]["by_sector"]),
+        "the host saw the breakdown change after the close: {breakdowns:?}"
+    );
+}
