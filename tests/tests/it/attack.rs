@@ -211,3 +211,40 @@ async fn an_answer_stored_after_the_close_never_shows_as_a_change_of_the_breakdo
         "the host saw the breakdown change after the close: {breakdowns:?}"
     );
 }
+
+#[tokio::test]
+async fn fresh_ipv6_addresses_from_one_network_share_its_code_guessing_limit() {
+    // Behind a proxy (loopback here) that names each client: a laptop given a /64 takes a
+    // fresh address in it for every guess. Before, each was a new source with a full
+    // allowance, and the guessing was never limited.
+    let app = TestApp::spawn().await;
+    let mut refused = None;
+    for n in 0..300u32 {
+        let response = app
+            .http
+            .get(format!("{}/api/events/ZZZ{n:03}", app.base))
+            .header("x-forwarded-for", format!("2001:db8:7:7::{n:x}"))
+            .send()
+            .await
+            .expect("GET");
+        match response.status().as_u16() {
+            404 => {}
+            429 => {
+                refused = Some(n);
+                break;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    let refused = refused.expect("guesses from one /64 were never limited");
+    assert!(refused >= 150, "refused after only {refused} misses");
+    // Another network is not held back.
+    let response = app
+        .http
+        .get(format!("{}/api/events/ZZZ999", app.base))
+        .header("x-forwarded-for", "2001:db8:7:8::1")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 404);
+}
