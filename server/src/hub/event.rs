@@ -23,7 +23,8 @@ use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, Under, msg_hash,
 };
 use super::{
-    Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, id_value,
+    Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, StreamOpen,
+    id_value,
 };
 use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
@@ -443,10 +444,17 @@ impl Actor {
             } => {
                 let attendee = self.s.by_token.get(&token::hash_token(&token)).copied();
                 let Some(attendee) = attendee.filter(|_| !self.s.ended) else {
-                    let _ = reply.send(false);
+                    let _ = reply.send(StreamOpen::Unknown);
                     return;
                 };
-                let _ = reply.send(true);
+                // A stream opened is a resume: its `welcome` costs what a `hello` does, from
+                // the same allowance, or one token could have welcomes built without end.
+                let now = Instant::now();
+                if !self.allowed(attendee, now) {
+                    let _ = reply.send(StreamOpen::TooMany);
+                    return;
+                }
+                let _ = reply.send(StreamOpen::Opened);
                 self.attendee_conns.insert(
                     conn,
                     AttendeeConn {

@@ -248,3 +248,48 @@ async fn fresh_ipv6_addresses_from_one_network_share_its_code_guessing_limit() {
         .expect("GET");
     assert_eq!(response.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn opening_event_streams_takes_from_the_attendees_allowance() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let messages = format!("{}/api/events/{}/messages", app.base, created.code);
+    let reply: Value = http
+        .post(&messages)
+        .json(&json!({"type": "hello", "attendee": null}))
+        .send()
+        .await
+        .expect("hello")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reply["type"], "welcome", "{reply}");
+    // Each stream opened has the event build a whole welcome (directory, questions,
+    // results) for one token, like a resuming hello. Before, nothing limited it: 200 in a
+    // row were all opened.
+    let stream_url = format!("{}/api/events/{}/stream", app.base, created.code);
+    let mut refused = None;
+    for n in 0..200 {
+        let response = http.get(&stream_url).send().await.expect("stream");
+        match response.status().as_u16() {
+            200 => drop(response),
+            429 => {
+                let body: Value = response.json().await.expect("json");
+                assert_eq!(body["error"], "rate_limited", "{body}");
+                refused = Some(n);
+                break;
+            }
+            other => panic!("stream {n}: {other}"),
+        }
+    }
+    let refused = refused.expect("streams were opened without limit");
+    assert!(refused >= 50, "refused after only {refused} streams");
+    // After a pause the attendee streams again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = http.get(&stream_url).send().await.expect("stream");
+    assert_eq!(again.status().as_u16(), 200);
+}
