@@ -49,11 +49,12 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 /// The most commands the actor takes from its mailbox at once.
 const COMMANDS_PER_TURN: usize = 64;
 const MAX_QUESTION: usize = 500;
-/// What the directory may cost each phone, in bytes a second on average: it goes out whole,
-/// so a bigger one goes out less often (at most once a second). Without this, one attendee
-/// replacing a visible card every second had the whole directory sent to every phone every
-/// second, however many cards it held.
-const DIRECTORY_BYTES_PER_SECOND: u64 = 16 * 1024;
+/// What the directory, and each revealed activity's results, may cost each phone, in bytes a
+/// second on average: they go out whole, so a bigger one goes out less often (at most once a
+/// second). Without this, one attendee replacing a visible card every second had the whole
+/// directory sent to every phone every second, however many cards it held; and one signer
+/// signing a pledge again and again did the same with its signatures by organisation.
+const BROADCAST_BYTES_PER_SECOND: u64 = 16 * 1024;
 /// The most items one `moderate` command may name in `targets`.
 const MAX_BATCH: usize = 500;
 const MAX_PROFILE_FIELD: usize = 120;
@@ -122,6 +123,7 @@ pub(super) async fn start(
         questions_dirty: false,
         directory_dirty: false,
         directory_next: Instant::now(),
+        results_next: vec![Instant::now(); info.event.activities.len()],
         minute_peak: 0,
         sample_due: false,
         peak_stored,
@@ -268,8 +270,10 @@ struct Actor {
     attendance_dirty: bool,
     questions_dirty: bool,
     directory_dirty: bool,
-    /// The directory goes to attendees again no earlier than this ([`directory_gap`]).
+    /// The directory goes to attendees again no earlier than this ([`broadcast_gap`]).
     directory_next: Instant,
+    /// Each activity's results go to attendees again no earlier than this.
+    results_next: Vec<Instant>,
     minute_peak: u64,
     sample_due: bool,
     /// The highest peak sent to disk: a higher one goes at the next tick.
@@ -2179,9 +2183,15 @@ impl Actor {
             self.send_hosts(&frame);
         }
         if self.ticks.is_multiple_of(SLOW_TICKS) || self.s.ended {
+            let now = Instant::now();
+            let mut held = Vec::new();
             for act in std::mem::take(&mut self.dirty_results) {
                 let live = &self.s.activities[act];
                 if !live.revealed {
+                    continue;
+                }
+                if now < self.results_next[act] && !self.s.ended {
+                    held.push(act);
                     continue;
                 }
                 let definition = &event.activities[act];
@@ -2189,11 +2199,13 @@ impl Actor {
                     definition.key.as_str(),
                     Some(&self.s.public_tally_json(act)),
                 );
+                self.results_next[act] = now + broadcast_gap(frame.len());
                 let room = definition.room.clone();
                 self.send_attendees(&frame, move |s, a| {
                     room.is_none() || s.attendees[a].room == room
                 });
             }
+            self.dirty_results.extend(held);
             if self.questions_dirty {
                 self.questions_dirty = false;
                 // The top of the list and its length: bounded however many questions there
@@ -2208,12 +2220,11 @@ impl Actor {
                     self.send_presenters(&frame);
                 }
             }
-            let now = Instant::now();
             if self.directory_dirty && (now >= self.directory_next || self.s.ended) {
                 self.directory_dirty = false;
                 let frame =
                     server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
-                self.directory_next = now + directory_gap(frame.len());
+                self.directory_next = now + broadcast_gap(frame.len());
                 self.send_attendees(&frame, |_, _| true);
             }
         }
@@ -2250,11 +2261,12 @@ fn tallies_due(
     (ready, dirty.iter().filter_map(|&act| held(act)).min())
 }
 
-/// How long after sending a directory of `bytes` the next may go: at least a second, and
-/// long enough that each phone receives [`DIRECTORY_BYTES_PER_SECOND`] on average.
-fn directory_gap(bytes: usize) -> Duration {
+/// How long after sending a directory or results frame of `bytes` the next may go: at least
+/// a second, and long enough that each phone receives [`BROADCAST_BYTES_PER_SECOND`] on
+/// average.
+fn broadcast_gap(bytes: usize) -> Duration {
     let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-    Duration::from_millis(bytes.saturating_mul(1000) / DIRECTORY_BYTES_PER_SECOND)
+    Duration::from_millis(bytes.saturating_mul(1000) / BROADCAST_BYTES_PER_SECOND)
         .max(Duration::from_secs(1))
         - TICK / 2
 }
@@ -2266,9 +2278,9 @@ mod tests {
     #[test]
     fn a_bigger_directory_goes_out_less_often() {
         // Half a tick less than the gap, so a slow tick landing on it is not missed.
-        assert_eq!(directory_gap(2_000), Duration::from_millis(950));
+        assert_eq!(broadcast_gap(2_000), Duration::from_millis(950));
         let big = 160 * 1024;
-        assert_eq!(directory_gap(big), Duration::from_millis(9_950));
+        assert_eq!(broadcast_gap(big), Duration::from_millis(9_950));
     }
 
     #[test]

@@ -293,3 +293,60 @@ async fn opening_event_streams_takes_from_the_attendees_allowance() {
     let again = http.get(&stream_url).send().await.expect("stream");
     assert_eq!(again.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn one_signer_signing_again_does_not_resend_a_big_pledge_every_second() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    for (id, command) in [
+        (1, json!({"type": "open", "activity": "pledge"})),
+        (
+            2,
+            json!({"type": "reveal", "activity": "pledge", "show": true}),
+        ),
+    ] {
+        assert_eq!(host.command(command, id).await["type"], "ok");
+    }
+    // 300 signers, each under an organisation name of its own, as long as allowed: the
+    // pledge's results (signatures by organisation) weigh about 75 KB.
+    let name = |n: usize| format!("Org {n} {}", "y".repeat(110));
+    let mut signers = Vec::new();
+    for n in 0..300 {
+        let (mut signer, _) = app
+            .attendee(&created.code, json!({"organisation": name(n)}))
+            .await;
+        assert_eq!(
+            signer.answer("sign", "pledge", json!(true)).await["type"],
+            "ack"
+        );
+        signers.push(signer);
+    }
+    let (mut listener, _) = app.attendee(&created.code, json!({})).await;
+    listener.drain(Duration::from_millis(1500)).await;
+
+    // One signer signs again, with a new message id, five times a second for five seconds:
+    // each is a new answer, and the pledge's results change.
+    let mut received = Vec::new();
+    for round in 0..25 {
+        let id = format!("again-{round}");
+        signers[299]
+            .send(&json!({"type": "answer", "id": id, "activity": "pledge", "value": true}))
+            .await;
+        received.extend(listener.drain(Duration::from_millis(200)).await);
+    }
+    let results: Vec<&Value> = received
+        .iter()
+        .filter(|m| m["type"] == "results" && m["activity"] == "pledge")
+        .collect();
+    let bytes: usize = results.iter().map(|r| r.to_string().len()).sum();
+    assert!(!results.is_empty(), "the pledge still reaches phones");
+    // At 16 KB a second, 75 KB of results go out about every 4.6 s: at most twice in 5 s
+    // (before, every second: about 375 KB to each phone).
+    assert!(
+        results.len() <= 2,
+        "{} pledge results ({bytes} bytes) in 5 s to one phone",
+        results.len()
+    );
+    assert!(results.iter().all(|r| r["tally"]["total"] == 300));
+}
