@@ -1501,10 +1501,14 @@ impl Actor {
             // A pledge is signed on behalf of the signer's current organisation.
             for (act, value) in &self.s.attendees[attendee].answers {
                 if matches!(value, AnswerValue::Pledge) {
-                    let tally = &mut self.s.activities[*act].tally;
-                    tally.remove(value, old_org.as_deref());
-                    tally.add(value, new_org.as_deref());
+                    let live = &mut self.s.activities[*act];
+                    live.tally.remove(value, old_org.as_deref());
+                    live.tally.add(value, new_org.as_deref());
                     self.dirty_tallies.insert(*act);
+                    if live.revealed {
+                        // Phones shown the signatures by organisation see the move too.
+                        self.dirty_results.insert(*act);
+                    }
                 }
             }
         }

@@ -1,5 +1,8 @@
-//! Attacks found after the abuse and privacy limits: what one attendee could still do to
-//! everyone else's phones, and names typed without limit.
+//! Attacks tried after the abuse and privacy limits, and what they found: what one attendee
+//! could still do to everyone else's phones (a directory or a pledge resent whole every
+//! second, event streams opened without limit), sector names typed without limit, fresh
+//! IPv6 addresses for every guess, a breakdown shown before and after a late answer, and a
+//! pledge signature that did not move on phones.
 
 use std::time::Duration;
 
@@ -349,4 +352,46 @@ async fn one_signer_signing_again_does_not_resend_a_big_pledge_every_second() {
         results.len()
     );
     assert!(results.iter().all(|r| r["tally"]["total"] == 300));
+}
+
+#[tokio::test]
+async fn a_signer_changing_organisation_moves_the_signature_on_phones_too() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    for (id, command) in [
+        (1, json!({"type": "open", "activity": "pledge"})),
+        (
+            2,
+            json!({"type": "reveal", "activity": "pledge", "show": true}),
+        ),
+    ] {
+        assert_eq!(host.command(command, id).await["type"], "ok");
+    }
+    let (mut signer, _) = app
+        .attendee(&created.code, json!({"organisation": "York Mind"}))
+        .await;
+    assert_eq!(
+        signer.answer("sign", "pledge", json!(true)).await["type"],
+        "ack"
+    );
+    let (mut listener, _) = app.attendee(&created.code, json!({})).await;
+    // The signature has gone out to phones.
+    listener.drain(Duration::from_millis(1500)).await;
+    signer
+        .send(&json!({"type": "profile", "id": "move", "organisation": "Changing Lives"}))
+        .await;
+    assert_eq!(
+        signer.recv_where(|m| m["id"] == "move").await["type"],
+        "ack"
+    );
+    // Before, the host's tally moved but phones kept showing York Mind until someone else
+    // signed.
+    let moved = listener
+        .recv_where(|m| m["type"] == "results" && m["tally"]["signatures"]["Changing Lives"] == 1)
+        .await;
+    assert!(
+        moved["tally"]["signatures"].get("York Mind").is_none(),
+        "{moved}"
+    );
 }
