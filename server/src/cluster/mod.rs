@@ -38,7 +38,9 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::domain::EventCode;
-use crate::hub::{Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, local_node};
+use crate::hub::{
+    Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, StreamOpen, local_node,
+};
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
 use crate::storage::Fence;
@@ -620,7 +622,7 @@ impl Cluster {
                 if handle.send(command).await.is_err() {
                     return RpcReply::Unavailable;
                 }
-                RpcReply::Streamed(answer.await.unwrap_or(false))
+                RpcReply::Streamed(answer.await.unwrap_or(StreamOpen::Unknown))
             }
             Rpc::End => {
                 let (reply, answer) = oneshot::channel();

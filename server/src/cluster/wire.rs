@@ -117,7 +117,7 @@ pub enum RpcReply {
         frame: String,
         token: Option<String>,
     },
-    Streamed(bool),
+    Streamed(crate::hub::StreamOpen),
     Ended(Result<(), String>),
     Unavailable,
 }

@@ -70,6 +70,11 @@ pub struct EventSpec {
     /// `limit_reached`. Names already typed can still be chosen.
     #[serde(default = "default_max_other_organisations")]
     pub max_other_organisations: u32,
+    /// The most distinct sector names attendees may type when the event has no list of
+    /// `sectors`; a new one past it is refused with `limit_reached`. Names already typed
+    /// can still be chosen.
+    #[serde(default = "default_max_other_sectors")]
+    pub max_other_sectors: u32,
     #[serde(default)]
     pub qa: QaSpec,
     #[serde(default)]
@@ -237,6 +242,10 @@ fn default_max_attendees() -> u32 {
 
 fn default_max_other_organisations() -> u32 {
     500
+}
+
+fn default_max_other_sectors() -> u32 {
+    100
 }
 
 fn default_max_open_questions() -> u32 {
@@ -526,6 +535,12 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
         (
             "max_other_organisations",
             spec.max_other_organisations,
+            0,
+            MOST_OTHER_ORGANISATIONS,
+        ),
+        (
+            "max_other_sectors",
+            spec.max_other_sectors,
             0,
             MOST_OTHER_ORGANISATIONS,
         ),
@@ -1055,6 +1070,10 @@ mod tests {
             (
                 Box::new(|s| s["max_other_organisations"] = json!(20_000)),
                 "max_other_organisations",
+            ),
+            (
+                Box::new(|s| s["max_other_sectors"] = json!(20_000)),
+                "max_other_sectors",
             ),
             (
                 Box::new(|s| s["qa"]["max_open_questions"] = json!(0)),

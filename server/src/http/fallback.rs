@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use super::{ApiError, AppState};
 use crate::hub::conn::{self, ATTENDEE_QUEUE};
-use crate::hub::{Command, ConnId, ConnSource, EventHandle, Out};
+use crate::hub::{Command, ConnId, ConnSource, EventHandle, Out, StreamOpen};
 use crate::protocol::{ErrorCode, MAX_FRAME, decode_client, server};
 
 const COOKIE: &str = "joinup_attendee";
@@ -132,10 +132,16 @@ pub async fn stream(
             reply,
         })
         .await?;
-    if !wait.await.unwrap_or(false) {
-        return Err(ApiError::unauthorized(
-            "this attendee is not known to the event, or the event has ended: POST hello again",
-        ));
+    match wait.await.unwrap_or(StreamOpen::Unknown) {
+        StreamOpen::Opened => {}
+        StreamOpen::Unknown => {
+            return Err(ApiError::unauthorized(
+                "this attendee is not known to the event, or the event has ended: POST hello again",
+            ));
+        }
+        StreamOpen::TooMany => {
+            return Err(ApiError::too_many_messages());
+        }
     }
     let state = StreamState {
         rx,

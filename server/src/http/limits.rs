@@ -32,6 +32,22 @@ const MAX_UNJOINED: u32 = 2_000;
 const MISS_BURST: f64 = 200.0;
 const MISSES_PER_SECOND: f64 = 2.0;
 
+/// The source the limits count for `ip`: an IPv4 address as it is (also when mapped into
+/// IPv6), an IPv6 address by its /64. One network gets a /64 and its hosts pick addresses
+/// in it at will (privacy addresses): counted one by one, a single laptop could make every
+/// guess of an event code, every join and every socket from a fresh address.
+fn source(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !u128::from(u64::MAX),
+            )),
+        },
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Limits {
     joins: Arc<DashMap<IpAddr, Bucket>>,
@@ -87,6 +103,7 @@ impl Bucket {
 impl Limits {
     /// Takes one join from the address's allowance; `Err(retry after)` when it has none.
     pub fn join(&self, ip: IpAddr) -> Result<(), Duration> {
+        let ip = source(ip);
         let now = Instant::now();
         self.joins
             .entry(ip)
@@ -100,6 +117,7 @@ impl Limits {
     /// Whether `ip` may look an event code up now: `Err(retry after)` while it has used up
     /// its allowance of misses.
     pub fn may_look_up(&self, ip: IpAddr) -> Result<(), Duration> {
+        let ip = source(ip);
         match self.misses.get_mut(&ip) {
             Some(mut bucket) => {
                 bucket.take(0.0, MISS_BURST, MISSES_PER_SECOND, Instant::now())?;
@@ -117,6 +135,7 @@ impl Limits {
 
     /// Counts a lookup of a code that does not exist against `ip`.
     pub fn missed(&self, ip: IpAddr) {
+        let ip = source(ip);
         let now = Instant::now();
         let mut bucket = self.misses.entry(ip).or_insert(Bucket {
             tokens: MISS_BURST,
@@ -134,6 +153,7 @@ impl Limits {
     /// counts as unjoined (of which an address may hold fewer) until
     /// [`ConnectionSlot::joined`].
     pub fn connect(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        let ip = source(ip);
         let counter = self.open.entry(ip).or_default().clone();
         if counter.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
             counter.fetch_sub(1, Ordering::Relaxed);
@@ -154,6 +174,7 @@ impl Limits {
     /// A slot for a connection that is already authorised (an event stream, opened with an
     /// attendee's cookie).
     pub fn connect_joined(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        let ip = source(ip);
         let counter = self.open.entry(ip).or_default().clone();
         if counter.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
             counter.fetch_sub(1, Ordering::Relaxed);
@@ -230,6 +251,16 @@ mod tests {
         slots[0].joined();
         assert!(limits.connect(ip).is_some(), "a joined socket leaves room");
         assert!(limits.connect_joined(ip).is_some(), "streams start joined");
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_source() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(source(ip("2001:db8:1:2::9")), ip("2001:db8:1:2::"));
+        assert_eq!(source(ip("2001:db8:1:2:ffff::1")), ip("2001:db8:1:2::"));
+        assert_ne!(source(ip("2001:db8:1:3::9")), ip("2001:db8:1:2::"));
+        assert_eq!(source(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(source(ip("192.0.2.7")), ip("192.0.2.7"));
     }
 
     #[test]

@@ -23,7 +23,8 @@ use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, Under, msg_hash,
 };
 use super::{
-    Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, id_value,
+    Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, StreamOpen,
+    id_value,
 };
 use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
@@ -51,6 +52,12 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 /// The most commands the actor takes from its mailbox at once.
 const COMMANDS_PER_TURN: usize = 64;
 const MAX_QUESTION: usize = 500;
+/// What the directory, and each revealed activity's results, may cost each phone, in bytes a
+/// second on average: they go out whole, so a bigger one goes out less often (at most once a
+/// second). Without this, one attendee replacing a visible card every second had the whole
+/// directory sent to every phone every second, however many cards it held; and one signer
+/// signing a pledge again and again did the same with its signatures by organisation.
+const BROADCAST_BYTES_PER_SECOND: u64 = 16 * 1024;
 /// The most items one `moderate` command may name in `targets`.
 const MAX_BATCH: usize = 500;
 const MAX_PROFILE_FIELD: usize = 120;
@@ -118,6 +125,8 @@ pub(super) async fn start(
         attendance_dirty: false,
         questions_dirty: false,
         directory_dirty: false,
+        directory_next: Instant::now(),
+        results_next: vec![Instant::now(); info.event.activities.len()],
         minute_peak: 0,
         sample_due: false,
         peak_stored,
@@ -264,6 +273,10 @@ struct Actor {
     attendance_dirty: bool,
     questions_dirty: bool,
     directory_dirty: bool,
+    /// The directory goes to attendees again no earlier than this ([`broadcast_gap`]).
+    directory_next: Instant,
+    /// Each activity's results go to attendees again no earlier than this.
+    results_next: Vec<Instant>,
     minute_peak: u64,
     sample_due: bool,
     /// The highest peak sent to disk: a higher one goes at the next tick.
@@ -438,10 +451,17 @@ impl Actor {
             } => {
                 let attendee = self.s.by_token.get(&token::hash_token(&token)).copied();
                 let Some(attendee) = attendee.filter(|_| !self.s.ended) else {
-                    let _ = reply.send(false);
+                    let _ = reply.send(StreamOpen::Unknown);
                     return;
                 };
-                let _ = reply.send(true);
+                // A stream opened is a resume: its `welcome` costs what a `hello` does, from
+                // the same allowance, or one token could have welcomes built without end.
+                let now = Instant::now();
+                if !self.allowed(attendee, now) {
+                    let _ = reply.send(StreamOpen::TooMany);
+                    return;
+                }
+                let _ = reply.send(StreamOpen::Opened);
                 self.attendee_conns.insert(
                     conn,
                     AttendeeConn {
@@ -719,6 +739,9 @@ impl Actor {
         if let (Some(attendee), Some(msg)) = (attendee, msg) {
             self.inflight.insert((attendee, msg), seq);
         }
+        if let Effect::Answer { act, .. } = &effect {
+            *self.s.answers_in_flight.entry(*act).or_insert(0) += 1;
+        }
         self.pending.insert(
             seq,
             Pending {
@@ -791,6 +814,20 @@ impl Actor {
         }
     }
 
+    /// An answer to `effect`'s activity has been stored, or could not be: once none is left
+    /// on its way, a closed activity's breakdown may go to the hosts.
+    fn answer_settled(&mut self, effect: &Effect) {
+        if let Effect::Answer { act, .. } = effect
+            && let Some(n) = self.s.answers_in_flight.get_mut(act)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.s.answers_in_flight.remove(act);
+                self.dirty_tallies.insert(*act);
+            }
+        }
+    }
+
     /// `attendee`'s open questions (waiting for the host, or shown and not yet answered)
     /// asked in the current session, those still on their way to disk included.
     fn open_questions(&self, attendee: usize) -> usize {
@@ -823,6 +860,7 @@ impl Actor {
                 continue;
             };
             self.asked(pending.attendee, &pending.effect);
+            self.answer_settled(&pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.s.attendees[attendee].seen.insert(msg);
                 self.inflight.remove(&(attendee, msg));
@@ -839,6 +877,7 @@ impl Actor {
                 continue;
             };
             self.asked(pending.attendee, &pending.effect);
+            self.answer_settled(&pending.effect);
             if let (Some(attendee), Some(msg)) = (pending.attendee, pending.msg) {
                 self.inflight.remove(&(attendee, msg));
             }
@@ -1388,7 +1427,17 @@ impl Actor {
             } else if let Some(known) = event.sector(&tidy) {
                 change.sector = Some(Some(known.to_owned()));
             } else if event.spec.sectors.is_empty() && tidy.chars().count() <= MAX_PROFILE_FIELD {
-                change.sector = Some(Some(tidy));
+                let known = self.s.other_sectors.get(&names::fold(&tidy)).cloned();
+                let most = event.spec.max_other_sectors as usize;
+                if known.is_none() && self.s.other_sectors.len() >= most {
+                    return Err((
+                        ErrorCode::LimitReached,
+                        format!(
+                            "this event already has {most} sector names typed by attendees; choose one already given"
+                        ),
+                    ));
+                }
+                change.sector = Some(Some(known.unwrap_or(tidy)));
             } else {
                 return Err(invalid(format!(
                     "{tidy:?} is not one of this event's sectors: {}",
@@ -1430,7 +1479,7 @@ impl Actor {
         {
             let a = &mut self.s.attendees[attendee];
             a.organisation = new_org.clone();
-            a.sector = new_sector;
+            a.sector = new_sector.clone();
             a.room = new_room.clone();
         }
         self.s.count_profile(attendee, true);
@@ -1443,14 +1492,26 @@ impl Actor {
                 .entry(names::fold(org))
                 .or_insert_with(|| org.clone());
         }
+        if let Some(sector) = &new_sector
+            && self.info.event.sector(sector).is_none()
+        {
+            self.s
+                .other_sectors
+                .entry(names::fold(sector))
+                .or_insert_with(|| sector.clone());
+        }
         if old_org != new_org {
             // A pledge is signed on behalf of the signer's current organisation.
             for (act, value) in &self.s.attendees[attendee].answers {
                 if matches!(value, AnswerValue::Pledge) {
-                    let tally = &mut self.s.activities[*act].tally;
-                    tally.remove(value, old_org.as_deref());
-                    tally.add(value, new_org.as_deref());
+                    let live = &mut self.s.activities[*act];
+                    live.tally.remove(value, old_org.as_deref());
+                    live.tally.add(value, new_org.as_deref());
                     self.dirty_tallies.insert(*act);
+                    if live.revealed {
+                        // Phones shown the signatures by organisation see the move too.
+                        self.dirty_results.insert(*act);
+                    }
                 }
             }
         }
@@ -2129,9 +2190,15 @@ impl Actor {
             self.send_hosts(&frame);
         }
         if self.ticks.is_multiple_of(SLOW_TICKS) || self.s.ended {
+            let now = Instant::now();
+            let mut held = Vec::new();
             for act in std::mem::take(&mut self.dirty_results) {
                 let live = &self.s.activities[act];
                 if !live.revealed {
+                    continue;
+                }
+                if now < self.results_next[act] && !self.s.ended {
+                    held.push(act);
                     continue;
                 }
                 let definition = &event.activities[act];
@@ -2139,11 +2206,13 @@ impl Actor {
                     definition.key.as_str(),
                     Some(&self.s.public_tally_json(act)),
                 );
+                self.results_next[act] = now + broadcast_gap(frame.len());
                 let room = definition.room.clone();
                 self.send_attendees(&frame, move |s, a| {
                     room.is_none() || s.attendees[a].room == room
                 });
             }
+            self.dirty_results.extend(held);
             if self.questions_dirty {
                 self.questions_dirty = false;
                 // The top of the list and its length: bounded however many questions there
@@ -2158,10 +2227,11 @@ impl Actor {
                     self.send_presenters(&frame);
                 }
             }
-            if self.directory_dirty {
+            if self.directory_dirty && (now >= self.directory_next || self.s.ended) {
                 self.directory_dirty = false;
                 let frame =
                     server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
+                self.directory_next = now + broadcast_gap(frame.len());
                 self.send_attendees(&frame, |_, _| true);
             }
         }
@@ -2198,9 +2268,27 @@ fn tallies_due(
     (ready, dirty.iter().filter_map(|&act| held(act)).min())
 }
 
+/// How long after sending a directory or results frame of `bytes` the next may go: at least
+/// a second, and long enough that each phone receives [`BROADCAST_BYTES_PER_SECOND`] on
+/// average.
+fn broadcast_gap(bytes: usize) -> Duration {
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    Duration::from_millis(bytes.saturating_mul(1000) / BROADCAST_BYTES_PER_SECOND)
+        .max(Duration::from_secs(1))
+        - TICK / 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bigger_directory_goes_out_less_often() {
+        // Half a tick less than the gap, so a slow tick landing on it is not missed.
+        assert_eq!(broadcast_gap(2_000), Duration::from_millis(950));
+        let big = 160 * 1024;
+        assert_eq!(broadcast_gap(big), Duration::from_millis(9_950));
+    }
 
     #[test]
     fn a_tally_goes_at_once_unless_one_went_in_the_last_tick() {

@@ -67,6 +67,17 @@ pub struct PostReply {
     pub token: Option<String>,
 }
 
+/// Whether an event stream was opened ([`Command::Stream`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StreamOpen {
+    Opened,
+    /// The token is unknown to the event, or the event has ended.
+    Unknown,
+    /// The attendee has used up their message allowance: a stream's `welcome` costs what a
+    /// resuming `hello` does.
+    TooMany,
+}
+
 pub enum Command {
     /// A new connection. Attendees then send `hello`; hosts and presenters are already
     /// authorised by the transport and get a snapshot at once.
@@ -98,12 +109,12 @@ pub enum Command {
         at: tokio::time::Instant,
     },
     /// An SSE stream for the attendee with `token`: it gets a fresh `welcome`, then every
-    /// message a WebSocket would. `reply` is false when the token is unknown.
+    /// message a WebSocket would.
     Stream {
         conn: ConnId,
         token: String,
         sink: ConnSink,
-        reply: oneshot::Sender<bool>,
+        reply: oneshot::Sender<StreamOpen>,
     },
     /// Ends the event (the HTTP `end` route); answered once stored.
     End {

@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc};
 use tracing::info;
 
 use super::conn::ConnId;
-use super::{Command, EventHandle, EventInfo, MAILBOX, PostReply};
+use super::{Command, EventHandle, EventInfo, MAILBOX, PostReply, StreamOpen};
 use crate::cluster::Cluster;
 use crate::cluster::wire::{RelayCommand, Rpc, RpcReply};
 use crate::domain::EventCode;
@@ -144,7 +144,10 @@ impl Relay {
                 let (cluster, code) = (self.cluster.clone(), self.code);
                 tokio::spawn(async move {
                     let answer = cluster.rpc(code, &Rpc::Stream { conn, token }).await;
-                    let _ = reply.send(matches!(answer, Ok(RpcReply::Streamed(true))));
+                    let _ = reply.send(match answer {
+                        Ok(RpcReply::Streamed(open)) => open,
+                        _ => StreamOpen::Unknown,
+                    });
                 });
                 return;
             }

@@ -203,10 +203,17 @@ pub struct EventState {
     pub card_of: NumMap<usize, usize>,
     /// Typed organisation names not in the event's list, by their folded form.
     pub other_organisations: HashMap<String, String>,
+    /// Sector names typed by attendees (the event having no list), by their folded form,
+    /// for the cap on how many there may be.
+    pub other_sectors: HashMap<String, String>,
     pub by_organisation: BTreeMap<String, u64>,
     pub by_sector: BTreeMap<String, u64>,
     /// The profile each current answer was given under, by (attendee, activity).
     pub answered_under: NumMap<(usize, usize), Under>,
+    /// Answers on their way to disk, by activity. A closed activity's breakdown waits for
+    /// them: shown at the close and again once a late answer lands, the two would differ by
+    /// that one person, and give away their answer and sector.
+    pub answers_in_flight: NumMap<usize, u32>,
     pub present: u64,
     pub peak: u64,
     /// Bumped by anything that can change a closed activity's breakdown by sector: an
@@ -262,9 +269,11 @@ impl EventState {
             card_index: HashMap::new(),
             card_of: NumMap::default(),
             other_organisations: HashMap::new(),
+            other_sectors: HashMap::new(),
             by_organisation: BTreeMap::new(),
             by_sector: BTreeMap::new(),
             answered_under: NumMap::default(),
+            answers_in_flight: NumMap::default(),
             present: 0,
             breakdown_generation: 0,
             breakdowns: RefCell::new(HashMap::new()),
@@ -282,6 +291,14 @@ impl EventState {
                     .other_organisations
                     .entry(crate::domain::names::fold(org))
                     .or_insert_with(|| org.clone());
+            }
+            if let Some(sector) = &row.sector
+                && event.sector(sector).is_none()
+            {
+                state
+                    .other_sectors
+                    .entry(crate::domain::names::fold(sector))
+                    .or_insert_with(|| sector.clone());
             }
             state.attendees.push(Attendee {
                 id: row.id,
@@ -479,12 +496,16 @@ impl EventState {
     }
 
     /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
-    /// small-group rule applied, each respondent counted in the sector they answered in.
+    /// small-group rule applied, each respondent counted in the sector they answered in,
+    /// once none of its answers is still on its way to disk.
     pub fn tally_json(&self, event: &Event, act: usize) -> Value {
         let live = &self.activities[act];
         let mut value = live.tally.to_json();
         let kind = event.activities[act].kind.kind();
-        if live.state == ActState::Closed && matches!(kind, Kind::Choice | Kind::Scale) {
+        if live.state == ActState::Closed
+            && matches!(kind, Kind::Choice | Kind::Scale)
+            && !self.answers_in_flight.contains_key(&act)
+        {
             let mut cache = self.breakdowns.borrow_mut();
             let generation = self.breakdown_generation;
             let by_sector = match cache.get(&act) {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod abuse;
 mod api;
+mod attack;
 mod caps;
 mod edge;
 mod fallback;
