@@ -174,7 +174,7 @@ async fn an_answer_stored_after_the_close_never_shows_as_a_change_of_the_breakdo
         .expect("lock the database");
     late.send(&json!({"type": "answer", "id": "late", "activity": "usefulness", "value": 1}))
         .await;
-    host.drain(Duration::from_millis(300)).await;
+    host.drain(Duration::from_millis(1000)).await;
     host.send(&json!({"type": "close", "activity": "usefulness", "id": 2}))
         .await;
     let first = host
