@@ -95,7 +95,9 @@ async fn room_activities_reach_only_that_room() {
         .await;
     // Everything up to the change's ack (which waits for the disk, so no fixed wait), and
     // whatever follows it at once.
-    let ack = a.recv_where(|m| m["type"] == "ack" && m["id"] == "move").await;
+    let ack = a
+        .recv_where(|m| m["type"] == "ack" && m["id"] == "move")
+        .await;
     let mut moved = a.drain(Duration::from_millis(300)).await;
     moved.push(ack);
     assert!(
