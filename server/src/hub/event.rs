@@ -26,7 +26,7 @@ use super::{
     Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, PostReply, Role, id_value,
 };
 use crate::domain::card::Card;
-use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
+use crate::domain::spec::{ActivityKind, Kind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
 use crate::metrics::METRICS;
 use crate::protocol::server::{self, Frame};
@@ -114,6 +114,7 @@ pub(super) async fn start(
         dirty_questions: BTreeSet::new(),
         attendance_dirty: false,
         questions_dirty: false,
+        wall_dirty: false,
         directory_dirty: false,
         minute_peak: 0,
         sample_due: false,
@@ -260,6 +261,8 @@ struct Actor {
     dirty_questions: BTreeSet<usize>,
     attendance_dirty: bool,
     questions_dirty: bool,
+    /// The focused text activity's wall may have changed (see [`Actor::wall_frame`]).
+    wall_dirty: bool,
     directory_dirty: bool,
     minute_peak: u64,
     sample_due: bool,
@@ -499,6 +502,9 @@ impl Actor {
             Role::Presenter => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
                 if sink.send(self.presenter_snapshot()) {
+                    if let Some(wall) = self.wall_frame() {
+                        let _ = sink.send(wall);
+                    }
                     self.presenters.insert(conn, sink);
                 }
             }
@@ -882,6 +888,7 @@ impl Actor {
                     self.dirty_results.insert(act);
                 }
                 if let Some(item) = text {
+                    self.wall_dirty |= self.s.focus == Some(act);
                     let (slot, replaces) = self.s.add_text(item);
                     let frame = server::frame(&self.s.text_json(
                         &self.info.event,
@@ -1850,6 +1857,7 @@ impl Actor {
             room.is_none() || s.attendees[a].room == room
         });
         self.send_presenters(&frame);
+        self.wall_dirty |= self.s.focus == Some(act);
         self.dirty_results.remove(&act);
         self.activity_update(act);
         vec![Write::ActivityState {
@@ -1871,6 +1879,7 @@ impl Actor {
         let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
         self.send_hosts(&frame);
         self.send_presenters(&frame);
+        self.wall_dirty = true;
         vec![Write::Focus {
             event: self.info.code,
             activity: focus.map(|f| self.info.event.activities[f].key.as_str().to_owned()),
@@ -1894,6 +1903,22 @@ impl Actor {
             Value::Null
         };
         value
+    }
+
+    /// The presenter's text wall (`wall`): the focused text activity's approved texts while
+    /// it is revealed; `None` for any other focus.
+    fn wall_frame(&self) -> Option<Frame> {
+        let act = self.s.focus?;
+        let definition = &self.info.event.activities[act];
+        if definition.kind.kind() != Kind::Text || !self.s.activities[act].revealed {
+            return None;
+        }
+        let texts = self.s.wall_json(&self.info.event, act);
+        Some(server::frame(&json!({
+            "type": "wall",
+            "activity": definition.key.as_str(),
+            "texts": texts,
+        })))
     }
 
     /// Why the host may not moderate `target` so, if it may not.
@@ -1957,6 +1982,7 @@ impl Actor {
                     .get(target)
                     .ok_or_else(|| format!("no text answer {target:?}"))?;
                 self.s.texts[t].state = state;
+                self.wall_dirty |= self.s.focus == Some(self.s.texts[t].activity);
                 let frame =
                     server::frame(&self.s.text_json(&self.info.event, &self.s.texts[t], None));
                 self.send_hosts(&frame);
@@ -2112,6 +2138,14 @@ impl Actor {
         self.ticks += 1;
         let info = Arc::clone(&self.info);
         let event = &info.event;
+        if self.wall_dirty {
+            self.wall_dirty = false;
+            if !self.presenters.is_empty() {
+                if let Some(frame) = self.wall_frame() {
+                    self.send_presenters(&frame);
+                }
+            }
+        }
         if self.attendance_dirty {
             self.attendance_dirty = false;
             let frame = server::frame(&self.s.attendance_json());
