@@ -134,7 +134,7 @@
   function renderEnded() {
     $("#stage").append(el("h2", { id: "stage-title", class: "welcome-title", text: "Thank you for taking part" }),
       el("p", { class: "ended-event", text: title }),
-      el("p", { class: "waiting", text: "This event has ended. Your answers are kept anonymously and will shape what happens next." }));
+      el("p", { class: "waiting", text: "This event has ended. Thank you for your answers and your questions." }));
   }
 
   function renderWelcome() {
@@ -272,7 +272,8 @@
   }
 
   /*
-   * Fits the stage to the screen: first the type shrinks (to 55 %), then each long list shows
+   * Fits the stage to the screen: first the type shrinks (to 80 % where there is a list to
+   * shorten, else to 56 %), then each long list shows
    * only its first items, with "and N more" (the text wall pages instead).
    */
   function fit() {
@@ -283,9 +284,10 @@
       var more = list.nextElementSibling;
       if (more && more.classList.contains("more")) { J.setText(more, ""); more.hidden = true; }
     });
-    var scale = 1;
+    // Type shrinks less where a list can show fewer items instead: it stays readable.
+    var scale = 1, least = lists.length ? 0.8 : 0.56;
     stage.style.setProperty("--fit", "1");
-    while (overflows(stage) && scale > 0.56) {
+    while (overflows(stage) && scale > least) {
       scale -= 0.06;
       stage.style.setProperty("--fit", scale.toFixed(2));
     }
