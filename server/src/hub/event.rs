@@ -2140,10 +2140,10 @@ impl Actor {
         let event = &info.event;
         if self.wall_dirty {
             self.wall_dirty = false;
-            if !self.presenters.is_empty() {
-                if let Some(frame) = self.wall_frame() {
-                    self.send_presenters(&frame);
-                }
+            if !self.presenters.is_empty()
+                && let Some(frame) = self.wall_frame()
+            {
+                self.send_presenters(&frame);
             }
         }
         if self.attendance_dirty {

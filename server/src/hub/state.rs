@@ -563,7 +563,7 @@ impl EventState {
             .iter()
             .filter(|item| item.activity == act && item.state.visible())
             .collect();
-        shown.sort_unstable_by(|a, b| b.arrived.cmp(&a.arrived));
+        shown.sort_unstable_by_key(|item| std::cmp::Reverse(item.arrived));
         shown.truncate(WALL_SHOWN);
         shown
             .into_iter()
