@@ -143,7 +143,7 @@
   }
 
   function renderQaFrame() {
-    var list = el("ol", { class: "qa-list", "data-fit": "questions" });
+    var list = el("ol", { id: "pq-list", class: "qa-list", "data-fit": "questions" });
     var more = el("p", { class: "more" });
     var summary = el("p", { class: "count" });
     $("#stage").append(el("p", { class: "eyebrow", text: "Q&A" }),
@@ -191,9 +191,14 @@
       if (!shown.hasChart) {
         J.clear(shown.body);
         shown.chart = J.chart(a);
-        // On the projector the table is read by screen readers, never drawn (see staff.css).
+        // On the projector the tables are read by screen readers, never drawn (see
+        // staff.css): out of their "Show as a table" disclosure, which nobody can see to use.
         var details = shown.chart.node.querySelector(".table-alt");
-        if (details) details.open = true;
+        if (details) {
+          var tables = el("div", { class: "table-alt" });
+          Array.prototype.slice.call(details.querySelectorAll("table")).forEach(function (t) { tables.appendChild(t); });
+          details.replaceWith(tables);
+        }
         shown.body.append(shown.chart.node);
         shown.hasChart = true;
         if (!reduceMotion) {
