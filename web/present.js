@@ -179,6 +179,7 @@
     var closed = r.state === "closed";
     J.clear(shown.count);
     shown.count.append(el("strong", { text: String(total) }), " " + (a.kind === "pledge" ? (total === 1 ? "signature" : "signatures") : (total === 1 ? "response" : "responses")) +
+      (a.kind === "pledge" && r.tally && r.tally.organisations ? " from " + J.plural(r.tally.organisations.length, "organisation") : "") +
       (r.state === "open" ? " so far" : closed ? " · closed" : " · not open yet"));
     var revealed = r.revealed && r.tally;
     if (revealed && a.kind === "text") {
