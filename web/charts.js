@@ -5,6 +5,15 @@
   var J = window.Joinup;
   var el = J.el;
 
+  /* How many colours the presenter cycles through: an option keeps its colour, by position. */
+  var PALETTE = 6;
+  /* A word's colour, from the word itself: it stays as its rank changes. */
+  function wordColour(w) {
+    var h = 0;
+    for (var i = 0; i < w.length; i++) h = (h * 31 + w.charCodeAt(i)) >>> 0;
+    return String(h % 3);
+  }
+
   function pct(n, total) { return total ? Math.round((n * 100) / total) : 0; }
 
   function barList(labels) {
@@ -12,7 +21,7 @@
     var rows = labels.map(function (label) {
       var value = el("span", { class: "bar-value" });
       var fill = el("span", { class: "bar-fill" });
-      list.appendChild(el("li", { class: "bar-row" },
+      list.appendChild(el("li", { class: "bar-row", "data-c": String(list.children.length % PALETTE) },
         el("span", { class: "bar-label", text: label }),
         value,
         el("span", { class: "bar-track", "aria-hidden": "true" }, fill)));
@@ -130,11 +139,12 @@
           seen.add(w);
           var li = items.get(w);
           if (!li) {
-            li = el("li", {}, el("span", { text: w }), el("span", { class: "sr-only" }));
+            li = el("li", { "data-c": wordColour(w) }, el("span", { text: w }), el("span", { class: "sr-only" }));
             items.set(w, li);
           }
           J.setText(li.lastChild, ", " + n);
-          li.style.fontSize = (0.95 + 1.6 * Math.sqrt(n / max)).toFixed(2) + "em";
+          // Each page's CSS turns this weight (0 to 1) into a size range of its own.
+          li.style.setProperty("--w", Math.sqrt(n / max).toFixed(3));
           cloud.appendChild(li);
         });
         Array.from(items.keys()).forEach(function (w) {

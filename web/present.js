@@ -1,12 +1,20 @@
-/* Joinup presenter screen: the join code and QR, the activity the host focuses with its
-   response count, results once revealed, and the visible questions. Read-only. */
+/* Joinup presenter screen: the join code and QR (a join bar once something is on screen),
+   the activity the host focuses with its response count and its results once revealed (a
+   wall of approved texts, a pledge's wording and who signed it), the questions from the room
+   when nothing is focused, and thanks once the event has ended. Read-only.
+   It never scrolls and never cuts: after each change fit() shrinks the type, then shows the
+   top of each long list with "and N more" (a text wall pages through instead). */
 "use strict";
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
   var code = J.codeFromPath();
   var token = J.fragmentToken();
-  var acts = J.table(), rows = J.table(), focus = null, questions = [], title = "";
+  var acts = J.table(), rows = J.table(), focus = null, questions = [], questionsTotal = 0;
+  var title = "", ended = false, wall = { activity: null, texts: [] }, wallFrom = 0, wallTimer = null;
   var shown = { key: undefined, chart: null, count: null, body: null, hasChart: false };
+  /* How long one page of a text wall stays up when there are more than fit. */
+  var WALL_PAGE_MS = 12000;
+  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   J.setText($("#join-code"), code);
   J.setText($("#join-url"), location.host);
@@ -16,8 +24,10 @@
   fetch("/api/events/" + code).then(function (r) { return r.ok ? r.json() : null; }).then(function (facts) {
     if (facts && facts.attend_url) {
       J.setText($("#join-url"), facts.attend_url.replace(/^https?:\/\//, "").replace(/\/e\/[A-Za-z0-9]+$/, ""));
+      fitSoon();
     }
   }).catch(function () {});
+  window.addEventListener("resize", fitSoon);
 
   if (!token) {
     J.setText($("#stage-waiting"), "This link has no access key. Open the presenter link exactly as it was given to you.");
@@ -28,26 +38,29 @@
 
   J.staffSocket("/ws/present/" + code, token, {
     status: function (s) {
-      var text = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
+      var text = { connecting: "Connecting…", live: ended ? "Event ended" : "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
       J.setText($("#conn"), text);
-      $("#conn").setAttribute("data-state", s === "live" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
+      $("#conn").setAttribute("data-state", s === "live" && !ended ? "live" : s === "unauthorized" ? "stopped" : "waiting");
       if (s === "unauthorized") J.setText($("#stage-waiting"), "The server refused this access key.");
+      if (s === "ended" && !ended) { ended = true; render(); }
     },
     message: function (m) {
       switch (m.type) {
         case "snapshot":
           acts = J.indexEvent(m.event);
           title = m.event.title;
+          ended = m.state === "ended";
           J.setText($("#event-title"), title);
           document.title = title + " · Presenter · Joinup";
+          if (ended) { J.setText($("#conn"), "Event ended"); $("#conn").setAttribute("data-state", "waiting"); }
           rows = J.table();
           (m.activities || []).forEach(function (r) { rows[r.key] = r; });
           focus = m.focus || null;
           questions = m.questions || [];
+          questionsTotal = m.questions_total === undefined ? questions.length : m.questions_total;
           count(m.attendance);
           shown.key = undefined;
           render();
-          renderQuestions();
           break;
         case "focus":
           focus = m.activity ? m.activity.key : null;
@@ -72,7 +85,17 @@
           }
           render();
           break;
-        case "questions": questions = m.questions || []; renderQuestions(); break;
+        case "wall":
+          if (wall.activity !== m.activity) wallFrom = 0;
+          wall = { activity: m.activity, texts: m.texts || [] };
+          if (shown.wall) { shown.wall = null; shown.hasChart = false; }
+          render();
+          break;
+        case "questions":
+          questions = m.questions || [];
+          questionsTotal = m.total === undefined ? questions.length : m.total;
+          render();
+          break;
         case "attendance": count(m); break;
         default: break;
       }
@@ -81,54 +104,220 @@
 
   function count(att) {
     if (!att) return;
-    J.setText($("#present-count"), J.plural(att.present || 0, "person", "people") + " here");
+    J.setText($("#present-count"), ended ? "" : J.plural(att.present || 0, "person", "people") + " here");
   }
 
+  function setMode(mode) {
+    document.body.setAttribute("data-mode", mode);
+    $("#join").hidden = mode === "ended";
+  }
+
+  /* What the stage shows: an ended event, the focused activity, the questions, or a welcome. */
   function render() {
-    var stage = $("#stage");
-    var a = focus && acts[focus];
-    var r = (focus && rows[focus]) || {};
-    if (shown.key !== focus) {
-      J.clear(stage);
-      shown = { key: focus, chart: null, count: null, body: null, hasChart: false };
-      if (!a) {
-        stage.append(el("h2", { id: "stage-title", class: "welcome-title", text: title || "Welcome" }),
-          el("p", { class: "waiting", text: "Join now: questions and results appear here as the session goes on." }));
-        return;
-      }
-      shown.count = el("p", { class: "count" });
-      shown.body = el("div", { class: "stage-body" });
-      stage.append(el("p", { class: "eyebrow", text: (a.sessionTitle || "") + (a.room ? " · " + a.room : "") }),
-        el("h2", { id: "stage-title", text: a.prompt }), shown.count, shown.body);
+    var openQuestions = questions.filter(function (q) { return !q.answered; });
+    var view = ended ? "ended" : focus && acts[focus] ? "activity:" + focus : openQuestions.length ? "qa" : "welcome";
+    if (shown.key !== view) {
+      J.clear($("#stage"));
+      stopWall();
+      shown = { key: view, chart: null, count: null, body: null, hasChart: false, wall: null };
+      if (view === "ended") renderEnded();
+      else if (view === "welcome") renderWelcome();
+      else if (view === "qa") shown.qa = renderQaFrame();
+      else renderActivityFrame(acts[focus]);
     }
-    if (!a) return;
+    setMode(view === "ended" ? "ended" : view === "welcome" ? "join" : "show");
+    if (view === "qa") renderQa(openQuestions);
+    else if (view.indexOf("activity:") === 0) renderActivity(acts[focus], rows[focus] || {});
+    fitSoon();
+  }
+
+  function renderEnded() {
+    $("#stage").append(el("h2", { id: "stage-title", class: "welcome-title", text: "Thank you for taking part" }),
+      el("p", { class: "ended-event", text: title }),
+      el("p", { class: "waiting", text: "This event has ended. Thank you for your answers and your questions." }));
+  }
+
+  function renderWelcome() {
+    $("#stage").append(el("h2", { id: "stage-title", class: "welcome-title", text: title || "Welcome" }),
+      el("p", { class: "waiting", text: "Join now: questions and results appear here as the session goes on." }));
+  }
+
+  function renderQaFrame() {
+    var list = el("ol", { id: "pq-list", class: "qa-list", "data-fit": "questions" });
+    var more = el("p", { class: "more" });
+    var summary = el("p", { class: "count" });
+    $("#stage").append(el("p", { class: "eyebrow", text: "Q&A" }),
+      el("h2", { id: "stage-title", text: "Questions from the room" }), summary, list, more);
+    return { list: list, more: more, summary: summary };
+  }
+
+  function renderQa(open) {
+    var answered = questions.length - open.length;
+    J.setText(shown.qa.summary, "Top questions by votes" + (answered ? " · " + answered + " answered" : ""));
+    var list = J.clear(shown.qa.list);
+    shown.qa.more.setAttribute("data-beyond", String(Math.max(0, questionsTotal - questions.length)));
+    open.forEach(function (q, i) {
+      list.appendChild(el("li", { class: i === 0 ? "qa-now" : null },
+        i === 0 ? el("span", { class: "qa-badge", text: "Being answered" }) : null,
+        el("span", { class: "votes", text: J.plural(q.votes, "vote") }),
+        el("span", { class: "qa-text", text: q.text })));
+    });
+  }
+
+  function renderActivityFrame(a) {
+    var stage = $("#stage");
+    shown.count = el("p", { class: "count" });
+    shown.body = el("div", { class: "stage-body" });
+    stage.append(el("p", { class: "eyebrow", text: (a.sessionTitle || "") + (a.room ? " · " + a.room : "") }),
+      el("h2", { id: "stage-title", text: a.prompt }));
+    if (a.kind === "pledge" && a.text) stage.append(el("blockquote", { class: "pledge-text" }, el("p", { text: a.text })));
+    stage.append(shown.count, shown.body);
+  }
+
+  function renderActivity(a, r) {
     var total = r.total || 0;
     var closed = r.state === "closed";
     J.clear(shown.count);
     shown.count.append(el("strong", { text: String(total) }), " " + (a.kind === "pledge" ? (total === 1 ? "signature" : "signatures") : (total === 1 ? "response" : "responses")) +
+      (a.kind === "pledge" && r.tally && r.tally.organisations ? " from " + J.plural(r.tally.organisations.length, "organisation") : "") +
       (r.state === "open" ? " so far" : closed ? " · closed" : " · not open yet"));
     var revealed = r.revealed && r.tally;
-    if (revealed) {
+    if (revealed && a.kind === "text") {
+      if (!shown.wall) {
+        J.clear(shown.body);
+        shown.wall = renderWall();
+        shown.hasChart = true;
+      }
+    } else if (revealed) {
       if (!shown.hasChart) {
         J.clear(shown.body);
         shown.chart = J.chart(a);
+        // On the projector the tables are read by screen readers, never drawn (see
+        // staff.css): out of their "Show as a table" disclosure, which nobody can see to use.
+        var details = shown.chart.node.querySelector(".table-alt");
+        if (details) {
+          var tables = el("div", { class: "table-alt" });
+          Array.prototype.slice.call(details.querySelectorAll("table")).forEach(function (t) { tables.appendChild(t); });
+          details.replaceWith(tables);
+        }
         shown.body.append(shown.chart.node);
         shown.hasChart = true;
+        if (!reduceMotion) {
+          // Results build up: drawn empty first, so the bars grow and the words arrive.
+          shown.chart.update({ total: 0, counts: [], top: [], organisations: [], signatures: {} });
+          void shown.chart.node.offsetWidth;
+          shown.chart.node.classList.add("build");
+        }
       }
       shown.chart.update(r.tally);
+      markFitLists(shown.chart.node);
     } else if (shown.hasChart || !shown.body.firstChild) {
       J.clear(shown.body);
+      stopWall();
       shown.hasChart = false;
+      shown.wall = null;
       shown.body.append(el("p", { class: "waiting", text: r.state === "open" ? "Answer on your phone. Results appear here when the host reveals them." : "Results appear here when the host reveals them." }));
     }
   }
 
-  function renderQuestions() {
-    var list = J.clear($("#pq-list"));
-    var open = questions.filter(function (q) { return !q.answered; });
-    $("#pq").hidden = !open.length;
-    open.slice(0, 4).forEach(function (q) {
-      list.appendChild(el("li", {}, el("span", { class: "votes", text: J.plural(q.votes, "vote") }), el("span", { text: q.text })));
+  /* Long lists inside a chart: the word cloud and a pledge's organisations. */
+  function markFitLists(node) {
+    [".cloud", ".chart-pledge .bars"].forEach(function (sel) {
+      var list = node.querySelector(sel);
+      if (list && !list.hasAttribute("data-fit")) {
+        list.setAttribute("data-fit", sel === ".cloud" ? "words" : "organisations");
+        list.after(el("p", { class: "more" }));
+      }
+    });
+  }
+
+  /* The approved texts, newest first, as many as fit; more than fit page by themselves. */
+  function renderWall() {
+    var texts = wall.activity === focus ? wall.texts : [];
+    var list = el("ul", { class: "wall", "data-fit": "texts" });
+    var more = el("p", { class: "more" });
+    if (!texts.length) {
+      shown.body.append(el("p", { class: "waiting", text: "Approved answers appear here." }));
+      return { list: list, more: more };
+    }
+    if (wallFrom >= texts.length) wallFrom = 0;
+    texts.slice(wallFrom).concat(texts.slice(0, wallFrom)).forEach(function (t, i) {
+      var li = el("li", { text: t.text });
+      li.style.setProperty("--i", String(i));
+      list.appendChild(li);
+    });
+    shown.body.append(list, more);
+    return { list: list, more: more };
+  }
+
+  function stopWall() {
+    if (wallTimer) { clearTimeout(wallTimer); wallTimer = null; }
+  }
+
+  /* A page of the wall stays up for a while, then the next one starts where it stopped. */
+  function pageWall(visible) {
+    var n = wall.texts.length;
+    if (!shown.wall || visible >= n) { stopWall(); return; }
+    if (wallTimer) return;
+    wallTimer = setTimeout(function () {
+      wallTimer = null;
+      wallFrom = (wallFrom + visible) % n;
+      if (shown.wall) { shown.wall = null; shown.hasChart = false; render(); }
+    }, WALL_PAGE_MS);
+  }
+
+  var fitQueued = false;
+  function fitSoon() {
+    if (fitQueued) return;
+    fitQueued = true;
+    (window.requestAnimationFrame || setTimeout)(function () { fitQueued = false; fit(); });
+  }
+
+  function overflows(node) {
+    return node.scrollHeight > node.clientHeight + 1 || node.scrollWidth > node.clientWidth + 1;
+  }
+
+  /*
+   * Fits the stage to the screen: first the type shrinks (to 80 % where there is a list to
+   * shorten, else to 56 %), then each long list shows
+   * only its first items, with "and N more" (the text wall pages instead).
+   */
+  function fit() {
+    var stage = $("#stage");
+    var lists = Array.prototype.slice.call(stage.querySelectorAll("[data-fit]"));
+    lists.forEach(function (list) {
+      Array.prototype.forEach.call(list.children, function (li) { li.hidden = false; });
+      var more = list.nextElementSibling;
+      if (more && more.classList.contains("more")) { J.setText(more, ""); more.hidden = true; }
+    });
+    // Type shrinks less where a list can show fewer items instead: it stays readable.
+    var scale = 1, least = lists.length ? 0.8 : 0.56;
+    stage.style.setProperty("--fit", "1");
+    while (overflows(stage) && scale > least) {
+      scale -= 0.06;
+      stage.style.setProperty("--fit", scale.toFixed(2));
+    }
+    lists.forEach(function (list) {
+      var items = list.children, visible = items.length;
+      var more = list.nextElementSibling;
+      var beyond = more ? Number(more.getAttribute("data-beyond") || 0) : 0;
+      var label = function () {
+        var hiddenCount = items.length - visible + beyond;
+        if (!more || !more.classList.contains("more")) return;
+        more.hidden = hiddenCount === 0;
+        if (list.getAttribute("data-fit") === "texts") {
+          J.setText(more, visible + " of " + items.length + " answers, the next ones in a moment");
+        } else {
+          J.setText(more, hiddenCount ? "and " + hiddenCount + " more" : "");
+        }
+      };
+      label();
+      while (overflows(stage) && visible > 1) {
+        visible -= 1;
+        items[visible].hidden = true;
+        label();
+      }
+      if (list.getAttribute("data-fit") === "texts") pageWall(visible);
     });
   }
 })();

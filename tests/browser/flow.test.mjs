@@ -216,6 +216,8 @@ describe("attendee, host and presenter together", () => {
     await good.getByRole("button", { name: "Approve" }).click();
     await phone.locator("#qlist li", { hasText: "care plans" }).waitFor();
     assert.equal(await phone.locator("#qlist li").count(), 1, "only approved questions are visible");
+    // The presenter shows the questions on the whole screen once nothing else is on it.
+    await host.locator("#h-role").getByRole("button", { name: "Show on screen" }).click();
     await presenter.locator("#pq-list li", { hasText: "care plans" }).waitFor();
 
     const vote = phone.locator("#qlist li").getByRole("button");

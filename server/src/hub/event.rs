@@ -27,7 +27,7 @@ use super::{
     id_value,
 };
 use crate::domain::card::Card;
-use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
+use crate::domain::spec::{ActivityKind, Kind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
 use crate::metrics::METRICS;
 use crate::protocol::server::{self, Frame};
@@ -124,6 +124,7 @@ pub(super) async fn start(
         dirty_questions: BTreeSet::new(),
         attendance_dirty: false,
         questions_dirty: false,
+        wall_dirty: false,
         directory_dirty: false,
         directory_next: Instant::now(),
         results_next: vec![Instant::now(); info.event.activities.len()],
@@ -272,6 +273,8 @@ struct Actor {
     dirty_questions: BTreeSet<usize>,
     attendance_dirty: bool,
     questions_dirty: bool,
+    /// The focused text activity's wall may have changed (see [`Actor::wall_frame`]).
+    wall_dirty: bool,
     directory_dirty: bool,
     /// The directory goes to attendees again no earlier than this ([`broadcast_gap`]).
     directory_next: Instant,
@@ -522,6 +525,9 @@ impl Actor {
             Role::Presenter => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
                 if sink.send(self.presenter_snapshot()) {
+                    if let Some(wall) = self.wall_frame() {
+                        let _ = sink.send(wall);
+                    }
                     self.presenters.insert(conn, sink);
                 }
             }
@@ -924,6 +930,7 @@ impl Actor {
                     self.dirty_results.insert(act);
                 }
                 if let Some(item) = text {
+                    self.wall_dirty |= self.s.focus == Some(act);
                     let (slot, replaces) = self.s.add_text(item);
                     let frame = server::frame(&self.s.text_json(
                         &self.info.event,
@@ -1914,6 +1921,7 @@ impl Actor {
             room.is_none() || s.attendees[a].room == room
         });
         self.send_presenters(&frame);
+        self.wall_dirty |= self.s.focus == Some(act);
         self.dirty_results.remove(&act);
         self.activity_update(act);
         vec![Write::ActivityState {
@@ -1935,6 +1943,7 @@ impl Actor {
         let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
         self.send_hosts(&frame);
         self.send_presenters(&frame);
+        self.wall_dirty = true;
         vec![Write::Focus {
             event: self.info.code,
             activity: focus.map(|f| self.info.event.activities[f].key.as_str().to_owned()),
@@ -1958,6 +1967,22 @@ impl Actor {
             Value::Null
         };
         value
+    }
+
+    /// The presenter's text wall (`wall`): the focused text activity's approved texts while
+    /// it is revealed; `None` for any other focus.
+    fn wall_frame(&self) -> Option<Frame> {
+        let act = self.s.focus?;
+        let definition = &self.info.event.activities[act];
+        if definition.kind.kind() != Kind::Text || !self.s.activities[act].revealed {
+            return None;
+        }
+        let texts = self.s.wall_json(&self.info.event, act);
+        Some(server::frame(&json!({
+            "type": "wall",
+            "activity": definition.key.as_str(),
+            "texts": texts,
+        })))
     }
 
     /// Why the host may not moderate `target` so, if it may not.
@@ -2021,6 +2046,7 @@ impl Actor {
                     .get(target)
                     .ok_or_else(|| format!("no text answer {target:?}"))?;
                 self.s.texts[t].state = state;
+                self.wall_dirty |= self.s.focus == Some(self.s.texts[t].activity);
                 let frame =
                     server::frame(&self.s.text_json(&self.info.event, &self.s.texts[t], None));
                 self.send_hosts(&frame);
@@ -2176,6 +2202,14 @@ impl Actor {
         self.ticks += 1;
         let info = Arc::clone(&self.info);
         let event = &info.event;
+        if self.wall_dirty {
+            self.wall_dirty = false;
+            if !self.presenters.is_empty()
+                && let Some(frame) = self.wall_frame()
+            {
+                self.send_presenters(&frame);
+            }
+        }
         if self.attendance_dirty {
             self.attendance_dirty = false;
             let frame = server::frame(&self.s.attendance_json());

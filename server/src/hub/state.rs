@@ -175,6 +175,9 @@ impl CardItem {
 /// traffic to 20 listeners.
 pub const QUESTIONS_SHOWN: usize = 50;
 
+/// How many approved text answers the presenter's wall is sent at most (the newest).
+pub const WALL_SHOWN: usize = 100;
+
 /// Tallies by sector, before the small-group rule.
 type Breakdown = BTreeMap<String, Tally>;
 
@@ -570,6 +573,26 @@ impl EventState {
         }
         visible.sort_by(order);
         (visible.iter().map(|q| q.public_json()).collect(), total)
+    }
+
+    /// The text wall of one activity as the presenter shows it: its approved texts, newest
+    /// first, at most [`WALL_SHOWN`]. Pending, hidden and flagged-but-unapproved texts never
+    /// reach the projector.
+    pub fn wall_json(&self, event: &Event, act: usize) -> Vec<Value> {
+        let mut shown: Vec<&TextItem> = self
+            .texts
+            .iter()
+            .filter(|item| item.activity == act && item.state.visible())
+            .collect();
+        shown.sort_unstable_by_key(|item| std::cmp::Reverse(item.arrived));
+        shown.truncate(WALL_SHOWN);
+        shown
+            .into_iter()
+            .map(|item| {
+                let text = self.text_json(event, item, None);
+                json!({"id": item.id, "text": text["text"]})
+            })
+            .collect()
     }
 
     pub fn visible_cards(&self) -> Vec<Value> {

@@ -551,3 +551,60 @@ async fn the_presenter_follows_focus_and_sees_tallies_only_when_revealed() {
     let results = presenter.recv_type("results").await;
     assert_eq!(results["tally"]["counts"][0], 1);
 }
+
+#[tokio::test]
+async fn the_presenter_walls_only_approved_texts_of_the_focused_revealed_activity() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    let (mut presenter, _) = app.presenter(&created).await;
+    open(&mut host, "concern").await;
+    let mut ids = Vec::new();
+    let mut phones = Vec::new();
+    for (i, words) in ["Waiting lists", "Nobody picks up", "Housing first"]
+        .iter()
+        .enumerate()
+    {
+        let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+        assert_eq!(
+            phone
+                .answer(&format!("t{i}"), "concern", json!(words))
+                .await["type"],
+            "ack"
+        );
+        ids.push(host.recv_type("text").await["id"].clone());
+        phones.push(phone);
+    }
+    for (n, id) in [&ids[0], &ids[2]].into_iter().enumerate() {
+        let approve =
+            json!({"type": "moderate", "item": "text", "target": id, "action": "approve"});
+        assert_eq!(host.command(approve, 10 + n as u64).await["type"], "ok");
+    }
+    let focus = json!({"type": "focus", "activity": "concern"});
+    assert_eq!(host.command(focus, 20).await["type"], "ok");
+    presenter.recv_type("focus").await;
+    let reveal = json!({"type": "reveal", "activity": "concern", "show": true});
+    assert_eq!(host.command(reveal, 21).await["type"], "ok");
+    let wall = presenter.recv_type("wall").await;
+    assert_eq!(wall["activity"], "concern");
+    assert_eq!(
+        wall["texts"],
+        json!([{"id": ids[2], "text": "Housing first"}, {"id": ids[0], "text": "Waiting lists"}]),
+        "approved texts only, newest first"
+    );
+    // Approving another moves the wall; a reconnecting presenter gets it after its snapshot.
+    let approve =
+        json!({"type": "moderate", "item": "text", "target": ids[1], "action": "approve"});
+    assert_eq!(host.command(approve, 22).await["type"], "ok");
+    let wall = presenter.recv_type("wall").await;
+    assert_eq!(wall["texts"].as_array().map(Vec::len), Some(3));
+    let hide = json!({"type": "moderate", "item": "text", "target": ids[2], "action": "hide"});
+    assert_eq!(host.command(hide, 23).await["type"], "ok");
+    let wall = presenter.recv_type("wall").await;
+    assert_eq!(
+        wall["texts"],
+        json!([{"id": ids[1], "text": "Nobody picks up"}, {"id": ids[0], "text": "Waiting lists"}])
+    );
+    let (mut again, _) = app.presenter(&created).await;
+    assert_eq!(again.recv_type("wall").await["texts"], wall["texts"]);
+}
