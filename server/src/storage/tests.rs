@@ -753,4 +753,6 @@ fn a_private_postgres_server_is_started_from_initdb() {
         run_alone(NEEDS_POSTGRES, &[("JOINUP_TEST_POSTGRES", "private")]);
     assert_eq!(status, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("1 passed"), "{stdout}");
+    let started = "note: the tests started a private PostgreSQL at postgres://postgres@127.0.0.1:";
+    assert!(stderr.contains(started), "{stderr}");
 }

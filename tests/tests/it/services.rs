@@ -99,7 +99,10 @@ fn find_postgres() -> Result<String, String> {
     match std::env::var("JOINUP_TEST_POSTGRES") {
         Ok(value) if value == "private" => start_private(),
         Ok(url) => {
-            let url = url.trim_end_matches('/').to_owned();
+            let mut url = url.trim_end_matches('/').to_owned();
+            if !host_port(&url).contains(':') {
+                url.push_str(":5432");
+            }
             if answers(host_port(&url)) {
                 Ok(url)
             } else {
@@ -264,9 +267,9 @@ fn start_private() -> Result<String, String> {
             .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
             .status();
         match ready {
-            Ok(status) if status.success() => return Ok(url),
+            Ok(status) if status.success() => return Ok(started(url, &bin)),
             // No pg_isready beside it: a server that accepts TCP is taken as ready.
-            Err(_) if answers(&format!("127.0.0.1:{port}")) => return Ok(url),
+            Err(_) if answers(&format!("127.0.0.1:{port}")) => return Ok(started(url, &bin)),
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
     }
@@ -276,4 +279,14 @@ fn start_private() -> Result<String, String> {
         &format!("not ready within {START_WAIT:?}"),
         format!("{last} (log: {})", log.display()),
     ))
+}
+
+/// Says (once, on stderr) that the tests run on a private server, and passes its URL on.
+fn started(url: String, bin: &Path) -> String {
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nnote: the tests started a private PostgreSQL at {url} (from {}); it stops when they end",
+        bin.display()
+    );
+    url
 }
