@@ -262,16 +262,17 @@ fn start_private() -> Result<String, String> {
         .map_err(|e| fail("sh", e.to_string()))?;
     let url = format!("postgres://postgres@127.0.0.1:{port}");
     let deadline = Instant::now() + START_WAIT;
+    // Ready once postmaster.pid says so (its 8th line, since PostgreSQL 10) and it answers:
+    // a server still starting up refuses connections.
+    let pid_file = data.join("postmaster.pid");
     while Instant::now() < deadline {
-        let ready = Command::new(bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
-            .status();
-        match ready {
-            Ok(status) if status.success() => return Ok(started(url, &bin)),
-            // No pg_isready beside it: a server that accepts TCP is taken as ready.
-            Err(_) if answers(&format!("127.0.0.1:{port}")) => return Ok(started(url, &bin)),
-            _ => std::thread::sleep(Duration::from_millis(100)),
+        let status = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        if status.lines().nth(7).is_some_and(|l| l.trim() == "ready")
+            && answers(&format!("127.0.0.1:{port}"))
+        {
+            return Ok(started(url, &bin));
         }
+        std::thread::sleep(Duration::from_millis(100));
     }
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let last = logged.lines().last().unwrap_or("nothing logged").to_owned();
