@@ -32,6 +32,7 @@ pub mod report;
 pub mod storage;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -95,7 +96,10 @@ pub async fn serve(
         }
         None => None,
     };
-    let hub = hub::Hub::new(storage.clone(), config.idle_unload, cluster.clone());
+    let placement = cluster
+        .clone()
+        .map(|c| Arc::new(c) as Arc<dyn hub::Placement>);
+    let hub = hub::Hub::new(storage.clone(), config.idle_unload, placement);
     if let Some(cluster) = &cluster {
         cluster
             .start(hub.clone())

@@ -21,6 +21,7 @@
 //! fencing number, checked inside every write transaction, so a stale owner never stores
 //! anything after its successor.
 
+mod relay;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -32,14 +33,14 @@ pub use crate::storage::lease::LEASE;
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use futures_util::StreamExt;
-use sqlx::PgConnection;
 use thiserror::Error;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::domain::EventCode;
 use crate::hub::{
-    Command, ConnId, ConnSink, EventHandle, Hub, Out, RemoteOut, StreamOpen, local_node,
+    Command, ConnId, ConnSink, EventHandle, Hub, HubError, Out, Placement, RemoteOut, StreamOpen,
+    local_node,
 };
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -94,7 +95,7 @@ struct Inner {
     nats: async_nats::Client,
     database: String,
     /// The PostgreSQL session this node takes and renews its leases on.
-    lock: tokio::sync::Mutex<Option<PgConnection>>,
+    lock: tokio::sync::Mutex<Option<lease::Session>>,
     /// When this node last heard its own heartbeat back from NATS: a node that does not is
     /// cut off, renews no lease and takes no event.
     echo: Mutex<Instant>,
@@ -358,8 +359,8 @@ impl Cluster {
     /// The lease session, opened again if it was lost.
     async fn session<'a>(
         &self,
-        lock: &'a mut Option<PgConnection>,
-    ) -> Result<&'a mut PgConnection, ClusterError> {
+        lock: &'a mut Option<lease::Session>,
+    ) -> Result<&'a mut lease::Session, ClusterError> {
         if lock.is_none() {
             *lock = Some(lock_connection(&self.inner.database).await?);
         }
@@ -370,7 +371,7 @@ impl Cluster {
     /// failed (a session in doubt is replaced, never reused).
     fn checked<T>(
         &self,
-        lock: &mut Option<PgConnection>,
+        lock: &mut Option<lease::Session>,
         outcome: Result<T, ClusterError>,
     ) -> Result<T, ClusterError> {
         match outcome {
@@ -1149,13 +1150,119 @@ impl Cluster {
     }
 }
 
+impl From<ClusterError> for HubError {
+    fn from(e: ClusterError) -> HubError {
+        HubError::Cluster(Box::new(e))
+    }
+}
+
+impl Placement for Cluster {
+    fn healthy(&self) -> bool {
+        Cluster::healthy(self)
+    }
+
+    fn place<'a>(
+        &'a self,
+        hub: &'a Hub,
+        code: EventCode,
+        forget: Box<dyn FnOnce() + Send>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<EventHandle>, HubError>> {
+        Box::pin(self.place(hub, code, forget))
+    }
+}
+
+impl Cluster {
+    /// Runs the event here if no node owns it, or relays to the node that does.
+    async fn place(
+        &self,
+        hub: &Hub,
+        code: EventCode,
+        forget: Box<dyn FnOnce() + Send>,
+    ) -> Result<Option<EventHandle>, HubError> {
+        // The owner may be between giving up its lease and stopping (here or on another
+        // node), or stalled until its lease runs out: ask a few times. A stopping actor here
+        // is waited for rather than run beside a new one.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.owns(code) {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ClusterError::NoAnswer.into());
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            match self.try_own(code).await? {
+                Claim::Unknown => return Ok(None),
+                Claim::Taken(lease) => return self.run_here(hub, code, lease, forget).await,
+                // Silent, its lease runs out soon: ask the database again, not the node.
+                Claim::Held {
+                    answering: false, ..
+                } => {}
+                Claim::Held { .. } => match self.owner(code).await {
+                    Ok(Some(owner)) => {
+                        let Some(info) = hub.event_info(code).await? else {
+                            return Ok(None);
+                        };
+                        return Ok(Some(relay::start(
+                            self.clone(),
+                            Arc::new(info),
+                            owner,
+                            hub.idle_unload(),
+                            forget,
+                        )));
+                    }
+                    // Not serving it (yet, or any more), or stalled: ask again.
+                    Ok(None) | Err(ClusterError::NoAnswer) => {}
+                    Err(e) => return Err(e.into()),
+                },
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClusterError::NoAnswer.into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Starts the event's actor here under the lease just taken, and answers for it.
+    async fn run_here(
+        &self,
+        hub: &Hub,
+        code: EventCode,
+        lease: Lease,
+        forget: Box<dyn FnOnce() + Send>,
+    ) -> Result<Option<EventHandle>, HubError> {
+        let fence = lease.fence;
+        let disown = self.clone();
+        let stopped = Box::new(move || {
+            tokio::spawn(async move { disown.disown(fence).await });
+        });
+        match hub.start_actor(code, Some(fence), forget, stopped).await {
+            Ok(Some(handle)) => {
+                if let Err(e) = self.serve_owned(code, lease, handle.clone()).await {
+                    // Nobody else could reach it: stop rather than run it unreachable.
+                    let (done, wait) = oneshot::channel();
+                    if handle.send(Command::Shutdown { done }).await.is_ok() {
+                        let _ = wait.await;
+                    }
+                    return Err(e.into());
+                }
+                Ok(Some(handle))
+            }
+            other => {
+                self.release(fence).await;
+                other
+            }
+        }
+    }
+}
+
 enum RequestFailed {
     NoResponders,
     Other(ClusterError),
 }
 
 /// Opens a lease session ([`lease::connect`]), within [`LOCK_TIMEOUT`].
-async fn lock_connection(database: &str) -> Result<PgConnection, ClusterError> {
+async fn lock_connection(database: &str) -> Result<lease::Session, ClusterError> {
     within(lease::connect(database)).await
 }
 
@@ -1186,30 +1293,6 @@ fn push_merged(entries: &mut Vec<Entry>, entry: Entry) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Needs the PostgreSQL server every cluster test uses.
-    #[tokio::test]
-    async fn the_lease_session_is_watched_and_bounded_by_the_database() {
-        let database = format!("{}/test", crate::storage::tests::POSTGRES_SERVER);
-        let mut conn = lock_connection(&database)
-            .await
-            .expect("a lease session on the test database");
-        for (setting, value) in [
-            ("tcp_keepalives_idle", "5"),
-            ("tcp_keepalives_interval", "2"),
-            ("tcp_keepalives_count", "3"),
-            ("tcp_user_timeout", "10000"),
-            ("lock_timeout", "1s"),
-            ("statement_timeout", "2s"),
-            ("idle_in_transaction_session_timeout", "2s"),
-        ] {
-            let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
-                .fetch_one(&mut conn)
-                .await
-                .expect("show");
-            assert_eq!(shown, value, "{setting}");
-        }
-    }
 
     #[test]
     fn a_broadcast_crosses_once_per_node() {

@@ -11,7 +11,6 @@ mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
-mod proxy;
 mod state;
 
 use std::sync::Arc;
@@ -22,11 +21,10 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
-use crate::cluster::{Claim, Cluster, ClusterError};
 use crate::domain::{Event, EventCode, token};
 use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Fence, Storage, StorageError};
 pub use conn::{ConnId, ConnSink, ConnSource, Out, RemoteOut, local_node};
 
 /// A map keyed by numbers the server itself assigns (attendee indexes, connection ids,
@@ -38,7 +36,7 @@ type NumMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>
 type NumSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 /// Commands waiting for an event's actor before senders are made to wait.
-const MAILBOX: usize = 8192;
+pub(crate) const MAILBOX: usize = 8192;
 
 #[derive(Debug, Error)]
 pub enum HubError {
@@ -49,7 +47,7 @@ pub enum HubError {
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("the cluster cannot reach this event right now: {0}")]
-    Cluster(#[from] ClusterError),
+    Cluster(Box<dyn std::error::Error + Send + Sync>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -175,6 +173,11 @@ pub struct EventHandle {
 }
 
 impl EventHandle {
+    /// A handle whose commands go to `tx`: an actor's, or a relay's that stands in for it.
+    pub(crate) fn new(info: Arc<EventInfo>, tx: mpsc::Sender<Command>) -> EventHandle {
+        EventHandle { info, tx }
+    }
+
     pub async fn send(&self, command: Command) -> Result<(), HubError> {
         self.tx
             .send(command)
@@ -224,14 +227,31 @@ struct HubInner {
     events: DashMap<EventCode, Arc<OnceCell<Option<EventHandle>>>>,
     shutting_down: AtomicBool,
     /// Set when this process is one node of a cluster.
-    cluster: Option<Cluster>,
+    cluster: Option<Arc<dyn Placement>>,
+}
+
+/// Where an event runs when this process is one node of several: what the hub needs from a
+/// cluster, defined here so the hub never names one (`crate::cluster` implements it).
+pub trait Placement: Send + Sync {
+    /// Whether this node can serve now (on `/healthz`).
+    fn healthy(&self) -> bool;
+
+    /// The event with `code`: its actor started here ([`Hub::start_actor`]) if no node runs
+    /// it, or a handle that relays to the node that does; `None` when no such event exists.
+    /// `forget` removes the handle from the hub's registry when it stops.
+    fn place<'a>(
+        &'a self,
+        hub: &'a Hub,
+        code: EventCode,
+        forget: Box<dyn FnOnce() + Send>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<EventHandle>, HubError>>;
 }
 
 impl Hub {
     pub fn new(
         storage: Storage,
         idle_unload: std::time::Duration,
-        cluster: Option<Cluster>,
+        cluster: Option<Arc<dyn Placement>>,
     ) -> Hub {
         Hub {
             inner: Arc::new(HubInner {
@@ -251,7 +271,7 @@ impl Hub {
     /// Whether this process can serve: always on its own; in a cluster, while it hears
     /// NATS and reaches its lease database.
     pub fn healthy(&self) -> bool {
-        self.inner.cluster.as_ref().is_none_or(Cluster::healthy)
+        self.inner.cluster.as_ref().is_none_or(|c| c.healthy())
     }
 
     /// The live event with `code`, started from the database on first use; `None` when no
@@ -275,18 +295,9 @@ impl Hub {
                     }
                 });
                 match &self.inner.cluster {
-                    None => {
-                        event::start(
-                            code,
-                            self.inner.storage.clone(),
-                            self.inner.idle_unload,
-                            forget,
-                            Box::new(|| {}),
-                        )
-                        .await
-                    }
+                    None => self.start_actor(code, None, forget, Box::new(|| {})).await,
                     Some(cluster) => {
-                        let started = self.start_clustered(cluster, code, forget).await;
+                        let started = cluster.place(self, code, forget).await;
                         if let Err(e) = &started {
                             tracing::warn!(event = %code, error = %e, "could not reach the event");
                         }
@@ -304,87 +315,32 @@ impl Hub {
         Ok(handle.clone())
     }
 
-    /// In a cluster: runs the event here if no node owns it, or relays to the node that does.
-    async fn start_clustered(
+    /// Starts the event's actor here, from the database: the ones in [`event`] never run
+    /// anywhere else. `fence`: the lease a cluster took for it (every write of the actor is
+    /// then refused once the event has a new owner); `stopped` runs when the actor ends.
+    pub(crate) async fn start_actor(
         &self,
-        cluster: &Cluster,
         code: EventCode,
+        fence: Option<Fence>,
         forget: Box<dyn FnOnce() + Send>,
+        stopped: Box<dyn FnOnce() + Send>,
     ) -> Result<Option<EventHandle>, HubError> {
-        // The owner may be between giving up its lease and stopping (here or on another
-        // node), or stalled until its lease runs out: ask a few times. A stopping actor here
-        // is waited for rather than run beside a new one.
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            if cluster.owns(code) {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(ClusterError::NoAnswer.into());
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-            match cluster.try_own(code).await? {
-                Claim::Unknown => return Ok(None),
-                Claim::Taken(lease) => {
-                    let fence = lease.fence;
-                    let disown = cluster.clone();
-                    let stopped = Box::new(move || {
-                        tokio::spawn(async move { disown.disown(fence).await });
-                    });
-                    let started = event::start(
-                        code,
-                        // Every write of this actor is refused once the event has a new owner.
-                        self.inner.storage.fenced(fence),
-                        self.inner.idle_unload,
-                        forget,
-                        stopped,
-                    )
-                    .await;
-                    return match started {
-                        Ok(Some(handle)) => {
-                            if let Err(e) = cluster.serve_owned(code, lease, handle.clone()).await {
-                                // Nobody else could reach it: stop rather than run it unreachable.
-                                let (done, wait) = oneshot::channel();
-                                if handle.send(Command::Shutdown { done }).await.is_ok() {
-                                    let _ = wait.await;
-                                }
-                                return Err(e.into());
-                            }
-                            Ok(Some(handle))
-                        }
-                        other => {
-                            cluster.release(fence).await;
-                            other
-                        }
-                    };
-                }
-                // Silent, its lease runs out soon: ask the database again, not the node.
-                Claim::Held {
-                    answering: false, ..
-                } => {}
-                Claim::Held { .. } => match cluster.owner(code).await {
-                    Ok(Some(owner)) => {
-                        let Some(info) = event::info(&self.inner.storage, code).await? else {
-                            return Ok(None);
-                        };
-                        return Ok(Some(proxy::start(
-                            cluster.clone(),
-                            Arc::new(info),
-                            owner,
-                            self.inner.idle_unload,
-                            forget,
-                        )));
-                    }
-                    // Not serving it (yet, or any more), or stalled: ask again.
-                    Ok(None) | Err(ClusterError::NoAnswer) => {}
-                    Err(e) => return Err(e.into()),
-                },
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ClusterError::NoAnswer.into());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let storage = match fence {
+            Some(fence) => self.inner.storage.fenced(fence),
+            None => self.inner.storage.clone(),
+        };
+        event::start(code, storage, self.inner.idle_unload, forget, stopped).await
+    }
+
+    /// What connections read without asking the actor, for an event whose actor runs
+    /// elsewhere; `None` when no such event exists.
+    pub(crate) async fn event_info(&self, code: EventCode) -> Result<Option<EventInfo>, HubError> {
+        event::info(&self.inner.storage, code).await
+    }
+
+    /// How long an event with nobody connected stays loaded (a relay too).
+    pub(crate) fn idle_unload(&self) -> std::time::Duration {
+        self.inner.idle_unload
     }
 
     /// Stops an event's actor, if it is live here, so the next use reloads it from the

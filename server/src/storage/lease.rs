@@ -49,7 +49,7 @@ pub enum Claim {
 /// acknowledged), so a vanished node's session ends in about 11 s and with it the node's
 /// claim on its events; no statement waits for a lock more than a second or runs more
 /// than two, and a transaction left open by a stalled node is ended after two.
-pub async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
+pub async fn connect(url: &str) -> Result<Session, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?
         .application_name(&format!("joinup lease (pid {})", std::process::id()))
         .options([
@@ -61,7 +61,18 @@ pub async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
             ("statement_timeout", "2000"),
             ("idle_in_transaction_session_timeout", "2000"),
         ]);
-    PgConnection::connect_with(&options).await
+    Ok(Session(PgConnection::connect_with(&options).await?))
+}
+
+/// The database session a node takes and renews its leases on ([`connect`]). A lease whose
+/// session has ended may be taken at once; see the module documentation.
+pub struct Session(PgConnection);
+
+impl Session {
+    /// Ends the session (its leases may then be taken by any node at once).
+    pub async fn close(self) -> Result<(), sqlx::Error> {
+        self.0.close().await
+    }
 }
 
 /// Takes the lease on `code` for `node` if it is free: the session that holds it has ended,
@@ -69,11 +80,12 @@ pub async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
 /// has only just heard again from a stalled owner should wait and see whether that owner
 /// renews, rather than take its events over).
 pub async fn take(
-    conn: &mut PgConnection,
+    session: &mut Session,
     code: EventCode,
     node: u32,
     may_take_expired: impl Fn(u32) -> bool,
 ) -> Result<Claim, sqlx::Error> {
+    let conn = &mut session.0;
     // The owner, whether its lease has run out, and whether its session has ended.
     const HELD: &str = "SELECT node, expires_at <= clock_timestamp(),
             NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = holder)
@@ -135,7 +147,8 @@ pub async fn take(
 /// Renews the leases `held` (each event under the fence it was taken with) for another
 /// [`LEASE`], on this session: the events whose lease it renewed. An event missing from the
 /// answer has been taken by another node (or again by this one) since.
-pub async fn renew(conn: &mut PgConnection, held: &[Fence]) -> Result<Vec<EventCode>, sqlx::Error> {
+pub async fn renew(session: &mut Session, held: &[Fence]) -> Result<Vec<EventCode>, sqlx::Error> {
+    let conn = &mut session.0;
     if held.is_empty() {
         // Still a round trip: the caller learns whether the session is alive.
         sqlx::query("SELECT 1").execute(&mut *conn).await?;
@@ -161,10 +174,8 @@ pub async fn renew(conn: &mut PgConnection, held: &[Fence]) -> Result<Vec<EventC
 /// Which of `held` are still this node's (their epoch unchanged), renewing nothing: what a
 /// node cut off from NATS asks, so it keeps running its events while nobody else can take
 /// them (all of NATS down), and learns within a second when another node has.
-pub async fn current(
-    conn: &mut PgConnection,
-    held: &[Fence],
-) -> Result<Vec<EventCode>, sqlx::Error> {
+pub async fn current(session: &mut Session, held: &[Fence]) -> Result<Vec<EventCode>, sqlx::Error> {
+    let conn = &mut session.0;
     let events: Vec<String> = held.iter().map(|f| f.event.as_str().to_owned()).collect();
     let epochs: Vec<i64> = held.iter().map(|f| f.epoch).collect();
     let current: Vec<String> = sqlx::query_scalar(
@@ -181,7 +192,8 @@ pub async fn current(
 
 /// Ends the lease `fence` names, if it is still the event's: the next node asked for the
 /// event takes it at once (no session has pid 0).
-pub async fn release(conn: &mut PgConnection, fence: Fence) -> Result<(), sqlx::Error> {
+pub async fn release(session: &mut Session, fence: Fence) -> Result<(), sqlx::Error> {
+    let conn = &mut session.0;
     sqlx::query(
         "UPDATE event_owners SET expires_at = '-infinity', holder = 0
          WHERE event = $1 AND epoch = $2",
@@ -254,9 +266,37 @@ mod tests {
         committed.ok == [1]
     }
 
+    /// PostgreSQL watches the lease session's connection and bounds its statements.
+    #[tokio::test]
+    async fn the_lease_session_is_watched_and_bounded_by_the_database() {
+        let Some(db) = TempDb::postgres().await else {
+            return;
+        };
+        let mut session = connect(&db.url()).await.expect("a lease session");
+        for (setting, value) in [
+            ("tcp_keepalives_idle", "5"),
+            ("tcp_keepalives_interval", "2"),
+            ("tcp_keepalives_count", "3"),
+            ("tcp_user_timeout", "10000"),
+            ("lock_timeout", "1s"),
+            ("statement_timeout", "2s"),
+            ("idle_in_transaction_session_timeout", "2s"),
+        ] {
+            let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
+                .fetch_one(&mut session.0)
+                .await
+                .expect("show");
+            assert_eq!(shown, value, "{setting}");
+        }
+        session.close().await.expect("close");
+        db.remove().await;
+    }
+
     #[tokio::test]
     async fn a_stale_owners_writes_are_refused_and_the_new_owners_stored() {
-        let db = TempDb::postgres().await;
+        let Some(db) = TempDb::postgres().await else {
+            return;
+        };
         let url = db.url();
         let storage = Storage::open(&url).await.expect("open");
         let event = event_in(&storage, "ABCDEF").await;
@@ -305,7 +345,7 @@ mod tests {
         // Run out while B's session lives: taken only if the taker agrees it may (B is not
         // heard from any more, say).
         sqlx::query("UPDATE event_owners SET expires_at = clock_timestamp() - interval '1 s'")
-            .execute(&mut a)
+            .execute(&mut a.0)
             .await
             .expect("run the lease out");
         let waits = take(&mut a, event, 1, |holder| holder != 2).await;
@@ -330,7 +370,9 @@ mod tests {
     /// and a check after the take sees the new number.
     #[tokio::test]
     async fn a_commit_that_checked_its_fence_finishes_before_a_take() {
-        let db = TempDb::postgres().await;
+        let Some(db) = TempDb::postgres().await else {
+            return;
+        };
         let url = db.url();
         let storage = Storage::open(&url).await.expect("open");
         let event = event_in(&storage, "ABCDEF").await;

@@ -1,6 +1,7 @@
 //! The seam end to end, through the writer: the same writes leave the same rows on SQLite
-//! (always) and on PostgreSQL (with `JOINUP_TEST_DATABASE=postgres`, on the local server at
-//! [`POSTGRES_SERVER`], in a database of its own that is dropped afterwards).
+//! (always) and on PostgreSQL (with `JOINUP_TEST_DATABASE=postgres`, on the server
+//! [`services::postgres_server`] finds or starts, in a database of its own that is dropped
+//! afterwards).
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,7 +12,9 @@ use tokio::sync::mpsc;
 use super::writer::ItemTable;
 use super::*;
 
-pub(crate) const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+/// The PostgreSQL server and `nats-server` the tests need, found or started once.
+#[path = "../../../tests/tests/it/services.rs"]
+mod services;
 
 fn on_postgres() -> bool {
     std::env::var("JOINUP_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
@@ -34,15 +37,15 @@ impl TempDb {
     pub(crate) fn url(&self) -> String {
         match self {
             TempDb::Sqlite(folder) => format!("sqlite://{}", folder.join("joinup.db").display()),
-            TempDb::Postgres(name) => format!("{POSTGRES_SERVER}/{name}"),
+            TempDb::Postgres(name) => format!("{}/{name}", TempDb::server()),
         }
     }
 
     async fn admin(sql: String) {
         let mut admin =
-            sqlx::postgres::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres"))
+            sqlx::postgres::PgConnection::connect(&format!("{}/postgres", TempDb::server()))
                 .await
-                .expect("JOINUP_TEST_DATABASE=postgres: connect to the local PostgreSQL server");
+                .expect("connect to the PostgreSQL server");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&mut admin)
             .await
@@ -57,18 +60,30 @@ impl TempDb {
         TempDb::Sqlite(folder)
     }
 
-    /// A PostgreSQL database of its own on the local server.
-    pub(crate) async fn postgres() -> TempDb {
+    /// The PostgreSQL server, once [`TempDb::postgres`] has found it.
+    fn server() -> &'static str {
+        services::postgres_server().unwrap_or(services::LOCAL_POSTGRES)
+    }
+
+    /// A PostgreSQL database of its own on the test server ([`services::postgres_server`]);
+    /// `None` when there is none and the tests that need one are skipped.
+    pub(crate) async fn postgres() -> Option<TempDb> {
+        // Finding (or starting) the server blocks: not on the runtime's thread.
+        tokio::task::spawn_blocking(services::postgres_server)
+            .await
+            .expect("finding the PostgreSQL server")?;
         let name = format!("joinup_test_{}", unique());
         TempDb::admin(format!("CREATE DATABASE {name}")).await;
-        TempDb::Postgres(name)
+        Some(TempDb::Postgres(name))
     }
 
     /// Every database this run covers: SQLite, and PostgreSQL when asked for.
     async fn all() -> Vec<TempDb> {
         let mut dbs = vec![TempDb::sqlite()];
-        if on_postgres() {
-            dbs.push(TempDb::postgres().await);
+        if on_postgres()
+            && let Some(db) = TempDb::postgres().await
+        {
+            dbs.push(db);
         }
         dbs
     }
@@ -670,4 +685,74 @@ fn postgres_migrations_are_numbered_as_the_sqlite_ones() {
     let sqlite = numbering(&sqlite::MIGRATOR);
     assert!(!sqlite.is_empty());
     assert_eq!(numbering(&postgres::MIGRATOR), sqlite);
+}
+
+/// Runs one test of this binary in a child process with `env` set: its exit status, stdout
+/// and stderr.
+fn run_alone(test: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let exe = std::env::current_exe().expect("this test binary");
+    let mut command = std::process::Command::new(exe);
+    command
+        .args(["--exact", test, "--test-threads", "1"])
+        .env_remove("JOINUP_TEST_SKIP_MISSING")
+        .env_remove("JOINUP_TEST_POSTGRES");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().expect("run the test binary");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+const NEEDS_POSTGRES: &str =
+    "storage::lease::tests::the_lease_session_is_watched_and_bounded_by_the_database";
+
+/// With no PostgreSQL where the tests look, a test that needs it ends the run with one line
+/// saying what to do (not a panic inside the test), or passes without running when asked
+/// to skip.
+#[test]
+fn a_missing_postgres_server_is_one_line_or_a_skip() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let nowhere = format!("postgres://postgres@127.0.0.1:{closed}");
+    let (status, _, stderr) = run_alone(NEEDS_POSTGRES, &[("JOINUP_TEST_POSTGRES", &nowhere)]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let said: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(said.len(), 1, "one line: {stderr}");
+    assert!(
+        said[0].starts_with(&format!(
+            "error: JOINUP_TEST_POSTGRES={nowhere}: no PostgreSQL"
+        )) && said[0].contains("JOINUP_TEST_SKIP_MISSING=1"),
+        "{stderr}"
+    );
+
+    let skip = [
+        ("JOINUP_TEST_POSTGRES", nowhere.as_str()),
+        ("JOINUP_TEST_SKIP_MISSING", "1"),
+    ];
+    let (status, stdout, stderr) = run_alone(NEEDS_POSTGRES, &skip);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stderr.contains("note: skipping the tests that need it"),
+        "{stderr}"
+    );
+}
+
+/// With `initdb` at hand, the tests start a PostgreSQL server of their own (here asked for
+/// with `JOINUP_TEST_POSTGRES=private`; without it, when nothing answers on 5432).
+#[test]
+fn a_private_postgres_server_is_started_from_initdb() {
+    if services::postgres_server().is_none() {
+        return; // skipping: no PostgreSQL at all (the note said so)
+    }
+    let (status, stdout, stderr) =
+        run_alone(NEEDS_POSTGRES, &[("JOINUP_TEST_POSTGRES", "private")]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    let started = "note: the tests started a private PostgreSQL at postgres://postgres@127.0.0.1:";
+    assert!(stderr.contains(started), "{stderr}");
 }

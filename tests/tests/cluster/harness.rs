@@ -20,8 +20,15 @@ use crate::helpers::{
 use crate::host::View;
 use crate::pg_proxy::PgProxy;
 
-/// Where [`crate::helpers::POSTGRES_SERVER`] listens.
-const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+/// Where the test PostgreSQL server listens (`HOST:PORT`, see [`crate::services`]).
+fn postgres_addr() -> String {
+    crate::services::postgres_addr().unwrap_or_else(|| crate::helpers::skipped())
+}
+
+/// The `nats-server` program (see [`crate::services`]).
+fn nats_program() -> &'static std::path::Path {
+    crate::services::nats_server().unwrap_or_else(|| crate::helpers::skipped())
+}
 
 /// How long a process may take to start listening on a busy two-core machine.
 const START_WAIT: Duration = Duration::from_secs(30);
@@ -122,12 +129,7 @@ impl Nats {
     }
 
     async fn spawn(&mut self) {
-        let program = if std::path::Path::new("/usr/sbin/nats-server").exists() {
-            "/usr/sbin/nats-server"
-        } else {
-            "nats-server"
-        };
-        let mut child = Command::new(program)
+        let mut child = Command::new(nats_program())
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -379,23 +381,27 @@ impl Cluster {
     }
 
     async fn launch(addrs: &[String], proxied: Proxied) -> Cluster {
-        let db = PgDatabase::create();
+        // Both services are looked for first: a missing one ends the suite with one line
+        // saying what to install, before anything is started.
+        nats_program();
+        let postgres = postgres_addr();
+        let db = PgDatabase::create().unwrap_or_else(|| crate::helpers::skipped());
         let database = db.url();
         let through =
-            |proxy: &PgProxy| database.replace(POSTGRES_ADDR, &format!("127.0.0.1:{}", proxy.port));
+            |proxy: &PgProxy| database.replace(&postgres, &format!("127.0.0.1:{}", proxy.port));
         let mut pg_proxy = None;
         let mut node_proxies = Vec::new();
         let node_databases: Vec<String> = match proxied {
             Proxied::No | Proxied::NatsEach => vec![database.clone(); addrs.len()],
             Proxied::Shared => {
-                let proxy = PgProxy::start(POSTGRES_ADDR).await;
+                let proxy = PgProxy::start(&postgres).await;
                 let url = through(&proxy);
                 pg_proxy = Some(proxy);
                 vec![url; addrs.len()]
             }
             Proxied::Each => {
                 for _ in addrs {
-                    node_proxies.push(PgProxy::start(POSTGRES_ADDR).await);
+                    node_proxies.push(PgProxy::start(&postgres).await);
                 }
                 node_proxies.iter().map(through).collect()
             }

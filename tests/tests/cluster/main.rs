@@ -2,7 +2,8 @@
 //! one PostgreSQL database and one private NATS server, with real WebSocket clients spread
 //! over the nodes (or, in `shared_port`, sharing one address through SO_REUSEPORT).
 //!
-//! They need the local PostgreSQL server (`helpers::POSTGRES_SERVER`) and `nats-server`.
+//! They need a PostgreSQL server and `nats-server` (found or started by `services`: a
+//! missing one ends the suite with one line saying what to install).
 //! `cargo test --workspace` runs them; alone: `cargo test -p joinup-tests --test cluster`.
 //!
 //! # Layout
@@ -12,12 +13,15 @@
 //! - `truth`: the ground truth, computed from what the attendees sent;
 //! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
 //! - `pg_proxy`: a relay to PostgreSQL the test can cut or hold;
+//! - `missing`: a machine without nats-server gets one line, not a panic;
 //! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `shared_port`,
 //!   `stall`.
 
 #[allow(dead_code)]
 #[path = "../it/helpers.rs"]
 mod helpers;
+#[path = "../it/services.rs"]
+mod services;
 
 mod harness;
 mod host;
@@ -29,6 +33,7 @@ mod truth;
 
 mod db_outage;
 mod live;
+mod missing;
 mod nats_outage;
 mod node_loss;
 mod privacy;

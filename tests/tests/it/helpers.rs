@@ -2,7 +2,8 @@
 //! process or as a child process, and real WebSocket clients.
 //!
 //! The database is a temporary SQLite file, or, with `JOINUP_TEST_DATABASE=postgres`, a
-//! fresh database on the local PostgreSQL server ([`POSTGRES_SERVER`]), dropped afterwards.
+//! fresh database on the PostgreSQL server [`crate::services::postgres_server`] finds or
+//! starts, dropped afterwards.
 //!
 //! Also the ground truth a test computes on its own ([`tally`], [`Attendance`]), shared by
 //! `scenario` and the cluster tests (which include this file).
@@ -447,8 +448,12 @@ pub fn on_postgres() -> bool {
     std::env::var("JOINUP_TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
 }
 
-/// The local PostgreSQL server the tests create their databases on (trust auth).
-pub const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+/// The PostgreSQL server the tests create their databases on (trust auth): see
+/// [`crate::services`]. A missing server ends the test process with one line saying what to
+/// install, or, with `JOINUP_TEST_SKIP_MISSING=1`, skips the test (see [`PgDatabase::create`]).
+fn postgres_server() -> &'static str {
+    crate::services::postgres_server().unwrap_or(crate::services::LOCAL_POSTGRES)
+}
 
 /// Keeps a temporary database alive: a temporary folder (SQLite) or a database on the
 /// PostgreSQL server, dropped (best effort) with this guard.
@@ -460,7 +465,9 @@ pub struct TempData {
 /// A temporary database shared by several server runs, and its URL.
 pub fn temp_database() -> (TempData, String) {
     if on_postgres() {
-        let db = PgDatabase::create();
+        let Some(db) = PgDatabase::create() else {
+            skipped()
+        };
         let url = db.url();
         let data = TempData {
             _dir: None,
@@ -478,7 +485,19 @@ pub fn temp_database() -> (TempData, String) {
     (data, url)
 }
 
-/// A uniquely named database on [`POSTGRES_SERVER`], dropped when this is dropped.
+/// With `JOINUP_TEST_SKIP_MISSING=1`, a suite whose tests need a missing service (the
+/// cluster suite, the suite on PostgreSQL) stops here with status 0, after the note
+/// [`crate::services`] printed: none of its tests could run.
+pub fn skipped() -> ! {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: this test suite is skipped (JOINUP_TEST_SKIP_MISSING is set)"
+    );
+    std::process::exit(0)
+}
+
+/// A uniquely named database on the test PostgreSQL server, dropped when this is dropped.
 pub struct PgDatabase {
     name: String,
 }
@@ -486,19 +505,21 @@ pub struct PgDatabase {
 impl PgDatabase {
     /// `CREATE DATABASE joinup_test_<random>`. Blocking (on a thread of its own), so it can
     /// be called from sync and async code alike.
-    pub fn create() -> PgDatabase {
+    /// `None` when there is no server and the tests that need one are skipped.
+    pub fn create() -> Option<PgDatabase> {
+        // Found (or started) on a thread of its own: it blocks.
+        let server = std::thread::spawn(crate::services::postgres_server)
+            .join()
+            .expect("finding the PostgreSQL server")?;
         let name = format!("joinup_test_{:016x}", unique());
         let sql = format!("CREATE DATABASE {name}");
-        on_admin_connection(sql).unwrap_or_else(|e| {
-            panic!(
-                "JOINUP_TEST_DATABASE=postgres: could not create {name} on {POSTGRES_SERVER}: {e}"
-            )
-        });
-        PgDatabase { name }
+        on_admin_connection(sql)
+            .unwrap_or_else(|e| panic!("could not create {name} on {server}: {e}"));
+        Some(PgDatabase { name })
     }
 
     pub fn url(&self) -> String {
-        format!("{POSTGRES_SERVER}/{}", self.name)
+        format!("{}/{}", postgres_server(), self.name)
     }
 }
 
@@ -522,7 +543,7 @@ fn on_admin_connection(sql: String) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         runtime.block_on(async move {
             use sqlx::Connection;
-            let url = format!("{POSTGRES_SERVER}/postgres");
+            let url = format!("{}/postgres", postgres_server());
             let mut admin = sqlx::postgres::PgConnection::connect(&url)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -2,6 +2,7 @@
 //! One binary, so the server and client code are built once.
 
 mod helpers;
+mod services;
 
 mod abuse;
 mod api;

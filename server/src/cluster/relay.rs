@@ -13,11 +13,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tracing::info;
 
-use super::conn::ConnId;
-use super::{Command, EventHandle, EventInfo, MAILBOX, PostReply, StreamOpen};
-use crate::cluster::Cluster;
-use crate::cluster::wire::{RelayCommand, Rpc, RpcReply};
+use super::Cluster;
+use super::wire::{RelayCommand, Rpc, RpcReply};
 use crate::domain::EventCode;
+use crate::hub::{Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, StreamOpen};
 use crate::protocol::server;
 use crate::protocol::{CloseCode, ErrorCode};
 
@@ -38,7 +37,7 @@ pub(super) fn start(
         conns: HashSet::new(),
     };
     tokio::spawn(relay.run(rx, stop, idle_unload, forget));
-    EventHandle { info, tx }
+    EventHandle::new(info, tx)
 }
 
 struct Relay {
