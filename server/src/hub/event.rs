@@ -925,7 +925,7 @@ impl Actor {
                 }
                 if let Some(item) = text {
                     let (slot, replaces) = self.s.add_text(item);
-                    let frame = server::frame(&self.s.text_json(
+                    let frame = server::text(&self.s.text_view(
                         &self.info.event,
                         &self.s.texts[slot],
                         replaces.as_deref(),
@@ -935,8 +935,7 @@ impl Actor {
             }
             Effect::Question(question) => {
                 let visible = question.state.visible();
-                let frame =
-                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                let frame = server::question(question.host_view());
                 self.s
                     .question_index
                     .insert(question.id.clone(), self.s.questions.len());
@@ -961,7 +960,7 @@ impl Actor {
             }
             Effect::Card(item) => {
                 let Some(attendee) = attendee else { return };
-                let frame = server::frame(&json!({"type": "card", "card": item.host_json()}));
+                let frame = server::card(item.host_view());
                 let was_visible = self
                     .s
                     .card_of
@@ -1689,27 +1688,21 @@ impl Actor {
     }
 
     fn host_snapshot(&self) -> Frame {
-        let mut attendance = self.s.attendance_json();
-        if let Some(map) = attendance.as_object_mut() {
-            map.remove("type");
-        }
+        let attendance = self.s.attendance();
         let rest = json!({
             "attendance": attendance,
             "activities": self.activity_rows(false),
             "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": self.s.questions.iter().map(Question::host_json).collect::<Vec<_>>(),
+            "questions": self.s.questions.iter().map(Question::host_view).collect::<Vec<_>>(),
             "texts": self.s.current_texts(&self.info.event),
-            "cards": self.s.cards.iter().map(CardItem::host_json).collect::<Vec<_>>(),
+            "cards": self.s.cards.iter().map(CardItem::host_view).collect::<Vec<_>>(),
         })
         .to_string();
         Frame::from(self.snapshot_head() + &rest[1..])
     }
 
     fn presenter_snapshot(&self) -> Frame {
-        let mut attendance = self.s.presenter_attendance_json();
-        if let Some(map) = attendance.as_object_mut() {
-            map.remove("type");
-        }
+        let attendance = self.s.presenter_attendance();
         let (questions, questions_total) = self.s.top_questions();
         let rest = json!({
             "attendance": attendance,
@@ -1845,13 +1838,12 @@ impl Actor {
 
     fn activity_update(&mut self, act: usize) {
         let live = &self.s.activities[act];
-        let frame = server::frame(&json!({
-            "type": "activity",
-            "activity": self.info.event.activities[act].key.as_str(),
-            "state": live.state.as_str(),
-            "revealed": live.revealed,
-            "total": live.tally.total(),
-        }));
+        let frame = server::activity(
+            self.info.event.activities[act].key.as_str(),
+            live.state.as_str(),
+            live.revealed,
+            live.tally.total(),
+        );
         self.send_hosts(&frame);
         self.send_presenters(&frame);
     }
@@ -1932,7 +1924,7 @@ impl Actor {
         if let Some(act) = focus {
             self.session_of(act);
         }
-        let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
+        let frame = server::focus(&self.focus_json());
         self.send_hosts(&frame);
         self.send_presenters(&frame);
         vec![Write::Focus {
@@ -2000,8 +1992,7 @@ impl Actor {
                 let question = &mut self.s.questions[q];
                 let was_visible = question.state.visible();
                 question.state = state;
-                let frame =
-                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                let frame = server::question(question.host_view());
                 self.questions_dirty |= was_visible || state.visible();
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
@@ -2022,7 +2013,7 @@ impl Actor {
                     .ok_or_else(|| format!("no text answer {target:?}"))?;
                 self.s.texts[t].state = state;
                 let frame =
-                    server::frame(&self.s.text_json(&self.info.event, &self.s.texts[t], None));
+                    server::text(&self.s.text_view(&self.info.event, &self.s.texts[t], None));
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
                     event: code,
@@ -2043,7 +2034,7 @@ impl Actor {
                 let card = &mut self.s.cards[c];
                 let was_visible = card.state.visible();
                 card.state = state;
-                let frame = server::frame(&json!({"type": "card", "card": card.host_json()}));
+                let frame = server::card(card.host_view());
                 self.directory_dirty |= was_visible || state.visible();
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
@@ -2161,8 +2152,7 @@ impl Actor {
             self.send_hosts(&server::tally(key, &tally));
             if !self.presenters.is_empty() && self.s.focus == Some(act) {
                 let total = self.s.activities[act].tally.total();
-                let frame =
-                    server::frame(&json!({"type": "count", "activity": key, "total": total}));
+                let frame = server::count(key, total);
                 self.send_presenters(&frame);
                 if self.s.activities[act].revealed {
                     let public = self.s.public_tally_json(act);
@@ -2178,15 +2168,13 @@ impl Actor {
         let event = &info.event;
         if self.attendance_dirty {
             self.attendance_dirty = false;
-            let frame = server::frame(&self.s.attendance_json());
+            let frame = server::host_attendance(&self.s.attendance());
             self.send_hosts(&frame);
-            let frame = server::frame(&self.s.presenter_attendance_json());
+            let frame = server::presenter_attendance(&self.s.presenter_attendance());
             self.send_presenters(&frame);
         }
         for q in std::mem::take(&mut self.dirty_questions) {
-            let frame = server::frame(
-                &json!({"type": "question", "question": self.s.questions[q].host_json()}),
-            );
+            let frame = server::question(self.s.questions[q].host_view());
             self.send_hosts(&frame);
         }
         if self.ticks.is_multiple_of(SLOW_TICKS) || self.s.ended {
@@ -2218,9 +2206,7 @@ impl Actor {
                 // The top of the list and its length: bounded however many questions there
                 // are, and not sent again when a change fell outside it.
                 let (questions, total) = self.s.top_questions();
-                let frame = server::frame(
-                    &json!({"type": "questions", "questions": questions, "total": total}),
-                );
+                let frame = server::questions(&questions, total);
                 if frame != self.questions_sent {
                     self.questions_sent = frame.clone();
                     self.send_attendees(&frame, |_, _| true);
@@ -2229,8 +2215,7 @@ impl Actor {
             }
             if self.directory_dirty && (now >= self.directory_next || self.s.ended) {
                 self.directory_dirty = false;
-                let frame =
-                    server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
+                let frame = server::directory(&self.s.visible_cards());
                 self.directory_next = now + broadcast_gap(frame.len());
                 self.send_attendees(&frame, |_, _| true);
             }

@@ -2,7 +2,12 @@
 //! by reference count among every connection that receives it.
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::card::Card;
 
 use super::codes::ErrorCode;
 
@@ -24,36 +29,350 @@ pub fn ack(id: &str) -> Frame {
     Bytes::from(out)
 }
 
+/// Encodes a typed message. Written straight into bytes: `to_string` goes through
+/// `Display`, a formatter call per token. The messages here have string keys and a `Vec`
+/// takes every write, so this never fails.
+pub fn encode<T: Serialize + ?Sized>(message: &T) -> Frame {
+    Bytes::from(serde_json::to_vec(message).unwrap_or_default())
+}
+
+// Every message below is a struct borrowed from the state it shows, encoded once per send.
+// Fields are declared in alphabetical order, `type` among them: the order the frames had
+// when they were built as `serde_json::Value`s, kept so the bytes on the wire stay the same.
+
+/// `{"type": "error", "code", "message", "id"?}`: a refused message, or why a socket closes.
+#[derive(Serialize)]
+pub struct Error<'a> {
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a Value>,
+    pub message: &'a str,
+    r#type: &'static str,
+}
+
 pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
-    let mut value = json!({"type": "error", "code": code.as_str(), "message": message});
-    if let Some(id) = id {
-        value["id"] = id.clone();
-    }
-    frame(&value)
+    encode(&Error {
+        code: code.as_str(),
+        id,
+        message,
+        r#type: "error",
+    })
+}
+
+/// `{"type": "ok", "for", "id"?}`: a host command done.
+#[derive(Serialize)]
+pub struct Ok<'a> {
+    #[serde(rename = "for")]
+    pub for_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a Value>,
+    r#type: &'static str,
 }
 
 pub fn ok(for_type: &str, id: Option<&Value>) -> Frame {
-    let mut value = json!({"type": "ok", "for": for_type});
-    if let Some(id) = id {
-        value["id"] = id.clone();
-    }
-    frame(&value)
+    encode(&Ok {
+        for_type,
+        id,
+        r#type: "ok",
+    })
+}
+
+/// `{"type": "opened", "activity": ACTIVITY}`: an activity an attendee may now answer.
+#[derive(Serialize)]
+pub struct Opened<'a> {
+    pub activity: &'a Value,
+    r#type: &'static str,
 }
 
 pub fn opened(activity: &Value) -> Frame {
-    frame(&json!({"type": "opened", "activity": activity}))
+    encode(&Opened {
+        activity,
+        r#type: "opened",
+    })
+}
+
+/// `{"type": "closed", "activity": KEY}`.
+#[derive(Serialize)]
+pub struct Closed<'a> {
+    pub activity: &'a str,
+    r#type: &'static str,
 }
 
 pub fn closed(key: &str) -> Frame {
-    frame(&json!({"type": "closed", "activity": key}))
+    encode(&Closed {
+        activity: key,
+        r#type: "closed",
+    })
+}
+
+/// `{"type": "results", "activity": KEY, "tally": TALLY or null}`: a revealed tally, public
+/// shape (never a breakdown by sector).
+#[derive(Serialize)]
+pub struct Results<'a> {
+    pub activity: &'a str,
+    pub tally: Option<&'a Value>,
+    r#type: &'static str,
 }
 
 pub fn results(key: &str, tally: Option<&Value>) -> Frame {
-    frame(&json!({"type": "results", "activity": key, "tally": tally}))
+    encode(&Results {
+        activity: key,
+        tally,
+        r#type: "results",
+    })
+}
+
+/// `{"type": "tally", "activity": KEY, "tally": TALLY}`: the live tally, as hosts see it.
+#[derive(Serialize)]
+pub struct Tally<'a> {
+    pub activity: &'a str,
+    pub tally: &'a Value,
+    r#type: &'static str,
 }
 
 pub fn tally(key: &str, tally: &Value) -> Frame {
-    frame(&json!({"type": "tally", "activity": key, "tally": tally}))
+    encode(&Tally {
+        activity: key,
+        tally,
+        r#type: "tally",
+    })
+}
+
+/// `{"type": "count", "activity": KEY, "total": N}`: the presenter's live count.
+#[derive(Serialize)]
+pub struct Count<'a> {
+    pub activity: &'a str,
+    pub total: u64,
+    r#type: &'static str,
+}
+
+pub fn count(key: &str, total: u64) -> Frame {
+    encode(&Count {
+        activity: key,
+        total,
+        r#type: "count",
+    })
+}
+
+/// `{"type": "activity", "activity": KEY, "state", "revealed", "total"}`: an activity's state
+/// changed (hosts and presenters).
+#[derive(Serialize)]
+pub struct Activity<'a> {
+    pub activity: &'a str,
+    pub revealed: bool,
+    pub state: &'a str,
+    pub total: u64,
+    r#type: &'static str,
+}
+
+pub fn activity(key: &str, state: &str, revealed: bool, total: u64) -> Frame {
+    encode(&Activity {
+        activity: key,
+        revealed,
+        state,
+        total,
+        r#type: "activity",
+    })
+}
+
+/// `{"type": "focus", "activity": ACTIVITY with state, revealed, total and tally, or null}`.
+#[derive(Serialize)]
+pub struct Focus<'a> {
+    pub activity: &'a Value,
+    r#type: &'static str,
+}
+
+pub fn focus(activity: &Value) -> Frame {
+    encode(&Focus {
+        activity,
+        r#type: "focus",
+    })
+}
+
+/// A question as hosts see it, with its moderation state.
+#[derive(Serialize)]
+pub struct HostQuestion<'a> {
+    pub flagged: bool,
+    pub id: &'a str,
+    pub state: &'a str,
+    pub text: &'a str,
+    pub votes: u64,
+}
+
+/// A question as attendees and the presenter see it.
+#[derive(Serialize)]
+pub struct PublicQuestion<'a> {
+    pub answered: bool,
+    pub id: &'a str,
+    pub text: &'a str,
+    pub votes: u64,
+}
+
+/// `{"type": "question", "question": QUESTION}`: a new or changed question, to hosts.
+#[derive(Serialize)]
+pub struct Question<'a> {
+    pub question: HostQuestion<'a>,
+    r#type: &'static str,
+}
+
+pub fn question(question: HostQuestion<'_>) -> Frame {
+    encode(&Question {
+        question,
+        r#type: "question",
+    })
+}
+
+/// `{"type": "questions", "questions": [...], "total": N}`: the top of the visible list.
+#[derive(Serialize)]
+pub struct Questions<'a> {
+    pub questions: &'a [PublicQuestion<'a>],
+    pub total: usize,
+    r#type: &'static str,
+}
+
+pub fn questions(questions: &[PublicQuestion<'_>], total: usize) -> Frame {
+    encode(&Questions {
+        questions,
+        total,
+        r#type: "questions",
+    })
+}
+
+/// A card as attendees see it (`flagged` and `state` absent) or as hosts see it.
+#[derive(Serialize)]
+pub struct CardView<'a> {
+    pub contact: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flagged: Option<bool>,
+    pub id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    pub offer: &'a str,
+    pub organisation: &'a str,
+    pub referral: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'a str>,
+    pub service: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'a str>,
+}
+
+impl<'a> CardView<'a> {
+    /// The card as attendees see it in the directory.
+    pub fn public(card: &'a Card, id: &'a str) -> CardView<'a> {
+        CardView {
+            contact: &card.contact,
+            flagged: None,
+            id,
+            name: card.name.as_deref(),
+            offer: &card.offer,
+            organisation: &card.organisation,
+            referral: &card.referral,
+            role: card.role.as_deref(),
+            service: &card.service,
+            state: None,
+        }
+    }
+
+    /// The card as hosts see it, with its moderation state.
+    pub fn host(card: &'a Card, id: &'a str, state: &'a str, flagged: bool) -> CardView<'a> {
+        CardView {
+            flagged: Some(flagged),
+            state: Some(state),
+            ..CardView::public(card, id)
+        }
+    }
+}
+
+/// `{"type": "card", "card": CARD}`: a new or changed card, to hosts.
+#[derive(Serialize)]
+pub struct CardMsg<'a> {
+    pub card: CardView<'a>,
+    r#type: &'static str,
+}
+
+pub fn card(card: CardView<'_>) -> Frame {
+    encode(&CardMsg {
+        card,
+        r#type: "card",
+    })
+}
+
+/// `{"type": "directory", "cards": [...]}`: the visible cards, to attendees.
+#[derive(Serialize)]
+pub struct Directory<'a> {
+    pub cards: &'a [CardView<'a>],
+    r#type: &'static str,
+}
+
+pub fn directory(cards: &[CardView<'_>]) -> Frame {
+    encode(&Directory {
+        cards,
+        r#type: "directory",
+    })
+}
+
+/// A text answer as hosts see it, with its moderation state (in a snapshot).
+#[derive(Serialize)]
+pub struct Text<'a> {
+    pub activity: &'a str,
+    pub flagged: bool,
+    pub id: &'a str,
+    /// In a frame, the earlier text of the same attendee this one replaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<&'a str>,
+    pub state: &'a str,
+    pub text: &'a str,
+}
+
+/// `{"type": "text", ...TEXT}`: a new or changed text answer, to hosts.
+pub fn text(text: &Text<'_>) -> Frame {
+    encode(&Tagged {
+        body: text,
+        r#type: "text",
+    })
+}
+
+/// Attendance as hosts see it: totals, the peak, and joined attendees by their current
+/// organisation and sector (in a snapshot).
+#[derive(Serialize)]
+pub struct HostAttendance<'a> {
+    pub by_organisation: &'a BTreeMap<String, u64>,
+    pub by_sector: &'a BTreeMap<String, u64>,
+    pub joined: usize,
+    pub peak: u64,
+    pub present: u64,
+}
+
+/// Attendance as the presenter sees it: the totals only (in a snapshot).
+#[derive(Serialize)]
+pub struct PresenterAttendance {
+    pub joined: usize,
+    pub present: u64,
+}
+
+/// A body with `"type"` added after its fields (which sort before `type`).
+#[derive(Serialize)]
+struct Tagged<'a, T> {
+    #[serde(flatten)]
+    body: &'a T,
+    r#type: &'static str,
+}
+
+/// `{"type": "attendance", ...}` to hosts.
+pub fn host_attendance(attendance: &HostAttendance<'_>) -> Frame {
+    encode(&Tagged {
+        body: attendance,
+        r#type: "attendance",
+    })
+}
+
+/// `{"type": "attendance", "present", "joined"}` to presenters.
+pub fn presenter_attendance(attendance: &PresenterAttendance) -> Frame {
+    encode(&Tagged {
+        body: attendance,
+        r#type: "attendance",
+    })
 }
 
 #[cfg(test)]
