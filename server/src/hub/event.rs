@@ -6,12 +6,12 @@
 //! committed truth, and an `ack` always follows the commit. Hosts get tallies and attendance
 //! coalesced on a 100 ms tick; attendees get revealed results at most once a second.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{info, instrument, warn};
@@ -30,7 +30,7 @@ use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
 use crate::metrics::METRICS;
-use crate::protocol::server::{self, Frame};
+use crate::protocol::server::{self, ActivityRow, Frame};
 use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
 use crate::storage::writer::ItemTable;
 use crate::storage::{CommitSender, Committed, Storage, Ticket, Write, WriterHandle};
@@ -1592,7 +1592,7 @@ impl Actor {
         let event = &self.info.event;
         let a = &self.s.attendees[attendee];
         let mut open = Vec::new();
-        let mut results = Map::new();
+        let mut results = BTreeMap::new();
         for (act, definition) in event.activities.iter().enumerate() {
             if !self.s.can_see(attendee, definition) {
                 continue;
@@ -1602,23 +1602,15 @@ impl Actor {
                 open.push(&live.json);
             }
             if live.revealed {
-                results.insert(
-                    definition.key.as_str().to_owned(),
-                    self.s.public_tally_json(act),
-                );
+                results.insert(definition.key.as_str(), self.s.public_tally_json(act));
             }
         }
-        let answers: Map<String, Value> = a
+        let answers = a
             .answers
             .iter()
-            .map(|(act, value)| {
-                (
-                    event.activities[*act].key.as_str().to_owned(),
-                    value.to_json(),
-                )
-            })
+            .map(|(act, value)| (event.activities[*act].key.as_str(), value.to_json()))
             .collect();
-        let voted: Vec<&str> = a
+        let voted = a
             .voted
             .iter()
             .map(|&q| self.s.questions[q].id.as_str())
@@ -1628,32 +1620,31 @@ impl Actor {
         } else {
             (Vec::new(), 0)
         };
-        let rest = json!({
-            "open": open,
-            "answers": answers,
-            "results": results,
-            "questions": questions,
-            "questions_total": questions_total,
-            "voted": voted,
-            "directory": if event.spec.directory.enabled { self.s.visible_cards() } else { Vec::new() },
-            "profile": {"organisation": a.organisation, "sector": a.sector, "room": a.room},
-        });
-        // The event's definition is encoded once per event and spliced in.
-        let rest = rest.to_string();
-        let mut out =
-            String::with_capacity(self.info.event_json.len() + rest.len() + token.len() + 64);
-        out.push_str(r#"{"type":"welcome","attendee":"#);
-        out.push_str(&Value::from(token).to_string());
-        out.push_str(r#","state":"live","event":"#);
-        out.push_str(&self.info.event_json);
-        out.push(',');
-        out.push_str(&rest[1..]);
-        Frame::from(out)
+        let directory = if event.spec.directory.enabled {
+            self.s.visible_cards()
+        } else {
+            Vec::new()
+        };
+        let rest = server::Welcome {
+            answers,
+            directory,
+            open,
+            profile: server::Profile {
+                organisation: a.organisation.as_deref(),
+                room: a.room.as_deref(),
+                sector: a.sector.as_deref(),
+            },
+            questions,
+            questions_total,
+            results,
+            voted,
+        };
+        server::welcome(token, &self.info.event_json, &rest)
     }
 
     // ---------------------------------------------------------------- hosts
 
-    fn activity_rows(&self, presenter: bool) -> Vec<Value> {
+    fn activity_rows(&self, presenter: bool) -> Vec<ActivityRow<'_>> {
         let event = &self.info.event;
         event
             .activities
@@ -1662,57 +1653,51 @@ impl Actor {
             .map(|(act, definition)| {
                 let live = &self.s.activities[act];
                 let tally = if !presenter {
-                    self.s.tally_json(event, act)
+                    Some(self.s.tally_json(event, act))
                 } else if live.revealed {
-                    self.s.public_tally_json(act)
+                    Some(self.s.public_tally_json(act))
                 } else {
-                    Value::Null
+                    None
                 };
-                json!({
-                    "key": definition.key.as_str(),
-                    "state": live.state.as_str(),
-                    "revealed": live.revealed,
-                    "total": live.tally.total(),
-                    "tally": tally,
-                })
+                ActivityRow {
+                    key: definition.key.as_str(),
+                    revealed: live.revealed,
+                    state: live.state.as_str(),
+                    tally,
+                    total: live.tally.total(),
+                }
             })
             .collect()
     }
 
-    fn snapshot_head(&self) -> String {
-        format!(
-            r#"{{"type":"snapshot","state":"{}","event":{},"#,
-            if self.s.ended { "ended" } else { "live" },
-            self.info.event_json
-        )
+    fn focus_key(&self) -> Option<&str> {
+        self.s
+            .focus
+            .map(|f| self.info.event.activities[f].key.as_str())
     }
 
     fn host_snapshot(&self) -> Frame {
-        let attendance = self.s.attendance();
-        let rest = json!({
-            "attendance": attendance,
-            "activities": self.activity_rows(false),
-            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": self.s.questions.iter().map(Question::host_view).collect::<Vec<_>>(),
-            "texts": self.s.current_texts(&self.info.event),
-            "cards": self.s.cards.iter().map(CardItem::host_view).collect::<Vec<_>>(),
-        })
-        .to_string();
-        Frame::from(self.snapshot_head() + &rest[1..])
+        let rest = server::HostSnapshot {
+            activities: self.activity_rows(false),
+            attendance: self.s.attendance(),
+            cards: self.s.cards.iter().map(CardItem::host_view).collect(),
+            focus: self.focus_key(),
+            questions: self.s.questions.iter().map(Question::host_view).collect(),
+            texts: self.s.current_texts(&self.info.event),
+        };
+        server::snapshot(self.s.ended, &self.info.event_json, &rest)
     }
 
     fn presenter_snapshot(&self) -> Frame {
-        let attendance = self.s.presenter_attendance();
         let (questions, questions_total) = self.s.top_questions();
-        let rest = json!({
-            "attendance": attendance,
-            "activities": self.activity_rows(true),
-            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": questions,
-            "questions_total": questions_total,
-        })
-        .to_string();
-        Frame::from(self.snapshot_head() + &rest[1..])
+        let rest = server::PresenterSnapshot {
+            activities: self.activity_rows(true),
+            attendance: self.s.presenter_attendance(),
+            focus: self.focus_key(),
+            questions,
+            questions_total,
+        };
+        server::snapshot(self.s.ended, &self.info.event_json, &rest)
     }
 
     async fn on_host(&mut self, conn: ConnId, msg: HostMsg) {

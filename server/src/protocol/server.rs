@@ -375,6 +375,92 @@ pub fn presenter_attendance(attendance: &PresenterAttendance) -> Frame {
     })
 }
 
+/// An attendee's own profile, in their welcome.
+#[derive(Serialize)]
+pub struct Profile<'a> {
+    pub organisation: Option<&'a str>,
+    pub room: Option<&'a str>,
+    pub sector: Option<&'a str>,
+}
+
+/// What a welcome carries after the event's definition: the attendee's open activities,
+/// answers, revealed results, questions, votes, the directory and their profile.
+#[derive(Serialize)]
+pub struct Welcome<'a> {
+    pub answers: BTreeMap<&'a str, Value>,
+    pub directory: Vec<CardView<'a>>,
+    pub open: Vec<&'a Value>,
+    pub profile: Profile<'a>,
+    pub questions: Vec<PublicQuestion<'a>>,
+    pub questions_total: usize,
+    pub results: BTreeMap<&'a str, Value>,
+    pub voted: Vec<&'a str>,
+}
+
+/// `{"type": "welcome", "attendee": TOKEN, "state": "live", "event": EVENT, ...}`. The
+/// event's definition is encoded once per event and spliced in as `event_json`.
+pub fn welcome(token: &str, event_json: &str, rest: &Welcome<'_>) -> Frame {
+    let mut head = Vec::with_capacity(event_json.len() + token.len() + 64);
+    head.extend_from_slice(br#"{"type":"welcome","attendee":"#);
+    // The token as a JSON string; writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut head, token);
+    head.extend_from_slice(br#","state":"live","event":"#);
+    head.extend_from_slice(event_json.as_bytes());
+    splice(head, rest)
+}
+
+/// One activity's row in a snapshot. `tally` is the hosts' tally, or for the presenter the
+/// public tally once revealed, else null.
+#[derive(Serialize)]
+pub struct ActivityRow<'a> {
+    pub key: &'a str,
+    pub revealed: bool,
+    pub state: &'a str,
+    pub tally: Option<Value>,
+    pub total: u64,
+}
+
+/// What a host's snapshot carries after the event's definition.
+#[derive(Serialize)]
+pub struct HostSnapshot<'a> {
+    pub activities: Vec<ActivityRow<'a>>,
+    pub attendance: HostAttendance<'a>,
+    pub cards: Vec<CardView<'a>>,
+    pub focus: Option<&'a str>,
+    pub questions: Vec<HostQuestion<'a>>,
+    pub texts: Vec<Text<'a>>,
+}
+
+/// What a presenter's snapshot carries after the event's definition.
+#[derive(Serialize)]
+pub struct PresenterSnapshot<'a> {
+    pub activities: Vec<ActivityRow<'a>>,
+    pub attendance: PresenterAttendance,
+    pub focus: Option<&'a str>,
+    pub questions: Vec<PublicQuestion<'a>>,
+    pub questions_total: usize,
+}
+
+/// `{"type": "snapshot", "state": "live" or "ended", "event": EVENT, ...}` for a host
+/// ([`HostSnapshot`]) or a presenter ([`PresenterSnapshot`]).
+pub fn snapshot<T: Serialize>(ended: bool, event_json: &str, rest: &T) -> Frame {
+    let mut head = Vec::with_capacity(event_json.len() + 64);
+    head.extend_from_slice(br#"{"type":"snapshot","state":""#);
+    head.extend_from_slice(if ended { b"ended" } else { b"live" });
+    head.extend_from_slice(br#"","event":"#);
+    head.extend_from_slice(event_json.as_bytes());
+    splice(head, rest)
+}
+
+/// `head` (an object opened and not closed), then the members of `rest` (an object with at
+/// least one member).
+fn splice<T: Serialize>(mut head: Vec<u8>, rest: &T) -> Frame {
+    let rest = serde_json::to_vec(rest).unwrap_or_default();
+    head.push(b',');
+    head.extend_from_slice(rest.get(1..).unwrap_or_default());
+    Bytes::from(head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
