@@ -30,7 +30,7 @@ use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
 use crate::metrics::METRICS;
-use crate::protocol::server::{self, ActivityRow, Frame};
+use crate::protocol::server::{self, ActivityRow, FocusActivity, Frame};
 use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
 use crate::storage::writer::ItemTable;
 use crate::storage::{CommitSender, Committed, Storage, Ticket, Write, WriterHandle};
@@ -1537,7 +1537,7 @@ impl Actor {
                     if live.revealed {
                         frames.push(server::results(
                             definition.key.as_str(),
-                            Some(&self.s.public_tally_json(act)),
+                            Some(&self.s.public_tally(act)),
                         ));
                     }
                     for frame in frames {
@@ -1602,7 +1602,7 @@ impl Actor {
                 open.push(&live.json);
             }
             if live.revealed {
-                results.insert(definition.key.as_str(), self.s.public_tally_json(act));
+                results.insert(definition.key.as_str(), self.s.public_tally(act));
             }
         }
         let answers = a
@@ -1653,9 +1653,9 @@ impl Actor {
             .map(|(act, definition)| {
                 let live = &self.s.activities[act];
                 let tally = if !presenter {
-                    Some(self.s.tally_json(event, act))
+                    Some(self.s.host_tally(event, act))
                 } else if live.revealed {
-                    Some(self.s.public_tally_json(act))
+                    Some(self.s.public_tally(act))
                 } else {
                     None
                 };
@@ -1855,10 +1855,10 @@ impl Actor {
         }
         if target == ActState::Closed {
             // The final tally, with its sector breakdown, goes out now.
-            let tally = self.s.tally_json(&self.info.event, act);
+            let tally = self.s.host_tally(&self.info.event, act);
             self.send_hosts(&server::tally(&key, &tally));
             if revealed {
-                let frame = server::results(&key, Some(&self.s.public_tally_json(act)));
+                let frame = server::results(&key, Some(&self.s.public_tally(act)));
                 self.send_attendees(&frame, &visible);
                 self.send_presenters(&frame);
             }
@@ -1885,7 +1885,7 @@ impl Actor {
         let definition = &self.info.event.activities[act];
         let room = definition.room.clone();
         let key = definition.key.as_str().to_owned();
-        let tally = show.then(|| self.s.public_tally_json(act));
+        let tally = show.then(|| self.s.public_tally(act));
         let frame = server::results(&key, tally.as_ref());
         self.send_attendees(&frame, move |s, a| {
             room.is_none() || s.attendees[a].room == room
@@ -1909,7 +1909,7 @@ impl Actor {
         if let Some(act) = focus {
             self.session_of(act);
         }
-        let frame = server::focus(&self.focus_json());
+        let frame = server::focus(self.focus_activity().as_ref());
         self.send_hosts(&frame);
         self.send_presenters(&frame);
         vec![Write::Focus {
@@ -1920,21 +1920,16 @@ impl Actor {
 
     /// The focused activity as the presenter shows it: definition, state, response count,
     /// and the tally only while revealed.
-    fn focus_json(&self) -> Value {
-        let Some(act) = self.s.focus else {
-            return Value::Null;
-        };
+    fn focus_activity(&self) -> Option<FocusActivity<'_>> {
+        let act = self.s.focus?;
         let live = &self.s.activities[act];
-        let mut value = live.json.clone();
-        value["state"] = Value::from(live.state.as_str());
-        value["revealed"] = Value::from(live.revealed);
-        value["total"] = Value::from(live.tally.total());
-        value["tally"] = if live.revealed {
-            self.s.public_tally_json(act)
-        } else {
-            Value::Null
-        };
-        value
+        Some(FocusActivity {
+            definition: &live.json,
+            revealed: live.revealed,
+            state: live.state.as_str(),
+            tally: live.revealed.then(|| self.s.public_tally(act)),
+            total: live.tally.total(),
+        })
     }
 
     /// Why the host may not moderate `target` so, if it may not.
@@ -2133,14 +2128,14 @@ impl Actor {
             self.dirty_tallies.remove(&act);
             self.tally_sent[act] = Some(now);
             let key = event.activities[act].key.as_str();
-            let tally = self.s.tally_json(event, act);
+            let tally = self.s.host_tally(event, act);
             self.send_hosts(&server::tally(key, &tally));
             if !self.presenters.is_empty() && self.s.focus == Some(act) {
                 let total = self.s.activities[act].tally.total();
                 let frame = server::count(key, total);
                 self.send_presenters(&frame);
                 if self.s.activities[act].revealed {
-                    let public = self.s.public_tally_json(act);
+                    let public = self.s.public_tally(act);
                     self.send_presenters(&server::results(key, Some(&public)));
                 }
             }
@@ -2175,10 +2170,8 @@ impl Actor {
                     continue;
                 }
                 let definition = &event.activities[act];
-                let frame = server::results(
-                    definition.key.as_str(),
-                    Some(&self.s.public_tally_json(act)),
-                );
+                let frame =
+                    server::results(definition.key.as_str(), Some(&self.s.public_tally(act)));
                 self.results_next[act] = now + broadcast_gap(frame.len());
                 let room = definition.room.clone();
                 self.send_attendees(&frame, move |s, a| {

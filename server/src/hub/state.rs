@@ -17,6 +17,7 @@ use crate::domain::{AnswerValue, Event, Tally};
 use crate::protocol::server::{
     CardView, HostAttendance, HostQuestion, PresenterAttendance, PublicQuestion, Text,
 };
+use crate::protocol::tally::TallyView;
 use crate::storage::LiveRows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,16 +497,16 @@ impl EventState {
     }
 
     /// The tally as attendees and the presenter see it: never a breakdown by sector.
-    pub fn public_tally_json(&self, act: usize) -> Value {
-        self.activities[act].tally.to_json()
+    pub fn public_tally(&self, act: usize) -> TallyView<'_> {
+        TallyView::public(&self.activities[act].tally)
     }
 
     /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
     /// small-group rule applied, each respondent counted in the sector they answered in,
     /// once none of its answers is still on its way to disk.
-    pub fn tally_json(&self, event: &Event, act: usize) -> Value {
+    pub fn host_tally(&self, event: &Event, act: usize) -> TallyView<'_> {
         let live = &self.activities[act];
-        let mut value = live.tally.to_json();
+        let mut view = TallyView::public(&live.tally);
         let kind = event.activities[act].kind.kind();
         if live.state == ActState::Closed
             && matches!(kind, Kind::Choice | Kind::Scale)
@@ -525,13 +526,9 @@ impl EventState {
                 }
             };
             let k = u64::from(event.spec.min_group_size);
-            let shown: serde_json::Map<String, Value> = privacy::breakdown(by_sector, k)
-                .into_iter()
-                .map(|(sector, tally)| (sector, tally.to_json()))
-                .collect();
-            value["by_sector"] = Value::Object(shown);
+            view.by_sector = Some(privacy::breakdown(by_sector, k));
         }
-        value
+        view
     }
 
     fn by_sector_tallies(&self, activity: &Activity, act: usize) -> Breakdown {

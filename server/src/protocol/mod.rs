@@ -4,6 +4,7 @@
 pub mod client;
 pub mod codes;
 pub mod server;
+pub mod tally;
 
 pub use client::{
     ClientMsg, DecodeError, HostMsg, ItemKind, ModAction, decode_client, decode_host,

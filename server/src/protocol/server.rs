@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::tally::TallyView;
 use crate::domain::card::Card;
 
 use super::codes::ErrorCode;
@@ -110,11 +111,11 @@ pub fn closed(key: &str) -> Frame {
 #[derive(Serialize)]
 pub struct Results<'a> {
     pub activity: &'a str,
-    pub tally: Option<&'a Value>,
+    pub tally: Option<&'a TallyView<'a>>,
     r#type: &'static str,
 }
 
-pub fn results(key: &str, tally: Option<&Value>) -> Frame {
+pub fn results(key: &str, tally: Option<&TallyView<'_>>) -> Frame {
     encode(&Results {
         activity: key,
         tally,
@@ -126,11 +127,11 @@ pub fn results(key: &str, tally: Option<&Value>) -> Frame {
 #[derive(Serialize)]
 pub struct Tally<'a> {
     pub activity: &'a str,
-    pub tally: &'a Value,
+    pub tally: &'a TallyView<'a>,
     r#type: &'static str,
 }
 
-pub fn tally(key: &str, tally: &Value) -> Frame {
+pub fn tally(key: &str, tally: &TallyView<'_>) -> Frame {
     encode(&Tally {
         activity: key,
         tally,
@@ -175,14 +176,65 @@ pub fn activity(key: &str, state: &str, revealed: bool, total: u64) -> Frame {
     })
 }
 
-/// `{"type": "focus", "activity": ACTIVITY with state, revealed, total and tally, or null}`.
+/// The focused activity as hosts and the presenter show it: its definition (ACTIVITY, an
+/// object) with `state`, `revealed`, `total` and, only while revealed, `tally` (else null).
+pub struct FocusActivity<'a> {
+    pub definition: &'a Value,
+    pub revealed: bool,
+    pub state: &'a str,
+    pub tally: Option<TallyView<'a>>,
+    pub total: u64,
+}
+
+impl Serialize for FocusActivity<'_> {
+    // One object, its keys in alphabetical order as they have always been on the wire.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        enum Member<'b> {
+            Definition(&'b Value),
+            Revealed(bool),
+            State(&'b str),
+            Tally(Option<&'b TallyView<'b>>),
+            Total(u64),
+        }
+        const ADDED: [&str; 4] = ["revealed", "state", "tally", "total"];
+        let mut members: Vec<(&str, Member<'_>)> = vec![
+            ("revealed", Member::Revealed(self.revealed)),
+            ("state", Member::State(self.state)),
+            ("tally", Member::Tally(self.tally.as_ref())),
+            ("total", Member::Total(self.total)),
+        ];
+        if let Value::Object(definition) = self.definition {
+            members.extend(
+                definition
+                    .iter()
+                    .filter(|(key, _)| !ADDED.contains(&key.as_str()))
+                    .map(|(key, value)| (key.as_str(), Member::Definition(value))),
+            );
+        }
+        members.sort_unstable_by_key(|(key, _)| *key);
+        let mut map = serializer.serialize_map(Some(members.len()))?;
+        for (key, member) in members {
+            match member {
+                Member::Definition(value) => map.serialize_entry(key, value)?,
+                Member::Revealed(revealed) => map.serialize_entry(key, &revealed)?,
+                Member::State(state) => map.serialize_entry(key, state)?,
+                Member::Tally(tally) => map.serialize_entry(key, &tally)?,
+                Member::Total(total) => map.serialize_entry(key, &total)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"type": "focus", "activity": FOCUS_ACTIVITY or null}`.
 #[derive(Serialize)]
 pub struct Focus<'a> {
-    pub activity: &'a Value,
+    pub activity: Option<&'a FocusActivity<'a>>,
     r#type: &'static str,
 }
 
-pub fn focus(activity: &Value) -> Frame {
+pub fn focus(activity: Option<&FocusActivity<'_>>) -> Frame {
     encode(&Focus {
         activity,
         r#type: "focus",
@@ -393,7 +445,7 @@ pub struct Welcome<'a> {
     pub profile: Profile<'a>,
     pub questions: Vec<PublicQuestion<'a>>,
     pub questions_total: usize,
-    pub results: BTreeMap<&'a str, Value>,
+    pub results: BTreeMap<&'a str, TallyView<'a>>,
     pub voted: Vec<&'a str>,
 }
 
@@ -416,7 +468,7 @@ pub struct ActivityRow<'a> {
     pub key: &'a str,
     pub revealed: bool,
     pub state: &'a str,
-    pub tally: Option<Value>,
+    pub tally: Option<TallyView<'a>>,
     pub total: u64,
 }
 
