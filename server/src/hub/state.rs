@@ -251,7 +251,7 @@ impl EventState {
                 state: ActState::Ready,
                 revealed: false,
                 tally: Tally::new(&a.kind),
-                json: a.to_json(),
+                json: crate::protocol::event::activity(a),
             })
             .collect();
         for (key, state, revealed) in rows.activity_states {

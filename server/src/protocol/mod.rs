@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod codes;
+pub mod event;
 pub mod server;
 pub mod tally;
 
