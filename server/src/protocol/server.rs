@@ -533,4 +533,169 @@ mod tests {
     fn an_ack_names_its_id_escaped() {
         assert_eq!(ack(r#"a"b"#), Bytes::from(r#"{"type":"ack","id":"a\"b"}"#));
     }
+
+    /// Each frame's exact bytes: keys in alphabetical order (as when the frames were built
+    /// as `serde_json::Value`s), `type` among them.
+    #[track_caller]
+    fn pinned(frame: Frame, want: &str) {
+        assert_eq!(std::str::from_utf8(&frame).unwrap_or_default(), want);
+    }
+
+    #[test]
+    fn golden_bytes_of_small_frames() {
+        let id = Value::from(7);
+        pinned(
+            error(Some(&id), ErrorCode::InvalidValue, "no"),
+            r#"{"code":"invalid_value","id":7,"message":"no","type":"error"}"#,
+        );
+        pinned(
+            error(None, ErrorCode::InvalidValue, "no"),
+            r#"{"code":"invalid_value","message":"no","type":"error"}"#,
+        );
+        pinned(
+            ok("open", Some(&id)),
+            r#"{"for":"open","id":7,"type":"ok"}"#,
+        );
+        pinned(ok("end", None), r#"{"for":"end","type":"ok"}"#);
+        pinned(closed("role"), r#"{"activity":"role","type":"closed"}"#);
+        pinned(
+            opened(&serde_json::json!({"key": "role"})),
+            r#"{"activity":{"key":"role"},"type":"opened"}"#,
+        );
+        pinned(
+            results("role", None),
+            r#"{"activity":"role","tally":null,"type":"results"}"#,
+        );
+        pinned(
+            count("role", 3),
+            r#"{"activity":"role","total":3,"type":"count"}"#,
+        );
+        pinned(
+            activity("role", "open", true, 3),
+            r#"{"activity":"role","revealed":true,"state":"open","total":3,"type":"activity"}"#,
+        );
+        pinned(focus(None), r#"{"activity":null,"type":"focus"}"#);
+    }
+
+    #[test]
+    fn golden_bytes_of_tally_results_and_focus() {
+        use crate::domain::spec::ActivityKind;
+        use crate::domain::{AnswerValue, Tally};
+        let mut tally = Tally::new(&ActivityKind::Choice {
+            options: vec!["a".into(), "b".into()],
+            multiple: false,
+            max_choices: None,
+        });
+        tally.add(&AnswerValue::Choice(vec![1]), None);
+        let view = TallyView::public(&tally);
+        pinned(
+            super::tally("role", &view),
+            r#"{"activity":"role","tally":{"counts":[0,1],"total":1},"type":"tally"}"#,
+        );
+        pinned(
+            results("role", Some(&view)),
+            r#"{"activity":"role","tally":{"counts":[0,1],"total":1},"type":"results"}"#,
+        );
+        let definition = serde_json::json!({"key": "role", "kind": "choice", "options": ["a", "b"],
+            "prompt": "P", "room": null, "session": "welcome"});
+        let focused = FocusActivity {
+            definition: &definition,
+            revealed: true,
+            state: "closed",
+            tally: Some(TallyView::public(&tally)),
+            total: 1,
+        };
+        pinned(
+            focus(Some(&focused)),
+            concat!(
+                r#"{"activity":{"key":"role","kind":"choice","options":["a","b"],"prompt":"P","#,
+                r#""revealed":true,"room":null,"session":"welcome","state":"closed","#,
+                r#""tally":{"counts":[0,1],"total":1},"total":1},"type":"focus"}"#
+            ),
+        );
+    }
+
+    #[test]
+    fn golden_bytes_of_questions_cards_texts_and_attendance() {
+        let host = HostQuestion {
+            flagged: false,
+            id: "q1",
+            state: "pending",
+            text: "Why?",
+            votes: 2,
+        };
+        pinned(
+            question(host),
+            r#"{"question":{"flagged":false,"id":"q1","state":"pending","text":"Why?","votes":2},"type":"question"}"#,
+        );
+        let public = [PublicQuestion {
+            answered: true,
+            id: "q1",
+            text: "Why?",
+            votes: 2,
+        }];
+        pinned(
+            questions(&public, 4),
+            r#"{"questions":[{"answered":true,"id":"q1","text":"Why?","votes":2}],"total":4,"type":"questions"}"#,
+        );
+        let card_value = Card {
+            name: None,
+            role: Some("Peer worker".into()),
+            organisation: "York Mind".into(),
+            service: "Café".into(),
+            offer: "Drop-in".into(),
+            referral: "Self".into(),
+            contact: "01904".into(),
+        };
+        pinned(
+            card(CardView::host(&card_value, "c1", "approved", true)),
+            concat!(
+                r#"{"card":{"contact":"01904","flagged":true,"id":"c1","offer":"Drop-in","#,
+                r#""organisation":"York Mind","referral":"Self","role":"Peer worker","#,
+                r#""service":"Café","state":"approved"},"type":"card"}"#
+            ),
+        );
+        pinned(
+            directory(&[CardView::public(&card_value, "c1")]),
+            concat!(
+                r#"{"cards":[{"contact":"01904","id":"c1","offer":"Drop-in","#,
+                r#""organisation":"York Mind","referral":"Self","role":"Peer worker","#,
+                r#""service":"Café"}],"type":"directory"}"#
+            ),
+        );
+        let item = Text {
+            activity: "concern",
+            flagged: false,
+            id: "t2",
+            replaces: Some("t1"),
+            state: "pending",
+            text: "Hi",
+        };
+        pinned(
+            text(&item),
+            r#"{"activity":"concern","flagged":false,"id":"t2","replaces":"t1","state":"pending","text":"Hi","type":"text"}"#,
+        );
+        let by_organisation = BTreeMap::from([("York Mind".to_owned(), 2)]);
+        let by_sector = BTreeMap::from([("Mental health".to_owned(), 2)]);
+        pinned(
+            host_attendance(&HostAttendance {
+                by_organisation: &by_organisation,
+                by_sector: &by_sector,
+                joined: 3,
+                peak: 2,
+                present: 2,
+            }),
+            concat!(
+                r#"{"by_organisation":{"York Mind":2},"by_sector":{"Mental health":2},"#,
+                r#""joined":3,"peak":2,"present":2,"type":"attendance"}"#
+            ),
+        );
+        pinned(
+            presenter_attendance(&PresenterAttendance {
+                joined: 3,
+                present: 2,
+            }),
+            r#"{"joined":3,"present":2,"type":"attendance"}"#,
+        );
+    }
 }
