@@ -15,12 +15,6 @@ use super::codes::ErrorCode;
 /// One encoded JSON text message, ready for a WebSocket text frame or an SSE `data:` line.
 pub type Frame = Bytes;
 
-pub fn frame(value: &Value) -> Frame {
-    // Written straight into bytes: `to_string` goes through `Display`, a formatter call per
-    // token. A `Value`'s keys are strings and a `Vec` takes every write, so this never fails.
-    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
-}
-
 pub fn ack(id: &str) -> Frame {
     let mut out = Vec::with_capacity(id.len() + 32);
     out.extend_from_slice(br#"{"type":"ack","id":"#);
@@ -516,18 +510,6 @@ fn splice<T: Serialize>(mut head: Vec<u8>, rest: &T) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_frame_is_the_value_as_compact_json() {
-        let value = serde_json::json!({
-            "type": "text",
-            "text": "quotes \" and \\ and ünïcode and \n",
-            "counts": [1, 2.5, -3],
-            "flagged": false,
-            "replaces": null,
-        });
-        assert_eq!(frame(&value), Bytes::from(value.to_string()));
-    }
 
     #[test]
     fn an_ack_names_its_id_escaped() {
