@@ -443,11 +443,20 @@ pub struct Welcome<'a> {
     pub voted: Vec<&'a str>,
 }
 
+/// How every `welcome` begins, byte for byte.
+const WELCOME_HEAD: &[u8] = br#"{"type":"welcome","attendee":"#;
+
+/// Whether a frame is an attendee's `welcome`: the socket has joined. Whichever node of a
+/// cluster built it, it begins with [`WELCOME_HEAD`].
+pub fn is_welcome(frame: &[u8]) -> bool {
+    frame.starts_with(WELCOME_HEAD)
+}
+
 /// `{"type": "welcome", "attendee": TOKEN, "state": "live", "event": EVENT, ...}`. The
 /// event's definition is encoded once per event and spliced in as `event_json`.
 pub fn welcome(token: &str, event_json: &str, rest: &Welcome<'_>) -> Frame {
     let mut head = Vec::with_capacity(event_json.len() + token.len() + 64);
-    head.extend_from_slice(br#"{"type":"welcome","attendee":"#);
+    head.extend_from_slice(WELCOME_HEAD);
     // The token as a JSON string; writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut head, token);
     head.extend_from_slice(br#","state":"live","event":"#);
@@ -679,5 +688,35 @@ mod tests {
             }),
             r#"{"joined":3,"present":2,"type":"attendance"}"#,
         );
+    }
+
+    #[test]
+    fn a_welcome_is_known_by_its_beginning() {
+        let rest = Welcome {
+            answers: BTreeMap::new(),
+            directory: Vec::new(),
+            open: Vec::new(),
+            profile: Profile {
+                organisation: None,
+                room: None,
+                sector: None,
+            },
+            questions: Vec::new(),
+            questions_total: 0,
+            results: BTreeMap::new(),
+            voted: Vec::new(),
+        };
+        let frame = welcome("ab", r#"{"title":"T"}"#, &rest);
+        pinned(
+            frame.clone(),
+            concat!(
+                r#"{"type":"welcome","attendee":"ab","state":"live","event":{"title":"T"},"#,
+                r#""answers":{},"directory":[],"open":[],"#,
+                r#""profile":{"organisation":null,"room":null,"sector":null},"#,
+                r#""questions":[],"questions_total":0,"results":{},"voted":[]}"#
+            ),
+        );
+        assert!(is_welcome(&frame));
+        assert!(!is_welcome(&ok("open", None)));
     }
 }
