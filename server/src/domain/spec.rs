@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::code::{ActivityKey, is_key};
 
@@ -309,57 +309,6 @@ impl ActivityKind {
     }
 }
 
-impl Activity {
-    /// The activity's full definition as sent on the wire: the spec's fields plus
-    /// `session` and `room`.
-    pub fn to_json(&self) -> Value {
-        let mut out = json!({
-            "key": self.key.as_str(),
-            "kind": self.kind.kind().as_str(),
-            "prompt": self.prompt,
-            "session": self.session,
-            "room": self.room,
-        });
-        let map = out
-            .as_object_mut()
-            .map(|m| m as &mut serde_json::Map<String, Value>);
-        let Some(map) = map else { return out };
-        match &self.kind {
-            ActivityKind::Choice {
-                options,
-                multiple,
-                max_choices,
-            } => {
-                map.insert("options".into(), json!(options));
-                map.insert("multiple".into(), json!(multiple));
-                map.insert("max_choices".into(), json!(max_choices));
-            }
-            ActivityKind::Scale {
-                min,
-                max,
-                labels,
-                pair,
-            } => {
-                map.insert("min".into(), json!(min));
-                map.insert("max".into(), json!(max));
-                map.insert("labels".into(), json!(labels));
-                map.insert("pair".into(), json!(pair.as_ref().map(|p| &p.0)));
-                map.insert("phase".into(), json!(pair.as_ref().map(|p| p.1)));
-            }
-            ActivityKind::Words { max_words } => {
-                map.insert("max_words".into(), json!(max_words));
-            }
-            ActivityKind::Text { max_len } => {
-                map.insert("max_len".into(), json!(max_len));
-            }
-            ActivityKind::Pledge { text } => {
-                map.insert("text".into(), json!(text));
-            }
-        }
-        out
-    }
-}
-
 /// A validated event: the spec, plus the indexes the hub needs.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -398,53 +347,6 @@ impl Event {
 
     pub fn has_room(&self, room: &str) -> bool {
         self.rooms.iter().any(|r| r == room)
-    }
-
-    /// The public facts: what `GET /api/events/{code}` shows (plus `code` and `state`,
-    /// which the caller adds).
-    pub fn public_json(&self) -> Value {
-        json!({
-            "title": self.spec.title,
-            "series": self.spec.series,
-            "starts_at": self.spec.starts_at,
-            "rehearsal": self.spec.rehearsal,
-            "organisations": self.spec.organisations,
-            "sectors": self.spec.sectors,
-            "allow_other_organisation": self.spec.allow_other_organisation,
-            "rooms": self.rooms,
-            "qa": self.spec.qa,
-            "directory": self.spec.directory,
-            "sessions": self.spec.sessions.iter().map(|s| json!({
-                "key": s.key, "title": s.title, "room": s.room,
-            })).collect::<Vec<_>>(),
-        })
-    }
-
-    /// EVENT as sent in `welcome` and `snapshot`: the public facts with every session's
-    /// activities in full.
-    pub fn full_json(&self) -> Value {
-        let mut out = self.public_json();
-        let sessions: Vec<Value> = self
-            .spec
-            .sessions
-            .iter()
-            .map(|s| {
-                json!({
-                    "key": s.key,
-                    "title": s.title,
-                    "room": s.room,
-                    "activities": self.activities.iter()
-                        .filter(|a| a.session == s.key)
-                        .map(Activity::to_json)
-                        .collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        if let Some(map) = out.as_object_mut() {
-            map.insert("sessions".into(), Value::Array(sessions));
-            map.insert("min_group_size".into(), json!(self.spec.min_group_size));
-        }
-        out
     }
 }
 
@@ -958,6 +860,8 @@ fn is_rfc3339(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn fixture() -> Value {
@@ -1142,16 +1046,6 @@ mod tests {
                 ..
             }
         ));
-    }
-
-    #[test]
-    fn activity_json_carries_session_and_room() {
-        let event = parse_spec_value(fixture()).expect("valid");
-        let json = event.activity("connected-word").expect("exists").to_json();
-        assert_eq!(json["session"], "breakout-b");
-        assert_eq!(json["room"], "Room B");
-        assert_eq!(json["kind"], "words");
-        assert_eq!(json["max_words"], 1);
     }
 
     #[test]

@@ -5,8 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Value, json};
-
 use super::answer::AnswerValue;
 use super::spec::ActivityKind;
 
@@ -228,90 +226,11 @@ impl Tally {
         top.truncate(TOP_WORDS);
         top
     }
-
-    /// The contract's TALLY shape.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Tally::Choice { counts, total } => json!({"total": total, "counts": counts}),
-            Tally::Scale { counts, total, .. } => {
-                json!({"total": total, "counts": counts, "mean": self.mean()})
-            }
-            Tally::Words { total, .. } => json!({"total": total, "top": self.top_words()}),
-            Tally::Text { total } => json!({"total": total}),
-            Tally::Pledge { signatures, total } => json!({
-                "total": total,
-                "organisations": signatures.keys().collect::<Vec<_>>(),
-                "signatures": signatures,
-            }),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scale() -> ActivityKind {
-        ActivityKind::Scale {
-            min: 1,
-            max: 5,
-            labels: None,
-            pair: None,
-        }
-    }
-
-    #[test]
-    fn a_changed_answer_moves_the_count() {
-        let mut tally = Tally::new(&scale());
-        tally.add(&AnswerValue::Scale(2), None);
-        tally.add(&AnswerValue::Scale(4), None);
-        tally.remove(&AnswerValue::Scale(2), None);
-        tally.add(&AnswerValue::Scale(5), None);
-        assert_eq!(
-            tally.to_json(),
-            json!({"total": 2, "counts": [0, 0, 0, 1, 1], "mean": 4.5})
-        );
-    }
-
-    #[test]
-    fn empty_scale_has_null_mean() {
-        assert_eq!(Tally::new(&scale()).to_json()["mean"], Value::Null);
-    }
-
-    #[test]
-    fn choice_counts_each_option_and_each_attendee_once() {
-        let kind = ActivityKind::Choice {
-            options: vec!["a".into(), "b".into(), "c".into()],
-            multiple: true,
-            max_choices: None,
-        };
-        let mut tally = Tally::new(&kind);
-        tally.add(&AnswerValue::Choice(vec![0, 2]), None);
-        tally.add(&AnswerValue::Choice(vec![2]), None);
-        assert_eq!(tally.to_json(), json!({"total": 2, "counts": [1, 0, 2]}));
-    }
-
-    #[test]
-    fn words_rank_by_count_then_alphabetically_and_forget_zeroes() {
-        let mut tally = Tally::new(&ActivityKind::Words { max_words: 3 });
-        tally.add(
-            &AnswerValue::Words(vec!["trust".into(), "funding".into()]),
-            None,
-        );
-        tally.add(
-            &AnswerValue::Words(vec!["trust".into(), "apathy".into()]),
-            None,
-        );
-        tally.remove(
-            &AnswerValue::Words(vec!["trust".into(), "apathy".into()]),
-            None,
-        );
-        tally.add(&AnswerValue::Words(vec!["trust".into()]), None);
-        assert_eq!(
-            tally.to_json(),
-            json!({"total": 2, "top": [["trust", 2], ["funding", 1]]})
-        );
-    }
 
     #[test]
     fn words_show_at_most_fifty() {
@@ -321,32 +240,5 @@ mod tests {
         }
         assert_eq!(tally.top_words().len(), TOP_WORDS);
         assert_eq!(tally.top_words()[0].0, "w00");
-    }
-
-    #[test]
-    fn pledge_lists_signing_organisations() {
-        let mut tally = Tally::new(&ActivityKind::Pledge { text: "x".into() });
-        tally.add(&AnswerValue::Pledge, Some("York Mind"));
-        tally.add(&AnswerValue::Pledge, Some("Changing Lives"));
-        tally.add(&AnswerValue::Pledge, Some("York Mind"));
-        tally.add(&AnswerValue::Pledge, None);
-        tally.remove(&AnswerValue::Pledge, Some("Changing Lives"));
-        assert_eq!(tally.total(), 3);
-        assert_eq!(tally.to_json()["organisations"], json!(["York Mind"]));
-        assert_eq!(tally.to_json()["signatures"], json!({"York Mind": 2}));
-    }
-
-    #[test]
-    fn merge_adds_groups() {
-        let mut a = Tally::new(&scale());
-        let mut b = Tally::new(&scale());
-        a.add(&AnswerValue::Scale(1), None);
-        b.add(&AnswerValue::Scale(5), None);
-        b.add(&AnswerValue::Scale(3), None);
-        a.merge(&b);
-        assert_eq!(
-            a.to_json(),
-            json!({"total": 3, "counts": [1, 0, 1, 0, 1], "mean": 3.0})
-        );
     }
 }

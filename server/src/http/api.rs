@@ -111,7 +111,7 @@ pub async fn get_event(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::no_event(&code))?;
-    let mut value = handle.info.event.public_json();
+    let mut value = crate::protocol::event::public(&handle.info.event);
     value["code"] = Value::from(handle.info.code.as_str());
     value["state"] = Value::from(if stored.state == "ended" {
         "ended"

@@ -466,7 +466,7 @@ async fn write_out(
 ) -> Option<Ending> {
     let frame = match out {
         Some(Out::Frame(frame)) => {
-            *welcomed |= is_welcome(&frame);
+            *welcomed |= server::is_welcome(&frame);
             Some(frame)
         }
         // What a reply written at once left in the socket's buffer.
@@ -859,7 +859,7 @@ async fn feed_queued(
     while let Some(out) = rx.try_recv() {
         match out {
             Out::Frame(frame) => {
-                *welcomed |= is_welcome(&frame);
+                *welcomed |= server::is_welcome(&frame);
                 feed_text(ws, frame).await?;
             }
             // The caller flushes.
@@ -868,12 +868,6 @@ async fn feed_queued(
         }
     }
     Ok(None)
-}
-
-/// Whether a frame is an attendee's `welcome`: the socket has joined. The hub builds every
-/// `welcome` with this beginning (`hub::event`), here or on the node that owns the event.
-fn is_welcome(frame: &[u8]) -> bool {
-    frame.starts_with(br#"{"type":"welcome""#)
 }
 
 /// Queues one text message, in [`FRAGMENT`]-sized frames when it is longer than that.

@@ -6,12 +6,12 @@
 //! committed truth, and an `ack` always follows the commit. Hosts get tallies and attendance
 //! coalesced on a 100 ms tick; attendees get revealed results at most once a second.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{info, instrument, warn};
@@ -30,7 +30,7 @@ use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, Kind, SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
 use crate::metrics::METRICS;
-use crate::protocol::server::{self, Frame};
+use crate::protocol::server::{self, ActivityRow, FocusActivity, Frame};
 use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
 use crate::storage::writer::ItemTable;
 use crate::storage::{CommitSender, Committed, Storage, Ticket, Write, WriterHandle};
@@ -932,7 +932,7 @@ impl Actor {
                 if let Some(item) = text {
                     self.wall_dirty |= self.s.focus == Some(act);
                     let (slot, replaces) = self.s.add_text(item);
-                    let frame = server::frame(&self.s.text_json(
+                    let frame = server::text(&self.s.text_view(
                         &self.info.event,
                         &self.s.texts[slot],
                         replaces.as_deref(),
@@ -942,8 +942,7 @@ impl Actor {
             }
             Effect::Question(question) => {
                 let visible = question.state.visible();
-                let frame =
-                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                let frame = server::question(question.host_view());
                 self.s
                     .question_index
                     .insert(question.id.clone(), self.s.questions.len());
@@ -968,7 +967,7 @@ impl Actor {
             }
             Effect::Card(item) => {
                 let Some(attendee) = attendee else { return };
-                let frame = server::frame(&json!({"type": "card", "card": item.host_json()}));
+                let frame = server::card(item.host_view());
                 let was_visible = self
                     .s
                     .card_of
@@ -1545,7 +1544,7 @@ impl Actor {
                     if live.revealed {
                         frames.push(server::results(
                             definition.key.as_str(),
-                            Some(&self.s.public_tally_json(act)),
+                            Some(&self.s.public_tally(act)),
                         ));
                     }
                     for frame in frames {
@@ -1600,7 +1599,7 @@ impl Actor {
         let event = &self.info.event;
         let a = &self.s.attendees[attendee];
         let mut open = Vec::new();
-        let mut results = Map::new();
+        let mut results = BTreeMap::new();
         for (act, definition) in event.activities.iter().enumerate() {
             if !self.s.can_see(attendee, definition) {
                 continue;
@@ -1610,23 +1609,15 @@ impl Actor {
                 open.push(&live.json);
             }
             if live.revealed {
-                results.insert(
-                    definition.key.as_str().to_owned(),
-                    self.s.public_tally_json(act),
-                );
+                results.insert(definition.key.as_str(), self.s.public_tally(act));
             }
         }
-        let answers: Map<String, Value> = a
+        let answers = a
             .answers
             .iter()
-            .map(|(act, value)| {
-                (
-                    event.activities[*act].key.as_str().to_owned(),
-                    value.to_json(),
-                )
-            })
+            .map(|(act, value)| (event.activities[*act].key.as_str(), value.to_json()))
             .collect();
-        let voted: Vec<&str> = a
+        let voted = a
             .voted
             .iter()
             .map(|&q| self.s.questions[q].id.as_str())
@@ -1636,32 +1627,31 @@ impl Actor {
         } else {
             (Vec::new(), 0)
         };
-        let rest = json!({
-            "open": open,
-            "answers": answers,
-            "results": results,
-            "questions": questions,
-            "questions_total": questions_total,
-            "voted": voted,
-            "directory": if event.spec.directory.enabled { self.s.visible_cards() } else { Vec::new() },
-            "profile": {"organisation": a.organisation, "sector": a.sector, "room": a.room},
-        });
-        // The event's definition is encoded once per event and spliced in.
-        let rest = rest.to_string();
-        let mut out =
-            String::with_capacity(self.info.event_json.len() + rest.len() + token.len() + 64);
-        out.push_str(r#"{"type":"welcome","attendee":"#);
-        out.push_str(&Value::from(token).to_string());
-        out.push_str(r#","state":"live","event":"#);
-        out.push_str(&self.info.event_json);
-        out.push(',');
-        out.push_str(&rest[1..]);
-        Frame::from(out)
+        let directory = if event.spec.directory.enabled {
+            self.s.visible_cards()
+        } else {
+            Vec::new()
+        };
+        let rest = server::Welcome {
+            answers,
+            directory,
+            open,
+            profile: server::Profile {
+                organisation: a.organisation.as_deref(),
+                room: a.room.as_deref(),
+                sector: a.sector.as_deref(),
+            },
+            questions,
+            questions_total,
+            results,
+            voted,
+        };
+        server::welcome(token, &self.info.event_json, &rest)
     }
 
     // ---------------------------------------------------------------- hosts
 
-    fn activity_rows(&self, presenter: bool) -> Vec<Value> {
+    fn activity_rows(&self, presenter: bool) -> Vec<ActivityRow<'_>> {
         let event = &self.info.event;
         event
             .activities
@@ -1670,63 +1660,51 @@ impl Actor {
             .map(|(act, definition)| {
                 let live = &self.s.activities[act];
                 let tally = if !presenter {
-                    self.s.tally_json(event, act)
+                    Some(self.s.host_tally(event, act))
                 } else if live.revealed {
-                    self.s.public_tally_json(act)
+                    Some(self.s.public_tally(act))
                 } else {
-                    Value::Null
+                    None
                 };
-                json!({
-                    "key": definition.key.as_str(),
-                    "state": live.state.as_str(),
-                    "revealed": live.revealed,
-                    "total": live.tally.total(),
-                    "tally": tally,
-                })
+                ActivityRow {
+                    key: definition.key.as_str(),
+                    revealed: live.revealed,
+                    state: live.state.as_str(),
+                    tally,
+                    total: live.tally.total(),
+                }
             })
             .collect()
     }
 
-    fn snapshot_head(&self) -> String {
-        format!(
-            r#"{{"type":"snapshot","state":"{}","event":{},"#,
-            if self.s.ended { "ended" } else { "live" },
-            self.info.event_json
-        )
+    fn focus_key(&self) -> Option<&str> {
+        self.s
+            .focus
+            .map(|f| self.info.event.activities[f].key.as_str())
     }
 
     fn host_snapshot(&self) -> Frame {
-        let mut attendance = self.s.attendance_json();
-        if let Some(map) = attendance.as_object_mut() {
-            map.remove("type");
-        }
-        let rest = json!({
-            "attendance": attendance,
-            "activities": self.activity_rows(false),
-            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": self.s.questions.iter().map(Question::host_json).collect::<Vec<_>>(),
-            "texts": self.s.current_texts(&self.info.event),
-            "cards": self.s.cards.iter().map(CardItem::host_json).collect::<Vec<_>>(),
-        })
-        .to_string();
-        Frame::from(self.snapshot_head() + &rest[1..])
+        let rest = server::HostSnapshot {
+            activities: self.activity_rows(false),
+            attendance: self.s.attendance(),
+            cards: self.s.cards.iter().map(CardItem::host_view).collect(),
+            focus: self.focus_key(),
+            questions: self.s.questions.iter().map(Question::host_view).collect(),
+            texts: self.s.current_texts(&self.info.event),
+        };
+        server::snapshot(self.s.ended, &self.info.event_json, &rest)
     }
 
     fn presenter_snapshot(&self) -> Frame {
-        let mut attendance = self.s.presenter_attendance_json();
-        if let Some(map) = attendance.as_object_mut() {
-            map.remove("type");
-        }
         let (questions, questions_total) = self.s.top_questions();
-        let rest = json!({
-            "attendance": attendance,
-            "activities": self.activity_rows(true),
-            "focus": self.s.focus.map(|f| self.info.event.activities[f].key.as_str()),
-            "questions": questions,
-            "questions_total": questions_total,
-        })
-        .to_string();
-        Frame::from(self.snapshot_head() + &rest[1..])
+        let rest = server::PresenterSnapshot {
+            activities: self.activity_rows(true),
+            attendance: self.s.presenter_attendance(),
+            focus: self.focus_key(),
+            questions,
+            questions_total,
+        };
+        server::snapshot(self.s.ended, &self.info.event_json, &rest)
     }
 
     async fn on_host(&mut self, conn: ConnId, msg: HostMsg) {
@@ -1852,13 +1830,12 @@ impl Actor {
 
     fn activity_update(&mut self, act: usize) {
         let live = &self.s.activities[act];
-        let frame = server::frame(&json!({
-            "type": "activity",
-            "activity": self.info.event.activities[act].key.as_str(),
-            "state": live.state.as_str(),
-            "revealed": live.revealed,
-            "total": live.tally.total(),
-        }));
+        let frame = server::activity(
+            self.info.event.activities[act].key.as_str(),
+            live.state.as_str(),
+            live.revealed,
+            live.tally.total(),
+        );
         self.send_hosts(&frame);
         self.send_presenters(&frame);
     }
@@ -1885,10 +1862,10 @@ impl Actor {
         }
         if target == ActState::Closed {
             // The final tally, with its sector breakdown, goes out now.
-            let tally = self.s.tally_json(&self.info.event, act);
+            let tally = self.s.host_tally(&self.info.event, act);
             self.send_hosts(&server::tally(&key, &tally));
             if revealed {
-                let frame = server::results(&key, Some(&self.s.public_tally_json(act)));
+                let frame = server::results(&key, Some(&self.s.public_tally(act)));
                 self.send_attendees(&frame, &visible);
                 self.send_presenters(&frame);
             }
@@ -1915,7 +1892,7 @@ impl Actor {
         let definition = &self.info.event.activities[act];
         let room = definition.room.clone();
         let key = definition.key.as_str().to_owned();
-        let tally = show.then(|| self.s.public_tally_json(act));
+        let tally = show.then(|| self.s.public_tally(act));
         let frame = server::results(&key, tally.as_ref());
         self.send_attendees(&frame, move |s, a| {
             room.is_none() || s.attendees[a].room == room
@@ -1940,7 +1917,7 @@ impl Actor {
         if let Some(act) = focus {
             self.session_of(act);
         }
-        let frame = server::frame(&json!({"type": "focus", "activity": self.focus_json()}));
+        let frame = server::focus(self.focus_activity().as_ref());
         self.send_hosts(&frame);
         self.send_presenters(&frame);
         self.wall_dirty = true;
@@ -1952,21 +1929,16 @@ impl Actor {
 
     /// The focused activity as the presenter shows it: definition, state, response count,
     /// and the tally only while revealed.
-    fn focus_json(&self) -> Value {
-        let Some(act) = self.s.focus else {
-            return Value::Null;
-        };
+    fn focus_activity(&self) -> Option<FocusActivity<'_>> {
+        let act = self.s.focus?;
         let live = &self.s.activities[act];
-        let mut value = live.json.clone();
-        value["state"] = Value::from(live.state.as_str());
-        value["revealed"] = Value::from(live.revealed);
-        value["total"] = Value::from(live.tally.total());
-        value["tally"] = if live.revealed {
-            self.s.public_tally_json(act)
-        } else {
-            Value::Null
-        };
-        value
+        Some(FocusActivity {
+            definition: &live.json,
+            revealed: live.revealed,
+            state: live.state.as_str(),
+            tally: live.revealed.then(|| self.s.public_tally(act)),
+            total: live.tally.total(),
+        })
     }
 
     /// The presenter's text wall (`wall`): the focused text activity's approved texts while
@@ -1977,12 +1949,8 @@ impl Actor {
         if definition.kind.kind() != Kind::Text || !self.s.activities[act].revealed {
             return None;
         }
-        let texts = self.s.wall_json(&self.info.event, act);
-        Some(server::frame(&json!({
-            "type": "wall",
-            "activity": definition.key.as_str(),
-            "texts": texts,
-        })))
+        let texts = self.s.wall_texts(&self.info.event, act);
+        Some(server::wall(definition.key.as_str(), &texts))
     }
 
     /// Why the host may not moderate `target` so, if it may not.
@@ -2025,8 +1993,7 @@ impl Actor {
                 let question = &mut self.s.questions[q];
                 let was_visible = question.state.visible();
                 question.state = state;
-                let frame =
-                    server::frame(&json!({"type": "question", "question": question.host_json()}));
+                let frame = server::question(question.host_view());
                 self.questions_dirty |= was_visible || state.visible();
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
@@ -2048,7 +2015,7 @@ impl Actor {
                 self.s.texts[t].state = state;
                 self.wall_dirty |= self.s.focus == Some(self.s.texts[t].activity);
                 let frame =
-                    server::frame(&self.s.text_json(&self.info.event, &self.s.texts[t], None));
+                    server::text(&self.s.text_view(&self.info.event, &self.s.texts[t], None));
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
                     event: code,
@@ -2069,7 +2036,7 @@ impl Actor {
                 let card = &mut self.s.cards[c];
                 let was_visible = card.state.visible();
                 card.state = state;
-                let frame = server::frame(&json!({"type": "card", "card": card.host_json()}));
+                let frame = server::card(card.host_view());
                 self.directory_dirty |= was_visible || state.visible();
                 self.send_hosts(&frame);
                 Ok(vec![Write::ItemState {
@@ -2183,15 +2150,14 @@ impl Actor {
             self.dirty_tallies.remove(&act);
             self.tally_sent[act] = Some(now);
             let key = event.activities[act].key.as_str();
-            let tally = self.s.tally_json(event, act);
+            let tally = self.s.host_tally(event, act);
             self.send_hosts(&server::tally(key, &tally));
             if !self.presenters.is_empty() && self.s.focus == Some(act) {
                 let total = self.s.activities[act].tally.total();
-                let frame =
-                    server::frame(&json!({"type": "count", "activity": key, "total": total}));
+                let frame = server::count(key, total);
                 self.send_presenters(&frame);
                 if self.s.activities[act].revealed {
-                    let public = self.s.public_tally_json(act);
+                    let public = self.s.public_tally(act);
                     self.send_presenters(&server::results(key, Some(&public)));
                 }
             }
@@ -2212,15 +2178,13 @@ impl Actor {
         }
         if self.attendance_dirty {
             self.attendance_dirty = false;
-            let frame = server::frame(&self.s.attendance_json());
+            let frame = server::host_attendance(&self.s.attendance());
             self.send_hosts(&frame);
-            let frame = server::frame(&self.s.presenter_attendance_json());
+            let frame = server::presenter_attendance(&self.s.presenter_attendance());
             self.send_presenters(&frame);
         }
         for q in std::mem::take(&mut self.dirty_questions) {
-            let frame = server::frame(
-                &json!({"type": "question", "question": self.s.questions[q].host_json()}),
-            );
+            let frame = server::question(self.s.questions[q].host_view());
             self.send_hosts(&frame);
         }
         if self.ticks.is_multiple_of(SLOW_TICKS) || self.s.ended {
@@ -2236,10 +2200,8 @@ impl Actor {
                     continue;
                 }
                 let definition = &event.activities[act];
-                let frame = server::results(
-                    definition.key.as_str(),
-                    Some(&self.s.public_tally_json(act)),
-                );
+                let frame =
+                    server::results(definition.key.as_str(), Some(&self.s.public_tally(act)));
                 self.results_next[act] = now + broadcast_gap(frame.len());
                 let room = definition.room.clone();
                 self.send_attendees(&frame, move |s, a| {
@@ -2252,9 +2214,7 @@ impl Actor {
                 // The top of the list and its length: bounded however many questions there
                 // are, and not sent again when a change fell outside it.
                 let (questions, total) = self.s.top_questions();
-                let frame = server::frame(
-                    &json!({"type": "questions", "questions": questions, "total": total}),
-                );
+                let frame = server::questions(&questions, total);
                 if frame != self.questions_sent {
                     self.questions_sent = frame.clone();
                     self.send_attendees(&frame, |_, _| true);
@@ -2263,8 +2223,7 @@ impl Actor {
             }
             if self.directory_dirty && (now >= self.directory_next || self.s.ended) {
                 self.directory_dirty = false;
-                let frame =
-                    server::frame(&json!({"type": "directory", "cards": self.s.visible_cards()}));
+                let frame = server::directory(&self.s.visible_cards());
                 self.directory_next = now + broadcast_gap(frame.len());
                 self.send_attendees(&frame, |_, _| true);
             }

@@ -149,7 +149,7 @@ impl EventInfo {
     ) -> EventInfo {
         EventInfo {
             code,
-            event_json: event.full_json().to_string(),
+            event_json: crate::protocol::event::full(&event),
             event,
             host_token_hash,
             presenter_token_hash,

@@ -7,13 +7,17 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
 use crate::domain::spec::{Activity, Kind, Moderation};
 use crate::domain::{AnswerValue, Event, Tally};
+use crate::protocol::server::{
+    CardView, HostAttendance, HostQuestion, PresenterAttendance, PublicQuestion, Text, WallText,
+};
+use crate::protocol::tally::TallyView;
 use crate::storage::LiveRows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,14 +129,23 @@ pub struct Question {
 }
 
 impl Question {
-    pub fn host_json(&self) -> Value {
-        json!({"id": self.id, "text": self.text, "votes": self.votes,
-               "state": self.state.as_str(), "flagged": self.flagged})
+    pub fn host_view(&self) -> HostQuestion<'_> {
+        HostQuestion {
+            flagged: self.flagged,
+            id: &self.id,
+            state: self.state.as_str(),
+            text: &self.text,
+            votes: self.votes,
+        }
     }
 
-    pub fn public_json(&self) -> Value {
-        json!({"id": self.id, "text": self.text, "votes": self.votes,
-               "answered": self.state == ItemState::Answered})
+    pub fn public_view(&self) -> PublicQuestion<'_> {
+        PublicQuestion {
+            answered: self.state == ItemState::Answered,
+            id: &self.id,
+            text: &self.text,
+            votes: self.votes,
+        }
     }
 }
 
@@ -155,17 +168,12 @@ pub struct CardItem {
 }
 
 impl CardItem {
-    pub fn public_json(&self) -> Value {
-        let mut value = serde_json::to_value(&self.card).unwrap_or(Value::Null);
-        value["id"] = Value::from(self.id.as_str());
-        value
+    pub fn public_view(&self) -> CardView<'_> {
+        CardView::public(&self.card, &self.id)
     }
 
-    pub fn host_json(&self) -> Value {
-        let mut value = self.public_json();
-        value["state"] = Value::from(self.state.as_str());
-        value["flagged"] = Value::from(self.flagged);
-        value
+    pub fn host_view(&self) -> CardView<'_> {
+        CardView::host(&self.card, &self.id, self.state.as_str(), self.flagged)
     }
 }
 
@@ -246,7 +254,7 @@ impl EventState {
                 state: ActState::Ready,
                 revealed: false,
                 tally: Tally::new(&a.kind),
-                json: a.to_json(),
+                json: crate::protocol::event::activity(a),
             })
             .collect();
         for (key, state, revealed) in rows.activity_states {
@@ -472,38 +480,36 @@ impl EventState {
     /// Attendance as the presenter, seen by the whole room, gets it: the totals only (contract
     /// v1.1). A breakdown by organisation or sector of a handful of people would say who is
     /// in the room.
-    pub fn presenter_attendance_json(&self) -> Value {
-        json!({
-            "type": "attendance",
-            "present": self.present,
-            "joined": self.attendees.len(),
-        })
+    pub fn presenter_attendance(&self) -> PresenterAttendance {
+        PresenterAttendance {
+            joined: self.attendees.len(),
+            present: self.present,
+        }
     }
 
     /// Attendance as hosts get it: totals, the peak, and joined attendees by their current
     /// organisation and sector, whole (attendance is not an answer).
-    pub fn attendance_json(&self) -> Value {
-        json!({
-            "type": "attendance",
-            "present": self.present,
-            "joined": self.attendees.len(),
-            "peak": self.peak,
-            "by_organisation": self.by_organisation,
-            "by_sector": self.by_sector,
-        })
+    pub fn attendance(&self) -> HostAttendance<'_> {
+        HostAttendance {
+            by_organisation: &self.by_organisation,
+            by_sector: &self.by_sector,
+            joined: self.attendees.len(),
+            peak: self.peak,
+            present: self.present,
+        }
     }
 
     /// The tally as attendees and the presenter see it: never a breakdown by sector.
-    pub fn public_tally_json(&self, act: usize) -> Value {
-        self.activities[act].tally.to_json()
+    pub fn public_tally(&self, act: usize) -> TallyView<'_> {
+        TallyView::public(&self.activities[act].tally)
     }
 
     /// The tally as hosts see it: a closed choice or scale carries `by_sector`, with the
     /// small-group rule applied, each respondent counted in the sector they answered in,
     /// once none of its answers is still on its way to disk.
-    pub fn tally_json(&self, event: &Event, act: usize) -> Value {
+    pub fn host_tally(&self, event: &Event, act: usize) -> TallyView<'_> {
         let live = &self.activities[act];
-        let mut value = live.tally.to_json();
+        let mut view = TallyView::public(&live.tally);
         let kind = event.activities[act].kind.kind();
         if live.state == ActState::Closed
             && matches!(kind, Kind::Choice | Kind::Scale)
@@ -523,13 +529,9 @@ impl EventState {
                 }
             };
             let k = u64::from(event.spec.min_group_size);
-            let shown: serde_json::Map<String, Value> = privacy::breakdown(by_sector, k)
-                .into_iter()
-                .map(|(sector, tally)| (sector, tally.to_json()))
-                .collect();
-            value["by_sector"] = Value::Object(shown);
+            view.by_sector = Some(privacy::breakdown(by_sector, k));
         }
-        value
+        view
     }
 
     fn by_sector_tallies(&self, activity: &Activity, act: usize) -> Breakdown {
@@ -559,7 +561,7 @@ impl EventState {
     /// The questions attendees and the presenter are sent: of those they may see (approved
     /// or answered), the [`QUESTIONS_SHOWN`] with most votes, then oldest; and how many they
     /// may see in all. Hosts are sent every question.
-    pub fn top_questions(&self) -> (Vec<Value>, usize) {
+    pub fn top_questions(&self) -> (Vec<PublicQuestion<'_>>, usize) {
         let mut visible: Vec<&Question> = self
             .questions
             .iter()
@@ -572,13 +574,13 @@ impl EventState {
             visible.truncate(QUESTIONS_SHOWN);
         }
         visible.sort_by(order);
-        (visible.iter().map(|q| q.public_json()).collect(), total)
+        (visible.iter().map(|q| q.public_view()).collect(), total)
     }
 
     /// The text wall of one activity as the presenter shows it: its approved texts, newest
     /// first, at most [`WALL_SHOWN`]. Pending, hidden and flagged-but-unapproved texts never
     /// reach the projector.
-    pub fn wall_json(&self, event: &Event, act: usize) -> Vec<Value> {
+    pub fn wall_texts<'a>(&'a self, event: &'a Event, act: usize) -> Vec<WallText<'a>> {
         let mut shown: Vec<&TextItem> = self
             .texts
             .iter()
@@ -589,51 +591,49 @@ impl EventState {
         shown
             .into_iter()
             .map(|item| {
-                let text = self.text_json(event, item, None);
-                json!({"id": item.id, "text": text["text"]})
+                let text = self.text_view(event, item, None);
+                WallText {
+                    id: text.id,
+                    text: text.text,
+                }
             })
             .collect()
     }
 
-    pub fn visible_cards(&self) -> Vec<Value> {
+    pub fn visible_cards(&self) -> Vec<CardView<'_>> {
         let mut visible: Vec<&CardItem> = self.cards.iter().filter(|c| c.state.visible()).collect();
         visible.sort_by_key(|c| c.seq);
-        visible.iter().map(|c| c.public_json()).collect()
+        visible.iter().map(|c| c.public_view()).collect()
     }
 
     /// Text answers as hosts see them: the current ones, with moderation state.
-    pub fn text_json(&self, event: &Event, item: &TextItem, replaces: Option<&str>) -> Value {
+    pub fn text_view<'a>(
+        &'a self,
+        event: &'a Event,
+        item: &'a TextItem,
+        replaces: Option<&'a str>,
+    ) -> Text<'a> {
         let text = match self.attendees[item.attendee].answers.get(&item.activity) {
             Some(AnswerValue::Text(t)) => t.as_str(),
             _ => "",
         };
-        let mut value = json!({
-            "type": "text",
-            "activity": event.activities[item.activity].key.as_str(),
-            "id": item.id,
-            "text": text,
-            "state": item.state.as_str(),
-            "flagged": item.flagged,
-        });
-        if let Some(replaces) = replaces {
-            value["replaces"] = Value::from(replaces);
+        Text {
+            activity: event.activities[item.activity].key.as_str(),
+            flagged: item.flagged,
+            id: &item.id,
+            replaces,
+            state: item.state.as_str(),
+            text,
         }
-        value
     }
 
     /// The current texts, in the order they arrived.
-    pub fn current_texts(&self, event: &Event) -> Vec<Value> {
+    pub fn current_texts<'a>(&'a self, event: &'a Event) -> Vec<Text<'a>> {
         let mut current: Vec<&TextItem> = self.texts.iter().collect();
         current.sort_unstable_by_key(|item| item.arrived);
         current
             .into_iter()
-            .map(|item| {
-                let mut v = self.text_json(event, item, None);
-                if let Some(map) = v.as_object_mut() {
-                    map.remove("type");
-                }
-                v
-            })
+            .map(|item| self.text_view(event, item, None))
             .collect()
     }
 }
@@ -685,7 +685,7 @@ mod tests {
         let order: Vec<String> = state
             .current_texts(&event)
             .iter()
-            .map(|t| t["id"].as_str().unwrap_or_default().to_owned())
+            .map(|t| t.id.to_owned())
             .collect();
         assert_eq!(order, ["b", "c", "d"]);
     }

@@ -3,7 +3,9 @@
 
 pub mod client;
 pub mod codes;
+pub mod event;
 pub mod server;
+pub mod tally;
 
 pub use client::{
     ClientMsg, DecodeError, HostMsg, ItemKind, ModAction, decode_client, decode_host,

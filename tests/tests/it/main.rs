@@ -11,6 +11,7 @@ mod caps;
 mod edge;
 mod fallback;
 mod faults;
+mod golden;
 mod hub;
 mod privacy;
 mod protocol_errors;
