@@ -334,7 +334,7 @@ impl ConnSink {
     /// nothing queued or in hand ([`ConnSource::attach`]); queued as [`ConnSink::send`]
     /// queues otherwise. Written at once, the reply skips the wake-up, the poll and the
     /// queue of the connection's task: about 3% more answers a second on one core
-    /// (BENCHMARKS.md, sixth session). Never waits: a socket in use is not waited for.
+    /// (BENCHMARKS.md). Never waits: a socket in use is not waited for.
     #[must_use]
     pub fn reply(&self, frame: Frame) -> bool {
         if let SinkKind::Local(tx) = &self.kind

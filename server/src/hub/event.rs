@@ -649,7 +649,7 @@ impl Actor {
     /// connections were opened (each connection's task then writes in that order).
     ///
     /// In the hash table's order the same broadcast to 19,000 phones took about half as long
-    /// again, nearly all of it in the kernel's `sendto` (BENCHMARKS.md, fourth session): in
+    /// again, nearly all of it in the kernel's `sendto` (BENCHMARKS.md): in
     /// this order the sockets' kernel structures are visited as they were allocated.
     fn send_attendees(&mut self, frame: &Frame, to: impl Fn(&EventState, usize) -> bool) {
         let mut targets: Vec<(ConnId, &ConnSink)> = self
