@@ -166,6 +166,11 @@ describe("presenter screen with a day's data", () => {
       await presenter.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       // Results build up for 1.3 s after a reveal; a resize does not replay it.
       if (width === 1920 && state !== "join") await presenter.waitForTimeout(1300);
+      // Anything still fading in (a wall re-rendered by the resize, a build-up) settles
+      // first: mid-fade, axe measures a blended colour and layout a moving box.
+      await presenter.evaluate(() => Promise.all(document.getAnimations()
+        .filter((a) => Number.isFinite(a.effect?.getComputedTiming().endTime))
+        .map((a) => a.finished.catch(() => {}))));
       const label = `${state} at ${width}×${height}`;
       assert.deepEqual(await presenter.evaluate(layoutProblems), [], `${label}: nothing clipped, nothing off screen`);
       if (joinShown) {
