@@ -1,4 +1,4 @@
-//! The `joinup` command line (contract section 1).
+//! The `joinup` command line (docs/protocol.md, "Command line").
 //!
 //! Exit status: 0 success; 2 bad usage or bad input, with one line on stderr naming the file,
 //! field or value at fault; 1 anything else.

@@ -7,7 +7,7 @@
 //! room. An actor is started on first use from what the database holds, so a restarted
 //! server carries on exactly where the last acknowledged write left it.
 
-mod allowance;
+pub mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
