@@ -319,6 +319,30 @@ impl Actor {
             }
             return;
         }
+        let writes = self.close_event();
+        info!(event = %self.info.code, "event ended");
+        let (origin, ok, err) = match host {
+            Some((conn, ok, err)) => (Origin::Conn(conn), ok, err),
+            None => {
+                // The HTTP route has no connection: its reply travels in the effect.
+                let (tx, _rx) = oneshot::channel();
+                (Origin::Reply(tx), Frame::new(), Frame::new())
+            }
+        };
+        self.submit(
+            origin,
+            None,
+            None,
+            writes,
+            Effect::End(reply),
+            Reply::Frames { ok, err },
+        )
+        .await;
+    }
+
+    /// Closes every open activity, sends the attendees away (`event_ended`, close 4000) and
+    /// the hosts and presenters a fresh snapshot: the writes that record it.
+    fn close_event(&mut self) -> Vec<Write> {
         let mut writes = Vec::new();
         for act in 0..self.state.activities.len() {
             if self.state.activities[act].state == ActState::Open {
@@ -345,23 +369,6 @@ impl Actor {
         self.send_hosts(&snapshot);
         let snapshot = self.presenter_snapshot();
         self.send_presenters(&snapshot);
-        info!(event = %self.info.code, "event ended");
-        let (origin, ok, err) = match host {
-            Some((conn, ok, err)) => (Origin::Conn(conn), ok, err),
-            None => {
-                // The HTTP route has no connection: its reply travels in the effect.
-                let (tx, _rx) = oneshot::channel();
-                (Origin::Reply(tx), Frame::new(), Frame::new())
-            }
-        };
-        self.submit(
-            origin,
-            None,
-            None,
-            writes,
-            Effect::End(reply),
-            Reply::Frames { ok, err },
-        )
-        .await;
+        writes
     }
 }
