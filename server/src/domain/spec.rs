@@ -149,6 +149,9 @@ pub struct SessionSpec {
     pub activities: Vec<ActivitySpec>,
 }
 
+/// An activity's `kind` as written in a spec, before the fields that go with it are
+/// checked. Once checked, an activity's kind with its settings is an [`ActivityKind`]: the
+/// rest of the server sees only that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -298,14 +301,16 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    pub fn kind(&self) -> Kind {
-        match self {
+    /// The kind's name, as written in a spec and sent to clients: `"choice"`, `"scale"`...
+    pub fn name(&self) -> &'static str {
+        let written = match self {
             ActivityKind::Choice { .. } => Kind::Choice,
             ActivityKind::Scale { .. } => Kind::Scale,
             ActivityKind::Words { .. } => Kind::Words,
             ActivityKind::Text { .. } => Kind::Text,
             ActivityKind::Pledge { .. } => Kind::Pledge,
-        }
+        };
+        written.as_str()
     }
 }
 

@@ -34,57 +34,32 @@ struct Asset {
     body: &'static [u8],
 }
 
+/// An [`Asset`] for the file `web/NAME`, served with a content type.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!(concat!("../../../web/", $name)),
+        }
+    };
+}
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../../web/app.css"),
-    },
-    Asset {
-        name: "staff.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../../web/staff.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/common.js"),
-    },
-    Asset {
-        name: "charts.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/charts.js"),
-    },
-    Asset {
-        name: "join.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/join.js"),
-    },
-    Asset {
-        name: "attendee.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/attendee.js"),
-    },
-    Asset {
-        name: "outbox.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/outbox.js"),
-    },
-    Asset {
-        name: "host.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/host.js"),
-    },
-    Asset {
-        name: "present.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/present.js"),
-    },
-    Asset {
-        name: "icon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("../../../web/icon.svg"),
-    },
+    asset!("app.css", CSS),
+    asset!("staff.css", CSS),
+    asset!("common.js", JS),
+    asset!("charts.js", JS),
+    asset!("join.js", JS),
+    asset!("attendee.js", JS),
+    asset!("outbox.js", JS),
+    asset!("host.js", JS),
+    asset!("present.js", JS),
+    asset!("icon.svg", SVG),
 ];
 
 /// The pages with versioned asset links, and each asset's version, computed once.

@@ -132,11 +132,11 @@ where
 impl Upgrade {
     /// Checks the origin, finds the event, applies the per-address limits (a join counts
     /// only for attendees), then hands the socket to a session.
-    async fn accept(self, kind: Kind) -> Result<Response, ApiError> {
+    async fn accept(self, role: Role) -> Result<Response, ApiError> {
         self.app.check_origin(&self.headers)?;
         let handle = self.app.event(&self.code).await?;
         let client = self.app.client_ip(self.peer.ip(), &self.headers);
-        if kind == Kind::Attendee {
+        if role == Role::Attendee {
             self.app.join(client)?;
         }
         let slot = self.app.connection_slot(client)?;
@@ -144,28 +144,21 @@ impl Upgrade {
         Ok(self.ws.on_upgrade(config(), move |socket| {
             // Moved to the heap here, not in `session`: an async function's arguments stay
             // in its future for its whole life, and the socket would be held twice.
-            session(SharedSocket::new(socket), handle, kind, slot, stall)
+            session(SharedSocket::new(socket), handle, role, slot, stall)
         }))
     }
 }
 
 pub async fn attendee(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Attendee).await
+    upgrade.accept(Role::Attendee).await
 }
 
 pub async fn host(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Host).await
+    upgrade.accept(Role::Host).await
 }
 
 pub async fn presenter(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Presenter).await
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Attendee,
-    Host,
-    Presenter,
+    upgrade.accept(Role::Presenter).await
 }
 
 /// How a session's loop ended.
@@ -275,18 +268,18 @@ impl Direct for Mutex<Socket> {
 async fn session(
     mut ws: SharedSocket,
     handle: EventHandle,
-    kind: Kind,
+    role: Role,
     mut slot: ConnectionSlot,
     stall: Duration,
 ) {
     let conn = ConnId::next();
-    let (sink, mut rx) = conn::channel(if kind == Kind::Attendee {
+    let (sink, mut rx) = conn::channel(if role == Role::Attendee {
         ATTENDEE_QUEUE
     } else {
         HOST_QUEUE
     });
     rx.attach(ws.0.clone());
-    let connected = kind != Kind::Attendee
+    let connected = role != Role::Attendee
         || handle
             .send(Command::Connect {
                 conn,
@@ -295,7 +288,7 @@ async fn session(
             })
             .await
             .is_ok();
-    let mut reader = Reader::new(conn, kind, handle.clone(), sink);
+    let mut reader = Reader::new(conn, role, handle.clone(), sink);
     let ending = if connected {
         run(&mut ws, &mut rx, &mut reader, &mut slot, stall).await
     } else {
@@ -303,7 +296,7 @@ async fn session(
     };
     // From here only this task writes: what is queued, then the close.
     rx.detach();
-    if reader.joined || kind == Kind::Attendee {
+    if reader.joined || role == Role::Attendee {
         // Never wait on a full mailbox here: the connection is gone either way.
         let handle = handle.clone();
         tokio::spawn(async move {
@@ -416,7 +409,7 @@ async fn run(
                     return Ending::Close(CloseCode::TooSlow);
                 }
                 if !reader.joined && now >= reader.join_by() {
-                    let (code, message) = if reader.kind == Kind::Attendee {
+                    let (code, message) = if reader.role == Role::Attendee {
                         (ErrorCode::NotJoined, "no hello within 10 s of connecting; connect again and send hello first")
                     } else {
                         (ErrorCode::Unauthorized, "no auth within 10 s of connecting; connect again and send auth first")
@@ -554,7 +547,7 @@ struct IdOnly {
 
 struct Reader {
     conn: ConnId,
-    kind: Kind,
+    role: Role,
     handle: EventHandle,
     sink: ConnSink,
     /// Hosts and presenters: authorised and attached to the actor. Attendees: sent their
@@ -568,10 +561,10 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(conn: ConnId, kind: Kind, handle: EventHandle, sink: ConnSink) -> Reader {
+    fn new(conn: ConnId, role: Role, handle: EventHandle, sink: ConnSink) -> Reader {
         Reader {
             conn,
-            kind,
+            role,
             handle,
             sink,
             joined: false,
@@ -579,7 +572,7 @@ impl Reader {
             opened: Instant::now(),
             allowance: Allowance::new(
                 Instant::now(),
-                if kind == Kind::Host {
+                if role == Role::Host {
                     HOST_RATE
                 } else {
                     CLIENT_RATE
@@ -630,8 +623,8 @@ impl Reader {
 
     /// Handles one text frame.
     fn handle_text(&mut self, text: &str, now: Instant) -> Flow {
-        match self.kind {
-            Kind::Attendee => match decode_client(text) {
+        match self.role {
+            Role::Attendee => match decode_client(text) {
                 Ok(msg) => {
                     if matches!(msg, ClientMsg::Hello { .. }) && now < self.opened + JOIN_GRACE {
                         self.said_hello = true;
@@ -647,7 +640,7 @@ impl Reader {
                     Flow::Continue
                 }
             },
-            Kind::Host | Kind::Presenter => {
+            Role::Host | Role::Presenter => {
                 let msg = match decode_host(text) {
                     Ok(msg) => msg,
                     Err(e) => {
@@ -668,7 +661,7 @@ impl Reader {
                 if !self.joined {
                     return self.authenticate(msg);
                 }
-                if self.kind == Kind::Presenter {
+                if self.role == Role::Presenter {
                     self.error(
                         msg.id(),
                         ErrorCode::Unauthorized,
@@ -693,8 +686,8 @@ impl Reader {
             );
             return Flow::Continue;
         };
-        let (allowed, role) = match self.kind {
-            Kind::Host => (self.handle.info.is_host(&token), Role::Host),
+        let (allowed, role) = match self.role {
+            Role::Host => (self.handle.info.is_host(&token), Role::Host),
             _ => (self.handle.info.is_presenter(&token), Role::Presenter),
         };
         if !allowed {

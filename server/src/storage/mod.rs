@@ -8,6 +8,7 @@
 
 pub mod lease;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod tests;
