@@ -253,7 +253,7 @@ fn default_max_open_questions() -> u32 {
 }
 
 /// Limits on free text in a spec, so that one file cannot make every page heavy.
-const MAX_TITLE: usize = 200;
+pub const MAX_TITLE: usize = 200;
 const MAX_PROMPT: usize = 500;
 const MAX_NAME: usize = 120;
 const MAX_OPTION: usize = 200;

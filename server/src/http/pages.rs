@@ -20,6 +20,7 @@ const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
+const ORGANISE: &str = include_str!("../../../web/organise.html");
 const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
@@ -81,6 +82,21 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web/present.js"),
     },
     Asset {
+        name: "organise.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web/organise.css"),
+    },
+    Asset {
+        name: "organise.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/organise.js"),
+    },
+    Asset {
+        name: "organise-model.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/organise-model.js"),
+    },
+    Asset {
         name: "icon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../../web/icon.svg"),
@@ -93,6 +109,7 @@ struct Built {
     attendee: String,
     host: String,
     present: String,
+    organise: String,
     versions: Vec<String>,
 }
 
@@ -115,6 +132,7 @@ fn built() -> &'static Built {
             attendee: link(ATTENDEE),
             host: link(HOST),
             present: link(PRESENT),
+            organise: link(ORGANISE),
             versions,
         }
     })
@@ -156,6 +174,10 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(&built().present)
+}
+
+pub async fn organise() -> Response {
+    page(&built().organise)
 }
 
 /// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,
@@ -238,7 +260,7 @@ mod tests {
     #[test]
     fn every_asset_a_page_links_is_embedded_and_versioned() {
         let b = built();
-        for html in [&b.join, &b.attendee, &b.host, &b.present] {
+        for html in [&b.join, &b.attendee, &b.host, &b.present, &b.organise] {
             let mut rest = html.as_str();
             while let Some(at) = rest.find("\"/assets/") {
                 let link = &rest[at + 9..];
@@ -256,7 +278,7 @@ mod tests {
 
     #[test]
     fn pages_carry_no_inline_script_or_style() {
-        for html in [JOIN, ATTENDEE, HOST, PRESENT] {
+        for html in [JOIN, ATTENDEE, HOST, PRESENT, ORGANISE] {
             assert!(!html.contains("<script>"), "inline script");
             assert!(!html.contains("<style"), "inline style");
             assert!(!html.contains(" style="), "style attribute");
