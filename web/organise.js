@@ -227,7 +227,8 @@ $("#back").addEventListener("click", () => showEvents());
 
 // ------------------------------------------------------------------ the editor
 
-const editing = { code: null, etag: null, spec: null, fresh: new WeakSet(), timer: 0, asked: 0 };
+// `refusal`: the server's reason for refusing the last save, shown until the next change.
+const editing = { code: null, etag: null, spec: null, fresh: new WeakSet(), timer: 0, asked: 0, refusal: null };
 
 async function openEditor(code) {
   const r = await api("GET", `/api/events/${code}/spec`);
@@ -240,6 +241,7 @@ function openSpec(code, etag, spec) {
   editing.etag = etag;
   editing.spec = spec;
   editing.fresh = new WeakSet();
+  editing.refusal = null;
   if (!code) {
     for (const s of spec.sessions) editing.fresh.add(s);
   }
@@ -302,6 +304,7 @@ function readInput(input) {
 
 function renderForm() {
   const spec = editing.spec;
+  editing.refusal = null;
   const form = $("#spec-form");
   const keep = document.activeElement && document.activeElement.id;
   form.replaceChildren(
@@ -477,6 +480,7 @@ $("#spec-form").addEventListener("input", (e) => {
   const path = input.dataset && input.dataset.path;
   if (!path) return;
   setPath(editing.spec, path, readInput(input));
+  editing.refusal = null;
   // A new session or activity takes its key from its title or prompt.
   const m = /^(sessions\[\d+\](?:\.activities\[\d+\])?)\.(title|prompt)$/.exec(path);
   if (m) {
@@ -522,7 +526,8 @@ async function validate() {
   const asked = ++editing.asked;
   const r = await api("POST", "/api/spec/validate", cleanSpec(editing.spec));
   if (asked !== editing.asked || r.status !== 200) return;
-  showErrors(r.body.errors || [], false);
+  const errors = r.body.errors || [];
+  showErrors(editing.refusal ? [...errors, editing.refusal] : errors, !!editing.refusal);
 }
 
 /** Shows each error beside its field, and, when `summary`, in the list at the top too. */
@@ -562,6 +567,8 @@ function humanise(e) {
 $("#save").addEventListener("click", save);
 
 async function save() {
+  clearTimeout(editing.timer);
+  editing.asked++;
   const spec = cleanSpec(editing.spec);
   const state = $("#save-state");
   state.textContent = "Saving…";
@@ -604,7 +611,8 @@ function refused(r) {
     state.textContent = r.status === 409 ? "Not saved: this change would alter answers already given." : "Not saved: something needs fixing.";
     const prefix = `${r.body.path}: `;
     const message = String(r.body.message || "");
-    showErrors([{ path: r.body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message }], true);
+    editing.refusal = { path: r.body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message };
+    showErrors([editing.refusal], true);
     return;
   }
   state.textContent = (r.body && r.body.message) || "Not saved; try again.";
