@@ -510,3 +510,130 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
     );
     assert_eq!(welcome["attendee"], token.as_str());
 }
+
+/// Runs the `joinup` binary on `database`: exit code, stdout, stderr.
+fn joinup(database: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
+        .args(args)
+        .args(["--database", database])
+        .output()
+        .expect("run joinup");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_lists_exports_updates_copies_and_rehearses() {
+    let (_data, database) = crate::helpers::temp_database();
+    let app = TestApp::spawn_on(database.clone()).await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    let reply = host
+        .command(json!({"type": "open", "activity": "role"}), 1)
+        .await;
+    assert_eq!(reply["type"], "ok");
+    let (mut phone, _) = app
+        .attendee(&created.code, json!({"organisation": "York Mind"}))
+        .await;
+    assert_eq!(phone.answer("a1", "role", json!([0])).await["type"], "ack");
+    let (_, http_etag) = export(&app, &created.code).await;
+    drop(app);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let code = created.code.as_str();
+
+    // Export: the spec as JSON, its tag (the API's) on stderr.
+    let (status, exported, stderr) = joinup(&database, &["event", "export", code]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(stderr.trim(), format!("etag: {http_etag}"));
+    let spec: Value = serde_json::from_str(&exported).expect("the export is JSON");
+    assert_eq!(
+        spec["title"],
+        "Dual Diagnosis Network Annual Conference 2026"
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("spec.json");
+    let file = file.to_str().expect("utf-8 path");
+
+    // Imported again unchanged: the same spec, the same tag, the same export.
+    std::fs::write(file, &exported).expect("write");
+    let (status, out, stderr) = joinup(&database, &["event", "update", code, file]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(out.contains("already has this spec"), "{out}");
+    assert_eq!(joinup(&database, &["event", "export", code]).1, exported);
+
+    // A change, naming the version it replaces; then a second one on the old version.
+    let mut changed = spec.clone();
+    changed["title"] = json!("Dual Diagnosis Network Conference 2026");
+    std::fs::write(file, changed.to_string()).expect("write");
+    let (status, out, stderr) = joinup(
+        &database,
+        &["event", "update", code, file, "--if-match", &http_etag],
+    );
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(out.contains("updated"), "{out}");
+    let (status, _, stderr) = joinup(
+        &database,
+        &["event", "update", code, file, "--if-match", &http_etag],
+    );
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("changed since it was exported"), "{stderr}");
+
+    // An edit that would misread the stored answer: exit 2, one line naming the field.
+    let mut unsafe_edit = changed.clone();
+    unsafe_edit["sessions"][0]["activities"][0]["options"]
+        .as_array_mut()
+        .expect("options")
+        .swap(0, 1);
+    std::fs::write(file, unsafe_edit.to_string()).expect("write");
+    let (status, _, stderr) = joinup(&database, &["event", "update", code, file]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sessions[0].activities[0].options[0]"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // Copy and rehearse print the new event's code and links; the list shows all three.
+    let (status, out, stderr) = joinup(
+        &database,
+        &[
+            "event",
+            "copy",
+            code,
+            "--title",
+            "Dual Diagnosis Network Conference 2027",
+            "--starts-at",
+            "2027-11-22T09:30:00Z",
+        ],
+    );
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(out.starts_with("code: ") && out.contains("/host/"), "{out}");
+    let (status, out, stderr) = joinup(&database, &["event", "rehearse", code]);
+    assert_eq!(status, Some(0), "{stderr}");
+    let rehearsal = out
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("code: "))
+        .expect("a code")
+        .to_owned();
+    let (status, list, stderr) = joinup(&database, &["event", "list"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(list.lines().count(), 3, "{list}");
+    assert!(
+        list.contains("2027-11-22T09:30:00Z\t0 joined\tDual Diagnosis Network Conference 2027"),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&rehearsal) && l.contains("live (rehearsal)")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(code) && l.contains("1 joined")),
+        "{list}"
+    );
+}
