@@ -143,7 +143,7 @@ export function listToLines(list) {
  */
 export function cleanSpec(spec) {
   const out = structuredClone(spec);
-  for (const field of ["series", "starts_at"]) {
+  for (const field of ["series", "starts_at", "organiser", "contact"]) {
     if (out[field] == null || String(out[field]).trim() === "") delete out[field];
   }
   for (const session of out.sessions || []) {

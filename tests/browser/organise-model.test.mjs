@@ -62,7 +62,7 @@ describe("paths", () => {
 describe("the spec sent", () => {
   it("leaves out blank optional fields and other kinds' fields", () => {
     const spec = {
-      title: "T", series: " ", starts_at: "",
+      title: "T", series: " ", starts_at: "", organiser: "", contact: "data@example.org",
       sessions: [{ key: "s", title: "S", room: "", activities: [
         { ...changeKind({ ...newActivity("choice", "q"), options: ["a", "b"] }, "scale"), prompt: "How?", labels: { min: "", max: "Very" }, pair: "" },
         { ...newActivity("choice", "c"), prompt: "?", options: ["a", "b"], multiple: false, max_choices: 2, max_len: 5 },
@@ -71,6 +71,8 @@ describe("the spec sent", () => {
     const clean = cleanSpec(spec);
     assert.equal("series" in clean, false);
     assert.equal("starts_at" in clean, false);
+    assert.equal("organiser" in clean, false);
+    assert.equal(clean.contact, "data@example.org");
     assert.equal("room" in clean.sessions[0], false);
     assert.deepEqual(clean.sessions[0].activities[0], { key: "q", kind: "scale", prompt: "How?", min: 1, max: 5, labels: { max: "Very" } });
     assert.deepEqual(clean.sessions[0].activities[1], { key: "c", kind: "choice", prompt: "?", options: ["a", "b"] });

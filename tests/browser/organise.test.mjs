@@ -213,6 +213,23 @@ describe("the organiser's page", () => {
     await ctx.close();
   });
 
+  it("links the privacy notice from the attendee page", async () => {
+    const ctx = await browser.newContext(PHONE_390);
+    const phone = await ctx.newPage();
+    await phone.goto(`${server.base}/e/${s.code}`);
+    const [notice] = await Promise.all([
+      ctx.waitForEvent("page"),
+      phone.getByRole("link", { name: /Privacy notice/ }).click(),
+    ]);
+    await notice.waitForLoadState();
+    assert.equal(new URL(notice.url()).pathname, `/e/${s.code}/privacy`);
+    await notice.getByRole("heading", { name: "Privacy notice" }).waitFor();
+    await notice.getByText(/fewer than 5 people/).waitFor();
+    await axe(notice, "privacy notice");
+    await shot(notice, "privacy-notice-390");
+    await ctx.close();
+  });
+
   it("ends the event and downloads its report", async () => {
     const { page } = s;
     const end = await fetch(`${server.base}/api/events/${s.code}/end`, { method: "POST", headers: { Authorization: `Bearer ${s.hostToken}` } });

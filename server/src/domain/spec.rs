@@ -53,6 +53,13 @@ pub struct EventSpec {
     /// its series, in either direction.
     #[serde(default, skip_serializing_if = "is_false")]
     pub rehearsal: bool,
+    /// Who runs the event and answers for its data (the privacy notice's "who we are").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organiser: Option<String>,
+    /// How attendees reach the organiser about their data: an email address, a phone
+    /// number or a web page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
     #[serde(default)]
     pub organisations: Vec<OrganisationSpec>,
     #[serde(default)]
@@ -417,6 +424,12 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     check_text("title", &spec.title, "the title", MAX_TITLE)?;
     if let Some(series) = &spec.series {
         check_text("series", series, "the series", MAX_NAME)?;
+    }
+    if let Some(organiser) = &spec.organiser {
+        check_text("organiser", organiser, "the organiser", MAX_TITLE)?;
+    }
+    if let Some(contact) = &spec.contact {
+        check_text("contact", contact, "the contact", MAX_TITLE)?;
     }
     if let Some(starts_at) = &spec.starts_at
         && !is_rfc3339(starts_at)

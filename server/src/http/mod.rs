@@ -7,6 +7,7 @@ mod fallback;
 mod limits;
 mod organise;
 mod pages;
+mod privacy;
 pub mod stall;
 mod upgrade;
 mod ws;
@@ -48,6 +49,8 @@ struct AppInner {
     write_stall: std::time::Duration,
     /// Organisers signed in with the organiser key ([`organise`]).
     sessions: organise::Sessions,
+    /// Days after an event ends that its raw answers are purged, for the privacy notice.
+    retention_days: Option<u32>,
 }
 
 impl AppState {
@@ -80,6 +83,7 @@ impl AppState {
                 limits,
                 write_stall: config.write_stall,
                 sessions: organise::Sessions::default(),
+                retention_days: config.retention_days,
             }),
         }
     }
@@ -186,6 +190,10 @@ impl AppState {
         &self.inner.organiser_key_hash
     }
 
+    fn retention_days(&self) -> Option<u32> {
+        self.inner.retention_days
+    }
+
     fn sessions(&self) -> &organise::Sessions {
         &self.inner.sessions
     }
@@ -245,6 +253,7 @@ fn names_an_event(path: &str) -> bool {
     path.strip_prefix("/api/events/")
         .is_some_and(|rest| !rest.is_empty())
         || path.starts_with("/ws/")
+        || (path.starts_with("/e/") && path.ends_with("/privacy"))
 }
 
 /// Every response: `X-Content-Type-Options: nosniff`. Requests that name an event code:
@@ -309,6 +318,8 @@ pub fn router(state: AppState) -> Router {
         .route("/host/{code}", get(pages::host))
         .route("/present/{code}", get(pages::present))
         .route("/organise", get(pages::organise))
+        .route("/e/{code}/privacy", get(privacy::notice))
+        .route("/api/events/{code}/records.html", get(privacy::records))
         .route("/assets/{file}", get(pages::asset))
         .route("/sw.js", get(pages::service_worker))
         .route("/api/events/{code}/report.html", get(api::report_html))

@@ -160,13 +160,38 @@ fn page(html: &'static str) -> Response {
         .into_response()
 }
 
+/// A page built for one request (the privacy notice), with the same headers as the others.
+pub fn page_owned(html: String) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
 pub async fn join() -> Response {
     page(&built().join)
 }
 
-pub async fn attendee() -> Response {
-    page(&built().attendee)
+/// The attendee page, its privacy link pointing at this event's notice.
+pub async fn attendee(Path(code): Path<String>) -> Response {
+    match crate::domain::EventCode::parse(&code) {
+        Some(code) => page_owned(
+            built()
+                .attendee
+                .replace(PRIVACY_LINK, &format!("href=\"/e/{code}/privacy\"")),
+        ),
+        None => page(&built().attendee),
+    }
 }
+
+/// The attendee page's link to the privacy notice, before the event's code is put in.
+const PRIVACY_LINK: &str = "href=\"/privacy\"";
 
 pub async fn host() -> Response {
     page(&built().host)

@@ -637,3 +637,99 @@ async fn the_command_line_lists_exports_updates_copies_and_rehearses() {
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn the_privacy_notice_and_records_follow_the_event_settings() {
+    let app = TestApp::spawn().await;
+    let mut spec = fixture_2026();
+    spec["min_group_size"] = json!(6);
+    spec["organiser"] = json!("Dual Diagnosis Network");
+    spec["contact"] = json!("dpo@ddn.example");
+    spec["qa"]["moderation"] = json!("post");
+    let created = app.create_event(&spec).await;
+    let code = created.code.as_str();
+
+    let notice = app
+        .http
+        .get(format!("{}/e/{code}/privacy", app.base))
+        .send()
+        .await
+        .expect("notice");
+    assert_eq!(notice.status(), StatusCode::OK);
+    assert!(notice.headers().contains_key("content-security-policy"));
+    let html = notice.text().await.expect("html");
+    for words in [
+        "run by Dual Diagnosis Network",
+        "fewer than <strong>6</strong>",
+        "dpo@ddn.example",
+        "a host can hide any",
+        "kept until the organisers delete them",
+        "service card",
+    ] {
+        assert!(html.contains(words), "{words:?} in the notice");
+    }
+    let missing = app
+        .http
+        .get(format!("{}/e/ZZZZZZ/privacy", app.base))
+        .send()
+        .await
+        .expect("notice");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // The attendee page links to this event's notice.
+    let page = app
+        .http
+        .get(format!("{}/e/{code}", app.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains(&format!("href=\"/e/{code}/privacy\"")));
+
+    // The organiser's records: the organiser only, filled in from the same settings.
+    let anonymous = app
+        .http
+        .get(format!("{}/api/events/{code}/records.html", app.base))
+        .send()
+        .await
+        .expect("records");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let records = app
+        .http
+        .get(format!("{}/api/events/{code}/records.html", app.base))
+        .bearer_auth(ORGANISER_KEY)
+        .send()
+        .await
+        .expect("records");
+    assert_eq!(records.status(), StatusCode::OK);
+    assert!(
+        records
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("attachment"))
+    );
+    let records = records.text().await.expect("html");
+    assert!(records.contains("<td>Dual Diagnosis Network</td>"));
+    assert!(records.contains("fewer than 6 people"));
+    assert!(records.contains(&format!("/e/{code}/privacy")));
+
+    // An edit shows at once.
+    let (stored, etag) = export(&app, code).await;
+    let mut stored: Value = serde_json::from_str(&stored).expect("JSON");
+    stored["min_group_size"] = json!(8);
+    let (status, body) = put(&app, code, Some(&etag), &stored).await;
+    assert_eq!(status, 200, "{body}");
+    let html = app
+        .http
+        .get(format!("{}/e/{code}/privacy", app.base))
+        .send()
+        .await
+        .expect("notice")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("fewer than <strong>8</strong>"));
+}
