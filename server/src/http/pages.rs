@@ -20,6 +20,7 @@ const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
+const ORGANISE: &str = include_str!("../../../web/organise.html");
 const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
@@ -59,6 +60,9 @@ const ASSETS: &[Asset] = &[
     asset!("outbox.js", JS),
     asset!("host.js", JS),
     asset!("present.js", JS),
+    asset!("organise.css", CSS),
+    asset!("organise.js", JS),
+    asset!("organise-model.js", JS),
     asset!("icon.svg", SVG),
 ];
 
@@ -68,6 +72,7 @@ struct Built {
     attendee: String,
     host: String,
     present: String,
+    organise: String,
     versions: Vec<String>,
 }
 
@@ -90,6 +95,7 @@ fn built() -> &'static Built {
             attendee: link(ATTENDEE),
             host: link(HOST),
             present: link(PRESENT),
+            organise: link(ORGANISE),
             versions,
         }
     })
@@ -117,13 +123,38 @@ fn page(html: &'static str) -> Response {
         .into_response()
 }
 
+/// A page built for one request (the privacy notice), with the same headers as the others.
+pub fn page_owned(html: String) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
 pub async fn join() -> Response {
     page(&built().join)
 }
 
-pub async fn attendee() -> Response {
-    page(&built().attendee)
+/// The attendee page, its privacy link pointing at this event's notice.
+pub async fn attendee(Path(code): Path<String>) -> Response {
+    match crate::domain::EventCode::parse(&code) {
+        Some(code) => page_owned(
+            built()
+                .attendee
+                .replace(PRIVACY_LINK, &format!("href=\"/e/{code}/privacy\"")),
+        ),
+        None => page(&built().attendee),
+    }
 }
+
+/// The attendee page's link to the privacy notice, before the event's code is put in.
+const PRIVACY_LINK: &str = "href=\"/privacy\"";
 
 pub async fn host() -> Response {
     page(&built().host)
@@ -131,6 +162,10 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(&built().present)
+}
+
+pub async fn organise() -> Response {
+    page(&built().organise)
 }
 
 /// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,
@@ -213,7 +248,7 @@ mod tests {
     #[test]
     fn every_asset_a_page_links_is_embedded_and_versioned() {
         let b = built();
-        for html in [&b.join, &b.attendee, &b.host, &b.present] {
+        for html in [&b.join, &b.attendee, &b.host, &b.present, &b.organise] {
             let mut rest = html.as_str();
             while let Some(at) = rest.find("\"/assets/") {
                 let link = &rest[at + 9..];
@@ -231,7 +266,7 @@ mod tests {
 
     #[test]
     fn pages_carry_no_inline_script_or_style() {
-        for html in [JOIN, ATTENDEE, HOST, PRESENT] {
+        for html in [JOIN, ATTENDEE, HOST, PRESENT, ORGANISE] {
             assert!(!html.contains("<script>"), "inline script");
             assert!(!html.contains("<style"), "inline style");
             assert!(!html.contains(" style="), "style attribute");

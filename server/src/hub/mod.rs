@@ -11,6 +11,7 @@ pub mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
+mod spec_swap;
 mod state;
 
 use std::sync::Arc;

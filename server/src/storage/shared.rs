@@ -194,6 +194,97 @@ macro_rules! shared_queries {
             tx.commit().await?;
             Ok(())
         }
+
+        pub async fn list_events(&self) -> Result<Vec<super::EventRow>, StorageError> {
+            let rows = sqlx::query(
+                "SELECT code, spec, state, created_at, ended_at, purged_at,
+                        (SELECT COUNT(*) FROM attendees WHERE attendees.event = events.code)
+                 FROM events ORDER BY COALESCE(starts_at, created_at) DESC, code",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| super::EventRow {
+                    code: r.get(0),
+                    spec: r.get(1),
+                    state: r.get(2),
+                    created_at: r.get(3),
+                    ended_at: r.get(4),
+                    purged_at: r.get(5),
+                    joined: r.get(6),
+                })
+                .collect())
+        }
+
+        pub async fn replace_spec(
+            &self,
+            code: EventCode,
+            expected: &str,
+            spec: &str,
+            title: &str,
+            series: Option<&str>,
+            starts_at: Option<&str>,
+        ) -> Result<bool, StorageError> {
+            let done = sqlx::query(
+                "UPDATE events SET spec = $1, title = $2, series = $3, starts_at = $4
+                 WHERE code = $5 AND spec = $6",
+            )
+            .bind(spec.to_owned())
+            .bind(title.to_owned())
+            .bind(series.map(str::to_owned))
+            .bind(starts_at.map(str::to_owned))
+            .bind(code.as_str().to_owned())
+            .bind(expected.to_owned())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub async fn answered_activities(&self, code: EventCode) -> Result<Vec<String>, StorageError> {
+            Ok(sqlx::query_scalar(
+                "SELECT activity FROM answers WHERE event = $1
+                     UNION SELECT activity FROM activity_states WHERE event = $2 AND state <> 'ready'",
+            )
+            .bind(code.as_str().to_owned())
+            .bind(code.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?)
+        }
+
+        pub async fn reset_event(&self, code: EventCode) -> Result<(), StorageError> {
+            let code = code.as_str().to_owned();
+            let mut tx = self.pool.begin().await?;
+            for table in [
+                "answers",
+                "receipts",
+                "votes",
+                "questions",
+                "cards",
+                "attendees",
+                "presence_samples",
+                "activity_states",
+            ] {
+                let sql = format!("DELETE FROM {table} WHERE event = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(code.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE events SET state = 'live', focus = NULL, ended_at = NULL, purged_at = NULL
+                 WHERE code = $1",
+            )
+            .bind(code.clone())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM summaries WHERE event = $1")
+                .bind(code)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
     };
 }
 
