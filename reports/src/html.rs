@@ -218,7 +218,7 @@ fn table_html(h: &mut String, t: &Table, caption: Option<&str>) {
         h.push_str(&format!("<th{cls}>{}</th>", esc(head)));
     }
     h.push_str("</tr></thead><tbody>\n");
-    for row in &t.rows {
+    for (r, row) in t.rows.iter().enumerate() {
         h.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
             let cls = if t.numeric.get(i).copied().unwrap_or(false) {
@@ -226,7 +226,14 @@ fn table_html(h: &mut String, t: &Table, caption: Option<&str>) {
             } else {
                 ""
             };
-            h.push_str(&format!("<td{cls}>{}</td>", esc(cell)));
+            let style = match t.shade.get(r).and_then(|s| s.get(i)).copied().flatten() {
+                Some(v) => {
+                    let (red, green, blue) = doc::heat(v);
+                    format!(" style=\"background:rgb({red},{green},{blue})\"")
+                }
+                None => String::new(),
+            };
+            h.push_str(&format!("<td{cls}{style}>{}</td>", esc(cell)));
         }
         h.push_str("</tr>\n");
     }
