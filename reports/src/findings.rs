@@ -361,7 +361,12 @@ fn theme_findings(sets: &[ThemeSet]) -> Vec<ThemeFinding> {
                 total: set.total,
                 names: tied.iter().map(|t| t.name.clone()).collect(),
                 count: top,
-                quotes: tied[0].quotes.iter().take(2).cloned().collect(),
+                quotes: {
+                    let mut q: Vec<String> = tied[0].quotes.clone();
+                    q.dedup();
+                    q.truncate(2);
+                    q
+                },
             })
         })
         .collect()

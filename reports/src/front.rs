@@ -7,7 +7,6 @@ use crate::doc::{
     signed, topic_name,
 };
 use crate::findings::{Rank, SectorDifference, TopAnswer};
-use crate::privacy::OTHER_GROUP;
 use crate::summary::{ActivityResult, Summary};
 
 /// "Funding and Waiting lists (48 each)", "Attitudes (40)".
@@ -30,24 +29,46 @@ fn rank_text(r: &Rank, quote: bool) -> String {
     }
 }
 
+/// A prompt leading a sentence: "Which barriers…? " as it is, else with a colon.
+fn lead(prompt: &str) -> String {
+    let p = prompt.trim();
+    if p.ends_with(['?', '.', '!', ':']) {
+        format!("{p} ")
+    } else {
+        format!("{p}: ")
+    }
+}
+
 /// One sentence naming the top answers of an activity, ties as ties.
 pub(crate) fn top_sentence(t: &TopAnswer) -> String {
-    let what = if t.kind == "words" {
-        format!("of {} entries", num(t.out_of))
+    let (verb, unit) = if t.kind == "words" {
+        ("given", "entries")
     } else {
-        format!("of {} respondents", num(t.out_of))
+        ("chosen", "respondents")
     };
-    let mut parts = t.ranks.iter().map(|r| rank_text(r, true));
-    let first = parts.next().unwrap_or_default();
-    let rest: Vec<String> = parts.collect();
-    let lead = if t.ranks.first().is_some_and(|r| r.labels.len() > 1) {
-        "most given, tied"
+    let Some(first) = t.ranks.first() else {
+        return String::new();
+    };
+    let labels: Vec<String> = first.labels.iter().map(|l| format!("“{l}”")).collect();
+    let mut out = if labels.len() > 1 {
+        format!(
+            "{}Most {verb}, tied: {} ({} of {} {unit} each)",
+            lead(&t.prompt),
+            quote_list(&labels),
+            num(first.count),
+            num(t.out_of)
+        )
     } else {
-        "most given"
+        format!(
+            "{}Most {verb}: {} ({} of {} {unit})",
+            lead(&t.prompt),
+            quote_list(&labels),
+            num(first.count),
+            num(t.out_of)
+        )
     };
-    let mut out = format!("{}: {lead}: {first} {what}", t.prompt);
-    if !rest.is_empty() {
-        out.push_str(&format!("; then {}", rest.join("; then ")));
+    for r in &t.ranks[1..] {
+        out.push_str(&format!("; then {}", rank_text(r, true)));
     }
     out.push('.');
     out
@@ -146,8 +167,8 @@ pub(crate) fn key_findings(s: &Summary, b: &mut Vec<Block>) {
         for t in &f.themes {
             let names: Vec<String> = t.names.iter().map(|n| format!("“{n}”")).collect();
             b.push(Block::Para(format!(
-                "{}: the largest theme{} {} ({} of {}{}).",
-                t.prompt,
+                "{}The largest theme{} {} ({} of {}{}).",
+                lead(&t.prompt),
                 if names.len() > 1 {
                     "s, tied, were"
                 } else {
@@ -342,7 +363,7 @@ pub(crate) fn raised(s: &Summary, b: &mut Vec<Block>) {
         b.push(Block::Table(t));
         for th in &set.themes {
             b.push(Block::Heading(format!("{} ({})", th.name, num(th.count))));
-            b.push(Block::Quotes(th.quotes.clone()));
+            b.push(Block::Quotes(distinct_quotes(&th.quotes)));
         }
     }
 }
@@ -375,7 +396,7 @@ fn weight(d: &SectorDifference) -> f64 {
 
 fn difference_text(d: &SectorDifference) -> String {
     match d.kind.as_str() {
-        "choice" => format!("{:+.0} pts", d.difference() * 100.0),
+        "choice" => format!("{:+.0}", d.difference() * 100.0),
         _ => signed(Some(d.difference())),
     }
 }
@@ -383,9 +404,8 @@ fn difference_text(d: &SectorDifference) -> String {
 pub(crate) fn difference_sentence(d: &SectorDifference) -> String {
     match d.kind.as_str() {
         "choice" => format!(
-            "{} ({}): “{}” was chosen by {} of {} respondents against {} of everyone else ({} respondents), {} percentage points {}.",
-            d.prompt,
-            d.group,
+            "{}“{}” was chosen by {} of {} respondents against {} of everyone else ({} respondents), {} percentage points {}.",
+            lead(&d.prompt),
             d.label,
             pct(d.group_value),
             d.group,
@@ -408,8 +428,8 @@ pub(crate) fn difference_sentence(d: &SectorDifference) -> String {
             num(d.rest_n)
         ),
         _ => format!(
-            "{}: {} gave a mean of {} (n = {}), everyone else {} (n = {}).",
-            d.prompt,
+            "{}{} gave a mean of {} (n = {}), everyone else {} (n = {}).",
+            lead(&d.prompt),
             d.group,
             mean(Some(d.group_value)),
             num(d.n),
@@ -438,38 +458,51 @@ pub(crate) fn sectors(s: &Summary, b: &mut Vec<Block>) {
     for d in largest_differences(diffs).iter().take(6) {
         b.push(Block::Para(difference_sentence(d)));
     }
-    // The heat map: one column per question, one row per sector.
-    let mut cols: Vec<(String, String)> = Vec::new();
+    // The heat map: one row per question, one column per sector.
+    let mut rows: Vec<(String, String)> = Vec::new();
     for d in diffs {
-        if !cols.iter().any(|c| c.0 == d.key && c.1 == d.kind) {
-            cols.push((d.key.clone(), d.kind.clone()));
+        if !rows.iter().any(|c| c.0 == d.key && c.1 == d.kind) {
+            rows.push((d.key.clone(), d.kind.clone()));
         }
     }
-    let mut rows: Vec<String> = diffs.iter().map(|d| d.group.clone()).collect();
-    rows.sort();
-    rows.dedup();
-    rows.retain(|r| r != OTHER_GROUP);
-    let mut headers: Vec<String> = vec!["Sector".to_owned()];
-    headers.extend(cols.iter().map(|(key, kind)| {
-        if kind == "gain" {
-            format!("{} (gain)", topic_name(key))
-        } else {
-            key.clone()
-        }
-    }));
+    let mut cols: Vec<String> = diffs.iter().map(|d| d.group.clone()).collect();
+    cols.sort();
+    cols.dedup();
+    b.push(Block::Heading(
+        "Heat map: each sector against the rest".to_owned(),
+    ));
+    b.push(Block::Note(
+        "Rows are the questions' keys, as in “What people said”. Scales and learning gains: the sector's mean less everyone else's, in points (blue: higher, vermillion: lower; full colour at one point). Choices: the answer on which the sector differs most, in percentage points of respondents (full colour at 25). A blank cell: the sector was merged into “Other (small groups)” for that question."
+            .to_owned(),
+    ));
+    // At most five sectors a table, so that no sector's name is broken mid-word.
+    for chunk in cols.chunks(5) {
+        b.push(Block::Table(heat_table(diffs, &rows, chunk)));
+    }
+}
+
+/// The heat map's table for some sectors: one row per question.
+fn heat_table(diffs: &[SectorDifference], rows: &[(String, String)], cols: &[String]) -> Table {
+    let mut headers: Vec<String> = vec!["Question".to_owned()];
+    headers.extend(cols.iter().cloned());
     let mut t = Table {
         numeric: (0..headers.len()).map(|i| i > 0).collect(),
         headers,
         rows: Vec::new(),
         shade: Vec::new(),
     };
-    for r in &rows {
-        let mut cells = vec![r.clone()];
+    for (key, kind) in rows {
+        let label = match kind.as_str() {
+            "gain" => format!("{} (gain, points)", topic_name(key)),
+            "choice" => format!("{key} (share, points)"),
+            _ => format!("{key} (mean)"),
+        };
+        let mut cells = vec![label];
         let mut shade = vec![None];
-        for (key, kind) in &cols {
+        for group in cols {
             match diffs
                 .iter()
-                .find(|d| &d.group == r && &d.key == key && &d.kind == kind)
+                .find(|d| &d.group == group && &d.key == key && &d.kind == kind)
             {
                 Some(d) => {
                     cells.push(difference_text(d));
@@ -485,14 +518,7 @@ pub(crate) fn sectors(s: &Summary, b: &mut Vec<Block>) {
         t.rows.push(cells);
         t.shade.push(shade);
     }
-    b.push(Block::Heading(
-        "Heat map: each sector against the rest".to_owned(),
-    ));
-    b.push(Block::Note(
-        "Scales and learning gains: the sector's mean less everyone else's (blue: higher, vermillion: lower; full colour at one point). Choices: the answer on which the sector differs most, in percentage points (full colour at 25 points). Columns are the questions' keys, as in “What people said”."
-            .to_owned(),
-    ));
-    b.push(Block::Table(t));
+    t
 }
 
 pub(crate) fn next_steps(s: &Summary, b: &mut Vec<Block>) {

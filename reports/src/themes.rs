@@ -221,7 +221,7 @@ pub struct Theme {
     /// The theme ids it holds (several when the host merged them or small ones were merged).
     pub ids: Vec<String>,
     pub count: u64,
-    /// Its texts, alphabetically; each distinct text once (for key findings, the first few).
+    /// Its texts, alphabetically (the same text given twice is there twice).
     pub quotes: Vec<String>,
 }
 
@@ -270,7 +270,6 @@ pub fn theme_set(
             ids.sort_by_key(|id| ids_order(id));
             let count = quotes.len() as u64;
             quotes.sort();
-            quotes.dedup();
             Theme {
                 name,
                 ids,

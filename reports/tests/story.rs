@@ -317,6 +317,10 @@ fn ties_are_named_as_ties() {
     ));
     assert!(html.contains("The most given entries, tied, were “funding” and “waiting”"));
     assert!(!html.contains("The most given entry was"));
+    // The key findings say it too, and name the next rank after the tie.
+    assert!(html.contains(
+        "Most chosen, tied: “Funding” and “Waiting lists” (5 of 13 respondents each); then “Attitudes” (3)."
+    ));
 }
 
 #[test]
@@ -428,7 +432,10 @@ fn sectors_are_set_against_the_rest_from_published_groups() {
     assert!((d.group_value - 0.75).abs() < 1e-12 && (d.rest_value - 2.0 / 9.0).abs() < 1e-12);
     let html = report_html(&s);
     assert!(html.contains("Heat map: each sector against the rest"));
-    assert!(html.contains("+53 pts"));
+    assert!(
+        html.contains(">+53</td>"),
+        "the heat map's Housing cell on barriers"
+    );
 }
 
 #[test]
