@@ -298,7 +298,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         cards,
         introduction: event.spec.introduction.clone(),
         next_steps: event.spec.next_steps.clone(),
-        theme_names: BTreeMap::new(),
+        theme_names: storage.theme_names(code).await?.into_iter().collect(),
     }))
 }
 

@@ -7,6 +7,7 @@ mod fallback;
 mod limits;
 mod pages;
 pub mod stall;
+mod themes;
 mod upgrade;
 mod ws;
 
@@ -309,6 +310,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", post(api::create_event))
         .route("/api/events/{code}", get(api::get_event))
         .route("/api/events/{code}/end", post(api::end_event))
+        .route(
+            "/api/events/{code}/themes",
+            get(themes::get).put(themes::put),
+        )
         .route("/api/events/{code}/qr.svg", get(api::qr))
         .route("/api/events/{code}/report.pdf", get(api::report_pdf))
         .route("/api/events/{code}/messages", post(fallback::post_message))
