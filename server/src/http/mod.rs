@@ -296,6 +296,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::join))
         .route("/e/{code}", get(pages::attendee))
         .route("/host/{code}", get(pages::host))
+        .route("/host/{code}/themes", get(pages::themes))
         .route("/present/{code}", get(pages::present))
         .route("/assets/{file}", get(pages::asset))
         .route("/sw.js", get(pages::service_worker))

@@ -20,6 +20,7 @@ const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
+const THEMES: &str = include_str!("../../../web/themes.html");
 const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
@@ -49,6 +50,16 @@ const ASSETS: &[Asset] = &[
         name: "common.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../../web/common.js"),
+    },
+    Asset {
+        name: "themes.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web/themes.css"),
+    },
+    Asset {
+        name: "themes.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/themes.js"),
     },
     Asset {
         name: "charts.js",
@@ -93,6 +104,7 @@ struct Built {
     attendee: String,
     host: String,
     present: String,
+    themes: String,
     versions: Vec<String>,
 }
 
@@ -115,6 +127,7 @@ fn built() -> &'static Built {
             attendee: link(ATTENDEE),
             host: link(HOST),
             present: link(PRESENT),
+            themes: link(THEMES),
             versions,
         }
     })
@@ -156,6 +169,11 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(&built().present)
+}
+
+/// The host's page for the report's themes (`/host/{code}/themes`).
+pub async fn themes() -> Response {
+    page(&built().themes)
 }
 
 /// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,
