@@ -1353,6 +1353,9 @@ fn about(s: &Summary, b: &mut Vec<Block>) {
         "Learning gain pairs the same attendee's before and after answers on a topic. Attendees who answered only one are reported apart, and their mean is shown only for groups of at least the small-group threshold.".to_owned(),
         "Free-text answers and service cards appear only once a moderator approved them; questions appear once approved or answered.".to_owned(),
         format!(
+            "Themes. Approved answers and questions are grouped into themes by a fixed, published list of themes and the word stems that mark them (no text leaves the server); the host may rename or merge themes. A theme's count is shown only when it holds at least {k} texts: smaller ones are merged into “Other (small groups)”. The 95% interval of a learning gain uses Student's t on the paired changes."
+        ),
+        format!(
             "Made by Joinup from event {} ({}). Times are UTC.",
             s.event.code,
             if s.purged { "kept aggregates" } else { "the event's answers" }

@@ -594,6 +594,11 @@ fn next_height(rest: &[Block]) -> f32 {
             Block::Para(t) => {
                 h += fonts::wrap(t, Face::Regular, 10.0, WIDTH).len() as f32 * 14.5 + 5.0
             }
+            // A heading right under a heading (a session's, then its first activity's): both
+            // stay with what the second leads to.
+            Block::Heading(t) => {
+                h += fonts::wrap(t, Face::Bold, 11.5, WIDTH).len() as f32 * 11.5 * 1.45 + 11.0
+            }
             Block::Figure { chart, .. } => {
                 let (cw, ch) = chart.size();
                 let fh = ch as f32 * CHART_W / cw as f32;
