@@ -81,11 +81,75 @@ impl Chart {
         }
     }
 
+    /// A text alternative for the chart: what it shows and every value it draws, for the
+    /// PDF's structure tree and the SVG's label.
+    pub(crate) fn alt(&self) -> String {
+        match self {
+            Chart::Bars { title, bars, .. } => {
+                let items: Vec<String> = bars
+                    .iter()
+                    .map(|b| format!("{}: {}", b.label, b.text))
+                    .collect();
+                if items.is_empty() {
+                    format!("Bar chart, {title}: no answers.")
+                } else {
+                    format!("Bar chart, {title}. {}.", items.join("; "))
+                }
+            }
+            Chart::Paired {
+                title,
+                categories,
+                series,
+                percent,
+                ..
+            } => {
+                let items: Vec<String> = categories
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let v = |s: &Series| {
+                            s.2.get(i)
+                                .copied()
+                                .flatten()
+                                .map_or("not asked".to_owned(), |v| tick_label_value(v, *percent))
+                        };
+                        format!(
+                            "{c}: {} {}, {} {}",
+                            series[0].0,
+                            v(&series[0]),
+                            series[1].0,
+                            v(&series[1])
+                        )
+                    })
+                    .collect();
+                format!("Paired bar chart, {title}. {}.", items.join("; "))
+            }
+            Chart::Line { title, points, .. } => match (points.first(), points.last()) {
+                (Some(first), Some(last)) => {
+                    let peak = points
+                        .iter()
+                        .rev()
+                        .max_by(|a, b| a.1.total_cmp(&b.1))
+                        .unwrap_or(first);
+                    format!(
+                        "Line chart, {title}, one point a minute from {} to {}; the most was {} at {}.",
+                        first.0, last.0, peak.1, peak.0
+                    )
+                }
+                _ => format!("Line chart, {title}: no samples."),
+            },
+        }
+    }
+
     pub(crate) fn size(&self) -> (u32, u32) {
         let h = match self {
-            Chart::Bars { bars, .. } => TITLE_H + ROW * bars.len().max(1) as i32 + AXIS_H + 24,
+            Chart::Bars { bars, .. } => {
+                let rows = label_rows(bars.iter().map(|b| b.label.as_str()), ROW);
+                TITLE_H + rows.iter().map(|r| r.1).sum::<i32>().max(ROW) + AXIS_H + 24
+            }
             Chart::Paired { categories, .. } => {
-                TITLE_H + 24 + PAIR_ROW * categories.len().max(1) as i32 + AXIS_H
+                let rows = label_rows(categories.iter().map(String::as_str), PAIR_ROW);
+                TITLE_H + 24 + rows.iter().map(|r| r.1).sum::<i32>().max(PAIR_ROW) + AXIS_H
             }
             Chart::Line { .. } => 300,
         };
@@ -174,6 +238,43 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
 }
 
+/// The height of one wrapped label line.
+const LABEL_LINE: i32 = 14;
+
+/// Each label wrapped (never cut) to the label column, with its row's height: at least
+/// `row`, more when the label needs more lines.
+fn label_rows<'a>(
+    labels: impl Iterator<Item = &'a str> + Clone,
+    row: i32,
+) -> Vec<(Vec<String>, i32)> {
+    let lw = label_width(labels.clone().map(str::to_owned), WIDTH as i32);
+    labels
+        .map(|l| {
+            let lines = fonts::wrap(l, Face::Regular, 12.0, (lw - 10) as f32);
+            let h = (lines.len() as i32 * LABEL_LINE + 6).max(row);
+            (lines, h)
+        })
+        .collect()
+}
+
+/// Draws a wrapped label right-aligned at `x`, centred on `cy`.
+fn draw_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    lines: &[String],
+    x: i32,
+    cy: i32,
+) -> DrawResult<DB> {
+    let first = cy - (lines.len() as i32 - 1) * LABEL_LINE / 2;
+    for (i, line) in lines.iter().enumerate() {
+        root.draw(&Text::new(
+            line.clone(),
+            (x, first + i as i32 * LABEL_LINE),
+            font(12.0, Face::Regular, INK, HPos::Right, VPos::Center),
+        ))?;
+    }
+    Ok(())
+}
+
 fn label_width(labels: impl Iterator<Item = String>, w: i32) -> i32 {
     let widest = labels
         .map(|l| fonts::width(&l, Face::Regular, 12.0))
@@ -256,25 +357,24 @@ fn draw_bars<DB: DrawingBackend>(
         ))?;
     }
     let scale = (x1 - x0) as f64 / max;
-    for (i, b) in bars.iter().enumerate() {
-        let y = top + 4 + i as i32 * ROW;
+    let rows = label_rows(bars.iter().map(|b| b.label.as_str()), ROW);
+    let mut y = top + 4;
+    for (b, (lines, row)) in bars.iter().zip(&rows) {
+        let cy = y + row / 2 - 1;
         let bw = (b.value.max(0.0) * scale).round() as i32;
         if bw > 0 {
             root.draw(&Rectangle::new(
-                [(x0, y + 3), (x0 + bw, y + ROW - 5)],
+                [(x0, cy - ROW / 2 + 4), (x0 + bw, cy + ROW / 2 - 4)],
                 rgb(b.colour).filled(),
             ))?;
         }
-        root.draw(&Text::new(
-            fonts::fit(&b.label, Face::Regular, 12.0, (lw - 10) as f32),
-            (x0 - 6, y + ROW / 2 - 1),
-            font(12.0, Face::Regular, INK, HPos::Right, VPos::Center),
-        ))?;
+        draw_label(root, lines, x0 - 6, cy)?;
         root.draw(&Text::new(
             b.text.clone(),
-            (x0 + bw + 5, y + ROW / 2 - 1),
+            (x0 + bw + 5, cy),
             font(12.0, Face::Regular, INK, HPos::Left, VPos::Center),
         ))?;
+        y += row;
     }
     Ok(())
 }
@@ -313,13 +413,12 @@ fn draw_paired<DB: DrawingBackend>(
     );
     value_axis(root, x0, x1, top, bottom, max, percent, axis)?;
     let scale = (x1 - x0) as f64 / max;
-    for (i, c) in categories.iter().enumerate() {
-        let y = top + 2 + i as i32 * PAIR_ROW;
-        root.draw(&Text::new(
-            fonts::fit(c, Face::Regular, 12.0, (lw - 10) as f32),
-            (x0 - 6, y + PAIR_ROW / 2 - 2),
-            font(12.0, Face::Regular, INK, HPos::Right, VPos::Center),
-        ))?;
+    let rows = label_rows(categories.iter().map(String::as_str), PAIR_ROW);
+    let mut row_top = top + 2;
+    for (i, (lines, row)) in rows.iter().enumerate() {
+        let y = row_top + (row - PAIR_ROW) / 2;
+        row_top += row;
+        draw_label(root, lines, x0 - 6, y + PAIR_ROW / 2 - 2)?;
         for (s, (_, colour, values)) in series.iter().enumerate() {
             let by = y + 3 + s as i32 * 16;
             match values.get(i).copied().flatten() {
@@ -415,6 +514,18 @@ fn draw_line<DB: DrawingBackend>(
     area.push((xs(n - 1), bottom));
     area.push((xs(0), bottom));
     root.draw(&Polygon::new(area, rgb((214, 234, 248)).filled()))?;
+    if let [(x, y)] = coords.as_slice() {
+        // One sample is still drawn: a marked point and a column down to the axis (a line
+        // through one point draws nothing).
+        root.draw(&Rectangle::new(
+            [(x - 3, *y), (x + 3, bottom)],
+            rgb((214, 234, 248)).filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [(x - 4, y - 4), (x + 4, y + 4)],
+            rgb(BLUE).filled(),
+        ))?;
+    }
     root.draw(&PathElement::new(
         coords,
         Color::stroke_width(&rgb(BLUE), 2),

@@ -2,8 +2,10 @@
 //! both the HTML and the PDF writers, so the two always tell the same thing.
 
 use crate::charts::{BLUE, Bar, Chart, GREEN, GREY, ORANGE, VERMILLION};
+use crate::findings::ranks;
+use crate::front;
 use crate::privacy::NOT_GIVEN;
-use crate::summary::{ActivityResult, ActivitySummary, CardItem, GroupCount, Summary};
+use crate::summary::{ActivityResult, ActivitySummary, CardItem, Comparison, GroupCount, Summary};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
@@ -11,18 +13,22 @@ pub(crate) struct Table {
     pub rows: Vec<Vec<String>>,
     /// Columns whose cells are figures (right-aligned).
     pub numeric: Vec<bool>,
+    /// A heat map's shading, per row and column, from -1 (vermillion) to 1 (blue); empty
+    /// for a plain table. The cells always carry their figure too.
+    pub shade: Vec<Vec<Option<f64>>>,
 }
 
 impl Table {
-    fn new(headers: &[&str], numeric: &[bool]) -> Table {
+    pub(crate) fn new(headers: &[&str], numeric: &[bool]) -> Table {
         Table {
             headers: headers.iter().map(|h| (*h).to_owned()).collect(),
             rows: Vec::new(),
             numeric: numeric.to_vec(),
+            shade: Vec::new(),
         }
     }
 
-    fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 }
@@ -64,6 +70,15 @@ pub(crate) enum Block {
     Cards(Vec<CardItem>),
 }
 
+/// A heat map cell's background for `v` from -1 to 1: a light tint of vermillion (below the
+/// rest) or blue (above), at most 55% so dark text keeps its contrast.
+pub(crate) fn heat(v: f64) -> (u8, u8, u8) {
+    let base = if v < 0.0 { VERMILLION } else { BLUE };
+    let t = v.abs().clamp(0.0, 1.0) * 0.55;
+    let mix = |c: u8| (255.0 * (1.0 - t) + c as f64 * t).round() as u8;
+    (mix(base.0), mix(base.1), mix(base.2))
+}
+
 pub(crate) fn num(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -85,7 +100,7 @@ pub(crate) fn pct(r: f64) -> String {
     }
 }
 
-fn share(n: u64, d: u64) -> String {
+pub(crate) fn share(n: u64, d: u64) -> String {
     if d == 0 {
         "–".to_owned()
     } else {
@@ -93,11 +108,11 @@ fn share(n: u64, d: u64) -> String {
     }
 }
 
-fn mean(m: Option<f64>) -> String {
+pub(crate) fn mean(m: Option<f64>) -> String {
     m.map_or("–".to_owned(), |m| format!("{m:.2}"))
 }
 
-fn signed(m: Option<f64>) -> String {
+pub(crate) fn signed(m: Option<f64>) -> String {
     m.map_or("–".to_owned(), |m| {
         if m.abs() < 0.005 {
             "0.00".to_owned()
@@ -107,7 +122,7 @@ fn signed(m: Option<f64>) -> String {
     })
 }
 
-fn signed_int(n: i64) -> String {
+pub(crate) fn signed_int(n: i64) -> String {
     if n > 0 {
         format!("+{n}")
     } else {
@@ -142,7 +157,7 @@ pub(crate) fn long_date(d: &str) -> String {
 }
 
 /// `trauma-informed-care` as `Trauma informed care`.
-fn topic_name(topic: &str) -> String {
+pub(crate) fn topic_name(topic: &str) -> String {
     let spaced = topic.replace(['-', '_'], " ");
     let mut chars = spaced.chars();
     match chars.next() {
@@ -151,11 +166,11 @@ fn topic_name(topic: &str) -> String {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", num(n), if n == 1 { one } else { many })
 }
 
-fn quote_list(items: &[String]) -> String {
+pub(crate) fn quote_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -186,16 +201,22 @@ pub(crate) fn provenance(s: &Summary) -> Vec<String> {
 pub(crate) fn build(s: &Summary) -> Vec<Block> {
     let mut b = Vec::new();
     cover(s, &mut b);
+    // The story first: what the day found, how it was found, and what happens next.
+    front::key_findings(s, &mut b);
+    front::aims(s, &mut b);
+    learnt(s, &mut b);
+    front::raised(s, &mut b);
+    front::sectors(s, &mut b);
+    comparison(s, &mut b);
+    front::next_steps(s, &mut b);
+    // Then the full record, in the programme's order.
     glance(s, &mut b);
     room(s, &mut b);
     said(s, &mut b);
-    learnt(s, &mut b);
     questions(s, &mut b);
-    concerns(s, &mut b);
     pledge(s, &mut b);
     rooms(s, &mut b);
     directory(s, &mut b);
-    comparison(s, &mut b);
     about(s, &mut b);
     b
 }
@@ -246,7 +267,7 @@ fn cover(s: &Summary, b: &mut Vec<Block>) {
     });
 }
 
-fn section(b: &mut Vec<Block>, id: &str, title: &str) {
+pub(crate) fn section(b: &mut Vec<Block>, id: &str, title: &str) {
     b.push(Block::Section {
         id: id.to_owned(),
         title: title.to_owned(),
@@ -495,17 +516,21 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
             multiple,
             counts,
         } => {
-            let best = counts
+            let items: Vec<(String, u64)> = options
                 .iter()
-                .enumerate()
-                .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)));
-            if let Some((i, &c)) = best.filter(|(_, c)| **c > 0) {
+                .cloned()
+                .zip(counts.iter().copied())
+                .collect();
+            if let Some(top) = ranks(&items, 1).first() {
+                let labels: Vec<String> = top.labels.iter().map(|l| format!("“{l}”")).collect();
                 b.push(Block::Para(format!(
-                    "The most chosen answer was “{}”, by {} of {} respondents ({}){}.",
-                    options.get(i).cloned().unwrap_or_default(),
-                    num(c),
+                    "The most chosen {} {}, by {} of {} respondents ({}{}){}.",
+                    if labels.len() > 1 { "answers, tied, were" } else { "answer was" },
+                    quote_list(&labels),
+                    num(top.count),
                     num(n),
-                    share(c, n),
+                    share(top.count, n),
+                    if labels.len() > 1 { " each" } else { "" },
                     if *multiple { "; respondents could choose more than one, so shares add up to more than 100%" } else { "" }
                 )));
             } else {
@@ -581,11 +606,19 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
             distinct,
             top,
         } => {
-            if let Some(first) = top.first() {
+            let items: Vec<(String, u64)> = top.iter().map(|g| (g.name.clone(), g.count)).collect();
+            if let Some(first) = ranks(&items, 1).first() {
+                let labels: Vec<String> = first.labels.iter().map(|l| format!("“{l}”")).collect();
                 b.push(Block::Para(format!(
-                    "The most given entry was “{}” ({}); {} gave {} in all, {} of them different.",
-                    first.name,
+                    "The most given {} {} ({}{}); {} gave {} in all, {} of them different.",
+                    if labels.len() > 1 {
+                        "entries, tied, were"
+                    } else {
+                        "entry was"
+                    },
+                    quote_list(&labels),
                     plural(first.count, "time", "times"),
+                    if labels.len() > 1 { " each" } else { "" },
                     plural(n, "respondent", "respondents"),
                     plural(*entries, "entry", "entries"),
                     num(*distinct)
@@ -622,7 +655,7 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
             not_quoted,
         } => {
             b.push(Block::Para(format!(
-                "{} approved for sharing; they are quoted in “Anonymous concerns and comments”{}.",
+                "{} approved for sharing; they are quoted by theme in “What people raised, by theme”{}.",
                 plural(approved.len() as u64, "answer was", "answers were"),
                 if *not_quoted > 0 {
                     format!(" ({} not approved)", num(*not_quoted))
@@ -669,6 +702,7 @@ fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
                 numeric: (0..headers.len()).map(|i| i > 0).collect(),
                 headers,
                 rows: Vec::new(),
+                shade: Vec::new(),
             };
             for g in groups {
                 let mut row = vec![g.group.clone(), num(g.total)];
@@ -688,6 +722,7 @@ fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
                 numeric: (0..headers.len()).map(|i| i > 0).collect(),
                 headers,
                 rows: Vec::new(),
+                shade: Vec::new(),
             };
             for g in groups {
                 let mut row = vec![g.group.clone(), num(g.total), mean(g.mean)];
@@ -882,6 +917,8 @@ fn questions(s: &Summary, b: &mut Vec<Block>) {
                 num(x.votes),
                 if x.answered {
                     "Yes".to_owned()
+                } else if s.event.state == "ended" {
+                    "Unanswered".to_owned()
                 } else {
                     "Not yet".to_owned()
                 },
@@ -897,55 +934,8 @@ fn questions(s: &Summary, b: &mut Vec<Block>) {
     }
 }
 
-fn concerns(s: &Summary, b: &mut Vec<Block>) {
-    section(b, "concerns", "Anonymous concerns and comments");
-    let texts: Vec<&ActivitySummary> = s
-        .activities
-        .iter()
-        .filter(|a| matches!(a.result, ActivityResult::Text { .. }))
-        .collect();
-    if texts.is_empty() {
-        b.push(Block::Para("No open-text questions were asked.".to_owned()));
-        return;
-    }
-    b.push(Block::Para(
-        "Answers here are anonymous and quoted as written, once a moderator approved them. They are listed alphabetically, not in the order they were given."
-            .to_owned(),
-    ));
-    for a in texts {
-        if let ActivityResult::Text {
-            approved,
-            not_quoted,
-        } = &a.result
-        {
-            b.push(Block::Heading(a.prompt.clone()));
-            b.push(Block::Note(format!(
-                "{}{} · {} approved{}",
-                a.room
-                    .as_ref()
-                    .map(|r| format!("{r} · "))
-                    .unwrap_or_default(),
-                plural(a.respondents, "answer", "answers"),
-                num(approved.len() as u64),
-                if *not_quoted > 0 {
-                    format!(" · {} not approved for sharing", num(*not_quoted))
-                } else {
-                    String::new()
-                }
-            )));
-            if approved.is_empty() {
-                b.push(Block::Para(
-                    "No answer was approved for sharing.".to_owned(),
-                ));
-            } else {
-                b.push(Block::Quotes(distinct_quotes(approved)));
-            }
-        }
-    }
-}
-
 /// Sorted answers, each distinct one once, with how many gave it when more than one did.
-fn distinct_quotes(sorted: &[String]) -> Vec<String> {
+pub(crate) fn distinct_quotes(sorted: &[String]) -> Vec<String> {
     let mut out: Vec<(String, u64)> = Vec::new();
     for t in sorted {
         match out.last_mut() {
@@ -1082,7 +1072,14 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
     let Some(c) = &s.comparison else {
         return;
     };
-    section(b, "compare", "This year beside last year");
+    let (py, cy) = (
+        c.previous_date
+            .get(..4)
+            .unwrap_or(&c.previous_date)
+            .to_owned(),
+        s.event.date.get(..4).unwrap_or(&s.event.date).to_owned(),
+    );
+    section(b, "compare", &format!("Change since {py}"));
     b.push(Block::Para(format!(
         "Compared with {} (event {}, {}): the latest edition of the series to have ended before this one (rehearsals are never compared). Attendance is shown whole; activities are compared where both editions asked the same question (the same key).",
         c.previous_title,
@@ -1090,7 +1087,7 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
         long_date(&c.previous_date)
     )));
     let mut t = Table::new(
-        &["Measure", "Last year", "This year", "Change"],
+        &["Measure", &py, &cy, "Difference"],
         &[false, true, true, true],
     );
     for (name, ch) in [
@@ -1109,7 +1106,7 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
     b.push(Block::Table(t));
 
     b.push(Block::Heading("Sector mix".to_owned()));
-    let mut t = Table::new(&["Sector", "Last year", "This year"], &[false, true, true]);
+    let mut t = Table::new(&["Sector", &py, &cy], &[false, true, true]);
     for m in &c.sector_mix {
         t.row(vec![
             m.sector.clone(),
@@ -1129,7 +1126,7 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
                 .collect(),
             series: [
                 (
-                    "Last year".to_owned(),
+                    py.clone(),
                     ORANGE,
                     c.sector_mix
                         .iter()
@@ -1138,7 +1135,7 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
                         .collect(),
                 ),
                 (
-                    "This year".to_owned(),
+                    cy.clone(),
                     BLUE,
                     c.sector_mix
                         .iter()
@@ -1157,10 +1154,10 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
         let mut t = Table::new(
             &[
                 "Activity",
-                "Respondents last / this",
-                "Rate last / this",
-                "Mean last / this",
-                "Mean change",
+                &format!("Respondents {py} / {cy}"),
+                &format!("Rate {py} / {cy}"),
+                &format!("Mean {py} / {cy}"),
+                "Difference in mean",
             ],
             &[false, true, true, true, true],
         );
@@ -1197,7 +1194,7 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
             .filter(|a| a.kind == "choice" && !a.options.is_empty())
         {
             b.push(Block::Heading(a.prompt.clone()));
-            let mut t = Table::new(&["Answer", "Last year", "This year"], &[false, true, true]);
+            let mut t = Table::new(&["Answer", &py, &cy], &[false, true, true]);
             for o in &a.options {
                 let f = |v: Option<f64>| v.map_or("not asked".to_owned(), pct);
                 t.row(vec![
@@ -1213,12 +1210,12 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
                     categories: a.options.iter().map(|o| o.label.clone()).collect(),
                     series: [
                         (
-                            "Last year".to_owned(),
+                            py.clone(),
                             ORANGE,
                             a.options.iter().map(|o| o.previous_share).collect(),
                         ),
                         (
-                            "This year".to_owned(),
+                            cy.clone(),
                             BLUE,
                             a.options.iter().map(|o| o.current_share).collect(),
                         ),
@@ -1230,13 +1227,15 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
         }
     }
     if !c.learning.is_empty() {
-        b.push(Block::Heading("Learning gain in both years".to_owned()));
+        b.push(Block::Heading(format!(
+            "Learning gain (before to after on the day), {py} and {cy}"
+        )));
         let mut t = Table::new(
             &[
                 "Topic",
-                "Paired last / this",
-                "Mean change last year",
-                "Mean change this year",
+                &format!("Paired {py} / {cy}"),
+                &format!("Gain {py}"),
+                &format!("Gain {cy}"),
             ],
             &[false, true, true, true],
         );
@@ -1250,13 +1249,14 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
         }
         b.push(Block::Table(t));
     }
+    comparison_more(c, &py, &cy, b);
     let mut notes = Vec::new();
     if !c.only_current.is_empty() {
-        notes.push(format!("New this year: {}.", c.only_current.join(", ")));
+        notes.push(format!("New in {cy}: {}.", c.only_current.join(", ")));
     }
     if !c.only_previous.is_empty() {
         notes.push(format!(
-            "Asked last year only: {}.",
+            "Asked in {py} only: {}.",
             c.only_previous.join(", ")
         ));
     }
@@ -1268,6 +1268,74 @@ fn comparison(s: &Summary, b: &mut Vec<Block>) {
     }
     if !notes.is_empty() {
         b.push(Block::Note(notes.join(" ")));
+    }
+}
+
+/// Organisations returning, new and lapsed; words by their top entries; the pledge by
+/// organisation, as shares of each organisation's attendees.
+fn comparison_more(c: &Comparison, py: &str, cy: &str, b: &mut Vec<Block>) {
+    b.push(Block::Heading("Organisations".to_owned()));
+    b.push(Block::Para(format!(
+        "{} came in both years; {} came for the first time in {cy}; {} came in {py} but not in {cy}.",
+        plural(c.organisations_returning.len() as u64, "organisation", "organisations"),
+        num(c.organisations_new.len() as u64),
+        num(c.organisations_lapsed.len() as u64)
+    )));
+    if !c.organisations_new.is_empty() {
+        b.push(Block::Note(format!(
+            "New in {cy}: {}.",
+            quote_list(&c.organisations_new)
+        )));
+    }
+    if !c.organisations_lapsed.is_empty() {
+        b.push(Block::Note(format!(
+            "Not back in {cy}: {}.",
+            quote_list(&c.organisations_lapsed)
+        )));
+    }
+    for w in &c.words {
+        b.push(Block::Heading(format!("{} (top entries)", w.prompt)));
+        let mut t = Table::new(&["Rank", py, cy], &[true, false, false]);
+        let n = w.previous_top.len().max(w.current_top.len());
+        let cell = |g: Option<&GroupCount>| {
+            g.map_or(String::new(), |g| format!("{} ({})", g.name, num(g.count)))
+        };
+        for i in 0..n {
+            t.row(vec![
+                (i + 1).to_string(),
+                cell(w.previous_top.get(i)),
+                cell(w.current_top.get(i)),
+            ]);
+        }
+        b.push(Block::Table(t));
+    }
+    if !c.pledge.is_empty() {
+        b.push(Block::Heading("The pledge by organisation".to_owned()));
+        b.push(Block::Note(
+            "Signatures as a share of each organisation's attendees that year (signatures and attendance are shown whole)."
+                .to_owned(),
+        ));
+        let mut t = Table::new(&["Organisation", py, cy], &[false, true, true]);
+        for p in &c.pledge {
+            let f = |signed: u64, came: u64| {
+                if came == 0 {
+                    "did not attend".to_owned()
+                } else {
+                    format!(
+                        "{} of {} ({})",
+                        num(signed),
+                        num(came),
+                        share(signed.min(came), came)
+                    )
+                }
+            };
+            t.row(vec![
+                p.organisation.clone(),
+                f(p.previous_signed, p.previous_attendees),
+                f(p.current_signed, p.current_attendees),
+            ]);
+        }
+        b.push(Block::Table(t));
     }
 }
 
@@ -1284,6 +1352,9 @@ fn about(s: &Summary, b: &mut Vec<Block>) {
         "Response rates count the attendees who could see an activity: everyone for plenary activities, and for a break-out room's activities the attendees who chose that room (and anyone who answered before moving room).".to_owned(),
         "Learning gain pairs the same attendee's before and after answers on a topic. Attendees who answered only one are reported apart, and their mean is shown only for groups of at least the small-group threshold.".to_owned(),
         "Free-text answers and service cards appear only once a moderator approved them; questions appear once approved or answered.".to_owned(),
+        format!(
+            "Themes. Approved answers and questions are grouped into themes by a fixed, published list of themes and the word stems that mark them (no text leaves the server); the host may rename or merge themes. A theme's count is shown only when it holds at least {k} texts: smaller ones are merged into “Other (small groups)”. The 95% interval of a learning gain uses Student's t on the paired changes."
+        ),
         format!(
             "Made by Joinup from event {} ({}). Times are UTC.",
             s.event.code,

@@ -44,7 +44,8 @@ blockquote { margin: 8px 0; padding: 6px 14px; border-left: 4px solid var(--rule
 .card dt { color: var(--muted); }
 .card dd { margin: 0; }
 nav.toc ol { columns: 2; font-size: 14px; }
-nav.toc a { color: var(--accent); }
+nav.toc a { color: var(--accent); display: inline-block; min-height: 24px; line-height: 24px; }
+nav.toc h2 { font-size: 17px; margin: 20px 0 4px; border: 0; break-before: auto; }
 footer { margin-top: 48px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--rule); padding-top: 8px; }
 @media screen and (max-width: 760px) { .figure, .cards { grid-template-columns: 1fr; } .tiles { grid-template-columns: 1fr 1fr; } body { padding: 16px; } }
 @page { size: A4; margin: 16mm 14mm 18mm; }
@@ -108,7 +109,9 @@ pub fn report_html(summary: &Summary) -> String {
                 for n in notices {
                     h.push_str(&format!("<p class=\"notice\">{}</p>\n", esc(n)));
                 }
-                h.push_str("</header>\n<nav class=\"toc\"><h3>Contents</h3><ol>\n");
+                h.push_str(
+                    "</header>\n<nav class=\"toc\" aria-labelledby=\"contents\"><h2 id=\"contents\">Contents</h2><ol>\n",
+                );
                 for (id, t) in &sections {
                     h.push_str(&format!(
                         "<li><a href=\"#{}\">{}</a></li>\n",
@@ -116,7 +119,7 @@ pub fn report_html(summary: &Summary) -> String {
                         esc(t)
                     ));
                 }
-                h.push_str("</ol></nav>\n");
+                h.push_str("</ol></nav>\n<main>\n");
             }
             Block::Section { id, title } => {
                 h.push_str(&format!("<h2 id=\"{}\">{}</h2>\n", esc(id), esc(title)));
@@ -176,7 +179,7 @@ pub fn report_html(summary: &Summary) -> String {
         }
     }
     h.push_str(&format!(
-        "<footer>{} · {} · made by Joinup{}</footer>\n</body>\n</html>\n",
+        "</main>\n<footer>{} · {} · made by Joinup{}</footer>\n</body>\n</html>\n",
         esc(&summary.event.title),
         esc(&doc::long_date(&summary.event.date)),
         if summary.purged {
@@ -218,7 +221,7 @@ fn table_html(h: &mut String, t: &Table, caption: Option<&str>) {
         h.push_str(&format!("<th{cls}>{}</th>", esc(head)));
     }
     h.push_str("</tr></thead><tbody>\n");
-    for row in &t.rows {
+    for (r, row) in t.rows.iter().enumerate() {
         h.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
             let cls = if t.numeric.get(i).copied().unwrap_or(false) {
@@ -226,7 +229,14 @@ fn table_html(h: &mut String, t: &Table, caption: Option<&str>) {
             } else {
                 ""
             };
-            h.push_str(&format!("<td{cls}>{}</td>", esc(cell)));
+            let style = match t.shade.get(r).and_then(|s| s.get(i)).copied().flatten() {
+                Some(v) => {
+                    let (red, green, blue) = doc::heat(v);
+                    format!(" style=\"background:rgb({red},{green},{blue})\"")
+                }
+                None => String::new(),
+            };
+            h.push_str(&format!("<td{cls}{style}>{}</td>", esc(cell)));
         }
         h.push_str("</tr>\n");
     }

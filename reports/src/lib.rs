@@ -13,18 +13,24 @@
 //! - [`snapshot`]: the input: an event's definition and its anonymous answers.
 //! - [`privacy`]: the small-group rule, shared with the live hub so they never disagree.
 //! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after purge.
+//! - [`findings`]: the key findings and the differences between sectors, from the Summary's
+//!   own figures; [`themes`]: open text grouped into themes, locally and deterministically.
 //! - `csv`, `html`, `pdf`: the documents; `doc` is the content both HTML and PDF render, and
-//!   `charts` draws its charts with plotters (SVG for HTML, vector shapes for the PDF).
+//!   `front` builds the report's front half (key findings, aims
+//!   and method, themes, sectors, what happens next), `charts` draws its charts with plotters (SVG for HTML, vector shapes for the PDF).
 
 mod charts;
 mod csv;
 mod doc;
+pub mod findings;
 mod fonts;
+mod front;
 mod html;
 mod pdf;
 pub mod privacy;
 pub mod snapshot;
 pub mod summary;
+pub mod themes;
 
 pub use csv::{CSV_HEADER, answers_csv};
 pub use html::report_html;

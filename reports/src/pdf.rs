@@ -1,5 +1,10 @@
 //! `report.pdf`: the report's blocks laid out on A4 pages and written with krilla, with the
 //! DejaVu Sans fonts embedded (subset) and the charts as vector graphics.
+//!
+//! The PDF is tagged for accessibility: a structure tree in reading order (sections, headings,
+//! paragraphs, quotes, tables with header cells, figures with a text alternative that gives
+//! every value the chart draws), the document's language and title; rules, shading, repeated
+//! table headers and page footers are marked as artifacts.
 
 use krilla::Document;
 use krilla::color::rgb;
@@ -10,6 +15,10 @@ use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Node, SpanTag, TableHeaderScope, Tag, TagGroup, TagKind,
+    TagTree,
+};
 use krilla::text::{Font, TextDirection};
 
 use crate::ReportError;
@@ -38,7 +47,8 @@ const WARN_BG: Rgb = (255, 244, 236);
 const GOOD: Rgb = (0, 158, 115);
 const GOOD_BG: Rgb = (238, 248, 244);
 
-/// One thing drawn on a page; y grows downwards, text at its baseline.
+/// One thing drawn on a page; y grows downwards, text at its baseline. `tag` is the
+/// structure element text belongs to (`None`: an artifact); rules and fills are artifacts.
 enum Op {
     Text {
         x: f32,
@@ -47,6 +57,7 @@ enum Op {
         face: Face,
         colour: Rgb,
         text: String,
+        tag: Option<usize>,
     },
     Rect {
         x: f32,
@@ -68,7 +79,26 @@ enum Op {
         y: f32,
         scale: f32,
         shapes: Vec<Shape>,
+        /// The figure element it draws.
+        tag: usize,
     },
+}
+
+/// A structure element of the tagged PDF.
+#[derive(Debug, Clone)]
+enum Elem {
+    Div,
+    Sect,
+    Heading(u16, String),
+    P,
+    Quote,
+    Figure(String),
+    Table,
+    Row,
+    Th,
+    Td,
+    Toc,
+    TocItem,
 }
 
 struct Layout {
@@ -76,6 +106,12 @@ struct Layout {
     y: f32,
     /// Section titles: (title, page, y).
     outline: Vec<(String, usize, f32)>,
+    /// The structure tree, in reading order: each element and its parent (`None`: the root).
+    elems: Vec<(Elem, Option<usize>)>,
+    /// The element text drawn now belongs to; `None` marks it an artifact.
+    tag: Option<usize>,
+    /// The element new blocks go in (the cover, then each section).
+    parent: Option<usize>,
 }
 
 impl Layout {
@@ -85,6 +121,19 @@ impl Layout {
         }
         let last = self.pages.len() - 1;
         &mut self.pages[last]
+    }
+
+    /// A new structure element in `parent`.
+    fn elem_in(&mut self, elem: Elem, parent: Option<usize>) -> usize {
+        self.elems.push((elem, parent));
+        self.elems.len() - 1
+    }
+
+    /// A new block element in the current container; text drawn next belongs to it.
+    fn block(&mut self, elem: Elem) -> usize {
+        let id = self.elem_in(elem, self.parent);
+        self.tag = Some(id);
+        id
     }
 
     fn new_page(&mut self) {
@@ -105,6 +154,7 @@ impl Layout {
 
     fn text(&mut self, x: f32, y: f32, size: f32, face: Face, colour: Rgb, text: &str) {
         if !text.is_empty() {
+            let tag = self.tag;
             self.page().push(Op::Text {
                 x,
                 y,
@@ -112,6 +162,7 @@ impl Layout {
                 face,
                 colour,
                 text: text.to_owned(),
+                tag,
             });
         }
     }
@@ -250,7 +301,16 @@ fn table_height(table: &Table, width: f32) -> f32 {
 fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
     let cols = columns(table, width);
     let numeric = |i: usize| table.numeric.get(i).copied().unwrap_or(false);
-    let draw_row = |l: &mut Layout, cells: &[String], face: Face, header: bool| {
+    let outer = l.tag;
+    let table_elem = l.elem_in(Elem::Table, l.parent);
+    // `row`: the row element its cells belong to; `None` for a header repeated on a new
+    // page (an artifact: a reader hears the header once).
+    let draw_row = |l: &mut Layout,
+                    cells: &[String],
+                    face: Face,
+                    shade: Option<&Vec<Option<f64>>>,
+                    row: Option<usize>| {
+        let header = shade.is_none();
         let wrapped: Vec<Vec<String>> = cells
             .iter()
             .zip(&cols.widths)
@@ -260,6 +320,13 @@ fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
         let h = lines as f32 * T_LEAD + 2.0 * T_PAD;
         let top = l.y;
         let mut cx = x;
+        for (i, w) in cols.widths.iter().enumerate() {
+            if let Some(v) = shade.and_then(|s| s.get(i)).copied().flatten() {
+                l.rect(cx, top, *w, h, doc::heat(v));
+            }
+            cx += w;
+        }
+        let mut cx = x;
         for (i, (cell, w)) in wrapped.iter().zip(&cols.widths).enumerate() {
             // Header text sits at the bottom of its cell.
             let offset = if header {
@@ -267,6 +334,9 @@ fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
             } else {
                 0.0
             };
+            let cell_tag =
+                row.map(|r| l.elem_in(if header { Elem::Th } else { Elem::Td }, Some(r)));
+            l.tag = cell_tag;
             for (j, line) in cell.iter().enumerate() {
                 let y = top + T_PAD + offset + (j as f32 + 1.0) * T_LEAD - 3.0;
                 let tx = if numeric(i) {
@@ -288,6 +358,7 @@ fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
             headers: table.headers.clone(),
             rows: Vec::new(),
             numeric: table.numeric.clone(),
+            shade: Vec::new(),
         },
         width,
     ) - 6.0;
@@ -305,8 +376,10 @@ fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
         })
         .unwrap_or(0.0);
     l.ensure(header_h + first_row_h);
-    draw_row(l, &table.headers, Face::Bold, true);
-    for row in &table.rows {
+    let header_row = l.elem_in(Elem::Row, Some(table_elem));
+    draw_row(l, &table.headers, Face::Bold, None, Some(header_row));
+    let none = Vec::new();
+    for (r, row) in table.rows.iter().enumerate() {
         let h = row
             .iter()
             .zip(&cols.widths)
@@ -317,10 +390,18 @@ fn draw_table(l: &mut Layout, table: &Table, x: f32, width: f32) {
             + 2.0 * T_PAD;
         if l.y + h > BOTTOM {
             l.new_page();
-            draw_row(l, &table.headers, Face::Bold, true);
+            draw_row(l, &table.headers, Face::Bold, None, None);
         }
-        draw_row(l, row, Face::Regular, false);
+        let tr = l.elem_in(Elem::Row, Some(table_elem));
+        draw_row(
+            l,
+            row,
+            Face::Regular,
+            Some(table.shade.get(r).unwrap_or(&none)),
+            Some(tr),
+        );
     }
+    l.tag = outer;
     l.y += 6.0;
 }
 
@@ -338,6 +419,7 @@ fn tiles(l: &mut Layout, tiles: &[Tile]) {
         let top = l.y;
         for (i, (t, lines)) in chunk.iter().zip(&label_lines).enumerate() {
             let x = LEFT + i as f32 * (w + gap);
+            l.block(Elem::P);
             l.rect(x, top, w, h, SOFT);
             l.text(x + 10.0, top + 32.0, 24.0, Face::Bold, DARK, &t.value);
             for (j, line) in lines.iter().enumerate() {
@@ -359,6 +441,7 @@ fn quotes(l: &mut Layout, qs: &[String]) {
     let size = 9.5;
     let leading = size * 1.45;
     for q in qs {
+        l.block(Elem::Quote);
         let lines = fonts::wrap(q, Face::Regular, size, WIDTH - 20.0);
         let mut remaining = &lines[..];
         while !remaining.is_empty() {
@@ -431,6 +514,7 @@ fn cards(l: &mut Layout, cards: &[CardItem]) {
         let top = l.y;
         for (i, lines) in laid.iter().enumerate() {
             let x = LEFT + i as f32 * (w + gap);
+            l.block(Elem::Div);
             l.line(x, top, x + w, top, 0.8, RULE);
             l.line(x, top + h, x + w, top + h, 0.8, RULE);
             l.line(x, top, x, top + h, 0.8, RULE);
@@ -459,14 +543,22 @@ fn figure(l: &mut Layout, chart: &charts::Chart, table: &Table) {
     let table_x = LEFT + chart_w + 14.0;
     let table_w = RIGHT - table_x;
     let th = table_height(table, table_w);
+    let left = BOTTOM - l.y;
+    // A table longer than what is left of the page flows on (its header repeated) when the
+    // chart fits here and the page is not nearly full, rather than leaving the page blank.
+    let flows = chart_h + 6.0 <= left && left >= (BOTTOM - TOP) * 0.35;
     if chart_h.max(th) <= BOTTOM - TOP {
-        l.ensure(chart_h.max(th) + 6.0);
+        if !flows {
+            l.ensure(chart_h.max(th) + 6.0);
+        }
         let top = l.y + 4.0;
+        let tag = l.block(Elem::Figure(chart.alt()));
         l.page().push(Op::Chart {
             x: LEFT,
             y: top,
             scale,
             shapes: charts::record(chart),
+            tag,
         });
         l.y = top;
         draw_table(l, table, table_x, table_w);
@@ -477,11 +569,13 @@ fn figure(l: &mut Layout, chart: &charts::Chart, table: &Table) {
         let chart_h = ch as f32 * scale;
         l.ensure(chart_h + 6.0);
         let top = l.y + 4.0;
+        let tag = l.block(Elem::Figure(chart.alt()));
         l.page().push(Op::Chart {
             x: LEFT,
             y: top,
             scale,
             shapes: charts::record(chart),
+            tag,
         });
         l.y = top + chart_h + 8.0;
         draw_table(l, table, LEFT, WIDTH);
@@ -500,15 +594,16 @@ fn next_height(rest: &[Block]) -> f32 {
             Block::Para(t) => {
                 h += fonts::wrap(t, Face::Regular, 10.0, WIDTH).len() as f32 * 14.5 + 5.0
             }
-            Block::Figure { chart, table } => {
+            // A heading right under a heading (a session's, then its first activity's): both
+            // stay with what the second leads to.
+            Block::Heading(t) => {
+                h += fonts::wrap(t, Face::Bold, 11.5, WIDTH).len() as f32 * 11.5 * 1.45 + 11.0
+            }
+            Block::Figure { chart, .. } => {
                 let (cw, ch) = chart.size();
                 let fh = ch as f32 * CHART_W / cw as f32;
-                let th = table_height(table, RIGHT - LEFT - CHART_W - 14.0);
-                return h + if fh.max(th) <= BOTTOM - TOP {
-                    fh.max(th) + 16.0
-                } else {
-                    60.0
-                };
+                // The chart must share the heading's page; a long table may flow on.
+                return h + fh.min(BOTTOM - TOP) + 16.0;
             }
             _ => return h + 60.0,
         }
@@ -522,7 +617,11 @@ fn layout(summary: &Summary) -> Layout {
         pages: vec![Vec::new()],
         y: TOP,
         outline: Vec::new(),
+        elems: Vec::new(),
+        tag: None,
+        parent: None,
     };
+    let mut toc = None;
     for (i, block) in blocks.iter().enumerate() {
         match block {
             Block::Cover {
@@ -531,21 +630,28 @@ fn layout(summary: &Summary) -> Layout {
                 tiles: t,
                 notices,
             } => {
+                let cover = l.elem_in(Elem::Div, None);
+                // The contents come right after the cover in reading order.
+                toc = Some(l.elem_in(Elem::Toc, None));
+                l.parent = Some(cover);
                 l.rect(0.0, 0.0, PAGE_W, 14.0, ACCENT);
                 l.y = 150.0;
                 l.text(LEFT, l.y, 10.0, Face::Bold, ACCENT, "JOINUP REPORT");
                 l.y += 14.0;
+                l.block(Elem::Heading(1, title.clone()));
                 for line in fonts::wrap(title, Face::Bold, 26.0, WIDTH) {
                     l.y += 33.0;
                     l.text(LEFT, l.y, 26.0, Face::Bold, DARK, &line);
                 }
                 l.y += 12.0;
                 for line in lines {
+                    l.block(Elem::P);
                     l.flow(line, Face::Regular, 11.0, MUTED, 0.0, 0.0);
                 }
                 l.y += 24.0;
                 tiles(&mut l, t);
                 for n in notices {
+                    l.block(Elem::P);
                     l.boxed(n, Face::Bold, WARN, WARN_BG);
                 }
             }
@@ -553,9 +659,12 @@ fn layout(summary: &Summary) -> Layout {
                 if !l.at_top() {
                     l.new_page();
                 }
+                let sect = l.elem_in(Elem::Sect, None);
+                l.parent = Some(sect);
                 let page = l.pages.len() - 1;
                 l.outline.push((title.clone(), page, l.y));
                 l.y += 20.0;
+                l.block(Elem::Heading(2, title.clone()));
                 l.text(LEFT, l.y, 18.0, Face::Bold, DARK, title);
                 l.y += 8.0;
                 l.line(LEFT, l.y, RIGHT, l.y, 2.0, ACCENT);
@@ -565,12 +674,25 @@ fn layout(summary: &Summary) -> Layout {
                 let next = next_height(blocks.get(i + 1..).unwrap_or(&[]));
                 l.ensure((40.0 + next).min(BOTTOM - TOP));
                 l.y += 10.0;
+                l.block(Elem::Heading(3, t.clone()));
                 l.flow(t, Face::Bold, 11.5, INK, 0.0, 1.0);
             }
-            Block::Para(t) => l.flow(t, Face::Regular, 10.0, INK, 0.0, 5.0),
-            Block::Note(t) => l.flow(t, Face::Regular, 8.5, MUTED, 0.0, 4.0),
-            Block::Notice(t) => l.boxed(t, Face::Bold, WARN, WARN_BG),
-            Block::Callout(t) => l.boxed(t, Face::Italic, GOOD, GOOD_BG),
+            Block::Para(t) => {
+                l.block(Elem::P);
+                l.flow(t, Face::Regular, 10.0, INK, 0.0, 5.0)
+            }
+            Block::Note(t) => {
+                l.block(Elem::P);
+                l.flow(t, Face::Regular, 8.5, MUTED, 0.0, 4.0)
+            }
+            Block::Notice(t) => {
+                l.block(Elem::P);
+                l.boxed(t, Face::Bold, WARN, WARN_BG)
+            }
+            Block::Callout(t) => {
+                l.block(Elem::Quote);
+                l.boxed(t, Face::Italic, GOOD, GOOD_BG)
+            }
             Block::Figure { chart, table } => figure(&mut l, chart, table),
             Block::Table(t) => {
                 l.y += 2.0;
@@ -579,10 +701,16 @@ fn layout(summary: &Summary) -> Layout {
             Block::Quotes(qs) => quotes(&mut l, qs),
             Block::Cards(cs) => cards(&mut l, cs),
         }
+        l.tag = None;
     }
     // The contents, on the cover, now that the pages are known.
     let entries: Vec<(String, usize)> = l.outline.iter().map(|(t, p, _)| (t.clone(), *p)).collect();
     let mut y = BOTTOM - entries.len() as f32 * 15.0 - 10.0;
+    let heading = toc.map(|t| l.elem_in(Elem::Heading(2, "Contents".to_owned()), Some(t)));
+    let items: Vec<Option<usize>> = entries
+        .iter()
+        .map(|_| toc.map(|t| l.elem_in(Elem::TocItem, Some(t))))
+        .collect();
     let cover = &mut l.pages[0];
     cover.push(Op::Text {
         x: LEFT,
@@ -591,9 +719,10 @@ fn layout(summary: &Summary) -> Layout {
         face: Face::Bold,
         colour: INK,
         text: "Contents".to_owned(),
+        tag: heading,
     });
     y += 8.0;
-    for (t, p) in entries {
+    for ((t, p), item) in entries.into_iter().zip(items) {
         let page = format!("{}", p + 1);
         cover.push(Op::Text {
             x: LEFT,
@@ -602,6 +731,7 @@ fn layout(summary: &Summary) -> Layout {
             face: Face::Regular,
             colour: INK,
             text: t,
+            tag: item,
         });
         cover.push(Op::Text {
             x: LEFT + 260.0 - fonts::width(&page, Face::Regular, 9.5),
@@ -610,6 +740,7 @@ fn layout(summary: &Summary) -> Layout {
             face: Face::Regular,
             colour: MUTED,
             text: page,
+            tag: item,
         });
         y += 15.0;
     }
@@ -687,6 +818,7 @@ fn draw_op(s: &mut Surface<'_>, f: &Fonts, op: &Op) {
             face,
             colour,
             text,
+            ..
         } => draw_text(s, f, *x, *y, *size, *face, *colour, text),
         Op::Rect { x, y, w, h, colour } => {
             if let Some(p) = polyline(&[(*x, *y), (x + w, *y), (x + w, y + h), (*x, y + h)], true) {
@@ -714,6 +846,7 @@ fn draw_op(s: &mut Surface<'_>, f: &Fonts, op: &Op) {
             y,
             scale,
             shapes,
+            ..
         } => {
             s.push_transform(&Transform::from_row(*scale, 0.0, 0.0, *scale, *x, *y));
             for shape in shapes {
@@ -772,6 +905,90 @@ fn draw_op(s: &mut Surface<'_>, f: &Fonts, op: &Op) {
     }
 }
 
+/// Draws `op` inside its marked content: a leaf of its structure element (pushed onto
+/// `leaves`), or an artifact.
+fn draw_marked(s: &mut Surface<'_>, f: &Fonts, op: &Op, leaves: &mut [Vec<Node>]) {
+    let tag = match op {
+        Op::Text { tag, .. } => *tag,
+        Op::Chart { tag, .. } => Some(*tag),
+        Op::Rect { .. } | Op::Line { .. } => None,
+    };
+    match tag.filter(|&t| t < leaves.len()) {
+        Some(t) => {
+            let content = match op {
+                Op::Text { .. } => ContentTag::Span(SpanTag::empty()),
+                _ => ContentTag::Other,
+            };
+            let id = s.start_tagged(content);
+            draw_op(s, f, op);
+            s.end_tagged();
+            leaves[t].push(Node::Leaf(id));
+        }
+        None => {
+            s.start_tagged(ContentTag::Artifact(Artifact::new(
+                ArtifactType::Layout,
+                None,
+            )));
+            draw_op(s, f, op);
+            s.end_tagged();
+        }
+    }
+}
+
+/// The structure tree: each element with its child elements, then its own content.
+fn tag_tree(elems: &[(Elem, Option<usize>)], mut leaves: Vec<Vec<Node>>) -> TagTree {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); elems.len()];
+    let mut roots = Vec::new();
+    for (i, (_, parent)) in elems.iter().enumerate() {
+        match parent {
+            Some(p) if *p < elems.len() => children[*p].push(i),
+            _ => roots.push(i),
+        }
+    }
+    fn kind(elem: &Elem) -> TagKind {
+        let level = |n: u16| std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN);
+        match elem {
+            Elem::Div => Tag::Div.into(),
+            Elem::Sect => Tag::Section.into(),
+            Elem::Heading(n, title) => Tag::Hn(level(*n), Some(title.clone())).into(),
+            Elem::P => Tag::P.into(),
+            Elem::Quote => Tag::BlockQuote.into(),
+            Elem::Figure(alt) => Tag::Figure(Some(alt.clone())).into(),
+            Elem::Table => Tag::Table.into(),
+            Elem::Row => Tag::TR.into(),
+            Elem::Th => Tag::TH(TableHeaderScope::Column).into(),
+            Elem::Td => Tag::TD.into(),
+            Elem::Toc => Tag::TOC.into(),
+            Elem::TocItem => Tag::TOCI.into(),
+        }
+    }
+    // Children always come after their parent: build from the last element back.
+    let mut built: Vec<Option<TagGroup>> = vec![None; elems.len()];
+    for i in (0..elems.len()).rev() {
+        let mut group = TagGroup::new(kind(&elems[i].0));
+        for &c in &children[i] {
+            if let Some(g) = built[c].take()
+                && !g.children.is_empty()
+            {
+                group.push(Node::Group(g));
+            }
+        }
+        for leaf in std::mem::take(&mut leaves[i]) {
+            group.push(leaf);
+        }
+        built[i] = Some(group);
+    }
+    let mut tree = TagTree::new().with_lang(Some("en-GB".to_owned()));
+    for r in roots {
+        if let Some(g) = built[r].take()
+            && !g.children.is_empty()
+        {
+            tree.push(Node::Group(g));
+        }
+    }
+    tree
+}
+
 /// `report.pdf`: the same content as the HTML report, as a PDF document.
 pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
     let l = layout(summary);
@@ -781,7 +998,11 @@ pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
         bold: font(fonts::BOLD)?,
         italic: font(fonts::ITALIC)?,
     };
-    let mut document = Document::new();
+    let mut document = Document::new_with(krilla::SerializeSettings {
+        enable_tagging: true,
+        ..krilla::SerializeSettings::default()
+    });
+    let mut leaves: Vec<Vec<Node>> = vec![Vec::new(); l.elems.len()];
     let total = l.pages.len();
     let footer_title = fonts::fit(&summary.event.title, Face::Regular, 8.0, WIDTH - 90.0);
     for (n, ops) in l.pages.iter().enumerate() {
@@ -789,9 +1010,13 @@ pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
         let mut page = document.start_page_with(settings);
         let mut surface = page.surface();
         for op in ops {
-            draw_op(&mut surface, &fonts, op);
+            draw_marked(&mut surface, &fonts, op, &mut leaves);
         }
         if n > 0 {
+            surface.start_tagged(ContentTag::Artifact(Artifact::new(
+                ArtifactType::PaginationOther,
+                None,
+            )));
             let y = PAGE_H - 34.0;
             draw_op(
                 &mut surface,
@@ -827,6 +1052,7 @@ pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
                 MUTED,
                 &label,
             );
+            surface.end_tagged();
         }
         surface.finish();
         page.finish();
@@ -839,6 +1065,7 @@ pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
         ));
     }
     document.set_outline(outline);
+    document.set_tag_tree(tag_tree(&l.elems, leaves));
     let mut meta = Metadata::new()
         .title(summary.event.title.clone())
         .description(format!(

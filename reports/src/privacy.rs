@@ -61,6 +61,21 @@ pub fn plan(sizes: &[(&str, u64)], k: u64) -> Option<Vec<(String, Vec<usize>)>> 
     (shown.len() >= 2).then_some(shown)
 }
 
+/// The themes of some open texts that may be published, as [`plan`] groups them: each
+/// theme shown holds at least `k` texts, small ones merged into "Other (small groups)"; the
+/// shown themes add up to all the texts. One theme of at least `k` holding every text may be
+/// shown alone (it isolates nobody). `None`: too few texts to show any theme's count.
+pub fn theme_plan(sizes: &[(&str, u64)], k: u64) -> Option<Vec<(String, Vec<usize>)>> {
+    if let Some(shown) = plan(sizes, k) {
+        return Some(shown);
+    }
+    let present: Vec<usize> = (0..sizes.len()).filter(|&i| sizes[i].1 > 0).collect();
+    match present.as_slice() {
+        [only] if sizes[*only].1 >= k => Some(vec![(sizes[*only].0.to_owned(), vec![*only])]),
+        _ => None,
+    }
+}
+
 /// Applies [`plan`] to plain counts (for reports' breakdowns of answers by organisation).
 pub fn merge_counts(counts: &BTreeMap<String, u64>, k: u64) -> BTreeMap<String, u64> {
     let sizes: Vec<(&str, u64)> = counts.iter().map(|(n, c)| (n.as_str(), *c)).collect();

@@ -38,6 +38,15 @@ pub struct Snapshot {
     pub questions: Vec<QuestionRecord>,
     /// Every service card shared, with its moderation state.
     pub cards: Vec<CardRecord>,
+    /// The organiser's own words from the spec: an introduction, and what happens next.
+    #[serde(default)]
+    pub introduction: Option<String>,
+    #[serde(default)]
+    pub next_steps: Option<String>,
+    /// The host's names for themes of open text, by theme id (`themes::LEXICON`, or
+    /// `other-topics`): a theme renamed; two ids given the same name are merged.
+    #[serde(default)]
+    pub theme_names: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::findings::{self, Findings, SectorDifference, org_key};
 use crate::privacy::{self, NOT_GIVEN, PairMember};
 use crate::snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
+use crate::themes::{self, ThemeSet};
 
 /// The version of the Summary's JSON schema. Bump it when a field changes meaning.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -38,6 +40,20 @@ pub struct Summary {
     pub directory: Vec<CardItem>,
     /// This edition beside the previous one of the same series, when one was given.
     pub comparison: Option<Comparison>,
+    /// The organiser's own words from the spec.
+    #[serde(default)]
+    pub introduction: Option<String>,
+    #[serde(default)]
+    pub next_steps: Option<String>,
+    /// Open text grouped into themes: each text activity, then the questions.
+    #[serde(default)]
+    pub themes: Vec<ThemeSet>,
+    /// How each sector group differs from the rest, activity by activity.
+    #[serde(default)]
+    pub sector_differences: Vec<SectorDifference>,
+    /// What the day found, from the figures above.
+    #[serde(default)]
+    pub findings: Findings,
 }
 
 impl Summary {
@@ -346,6 +362,43 @@ pub struct Comparison {
     pub only_current: Vec<String>,
     pub only_previous: Vec<String>,
     pub kind_changed: Vec<String>,
+    /// Organisations at both editions, only at this one, only at the previous one (names
+    /// matched ignoring case and punctuation), alphabetically.
+    #[serde(default)]
+    pub organisations_returning: Vec<String>,
+    #[serde(default)]
+    pub organisations_new: Vec<String>,
+    #[serde(default)]
+    pub organisations_lapsed: Vec<String>,
+    /// Words activities in both editions: their top entries side by side.
+    #[serde(default)]
+    pub words: Vec<WordsComparison>,
+    /// Pledges with the same key in both: per organisation, who signed of who attended.
+    #[serde(default)]
+    pub pledge: Vec<PledgeComparison>,
+    /// What the previous edition's organiser said would happen next.
+    #[serde(default)]
+    pub previous_next_steps: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WordsComparison {
+    pub key: String,
+    pub prompt: String,
+    /// The ten most given entries of each edition.
+    pub previous_top: Vec<GroupCount>,
+    pub current_top: Vec<GroupCount>,
+}
+
+/// One organisation's pledge in both editions: signatures of its attendees. Attendance and
+/// signatures are shown whole.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PledgeComparison {
+    pub organisation: String,
+    pub previous_signed: u64,
+    pub previous_attendees: u64,
+    pub current_signed: u64,
+    pub current_attendees: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -564,6 +617,13 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
         }
     }
 
+    // Organisations typed differently ("St Mary's", "st marys") are one.
+    let by_org = one_spelling(by_org, snapshot);
+    let mut pledge_orgs: Vec<HashMap<&str, u64>> = pledge_orgs
+        .into_iter()
+        .map(|m| one_spelling(m, snapshot))
+        .collect();
+
     let mut activities = Vec::with_capacity(n_act);
     for (i, def) in snapshot.activities.iter().enumerate() {
         let acc = &overall[i];
@@ -725,9 +785,100 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
         pledges,
         directory,
         comparison: None,
+        introduction: clean(&snapshot.introduction),
+        next_steps: clean(&snapshot.next_steps),
+        themes: theme_sets(snapshot, &texts_by_activity(snapshot)),
+        sector_differences: Vec::new(),
+        findings: Findings::default(),
     };
     summary.comparison = previous.map(|p| compare(p, &summary));
+    summary.sector_differences = findings::sector_differences(&summary);
+    summary.findings = findings::findings(&summary, previous);
     summary
+}
+
+fn clean(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// Merges counts of organisation names that are one organisation typed differently, under
+/// the registered name when one matches, else the most used spelling (ties: the first in
+/// byte order).
+fn one_spelling<'a>(
+    counts: HashMap<&'a str, u64>,
+    snapshot: &'a Snapshot,
+) -> HashMap<&'a str, u64> {
+    let registered: HashMap<String, &str> = snapshot
+        .organisations
+        .iter()
+        .map(|o| (org_key(&o.name), o.name.as_str()))
+        .collect();
+    let mut groups: BTreeMap<String, Vec<(&'a str, u64)>> = BTreeMap::new();
+    for (name, c) in counts {
+        let key = if name == NOT_GIVEN {
+            NOT_GIVEN.to_owned()
+        } else {
+            org_key(name)
+        };
+        groups.entry(key).or_default().push((name, c));
+    }
+    let mut out = HashMap::new();
+    for (key, mut spellings) in groups {
+        spellings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let name = registered.get(&key).copied().unwrap_or(spellings[0].0);
+        out.insert(name, spellings.iter().map(|s| s.1).sum());
+    }
+    out
+}
+
+/// The approved answers of each text activity, by activity index.
+fn texts_by_activity(snapshot: &Snapshot) -> Vec<Vec<&str>> {
+    let mut out: Vec<Vec<&str>> = vec![Vec::new(); snapshot.activities.len()];
+    for att in &snapshot.attendees {
+        for (i, def) in snapshot.activities.iter().enumerate() {
+            if def.kind != "text" {
+                continue;
+            }
+            if let Some(Answer::Text(t)) = att.answers.get(&def.key)
+                && att.text_states.get(&def.key).map(String::as_str) == Some("approved")
+            {
+                out[i].push(t.as_str());
+            }
+        }
+    }
+    out
+}
+
+/// Themes of each text activity's approved answers, then of the visible questions.
+fn theme_sets(snapshot: &Snapshot, texts: &[Vec<&str>]) -> Vec<ThemeSet> {
+    let k = snapshot.min_group_size;
+    let names = &snapshot.theme_names;
+    let mut out: Vec<ThemeSet> = snapshot
+        .activities
+        .iter()
+        .zip(texts)
+        .filter(|(def, _)| def.kind == "text")
+        .map(|(def, t)| themes::theme_set(&def.key, &def.prompt, t, names, k))
+        .collect();
+    let questions: Vec<&str> = snapshot
+        .questions
+        .iter()
+        .filter(|q| q.state == "approved" || q.state == "answered")
+        .map(|q| q.text.as_str())
+        .collect();
+    if !questions.is_empty() {
+        out.push(themes::theme_set(
+            "questions",
+            "Questions from the floor",
+            &questions,
+            names,
+            k,
+        ));
+    }
+    out
 }
 
 /// Slots of a tally: options for a choice, points for a scale.
@@ -1271,6 +1422,7 @@ fn compare(prev: &Summary, cur: &Summary) -> Comparison {
                 })
         })
         .collect();
+    let (returning, new, lapsed) = organisations_compared(prev, cur);
     Comparison {
         previous_code: prev.event.code.clone(),
         previous_title: prev.event.title.clone(),
@@ -1291,7 +1443,114 @@ fn compare(prev: &Summary, cur: &Summary) -> Comparison {
         only_current,
         only_previous,
         kind_changed,
+        organisations_returning: returning,
+        organisations_new: new,
+        organisations_lapsed: lapsed,
+        words: words_compared(prev, cur),
+        pledge: pledge_compared(prev, cur),
+        previous_next_steps: prev.next_steps.clone(),
     }
+}
+
+/// Named organisations at each edition, by matching key: (returning, new, lapsed).
+fn organisations_compared(
+    prev: &Summary,
+    cur: &Summary,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let names = |s: &Summary| -> BTreeMap<String, String> {
+        s.attendance
+            .by_organisation
+            .iter()
+            .filter(|o| o.name != NOT_GIVEN)
+            .map(|o| (org_key(&o.name), o.name.clone()))
+            .collect()
+    };
+    let (p, c) = (names(prev), names(cur));
+    let sorted = |mut v: Vec<String>| {
+        v.sort_by_key(|n| n.to_lowercase());
+        v
+    };
+    (
+        sorted(
+            c.iter()
+                .filter(|(k, _)| p.contains_key(*k))
+                .map(|(_, n)| n.clone())
+                .collect(),
+        ),
+        sorted(
+            c.iter()
+                .filter(|(k, _)| !p.contains_key(*k))
+                .map(|(_, n)| n.clone())
+                .collect(),
+        ),
+        sorted(
+            p.iter()
+                .filter(|(k, _)| !c.contains_key(*k))
+                .map(|(_, n)| n.clone())
+                .collect(),
+        ),
+    )
+}
+
+fn words_compared(prev: &Summary, cur: &Summary) -> Vec<WordsComparison> {
+    cur.activities
+        .iter()
+        .filter_map(|a| {
+            let ActivityResult::Words { top: ct, .. } = &a.result else {
+                return None;
+            };
+            let p = prev.activities.iter().find(|p| p.key == a.key)?;
+            let ActivityResult::Words { top: pt, .. } = &p.result else {
+                return None;
+            };
+            Some(WordsComparison {
+                key: a.key.clone(),
+                prompt: a.prompt.clone(),
+                previous_top: pt.iter().take(10).cloned().collect(),
+                current_top: ct.iter().take(10).cloned().collect(),
+            })
+        })
+        .collect()
+}
+
+fn pledge_compared(prev: &Summary, cur: &Summary) -> Vec<PledgeComparison> {
+    let attendees = |s: &Summary| -> BTreeMap<String, u64> {
+        s.attendance
+            .by_organisation
+            .iter()
+            .filter(|o| o.name != NOT_GIVEN)
+            .map(|o| (org_key(&o.name), o.count))
+            .collect()
+    };
+    let (pa, ca) = (attendees(prev), attendees(cur));
+    let mut out: BTreeMap<String, PledgeComparison> = BTreeMap::new();
+    for c in &cur.pledges {
+        let Some(p) = prev.pledges.iter().find(|p| p.key == c.key) else {
+            continue;
+        };
+        let signed = |ps: &PledgeSummary| -> BTreeMap<String, (String, u64)> {
+            ps.organisations
+                .iter()
+                .filter(|g| g.name != NOT_GIVEN)
+                .map(|g| (org_key(&g.name), (g.name.clone(), g.count)))
+                .collect()
+        };
+        let (ps, cs) = (signed(p), signed(c));
+        for (key, (name, _)) in cs.iter().chain(ps.iter()) {
+            let e = out.entry(key.clone()).or_insert_with(|| PledgeComparison {
+                organisation: name.clone(),
+                previous_signed: 0,
+                previous_attendees: pa.get(key).copied().unwrap_or(0),
+                current_signed: 0,
+                current_attendees: ca.get(key).copied().unwrap_or(0),
+            });
+            e.previous_signed = ps.get(key).map_or(0, |x| x.1);
+            e.current_signed = cs.get(key).map_or(0, |x| x.1);
+        }
+    }
+    let mut v: Vec<PledgeComparison> = out.into_values().collect();
+    v.sort_by_key(|p| p.organisation.to_lowercase());
+    v
 }
 
 /// `summary.json`: the Summary as pretty JSON, with its `"version"`.

@@ -154,6 +154,9 @@ fn snapshot(people: &[Person], k: u64) -> Snapshot {
         presence: Vec::new(),
         questions: Vec::new(),
         cards: Vec::new(),
+        introduction: None,
+        next_steps: None,
+        theme_names: Default::default(),
     }
 }
 
@@ -329,6 +332,36 @@ fn published(snap: &Snapshot, summary: &Summary, csv: &str) -> Vec<Aggregate> {
             });
         }
     }
+    // "Between sectors": each named sector group against the rest of the respondents.
+    for d in summary
+        .sector_differences
+        .iter()
+        .filter(|d| d.kind != "gain")
+    {
+        let q = KEYS
+            .iter()
+            .position(|k| *k == d.key)
+            .expect("a known activity");
+        let all = t.respondents(q);
+        let named: BTreeSet<&str> = summary.activities[q]
+            .by_sector
+            .iter()
+            .flatten()
+            .map(|g| g.group.as_str())
+            .filter(|g| *g != OTHER_GROUP)
+            .collect();
+        let group = t.group(&all, &d.group, &named, |p| t.sector(p, q).to_owned());
+        let rest: BTreeSet<usize> = all.difference(&group).copied().collect();
+        assert_eq!((group.len() as u64, rest.len() as u64), (d.n, d.rest_n));
+        for (people, what) in [(group, "group"), (rest, "rest")] {
+            out.push(Aggregate {
+                source: format!("{} difference {} {what}", d.key, d.group),
+                quantity: q,
+                people,
+                whole: false,
+            });
+        }
+    }
     let l = &summary.learning[0];
     let pre = t.respondents(PRE);
     let post = t.respondents(POST);
@@ -378,6 +411,21 @@ fn published(snap: &Snapshot, summary: &Summary, csv: &str) -> Vec<Aggregate> {
             source: format!("gain by sector {}", g.group),
             quantity: CHANGE,
             people,
+            whole: false,
+        });
+    }
+    for d in summary
+        .sector_differences
+        .iter()
+        .filter(|d| d.kind == "gain")
+    {
+        let group = t.group(&paired, &d.group, &named, |p| t.sector(p, PRE).to_owned());
+        let rest: BTreeSet<usize> = paired.difference(&group).copied().collect();
+        assert_eq!((group.len() as u64, rest.len() as u64), (d.n, d.rest_n));
+        out.push(Aggregate {
+            source: format!("gain difference {} rest", d.group),
+            quantity: CHANGE,
+            people: rest,
             whole: false,
         });
     }
@@ -464,6 +512,82 @@ proptest! {
         let aggregates = distinct(published(&snap, &summary, &csv));
         let found = attack(&aggregates, people.len(), k as usize);
         prop_assert!(found.is_none(), "{}", found.unwrap_or_default());
+    }
+}
+
+/// A text for each theme by construction (the test's own label, not the classifier's).
+const THEMED: [(&str, &str); 4] = [
+    (
+        "Funding and commissioning",
+        "We need recurrent funding for this",
+    ),
+    (
+        "Access, thresholds and waiting",
+        "Waiting lists are far too long",
+    ),
+    (
+        "Housing and homelessness",
+        "Nobody can find a housing place",
+    ),
+    ("Other topics", "Could the day be hybrid"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Themes' counts are aggregates: every theme shown holds at least `k` approved texts, the
+    /// themes shown add up to every approved text (so no difference of two figures is under
+    /// `k`), a named theme's count is its true count, and texts not approved are never counted
+    /// or quoted.
+    #[test]
+    fn no_theme_under_k_is_published_or_derivable(
+        answers in prop::collection::vec((0..THEMED.len(), 0..4usize, 0..40usize), 0..40),
+        k in 3u64..=6,
+    ) {
+        let mut snap = snapshot(&[], k);
+        snap.activities.push(def("concern", "text"));
+        let mut truth: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut approved = 0u64;
+        for (theme, state, variant) in &answers {
+            let state = ["approved", "approved", "pending", "hidden"][*state];
+            let text = format!("{} ({variant})", THEMED[*theme].1);
+            if state == "approved" {
+                *truth.entry(THEMED[*theme].0).or_default() += 1;
+                approved += 1;
+            }
+            snap.attendees.push(AttendeeRecord {
+                organisation: None,
+                sector: None,
+                room: None,
+                answers: BTreeMap::from([("concern".to_owned(), Answer::Text(text))]),
+                answered_as: BTreeMap::new(),
+                text_states: BTreeMap::from([("concern".to_owned(), state.to_owned())]),
+            });
+        }
+        let summary = summarise(&snap, None);
+        let set = summary.themes.iter().find(|t| t.source == "concern").expect("themes");
+        prop_assert_eq!(set.total, approved);
+        if set.withheld {
+            prop_assert!(set.themes.is_empty());
+        } else {
+            prop_assert_eq!(set.themes.iter().map(|t| t.count).sum::<u64>(), approved);
+            for t in &set.themes {
+                prop_assert!(t.count >= k, "{} has {} < {}", t.name, t.count, k);
+                if t.name != OTHER_GROUP {
+                    prop_assert_eq!(Some(&t.count), truth.get(t.name.as_str()));
+                }
+                for q in &t.quotes {
+                    let approved_text = snap.attendees.iter().any(|a| {
+                        a.text_states["concern"] == "approved"
+                            && a.answers["concern"] == Answer::Text(q.clone())
+                    });
+                    prop_assert!(approved_text, "{} is not an approved text", q);
+                }
+            }
+            // What is not shown by name is under "Other": at least k, or nothing.
+            let named: u64 = set.themes.iter().filter(|t| t.name != OTHER_GROUP).map(|t| t.count).sum();
+            prop_assert!(approved - named == 0 || approved - named >= k);
+        }
     }
 }
 

@@ -281,6 +281,9 @@ fn event() -> Snapshot {
                 state: "hidden".to_owned(),
             },
         ],
+        introduction: None,
+        next_steps: None,
+        theme_names: Default::default(),
     }
 }
 

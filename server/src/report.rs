@@ -296,6 +296,9 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
             .collect(),
         questions,
         cards,
+        introduction: event.spec.introduction.clone(),
+        next_steps: event.spec.next_steps.clone(),
+        theme_names: storage.theme_names(code).await?.into_iter().collect(),
     }))
 }
 

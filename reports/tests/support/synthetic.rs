@@ -132,6 +132,9 @@ pub fn definition(spec: &Value, code: &str, state: &str) -> Snapshot {
         presence: Vec::new(),
         questions: Vec::new(),
         cards: Vec::new(),
+        introduction: s(spec, "introduction"),
+        next_steps: s(spec, "next_steps"),
+        theme_names: Default::default(),
     }
 }
 

@@ -87,6 +87,14 @@ pub struct EventSpec {
     #[serde(default)]
     pub directory: DirectorySpec,
     pub sessions: Vec<SessionSpec>,
+    /// The organiser's introduction to the post-event report, in their own words (plain
+    /// text; a blank line starts a new paragraph).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction: Option<String>,
+    /// What the organiser says will happen next, for the report; the next edition's report
+    /// shows it beside that edition's findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_steps: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -268,6 +276,8 @@ const MAX_PROMPT: usize = 500;
 const MAX_NAME: usize = 120;
 const MAX_OPTION: usize = 200;
 const MAX_PLEDGE: usize = 2000;
+/// The organiser's introduction and next steps, each.
+const MAX_REPORT_TEXT: usize = 4000;
 const MAX_ORGANISATIONS: usize = 500;
 const MAX_SECTORS: usize = 50;
 const MAX_SESSIONS: usize = 100;
@@ -435,6 +445,12 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     }
     if let Some(contact) = &spec.contact {
         check_text("contact", contact, "the contact", MAX_TITLE)?;
+    }
+    if let Some(text) = &spec.introduction {
+        check_text("introduction", text, "the introduction", MAX_REPORT_TEXT)?;
+    }
+    if let Some(text) = &spec.next_steps {
+        check_text("next_steps", text, "the next steps", MAX_REPORT_TEXT)?;
     }
     if let Some(starts_at) = &spec.starts_at
         && !is_rfc3339(starts_at)
@@ -1006,6 +1022,11 @@ mod tests {
                 "organisations[3].sector",
             ),
             (Box::new(|s| s["title"] = json!("  ")), "title"),
+            (Box::new(|s| s["introduction"] = json!(" ")), "introduction"),
+            (
+                Box::new(|s| s["next_steps"] = json!("x".repeat(4001))),
+                "next_steps",
+            ),
             (
                 Box::new(|s| s["starts_at"] = json!("tomorrow")),
                 "starts_at",
@@ -1064,6 +1085,34 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn the_organisers_words_round_trip() {
+        let event = parse_spec_value(json!({
+            "title": "T",
+            "introduction": "Why we met.\n\nWhat we hoped for.",
+            "next_steps": "We will meet the ICB in January.",
+            "sessions": [{"key": "talk", "title": "A talk"}]
+        }))
+        .expect("valid");
+        assert_eq!(
+            event.spec.introduction.as_deref(),
+            Some("Why we met.\n\nWhat we hoped for.")
+        );
+        let again: EventSpec =
+            serde_json::from_value(serde_json::to_value(&event.spec).expect("serialise"))
+                .expect("round trip");
+        assert_eq!(
+            again.next_steps.as_deref(),
+            Some("We will meet the ICB in January.")
+        );
+        let none = parse_spec_value(json!({
+            "title": "T", "sessions": [{"key": "talk", "title": "A talk"}]
+        }))
+        .expect("valid");
+        let text = serde_json::to_string(&none.spec).expect("serialise");
+        assert!(!text.contains("introduction") && !text.contains("next_steps"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod organise;
 mod pages;
 mod privacy;
 pub mod stall;
+mod themes;
 mod upgrade;
 mod ws;
 
@@ -316,6 +317,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::join))
         .route("/e/{code}", get(pages::attendee))
         .route("/host/{code}", get(pages::host))
+        .route("/host/{code}/themes", get(pages::themes))
         .route("/present/{code}", get(pages::present))
         .route("/organise", get(pages::organise))
         .route("/e/{code}/privacy", get(privacy::notice))
@@ -347,6 +349,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{code}/rehearse", post(organise::rehearse))
         .route("/api/events/{code}/reset", post(organise::reset))
         .route("/api/events/{code}/end", post(api::end_event))
+        .route(
+            "/api/events/{code}/themes",
+            get(themes::get).put(themes::put),
+        )
         .route("/api/events/{code}/qr.svg", get(api::qr))
         .route("/api/events/{code}/report.pdf", get(api::report_pdf))
         .route("/api/events/{code}/messages", post(fallback::post_message))

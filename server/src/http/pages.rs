@@ -21,6 +21,7 @@ const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
 const ORGANISE: &str = include_str!("../../../web/organise.html");
+const THEMES: &str = include_str!("../../../web/themes.html");
 const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
@@ -63,6 +64,8 @@ const ASSETS: &[Asset] = &[
     asset!("organise.css", CSS),
     asset!("organise.js", JS),
     asset!("organise-model.js", JS),
+    asset!("themes.css", CSS),
+    asset!("themes.js", JS),
     asset!("icon.svg", SVG),
 ];
 
@@ -73,6 +76,7 @@ struct Built {
     host: String,
     present: String,
     organise: String,
+    themes: String,
     versions: Vec<String>,
 }
 
@@ -96,6 +100,7 @@ fn built() -> &'static Built {
             host: link(HOST),
             present: link(PRESENT),
             organise: link(ORGANISE),
+            themes: link(THEMES),
             versions,
         }
     })
@@ -166,6 +171,11 @@ pub async fn present() -> Response {
 
 pub async fn organise() -> Response {
     page(&built().organise)
+}
+
+/// The host's page for the report's themes (`/host/{code}/themes`).
+pub async fn themes() -> Response {
+    page(&built().themes)
 }
 
 /// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,

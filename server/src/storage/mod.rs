@@ -341,6 +341,23 @@ impl Storage {
         dispatch!(self.purge(code, summary, at))
     }
 
+    /// The host's names for the report's themes: (theme id, name), by theme id.
+    pub async fn theme_names(
+        &self,
+        code: EventCode,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        dispatch!(self.theme_names(code))
+    }
+
+    /// Replaces the host's names for the report's themes with `names`, in one transaction.
+    pub async fn set_theme_names(
+        &self,
+        code: EventCode,
+        names: &[(String, String)],
+    ) -> Result<(), StorageError> {
+        dispatch!(self.set_theme_names(code, names))
+    }
+
     pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
         dispatch!(self.event(code))
     }

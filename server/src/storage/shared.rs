@@ -285,6 +285,43 @@ macro_rules! shared_queries {
             tx.commit().await?;
             Ok(())
         }
+
+        /// The host's names for the report's themes, by theme id.
+        pub async fn theme_names(
+            &self,
+            code: EventCode,
+        ) -> Result<Vec<(String, String)>, StorageError> {
+            let rows =
+                sqlx::query("SELECT theme, name FROM theme_names WHERE event = $1 ORDER BY theme")
+                    .bind(code.as_str().to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        }
+
+        /// Replaces the host's names for the report's themes, in one transaction.
+        pub async fn set_theme_names(
+            &self,
+            code: EventCode,
+            names: &[(String, String)],
+        ) -> Result<(), StorageError> {
+            let code = code.as_str().to_owned();
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM theme_names WHERE event = $1")
+                .bind(code.clone())
+                .execute(&mut *tx)
+                .await?;
+            for (theme, name) in names {
+                sqlx::query("INSERT INTO theme_names (event, theme, name) VALUES ($1, $2, $3)")
+                    .bind(code.clone())
+                    .bind(theme.clone())
+                    .bind(name.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
     };
 }
 

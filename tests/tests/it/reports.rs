@@ -300,3 +300,155 @@ async fn this_year_is_reported_beside_last_year() {
         "the first edition has nothing to compare with"
     );
 }
+
+/// The host renames and merges the report's themes over HTTP; the report applies the names,
+/// shows no theme under the small-group size, and bad names or other tokens are refused.
+#[tokio::test]
+async fn the_host_renames_and_merges_themes_before_the_report_is_final() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    assert_eq!(
+        host.command(json!({"type": "open", "activity": "concern"}), 1)
+            .await["type"],
+        "ok"
+    );
+    // Six about funding, five about waiting, one about housing: k = 5.
+    let texts = [
+        ("Recurrent funding for peer workers", 6),
+        ("Waiting lists are far too long", 5),
+        ("Nobody can find a housing place", 1),
+    ];
+    let mut n = 0;
+    let mut phones = Vec::new();
+    for (text, count) in texts {
+        for _ in 0..count {
+            n += 1;
+            let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+            let said = format!("{text} ({n})");
+            let ack = phone.answer(&format!("t{n}"), "concern", json!(said)).await;
+            assert_eq!(ack["type"], "ack");
+            // The host also hears of each approval: wait for this text itself.
+            let id = loop {
+                let t = host.recv_type("text").await;
+                if t["text"] == said.as_str() {
+                    break t["id"].clone();
+                }
+            };
+            let approve =
+                json!({"type": "moderate", "item": "text", "target": id, "action": "approve"});
+            assert_eq!(host.command(approve, 10 + n).await["type"], "ok");
+            phones.push(phone);
+        }
+    }
+    let url = format!("{}/api/events/{}/themes", app.base, created.code);
+    let put = |token: &str, body: Value| {
+        app.http
+            .put(&url)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .json(&body)
+            .send()
+    };
+    // The presenter may not; an unknown theme and a blank name are refused, naming them.
+    let denied = put(
+        &created.presenter_token,
+        json!({"names": {"funding": "Money"}}),
+    )
+    .await
+    .expect("request");
+    assert_eq!(denied.status().as_u16(), 401);
+    for (body, path) in [
+        (json!({"names": {"weather": "Rain"}}), "names.weather"),
+        (json!({"names": {"funding": "  "}}), "names.funding"),
+        (json!({"names": ["funding"]}), "names"),
+    ] {
+        let refused = put(&created.host_token, body).await.expect("request");
+        assert_eq!(refused.status().as_u16(), 400);
+        let error: Value = refused.json().await.expect("json");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(path)),
+            "{error}"
+        );
+    }
+    let before: Value = app.get_json(url.clone(), Some(&created.host_token)).await;
+    let set = before["sets"]
+        .as_array()
+        .expect("sets")
+        .iter()
+        .find(|s| s["source"] == "concern")
+        .expect("concern");
+    // Housing (1) is under k = 5: merged with waiting (5) into "Other (small groups)".
+    assert_eq!(set["themes"][0]["name"], "Funding and commissioning");
+    assert_eq!(set["themes"][0]["count"], 6);
+    assert_eq!(set["themes"][1]["name"], "Other (small groups)", "{set}");
+    assert_eq!(set["themes"][1]["count"], 6);
+    // The host merges housing into waiting under one name, and renames funding.
+    let renamed = put(
+        &created.host_token,
+        json!({"names": {"access": "Getting a service", "housing": "Getting a service",
+                         "funding": "Money"}}),
+    )
+    .await
+    .expect("request");
+    assert_eq!(renamed.status().as_u16(), 200);
+    let after: Value = renamed.json().await.expect("json");
+    let theme = |id: &str| {
+        after["themes"]
+            .as_array()
+            .expect("themes")
+            .iter()
+            .find(|t| t["id"] == id)
+            .expect("theme")
+            .clone()
+    };
+    assert_eq!(theme("funding")["name"], "Money");
+    assert_eq!(
+        theme("funding")["default_name"],
+        "Funding and commissioning"
+    );
+    let summary: Value = app
+        .get_json(
+            format!("{}/api/events/{}/summary.json", app.base, created.code),
+            Some(&created.host_token),
+        )
+        .await;
+    let set = summary["themes"]
+        .as_array()
+        .expect("themes")
+        .iter()
+        .find(|s| s["source"] == "concern")
+        .expect("concern");
+    let shown: Vec<(String, u64)> = set["themes"]
+        .as_array()
+        .expect("themes")
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default().to_owned(),
+                t["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![("Getting a service".to_owned(), 6), ("Money".to_owned(), 6)]
+    );
+    let html = app
+        .http
+        .get(format!(
+            "{}/api/events/{}/report.html",
+            app.base, created.code
+        ))
+        .bearer_auth(&created.host_token)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Getting a service (6)"));
+    drop(phones);
+}
