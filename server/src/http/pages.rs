@@ -76,6 +76,41 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web/host.js"),
     },
     Asset {
+        name: "support.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/support.js"),
+    },
+    Asset {
+        name: "present-mode.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/present-mode.js"),
+    },
+    Asset {
+        name: "run-of-show.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/run-of-show.js"),
+    },
+    Asset {
+        name: "queues.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/queues.js"),
+    },
+    Asset {
+        name: "room-rates.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/room-rates.js"),
+    },
+    Asset {
+        name: "host-programme.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/host-programme.js"),
+    },
+    Asset {
+        name: "host-moderation.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/host-moderation.js"),
+    },
+    Asset {
         name: "present.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../../web/present.js"),

@@ -19,6 +19,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::by_seq::BySeq;
 use super::conn::{ConnId, ConnSink};
+use super::rooms;
 use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, Under, msg_hash,
 };
@@ -28,7 +29,7 @@ use super::{
 };
 use crate::domain::card::Card;
 use crate::domain::spec::{ActivityKind, Kind, SpecFormat, parse_spec};
-use crate::domain::{AnswerValue, EventCode, clock, moderation, names, token};
+use crate::domain::{AnswerValue, EventCode, clock, moderation, names, safeguarding, token};
 use crate::metrics::METRICS;
 use crate::protocol::server::{self, ActivityRow, FocusActivity, Frame};
 use crate::protocol::{ClientMsg, CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
@@ -179,6 +180,20 @@ enum Effect {
     Vote(usize),
     Card(CardItem),
     End(Option<oneshot::Sender<Result<(), String>>>),
+}
+
+impl Effect {
+    /// The risk a new question, text or card may disclose ([`safeguarding`]).
+    fn concern(&self) -> Option<safeguarding::Concern> {
+        match self {
+            Effect::Answer {
+                text: Some(item), ..
+            } => item.concern,
+            Effect::Question(question) => question.concern,
+            Effect::Card(item) => item.concern,
+            _ => None,
+        }
+    }
 }
 
 /// A durable change on its way to disk.
@@ -902,6 +917,13 @@ impl Actor {
 
     /// Applies a committed change to the live state.
     fn apply(&mut self, attendee: Option<usize>, effect: Effect) {
+        // Safeguarding: whoever wrote a concern is shown the support card at once.
+        if let (Some(attendee), Some(support)) = (attendee, &self.info.support_frame)
+            && effect.concern().is_some()
+        {
+            let frame = support.clone();
+            self.send_attendee(attendee, &frame);
+        }
         match effect {
             Effect::None => {}
             Effect::Answer {
@@ -1097,11 +1119,13 @@ impl Actor {
                     return self.reject(origin, Some(&id), ErrorCode::LimitReached, &message);
                 }
                 *self.asking.entry(attendee).or_insert(0) += 1;
+                let concern = safeguarding::concern(&text);
                 let question = Question {
                     id: token::new_item_id(),
                     seq: self.item_seq(),
                     flagged: moderation::is_flagged(&text),
-                    state: ItemState::initial(self.info.event.spec.qa.moderation),
+                    state: ItemState::held(self.info.event.spec.qa.moderation, concern),
+                    concern,
                     text,
                     votes: 0,
                 };
@@ -1170,11 +1194,13 @@ impl Actor {
                 let Some(origin) = self.dedupe(attendee, &id, origin) else {
                     return;
                 };
+                let concern = safeguarding::concern(&card.all_text());
                 let item = CardItem {
                     id: token::new_item_id(),
                     seq: self.item_seq(),
                     flagged: moderation::is_flagged(&card.all_text()),
-                    state: ItemState::initial(self.info.event.spec.qa.moderation),
+                    state: ItemState::held(self.info.event.spec.qa.moderation, concern),
+                    concern,
                     card,
                 };
                 let writes = vec![
@@ -1235,8 +1261,9 @@ impl Actor {
                 id: token::new_item_id(),
                 attendee,
                 activity: act,
-                state: ItemState::initial(event.spec.qa.moderation),
+                state: ItemState::held(event.spec.qa.moderation, safeguarding::concern(t)),
                 flagged: moderation::is_flagged(t),
+                concern: safeguarding::concern(t),
                 arrived: 0,
             }),
             _ => None,
@@ -1690,6 +1717,7 @@ impl Actor {
             cards: self.s.cards.iter().map(CardItem::host_view).collect(),
             focus: self.focus_key(),
             questions: self.s.questions.iter().map(Question::host_view).collect(),
+            safeguarding: self.info.event.spec.safeguarding.as_ref(),
             texts: self.s.current_texts(&self.info.event),
         };
         server::snapshot(self.s.ended, &self.info.event_json, &rest)
@@ -2152,7 +2180,10 @@ impl Actor {
             let key = event.activities[act].key.as_str();
             let tally = self.s.host_tally(event, act);
             self.send_hosts(&server::tally(key, &tally));
-            if !self.presenters.is_empty() && self.s.focus == Some(act) {
+            // A break-out's screen follows its room's activity, not the focus (rooms.rs).
+            if !self.presenters.is_empty()
+                && (self.s.focus == Some(act) || rooms::follows(&event.activities[act]))
+            {
                 let total = self.s.activities[act].tally.total();
                 let frame = server::count(key, total);
                 self.send_presenters(&frame);

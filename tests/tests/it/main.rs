@@ -18,4 +18,5 @@ mod protocol_errors;
 mod reports;
 mod restart;
 mod rooms;
+mod safeguarding;
 mod scenario;
