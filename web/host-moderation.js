@@ -12,6 +12,7 @@ const PAGE = 20;
 const STATE_TEXT = { pending: "Waiting", approved: "Visible", hidden: "Hidden", answered: "Answered" };
 const KIND_TEXT = { question: "Question", text: "Text answer", card: "Service card" };
 const QUEUE_NAME = { question: "questions", text: "text answers", card: "cards", concern: "safeguarding concerns" };
+const ONE = { question: "question", text: "text answer", card: "card", concern: "safeguarding concern" };
 
 export function moderation(ctx) {
   let queue = "question", shown = PAGE;
@@ -64,7 +65,7 @@ export function moderation(ctx) {
       n.className = "qcount" + (fresh[k] ? " fresh" : "") + (k === "concern" && q.waiting[k] ? " alert" : "");
     });
     lead();
-    const waitingAll = Object.keys(QUEUE_NAME).filter((k) => q.waiting[k]).map((k) => q.waiting[k] + " " + QUEUE_NAME[k]);
+    const waitingAll = Object.keys(QUEUE_NAME).filter((k) => q.waiting[k]).map((k) => J.plural(q.waiting[k], ONE[k], QUEUE_NAME[k]));
     J.setText($("#mod-summary"), (waitingAll.length ? "Waiting: " + waitingAll.join(", ") + "." : "Nothing is waiting.") +
       (current.length ? "" : " No " + QUEUE_NAME[queue] + " yet."));
     // Batches: never for concerns, which a person reads one by one.

@@ -3,7 +3,7 @@
    ending the event. The host token comes from the URL fragment.
    The pure logic lives in present-mode.js, run-of-show.js, queues.js and room-rates.js; the
    run of show's DOM in host-programme.js, moderation's in host-moderation.js. */
-import { steps, position, forward, back, describe } from "./present-mode.js";
+import { steps, position, forward, back, describe, describeDone } from "./present-mode.js";
 import { roomsNow } from "./room-rates.js";
 import { buildProgramme, updateSessions } from "./host-programme.js";
 import { moderation } from "./host-moderation.js";
@@ -183,7 +183,7 @@ function updateRun() {
   const pos = ctx.position();
   const prompt = (st) => (st && ctx.acts[st.key] ? ctx.acts[st.key].prompt : "");
   const now = ctx.walk[pos], next = ctx.walk[pos + 1];
-  J.setText($("#pm-now"), now ? describe(now, prompt(now)).replace(/^Open (.*) and show it$/, "$1 is open") : "Nothing yet");
+  J.setText($("#pm-now"), describeDone(now, prompt(now)));
   J.setText($("#pm-next"), describe(next, prompt(next)));
   $("#pm-forward").disabled = !next || ctx.eventState === "ended";
   $("#pm-back").disabled = !now || ctx.eventState === "ended";

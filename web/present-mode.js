@@ -87,6 +87,14 @@ export function back(walk, pos, rows, focus) {
   return commands;
 }
 
+/** Where the room is once a step is taken, in words (the Present mode bar's "Now"). */
+export function describeDone(step, prompt) {
+  if (!step) return "Nothing yet";
+  const what = "“" + prompt + "”";
+  const where = step.room ? " in " + step.room : "";
+  return step.action === "open" ? what + " is open" + (step.room ? where : " and on screen") : "Results of " + what + " showing" + where;
+}
+
 /** What a step does, in words, for the Present mode bar and the screen reader. */
 export function describe(step, prompt) {
   if (!step) return "End of the programme";

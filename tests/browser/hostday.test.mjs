@@ -69,13 +69,18 @@ function installPhones({ code }) {
 function layoutProblems() {
   const problems = [];
   const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\s+/).join(".") : "");
+  // Inside a screen-reader-only box (clipped to nothing): read, never drawn.
+  const hiddenForEyes = (e) => {
+    for (let n = e; n && n.nodeType === 1; n = n.parentElement) if (getComputedStyle(n).clip === "rect(0px, 0px, 0px, 0px)") return true;
+    return false;
+  };
   const root = document.documentElement;
   if (root.scrollHeight > innerHeight + 1 || root.scrollWidth > innerWidth + 1) problems.push(`the page scrolls: ${root.scrollWidth}×${root.scrollHeight}`);
   for (const e of document.body.querySelectorAll("*")) {
     const r = e.getBoundingClientRect();
     if (!r.width && !r.height) continue;
     const cs = getComputedStyle(e);
-    if (cs.visibility === "hidden" || cs.clip === "rect(0px, 0px, 0px, 0px)") continue;
+    if (cs.visibility === "hidden" || hiddenForEyes(e)) continue;
     if ((cs.overflowX !== "visible" || cs.overflowY !== "visible") && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)) {
       problems.push(`${name(e)} clips its content: ${e.scrollWidth}×${e.scrollHeight} in ${e.clientWidth}×${e.clientHeight}`);
     }
@@ -143,8 +148,15 @@ describe("running the day: run of show, Present mode, rooms, moderation, safegua
       await settle(host);
       assert.deepEqual(await host.evaluate(nestedScrollers), [], `host ${state} at ${width}×${height}: no box scrolls on its own`);
       await axe(host, `host ${state} at ${width}×${height}`);
-      await shot(host, `day-host-${state}-${width}x${height}`, width === 1440);
+      // What the host sees (scrolled to the current activity).
+      await shot(host, `day-host-${state}-${width}x${height}`, false);
     }
+    // And the whole page from the top (a full-page capture scrolled down would draw the
+    // sticky header half-way).
+    const scrolled = await host.evaluate(() => scrollY);
+    await host.evaluate(() => scrollTo(0, 0));
+    await shot(host, `day-host-${state}-1440x900-page`, true);
+    await host.evaluate((y) => scrollTo(0, y), scrolled);
     await host.setViewportSize({ width: 1440, height: 900 });
     for (const [name, page] of Object.entries(screens)) {
       for (const [width, height] of SIZES) {
@@ -191,7 +203,7 @@ describe("running the day: run of show, Present mode, rooms, moderation, safegua
   it("Present mode walks the programme by keyboard: open and show, reveal, next; ← goes back", async () => {
     await host.getByRole("button", { name: "Present mode" }).click();
     await host.locator("#pm-bar").waitFor();
-    assert.match(await host.locator("#pm-next").textContent(), /Open “Your role/);
+    assert.match(await host.locator("#pm-next").textContent(), /Open “What best describes your role/);
     await host.evaluate(() => document.activeElement.blur());
     await press("ArrowRight");
     await within(5000, async () => (await hostState("role")) === "Open", "role opens");

@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { steps, position, forward, back, describe as say } from "../../web/present-mode.js";
+import { steps, position, forward, back, describe as say, describeDone } from "../../web/present-mode.js";
 import { sessionStates, summary } from "../../web/run-of-show.js";
 import { queues, batchTargets, concernName } from "../../web/queues.js";
 import { rate, presentIn, roomsNow } from "../../web/room-rates.js";
@@ -88,6 +88,10 @@ describe("Present mode", () => {
     assert.equal(say(walk[0], "Your role?"), "Open “Your role?” and show it");
     assert.equal(say(walk.find((s) => s.key === "connected-word" && s.action === "reveal"), "One word"), "Show the results of “One word” in Room B");
     assert.equal(say(undefined, ""), "End of the programme");
+    assert.equal(describeDone(walk[0], "Your role?"), "“Your role?” is open and on screen");
+    assert.equal(describeDone(walk[1], "Your role?"), "Results of “Your role?” showing");
+    assert.equal(describeDone(walk.find((s) => s.key === "partnership-priority"), "Which change?"), "“Which change?” is open in Room A");
+    assert.equal(describeDone(undefined, ""), "Nothing yet");
   });
 });
 
