@@ -1,6 +1,8 @@
-/* The host's run of show: the sessions in order, each marked done, now, next or later. The
-   sessions now running are open; finished ones fold to a line; an activity not opened yet
-   takes one line with its Open button, and gets its live chart once opened.
+/* The host's run of show: the sessions in order, each marked done, now, next or later.
+   An activity not opened yet takes one line with its Open button, and gets its live chart
+   once opened. A finished session folds: its header sums it up and each activity shrinks
+   back to one line (state, responses, its buttons), so every control stays in reach; the
+   host may fold a session away entirely, or open it, by its header.
    `ctx` is the page's state and its command() (host.js). */
 import { sessionStates, summary } from "./run-of-show.js";
 import { rate } from "./room-rates.js";
@@ -14,6 +16,7 @@ export function buildProgramme(ctx) {
   const box = J.clear(document.querySelector("#programme"));
   ctx.ui = J.table();
   ctx.sessionUI = [];
+  ctx.sessionOf = J.table();
   let count = 0;
   (ev.sessions || []).forEach((s, si) => {
     const badge = el("span", { class: "badge ros-state" });
@@ -35,11 +38,12 @@ export function buildProgramme(ctx) {
       body.appendChild(u.node);
     });
     ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s });
+    (s.activities || []).forEach((a) => { ctx.sessionOf[a.key] = si; });
     box.appendChild(ctx.sessionUI[si].node);
   });
   J.setText(document.querySelector("#prog-summary"), J.plural(ev.sessions.length, "session") + " · " + J.plural(count, "activity", "activities"));
-  Object.keys(ctx.ui).forEach((k) => ctx.ui[k].update(true));
   updateSessions(ctx);
+  Object.keys(ctx.ui).forEach((k) => ctx.ui[k].update(true));
 }
 
 /** Marks each session done / now / next / later; a session folds as it becomes done and
@@ -53,10 +57,10 @@ export function updateSessions(ctx) {
     u.node.setAttribute("data-state", st);
     J.setText(u.line, st === "done" ? summary(u.session, ctx.rows) : "");
     if (u.state !== st) {
-      const wasDone = u.state === "done";
-      if (st === "done") u.details.open = false;
-      else if (u.state === null || wasDone || st === "now") u.details.open = true;
+      const folds = st === "done" || u.state === "done";
+      if (st === "now") u.details.open = true;
       u.state = st;
+      if (folds) (u.session.activities || []).forEach((a) => { if (ctx.ui[a.key]) ctx.ui[a.key].update(false); });
     }
   });
 }
@@ -68,16 +72,17 @@ function activityUI(ctx, a) {
   const focusBadge = el("span", { class: "badge ok", text: "On screen" });
   const roomBadge = a.room ? el("span", { class: "badge", text: a.room + "’s screen follows" }) : null;
   const rateText = el("p", { class: "rate" });
+  const lineCount = el("span", { class: "muted small line-count" });
   const meterFill = el("span", { class: "bar-fill" });
   const openBtn = el("button", { class: "btn small", type: "button", "aria-describedby": id + "-title" });
   const revealBtn = el("button", { class: "btn small secondary", type: "button", "aria-describedby": id + "-title" });
-  const focusBtn = el("button", { class: "btn small quiet", type: "button", "aria-describedby": id + "-title", text: a.room ? "Show on main screen" : "Show on screen" });
+  const focusBtn = el("button", { class: "btn small quiet", type: "button", "aria-describedby": id + "-title", text: "Show on screen" });
   const live = el("div", { class: "act-live" },
     el("div", { class: "act-rate" }, rateText, el("span", { class: "bar-track", "aria-hidden": "true" }, meterFill)));
   const buttons = el("div", { class: "row act-buttons" }, openBtn, revealBtn, focusBtn);
   const node = el("article", { class: "act", id, "aria-labelledby": id + "-title" },
     el("div", { class: "act-head" },
-      el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge, roomBadge),
+      el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge, roomBadge, lineCount),
       el("h4", { id: id + "-title", text: a.prompt })),
     live, buttons);
   let chart = null, feed = null;
@@ -96,9 +101,14 @@ function activityUI(ctx, a) {
       const r = ctx.row(a.key);
       const st = r.state;
       const opened = st !== "ready";
-      // Not opened yet: one line. Opened: the live card, its chart built once.
-      node.classList.toggle("is-line", !opened);
-      live.hidden = !opened;
+      const session = ctx.sessionUI[ctx.sessionOf[a.key]];
+      const folded = opened && !!session && session.state === "done";
+      // Not opened yet, or its session done: one line. Else the live card, its chart built once.
+      node.classList.toggle("is-line", !opened || folded);
+      node.classList.toggle("is-folded", folded);
+      live.hidden = !opened || folded;
+      lineCount.hidden = !folded;
+      J.setText(lineCount, J.plural(r.total || 0, a.kind === "pledge" ? "signature" : "response"));
       revealBtn.hidden = !opened;
       if (opened && !chart) {
         chart = J.chart(a);

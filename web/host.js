@@ -19,6 +19,7 @@ const ctx = {
   rows: J.table(),
   ui: J.table(),
   sessionUI: [],
+  sessionOf: J.table(),
   items: J.table(), // "question:ID" -> {kind, data, seq}
   focus: null,
   attendance: { present: 0, joined: 0, peak: 0, by_organisation: {}, by_sector: {}, rooms: {} },
@@ -55,9 +56,9 @@ if (!token) {
   sock = J.staffSocket("/ws/host/" + ctx.code, token, {
     status(s) {
       const c = $("#conn");
-      const text = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
+      const text = { connecting: "Connecting…", live: ctx.eventState === "ended" ? "Event ended" : "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
       J.setText(c, text);
-      c.setAttribute("data-state", s === "live" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
+      c.setAttribute("data-state", s === "live" && ctx.eventState !== "ended" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
       if (s === "unauthorized") fail("The server refused this access key. Use the host link you were given when the event was created.");
       if (s !== "live") Object.keys(pending).forEach(done);
     },
@@ -151,6 +152,7 @@ function applyEnded() {
   $("#ended-banner").hidden = !ended;
   $("#end-open").disabled = ended;
   $("#pm-toggle").disabled = ended;
+  if (ended) { J.setText($("#conn"), "Event ended"); $("#conn").setAttribute("data-state", "waiting"); }
   if (ended && presenting) setPresenting(false);
   document.querySelectorAll("#programme button, #modlist button, #batch button").forEach((b) => { if (ended) b.disabled = true; });
   updateSessions(ctx);
