@@ -4,6 +4,7 @@
    Every answer ends, visibly, as saved (acknowledged) or not saved with the reason, on its
    card while the activity is open and under "You" always, across reloads. */
 import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
+import { showSupport } from "./support.js";
 
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
@@ -143,6 +144,7 @@ import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
       case "results": setResults(m.activity, m.tally, false); break;
       case "questions": questions = m.questions || []; renderQuestions(); break;
       case "directory": directory = m.cards || []; renderCards(); break;
+      case "support": showSupport(m.support); break;
       default: break;
     }
   }

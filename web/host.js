@@ -1,430 +1,356 @@
-/* Joinup host dashboard: run the programme, watch live results and attendance, moderate,
-   download reports, end the event. The host token comes from the URL fragment. */
-"use strict";
-(function () {
-  var J = window.Joinup, el = J.el, $ = J.$;
-  var code = J.codeFromPath();
-  var token = J.fragmentToken();
+/* Joinup host dashboard: the run of show with live results, Present mode (one key for the
+   next step), attendance by room, moderation queues and the safeguarding view, reports, and
+   ending the event. The host token comes from the URL fragment.
+   The pure logic lives in present-mode.js, run-of-show.js, queues.js and room-rates.js; the
+   run of show's DOM in host-programme.js, moderation's in host-moderation.js. */
+import { steps, position, forward, back, describe, describeDone } from "./present-mode.js";
+import { roomsNow } from "./room-rates.js";
+import { buildProgramme, updateSessions } from "./host-programme.js";
+import { moderation } from "./host-moderation.js";
 
-  var acts = J.table(), order = [], rows = J.table(), ui = J.table();
-  var focus = null, attendance = { present: 0, joined: 0, peak: 0, by_organisation: {}, by_sector: {} };
-  var items = J.table();   // "question:ID" -> item
-  var arrival = 0;
-  var pending = J.table(); // command id -> button
-  var nextId = 1;
-  var eventState = "live";
-  var filter = "pending";
-  var sock = null;
+const J = window.Joinup;
+const el = J.el;
+const $ = J.$;
 
-  J.setText($("#event-code"), code);
+const ctx = {
+  code: J.codeFromPath(),
+  event: { sessions: [], rooms: [] },
+  acts: J.table(),
+  rows: J.table(),
+  ui: J.table(),
+  sessionUI: [],
+  sessionOf: J.table(),
+  items: J.table(), // "question:ID" -> {kind, data, seq}
+  focus: null,
+  attendance: { present: 0, joined: 0, peak: 0, by_organisation: {}, by_sector: {}, rooms: {} },
+  eventState: "live",
+  safeguarding: null,
+  walk: [],
+  row(key) { return J.own(ctx.rows, key) || { state: "ready", revealed: false, total: 0 }; },
+  position() { return position(ctx.walk, ctx.rows, ctx.focus); },
+  /** The session of the current Present mode step (-1 before the start). */
+  currentSession() { const st = ctx.walk[ctx.position()]; return st ? st.session : -1; },
+  currentSessionTitle() { const s = ctx.event.sessions[ctx.currentSession()]; return s ? s.title : ""; },
+  command,
+  renderFeed,
+};
+const token = J.fragmentToken();
+let arrival = 0, nextId = 1, sock = null, presenting = false, stepping = false;
+const pending = J.table(); // command id -> button
+const mod = moderation(ctx);
 
-  function fail(text) {
-    var n = $("#host-error");
-    J.setText(n, text);
-    n.hidden = !text;
-  }
+J.setText($("#event-code"), ctx.code);
 
-  if (!token) {
-    fail("This link has no access key. Open the host link exactly as it was given to you (the part after # is the key).");
-    $("#conn").setAttribute("data-state", "stopped");
-    J.setText($("#conn"), "Not connected");
-    J.clear($("#programme"));
-    return;
-  }
+function fail(text) {
+  const n = $("#host-error");
+  J.setText(n, text);
+  n.hidden = !text;
+}
 
-  // ------------------------------------------------------------------ socket
-
-  sock = J.staffSocket("/ws/host/" + code, token, {
-    status: function (s) {
-      var c = $("#conn");
-      var text = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
+if (!token) {
+  fail("This link has no access key. Open the host link exactly as it was given to you (the part after # is the key).");
+  $("#conn").setAttribute("data-state", "stopped");
+  J.setText($("#conn"), "Not connected");
+  J.clear($("#programme"));
+} else {
+  sock = J.staffSocket("/ws/host/" + ctx.code, token, {
+    status(s) {
+      const c = $("#conn");
+      const text = { connecting: "Connecting…", live: ctx.eventState === "ended" ? "Event ended" : "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
       J.setText(c, text);
-      c.setAttribute("data-state", s === "live" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
+      c.setAttribute("data-state", s === "live" && ctx.eventState !== "ended" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
       if (s === "unauthorized") fail("The server refused this access key. Use the host link you were given when the event was created.");
       if (s !== "live") Object.keys(pending).forEach(done);
     },
-    message: onMessage
+    message: onMessage,
   });
+}
 
-  function command(msg, btn) {
-    msg.id = nextId++;
-    if (!sock.send(msg)) { fail("Not connected right now: try again in a moment."); return; }
-    fail("");
-    pending[msg.id] = btn || null;
-    if (btn) { btn.disabled = true; btn.setAttribute("aria-busy", "true"); }
+function command(msg, btn) {
+  msg.id = nextId++;
+  if (!sock || !sock.send(msg)) { fail("Not connected right now: try again in a moment."); return false; }
+  fail("");
+  pending[msg.id] = btn || null;
+  if (btn) { btn.disabled = true; btn.setAttribute("aria-busy", "true"); }
+  return true;
+}
+function done(id) {
+  const btn = pending[id];
+  delete pending[id];
+  if (btn) { btn.removeAttribute("aria-busy"); btn.disabled = ctx.eventState === "ended" && !btn.hasAttribute("data-always"); }
+  if (!Object.keys(pending).length) stepping = false;
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case "snapshot": onSnapshot(m); break;
+    case "tally":
+      if (!J.own(ctx.rows, m.activity)) return;
+      ctx.rows[m.activity].tally = m.tally;
+      ctx.rows[m.activity].total = m.tally ? m.tally.total : 0;
+      updateActivity(m.activity, true);
+      break;
+    case "activity":
+      if (!J.own(ctx.rows, m.activity)) return;
+      Object.assign(ctx.rows[m.activity], { state: m.state, revealed: m.revealed, total: m.total });
+      updateActivity(m.activity, false);
+      updateRun();
+      break;
+    case "focus":
+      ctx.focus = m.activity ? m.activity.key : null;
+      Object.keys(ctx.ui).forEach((k) => updateActivity(k, false));
+      updateRun();
+      break;
+    case "attendance": ctx.attendance = m; renderAttendance(); break;
+    case "question": upsert("question", m.question, true); mod.render(); break;
+    case "text":
+      if (m.replaces) delete ctx.items["text:" + m.replaces];
+      upsert("text", m, true);
+      mod.render();
+      renderFeed(m.activity);
+      break;
+    case "card": upsert("card", m.card, true); mod.render(); break;
+    case "ok":
+      done(m.id);
+      if (m["for"] === "end") { ctx.eventState = "ended"; applyEnded(); }
+      break;
+    case "error":
+      if (m.id !== undefined) done(m.id);
+      fail(m.message || "That did not work (" + m.code + ").");
+      break;
+    default: break;
   }
-  function done(id) {
-    var btn = pending[id];
-    delete pending[id];
-    if (btn) { btn.removeAttribute("aria-busy"); btn.disabled = eventState === "ended" && !btn.hasAttribute("data-always"); }
+}
+
+function onSnapshot(m) {
+  ctx.eventState = m.state || "live";
+  ctx.event = m.event;
+  ctx.acts = J.indexEvent(m.event);
+  ctx.walk = steps(m.event.sessions);
+  ctx.safeguarding = m.safeguarding || null;
+  J.setText($("#event-title"), m.event.title);
+  document.title = m.event.title + " · Host · Joinup";
+  ctx.rows = J.table();
+  (m.activities || []).forEach((r) => { ctx.rows[r.key] = r; });
+  ctx.focus = m.focus || null;
+  ctx.attendance = m.attendance || ctx.attendance;
+  ctx.items = J.table();
+  (m.questions || []).forEach((q) => upsert("question", q, false));
+  (m.texts || []).forEach((t) => upsert("text", t, false));
+  (m.cards || []).forEach((c) => upsert("card", c, false));
+  buildProgramme(ctx);
+  renderScreens();
+  renderAttendance();
+  mod.render();
+  updateRun();
+  applyEnded();
+  fail("");
+}
+
+function applyEnded() {
+  const ended = ctx.eventState === "ended";
+  $("#ended-banner").hidden = !ended;
+  $("#end-open").disabled = ended;
+  $("#pm-toggle").disabled = ended;
+  if (ended) { J.setText($("#conn"), "Event ended"); $("#conn").setAttribute("data-state", "waiting"); }
+  if (ended && presenting) setPresenting(false);
+  document.querySelectorAll("#programme button, #modlist button, #batch button").forEach((b) => { if (ended) b.disabled = true; });
+  updateSessions(ctx);
+}
+
+function upsert(kind, data, live) {
+  const key = kind + ":" + data.id;
+  const old = ctx.items[key];
+  ctx.items[key] = { kind, data, seq: old ? old.seq : arrival++ };
+  mod.noteArrival(kind, data, live && !old);
+}
+
+// ------------------------------------------------------------------ run of show
+
+let lastSpoken = null;
+function updateActivity(key, withTally) {
+  const u = ctx.ui[key];
+  if (!u) return;
+  u.update(withTally);
+  const r = ctx.rows[key];
+  if (withTally && r && r.tally && (ctx.focus === key || !ctx.focus) && r.state === "open") {
+    const text = J.describeTally(ctx.acts[key], r.tally);
+    if (text !== lastSpoken) { lastSpoken = text; J.announce(text); }
   }
+}
 
-  function onMessage(m) {
-    switch (m.type) {
-      case "snapshot": onSnapshot(m); break;
-      case "tally":
-        if (!rows[m.activity]) return;
-        rows[m.activity].tally = m.tally;
-        rows[m.activity].total = m.tally ? m.tally.total : 0;
-        updateActivity(m.activity, true);
-        break;
-      case "activity":
-        if (!rows[m.activity]) return;
-        rows[m.activity].state = m.state;
-        rows[m.activity].revealed = m.revealed;
-        rows[m.activity].total = m.total;
-        updateActivity(m.activity, false);
-        break;
-      case "focus":
-        focus = m.activity ? m.activity.key : null;
-        Object.keys(ui).forEach(function (k) { updateActivity(k, false); });
-        break;
-      case "attendance": attendance = m; renderAttendance(); break;
-      case "question": upsert("question", m.question); renderModeration(); break;
-      case "text":
-        if (m.replaces) delete items["text:" + m.replaces];
-        upsert("text", m);
-        renderModeration();
-        renderFeed(m.activity);
-        break;
-      case "card": upsert("card", m.card); renderModeration(); break;
-      case "ok":
-        done(m.id);
-        if (m["for"] === "end") { eventState = "ended"; applyEnded(); }
-        break;
-      case "error":
-        if (m.id !== undefined) done(m.id);
-        fail(m.message || "That did not work (" + m.code + ").");
-        break;
-      default: break;
-    }
-  }
+function updateRun() {
+  if (!ctx.sessionUI.length) return;
+  updateSessions(ctx);
+  const pos = ctx.position();
+  const prompt = (st) => (st && ctx.acts[st.key] ? ctx.acts[st.key].prompt : "");
+  const now = ctx.walk[pos], next = ctx.walk[pos + 1];
+  J.setText($("#pm-now"), describeDone(now, prompt(now)));
+  J.setText($("#pm-next"), describe(next, prompt(next)));
+  $("#pm-forward").disabled = !next || ctx.eventState === "ended";
+  $("#pm-back").disabled = !now || ctx.eventState === "ended";
+}
 
-  function onSnapshot(m) {
-    eventState = m.state || "live";
-    acts = J.indexEvent(m.event);
-    order = Object.keys(acts);
-    J.setText($("#event-title"), m.event.title);
-    document.title = m.event.title + " · Host · Joinup";
-    rows = J.table();
-    (m.activities || []).forEach(function (r) { rows[r.key] = r; });
-    focus = m.focus || null;
-    attendance = m.attendance || attendance;
-    items = J.table();
-    (m.questions || []).forEach(function (q) { upsert("question", q); });
-    (m.texts || []).forEach(function (t) { upsert("text", t); });
-    (m.cards || []).forEach(function (c) { upsert("card", c); });
-    buildProgramme(m.event);
-    Object.keys(ui).forEach(renderFeed);
-    renderAttendance();
-    renderModeration();
-    applyEnded();
-    fail("");
-  }
-
-  function applyEnded() {
-    var isEnded = eventState === "ended";
-    $("#ended-banner").hidden = !isEnded;
-    $("#end-open").disabled = isEnded;
-    Array.prototype.forEach.call(document.querySelectorAll("#programme button, #modlist button"), function (b) {
-      b.disabled = isEnded;
-    });
-  }
-
-  // ------------------------------------------------------------------ programme
-
-  function buildProgramme(ev) {
-    var box = J.clear($("#programme"));
-    ui = J.table();
-    var count = 0;
-    (ev.sessions || []).forEach(function (s, si) {
-      var sec = el("section", { class: "session", "aria-labelledby": "s-" + si });
-      sec.appendChild(el("h3", { id: "s-" + si }, el("span", { class: "snum", text: String(si + 1) }), s.title,
-        s.room ? el("span", { class: "badge accent", text: s.room }) : null));
-      if (!(s.activities || []).length) {
-        sec.appendChild(el("p", { class: "muted nothing", text: "A talk: nothing to answer in this session." }));
-      }
-      (s.activities || []).forEach(function (a) {
-        count++;
-        var u = activityUI(acts[a.key]);
-        ui[a.key] = u;
-        sec.appendChild(u.node);
-        updateActivity(a.key, true);
-      });
-      box.appendChild(sec);
-    });
-    J.setText($("#prog-summary"), J.plural(ev.sessions.length, "session") + " · " + J.plural(count, "activity", "activities"));
-  }
-
-  function activityUI(a) {
-    var id = "h-" + a.key;
-    var stateBadge = el("span", { class: "badge" });
-    var revealBadge = el("span", { class: "badge accent", text: "Results shown" });
-    var focusBadge = el("span", { class: "badge ok", text: "On screen" });
-    var rate = el("p", { class: "rate" });
-    var meterFill = el("span", { class: "bar-fill" });
-    var openBtn = el("button", { class: "btn small", type: "button", "aria-describedby": id + "-title" });
-    var revealBtn = el("button", { class: "btn small secondary", type: "button", "aria-describedby": id + "-title" });
-    var focusBtn = el("button", { class: "btn small quiet", type: "button", "aria-describedby": id + "-title", text: "Show on screen" });
-    var chart = J.chart(a);
-    var feed = a.kind === "text" ? el("ul", { class: "feed", "aria-label": "Latest answers" }) : null;
-    var node = el("article", { class: "act", id: id, "aria-labelledby": id + "-title" },
-      el("div", { class: "act-head" },
-        el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge),
-        el("h4", { id: id + "-title", text: a.prompt })),
-      el("div", { class: "act-rate" }, rate, el("span", { class: "bar-track", "aria-hidden": "true" }, meterFill)),
-      el("div", { class: "row act-buttons" }, openBtn, revealBtn, focusBtn),
-      chart.node, feed);
-
-    openBtn.addEventListener("click", function () {
-      var r = rows[a.key];
-      command({ type: r.state === "open" ? "close" : "open", activity: a.key }, openBtn);
-    });
-    revealBtn.addEventListener("click", function () {
-      command({ type: "reveal", activity: a.key, show: !rows[a.key].revealed }, revealBtn);
-    });
-    focusBtn.addEventListener("click", function () {
-      command({ type: "focus", activity: focus === a.key ? null : a.key }, focusBtn);
-    });
-
-    return {
-      node: node, chart: chart, feed: feed,
-      update: function (withTally) {
-        var r = rows[a.key] || { state: "ready", revealed: false, total: 0 };
-        var st = r.state;
-        J.setText(stateBadge, st === "open" ? "Open" : st === "closed" ? "Closed" : "Not opened yet");
-        stateBadge.className = "badge " + (st === "open" ? "ok" : st === "closed" ? "" : "warn");
-        revealBadge.hidden = !r.revealed;
-        focusBadge.hidden = focus !== a.key;
-        node.classList.toggle("is-open", st === "open");
-        node.classList.toggle("is-focus", focus === a.key);
-        J.setText(openBtn, st === "open" ? "Close" : st === "closed" ? "Reopen" : "Open");
-        openBtn.className = "btn small" + (st === "open" ? " danger-outline" : "");
-        J.setText(revealBtn, r.revealed ? "Hide results" : "Show results");
-        focusBtn.setAttribute("aria-pressed", focus === a.key ? "true" : "false");
-        var present = attendance.present || 0;
-        var total = r.total || 0;
-        var share = present ? Math.min(100, Math.round((total * 100) / present)) : 0;
-        J.setText(rate, J.plural(total, a.kind === "pledge" ? "signature" : "response") + " · " +
-          (present ? share + "% of " + present + " here now" : "nobody connected right now"));
-        meterFill.style.width = share + "%";
-        if (withTally) chart.update(r.tally || { total: total });
-      }
-    };
-  }
-
-  var lastSpoken = null;
-  function updateActivity(key, withTally) {
-    var u = ui[key];
-    if (!u) return;
-    u.update(withTally);
-    if (withTally && rows[key] && rows[key].tally && (focus === key || !focus) && rows[key].state === "open") {
-      var text = J.describeTally(acts[key], rows[key].tally);
-      if (text !== lastSpoken) { lastSpoken = text; J.announce(text); }
-    }
-  }
-
-  // ------------------------------------------------------------------ attendance
-
-  var breakdowns = J.table();
-  function breakdown(box, map, caption) {
-    var b = breakdowns[box];
-    if (!b) {
-      b = breakdowns[box] = { list: el("ul", { class: "bars" }), rows: new Map(), body: el("tbody") };
-      $(box).append(b.list, el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }),
-        el("table", {}, el("caption", { text: caption }),
-          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Name" }), el("th", { scope: "col", class: "n", text: "People" }))), b.body)));
-    }
-    var count = new Map(Object.entries(map));
-    var names = Array.from(count.keys()).sort(function (x, y) { return count.get(y) - count.get(x) || x.localeCompare(y); });
-    var max = 1;
-    names.forEach(function (n) { max = Math.max(max, count.get(n)); });
-    names.forEach(function (n) {
-      var r = b.rows.get(n);
-      if (!r) {
-        r = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
-        b.rows.set(n, r);
-        r.li = el("li", { class: "bar-row" }, el("span", { class: "bar-label", text: n }), r.value,
-          el("span", { class: "bar-track", "aria-hidden": "true" }, r.fill));
-      }
-      J.setText(r.value, String(count.get(n)));
-      r.fill.style.width = Math.round((count.get(n) * 100) / max) + "%";
-      if (b.list.lastChild !== r.li) b.list.appendChild(r.li);
-    });
-    Array.from(b.rows.keys()).forEach(function (n) { if (!count.has(n)) { b.rows.get(n).li.remove(); b.rows.delete(n); } });
-    J.clear(b.body);
-    names.forEach(function (n) {
-      b.body.appendChild(el("tr", {}, el("th", { scope: "row", text: n }), el("td", { class: "n", text: String(count.get(n)) })));
-    });
-    if (!names.length && !b.none) { b.none = el("p", { class: "muted", text: "Nobody yet." }); $(box).prepend(b.none); }
-    if (b.none) b.none.hidden = names.length > 0;
-  }
-
-  function renderAttendance() {
-    J.setText($("#att-present"), String(attendance.present || 0));
-    J.setText($("#att-joined"), String(attendance.joined || 0));
-    J.setText($("#att-peak"), String(attendance.peak || attendance.present || 0));
-    breakdown("#att-sector", attendance.by_sector || {}, "Joined by sector");
-    breakdown("#att-org", attendance.by_organisation || {}, "Joined by organisation");
-    Object.keys(ui).forEach(function (k) { ui[k].update(false); });
-  }
-
-  // ------------------------------------------------------------------ moderation
-
-  function upsert(kind, item) {
-    var key = kind + ":" + item.id;
-    var old = items[key];
-    items[key] = { kind: kind, data: item, seq: old ? old.seq : arrival++ };
-  }
-
-  var modNodes = J.table();
-  function renderModeration() {
-    var all = Object.keys(items).map(function (k) { return items[k]; });
-    var waiting = all.filter(function (i) { return i.data.state === "pending"; }).length;
-    var flagged = all.filter(function (i) { return i.data.flagged; }).length;
-    var shown = all.filter(function (i) {
-      return filter === "pending" ? i.data.state === "pending" || (i.data.flagged && i.data.state !== "hidden") : i.kind === filter;
-    });
-    shown.sort(function (x, y) {
-      var px = x.data.state === "pending" ? 0 : 1, py = y.data.state === "pending" ? 0 : 1;
-      return px - py || (y.data.flagged ? 1 : 0) - (x.data.flagged ? 1 : 0) || y.seq - x.seq;
-    });
-    J.setText($("#mod-summary"), J.plural(waiting, "item") + " waiting" + (flagged ? " · " + flagged + " flagged for a closer look" : "") +
-      (shown.length ? "" : filter === "pending" ? ". Nothing needs you right now." : ". Nothing here yet."));
-    var list = $("#modlist");
-    var active = document.activeElement && list.contains(document.activeElement) ? document.activeElement : null;
-    var activeId = active && active.id;
-    var activeItem = active && active.closest("li") ? active.closest("li").id : null;
-    var keep = J.table();
-    shown.forEach(function (i, idx) {
-      var key = i.kind + ":" + i.data.id;
-      keep[key] = true;
-      var node = modNodes[key] = modItem(i, modNodes[key]);
-      if (list.children[idx] !== node) list.insertBefore(node, list.children[idx] || null);
-    });
-    Object.keys(modNodes).forEach(function (k) { if (!keep[k]) { modNodes[k].remove(); delete modNodes[k]; } });
-    if (active && !list.contains(document.activeElement)) {
-      var again = activeId && document.getElementById(activeId);
-      var host = activeItem && document.getElementById(activeItem);
-      var target = again && !again.hidden ? again : host ? host.querySelector("button:not([hidden])") || host : list;
-      if (target === list) { list.setAttribute("tabindex", "-1"); }
-      target.focus();
-    }
-    if (eventState === "ended") applyEnded();
-  }
-
-  var STATE_TEXT = { pending: "Waiting", approved: "Visible", hidden: "Hidden", answered: "Answered" };
-  var KIND_TEXT = { question: "Question", text: "Text answer", card: "Service card" };
-
-  function modItem(i, node) {
-    var d = i.data;
-    var nid = "m-" + i.kind + "-" + d.id;
-    if (!node) {
-      node = el("li", { class: "mod", id: nid, tabindex: "-1" });
-    }
-    J.clear(node);
-    node.classList.toggle("flagged", !!d.flagged);
-    var head = el("div", { class: "row" },
-      el("span", { class: "badge", text: KIND_TEXT[i.kind] }),
-      el("span", { class: "badge " + (d.state === "pending" ? "warn" : d.state === "hidden" ? "" : "ok"), text: STATE_TEXT[d.state] || d.state }),
-      d.flagged ? el("span", { class: "badge danger", text: "⚑ Flagged: check before approving" }) : null,
-      i.kind === "question" ? el("span", { class: "muted small", text: J.plural(d.votes || 0, "vote") }) : null);
-    var body;
-    if (i.kind === "card") {
-      body = el("div", { class: "mod-body" },
-        el("p", { class: "strong", text: d.service + " · " + d.organisation }),
-        el("p", { text: d.offer }),
-        el("p", { class: "muted small", text: ["Referral: " + d.referral, "Contact: " + d.contact, [d.name, d.role].filter(Boolean).join(", ")].filter(Boolean).join(" · ") }));
-    } else {
-      body = el("div", { class: "mod-body" },
-        i.kind === "text" && acts[d.activity] ? el("p", { class: "eyebrow", text: acts[d.activity].prompt }) : null,
-        el("p", { class: "mod-text", text: d.text }));
-    }
-    var actions = el("div", { class: "row" });
-    function act(action, label, cls) {
-      var b = el("button", { type: "button", class: "btn small " + cls, id: nid + "-" + action, text: label, "aria-describedby": nid + "-desc" });
-      b.addEventListener("click", function () {
-        command({ type: "moderate", item: i.kind, target: d.id, action: action }, b);
-      });
-      actions.appendChild(b);
-    }
-    if (d.state !== "approved" && d.state !== "answered") act("approve", d.state === "hidden" ? "Show again" : "Approve", "");
-    if (d.state !== "hidden") act("hide", "Hide", "quiet");
-    if (i.kind === "question" && d.state !== "answered") act("answered", "Mark answered", "secondary");
-    node.append(head, body, el("span", { class: "sr-only", id: nid + "-desc", text: KIND_TEXT[i.kind] + ": " + (d.text || d.service || "") }), actions);
-    return node;
-  }
-
-  function renderFeed(activity) {
-    var u = ui[activity];
-    if (!u || !u.feed) return;
-    var list = J.clear(u.feed);
-    var texts = Object.keys(items).map(function (k) { return items[k]; })
-      .filter(function (i) { return i.kind === "text" && i.data.activity === activity; })
-      .sort(function (x, y) { return y.seq - x.seq; });
-    texts.slice(0, 6).forEach(function (i) {
-      list.appendChild(el("li", { class: i.data.flagged ? "flagged" : null },
-        i.data.flagged ? el("span", { class: "badge danger", text: "⚑ Flagged" }) : null,
-        i.data.state === "hidden" ? el("span", { class: "badge", text: "Hidden" }) : null,
-        " ", el("span", { text: i.data.text })));
-    });
-    if (texts.length > 6) list.appendChild(el("li", { class: "muted", text: "and " + (texts.length - 6) + " more in Moderation" }));
-  }
-
-  document.querySelector(".filters").addEventListener("click", function (e) {
-    var b = e.target.closest("button[data-filter]");
-    if (!b) return;
-    filter = b.getAttribute("data-filter");
-    Array.prototype.forEach.call(document.querySelectorAll(".filters button"), function (x) {
-      x.setAttribute("aria-pressed", x === b ? "true" : "false");
-    });
-    renderModeration();
+function renderFeed(activity) {
+  const u = ctx.ui[activity];
+  if (!u || !u.feed) return;
+  const list = J.clear(u.feed);
+  const texts = Object.keys(ctx.items).map((k) => ctx.items[k])
+    .filter((i) => i.kind === "text" && i.data.activity === activity)
+    .sort((x, y) => y.seq - x.seq);
+  texts.slice(0, 6).forEach((i) => {
+    const d = i.data;
+    list.appendChild(el("li", { class: d.concern ? "concern" : d.flagged ? "flagged" : null },
+      d.concern ? el("span", { class: "badge danger", text: "Safeguarding" }) : d.flagged ? el("span", { class: "badge danger", text: "⚑ Flagged" }) : null,
+      d.state === "hidden" ? el("span", { class: "badge", text: "Hidden" }) : null,
+      " ", el("span", { text: d.concern ? "Held for the safeguarding lead (see Moderation)" : d.text })));
   });
+  if (texts.length > 6) list.appendChild(el("li", { class: "muted", text: "and " + (texts.length - 6) + " more in Moderation" }));
+}
 
-  // ------------------------------------------------------------------ reports
+// ------------------------------------------------------------------ Present mode
 
-  var MIME_NAME = { "report.html": "report.html", "report.pdf": "report.pdf", "answers.csv": "answers.csv", "summary.json": "summary.json" };
-  Array.prototype.forEach.call(document.querySelectorAll("[data-report]"), function (b) {
-    b.setAttribute("data-always", "1");
-    b.addEventListener("click", function () {
-      var file = b.getAttribute("data-report");
-      var st = $("#rep-state");
-      st.setAttribute("data-state", "pending");
-      J.setText(st, "Preparing " + file + "…");
-      b.disabled = true;
-      fetch("/api/events/" + code + "/" + file, { headers: { Authorization: "Bearer " + token }, cache: "no-store" })
-        .then(function (r) {
-          if (!r.ok) throw new Error(r.status === 401 ? "the access key was refused" : r.status === 404 ? "it is not available on this server yet" : "the server answered " + r.status);
-          return r.blob();
-        })
-        .then(function (blob) {
-          var url = URL.createObjectURL(blob);
-          var a = el("a", { href: url, download: "joinup-" + code + "-" + MIME_NAME[file] });
-          document.body.appendChild(a);
-          a.click();
-          a.remove();
-          setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-          st.setAttribute("data-state", "saved");
-          J.setText(st, "Downloaded " + file + " ✓");
-        })
-        .catch(function (e) {
-          st.setAttribute("data-state", "error");
-          J.setText(st, "Could not download " + file + ": " + (e && e.message ? e.message : "network error") + ".");
-        })
-        .then(function () { b.disabled = false; });
-    });
+function setPresenting(on) {
+  presenting = on;
+  $("#pm-bar").hidden = !on;
+  $("#pm-toggle").setAttribute("aria-pressed", on ? "true" : "false");
+  document.body.classList.toggle("presenting", on);
+  if (on) updateRun();
+}
+
+function step(dir) {
+  if (stepping || ctx.eventState === "ended") return;
+  const pos = ctx.position();
+  const commands = dir > 0 ? forward(ctx.walk, pos, ctx.rows, ctx.focus) : back(ctx.walk, pos, ctx.rows, ctx.focus);
+  if (!commands.length) return;
+  const target = ctx.walk[dir > 0 ? pos + 1 : pos];
+  stepping = true;
+  if (!commands.every((c) => command(c, null))) { stepping = false; return; }
+  const prompt = target && ctx.acts[target.key] ? ctx.acts[target.key].prompt : "";
+  J.announce(dir > 0 ? describe(target, prompt).replace(/^Open/, "Opened").replace(/^Show/, "Showing") : "Back: " + describe(target, prompt) + " undone");
+  const u = ctx.ui[target.key];
+  if (u) u.node.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+$("#pm-toggle").addEventListener("click", () => setPresenting(!presenting));
+$("#pm-forward").addEventListener("click", () => step(1));
+$("#pm-back").addEventListener("click", () => step(-1));
+document.addEventListener("keydown", (e) => {
+  if (!presenting || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  const t = e.target;
+  const typing = t && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
+    (t.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(t.type)));
+  // Space keeps its meaning on a control that has focus (it presses that button).
+  const control = t && /^(BUTTON|A|SUMMARY|INPUT|TEXTAREA|SELECT)$/.test(t.tagName);
+  if (typing || document.querySelector("dialog[open]")) return;
+  if (e.key === "ArrowRight" || (e.key === " " && !control)) { e.preventDefault(); step(1); }
+  else if (e.key === "ArrowLeft") { e.preventDefault(); step(-1); }
+});
+
+// ------------------------------------------------------------------ attendance and screens
+
+const breakdowns = J.table();
+function breakdown(box, map, caption) {
+  let b = breakdowns[box];
+  if (!b) {
+    b = breakdowns[box] = { list: el("ul", { class: "bars" }), rows: new Map(), body: el("tbody") };
+    $(box).append(b.list, el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }),
+      el("table", {}, el("caption", { text: caption }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Name" }), el("th", { scope: "col", class: "n", text: "People" }))), b.body)));
+  }
+  const count = new Map(Object.entries(map));
+  const names = Array.from(count.keys()).sort((x, y) => count.get(y) - count.get(x) || x.localeCompare(y));
+  let max = 1;
+  names.forEach((n) => { max = Math.max(max, count.get(n)); });
+  names.forEach((n) => {
+    let r = b.rows.get(n);
+    if (!r) {
+      r = { value: el("span", { class: "bar-value" }), fill: el("span", { class: "bar-fill" }) };
+      b.rows.set(n, r);
+      r.li = el("li", { class: "bar-row" }, el("span", { class: "bar-label", text: n }), r.value,
+        el("span", { class: "bar-track", "aria-hidden": "true" }, r.fill));
+    }
+    J.setText(r.value, String(count.get(n)));
+    r.fill.style.width = Math.round((count.get(n) * 100) / max) + "%";
+    if (b.list.lastChild !== r.li) b.list.appendChild(r.li);
   });
+  Array.from(b.rows.keys()).forEach((n) => { if (!count.has(n)) { b.rows.get(n).li.remove(); b.rows.delete(n); } });
+  J.clear(b.body);
+  names.forEach((n) => b.body.appendChild(el("tr", {}, el("th", { scope: "row", text: n }), el("td", { class: "n", text: String(count.get(n)) }))));
+  if (!names.length && !b.none) { b.none = el("p", { class: "muted", text: "Nobody yet." }); $(box).prepend(b.none); }
+  if (b.none) b.none.hidden = names.length > 0;
+}
 
-  // ------------------------------------------------------------------ end
+function renderAttendance() {
+  const a = ctx.attendance;
+  J.setText($("#att-present"), String(a.present || 0));
+  J.setText($("#att-here"), String(a.present || 0));
+  J.setText($("#att-joined"), String(a.joined || 0));
+  J.setText($("#att-peak"), String(a.peak || a.present || 0));
+  const rooms = roomsNow(ctx.event.rooms, a);
+  const header = J.clear($("#rooms-now"));
+  rooms.forEach((r) => header.appendChild(el("li", {}, r.room + " ", el("strong", { text: String(r.present) }))));
+  const side = J.clear($("#att-rooms"));
+  if (rooms.length) {
+    side.appendChild(el("ul", { class: "room-stats", "aria-label": "In each room now" },
+      rooms.map((r) => el("li", {}, el("span", { class: "stat-label", text: r.room }), " ", el("strong", { text: String(r.present) })))));
+  }
+  breakdown("#att-sector", a.by_sector || {}, "Joined by sector");
+  breakdown("#att-org", a.by_organisation || {}, "Joined by organisation");
+  Object.keys(ctx.ui).forEach((k) => ctx.ui[k].update(false));
+}
 
-  var dialog = $("#end-dialog");
-  $("#end-open").addEventListener("click", function () {
-    if (typeof dialog.showModal === "function") dialog.showModal();
-    else if (window.confirm("End the event now? This cannot be undone.")) command({ type: "end" }, $("#end-open"));
+function renderScreens() {
+  const list = J.clear($("#screens"));
+  const path = "/present/" + ctx.code;
+  list.appendChild(el("li", {}, el("strong", { text: "Main screen" }), " ", el("code", { text: path + "#…" })));
+  (ctx.event.rooms || []).forEach((room) => {
+    list.appendChild(el("li", {}, el("strong", { text: room }), " ", el("code", { text: path + "?room=" + encodeURIComponent(room) + "#…" })));
   });
-  $("#end-cancel").addEventListener("click", function () { dialog.close(); $("#end-open").focus(); });
-  $("#end-confirm").addEventListener("click", function () {
-    dialog.close();
-    command({ type: "end" }, $("#end-open"));
+}
+
+// ------------------------------------------------------------------ reports
+
+document.querySelectorAll("[data-report]").forEach((b) => {
+  b.setAttribute("data-always", "1");
+  b.addEventListener("click", () => {
+    const file = b.getAttribute("data-report");
+    const st = $("#rep-state");
+    st.setAttribute("data-state", "pending");
+    J.setText(st, "Preparing " + file + "…");
+    b.disabled = true;
+    fetch("/api/events/" + ctx.code + "/" + file, { headers: { Authorization: "Bearer " + token }, cache: "no-store" })
+      .then((r) => {
+        if (!r.ok) throw new Error(r.status === 401 ? "the access key was refused" : r.status === 404 ? "it is not available on this server yet" : "the server answered " + r.status);
+        return r.blob();
+      })
+      .then((blob) => {
+        const url = URL.createObjectURL(blob);
+        const a = el("a", { href: url, download: "joinup-" + ctx.code + "-" + file });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        st.setAttribute("data-state", "saved");
+        J.setText(st, "Downloaded " + file + " ✓");
+      })
+      .catch((e) => {
+        st.setAttribute("data-state", "error");
+        J.setText(st, "Could not download " + file + ": " + (e && e.message ? e.message : "network error") + ".");
+      })
+      .then(() => { b.disabled = false; });
   });
-})();
+});
+
+// ------------------------------------------------------------------ end
+
+const dialog = $("#end-dialog");
+$("#end-open").addEventListener("click", () => {
+  if (typeof dialog.showModal === "function") dialog.showModal();
+  else if (window.confirm("End the event now? This cannot be undone.")) command({ type: "end" }, $("#end-open"));
+});
+$("#end-cancel").addEventListener("click", () => { dialog.close(); $("#end-open").focus(); });
+$("#end-confirm").addEventListener("click", () => {
+  dialog.close();
+  command({ type: "end" }, $("#end-open"));
+});

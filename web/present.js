@@ -3,7 +3,10 @@
    wall of approved texts, a pledge's wording and who signed it), the questions from the room
    when nothing is focused, and thanks once the event has ended. Read-only.
    It never scrolls and never cuts: after each change fit() shrinks the type, then shows the
-   top of each long list with "and N more" (a text wall pages through instead). */
+   top of each long list with "and N more" (a text wall pages through instead).
+   With ?room=NAME it is that break-out room's screen: it follows the room's own activity
+   (the open one, else the last one opened) instead of the host's focus, and never shows
+   the plenary questions. */
 "use strict";
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
@@ -14,6 +17,9 @@
   var shown = { key: undefined, chart: null, count: null, body: null, hasChart: false };
   /* How long one page of a text wall stays up when there are more than fit. */
   var WALL_PAGE_MS = 12000;
+  /* A break-out room's screen (?room=NAME), or null for the main screen. */
+  var room = new URLSearchParams(location.search).get("room") || null;
+  var roomOrder = [];
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   J.setText($("#join-code"), code);
@@ -48,7 +54,8 @@
       switch (m.type) {
         case "snapshot":
           acts = J.indexEvent(m.event);
-          title = m.event.title;
+          roomOrder = Object.keys(acts).filter(function (k) { return acts[k].room === room; });
+          title = m.event.title + (room ? " · " + room : "");
           ended = m.state === "ended";
           J.setText($("#event-title"), title);
           document.title = title + " · Presenter · Joinup";
@@ -63,6 +70,11 @@
           render();
           break;
         case "focus":
+          if (room) {
+            if (m.activity) rows[m.activity.key] = Object.assign(rows[m.activity.key] || {}, m.activity);
+            render();
+            break;
+          }
           focus = m.activity ? m.activity.key : null;
           if (m.activity) rows[focus] = Object.assign(rows[focus] || {}, m.activity);
           render();
@@ -77,6 +89,7 @@
           if (m.tally && m.activity === focus) J.announce("Results. " + J.describeTally(acts[focus], m.tally));
           break;
         case "activity":
+          if (room && !rows[m.activity] && acts[m.activity]) rows[m.activity] = {};
           if (rows[m.activity]) {
             rows[m.activity].state = m.state;
             rows[m.activity].revealed = m.revealed;
@@ -104,7 +117,8 @@
 
   function count(att) {
     if (!att) return;
-    J.setText($("#present-count"), ended ? "" : J.plural(att.present || 0, "person", "people") + " here");
+    // A room's screen says nothing of the whole event's numbers.
+    J.setText($("#present-count"), ended || room ? "" : J.plural(att.present || 0, "person", "people") + " here");
   }
 
   function setMode(mode) {
@@ -112,9 +126,21 @@
     $("#join").hidden = mode === "ended";
   }
 
-  /* What the stage shows: an ended event, the focused activity, the questions, or a welcome. */
+  /* The activity a room's screen follows: the room's open one (the last in the programme if
+     several), else the last one that was opened. */
+  function roomActivity() {
+    var open = roomOrder.filter(function (k) { return rows[k] && rows[k].state === "open"; });
+    if (open.length) return open[open.length - 1];
+    var touched = roomOrder.filter(function (k) { return rows[k] && rows[k].state === "closed"; });
+    return touched.length ? touched[touched.length - 1] : null;
+  }
+
+  /* What the stage shows: an ended event, the focused activity (a room's own, on a room's
+     screen), the questions, or a welcome. */
   function render() {
-    var openQuestions = questions.filter(function (q) { return !q.answered; });
+    var openQuestions = room ? [] : questions.filter(function (q) { return !q.answered; });
+    var key = room ? roomActivity() : focus;
+    if (room && key !== focus) { focus = key; }
     var view = ended ? "ended" : focus && acts[focus] ? "activity:" + focus : openQuestions.length ? "qa" : "welcome";
     if (shown.key !== view) {
       J.clear($("#stage"));
@@ -138,8 +164,13 @@
   }
 
   function renderWelcome() {
+    if (room && acts && !roomOrder.length && Object.keys(acts).length) {
+      $("#stage").append(el("h2", { id: "stage-title", class: "welcome-title", text: "No room called “" + room + "”" }),
+        el("p", { class: "waiting", text: "Check the room's name in this screen's link against the programme." }));
+      return;
+    }
     $("#stage").append(el("h2", { id: "stage-title", class: "welcome-title", text: title || "Welcome" }),
-      el("p", { class: "waiting", text: "Join now: questions and results appear here as the session goes on." }));
+      el("p", { class: "waiting", text: room ? "Join now: this room's questions and results appear here." : "Join now: questions and results appear here as the session goes on." }));
   }
 
   function renderQaFrame() {

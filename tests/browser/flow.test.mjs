@@ -205,7 +205,9 @@ describe("attendee, host and presenter together", () => {
     await phone.getByLabel("Your question").fill("Why are the waiting lists such bollocks?");
     await phone.getByRole("button", { name: "Ask" }).click();
     await within(5000, async () => (await host.locator("#modlist li", { hasText: "Question" }).count()) === 2, "both questions wait for the host");
-    assert.match(await host.locator("#modlist").textContent(), /Nobody picks up the phone/, "text answers wait for moderation too");
+    await host.getByRole("button", { name: "Texts", exact: true }).click();
+    assert.match(await host.locator("#modlist").textContent(), /Nobody picks up the phone/, "text answers wait for moderation too, in their own queue");
+    await host.getByRole("button", { name: "Questions", exact: true }).click();
     const flagged = host.locator("#modlist li.flagged");
     assert.equal(await flagged.count(), 1, "the rude one is flagged");
     assert.match(await flagged.textContent(), /Flagged/);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::code::{ActivityKey, is_key};
+use super::safeguarding::{self, SafeguardingSpec};
 
 /// A rule the spec breaks: `path` names the field, `message` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +87,9 @@ pub struct EventSpec {
     pub qa: QaSpec,
     #[serde(default)]
     pub directory: DirectorySpec,
+    /// The safeguarding lead and the support card (see [`super::safeguarding`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safeguarding: Option<SafeguardingSpec>,
     pub sessions: Vec<SessionSpec>,
     /// The organiser's introduction to the post-event report, in their own words (plain
     /// text; a blank line starts a new paragraph).
@@ -437,6 +441,9 @@ type PairEnd = (String, i64, i64);
 /// Every rule of contract section 2, in the order a reader would check them.
 pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     check_text("title", &spec.title, "the title", MAX_TITLE)?;
+    if let Some(section) = &spec.safeguarding {
+        safeguarding::validate(section).map_err(|(path, message)| SpecError::new(path, message))?;
+    }
     if let Some(series) = &spec.series {
         check_text("series", series, "the series", MAX_NAME)?;
     }

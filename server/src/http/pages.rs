@@ -66,6 +66,13 @@ const ASSETS: &[Asset] = &[
     asset!("organise-model.js", JS),
     asset!("themes.css", CSS),
     asset!("themes.js", JS),
+    asset!("support.js", JS),
+    asset!("present-mode.js", JS),
+    asset!("run-of-show.js", JS),
+    asset!("queues.js", JS),
+    asset!("room-rates.js", JS),
+    asset!("host-programme.js", JS),
+    asset!("host-moderation.js", JS),
     asset!("icon.svg", SVG),
 ];
 

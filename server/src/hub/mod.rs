@@ -11,6 +11,7 @@ pub mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
+mod rooms;
 mod spec_swap;
 mod state;
 
@@ -137,6 +138,8 @@ pub struct EventInfo {
     pub event: Event,
     /// EVENT as sent in `welcome` and `snapshot`, encoded once.
     pub event_json: String,
+    /// `support`, sent to the writer of a concern: `None` without a `safeguarding` section.
+    pub support_frame: Option<crate::protocol::server::Frame>,
     host_token_hash: String,
     presenter_token_hash: String,
 }
@@ -151,6 +154,11 @@ impl EventInfo {
         EventInfo {
             code,
             event_json: crate::protocol::event::full(&event),
+            support_frame: event
+                .spec
+                .safeguarding
+                .as_ref()
+                .map(|section| crate::protocol::server::support(&section.support)),
             event,
             host_token_hash,
             presenter_token_hash,

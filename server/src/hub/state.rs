@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
+use crate::domain::safeguarding::{self, Concern};
 use crate::domain::spec::{Activity, ActivityKind, Moderation};
 use crate::domain::{AnswerValue, Event, Tally};
 use crate::protocol::server::{
@@ -81,6 +82,17 @@ impl ItemState {
         }
     }
 
+    /// The state a new item starts in: held `pending` for a person to read when it may
+    /// disclose a risk ([`safeguarding`]), whatever the moderation rule, else as
+    /// [`ItemState::initial`].
+    pub fn held(moderation: Moderation, concern: Option<Concern>) -> ItemState {
+        if concern.is_some() {
+            ItemState::Pending
+        } else {
+            ItemState::initial(moderation)
+        }
+    }
+
     /// Whether attendees and the presenter may see an item in this state.
     pub fn visible(self) -> bool {
         matches!(self, ItemState::Approved | ItemState::Answered)
@@ -125,12 +137,15 @@ pub struct Question {
     pub text: String,
     pub state: ItemState,
     pub flagged: bool,
+    /// A risk the text may disclose ([`safeguarding`]): held for the lead, never automatic.
+    pub concern: Option<Concern>,
     pub votes: u64,
 }
 
 impl Question {
     pub fn host_view(&self) -> HostQuestion<'_> {
         HostQuestion {
+            concern: self.concern.map(Concern::as_str),
             flagged: self.flagged,
             id: &self.id,
             state: self.state.as_str(),
@@ -155,6 +170,7 @@ pub struct TextItem {
     pub activity: usize,
     pub state: ItemState,
     pub flagged: bool,
+    pub concern: Option<Concern>,
     /// When it arrived among the event's texts; stamped by [`EventState::add_text`].
     pub arrived: u64,
 }
@@ -165,6 +181,7 @@ pub struct CardItem {
     pub card: Card,
     pub state: ItemState,
     pub flagged: bool,
+    pub concern: Option<Concern>,
 }
 
 impl CardItem {
@@ -174,6 +191,7 @@ impl CardItem {
 
     pub fn host_view(&self) -> CardView<'_> {
         CardView::host(&self.card, &self.id, self.state.as_str(), self.flagged)
+            .with_concern(self.concern)
     }
 }
 
@@ -347,7 +365,12 @@ impl EventState {
                 },
             );
             if let Some(item) = row.item {
+                let concern = match state.attendees[who].answers.get(&act) {
+                    Some(AnswerValue::Text(text)) => safeguarding::concern(text),
+                    _ => None,
+                };
                 state.add_text(TextItem {
+                    concern,
                     id: item,
                     attendee: who,
                     activity: act,
@@ -374,6 +397,7 @@ impl EventState {
                 .question_index
                 .insert(row.id.clone(), state.questions.len());
             state.questions.push(Question {
+                concern: safeguarding::concern(&row.text),
                 id: row.id,
                 seq: row.seq,
                 text: row.text,
@@ -400,6 +424,7 @@ impl EventState {
             state.put_card(
                 who,
                 CardItem {
+                    concern: safeguarding::concern(&card.all_text()),
                     id: row.id,
                     seq: row.seq,
                     card,
@@ -496,6 +521,7 @@ impl EventState {
             joined: self.attendees.len(),
             peak: self.peak,
             present: self.present,
+            rooms: super::rooms::present_by_room(&self.attendees),
         }
     }
 
@@ -621,6 +647,7 @@ impl EventState {
         };
         Text {
             activity: event.activities[item.activity].key.as_str(),
+            concern: item.concern.map(Concern::as_str),
             flagged: item.flagged,
             id: &item.id,
             replaces,
@@ -652,6 +679,7 @@ mod tests {
             activity,
             state: ItemState::Pending,
             flagged: false,
+            concern: None,
             arrived: 0,
         }
     }

@@ -238,6 +238,9 @@ pub fn focus(activity: Option<&FocusActivity<'_>>) -> Frame {
 /// A question as hosts see it, with its moderation state.
 #[derive(Serialize)]
 pub struct HostQuestion<'a> {
+    /// What risk the text may disclose (`self_harm`, `suicide`, `abuse`, `danger`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern: Option<&'static str>,
     pub flagged: bool,
     pub id: &'a str,
     pub state: &'a str,
@@ -287,6 +290,8 @@ pub fn questions(questions: &[PublicQuestion<'_>], total: usize) -> Frame {
 /// A card as attendees see it (`flagged` and `state` absent) or as hosts see it.
 #[derive(Serialize)]
 pub struct CardView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern: Option<&'static str>,
     pub contact: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flagged: Option<bool>,
@@ -307,6 +312,7 @@ impl<'a> CardView<'a> {
     /// The card as attendees see it in the directory.
     pub fn public(card: &'a Card, id: &'a str) -> CardView<'a> {
         CardView {
+            concern: None,
             contact: &card.contact,
             flagged: None,
             id,
@@ -326,6 +332,14 @@ impl<'a> CardView<'a> {
             flagged: Some(flagged),
             state: Some(state),
             ..CardView::public(card, id)
+        }
+    }
+
+    /// The host's view with the risk its text may disclose.
+    pub fn with_concern(self, concern: Option<crate::domain::safeguarding::Concern>) -> Self {
+        CardView {
+            concern: concern.map(|c| c.as_str()),
+            ..self
         }
     }
 }
@@ -362,6 +376,8 @@ pub fn directory(cards: &[CardView<'_>]) -> Frame {
 #[derive(Serialize)]
 pub struct Text<'a> {
     pub activity: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concern: Option<&'static str>,
     pub flagged: bool,
     pub id: &'a str,
     /// In a frame, the earlier text of the same attendee this one replaces.
@@ -376,6 +392,21 @@ pub fn text(text: &Text<'_>) -> Frame {
     encode(&Tagged {
         body: text,
         r#type: "text",
+    })
+}
+
+#[derive(Serialize)]
+struct Support<'a> {
+    support: &'a crate::domain::safeguarding::SupportCard,
+    r#type: &'static str,
+}
+
+/// `{"type": "support", "support": {"title", "text", "lines": [...]}}`: the event's support
+/// card, to the attendee whose question, text or card may disclose a risk.
+pub fn support(card: &crate::domain::safeguarding::SupportCard) -> Frame {
+    encode(&Support {
+        support: card,
+        r#type: "support",
     })
 }
 
@@ -412,6 +443,10 @@ pub struct HostAttendance<'a> {
     pub joined: usize,
     pub peak: u64,
     pub present: u64,
+    /// Attendees connected now, by the room they chose (only those who chose one); absent
+    /// when nobody has.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rooms: BTreeMap<String, u64>,
 }
 
 /// Attendance as the presenter sees it: the totals only (in a snapshot).
@@ -507,6 +542,9 @@ pub struct HostSnapshot<'a> {
     pub cards: Vec<CardView<'a>>,
     pub focus: Option<&'a str>,
     pub questions: Vec<HostQuestion<'a>>,
+    /// The spec's `safeguarding` section (its lead and support card), for the host only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safeguarding: Option<&'a crate::domain::safeguarding::SafeguardingSpec>,
     pub texts: Vec<Text<'a>>,
 }
 
@@ -633,6 +671,7 @@ mod tests {
     #[test]
     fn golden_bytes_of_questions_cards_texts_and_attendance() {
         let host = HostQuestion {
+            concern: None,
             flagged: false,
             id: "q1",
             state: "pending",
@@ -680,6 +719,7 @@ mod tests {
         );
         let item = Text {
             activity: "concern",
+            concern: None,
             flagged: false,
             id: "t2",
             replaces: Some("t1"),
@@ -709,10 +749,11 @@ mod tests {
                 joined: 3,
                 peak: 2,
                 present: 2,
+                rooms: BTreeMap::from([("Room A".to_owned(), 1)]),
             }),
             concat!(
                 r#"{"by_organisation":{"York Mind":2},"by_sector":{"Mental health":2},"#,
-                r#""joined":3,"peak":2,"present":2,"type":"attendance"}"#
+                r#""joined":3,"peak":2,"present":2,"rooms":{"Room A":1},"type":"attendance"}"#
             ),
         );
         pinned(

@@ -19,4 +19,5 @@ mod protocol_errors;
 mod reports;
 mod restart;
 mod rooms;
+mod safeguarding;
 mod scenario;

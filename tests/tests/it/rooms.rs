@@ -129,3 +129,48 @@ async fn room_activities_reach_only_that_room() {
         "ack"
     );
 }
+
+/// A room's own screen (`/present/{code}?room=NAME`) follows its activity from the count and
+/// results every presenter is sent for break-out activities, focused or not.
+#[tokio::test]
+async fn presenters_follow_break_out_counts_and_hosts_see_who_is_in_each_room() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let (mut host, _) = app.host(&created).await;
+    let (mut presenter, _) = app.presenter(&created).await;
+    let (mut a, _) = app.attendee(&created.code, json!({"room": "Room A"})).await;
+    let (_b1, _) = app.attendee(&created.code, json!({"room": "Room B"})).await;
+    let (_b2, _) = app.attendee(&created.code, json!({"room": "Room B"})).await;
+    let attendance = host
+        .recv_where(|m| m["type"] == "attendance" && m["present"] == 3)
+        .await;
+    assert_eq!(attendance["rooms"], json!({"Room A": 1, "Room B": 2}));
+
+    // Room A's activity is not the focus, yet every presenter is told its count and results.
+    host.command(
+        json!({"type": "open", "activity": "partnership-priority"}),
+        1,
+    )
+    .await;
+    host.command(
+        json!({"type": "reveal", "activity": "partnership-priority", "show": true}),
+        2,
+    )
+    .await;
+    assert_eq!(
+        a.answer("a1", "partnership-priority", json!([1])).await["type"],
+        "ack"
+    );
+    let count = presenter
+        .recv_where(|m| m["type"] == "count" && m["activity"] == "partnership-priority")
+        .await;
+    assert_eq!(count["total"], 1);
+    let results = presenter
+        .recv_where(|m| {
+            m["type"] == "results"
+                && m["activity"] == "partnership-priority"
+                && m["tally"]["total"] == 1
+        })
+        .await;
+    assert_eq!(results["tally"]["counts"][1], 1);
+}

@@ -17,6 +17,13 @@ use crate::protocol::server;
 impl Actor {
     /// Applies a committed change to the live state.
     pub(super) fn apply(&mut self, attendee: Option<usize>, effect: Effect) {
+        // Safeguarding: whoever wrote a concern is shown the support card at once.
+        if let (Some(attendee), Some(support)) = (attendee, &self.info.support_frame)
+            && effect.concern().is_some()
+        {
+            let frame = support.clone();
+            self.send_attendee(attendee, &frame);
+        }
         match effect {
             Effect::None => {}
             Effect::Answer {

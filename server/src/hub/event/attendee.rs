@@ -15,7 +15,7 @@ use super::Actor;
 use super::conns::Origin;
 use super::ledger::Effect;
 use crate::domain::spec::ActivityKind;
-use crate::domain::{AnswerValue, moderation, token};
+use crate::domain::{AnswerValue, moderation, safeguarding, token};
 use crate::hub::allowance::Allowance;
 use crate::hub::conn::{ConnId, ConnSink};
 use crate::hub::state::{ActState, Attendee, ItemState, TextItem, Under};
@@ -338,8 +338,9 @@ impl Actor {
                 id: token::new_item_id(),
                 attendee,
                 activity: act,
-                state: ItemState::initial(event.spec.qa.moderation),
+                state: ItemState::held(event.spec.qa.moderation, safeguarding::concern(t)),
                 flagged: moderation::is_flagged(t),
+                concern: safeguarding::concern(t),
                 arrived: 0,
             }),
             _ => None,

@@ -9,7 +9,7 @@ use super::Actor;
 use super::conns::Origin;
 use super::ledger::Effect;
 use crate::domain::card::Card;
-use crate::domain::{moderation, names, token};
+use crate::domain::{moderation, names, safeguarding, token};
 use crate::hub::NumMap;
 use crate::hub::state::{CardItem, EventState, ItemState, Question};
 use crate::protocol::ErrorCode;
@@ -88,11 +88,13 @@ impl Actor {
             return self.reject(origin, Some(&id), ErrorCode::LimitReached, &message);
         }
         *self.items.asking.entry(attendee).or_insert(0) += 1;
+        let concern = safeguarding::concern(&text);
         let question = Question {
             id: token::new_item_id(),
             seq: self.items.next(),
             flagged: moderation::is_flagged(&text),
-            state: ItemState::initial(self.info.event.spec.qa.moderation),
+            state: ItemState::held(self.info.event.spec.qa.moderation, concern),
+            concern,
             text,
             votes: 0,
         };
@@ -173,11 +175,13 @@ impl Actor {
         let Some(origin) = self.dedupe(attendee, &id, origin) else {
             return;
         };
+        let concern = safeguarding::concern(&card.all_text());
         let item = CardItem {
             id: token::new_item_id(),
             seq: self.items.next(),
             flagged: moderation::is_flagged(&card.all_text()),
-            state: ItemState::initial(self.info.event.spec.qa.moderation),
+            state: ItemState::held(self.info.event.spec.qa.moderation, concern),
+            concern,
             card,
         };
         let writes = vec![

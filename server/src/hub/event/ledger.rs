@@ -16,6 +16,7 @@ use tracing::warn;
 use super::Actor;
 use super::conns::Origin;
 use crate::domain::AnswerValue;
+use crate::domain::safeguarding;
 use crate::hub::NumMap;
 use crate::hub::by_seq::BySeq;
 use crate::hub::state::{CardItem, Question, TextItem, Under, msg_hash};
@@ -38,6 +39,20 @@ pub(super) enum Effect {
     Vote(usize),
     Card(CardItem),
     End(Option<oneshot::Sender<Result<(), String>>>),
+}
+
+impl Effect {
+    /// The risk a new question, text or card may disclose ([`safeguarding`]).
+    pub(super) fn concern(&self) -> Option<safeguarding::Concern> {
+        match self {
+            Effect::Answer {
+                text: Some(item), ..
+            } => item.concern,
+            Effect::Question(question) => question.concern,
+            Effect::Card(item) => item.concern,
+            _ => None,
+        }
+    }
 }
 
 /// A durable change on its way to disk.

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::Actor;
 use crate::domain::clock;
+use crate::hub::rooms;
 use crate::protocol::server::{self, Frame};
 use crate::storage::Write;
 
@@ -135,7 +136,10 @@ impl Actor {
             let key = event.activities[act].key.as_str();
             let tally = self.state.host_tally(event, act);
             self.send_hosts(&server::tally(key, &tally));
-            if !self.conns.presenters.is_empty() && self.state.focus == Some(act) {
+            // A break-out's screen follows its room's activity, not the focus (rooms.rs).
+            if !self.conns.presenters.is_empty()
+                && (self.state.focus == Some(act) || rooms::follows(&event.activities[act]))
+            {
                 let total = self.state.activities[act].tally.total();
                 let frame = server::count(key, total);
                 self.send_presenters(&frame);

@@ -114,6 +114,7 @@ impl Actor {
                 .iter()
                 .map(Question::host_view)
                 .collect(),
+            safeguarding: self.info.event.spec.safeguarding.as_ref(),
             texts: self.state.current_texts(&self.info.event),
         };
         server::snapshot(self.state.ended, &self.info.event_json, &rest)

@@ -1,0 +1,139 @@
+/* The host's run of show: the sessions in order, each marked done, now, next or later.
+   An activity not opened yet takes one line with its Open button, and gets its live chart
+   once opened. A finished session folds: its header sums it up and each activity shrinks
+   back to one line (state, responses, its buttons), so every control stays in reach; the
+   host may fold a session away entirely, or open it, by its header.
+   `ctx` is the page's state and its command() (host.js). */
+import { sessionStates, summary } from "./run-of-show.js";
+import { rate } from "./room-rates.js";
+
+const J = window.Joinup;
+const el = J.el;
+const STATE_LABEL = { done: "Done", now: "Now", next: "Next", later: "Later" };
+
+export function buildProgramme(ctx) {
+  const ev = ctx.event;
+  const box = J.clear(document.querySelector("#programme"));
+  ctx.ui = J.table();
+  ctx.sessionUI = [];
+  ctx.sessionOf = J.table();
+  let count = 0;
+  (ev.sessions || []).forEach((s, si) => {
+    const badge = el("span", { class: "badge ros-state" });
+    const line = el("span", { class: "muted small ros-summary" });
+    const details = el("details", { class: "ros", open: true },
+      el("summary", {},
+        el("h3", { id: "s-" + si },
+          el("span", { class: "snum", text: String(si + 1) }),
+          el("span", { class: "stitle", text: s.title }),
+          s.room ? el("span", { class: "badge accent", text: s.room }) : null),
+        badge, line));
+    const body = el("div", { class: "ros-body" });
+    details.appendChild(body);
+    if (!(s.activities || []).length) body.appendChild(el("p", { class: "muted nothing", text: "A talk: nothing to answer in this session." }));
+    (s.activities || []).forEach((a) => {
+      count++;
+      const u = activityUI(ctx, ctx.acts[a.key]);
+      ctx.ui[a.key] = u;
+      body.appendChild(u.node);
+    });
+    ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s });
+    (s.activities || []).forEach((a) => { ctx.sessionOf[a.key] = si; });
+    box.appendChild(ctx.sessionUI[si].node);
+  });
+  J.setText(document.querySelector("#prog-summary"), J.plural(ev.sessions.length, "session") + " · " + J.plural(count, "activity", "activities"));
+  updateSessions(ctx);
+  Object.keys(ctx.ui).forEach((k) => ctx.ui[k].update(true));
+}
+
+/** Marks each session done / now / next / later; a session folds as it becomes done and
+    opens as it becomes now or next (the host may open or fold any by hand meanwhile). */
+export function updateSessions(ctx) {
+  const states = sessionStates(ctx.event.sessions, ctx.rows, ctx.currentSession(), ctx.eventState === "ended");
+  ctx.sessionUI.forEach((u, i) => {
+    const st = states[i];
+    J.setText(u.badge, STATE_LABEL[st]);
+    u.badge.className = "badge ros-state " + st;
+    u.node.setAttribute("data-state", st);
+    J.setText(u.line, st === "done" ? summary(u.session, ctx.rows) : "");
+    if (u.state !== st) {
+      const folds = st === "done" || u.state === "done";
+      if (st === "now") u.details.open = true;
+      u.state = st;
+      if (folds) (u.session.activities || []).forEach((a) => { if (ctx.ui[a.key]) ctx.ui[a.key].update(false); });
+    }
+  });
+}
+
+function activityUI(ctx, a) {
+  const id = "h-" + a.key;
+  const stateBadge = el("span", { class: "badge" });
+  const revealBadge = el("span", { class: "badge accent", text: "Results shown" });
+  const focusBadge = el("span", { class: "badge ok", text: "On screen" });
+  const roomBadge = a.room ? el("span", { class: "badge", text: a.room + "’s screen follows" }) : null;
+  const rateText = el("p", { class: "rate" });
+  const lineCount = el("span", { class: "muted small line-count" });
+  const meterFill = el("span", { class: "bar-fill" });
+  const openBtn = el("button", { class: "btn small", type: "button", "aria-describedby": id + "-title" });
+  const revealBtn = el("button", { class: "btn small secondary", type: "button", "aria-describedby": id + "-title" });
+  const focusBtn = el("button", { class: "btn small quiet", type: "button", "aria-describedby": id + "-title", text: "Show on screen" });
+  const live = el("div", { class: "act-live" },
+    el("div", { class: "act-rate" }, rateText, el("span", { class: "bar-track", "aria-hidden": "true" }, meterFill)));
+  const buttons = el("div", { class: "row act-buttons" }, openBtn, revealBtn, focusBtn);
+  const node = el("article", { class: "act", id, "aria-labelledby": id + "-title" },
+    el("div", { class: "act-head" },
+      el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge, roomBadge, lineCount),
+      el("h4", { id: id + "-title", text: a.prompt })),
+    live, buttons);
+  let chart = null, feed = null;
+
+  openBtn.addEventListener("click", () => {
+    const r = ctx.row(a.key);
+    ctx.command({ type: r.state === "open" ? "close" : "open", activity: a.key }, openBtn);
+  });
+  revealBtn.addEventListener("click", () => ctx.command({ type: "reveal", activity: a.key, show: !ctx.row(a.key).revealed }, revealBtn));
+  focusBtn.addEventListener("click", () => ctx.command({ type: "focus", activity: ctx.focus === a.key ? null : a.key }, focusBtn));
+
+  return {
+    node,
+    get feed() { return feed; },
+    update(withTally) {
+      const r = ctx.row(a.key);
+      const st = r.state;
+      const opened = st !== "ready";
+      const session = ctx.sessionUI[ctx.sessionOf[a.key]];
+      const folded = opened && !!session && session.state === "done";
+      // Not opened yet, or its session done: one line. Else the live card, its chart built once.
+      node.classList.toggle("is-line", !opened || folded);
+      node.classList.toggle("is-folded", folded);
+      live.hidden = !opened || folded;
+      lineCount.hidden = !folded;
+      J.setText(lineCount, J.plural(r.total || 0, a.kind === "pledge" ? "signature" : "response"));
+      revealBtn.hidden = !opened;
+      if (opened && !chart) {
+        chart = J.chart(a);
+        feed = a.kind === "text" ? el("ul", { class: "feed", "aria-label": "Latest answers" }) : null;
+        node.append(chart.node);
+        if (feed) node.append(feed);
+        ctx.renderFeed(a.key);
+        withTally = true;
+      }
+      J.setText(stateBadge, st === "open" ? "Open" : st === "closed" ? "Closed" : "Not opened yet");
+      stateBadge.className = "badge " + (st === "open" ? "ok" : st === "closed" ? "" : "warn");
+      stateBadge.hidden = !opened;
+      revealBadge.hidden = !r.revealed;
+      focusBadge.hidden = ctx.focus !== a.key;
+      node.classList.toggle("is-open", st === "open");
+      node.classList.toggle("is-focus", ctx.focus === a.key);
+      J.setText(openBtn, st === "open" ? "Close" : st === "closed" ? "Reopen" : "Open");
+      openBtn.className = "btn small" + (st === "open" ? " danger-outline" : "");
+      J.setText(revealBtn, r.revealed ? "Hide results" : "Show results");
+      focusBtn.setAttribute("aria-pressed", ctx.focus === a.key ? "true" : "false");
+      const total = r.total || 0;
+      const rt = rate(total, ctx.attendance, a.room);
+      J.setText(rateText, J.plural(total, a.kind === "pledge" ? "signature" : "response") + " · " + rt.label);
+      meterFill.style.width = rt.share + "%";
+      if (withTally && chart) chart.update(r.tally || { total });
+    }
+  };
+}
