@@ -311,6 +311,12 @@ function renderScreens() {
 
 // ------------------------------------------------------------------ reports
 
+// The themes page takes the same access key, in its fragment (never sent to the server).
+const themesLink = document.getElementById("themes-link");
+if (themesLink && token) {
+  themesLink.href = "/host/" + encodeURIComponent(ctx.code) + "/themes#" + encodeURIComponent(token);
+}
+
 document.querySelectorAll("[data-report]").forEach((b) => {
   b.setAttribute("data-always", "1");
   b.addEventListener("click", () => {
