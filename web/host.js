@@ -88,6 +88,7 @@
         renderFeed(m.activity);
         break;
       case "card": upsert("card", m.card); renderModeration(); break;
+      case "reactions": J.hostReactions(m, function (on, btn) { command({ type: "show_reactions", show: on }, btn); }); break;
       case "ok":
         done(m.id);
         if (m["for"] === "end") { eventState = "ended"; applyEnded(); }

@@ -97,6 +97,7 @@
           render();
           break;
         case "attendance": count(m); break;
+        case "reactions": J.presentReactions(m); break;
         default: break;
       }
     }

@@ -25,6 +25,7 @@ mod pdf;
 pub mod privacy;
 pub mod snapshot;
 pub mod summary;
+pub mod tallies;
 
 pub use csv::{CSV_HEADER, answers_csv};
 pub use html::report_html;

@@ -57,12 +57,12 @@ pub struct SessionDef {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityDef {
     pub key: String,
-    /// `choice`, `scale`, `words`, `text` or `pledge`.
+    /// `choice`, `scale`, `words`, `text`, `pledge`, `ranking` or `points`.
     pub kind: String,
     pub prompt: String,
     pub session: String,
     pub room: Option<String>,
-    /// choice: the option labels.
+    /// choice, ranking and points: the option labels.
     pub options: Vec<String>,
     pub multiple: bool,
     /// scale: the range and its end labels.
@@ -75,6 +75,9 @@ pub struct ActivityDef {
     pub phase: Option<String>,
     /// pledge: the pledge's text.
     pub pledge_text: Option<String>,
+    /// points: the points each respondent shares out.
+    #[serde(default)]
+    pub budget: Option<u64>,
     /// `ready`, `open` or `closed`.
     pub state: String,
 }
@@ -116,6 +119,10 @@ pub enum Answer {
     Words(Vec<String>),
     Text(String),
     Pledge,
+    /// Every option index once, most important first.
+    Ranking(Vec<usize>),
+    /// Points per option, in option order.
+    Points(Vec<u64>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

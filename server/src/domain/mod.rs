@@ -11,6 +11,7 @@ pub mod code;
 pub mod moderation;
 pub mod names;
 pub mod privacy;
+pub mod reaction;
 pub mod spec;
 pub mod tally;
 pub mod token;

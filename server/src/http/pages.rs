@@ -71,6 +71,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web/outbox.js"),
     },
     Asset {
+        name: "kinds.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/kinds.js"),
+    },
+    Asset {
         name: "host.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../../web/host.js"),

@@ -19,6 +19,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::by_seq::BySeq;
 use super::conn::{ConnId, ConnSink};
+use super::reactions::Reactions;
 use super::state::{
     ActState, Attendee, CardItem, EventState, ItemState, Question, TextItem, Under, msg_hash,
 };
@@ -132,6 +133,7 @@ pub(super) async fn start(
         sample_due: false,
         peak_stored,
         ticks: 0,
+        reactions: Reactions::new(&info.event.spec.reactions, Instant::now()),
     };
     METRICS.live_events.fetch_add(1, Relaxed);
     tokio::spawn(async move {
@@ -285,6 +287,8 @@ struct Actor {
     /// The highest peak sent to disk: a higher one goes at the next tick.
     peak_stored: u64,
     ticks: u64,
+    /// Reactions of the last minute, in memory only ([`super::reactions`]).
+    reactions: Reactions,
 }
 
 impl Actor {
@@ -518,7 +522,7 @@ impl Actor {
             }
             Role::Host => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
-                if sink.send(self.host_snapshot()) {
+                if sink.send(self.host_snapshot()) && sink.send(self.reactions.frame()) {
                     self.hosts.insert(conn, sink);
                 }
             }
@@ -527,6 +531,9 @@ impl Actor {
                 if sink.send(self.presenter_snapshot()) {
                     if let Some(wall) = self.wall_frame() {
                         let _ = sink.send(wall);
+                    }
+                    if self.reactions.shown() {
+                        let _ = sink.send(self.reactions.presenter_frame());
                     }
                     self.presenters.insert(conn, sink);
                 }
@@ -1151,6 +1158,16 @@ impl Actor {
                 }
                 self.submit_acked(origin, attendee, id, writes, Effect::Vote(q))
                     .await;
+            }
+            ClientMsg::React { id, reaction } => {
+                match self.reactions.react(attendee, &reaction, Instant::now()) {
+                    Ok(()) => {
+                        if let Some(id) = id {
+                            self.respond(origin, server::ack(&id));
+                        }
+                    }
+                    Err((code, message)) => self.reject(origin, id.as_deref(), code, &message),
+                }
             }
             ClientMsg::Card { id, card } => {
                 if !self.info.event.spec.directory.enabled {
@@ -1808,6 +1825,15 @@ impl Actor {
                 }
                 writes
             }
+            HostMsg::ShowReactions { show, .. } => {
+                // Kept in memory only, like the counts: nothing to store, so `ok` at once.
+                self.reactions.set_shown(show);
+                let frame = self.reactions.frame();
+                self.send_hosts(&frame);
+                let frame = self.reactions.presenter_frame();
+                self.send_presenters(&frame);
+                return self.send_to(conn, ok);
+            }
             HostMsg::End { .. } => {
                 self.end(Some((conn, ok, err)), None).await;
                 return;
@@ -2168,6 +2194,12 @@ impl Actor {
         self.ticks += 1;
         let info = Arc::clone(&self.info);
         let event = &info.event;
+        if let Some(frame) = self.reactions.due(Instant::now()) {
+            self.send_hosts(&frame);
+            if self.reactions.shown() {
+                self.send_presenters(&frame);
+            }
+        }
         if self.wall_dirty {
             self.wall_dirty = false;
             if !self.presenters.is_empty()

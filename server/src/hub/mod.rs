@@ -11,6 +11,7 @@ mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
+mod reactions;
 mod state;
 
 use std::sync::Arc;

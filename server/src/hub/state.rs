@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
-use crate::domain::spec::{Activity, Kind, Moderation};
+use crate::domain::spec::{Activity, Moderation};
 use crate::domain::{AnswerValue, Event, Tally};
 use crate::protocol::server::{
     CardView, HostAttendance, HostQuestion, PresenterAttendance, PublicQuestion, Text, WallText,
@@ -512,7 +512,7 @@ impl EventState {
         let mut view = TallyView::public(&live.tally);
         let kind = event.activities[act].kind.kind();
         if live.state == ActState::Closed
-            && matches!(kind, Kind::Choice | Kind::Scale)
+            && kind.has_breakdown()
             && !self.answers_in_flight.contains_key(&act)
         {
             let mut cache = self.breakdowns.borrow_mut();
