@@ -87,7 +87,7 @@
   function fmtRank(m) { return m === null || m === undefined ? "–" : (Math.round(m * 10) / 10).toFixed(1); }
 
   /* The index of the best value by `better`, nulls never best. */
-  function best(values, better) {
+  function bestIndex(values, better) {
     var b = -1;
     values.forEach(function (v, i) {
       if (v !== null && v !== undefined && (b < 0 || better(v, values[b]))) b = i;
@@ -170,7 +170,7 @@
         }));
         rt.set(a.options.map(function (o, i) { return [o, fmtRank(ranks[i]), first[i] || 0]; }));
         sectors(tally, ["Sector", "Answers", "Top priority"], function (g) {
-          return [g.total, g.total ? a.options[best(g.mean_rank || [], function (x, y) { return x < y; })] : "–"];
+          return [g.total, g.total ? a.options[bestIndex(g.mean_rank || [], function (x, y) { return x < y; })] : "–"];
         });
       };
     } else if (a.kind === "points") {
@@ -188,7 +188,7 @@
           return [o, points[i] || 0, Math.round((shares[i] || 0) * 100) + "%"];
         }));
         sectors(tally, ["Sector", "Answers", "Most points"], function (g) {
-          return [g.total, g.total ? a.options[best(g.points || [], function (x, y) { return x > y; })] : "–"];
+          return [g.total, g.total ? a.options[bestIndex(g.points || [], function (x, y) { return x > y; })] : "–"];
         });
       };
     } else if (a.kind === "words") {
@@ -279,12 +279,12 @@
 
   /* The reactions every page may name, by key (the spec picks which an event offers). */
   J.REACTIONS = {
-    agree: { icon: "👍", label: "Agree" },
-    not_sure: { icon: "🤔", label: "Not sure" },
-    slow_down: { icon: "🐢", label: "Slow down" },
-    need_a_break: { icon: "☕", label: "Need a break" },
-    cant_hear: { icon: "🔇", label: "Can't hear" },
-    thanks: { icon: "👏", label: "Thank you" }
+    agree: { label: "Agree" },
+    not_sure: { label: "Not sure" },
+    slow_down: { label: "Slow down" },
+    need_a_break: { label: "Need a break" },
+    cant_hear: { label: "Can't hear" },
+    thanks: { label: "Thank you" }
   };
   J.reactionName = function (key) { return (J.own(J.REACTIONS, key) || { label: key }).label; };
 
@@ -295,10 +295,8 @@
     var list = el("ul", { class: "reaction-counts" });
     keys.forEach(function (k) {
       var n = el("span", { class: "reaction-n", text: "0" });
-      var r = J.own(J.REACTIONS, k) || { icon: "", label: k };
       counters[k] = n;
-      list.appendChild(el("li", { "data-key": k }, el("span", { class: "reaction-icon", "aria-hidden": "true", text: r.icon }),
-        el("span", { class: "reaction-label", text: r.label }), n));
+      list.appendChild(el("li", { "data-key": k }, el("span", { class: "reaction-label", text: J.reactionName(k) }), n));
     });
     var node = el("section", { class: "reactions-view", "aria-label": title || "Reactions in the last minute" },
       el("h2", { class: "reactions-title", text: title || "Reactions in the last minute" }), list);
@@ -373,9 +371,9 @@
     } else if (a.kind === "scale" && tally.mean !== null && tally.mean !== undefined) {
       s += " Average " + fmtMean(tally.mean) + " out of " + a.max + ".";
     } else if (a.kind === "ranking" && n && tally.mean_rank) {
-      s += " Ranked highest: " + a.options[best(tally.mean_rank, function (x, y) { return x < y; })] + ".";
+      s += " Ranked highest: " + a.options[bestIndex(tally.mean_rank, function (x, y) { return x < y; })] + ".";
     } else if (a.kind === "points" && n && tally.points) {
-      s += " Most points: " + a.options[best(tally.points, function (x, y) { return x > y; })] + ".";
+      s += " Most points: " + a.options[bestIndex(tally.points, function (x, y) { return x > y; })] + ".";
     } else if (a.kind === "words" && tally.top && tally.top.length) {
       s += " Top words: " + tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ") + ".";
     }

@@ -221,10 +221,8 @@ export class ReactionsBar {
     this.J.clear(this.row);
     this.buttons.clear();
     keys.forEach((k) => {
-      const r = this.J.own(this.J.REACTIONS, k) || { icon: "", label: k };
-      const b = this.J.el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint" },
-        this.J.el("span", { class: "reaction-icon", "aria-hidden": "true", text: r.icon }),
-        this.J.el("span", { class: "reaction-label", text: r.label }));
+      const b = this.J.el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint",
+        text: this.J.reactionName(k) });
       b.addEventListener("click", () => this.react(k));
       this.buttons.set(k, b);
       this.row.appendChild(b);

@@ -693,14 +693,18 @@ fn ranking(
     }
     let slots = options.len() as f64;
     let mut t = Table::new(
-        &["Option", "Mean rank", "Ranked first", "Share first"],
-        &[false, true, true, true],
+        &["Option", "Mean rank", "Ranked first"],
+        &[false, true, true],
     );
     let mut bars = Vec::new();
     for &i in &order {
         let label = options.get(i).cloned().unwrap_or_default();
         let f = first.get(i).copied().unwrap_or(0);
-        t.row(vec![label.clone(), mean(mean_rank[i]), num(f), share(f, n)]);
+        t.row(vec![
+            label.clone(),
+            mean(mean_rank[i]),
+            format!("{} ({})", num(f), share(f, n)),
+        ]);
         bars.push(Bar {
             label,
             // Longest for the option ranked highest: the rank turned round, 1 to `slots`.
@@ -744,21 +748,13 @@ fn points_figure(
         ))),
         None => b.push(Block::Para("Nobody answered this question.".to_owned())),
     }
-    let mut t = Table::new(
-        &["Option", "Points", "Share", "Mean a respondent"],
-        &[false, true, true, true],
-    );
+    let mut t = Table::new(&["Option", "Points", "Share"], &[false, true, true]);
     let mut bars = Vec::new();
     for &i in &order {
         let label = options.get(i).cloned().unwrap_or_default();
         let p = points.get(i).copied().unwrap_or(0);
         let sh = shares.get(i).copied().flatten();
-        t.row(vec![
-            label.clone(),
-            num(p),
-            sh.map_or("–".to_owned(), pct),
-            mean((n > 0).then(|| p as f64 / n as f64)),
-        ]);
+        t.row(vec![label.clone(), num(p), sh.map_or("–".to_owned(), pct)]);
         bars.push(Bar {
             label,
             value: sh.unwrap_or(0.0),

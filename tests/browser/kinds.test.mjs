@@ -4,7 +4,8 @@
 // at phone, laptop and projector sizes.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, createEvent, watch, axe, shot, within, joinAsAttendee, PHONE_390 } from "./lib.mjs";
+import { join } from "node:path";
+import { launch, createEvent, watch, axe, shot, within, joinAsAttendee, PHONE_390, SHOTS } from "./lib.mjs";
 import { move, readPoints, describeKind } from "../../web/kinds.js";
 
 const LAPTOP = { viewport: { width: 1440, height: 900 } };
@@ -145,7 +146,7 @@ describe("ranking, points and reactions on the pages", () => {
     const counter = host.locator('#host-reactions li[data-key="slow_down"] .reaction-n');
     await within(5000, async () => (await counter.textContent()) === "1", "host counter");
     await axe(host, "host: reactions");
-    await shot(host, "kinds-host-reactions", false);
+    await host.locator("#host-reactions").screenshot({ path: join(SHOTS, "kinds-host-reactions.png") });
 
     assert.equal(await presenter.locator(".present-reactions").count(), 0, "hidden until the host shows it");
     const toggle = host.getByRole("button", { name: "Show on the presenter's screen" });
