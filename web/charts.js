@@ -284,7 +284,7 @@
     slow_down: { label: "Slow down" },
     need_a_break: { label: "Need a break" },
     cant_hear: { label: "Can't hear" },
-    thanks: { label: "Thank you" }
+    thanks: { label: "Thanks" }
   };
   J.reactionName = function (key) { return (J.own(J.REACTIONS, key) || { label: key }).label; };
 
