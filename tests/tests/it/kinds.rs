@@ -59,16 +59,23 @@ async fn open(host: &mut Client, keys: &[&str]) {
     }
 }
 
-/// The host's latest tally of `key` once it equals `want` (tallies are coalesced).
-async fn host_tally_becomes(host: &mut Client, key: &str, want: &Value) -> Value {
+/// Waits until the host's latest tally of each key equals its `want` (tallies are coalesced,
+/// and those of different activities arrive in any order).
+async fn host_tallies_become(host: &mut Client, wants: &[(&str, &Value)]) {
+    let mut latest: std::collections::BTreeMap<String, Value> = Default::default();
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    while !wants
+        .iter()
+        .all(|(key, want)| latest.get(*key) == Some(*want))
+    {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(frame) = host.try_recv(left).await else {
-            panic!("the host never saw {key}'s tally become {want}");
+            panic!("the host's tallies never became {wants:?}; last seen {latest:?}");
         };
-        if frame["type"] == "tally" && frame["activity"] == key && plain(&frame["tally"]) == *want {
-            return frame["tally"].clone();
+        if frame["type"] == "tally"
+            && let Some(key) = frame["activity"].as_str()
+        {
+            latest.insert(key.to_owned(), plain(&frame["tally"]));
         }
     }
 }
@@ -144,8 +151,11 @@ async fn rankings_and_points_are_counted_exactly_and_bad_values_are_refused_by_n
         }
     }
     let (want_ranking, want_points) = expected(&rankings, &points);
-    host_tally_becomes(&mut host, RANKING, &want_ranking).await;
-    host_tally_becomes(&mut host, POINTS, &want_points).await;
+    host_tallies_become(
+        &mut host,
+        &[(RANKING, &want_ranking), (POINTS, &want_points)],
+    )
+    .await;
 
     // Bad values: refused with invalid_value, the message naming what is wrong, and nothing
     // counted.
