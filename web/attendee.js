@@ -5,6 +5,7 @@
    card while the activity is open and under "You" always, across reloads. */
 import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
 import { showSupport } from "./support.js";
+import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
 
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
@@ -118,6 +119,14 @@ import { showSupport } from "./support.js";
     }
   }
 
+  // Reactions go now or not at all: never through the outbox.
+  var reactions = new ReactionsBar(J, function (msg) {
+    if (!link.ready) return false;
+    link.transmit(msg);
+    return true;
+  });
+  $("#view-app").appendChild(reactions.node);
+
   function saveOutbox() { J.store.set(KEY.outbox, outbox.toJSON()); }
   function saveLog() { J.store.set(KEY.log, log.toJSON()); }
   function saveAll() { saveOutbox(); saveLog(); }
@@ -182,6 +191,7 @@ import { showSupport } from "./support.js";
   }
 
   function onAck(id) {
+    if (reactions.onAck(id)) return;
     var t = outbox.take(id);
     if (!t) return;
     saveOutbox();
@@ -223,6 +233,7 @@ import { showSupport } from "./support.js";
     if (m.code === "event_ended") { endEvent(); return; }
     if (m.code === "no_such_event") { link.stop(); showError(FRIENDLY.no_such_event); return; }
     if (m.code === "not_joined") { link.start(); return; }
+    if (m.id && reactions.onError(m)) return;
     if (m.id && !outbox.get(m.id)) {
       // A replaced answer's refusal: the newer one is the one that counts.
       outbox.take(m.id);
@@ -283,6 +294,7 @@ import { showSupport } from "./support.js";
     document.title = (facts.title || "Event") + " · Joinup";
     $("#tab-qa").hidden = !(facts.qa && facts.qa.enabled);
     $("#tab-directory").hidden = !(facts.directory && facts.directory.enabled);
+    reactions.setKeys(facts.reactions);
     J.setText($("#ask-hint"), moderated()
       ? "The host checks questions before they appear to everyone." : "Your question appears to everyone straight away.");
     buildProfileForm();
@@ -545,6 +557,8 @@ import { showSupport } from "./support.js";
   /** The answer in words, as the person chose it. */
   function describe(a, v) {
     if (!a) return typeof v === "string" ? v : JSON.stringify(v);
+    var given = describeKind(a, v);
+    if (given !== null) return given;
     if (a.kind === "choice") return (Array.isArray(v) ? v : []).map(function (i) { return a.options[i]; }).join(", ");
     if (a.kind === "scale") return String(v) + " out of " + a.max;
     if (a.kind === "words") return (Array.isArray(v) ? v : []).join(", ");
@@ -559,6 +573,8 @@ import { showSupport } from "./support.js";
   }
 
   function makeControl(a, id, changed) {
+    var more = kindControl(a, id, changed, J);
+    if (more) return more;
     if (a.kind === "choice") return choiceControl(a, id, changed);
     if (a.kind === "scale") return scaleControl(a, id, changed);
     if (a.kind === "words") return wordsControl(a, id, changed);

@@ -29,6 +29,14 @@
     });
     return {
       node: list,
+      /* Each row's own text and width (0 to 100). */
+      setEach: function (values) {
+        rows.forEach(function (r, i) {
+          var v = values[i] || { text: "", width: 0 };
+          J.setText(r.value, v.text);
+          r.fill.style.width = Math.max(0, Math.min(100, v.width)) + "%";
+        });
+      },
       set: function (counts, total) {
         rows.forEach(function (r, i) {
           var n = counts[i] || 0;
@@ -76,6 +84,17 @@
     return labels;
   }
 
+  function fmtRank(m) { return m === null || m === undefined ? "–" : (Math.round(m * 10) / 10).toFixed(1); }
+
+  /* The index of the best value by `better`, nulls never best. */
+  function bestIndex(values, better) {
+    var b = -1;
+    values.forEach(function (v, i) {
+      if (v !== null && v !== undefined && (b < 0 || better(v, values[b]))) b = i;
+    });
+    return Math.max(b, 0);
+  }
+
   function fmtMean(m) { return m === null || m === undefined ? "–" : (Math.round(m * 10) / 10).toFixed(1); }
 
   /* Joinup.chart(activity) -> {node, update(tally)} */
@@ -85,6 +104,19 @@
     var details = el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }));
     var sectorTable = null;
     var update;
+    /* The host's breakdown by sector (closed activities only), one row per group. */
+    function sectors(tally, heads, row) {
+      var bySector = tally.by_sector || {};
+      var names = Object.keys(bySector);
+      if (!names.length) return;
+      if (!sectorTable) {
+        sectorTable = table("By sector", heads);
+        details.append(sectorTable.node);
+      }
+      sectorTable.set(names.map(function (s) {
+        return [s].concat(row(J.own(bySector, s) || { total: 0 }));
+      }));
+    }
 
     if (a.kind === "choice" || a.kind === "scale") {
       var labels = a.kind === "choice" ? a.options : scaleLabels(a);
@@ -121,6 +153,43 @@
             return [s, g.total, g.total ? a.options[best] : "–"];
           }));
         }
+      };
+    } else if (a.kind === "ranking") {
+      var rbars = barList(a.options);
+      var rt = table("Ranking", ["Option", "Mean rank", "Ranked first"]);
+      node.append(totalLine, el("p", { class: "hint", text: "Longest bar: ranked highest on average (rank 1 is the most important)." }), rbars.node);
+      details.append(rt.node);
+      update = function (tally) {
+        var ranks = tally.mean_rank || [], first = tally.first || [], n = a.options.length;
+        rbars.setEach(a.options.map(function (o, i) {
+          var m = ranks[i];
+          return {
+            text: (m === null || m === undefined ? "–" : "rank " + fmtRank(m)) + " · " + (first[i] || 0) + " first",
+            width: m === null || m === undefined ? 0 : Math.round(((n + 1 - m) * 100) / n)
+          };
+        }));
+        rt.set(a.options.map(function (o, i) { return [o, fmtRank(ranks[i]), first[i] || 0]; }));
+        sectors(tally, ["Sector", "Answers", "Top priority"], function (g) {
+          return [g.total, g.total ? a.options[bestIndex(g.mean_rank || [], function (x, y) { return x < y; })] : "–"];
+        });
+      };
+    } else if (a.kind === "points") {
+      var pbars = barList(a.options);
+      var ptab = table("Points", ["Option", "Points", "Share"]);
+      node.append(totalLine, pbars.node);
+      details.append(ptab.node);
+      update = function (tally) {
+        var points = tally.points || [], shares = tally.shares || [];
+        pbars.setEach(a.options.map(function (o, i) {
+          var share = shares[i] === null || shares[i] === undefined ? 0 : Math.round(shares[i] * 100);
+          return { text: (points[i] || 0) + " pts · " + share + "%", width: share };
+        }));
+        ptab.set(a.options.map(function (o, i) {
+          return [o, points[i] || 0, Math.round((shares[i] || 0) * 100) + "%"];
+        }));
+        sectors(tally, ["Sector", "Answers", "Most points"], function (g) {
+          return [g.total, g.total ? a.options[bestIndex(g.points || [], function (x, y) { return x > y; })] : "–"];
+        });
       };
     } else if (a.kind === "words") {
       var cloud = el("ul", { class: "cloud" });
@@ -208,6 +277,88 @@
     };
   };
 
+  /* The reactions every page may name, by key (the spec picks which an event offers). */
+  J.REACTIONS = {
+    agree: { label: "Agree" },
+    not_sure: { label: "Not sure" },
+    slow_down: { label: "Slow down" },
+    need_a_break: { label: "Need a break" },
+    cant_hear: { label: "Can't hear" },
+    thanks: { label: "Thanks" }
+  };
+  J.reactionName = function (key) { return (J.own(J.REACTIONS, key) || { label: key }).label; };
+
+  /* Joinup.reactionsView(keys, title) -> {node, update(frame)}: the reactions of the last
+     minute as counters, for the host and the presenter. */
+  J.reactionsView = function (keys, title) {
+    var counters = {};
+    var list = el("ul", { class: "reaction-counts" });
+    keys.forEach(function (k) {
+      var n = el("span", { class: "reaction-n", text: "0" });
+      counters[k] = n;
+      list.appendChild(el("li", { "data-key": k }, el("span", { class: "reaction-label", text: J.reactionName(k) }), n));
+    });
+    var node = el("section", { class: "reactions-view", "aria-label": title || "Reactions in the last minute" },
+      el("h2", { class: "reactions-title", text: title || "Reactions in the last minute" }), list);
+    return {
+      node: node,
+      update: function (m) {
+        var counts = (m && m.counts) || {};
+        keys.forEach(function (k) {
+          var v = J.own(counts, k) || 0;
+          J.setText(counters[k], String(v));
+          counters[k].parentNode.setAttribute("data-active", v > 0 ? "true" : "false");
+        });
+      }
+    };
+  };
+
+  /* The keys of a `reactions` frame, in the catalogue's order. */
+  function reactionKeys(m) {
+    var counts = (m && m.counts) || {};
+    return Object.keys(J.REACTIONS).filter(function (k) { return J.own(counts, k) !== undefined; })
+      .concat(Object.keys(counts).filter(function (k) { return !J.own(J.REACTIONS, k); }));
+  }
+
+  /* The host's reactions card: the last minute's counts and a switch for the presenter.
+     `show(on, button)` sends the host's `show_reactions` command. */
+  var hostView = null;
+  J.hostReactions = function (m, show) {
+    var keys = reactionKeys(m);
+    if (!hostView || hostView.keys !== keys.join()) {
+      if (hostView) hostView.card.remove();
+      var view = J.reactionsView(keys, "Reactions in the last minute");
+      var toggle = el("button", { type: "button", class: "btn secondary small", id: "reactions-toggle", "aria-pressed": "false", text: "Show on the presenter's screen" });
+      toggle.addEventListener("click", function () { show(toggle.getAttribute("aria-pressed") !== "true", toggle); });
+      var card = el("section", { class: "card host-reactions", id: "host-reactions" }, view.node,
+        el("p", { class: "hint", text: keys.length ? "Counts from every attendee together; nobody's reactions are kept." : "Reactions are turned off for this event." }), toggle);
+      var attendance = document.querySelector("section[aria-labelledby='att-title']");
+      if (attendance && attendance.parentNode) attendance.parentNode.insertBefore(card, attendance);
+      else document.querySelector("main").appendChild(card);
+      hostView = { keys: keys.join(), card: card, view: view, toggle: toggle };
+    }
+    hostView.view.update(m);
+    hostView.toggle.setAttribute("aria-pressed", m.shown ? "true" : "false");
+  };
+
+  /* The presenter's reactions strip: shown while the host shows it. */
+  var presentView = null;
+  J.presentReactions = function (m) {
+    if (presentView) presentView.node.hidden = !m.shown;
+    if (!m.shown) return;
+    var keys = reactionKeys(m);
+    if (!presentView || presentView.keys !== keys.join()) {
+      if (presentView) presentView.node.remove();
+      var view = J.reactionsView(keys, "Reactions");
+      view.node.classList.add("present-reactions");
+      var conn = document.getElementById("conn");
+      if (conn && conn.parentNode) conn.parentNode.insertBefore(view.node, conn);
+      else document.body.appendChild(view.node);
+      presentView = { keys: keys.join(), node: view.node, view: view };
+    }
+    presentView.view.update(m);
+  };
+
   /* One sentence for a screen reader about a tally. */
   J.describeTally = function (a, tally) {
     if (!tally) return "";
@@ -219,6 +370,10 @@
       s += " Most chosen: " + a.options[best] + ", " + tally.counts[best] + ".";
     } else if (a.kind === "scale" && tally.mean !== null && tally.mean !== undefined) {
       s += " Average " + fmtMean(tally.mean) + " out of " + a.max + ".";
+    } else if (a.kind === "ranking" && n && tally.mean_rank) {
+      s += " Ranked highest: " + a.options[bestIndex(tally.mean_rank, function (x, y) { return x < y; })] + ".";
+    } else if (a.kind === "points" && n && tally.points) {
+      s += " Most points: " + a.options[bestIndex(tally.points, function (x, y) { return x > y; })] + ".";
     } else if (a.kind === "words" && tally.top && tally.top.length) {
       s += " Top words: " + tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ") + ".";
     }

@@ -110,6 +110,7 @@ function onMessage(m) {
       renderFeed(m.activity);
       break;
     case "card": upsert("card", m.card, true); mod.render(); break;
+    case "reactions": J.hostReactions(m, (on, btn) => command({ type: "show_reactions", show: on }, btn)); break;
     case "ok":
       done(m.id);
       if (m["for"] === "end") { ctx.eventState = "ended"; applyEnded(); }

@@ -110,6 +110,7 @@
           render();
           break;
         case "attendance": count(m); break;
+        case "reactions": J.presentReactions(m); break;
         default: break;
       }
     }

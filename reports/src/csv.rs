@@ -23,6 +23,9 @@
 //! isolates fewer than `k` people (the one exception is an activity with fewer than `k`
 //! respondents in all, whose rows carry neither column).
 //!
+//! A ranking's value is its options in the order given, `1. First; 2. Second; ...`; a points
+//! answer's is every option with its points, `First: 60; Second: 40`.
+//!
 //! Pledge rows carry the signer's current organisation and sector whole: signatures are not
 //! answers, and the report shows them whole too (contract section 5).
 //!
@@ -38,6 +41,7 @@ use std::collections::HashMap;
 use crate::privacy;
 use crate::snapshot::{Answer, Snapshot};
 use crate::summary::{answer_fits, answered_under, sector_of};
+use crate::tallies::{points_text, ranking_text};
 
 pub const CSV_HEADER: &str = "session,room,activity,kind,value,organisation,sector";
 
@@ -82,6 +86,8 @@ pub fn answers_csv(snapshot: &Snapshot) -> String {
                     t.clone()
                 }
                 Answer::Pledge => "signed".to_owned(),
+                Answer::Ranking(order) => ranking_text(&def.options, order.iter().copied()),
+                Answer::Points(given) => points_text(&def.options, given.iter().copied()),
             };
             // An answer counts under the profile it was given with; a pledge is signed on
             // behalf of the signer's organisation as it stands.

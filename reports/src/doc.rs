@@ -665,6 +665,17 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
             )));
             return;
         }
+        ActivityResult::Ranking {
+            options,
+            mean_rank,
+            first,
+        } => ranking(options, mean_rank, first, n, b),
+        ActivityResult::Points {
+            options,
+            budget,
+            points,
+            shares,
+        } => points_figure(options, *budget, points, shares, n, b),
         ActivityResult::Pledge { organisations, .. } => {
             b.push(Block::Para(format!(
                 "{} signed on behalf of {}; see “The pledge”.",
@@ -679,6 +690,120 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
         }
     }
     by_sector(s, a, b);
+}
+
+/// Options by mean rank, most important first (ties in spec order).
+fn by_mean_rank(mean_rank: &[Option<f64>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..mean_rank.len()).collect();
+    order.sort_by(|&x, &y| {
+        let (a, b) = (
+            mean_rank[x].unwrap_or(f64::MAX),
+            mean_rank[y].unwrap_or(f64::MAX),
+        );
+        a.total_cmp(&b).then(x.cmp(&y))
+    });
+    order
+}
+
+/// A ranking: the options in the order the room put them, by mean rank.
+fn ranking(
+    options: &[String],
+    mean_rank: &[Option<f64>],
+    first: &[u64],
+    n: u64,
+    b: &mut Vec<Block>,
+) {
+    let order = by_mean_rank(mean_rank);
+    match order.first().and_then(|&i| mean_rank[i].map(|m| (i, m))) {
+        Some((i, m)) => b.push(Block::Para(format!(
+            "Put first overall: “{}”, with a mean rank of {m:.2} (1 is the most important); {} of {} respondents ranked it first ({}).",
+            options.get(i).cloned().unwrap_or_default(),
+            num(first.get(i).copied().unwrap_or(0)),
+            num(n),
+            share(first.get(i).copied().unwrap_or(0), n)
+        ))),
+        None => b.push(Block::Para("Nobody answered this question.".to_owned())),
+    }
+    let slots = options.len() as f64;
+    let mut t = Table::new(
+        &["Option", "Mean rank", "Ranked first"],
+        &[false, true, true],
+    );
+    let mut bars = Vec::new();
+    for &i in &order {
+        let label = options.get(i).cloned().unwrap_or_default();
+        let f = first.get(i).copied().unwrap_or(0);
+        t.row(vec![
+            label.clone(),
+            mean(mean_rank[i]),
+            format!("{} ({})", num(f), share(f, n)),
+        ]);
+        bars.push(Bar {
+            label,
+            // Longest for the option ranked highest: the rank turned round, 1 to `slots`.
+            value: mean_rank[i].map_or(0.0, |m| slots + 1.0 - m),
+            text: format!("mean rank {}", mean(mean_rank[i])),
+            colour: BLUE,
+        });
+    }
+    b.push(Block::Figure {
+        chart: Chart::Bars {
+            title: format!("Order of priority (n = {})", num(n)),
+            axis: format!("Priority ({} = always ranked first)", options.len()),
+            bars,
+            percent: false,
+        },
+        table: t,
+    });
+}
+
+/// Points: how the room shared its budget across the options.
+fn points_figure(
+    options: &[String],
+    budget: u64,
+    points: &[u64],
+    shares: &[Option<f64>],
+    n: u64,
+    b: &mut Vec<Block>,
+) {
+    let mut order: Vec<usize> = (0..options.len()).collect();
+    order.sort_by(|&x, &y| points.get(y).cmp(&points.get(x)).then(x.cmp(&y)));
+    let given: u64 = points.iter().sum();
+    match order.first().filter(|_| given > 0) {
+        Some(&i) => b.push(Block::Para(format!(
+            "Each respondent shared {} points. “{}” received the most: {} of {} ({}), {} a respondent on average.",
+            num(budget),
+            options.get(i).cloned().unwrap_or_default(),
+            num(points.get(i).copied().unwrap_or(0)),
+            num(given),
+            shares.get(i).copied().flatten().map_or("–".to_owned(), pct),
+            mean((n > 0).then(|| points.get(i).copied().unwrap_or(0) as f64 / n as f64))
+        ))),
+        None => b.push(Block::Para("Nobody answered this question.".to_owned())),
+    }
+    let mut t = Table::new(&["Option", "Points", "Share"], &[false, true, true]);
+    let mut bars = Vec::new();
+    for &i in &order {
+        let label = options.get(i).cloned().unwrap_or_default();
+        let p = points.get(i).copied().unwrap_or(0);
+        let sh = shares.get(i).copied().flatten();
+        t.row(vec![label.clone(), num(p), sh.map_or("–".to_owned(), pct)]);
+        bars.push(Bar {
+            label,
+            value: sh.unwrap_or(0.0),
+            text: format!("{} ({})", num(p), sh.map_or("–".to_owned(), pct)),
+            colour: GREEN,
+        });
+    }
+    b.push(Block::Figure {
+        chart: Chart::Bars {
+            title: format!("Share of the points (n = {})", num(n)),
+            axis: "Share of all points given".to_owned(),
+            bars,
+            percent: true,
+        },
+        table: t,
+    });
 }
 
 fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
@@ -731,6 +856,48 @@ fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
             }
             b.push(Block::Note(format!(
                 "By sector: mean and share of each group at each point. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
+                s.min_group_size
+            )));
+            b.push(Block::Table(t));
+        }
+        ActivityResult::Ranking { options, .. } => {
+            let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
+            headers.extend(options.iter().cloned());
+            let mut t = Table {
+                numeric: (0..headers.len()).map(|i| i > 0).collect(),
+                headers,
+                rows: Vec::new(),
+                shade: Vec::new(),
+            };
+            for g in groups {
+                let mut row = vec![g.group.clone(), num(g.total)];
+                let ranks = g.mean_rank.clone().unwrap_or_default();
+                row.extend((0..options.len()).map(|i| mean(ranks.get(i).copied().flatten())));
+                t.row(row);
+            }
+            b.push(Block::Note(format!(
+                "By sector: each group's mean rank of each option (1 is the most important). Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
+                s.min_group_size
+            )));
+            b.push(Block::Table(t));
+        }
+        ActivityResult::Points { options, .. } => {
+            let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
+            headers.extend(options.iter().cloned());
+            let mut t = Table {
+                numeric: (0..headers.len()).map(|i| i > 0).collect(),
+                headers,
+                rows: Vec::new(),
+                shade: Vec::new(),
+            };
+            for g in groups {
+                let all: u64 = g.counts.iter().sum();
+                let mut row = vec![g.group.clone(), num(g.total)];
+                row.extend(g.counts.iter().map(|c| share(*c, all)));
+                t.row(row);
+            }
+            b.push(Block::Note(format!(
+                "By sector: each group's share of its points given to each option. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
                 s.min_group_size
             )));
             b.push(Block::Table(t));

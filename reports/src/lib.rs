@@ -30,6 +30,7 @@ mod pdf;
 pub mod privacy;
 pub mod snapshot;
 pub mod summary;
+pub mod tallies;
 pub mod themes;
 
 pub use csv::{CSV_HEADER, answers_csv};

@@ -66,12 +66,12 @@ pub struct SessionDef {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityDef {
     pub key: String,
-    /// `choice`, `scale`, `words`, `text` or `pledge`.
+    /// `choice`, `scale`, `words`, `text`, `pledge`, `ranking` or `points`.
     pub kind: String,
     pub prompt: String,
     pub session: String,
     pub room: Option<String>,
-    /// choice: the option labels.
+    /// choice, ranking and points: the option labels.
     pub options: Vec<String>,
     pub multiple: bool,
     /// scale: the range and its end labels.
@@ -84,6 +84,9 @@ pub struct ActivityDef {
     pub phase: Option<String>,
     /// pledge: the pledge's text.
     pub pledge_text: Option<String>,
+    /// points: the points each respondent shares out.
+    #[serde(default)]
+    pub budget: Option<u64>,
     /// `ready`, `open` or `closed`.
     pub state: String,
 }
@@ -125,6 +128,10 @@ pub enum Answer {
     Words(Vec<String>),
     Text(String),
     Pledge,
+    /// Every option index once, most important first.
+    Ranking(Vec<usize>),
+    /// Points per option, in option order.
+    Points(Vec<u64>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

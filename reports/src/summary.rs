@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::findings::{self, Findings, SectorDifference, org_key};
 use crate::privacy::{self, NOT_GIVEN, PairMember};
 use crate::snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
+use crate::tallies::{PointsCounts, RankingCounts};
 use crate::themes::{self, ThemeSet};
 
 /// The version of the Summary's JSON schema. Bump it when a field changes meaning.
@@ -166,7 +167,8 @@ pub struct ActivitySummary {
     /// `respondents / audience`, from 0 to 1; `None` with no audience.
     pub response_rate: Option<f64>,
     pub result: ActivityResult,
-    /// Choice and scale only: the tally by respondents' sector after the small-group rule.
+    /// Choice, scale, ranking and points: the tally by respondents' sector after the
+    /// small-group rule.
     /// `None` for other kinds; an empty list when the rule withholds the breakdown.
     pub by_sector: Option<Vec<GroupTally>>,
 }
@@ -216,6 +218,22 @@ pub enum ActivityResult {
         /// Signatures by organisation, largest first (`Not given` last): shown whole.
         organisations: Vec<GroupCount>,
     },
+    Ranking {
+        options: Vec<String>,
+        /// Each option's mean rank (1 = most important), unrounded; `None` with no answers.
+        mean_rank: Vec<Option<f64>>,
+        /// Respondents who ranked each option first.
+        first: Vec<u64>,
+    },
+    Points {
+        options: Vec<String>,
+        /// The points each respondent shared out.
+        budget: u64,
+        /// Points given to each option, all respondents together.
+        points: Vec<u64>,
+        /// Each option's share of all points given (0 to 1); `None` with no answers.
+        shares: Vec<Option<f64>>,
+    },
 }
 
 impl ActivityResult {
@@ -226,6 +244,8 @@ impl ActivityResult {
             ActivityResult::Words { .. } => "words",
             ActivityResult::Text { .. } => "text",
             ActivityResult::Pledge { .. } => "pledge",
+            ActivityResult::Ranking { .. } => "ranking",
+            ActivityResult::Points { .. } => "points",
         }
     }
 }
@@ -235,10 +255,13 @@ impl ActivityResult {
 pub struct GroupTally {
     pub group: String,
     pub total: u64,
-    /// As the activity's `counts`.
+    /// As the activity's `counts`; for a ranking its `first`, for points its `points`.
     pub counts: Vec<u64>,
     /// Scale only.
     pub mean: Option<f64>,
+    /// Ranking only: each option's mean rank in this group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_rank: Option<Vec<Option<f64>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -465,7 +488,7 @@ pub(crate) fn answered_under<'a>(att: &'a AttendeeRecord, key: &str) -> (&'a str
     }
 }
 
-/// The plan of a choice or scale activity ([`privacy::activity_plan`]) with its respondents:
+/// The plan of an activity ([`privacy::activity_plan`]) with its respondents:
 /// (attendee index, answer) in attendee order. `answers.csv` makes the same plan from the
 /// same respondents.
 pub(crate) fn planned<'a>(
@@ -560,6 +583,16 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
     let mut texts: Vec<Vec<&str>> = vec![Vec::new(); n_act];
     let mut not_quoted = vec![0u64; n_act];
     let mut pledge_orgs: Vec<HashMap<&str, u64>> = vec![HashMap::new(); n_act];
+    let mut rankings: Vec<RankingCounts> = snapshot
+        .activities
+        .iter()
+        .map(|a| RankingCounts::new(a.options.len()))
+        .collect();
+    let mut points: Vec<PointsCounts> = snapshot
+        .activities
+        .iter()
+        .map(|a| PointsCounts::new(a.options.len()))
+        .collect();
 
     let mut by_sector: HashMap<&str, u64> = HashMap::new();
     let mut by_org: HashMap<&str, u64> = HashMap::new();
@@ -609,6 +642,14 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
                 Answer::Pledge => {
                     overall[i].total += 1;
                     *pledge_orgs[i].entry(org).or_default() += 1;
+                }
+                Answer::Ranking(order) => {
+                    overall[i].total += 1;
+                    rankings[i].add(order.iter().copied());
+                }
+                Answer::Points(given) => {
+                    overall[i].total += 1;
+                    points[i].add(given.iter().copied());
                 }
             }
         }
@@ -661,12 +702,23 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
                     not_quoted: not_quoted[i],
                 }
             }
+            "ranking" => ActivityResult::Ranking {
+                options: def.options.clone(),
+                mean_rank: rankings[i].mean_ranks(),
+                first: rankings[i].first.clone(),
+            },
+            "points" => ActivityResult::Points {
+                options: def.options.clone(),
+                budget: def.budget.unwrap_or(0),
+                points: points[i].points.clone(),
+                shares: points[i].shares(),
+            },
             _ => ActivityResult::Pledge {
                 text: def.pledge_text.clone(),
                 organisations: sorted_counts(std::mem::take(&mut pledge_orgs[i])),
             },
         };
-        let by_sector = matches!(def.kind.as_str(), "choice" | "scale")
+        let by_sector = matches!(def.kind.as_str(), "choice" | "scale" | "ranking" | "points")
             .then(|| sector_breakdown(snapshot, def));
         activities.push(ActivitySummary {
             key: def.key.clone(),
@@ -906,6 +958,21 @@ pub(crate) fn answer_fits(def: &ActivityDef, answer: &Answer) -> bool {
         ("words", Answer::Words(_)) | ("text", Answer::Text(_)) | ("pledge", Answer::Pledge) => {
             true
         }
+        // Every option once.
+        ("ranking", Answer::Ranking(order)) => {
+            let mut seen = vec![false; def.options.len()];
+            order.len() == seen.len()
+                && order
+                    .iter()
+                    .all(|&i| i < seen.len() && !std::mem::replace(&mut seen[i], true))
+        }
+        // One number per option, the whole budget spent.
+        ("points", Answer::Points(given)) => {
+            given.len() == def.options.len()
+                && def.budget.is_none_or(|b| {
+                    given.iter().try_fold(0u64, |a, &n| a.checked_add(n)) == Some(b)
+                })
+        }
         _ => false,
     }
 }
@@ -941,6 +1008,39 @@ fn sector_breakdown(snapshot: &Snapshot, def: &ActivityDef) -> Vec<GroupTally> {
     plan.sector_groups()
         .into_iter()
         .map(|(group, members)| {
+            match def.kind.as_str() {
+                "ranking" => {
+                    let mut counts = RankingCounts::new(def.options.len());
+                    for m in &members {
+                        if let Answer::Ranking(order) = who[*m].1 {
+                            counts.add(order.iter().copied());
+                        }
+                    }
+                    return GroupTally {
+                        group,
+                        total: counts.total,
+                        mean: None,
+                        mean_rank: Some(counts.mean_ranks()),
+                        counts: counts.first,
+                    };
+                }
+                "points" => {
+                    let mut counts = PointsCounts::new(def.options.len());
+                    for m in &members {
+                        if let Answer::Points(given) = who[*m].1 {
+                            counts.add(given.iter().copied());
+                        }
+                    }
+                    return GroupTally {
+                        group,
+                        total: counts.total,
+                        mean: None,
+                        mean_rank: None,
+                        counts: counts.points,
+                    };
+                }
+                _ => {}
+            }
             let mut acc = Acc {
                 counts: vec![0; slots(def)],
                 ..Acc::default()
@@ -956,6 +1056,7 @@ fn sector_breakdown(snapshot: &Snapshot, def: &ActivityDef) -> Vec<GroupTally> {
                 } else {
                     None
                 },
+                mean_rank: None,
                 counts: acc.counts,
             }
         })

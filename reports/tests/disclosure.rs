@@ -78,6 +78,7 @@ fn def(key: &str, kind: &str) -> ActivityDef {
         pair: None,
         phase: None,
         pledge_text: None,
+        budget: None,
         state: "closed".to_owned(),
     }
 }

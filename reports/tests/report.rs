@@ -32,6 +32,7 @@ fn act(key: &str, kind: &str, session: &str, room: Option<&str>) -> ActivityDef 
         pair: None,
         phase: None,
         pledge_text: None,
+        budget: None,
         state: "closed".to_owned(),
     }
 }
@@ -785,7 +786,9 @@ fn comparison_with_last_year_matches_keys() {
         vec![
             "pre-trauma".to_owned(),
             "connected-word".to_owned(),
-            "post-trauma".to_owned()
+            "post-trauma".to_owned(),
+            "commissioner-priorities".to_owned(),
+            "network-budget".to_owned()
         ]
     );
     assert!(c.only_previous.is_empty());

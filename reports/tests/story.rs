@@ -27,6 +27,7 @@ fn act(key: &str, kind: &str) -> ActivityDef {
         pair: None,
         phase: None,
         pledge_text: None,
+        budget: None,
         state: "closed".to_owned(),
     }
 }

@@ -83,6 +83,8 @@ fn kind_phrase(kind: &ActivityKind) -> &'static str {
         ActivityKind::Words { .. } => "the words you give for word clouds",
         ActivityKind::Text { .. } => "what you write in answer to open questions",
         ActivityKind::Pledge { .. } => "whether you sign a pledge",
+        ActivityKind::Ranking { .. } => "the order you put options in when ranking them",
+        ActivityKind::Points { .. } => "how you share points across options",
     }
 }
 

@@ -129,6 +129,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
                 pair: None,
                 phase: None,
                 pledge_text: None,
+                budget: None,
                 state: states
                     .get(a.key.as_str())
                     .copied()
@@ -161,6 +162,11 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
                     }
                 }
                 ActivityKind::Pledge { text } => def.pledge_text = Some(text.clone()),
+                ActivityKind::Ranking { options } => def.options = options.clone(),
+                ActivityKind::Points { options, budget } => {
+                    def.options = options.clone();
+                    def.budget = Some(u64::from(*budget));
+                }
                 ActivityKind::Words { .. } | ActivityKind::Text { .. } => {}
             }
             def
@@ -200,6 +206,12 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
             AnswerValue::Words(words) => Answer::Words(words),
             AnswerValue::Text(text) => Answer::Text(text),
             AnswerValue::Pledge => Answer::Pledge,
+            AnswerValue::Ranking(order) => {
+                Answer::Ranking(order.into_iter().map(usize::from).collect())
+            }
+            AnswerValue::Points(points) => {
+                Answer::Points(points.into_iter().map(u64::from).collect())
+            }
         };
         let record = &mut attendees[who];
         if let Some(state) = &row.state {

@@ -104,6 +104,9 @@ pub fn definition(spec: &Value, code: &str, state: &str) -> Snapshot {
                 pair: s(a, "pair"),
                 phase: s(a, "phase"),
                 pledge_text: s(a, "text"),
+                budget: a["budget"]
+                    .as_u64()
+                    .or((s(a, "kind").as_deref() == Some("points")).then_some(100)),
                 state: "closed".to_owned(),
             });
         }
@@ -388,6 +391,30 @@ pub fn snapshot_with(
                     };
                     text_states.insert(a.key.clone(), state.to_owned());
                     Answer::Text(pool[rng.below(pool.len())].to_owned())
+                }
+                "ranking" => {
+                    // Options drawn one by one, earlier ones likelier: a shared view of
+                    // priorities with personal variation.
+                    let mut left: Vec<usize> = (0..a.options.len()).collect();
+                    let mut order = Vec::with_capacity(left.len());
+                    while !left.is_empty() {
+                        let w: Vec<f64> = left.iter().map(|&i| 1.0 / (1.0 + i as f64)).collect();
+                        order.push(left.remove(rng.weighted(&w)));
+                    }
+                    Answer::Ranking(order)
+                }
+                "points" => {
+                    // The budget in tens, each ten to an option, earlier ones likelier.
+                    let budget = a.budget.unwrap_or(100);
+                    let w: Vec<f64> = (0..a.options.len())
+                        .map(|i| 1.0 + ((i * 7 + 3) % 5) as f64)
+                        .collect();
+                    let mut given = vec![0u64; a.options.len()];
+                    for _ in 0..budget / 10 {
+                        given[rng.weighted(&w)] += 10;
+                    }
+                    given[0] += budget % 10;
+                    Answer::Points(given)
                 }
                 _ => Answer::Pledge,
             };

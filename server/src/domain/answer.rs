@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use joinup_reports::tallies::{points_text, ranking_text};
+
 use super::names::normalise_word;
 use super::spec::ActivityKind;
 
@@ -16,6 +18,10 @@ pub enum AnswerValue {
     Words(Vec<String>),
     Text(String),
     Pledge,
+    /// Every option index once, most important first.
+    Ranking(Vec<u8>),
+    /// Points per option, in option order, adding up to the activity's budget.
+    Points(Vec<u32>),
 }
 
 /// The wire shape, written once for both [`AnswerValue::to_json`] and
@@ -28,6 +34,8 @@ impl serde::Serialize for AnswerValue {
             AnswerValue::Words(words) => words.serialize(serializer),
             AnswerValue::Text(text) => serializer.serialize_str(text),
             AnswerValue::Pledge => serializer.serialize_bool(true),
+            AnswerValue::Ranking(order) => order.serialize(serializer),
+            AnswerValue::Points(points) => points.serialize(serializer),
         }
     }
 }
@@ -131,6 +139,8 @@ impl AnswerValue {
                     Err("a pledge is signed with true".into())
                 }
             }
+            ActivityKind::Ranking { options } => parse_ranking(options.len(), value),
+            ActivityKind::Points { options, budget } => parse_points(options.len(), *budget, value),
         }
     }
 
@@ -178,9 +188,120 @@ impl AnswerValue {
             (AnswerValue::Words(words), _) => words.join("; "),
             (AnswerValue::Text(text), _) => text.clone(),
             (AnswerValue::Pledge, _) => "signed".to_owned(),
-            (AnswerValue::Choice(_), _) => String::new(),
+            (AnswerValue::Ranking(order), ActivityKind::Ranking { options }) => {
+                ranking_text(options, order.iter().map(|&i| usize::from(i)))
+            }
+            (AnswerValue::Points(points), ActivityKind::Points { options, .. }) => {
+                points_text(options, points.iter().map(|&n| u64::from(n)))
+            }
+            (AnswerValue::Choice(_) | AnswerValue::Ranking(_) | AnswerValue::Points(_), _) => {
+                String::new()
+            }
         }
     }
+}
+
+/// A ranking: every option index of `options` once, most important first.
+fn parse_ranking(options: usize, value: &Value) -> Result<AnswerValue, String> {
+    let Some(items) = value.as_array() else {
+        return Err(format!(
+            "a ranking answer is an array of every option index, most important first, such as {:?}",
+            (0..options).rev().collect::<Vec<_>>()
+        ));
+    };
+    let mut order: Vec<u8> = Vec::with_capacity(options);
+    for item in items {
+        let index = item
+            .as_u64()
+            .ok_or_else(|| format!("{item} is not an option index"))?;
+        if index >= options as u64 {
+            return Err(format!(
+                "option {index} does not exist: this activity has options 0 to {}",
+                options - 1
+            ));
+        }
+        if order.contains(&(index as u8)) {
+            return Err(format!("option {index} is ranked twice"));
+        }
+        order.push(index as u8);
+    }
+    let missing: Vec<String> = (0..options as u8)
+        .filter(|i| !order.contains(i))
+        .map(|i| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "rank every option: option{} {} {} missing",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok(AnswerValue::Ranking(order))
+}
+
+/// Points: one whole number of at least 0 per option, in option order, adding up to `budget`.
+fn parse_points(options: usize, budget: u32, value: &Value) -> Result<AnswerValue, String> {
+    let Some(items) = value.as_array() else {
+        return Err(format!(
+            "a points answer is an array of whole numbers, one per option in order, adding up to {budget}"
+        ));
+    };
+    if items.len() > options {
+        return Err(format!(
+            "option {options} does not exist: this activity has options 0 to {}, so {options} numbers",
+            options - 1
+        ));
+    }
+    let mut points = Vec::with_capacity(options);
+    let mut spent = 0u64;
+    for (i, item) in items.iter().enumerate() {
+        let n = match item {
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(n), _, _) => n,
+                (None, Some(_), _) => {
+                    return Err(format!(
+                        "{item} points for option {i}: points cannot be negative"
+                    ));
+                }
+                (None, None, Some(f)) if f < 0.0 => {
+                    return Err(format!(
+                        "{item} points for option {i}: points cannot be negative"
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "{item} points for option {i}: points are whole numbers"
+                    ));
+                }
+            },
+            _ => return Err(format!("{item} for option {i} is not a number of points")),
+        };
+        if n > u64::from(budget) {
+            return Err(format!(
+                "{n} points for option {i} is over the budget of {budget}"
+            ));
+        }
+        spent += n;
+        points.push(n as u32);
+    }
+    if items.len() < options {
+        return Err(format!(
+            "give a number for every option (0 for none): option {} is missing",
+            items.len()
+        ));
+    }
+    if spent > u64::from(budget) {
+        return Err(format!(
+            "these points add up to {spent}, over the budget of {budget}"
+        ));
+    }
+    if spent < u64::from(budget) {
+        return Err(format!(
+            "spend all {budget} points: these add up to {spent}"
+        ));
+    }
+    Ok(AnswerValue::Points(points))
 }
 
 #[cfg(test)]
@@ -293,6 +414,107 @@ mod tests {
             Ok(AnswerValue::Pledge)
         );
         assert!(AnswerValue::parse(&kind, &json!(false)).is_err());
+    }
+
+    fn ranking() -> ActivityKind {
+        ActivityKind::Ranking {
+            options: vec!["a".into(), "b".into(), "c".into()],
+        }
+    }
+
+    fn points() -> ActivityKind {
+        ActivityKind::Points {
+            options: vec!["a".into(), "b".into(), "c".into()],
+            budget: 100,
+        }
+    }
+
+    fn refusal(kind: &ActivityKind, value: Value) -> String {
+        AnswerValue::parse(kind, &value).expect_err("should be refused")
+    }
+
+    #[test]
+    fn a_ranking_puts_every_option_once() {
+        let kind = ranking();
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!([2, 0, 1])),
+            Ok(AnswerValue::Ranking(vec![2, 0, 1]))
+        );
+        assert_eq!(refusal(&kind, json!([2, 2, 1])), "option 2 is ranked twice");
+        assert_eq!(
+            refusal(&kind, json!([2, 0])),
+            "rank every option: option 1 is missing"
+        );
+        assert_eq!(
+            refusal(&kind, json!([])),
+            "rank every option: options 0, 1, 2 are missing"
+        );
+        assert_eq!(
+            refusal(&kind, json!([2, 0, 3])),
+            "option 3 does not exist: this activity has options 0 to 2"
+        );
+        assert_eq!(
+            refusal(&kind, json!([2, 0, -1])),
+            "-1 is not an option index"
+        );
+        assert!(refusal(&kind, json!("a > b")).contains("array of every option index"));
+    }
+
+    #[test]
+    fn points_spend_the_whole_budget_in_whole_positive_numbers() {
+        let kind = points();
+        assert_eq!(
+            AnswerValue::parse(&kind, &json!([60, 40, 0])),
+            Ok(AnswerValue::Points(vec![60, 40, 0]))
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, 50, 0])),
+            "these points add up to 110, over the budget of 100"
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, 30, 0])),
+            "spend all 100 points: these add up to 90"
+        );
+        assert_eq!(
+            refusal(&kind, json!([120, -20, 0])),
+            "120 points for option 0 is over the budget of 100"
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, 60, -20])),
+            "-20 points for option 2: points cannot be negative"
+        );
+        assert_eq!(
+            refusal(&kind, json!([50.5, 49.5, 0])),
+            "50.5 points for option 0: points are whole numbers"
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, 40])),
+            "give a number for every option (0 for none): option 2 is missing"
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, 40, 0, 0])),
+            "option 3 does not exist: this activity has options 0 to 2, so 3 numbers"
+        );
+        assert_eq!(
+            refusal(&kind, json!([60, "40", 0])),
+            "\"40\" for option 1 is not a number of points"
+        );
+    }
+
+    #[test]
+    fn ordered_kinds_read_back_and_display_for_the_csv() {
+        let value = AnswerValue::Ranking(vec![2, 0, 1]);
+        assert_eq!(
+            AnswerValue::from_stored(&ranking(), &value.to_json()),
+            Some(value.clone())
+        );
+        assert_eq!(value.display(&ranking()), "1. c; 2. a; 3. b");
+        let value = AnswerValue::Points(vec![60, 40, 0]);
+        assert_eq!(
+            AnswerValue::from_stored(&points(), &value.to_json()),
+            Some(value.clone())
+        );
+        assert_eq!(value.display(&points()), "a: 60; b: 40; c: 0");
     }
 
     #[test]

@@ -142,8 +142,70 @@ fn check_answered(
                  cannot change"
             ),
         )),
+        (ActivityKind::Ranking { options: before }, ActivityKind::Ranking { options: after }) => {
+            same_options(path, key, before, after)
+        }
+        (
+            ActivityKind::Points {
+                options: before,
+                budget: old_budget,
+            },
+            ActivityKind::Points {
+                options: after,
+                budget,
+            },
+        ) => {
+            if old_budget != budget {
+                return Err(refused(
+                    format!("{path}.budget"),
+                    format!(
+                        "activity {key:?} is open or has answers sharing {old_budget} points: its budget cannot change"
+                    ),
+                ));
+            }
+            same_options(path, key, before, after)
+        }
         _ => Ok(()),
     }
+}
+
+/// A ranking's or a points activity's options once answered: every answer names every
+/// option by its position, so options may be reworded but not added, removed or moved.
+fn same_options(
+    path: &str,
+    key: &str,
+    before: &[String],
+    after: &[String],
+) -> Result<(), SpecError> {
+    if after.len() != before.len() {
+        return Err(refused(
+            format!("{path}.options"),
+            format!(
+                "activity {key:?} is open or has answers, each of which covers every option: \
+                 options cannot be added or removed (it had {}, now {})",
+                before.len(),
+                after.len()
+            ),
+        ));
+    }
+    for (i, option) in after.iter().enumerate() {
+        let moved_from = before
+            .iter()
+            .position(|b| fold(b) == fold(option))
+            .filter(|&j| j != i);
+        if let Some(j) = moved_from {
+            return Err(refused(
+                format!("{path}.options[{i}]"),
+                format!(
+                    "activity {key:?} is open or has answers, which are stored by the position of \
+                     each option: {option:?} was option {} and cannot move to {}",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn refused(path: impl Into<String>, message: impl Into<String>) -> SpecError {
@@ -240,6 +302,73 @@ mod tests {
             s["min_group_size"] = json!(3);
         })
         .expect("nothing is answered");
+    }
+
+    /// The fixture's activity of `kind` and its path in the spec.
+    fn first_of(spec: &Value, kind: &str) -> (usize, usize, String) {
+        for (si, session) in spec["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .enumerate()
+        {
+            for (ai, activity) in session["activities"]
+                .as_array()
+                .expect("activities")
+                .iter()
+                .enumerate()
+            {
+                if activity["kind"] == kind {
+                    return (si, ai, activity["key"].as_str().expect("key").to_owned());
+                }
+            }
+        }
+        panic!("the fixture has no {kind} activity");
+    }
+
+    #[test]
+    fn answered_rankings_and_points_keep_their_options_and_budget() {
+        for kind in ["ranking", "points"] {
+            let (si, ai, key) = first_of(&fixture(), kind);
+            let path = format!("sessions[{si}].activities[{ai}]");
+            let reworded = check(&[&key], |s| {
+                s["sessions"][si]["activities"][ai]["options"][0] = json!("Reworded");
+            });
+            assert!(reworded.is_ok(), "{kind}: {reworded:?}");
+            let added = check(&[&key], |s| {
+                s["sessions"][si]["activities"][ai]["options"]
+                    .as_array_mut()
+                    .expect("options")
+                    .push(json!("One more"));
+            })
+            .expect_err("an option added to an answered one");
+            assert_eq!(added.path, format!("{path}.options"), "{kind}");
+            let moved = check(&[&key], |s| {
+                s["sessions"][si]["activities"][ai]["options"]
+                    .as_array_mut()
+                    .expect("options")
+                    .swap(0, 1);
+            })
+            .expect_err("options swapped");
+            assert_eq!(moved.path, format!("{path}.options[0]"), "{kind}");
+            // Not answered yet: anything goes.
+            check(&[], |s| {
+                s["sessions"][si]["activities"][ai]["options"]
+                    .as_array_mut()
+                    .expect("options")
+                    .swap(0, 1);
+            })
+            .expect("an unanswered activity may change");
+        }
+        let (si, ai, key) = first_of(&fixture(), "points");
+        let budget = check(&[&key], |s| {
+            s["sessions"][si]["activities"][ai]["budget"] = json!(50);
+        })
+        .expect_err("the budget changed");
+        assert_eq!(
+            budget.path,
+            format!("sessions[{si}].activities[{ai}].budget")
+        );
     }
 
     #[test]

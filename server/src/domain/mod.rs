@@ -12,6 +12,7 @@ pub mod edit;
 pub mod moderation;
 pub mod names;
 pub mod privacy;
+pub mod reaction;
 pub mod safeguarding;
 pub mod spec;
 pub mod tally;

@@ -90,6 +90,10 @@ pub struct EventSpec {
     /// The safeguarding lead and the support card (see [`super::safeguarding`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safeguarding: Option<SafeguardingSpec>,
+    /// The reactions attendees may send at any time (keys of [`super::reaction::REACTIONS`]),
+    /// in the order their buttons show; `[]` turns reactions off.
+    #[serde(default = "super::reaction::default_reactions")]
+    pub reactions: Vec<String>,
     pub sessions: Vec<SessionSpec>,
     /// The organiser's introduction to the post-event report, in their own words (plain
     /// text; a blank line starts a new paragraph).
@@ -179,6 +183,10 @@ pub enum Kind {
     Words,
     Text,
     Pledge,
+    /// Put every option in order of preference.
+    Ranking,
+    /// Share a budget of points (100 by default) across the options.
+    Points,
 }
 
 impl Kind {
@@ -189,7 +197,17 @@ impl Kind {
             Kind::Words => "words",
             Kind::Text => "text",
             Kind::Pledge => "pledge",
+            Kind::Ranking => "ranking",
+            Kind::Points => "points",
         }
+    }
+
+    /// Kinds whose closed tallies hosts see by sector, under the small-group rule.
+    pub fn has_breakdown(self) -> bool {
+        matches!(
+            self,
+            Kind::Choice | Kind::Scale | Kind::Ranking | Kind::Points
+        )
     }
 }
 
@@ -238,6 +256,9 @@ pub struct ActivitySpec {
     pub max_len: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Points: the budget each attendee shares out (default [`DEFAULT_BUDGET`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u32>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -286,6 +307,12 @@ const MAX_ORGANISATIONS: usize = 500;
 const MAX_SECTORS: usize = 50;
 const MAX_SESSIONS: usize = 100;
 const MAX_ACTIVITIES: usize = 200;
+/// A ranking or a points activity has 2 to this many options: more is a chore on a phone.
+const MOST_ORDERED_OPTIONS: usize = 10;
+/// The points a points activity shares out unless its spec says otherwise.
+pub const DEFAULT_BUDGET: u32 = 100;
+const LEAST_BUDGET: u32 = 10;
+const MOST_BUDGET: u32 = 1000;
 
 /// A validated activity and where it sits in the programme.
 #[derive(Debug, Clone)]
@@ -319,19 +346,39 @@ pub enum ActivityKind {
     Pledge {
         text: String,
     },
+    /// Every option put in order, first the most important.
+    Ranking {
+        options: Vec<String>,
+    },
+    /// `budget` points shared across the options, all of them spent.
+    Points {
+        options: Vec<String>,
+        budget: u32,
+    },
 }
 
 impl ActivityKind {
     /// The kind's name, as written in a spec and sent to clients: `"choice"`, `"scale"`...
     pub fn name(&self) -> &'static str {
-        let written = match self {
+        self.written().as_str()
+    }
+
+    /// Whether hosts see this kind's closed tallies by sector, under the small-group rule.
+    pub fn has_breakdown(&self) -> bool {
+        self.written().has_breakdown()
+    }
+
+    /// The kind as written in a spec.
+    fn written(&self) -> Kind {
+        match self {
             ActivityKind::Choice { .. } => Kind::Choice,
             ActivityKind::Scale { .. } => Kind::Scale,
             ActivityKind::Words { .. } => Kind::Words,
             ActivityKind::Text { .. } => Kind::Text,
             ActivityKind::Pledge { .. } => Kind::Pledge,
-        };
-        written.as_str()
+            ActivityKind::Ranking { .. } => Kind::Ranking,
+            ActivityKind::Points { .. } => Kind::Points,
+        }
     }
 }
 
@@ -501,6 +548,16 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
             ));
         }
     }
+    super::reaction::check_spec(&spec.reactions).map_err(|(path, message)| {
+        SpecError::new(
+            if path.is_empty() {
+                "reactions".to_owned()
+            } else {
+                format!("reactions{path}")
+            },
+            message,
+        )
+    })?;
     if spec.sectors.len() > MAX_SECTORS {
         return Err(SpecError::new(
             "sectors",
@@ -676,8 +733,12 @@ fn validate_activity(
     )?;
     let kind = spec.kind;
     // Fields that belong to other kinds are refused: a typo'd spec should not half-work.
-    let present: [(&str, bool, &[Kind]); 11] = [
-        ("options", spec.options.is_some(), &[Kind::Choice]),
+    let present: [(&str, bool, &[Kind]); 12] = [
+        (
+            "options",
+            spec.options.is_some(),
+            &[Kind::Choice, Kind::Ranking, Kind::Points],
+        ),
         ("multiple", spec.multiple.is_some(), &[Kind::Choice]),
         ("max_choices", spec.max_choices.is_some(), &[Kind::Choice]),
         ("min", spec.min.is_some(), &[Kind::Scale]),
@@ -688,6 +749,7 @@ fn validate_activity(
         ("max_words", spec.max_words.is_some(), &[Kind::Words]),
         ("max_len", spec.max_len.is_some(), &[Kind::Text]),
         ("text", spec.text.is_some(), &[Kind::Pledge]),
+        ("budget", spec.budget.is_some(), &[Kind::Points]),
     ];
     for (field, is_present, kinds) in present {
         if is_present && !kinds.contains(&kind) {
@@ -706,23 +768,7 @@ fn validate_activity(
     let activity_kind = match kind {
         Kind::Choice => {
             let options = spec.options.clone().ok_or_else(|| missing("options"))?;
-            if !(2..=20).contains(&options.len()) {
-                return Err(SpecError::new(
-                    format!("{path}.options"),
-                    format!("must have 2 to 20 options, not {}", options.len()),
-                ));
-            }
-            let mut seen = HashSet::new();
-            for (i, option) in options.iter().enumerate() {
-                let opath = format!("{path}.options[{i}]");
-                check_text(&opath, option, "an option", MAX_OPTION)?;
-                if !seen.insert(super::names::fold(option)) {
-                    return Err(SpecError::new(
-                        opath,
-                        format!("option {option:?} is listed twice"),
-                    ));
-                }
-            }
+            check_options(path, &options, 20)?;
             let multiple = spec.multiple.unwrap_or(false);
             if let Some(max_choices) = spec.max_choices {
                 if !multiple {
@@ -833,6 +879,23 @@ fn validate_activity(
             )?;
             ActivityKind::Pledge { text }
         }
+        Kind::Ranking => {
+            let options = spec.options.clone().ok_or_else(|| missing("options"))?;
+            check_options(path, &options, MOST_ORDERED_OPTIONS)?;
+            ActivityKind::Ranking { options }
+        }
+        Kind::Points => {
+            let options = spec.options.clone().ok_or_else(|| missing("options"))?;
+            check_options(path, &options, MOST_ORDERED_OPTIONS)?;
+            let budget = spec.budget.unwrap_or(DEFAULT_BUDGET);
+            if !(LEAST_BUDGET..=MOST_BUDGET).contains(&budget) {
+                return Err(SpecError::new(
+                    format!("{path}.budget"),
+                    format!("must be from {LEAST_BUDGET} to {MOST_BUDGET}, not {budget}"),
+                ));
+            }
+            ActivityKind::Points { options, budget }
+        }
     };
     Ok(Activity {
         key,
@@ -841,6 +904,28 @@ fn validate_activity(
         room: session.room.clone(),
         kind: activity_kind,
     })
+}
+
+/// 2 to `most` options, each a non-empty text, none listed twice (ignoring case and spacing).
+fn check_options(path: &str, options: &[String], most: usize) -> Result<(), SpecError> {
+    if !(2..=most).contains(&options.len()) {
+        return Err(SpecError::new(
+            format!("{path}.options"),
+            format!("must have 2 to {most} options, not {}", options.len()),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, option) in options.iter().enumerate() {
+        let opath = format!("{path}.options[{i}]");
+        check_text(&opath, option, "an option", MAX_OPTION)?;
+        if !seen.insert(super::names::fold(option)) {
+            return Err(SpecError::new(
+                opath,
+                format!("option {option:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A strict check of the RFC 3339 shape `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
@@ -1067,6 +1152,44 @@ mod tests {
                 "sessions[6].activities[0].text",
             ),
             (Box::new(|s| s["sessions"] = json!([])), "sessions"),
+            (
+                Box::new(|s| {
+                    s["sessions"][6]["activities"][5]["options"] =
+                        json!((0..11).map(|i| format!("option {i}")).collect::<Vec<_>>());
+                }),
+                "sessions[6].activities[5].options",
+            ),
+            (
+                Box::new(|s| {
+                    s["sessions"][6]["activities"][5]["options"][1] =
+                        json!("JOINT commissioning of mental health and drug and alcohol services")
+                }),
+                "sessions[6].activities[5].options[1]",
+            ),
+            (
+                Box::new(|s| s["sessions"][6]["activities"][5]["budget"] = json!(100)),
+                "sessions[6].activities[5].budget",
+            ),
+            (
+                Box::new(|s| s["sessions"][6]["activities"][6]["budget"] = json!(5)),
+                "sessions[6].activities[6].budget",
+            ),
+            (
+                Box::new(|s| s["sessions"][6]["activities"][6]["budget"] = json!(-5)),
+                "sessions[6].activities[6].budget",
+            ),
+            (
+                Box::new(|s| s["sessions"][6]["activities"][6]["options"] = json!(["only"])),
+                "sessions[6].activities[6].options",
+            ),
+            (
+                Box::new(|s| s["reactions"] = json!(["agree", "boo"])),
+                "reactions[1]",
+            ),
+            (
+                Box::new(|s| s["reactions"] = json!(["agree", "thanks", "agree"])),
+                "reactions[2]",
+            ),
         ];
         for (edit, path) in cases {
             let error = error_of(edit);
@@ -1120,6 +1243,37 @@ mod tests {
         .expect("valid");
         let text = serde_json::to_string(&none.spec).expect("serialise");
         assert!(!text.contains("introduction") && !text.contains("next_steps"));
+    }
+
+    #[test]
+    fn ordered_kinds_and_reactions_default_well() {
+        let event = parse_spec_value(json!({
+            "title": "T",
+            "sessions": [{"key": "s", "title": "S", "activities": [
+                {"key": "r", "kind": "ranking", "prompt": "?", "options": ["a", "b"]},
+                {"key": "p", "kind": "points", "prompt": "?", "options": ["a", "b"]}]}]
+        }))
+        .expect("valid");
+        assert_eq!(
+            event.activities[1].kind,
+            ActivityKind::Points {
+                options: vec!["a".into(), "b".into()],
+                budget: DEFAULT_BUDGET
+            }
+        );
+        assert_eq!(
+            event.spec.reactions,
+            super::super::reaction::default_reactions()
+        );
+        let event = parse_spec(
+            include_str!("../../fixtures/dual-diagnosis-2026.json"),
+            SpecFormat::Json,
+        )
+        .expect("fixture");
+        assert!(matches!(
+            event.activity("commissioner-priorities").map(|a| &a.kind),
+            Some(ActivityKind::Ranking { .. })
+        ));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use joinup_reports::tallies::{PointsCounts, RankingCounts};
+
 use super::answer::AnswerValue;
 use super::spec::ActivityKind;
 
@@ -35,6 +37,10 @@ pub enum Tally {
         signatures: BTreeMap<String, u64>,
         total: u64,
     },
+    /// Rank sums and first choices per option (the arithmetic is the report's own).
+    Ranking(RankingCounts),
+    /// Points per option.
+    Points(PointsCounts),
 }
 
 impl Tally {
@@ -59,6 +65,8 @@ impl Tally {
                 signatures: BTreeMap::new(),
                 total: 0,
             },
+            ActivityKind::Ranking { options } => Tally::Ranking(RankingCounts::new(options.len())),
+            ActivityKind::Points { options, .. } => Tally::Points(PointsCounts::new(options.len())),
         }
     }
 
@@ -130,6 +138,22 @@ impl Tally {
                 }
                 step(total, add);
             }
+            (Tally::Ranking(counts), AnswerValue::Ranking(order)) => {
+                let order = order.iter().map(|&i| usize::from(i));
+                if add {
+                    counts.add(order);
+                } else {
+                    counts.remove(order);
+                }
+            }
+            (Tally::Points(counts), AnswerValue::Points(points)) => {
+                let points = points.iter().map(|&n| u64::from(n));
+                if add {
+                    counts.add(points);
+                } else {
+                    counts.remove(points);
+                }
+            }
             // A value of another kind never reaches a tally: the hub parses answers against
             // the activity first.
             _ => {}
@@ -193,6 +217,8 @@ impl Tally {
                 }
                 *total += t;
             }
+            (Tally::Ranking(counts), Tally::Ranking(other)) => counts.merge(other),
+            (Tally::Points(counts), Tally::Points(other)) => counts.merge(other),
             _ => {}
         }
     }
@@ -205,6 +231,8 @@ impl Tally {
             | Tally::Words { total, .. }
             | Tally::Text { total }
             | Tally::Pledge { total, .. } => *total,
+            Tally::Ranking(counts) => counts.total,
+            Tally::Points(counts) => counts.total,
         }
     }
 
@@ -231,6 +259,34 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranking_and_points_tallies_follow_changed_answers() {
+        let options = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let mut ranking = Tally::new(&ActivityKind::Ranking {
+            options: options.clone(),
+        });
+        ranking.add(&AnswerValue::Ranking(vec![1, 0, 2]), None);
+        ranking.add(&AnswerValue::Ranking(vec![2, 1, 0]), None);
+        ranking.remove(&AnswerValue::Ranking(vec![2, 1, 0]), None);
+        ranking.add(&AnswerValue::Ranking(vec![1, 2, 0]), None);
+        let Tally::Ranking(counts) = &ranking else {
+            panic!("a ranking tally");
+        };
+        assert_eq!((counts.total, counts.first.clone()), (2, vec![0, 2, 0]));
+        assert_eq!(counts.rank_sums, vec![5, 2, 5]);
+        let mut points = Tally::new(&ActivityKind::Points {
+            options,
+            budget: 10,
+        });
+        points.add(&AnswerValue::Points(vec![5, 5, 0]), None);
+        points.add(&AnswerValue::Points(vec![0, 0, 10]), None);
+        points.remove(&AnswerValue::Points(vec![5, 5, 0]), None);
+        let Tally::Points(counts) = &points else {
+            panic!("a points tally");
+        };
+        assert_eq!((counts.total, counts.points.clone()), (1, vec![0, 0, 10]));
+    }
 
     #[test]
     fn words_show_at_most_fifty() {

@@ -73,6 +73,7 @@ const ASSETS: &[Asset] = &[
     asset!("room-rates.js", JS),
     asset!("host-programme.js", JS),
     asset!("host-moderation.js", JS),
+    asset!("kinds.js", JS),
     asset!("icon.svg", SVG),
 ];
 

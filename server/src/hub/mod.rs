@@ -11,6 +11,7 @@ pub mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
+mod reactions;
 mod rooms;
 mod spec_swap;
 mod state;

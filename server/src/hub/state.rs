@@ -13,7 +13,7 @@ use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
 use crate::domain::safeguarding::{self, Concern};
-use crate::domain::spec::{Activity, ActivityKind, Moderation};
+use crate::domain::spec::{Activity, Moderation};
 use crate::domain::{AnswerValue, Event, Tally};
 use crate::protocol::server::{
     CardView, HostAttendance, HostQuestion, PresenterAttendance, PublicQuestion, Text, WallText,
@@ -537,10 +537,7 @@ impl EventState {
         let live = &self.activities[act];
         let mut view = TallyView::public(&live.tally);
         if live.state == ActState::Closed
-            && matches!(
-                event.activities[act].kind,
-                ActivityKind::Choice { .. } | ActivityKind::Scale { .. }
-            )
+            && event.activities[act].kind.has_breakdown()
             && !self.answers_in_flight.contains_key(&act)
         {
             let mut cache = self.breakdowns.borrow_mut();

@@ -47,6 +47,12 @@ pub enum ClientMsg {
         id: String,
         card: Value,
     },
+    /// A reaction ("slow down", "agree"): counted for the host, never stored.
+    React {
+        #[serde(default)]
+        id: Option<String>,
+        reaction: String,
+    },
 }
 
 impl ClientMsg {
@@ -54,7 +60,7 @@ impl ClientMsg {
     pub fn id(&self) -> Option<&str> {
         match self {
             ClientMsg::Hello { .. } => None,
-            ClientMsg::Profile { id, .. } => id.as_deref(),
+            ClientMsg::Profile { id, .. } | ClientMsg::React { id, .. } => id.as_deref(),
             ClientMsg::Answer { id, .. }
             | ClientMsg::Ask { id, .. }
             | ClientMsg::Upvote { id, .. }
@@ -123,6 +129,12 @@ pub enum HostMsg {
         #[serde(default)]
         id: Option<Value>,
     },
+    /// Shows the reactions on the presenter's screen, or takes them off.
+    ShowReactions {
+        #[serde(default)]
+        id: Option<Value>,
+        show: bool,
+    },
 }
 
 impl HostMsg {
@@ -135,6 +147,7 @@ impl HostMsg {
             HostMsg::Focus { .. } => "focus",
             HostMsg::Moderate { .. } => "moderate",
             HostMsg::End { .. } => "end",
+            HostMsg::ShowReactions { .. } => "show_reactions",
         }
     }
 
@@ -146,7 +159,8 @@ impl HostMsg {
             | HostMsg::Reveal { id, .. }
             | HostMsg::Focus { id, .. }
             | HostMsg::Moderate { id, .. }
-            | HostMsg::End { id } => id.as_ref(),
+            | HostMsg::End { id }
+            | HostMsg::ShowReactions { id, .. } => id.as_ref(),
         }
     }
 }
@@ -158,9 +172,18 @@ pub struct DecodeError {
     pub message: String,
 }
 
-const CLIENT_TYPES: &[&str] = &["hello", "profile", "answer", "ask", "upvote", "card"];
+const CLIENT_TYPES: &[&str] = &[
+    "hello", "profile", "answer", "ask", "upvote", "card", "react",
+];
 const HOST_TYPES: &[&str] = &[
-    "auth", "open", "close", "reveal", "focus", "moderate", "end",
+    "auth",
+    "open",
+    "close",
+    "reveal",
+    "focus",
+    "moderate",
+    "end",
+    "show_reactions",
 ];
 
 pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
@@ -225,6 +248,8 @@ struct Flat<'a> {
     question: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     card: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    reaction: Option<Option<String>>,
 }
 
 /// A field that is in the message, null or not.
@@ -246,6 +271,7 @@ impl Flat<'_> {
         const TEXT: u16 = 1 << 5;
         const QUESTION: u16 = 1 << 6;
         const CARD: u16 = 1 << 7;
+        const REACTION: u16 = 1 << 8;
         let Flat {
             kind,
             id,
@@ -258,6 +284,7 @@ impl Flat<'_> {
             text,
             question,
             card,
+            reaction,
         } = self;
         let fields = [
             (id.is_some(), ID),
@@ -270,6 +297,7 @@ impl Flat<'_> {
             (text.is_some(), TEXT),
             (question.is_some(), QUESTION),
             (card.is_some(), CARD),
+            (reaction.is_some(), REACTION),
         ];
         let given = fields
             .iter()
@@ -307,6 +335,10 @@ impl Flat<'_> {
             "card" if only(ID | CARD) => Some(ClientMsg::Card {
                 id: id??,
                 card: card??,
+            }),
+            "react" if only(ID | REACTION) => Some(ClientMsg::React {
+                id: id.flatten(),
+                reaction: reaction??,
             }),
             _ => None,
         }
@@ -374,6 +406,8 @@ mod tests {
             r#"{"type":"ask","id":"q1","text":"Why?"}"#,
             r#"{"type":"upvote","id":"u1","question":"abc"}"#,
             r#"{"type":"card","id":"c1","card":{"organisation":"x"}}"#,
+            r#"{"type":"react","id":"r1","reaction":"slow_down"}"#,
+            r#"{"type":"react","reaction":"agree"}"#,
         ];
         for frame in frames {
             assert!(decode_client(frame).is_ok(), "{frame}");
@@ -402,6 +436,10 @@ mod tests {
             r#"{"type":"upvote","id":null,"question":"abc"}"#,
             r#"{"type":"answer","id":"a1","activity":"role","value":[1],"text":null}"#,
             r#"{"type":"hello","attendee":null,"card":null}"#,
+            r#"{"type":"react","id":"r1","reaction":"agree"}"#,
+            r#"{"type":"react","id":null,"reaction":"agree"}"#,
+            r#"{"type":"react","reaction":null}"#,
+            r#"{"type":"react","reaction":"agree","value":1}"#,
         ];
         for frame in frames {
             let fast = serde_json::from_str::<Flat>(frame)

@@ -49,6 +49,13 @@ pub fn activity(activity: &Activity) -> Value {
         ActivityKind::Pledge { text } => {
             map.insert("text".into(), json!(text));
         }
+        ActivityKind::Ranking { options } => {
+            map.insert("options".into(), json!(options));
+        }
+        ActivityKind::Points { options, budget } => {
+            map.insert("options".into(), json!(options));
+            map.insert("budget".into(), json!(budget));
+        }
     }
     Value::Object(map)
 }
@@ -97,6 +104,7 @@ pub fn full(event: &Event) -> String {
     if let Some(map) = out.as_object_mut() {
         map.insert("sessions".into(), Value::Array(sessions));
         map.insert("min_group_size".into(), json!(event.spec.min_group_size));
+        map.insert("reactions".into(), json!(event.spec.reactions));
     }
     out.to_string()
 }

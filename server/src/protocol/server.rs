@@ -54,6 +54,25 @@ pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
     })
 }
 
+/// `{"type": "reactions", "counts", "shown", "window"}`: the reactions of the last `window`
+/// seconds by key (every key the event offers), and whether the presenter shows them.
+#[derive(Serialize)]
+pub struct Reactions<'a> {
+    pub counts: &'a BTreeMap<&'a str, u64>,
+    pub shown: bool,
+    r#type: &'static str,
+    pub window: u64,
+}
+
+pub fn reactions(counts: &BTreeMap<&str, u64>, shown: bool, window: u64) -> Frame {
+    encode(&Reactions {
+        counts,
+        shown,
+        r#type: "reactions",
+        window,
+    })
+}
+
 /// `{"type": "ok", "for", "id"?}`: a host command done.
 #[derive(Serialize)]
 pub struct Ok<'a> {

@@ -10,8 +10,9 @@ use crate::domain::Tally;
 
 /// A tally as sent: `{"total", "counts"}` (choice), `{"total", "counts", "mean"}` (scale),
 /// `{"total", "top": [[word, n], ...]}` (words), `{"total"}` (text),
-/// `{"total", "organisations", "signatures"}` (pledge), with `by_sector` (a map of sector to
-/// tally) on hosts' closed choices and scales.
+/// `{"total", "organisations", "signatures"}` (pledge), `{"total", "first", "mean_rank"}`
+/// (ranking), `{"total", "points", "shares"}` (points), with `by_sector` (a map of sector to
+/// tally) on hosts' closed choices, scales, rankings and points.
 pub struct TallyView<'a> {
     pub tally: &'a Tally,
     pub by_sector: Option<BTreeMap<String, Tally>>,
@@ -67,6 +68,16 @@ impl Serialize for TallyView<'_> {
                 map.serialize_entry("organisations", &organisations)?;
                 map.serialize_entry("signatures", signatures)?;
                 map.serialize_entry("total", total)?;
+            }
+            Tally::Ranking(counts) => {
+                map.serialize_entry("first", &counts.first)?;
+                map.serialize_entry("mean_rank", &counts.mean_ranks())?;
+                map.serialize_entry("total", &counts.total)?;
+            }
+            Tally::Points(counts) => {
+                map.serialize_entry("points", &counts.points)?;
+                map.serialize_entry("shares", &counts.shares())?;
+                map.serialize_entry("total", &counts.total)?;
             }
         }
         map.end()
@@ -179,6 +190,36 @@ mod tests {
         assert_eq!(tally.total(), 3);
         assert_eq!(tally.wire()["organisations"], json!(["York Mind"]));
         assert_eq!(tally.wire()["signatures"], json!({"York Mind": 2}));
+    }
+
+    #[test]
+    fn ranking_and_points_have_their_wire_shapes() {
+        let options = vec!["a".to_owned(), "b".to_owned()];
+        let mut ranking = Tally::new(&ActivityKind::Ranking {
+            options: options.clone(),
+        });
+        assert_eq!(
+            ranking.wire(),
+            json!({"total": 0, "first": [0, 0], "mean_rank": [null, null]})
+        );
+        ranking.add(&AnswerValue::Ranking(vec![1, 0]), None);
+        ranking.add(&AnswerValue::Ranking(vec![0, 1]), None);
+        ranking.add(&AnswerValue::Ranking(vec![1, 0]), None);
+        assert_eq!(
+            ranking.wire(),
+            json!({"total": 3, "first": [1, 2], "mean_rank": [5.0 / 3.0, 4.0 / 3.0]})
+        );
+        let mut points = Tally::new(&ActivityKind::Points {
+            options,
+            budget: 100,
+        });
+        points.add(&AnswerValue::Points(vec![75, 25]), None);
+        points.add(&AnswerValue::Points(vec![25, 75]), None);
+        points.add(&AnswerValue::Points(vec![100, 0]), None);
+        assert_eq!(
+            points.wire(),
+            json!({"total": 3, "points": [200, 100], "shares": [200.0 / 300.0, 100.0 / 300.0]})
+        );
     }
 
     #[test]

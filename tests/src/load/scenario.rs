@@ -76,6 +76,15 @@ pub enum Kind {
         max_len: usize,
     },
     Pledge,
+    /// Every option put in order.
+    Ranking {
+        options: usize,
+    },
+    /// A budget shared across the options.
+    Points {
+        options: usize,
+        budget: u64,
+    },
 }
 
 /// Every activity of the spec, in order.
@@ -103,6 +112,13 @@ pub fn activities(spec: &Value) -> Vec<Activity> {
                 },
                 "text" => Kind::Text {
                     max_len: a["max_len"].as_u64().unwrap_or(100) as usize,
+                },
+                "ranking" => Kind::Ranking {
+                    options: a["options"].as_array().map_or(0, Vec::len),
+                },
+                "points" => Kind::Points {
+                    options: a["options"].as_array().map_or(0, Vec::len),
+                    budget: a["budget"].as_u64().unwrap_or(100),
                 },
                 _ => Kind::Pledge,
             };
@@ -208,6 +224,21 @@ pub fn value(kind: &Kind, rng: &mut Rng, serial: u64) -> Value {
             json!(text.chars().take(*max_len).collect::<String>())
         }
         Kind::Pledge => json!(true),
+        Kind::Ranking { options } => {
+            let mut left: Vec<usize> = (0..*options).collect();
+            let mut order = Vec::with_capacity(*options);
+            while !left.is_empty() {
+                order.push(left.remove(rng.below(left.len())));
+            }
+            json!(order)
+        }
+        Kind::Points { options, budget } => {
+            let mut given = vec![0u64; *options];
+            for _ in 0..*budget {
+                given[rng.below(*options)] += 1;
+            }
+            json!(given)
+        }
     }
 }
 
@@ -251,6 +282,24 @@ pub fn expected_tally(kind: &Kind, answers: &[(&Value, &str)]) -> BTreeMap<&'sta
             out.insert("top", json!(top));
         }
         Kind::Text { .. } => {}
+        Kind::Ranking { options } => {
+            let mut first = vec![0u64; *options];
+            for (v, _) in answers {
+                if let Some(c) = v[0].as_u64().and_then(|o| first.get_mut(o as usize)) {
+                    *c += 1;
+                }
+            }
+            out.insert("first", json!(first));
+        }
+        Kind::Points { options, .. } => {
+            let mut points = vec![0u64; *options];
+            for (v, _) in answers {
+                for (sum, n) in points.iter_mut().zip(v.as_array().into_iter().flatten()) {
+                    *sum += n.as_u64().unwrap_or(0);
+                }
+            }
+            out.insert("points", json!(points));
+        }
         Kind::Pledge => {
             let mut signatures: BTreeMap<&str, u64> = BTreeMap::new();
             for (_, org) in answers {

@@ -20,7 +20,7 @@ async fn welcome_carries_the_event_and_open_activities() {
     let created = app.create_event(&fixture_2026()).await;
     let (mut host, snapshot) = app.host(&created).await;
     assert_eq!(snapshot["state"], "live");
-    assert_eq!(snapshot["activities"].as_array().map(Vec::len), Some(13));
+    assert_eq!(snapshot["activities"].as_array().map(Vec::len), Some(15));
     assert!(
         snapshot["activities"]
             .as_array()

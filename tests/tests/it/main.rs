@@ -13,6 +13,7 @@ mod fallback;
 mod faults;
 mod golden;
 mod hub;
+mod kinds;
 mod organise;
 mod privacy;
 mod protocol_errors;

@@ -88,6 +88,7 @@ impl Actor {
                 self.on_upvote(origin, attendee, id, question).await;
             }
             ClientMsg::Card { id, card } => self.on_card(origin, attendee, id, card).await,
+            ClientMsg::React { id, reaction } => self.on_react(origin, attendee, id, &reaction),
         }
     }
 

@@ -94,7 +94,7 @@ impl Actor {
             }
             Role::Host => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
-                if sink.send(self.host_snapshot()) {
+                if sink.send(self.host_snapshot()) && sink.send(self.reactions.frame()) {
                     self.conns.hosts.insert(conn, sink);
                 }
             }
@@ -103,6 +103,9 @@ impl Actor {
                 if sink.send(self.presenter_snapshot()) {
                     if let Some(wall) = self.wall_frame() {
                         let _ = sink.send(wall);
+                    }
+                    if self.reactions.shown() {
+                        let _ = sink.send(self.reactions.presenter_frame());
                     }
                     self.conns.presenters.insert(conn, sink);
                 }

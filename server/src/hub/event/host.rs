@@ -45,6 +45,11 @@ impl Actor {
         let writes = match msg {
             HostMsg::Auth { .. } => return self.send_to(conn, ok),
             HostMsg::End { .. } => return self.end(Some((conn, ok, err)), None).await,
+            HostMsg::ShowReactions { show, .. } => {
+                // Kept in memory only, like the counts: nothing to store, so `ok` at once.
+                self.show_reactions(show);
+                return self.send_to(conn, ok);
+            }
             HostMsg::Open { activity, .. } => self
                 .activity(&activity)
                 .map(|act| self.set_state(act, ActState::Open)),

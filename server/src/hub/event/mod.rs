@@ -29,6 +29,7 @@ mod items;
 mod ledger;
 mod profile;
 mod push;
+mod reacting;
 mod views;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use tokio::time::Instant;
 use tracing::{info, instrument, warn};
 
 use super::allowance::Allowance;
+use super::reactions::Reactions;
 use super::state::EventState;
 use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap};
 use crate::domain::spec::{SpecFormat, parse_spec};
@@ -73,6 +75,8 @@ struct Actor {
     /// Each attendee's message allowance, whatever the transport ([`super::allowance`]);
     /// only for attendees who have sent something since the event was loaded.
     allowances: NumMap<usize, Allowance>,
+    /// Reactions of the last minute, in memory only ([`crate::hub::reactions`]).
+    reactions: Reactions,
     /// Numbering of questions and cards, and the per-session cap on open questions
     /// ([`attendee`]).
     items: Items,
@@ -130,6 +134,7 @@ pub(super) async fn start(
         conns: Conns::default(),
         ledger: Ledger::new(storage.writer().clone(), commit_tx),
         allowances: NumMap::default(),
+        reactions: Reactions::new(&info.event.spec.reactions, Instant::now()),
         items: Items::new(&state),
         dirty: Dirty::default(),
         paced: Paced::new(activities),

@@ -160,6 +160,7 @@ impl Actor {
     /// The coalescing tick: what is due goes out.
     pub(super) fn on_tick(&mut self) {
         self.paced.ticks += 1;
+        self.push_reactions();
         self.push_wall();
         self.push_attendance();
         for q in std::mem::take(&mut self.dirty.voted_questions) {

@@ -1,0 +1,268 @@
+/* Joinup attendee page: more ways to take part. A ranking (put every option in order, with
+   buttons and the keyboard, never by dragging only), 100 points (share a budget with number
+   fields and steppers, the points left said as they change) and the reactions bar.
+   attendee.js hooks these in; every string a person reads is in STRINGS below, so the page
+   can be translated in one place. The reactions' own names live in charts.js (J.REACTIONS),
+   which the host's and the presenter's pages share. */
+
+export const STRINGS = {
+  rankingHint: "Put every option in order, 1 the most important. Use Move up and Move down, or Alt with the arrow keys on an option.",
+  moveUp: "Move up",
+  moveDown: "Move down",
+  moveUpLabel: (option) => "Move “" + option + "” up",
+  moveDownLabel: (option) => "Move “" + option + "” down",
+  position: (rank, n) => rank + " of " + n,
+  moved: (option, rank, n) => "“" + option + "” is now " + rank + " of " + n + ".",
+  rankingGiven: (labels) => labels.map((l, i) => (i + 1) + ". " + l).join(", "),
+  pointsHint: (budget) => "Share all " + budget + " points across the options. Give 0 to an option you would not fund.",
+  less: (step, option) => step + " fewer for “" + option + "”",
+  more: (step, option) => step + " more for “" + option + "”",
+  pointsLeft: (left) => left === 1 ? "1 point left to share" : left + " points left to share",
+  pointsDone: "All points shared: ready to send",
+  pointsOver: (over) => over + " too many: take " + (over === 1 ? "1 point" : over + " points") + " off somewhere",
+  pointsBad: "Use whole numbers of 0 or more",
+  pointsGiven: (options, points) => options.map((o, i) => o + ": " + (points[i] || 0)).join(", "),
+  reactionsTitle: "React",
+  reactionsHint: "Tell the host how it's going, at any time. Nobody sees who reacted.",
+  reactionSent: (name) => name + ": sent.",
+  reactionWait: (name) => name + ": already sent, it counts again in a few seconds.",
+  reactionOffline: "Not sent: you're not connected right now.",
+  reactionRefused: (name) => name + ": not sent."
+};
+
+/* How long a reaction's button rests after it is sent: one counts every 5 seconds. */
+const REACTION_REST_MS = 5000;
+/* What a stepper button adds or takes. */
+const STEP = 5;
+
+/* The control for a ranking or points activity, or null for another kind. A control is
+   {node, get() -> value or null when not ready, set(value)}. */
+export function kindControl(a, id, changed, J) {
+  if (a.kind === "ranking") return rankingControl(a, id, changed, J);
+  if (a.kind === "points") return pointsControl(a, id, changed, J);
+  return null;
+}
+
+/* The answer in words, or null for another kind. */
+export function describeKind(a, v) {
+  if (a.kind === "ranking") return STRINGS.rankingGiven((Array.isArray(v) ? v : []).map((i) => a.options[i]));
+  if (a.kind === "points") return STRINGS.pointsGiven(a.options, Array.isArray(v) ? v : []);
+  return null;
+}
+
+/* Moves the item at `from` to `to` in a copy of `order`. */
+export function move(order, from, to) {
+  const out = order.slice();
+  if (from < 0 || from >= out.length || to < 0 || to >= out.length) return out;
+  const [item] = out.splice(from, 1);
+  out.splice(to, 0, item);
+  return out;
+}
+
+/* Reads point fields: {values, spent, valid} (valid: every field a whole number of 0 or more). */
+export function readPoints(texts) {
+  let spent = 0, valid = true;
+  const values = texts.map((t) => {
+    const s = String(t).trim();
+    if (s === "") return 0;
+    if (!/^\d+$/.test(s)) { valid = false; return 0; }
+    const n = parseInt(s, 10);
+    spent += n;
+    return n;
+  });
+  return { values, spent, valid };
+}
+
+function rankingControl(a, id, changed, J) {
+  const el = J.el;
+  const n = a.options.length;
+  let order = a.options.map((o, i) => i);
+  const hint = el("p", { class: "hint", id: id + "-hint", text: STRINGS.rankingHint });
+  const live = el("p", { class: "sr-only", "aria-live": "polite", id: id + "-live" });
+  const list = el("ol", { class: "ranking", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint" });
+
+  function render(focusOption, which) {
+    J.clear(list);
+    order.forEach((option, pos) => {
+      const label = a.options[option];
+      const up = el("button", { type: "button", class: "btn secondary rank-move", "data-move": "up", "aria-label": STRINGS.moveUpLabel(label), disabled: pos === 0 },
+        el("span", { "aria-hidden": "true", text: "▲" }), el("span", { class: "rank-move-text", text: STRINGS.moveUp }));
+      const down = el("button", { type: "button", class: "btn secondary rank-move", "data-move": "down", "aria-label": STRINGS.moveDownLabel(label), disabled: pos === n - 1 },
+        el("span", { "aria-hidden": "true", text: "▼" }), el("span", { class: "rank-move-text", text: STRINGS.moveDown }));
+      const item = el("li", { class: "rank-item", "data-option": String(option) },
+        el("span", { class: "rank-pos", "aria-hidden": "true", text: String(pos + 1) }),
+        el("span", { class: "rank-label", text: label }),
+        el("span", { class: "rank-buttons" }, up, down));
+      list.appendChild(item);
+      if (option === focusOption) {
+        // Keep the focus on the moved option; at an end, on the button still usable.
+        const target = which === "up" && pos === 0 ? down : which === "down" && pos === n - 1 ? up : which === "up" ? up : down;
+        target.focus();
+      }
+    });
+  }
+
+  function shift(option, by) {
+    const from = order.indexOf(option);
+    const to = from + by;
+    if (from < 0 || to < 0 || to >= n) return;
+    order = move(order, from, to);
+    render(option, by < 0 ? "up" : "down");
+    J.setText(live, STRINGS.moved(a.options[option], to + 1, n));
+    changed();
+  }
+
+  list.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-move]");
+    if (!b) return;
+    const option = parseInt(b.closest("li").getAttribute("data-option"), 10);
+    shift(option, b.getAttribute("data-move") === "up" ? -1 : 1);
+  });
+  list.addEventListener("keydown", (e) => {
+    if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    const li = e.target.closest("li[data-option]");
+    if (!li) return;
+    e.preventDefault();
+    shift(parseInt(li.getAttribute("data-option"), 10), e.key === "ArrowUp" ? -1 : 1);
+  });
+  render(null, null);
+
+  return {
+    node: el("div", {}, hint, list, live),
+    get: () => order.slice(),
+    set: (v) => {
+      if (Array.isArray(v) && v.length === n && v.every((i) => Number.isInteger(i) && i >= 0 && i < n) && new Set(v).size === n) {
+        order = v.slice();
+        render(null, null);
+      }
+    }
+  };
+}
+
+function pointsControl(a, id, changed, J) {
+  const el = J.el;
+  const budget = a.budget || 100;
+  const inputs = [];
+  const left = el("p", { class: "points-left", id: id + "-left", "aria-live": "polite" });
+  const hint = el("p", { class: "hint", id: id + "-hint", text: STRINGS.pointsHint(budget) });
+  const rows = el("div", { class: "points", role: "group", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint " + id + "-left" });
+  a.options.forEach((o, i) => {
+    const input = el("input", { type: "number", id: id + "-p" + i, min: "0", max: String(budget), step: "1", inputmode: "numeric", value: "0", "aria-describedby": id + "-left" });
+    const less = el("button", { type: "button", class: "btn secondary step", "aria-label": STRINGS.less(STEP, o), "aria-controls": input.id, text: "−" });
+    const more = el("button", { type: "button", class: "btn secondary step", "aria-label": STRINGS.more(STEP, o), "aria-controls": input.id, text: "+" });
+    less.addEventListener("click", () => bump(i, -STEP));
+    more.addEventListener("click", () => bump(i, STEP));
+    input.addEventListener("input", () => { update(); changed(); });
+    inputs.push(input);
+    rows.appendChild(el("div", { class: "points-row" },
+      el("label", { for: input.id, class: "points-label", text: o }),
+      el("span", { class: "points-input" }, less, input, more)));
+  });
+
+  function read() { return readPoints(inputs.map((x) => x.value)); }
+
+  function bump(i, by) {
+    const r = read();
+    const current = r.valid ? r.values[i] : 0;
+    // Never past the budget: a "+" stops at what is left.
+    const room = Math.max(0, budget - (r.spent - current));
+    inputs[i].value = String(Math.max(0, Math.min(current + by, room)));
+    update();
+    changed();
+  }
+
+  function update() {
+    const r = read();
+    let text, state;
+    if (!r.valid) { text = STRINGS.pointsBad; state = "over"; }
+    else if (r.spent > budget) { text = STRINGS.pointsOver(r.spent - budget); state = "over"; }
+    else if (r.spent === budget) { text = STRINGS.pointsDone; state = "done"; }
+    else { text = STRINGS.pointsLeft(budget - r.spent); state = "left"; }
+    J.setText(left, text);
+    left.setAttribute("data-state", state);
+  }
+  update();
+
+  return {
+    node: el("div", {}, hint, rows, left),
+    get: () => {
+      const r = read();
+      return r.valid && r.spent === budget ? r.values : null;
+    },
+    set: (v) => {
+      inputs.forEach((x, i) => { x.value = String(Array.isArray(v) && Number.isInteger(v[i]) ? v[i] : 0); });
+      update();
+    }
+  };
+}
+
+/* The reactions bar: one button per reaction the event offers. `transmit(msg)` sends a
+   message now and says whether it could (reactions never wait in the outbox: a "slow down"
+   from two minutes ago means nothing). */
+export class ReactionsBar {
+  constructor(J, transmit) {
+    this.J = J;
+    this.transmit = transmit;
+    this.keys = [];
+    this.sent = new Map(); // message id -> key
+    this.buttons = new Map();
+    this.status = J.el("p", { class: "reactions-status", "aria-live": "polite", id: "reactions-status" });
+    this.row = J.el("div", { class: "reactions-buttons" });
+    this.node = J.el("section", { class: "reactions-bar", id: "reactions", "aria-labelledby": "reactions-title", hidden: true },
+      J.el("h2", { id: "reactions-title", class: "reactions-title", text: STRINGS.reactionsTitle }),
+      J.el("p", { class: "sr-only", id: "reactions-hint", text: STRINGS.reactionsHint }),
+      this.row, this.status);
+  }
+
+  setKeys(keys) {
+    keys = Array.isArray(keys) ? keys : [];
+    if (keys.join() === this.keys.join()) return;
+    this.keys = keys;
+    this.J.clear(this.row);
+    this.buttons.clear();
+    keys.forEach((k) => {
+      const b = this.J.el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint",
+        text: this.J.reactionName(k) });
+      b.addEventListener("click", () => this.react(k));
+      this.buttons.set(k, b);
+      this.row.appendChild(b);
+    });
+    this.node.hidden = !keys.length;
+  }
+
+  react(key) {
+    const name = this.J.reactionName(key);
+    const msg = { type: "react", id: this.J.uuid(), reaction: key };
+    if (!this.transmit(msg)) { this.J.setText(this.status, STRINGS.reactionOffline); return; }
+    this.sent.set(msg.id, key);
+    this.rest(key);
+  }
+
+  /* A sent reaction's button rests, as the server counts one every few seconds. */
+  rest(key) {
+    const b = this.buttons.get(key);
+    if (!b) return;
+    b.disabled = true;
+    b.setAttribute("data-state", "sent");
+    setTimeout(() => { b.disabled = false; b.removeAttribute("data-state"); }, REACTION_REST_MS);
+  }
+
+  /* True when the ack was for a reaction. */
+  onAck(id) {
+    const key = this.sent.get(id);
+    if (key === undefined) return false;
+    this.sent.delete(id);
+    this.J.setText(this.status, STRINGS.reactionSent(this.J.reactionName(key)));
+    return true;
+  }
+
+  /* True when the error was for a reaction. */
+  onError(m) {
+    const key = this.sent.get(m.id);
+    if (key === undefined) return false;
+    this.sent.delete(m.id);
+    this.J.setText(this.status, m.code === "rate_limited"
+      ? STRINGS.reactionWait(this.J.reactionName(key)) : STRINGS.reactionRefused(this.J.reactionName(key)));
+    return true;
+  }
+}
