@@ -1,4 +1,4 @@
-//! `answers.csv` (contract section 7): one row per current answer, with nothing that links a
+//! `answers.csv` (docs/report.md): one row per current answer, with nothing that links a
 //! row to a person, and the small-group rule applied to the organisation and sector columns.
 //!
 //! How the rule applies to rows, per activity (pledge rows excepted, see below): the
@@ -27,7 +27,7 @@
 //! answer's is every option with its points, `First: 60; Second: 40`.
 //!
 //! Pledge rows carry the signer's current organisation and sector whole: signatures are not
-//! answers, and the report shows them whole too (contract section 5).
+//! answers, and the report shows them whole too (docs/privacy.md).
 //!
 //! Text answers hidden by moderation are left out; pending and approved ones are kept (the
 //! CSV is for the organisers, who see pending texts on their dashboard already).

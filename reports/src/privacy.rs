@@ -1,4 +1,4 @@
-//! The small-group rule (contract section 5): no breakdown by sector or organisation may
+//! The small-group rule (docs/privacy.md): no breakdown by sector or organisation may
 //! show, or let a reader subtract their way to, a group of fewer than `k` respondents.
 //!
 //! Groups under `k` are merged, smallest first (ties by name), into "Other (small groups)"

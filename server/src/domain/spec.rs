@@ -1,4 +1,4 @@
-//! The event spec (contract section 2): parsing from JSON or TOML, and every rule enforced,
+//! The event spec (docs/protocol.md, "The event spec"): parsing from JSON or TOML, and every rule enforced,
 //! with errors that name the field by its path (`sessions[0].activities[2].options`).
 //!
 //! [`EventSpec`] is the wire shape as written by an organiser; [`Event`] is the validated
@@ -485,7 +485,7 @@ fn check_text(path: &str, value: &str, what: &str, max: usize) -> Result<(), Spe
 /// One end of a pre/post pair: the activity's path and its scale's range.
 type PairEnd = (String, i64, i64);
 
-/// Every rule of contract section 2, in the order a reader would check them.
+/// Every rule of the event spec, in the order a reader would check them.
 pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     check_text("title", &spec.title, "the title", MAX_TITLE)?;
     if let Some(section) = &spec.safeguarding {

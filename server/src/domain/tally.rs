@@ -1,7 +1,7 @@
 //! Tallies: exact, incremental counts of the current answers to one activity.
 //!
 //! A changed answer is `remove(old)` then `add(new)`, so the tally always equals a count
-//! made from scratch over the current answers. The JSON shapes are contract section 5's TALLY.
+//! made from scratch over the current answers. The JSON shapes are TALLY in docs/protocol.md.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -100,8 +100,8 @@ impl ItemState {
 }
 
 /// The organisation and sector an answer was given under: where it counts, for good. A
-/// profile changed later moves the attendee's attendance, never their answers (contract
-/// v1.1), so a closed activity's breakdown by sector never changes.
+/// profile changed later moves the attendee's attendance, never their answers
+/// (docs/privacy.md), so a closed activity's breakdown by sector never changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Under {
     pub organisation: Option<String>,
@@ -502,8 +502,8 @@ impl EventState {
         }
     }
 
-    /// Attendance as the presenter, seen by the whole room, gets it: the totals only (contract
-    /// v1.1). A breakdown by organisation or sector of a handful of people would say who is
+    /// Attendance as the presenter, seen by the whole room, gets it: the totals only
+    /// (docs/privacy.md). A breakdown by organisation or sector of a handful of people would say who is
     /// in the room.
     pub fn presenter_attendance(&self) -> PresenterAttendance {
         PresenterAttendance {

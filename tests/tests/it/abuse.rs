@@ -1,5 +1,5 @@
 //! Hostile input at the edges: random and mutated frames thrown at a live event, and
-//! malformed HTTP. Always a contract error, never a panic or a hang, and state unchanged.
+//! malformed HTTP. Always a documented error, never a panic or a hang, and state unchanged.
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -78,7 +78,7 @@ fn hostile_frames(count: usize) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn random_and_mutated_frames_get_contract_errors_and_change_nothing() {
+async fn random_and_mutated_frames_get_documented_errors_and_change_nothing() {
     let app = TestApp::spawn().await;
     let mut spec = fixture_2026();
     spec["qa"] = json!({"enabled": false});

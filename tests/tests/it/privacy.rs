@@ -1,4 +1,4 @@
-//! Anonymity against a motivated attendee (contract v1.1): a closed activity's breakdown
+//! Anonymity against a motivated attendee (docs/privacy.md): a closed activity's breakdown
 //! counts each answer where it was given and never moves, across profile changes and
 //! restarts; attendees and the presenter never get a breakdown; the presenter's attendance
 //! is totals only; the report's peak is never below what was seen.

@@ -1,4 +1,4 @@
-//! Bad input: each gets the contract's error code and a message that says what was wrong,
+//! Bad input: each gets its documented error code and a message that says what was wrong,
 //! and the connection stays usable.
 
 use serde_json::{Value, json};
