@@ -5,16 +5,23 @@
 //! that exact version may be cached for a year. Any other request for an asset must
 //! revalidate (it carries an `ETag`), so a new binary never meets a stale script.
 //!
+//! Every page refuses to be framed (`frame-ancestors 'none'`) except the attendee page of an
+//! event whose spec lists `embed.allowed_origins`: that page may sit in a frame on those
+//! sites (beside the conference's video stream), and on Joinup's own.
+//!
 //! `/sw.js` is the attendee page's service worker (the offline shell, scope `/e/`). It is
 //! served `no-cache`, so browsers check it on every visit and a new binary's worker replaces
 //! the old one at once.
 
 use std::sync::OnceLock;
 
-use axum::extract::{Path, RawQuery};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::EventMiss;
 
 const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
@@ -24,8 +31,21 @@ const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
 /// style, no third-party host.
+const CSP_BASE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; ";
+
+/// [`CSP_BASE`] for a page no site may frame.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
 connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of an attendee page that `origins` may frame (validated by the spec as exact
+/// `scheme://host[:port]` origins, so each goes into the header as written).
+fn framed_csp(origins: &[String]) -> String {
+    if origins.is_empty() {
+        return CSP.to_owned();
+    }
+    format!("{CSP_BASE}frame-ancestors 'self' {}", origins.join(" "))
+}
 
 /// A file under `/assets/`.
 struct Asset {
@@ -69,6 +89,26 @@ const ASSETS: &[Asset] = &[
         name: "outbox.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../../web/outbox.js"),
+    },
+    Asset {
+        name: "i18n.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/i18n.js"),
+    },
+    Asset {
+        name: "i18n/en.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/i18n/en.js"),
+    },
+    Asset {
+        name: "i18n/pl.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/i18n/pl.js"),
+    },
+    Asset {
+        name: "i18n/ar.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/i18n/ar.js"),
     },
     Asset {
         name: "host.js",
@@ -130,12 +170,16 @@ fn version(body: &[u8]) -> String {
 }
 
 fn page(html: &'static str) -> Response {
+    page_with_csp(html, HeaderValue::from_static(CSP))
+}
+
+fn page_with_csp(html: &'static str, csp: HeaderValue) -> Response {
     (
         [
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::CONTENT_SECURITY_POLICY, CSP),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
         Html(html),
     )
@@ -146,8 +190,20 @@ pub async fn join() -> Response {
     page(&built().join)
 }
 
-pub async fn attendee() -> Response {
-    page(&built().attendee)
+/// The attendee page, framable by the sites the event's spec allows. A code that names no
+/// event still gets the page (it says so itself), counted as a miss like any other lookup.
+pub async fn attendee(State(app): State<AppState>, Path(code): Path<String>) -> Response {
+    let (origins, miss) = match app.event(&code).await {
+        Ok(handle) => (handle.info.event.spec.embed.allowed_origins.clone(), false),
+        Err(e) => (Vec::new(), e.is_no_event()),
+    };
+    let csp = HeaderValue::from_str(&framed_csp(&origins))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP));
+    let mut response = page_with_csp(&built().attendee, csp);
+    if miss {
+        response.extensions_mut().insert(EventMiss);
+    }
+    response
 }
 
 pub async fn host() -> Response {
@@ -172,7 +228,8 @@ pub async fn service_worker() -> Response {
         .into_response()
 }
 
-/// Static assets (scripts, styles, the icon) from `web/`, embedded in the binary.
+/// Static assets (scripts, styles, the icon, the attendee page's catalogues under `i18n/`)
+/// from `web/`, embedded in the binary; a name is only ever looked up in [`ASSETS`].
 pub async fn asset(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
@@ -268,6 +325,22 @@ mod tests {
             assert!(!html.contains("http://") && !html.contains("https://"));
         }
         assert!(!CSP.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn only_the_allowed_origins_may_frame_the_attendee_page() {
+        assert_eq!(framed_csp(&[]), CSP);
+        assert!(CSP.ends_with("frame-ancestors 'none'"));
+        assert!(CSP.starts_with(CSP_BASE));
+        let csp = framed_csp(&[
+            "https://stream.example.org".to_owned(),
+            "https://live.example.com:8443".to_owned(),
+        ]);
+        assert!(csp.starts_with(CSP_BASE));
+        assert!(csp.ends_with(
+            "frame-ancestors 'self' https://stream.example.org https://live.example.com:8443"
+        ));
+        assert_eq!(csp.matches("frame-ancestors").count(), 1);
     }
 
     #[test]
