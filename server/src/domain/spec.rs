@@ -176,8 +176,7 @@ fn is_embed_origin(origin: &str) -> bool {
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l
-                .bytes()
+            && l.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     let host_ok = host.len() <= 253
@@ -990,8 +989,11 @@ mod tests {
             parse_spec_value(spec).map(|e| e.spec.embed.allowed_origins)
         };
         assert_eq!(
-            ok(json!(["https://stream.example.org", "https://live.example.com:8443"]))
-                .expect("valid origins"),
+            ok(json!([
+                "https://stream.example.org",
+                "https://live.example.com:8443"
+            ]))
+            .expect("valid origins"),
             vec![
                 "https://stream.example.org".to_owned(),
                 "https://live.example.com:8443".to_owned()
@@ -1024,7 +1026,10 @@ mod tests {
         let many: Vec<String> = (0..=MAX_EMBED_ORIGINS)
             .map(|i| format!("https://s{i}.example.org"))
             .collect();
-        assert_eq!(ok(json!(many)).expect_err("too many").path, "embed.allowed_origins");
+        assert_eq!(
+            ok(json!(many)).expect_err("too many").path,
+            "embed.allowed_origins"
+        );
         let mut spec = fixture();
         spec["embed"] = json!({ "origins": [] });
         assert!(parse_spec_value(spec).is_err(), "unknown field refused");
