@@ -30,6 +30,7 @@ function codeFromAddress() {
 
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
+  J.translate = t;  // the result charts (charts.js) speak the page's language too
   var code = codeFromAddress();
   var KEY = {
     token: "joinup.attendee." + code,
@@ -545,6 +546,9 @@ function codeFromAddress() {
 
   function refreshAll() { open.forEach(function (ui) { ui.refresh(); }); }
 
+  // The card last answered here says "Thanks, waiting for the next question" once all are.
+  var lastAnswered = null;
+
   function activityCard(a) {
     var id = "act-" + a.key;
     var title = el("h3", { class: "prompt", id: id + "-title", text: a.prompt });
@@ -590,7 +594,7 @@ function codeFromAddress() {
       control.node.hidden = folded;
       change.hidden = !folded || a.kind === "pledge";
       J.setText(change, t("card.change"));
-      thanks.hidden = !folded || unansweredCount() > 0;
+      thanks.hidden = !folded || unansweredCount() > 0 || lastAnswered !== a.key;
       J.setText(thanks, t("card.thanks"));
       form.classList.toggle("folded", folded);
       submit.disabled = !valid || (!!pending && !dirty && link.ready && !late);
@@ -641,6 +645,7 @@ function codeFromAddress() {
       if (v === null) return;
       dirty = false;
       unfolded = false;
+      lastAnswered = a.key;
       var msg = { type: "answer", id: J.uuid(), activity: a.key, value: v };
       log.gave(msg, a.prompt, describe(a, v));
       saveLog();

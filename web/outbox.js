@@ -264,7 +264,7 @@ export class Link {
       ws = new env.WebSocket(env.wsUrl("/ws/e/" + this.code));
     } catch (e) { ws = null; give(true); return; }
     if (probe) this.probe = ws; else this.ws = ws;
-    ws.onopen = () => { ws.send(JSON.stringify(this.app.hello())); };
+    ws.onopen = () => { if (ws.readyState === 1) ws.send(JSON.stringify(this.app.hello())); };
     ws.onmessage = (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }

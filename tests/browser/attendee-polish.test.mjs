@@ -153,7 +153,7 @@ describe("the attendee's polish", () => {
     await card.getByRole("radio", { name: "2", exact: true }).click();
     await card.getByRole("button", { name: "Send answer" }).click();
     assert.match(await card.locator(".save-state").textContent(), /Sending/);
-    await within(7000, async () => /You're offline: your answer will be sent when you're back/.test(await card.locator(".save-state").textContent()), "offline said plainly");
+    await within(12000, async () => /You're offline: your answer will be sent when you're back/.test(await card.locator(".save-state").textContent()), "offline said plainly");
     assert.equal(await card.getByRole("button", { name: "Update answer" }).isDisabled(), false, "the button is not stuck");
     assert.match(await phone.locator("#conn").textContent(), /You're offline/);
     await shot(phone, "attendee-no-ack-390", false);

@@ -51,9 +51,9 @@ describe("catalogues", () => {
 
   it("every key the attendee page uses exists, and every key exists for a reason", async () => {
     const en = await catalogue("en");
-    const sources = ["attendee.js", "attendee.html", "outbox.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
+    const sources = ["attendee.js", "attendee.html", "outbox.js", "charts.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
     const used = new Set([
-      ...[...sources.matchAll(/\bt\("([a-z_]+(?:\.[a-z_]+)*)"/g)].map((m) => m[1]),
+      ...[...sources.matchAll(/\b(?:t|say)\("([a-z_]+(?:\.[a-z_]+)*)"/g)].map((m) => m[1]),
       ...[...sources.matchAll(/data-i18n"?[=:] ?"([a-z_.]+)"/g)].map((m) => m[1]),
       ...[...sources.matchAll(/:([a-z_]+\.[a-z_]+)/g)].map((m) => m[1]).filter((k) => k in en),
       ...[...sources.matchAll(/"([a-z_]+\.[a-z_]+)"/g)].map((m) => m[1]).filter((k) => k in en),
