@@ -1,11 +1,14 @@
-//! Organiser operations shared by the command line and the HTTP API: creating events, the
-//! demo event, and the organiser key.
+//! Organiser operations shared by the command line and the HTTP API: creating, exporting,
+//! updating, copying, rehearsing and resetting events, the demo event, and the organiser key.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::domain::spec::Event;
+use crate::domain::SpecError;
+use crate::domain::edit::check_edit;
+use crate::domain::spec::{Event, MAX_TITLE, SpecFormat, parse_spec, validate};
 use crate::domain::{EventCode, clock, token};
 use crate::storage::{Storage, StorageError, StoredEvent};
 
@@ -49,8 +52,7 @@ pub async fn create_event(
     event: &Event,
     public_url: &str,
 ) -> Result<Created, StorageError> {
-    let spec =
-        serde_json::to_string(&event.spec).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let spec = spec_text(event)?;
     loop {
         let code = EventCode::random();
         let host_token = token::new_token();
@@ -149,4 +151,177 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+/// An event's spec as stored, with its entity tag: what `export` gives and what an
+/// `update` must name to replace.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub spec: String,
+    pub etag: String,
+}
+
+/// The entity tag of a stored spec: a quoted prefix of its SHA-256, so two organisers who
+/// read the same spec hold the same tag and a changed spec has a new one.
+pub fn etag(spec: &str) -> String {
+    format!("\"{}\"", &token::hash_token(spec)[..32])
+}
+
+/// Why an edit was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("there is no event {0}")]
+    NoEvent(EventCode),
+    /// Someone else changed the spec since it was read: the current tag.
+    #[error("the event was changed by someone else since it was read")]
+    Stale(String),
+    /// The spec is invalid, or the change would misread stored answers.
+    #[error("{0}")]
+    Refused(SpecError),
+    /// Only a rehearsal may be reset.
+    #[error("only a rehearsal can be reset; {0} is a real event")]
+    NotRehearsal(EventCode),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// An event's stored spec and its tag.
+pub async fn export(storage: &Storage, code: EventCode) -> Result<Exported, EditError> {
+    let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+    Ok(Exported {
+        etag: etag(&stored.spec),
+        spec: stored.spec,
+    })
+}
+
+/// What an update did.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    pub etag: String,
+    /// `false` when the new spec is the stored one (nothing was written).
+    pub changed: bool,
+}
+
+/// Replaces an event's spec with `new`, if it is still the one tagged `if_match` (any, when
+/// `None`: the command line, which has no one to race) and the change keeps every stored
+/// answer's meaning ([`check_edit`]). The caller then brings the live event up to date.
+pub async fn update(
+    storage: &Storage,
+    code: EventCode,
+    if_match: Option<&str>,
+    new: &Event,
+) -> Result<Updated, EditError> {
+    let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+    let current = etag(&stored.spec);
+    if if_match.is_some_and(|tag| tag != current) {
+        return Err(EditError::Stale(current));
+    }
+    let old = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?;
+    let answered: HashSet<String> = storage
+        .answered_activities(code)
+        .await?
+        .into_iter()
+        .collect();
+    check_edit(&old, new, &answered).map_err(EditError::Refused)?;
+    let text = spec_text(new)?;
+    if text == stored.spec {
+        return Ok(Updated {
+            etag: current,
+            changed: false,
+        });
+    }
+    let replaced = storage
+        .replace_spec(
+            code,
+            &stored.spec,
+            &text,
+            &new.spec.title,
+            new.spec.series.as_deref(),
+            new.spec.starts_at.as_deref(),
+        )
+        .await?;
+    if !replaced {
+        let now = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+        return Err(EditError::Stale(etag(&now.spec)));
+    }
+    Ok(Updated {
+        etag: etag(&text),
+        changed: true,
+    })
+}
+
+/// What changes in a copy of an edition; the rest of the spec is copied as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyChanges {
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The new edition's start (RFC 3339); the copy has none when not given.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+}
+
+/// A new event (new code, new tokens, no answers) from an existing one's spec, with a new
+/// title and start date: the next edition of a series.
+pub async fn copy(
+    storage: &Storage,
+    code: EventCode,
+    changes: CopyChanges,
+    public_url: &str,
+) -> Result<Created, EditError> {
+    let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+    let mut spec = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?
+        .spec;
+    if let Some(title) = changes.title {
+        spec.title = title;
+    }
+    spec.starts_at = changes.starts_at;
+    spec.rehearsal = false;
+    let event = validate(spec).map_err(EditError::Refused)?;
+    Ok(create_event(storage, &event, public_url).await?)
+}
+
+/// A practice copy of an event: the same spec marked as a rehearsal (never compared with
+/// other editions of its series), under a new code with new tokens.
+pub async fn rehearse(
+    storage: &Storage,
+    code: EventCode,
+    public_url: &str,
+) -> Result<Created, EditError> {
+    let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+    let mut spec = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?
+        .spec;
+    const SUFFIX: &str = " (rehearsal)";
+    if !spec.rehearsal {
+        let room = MAX_TITLE - SUFFIX.len();
+        spec.title = format!(
+            "{}{SUFFIX}",
+            spec.title.chars().take(room).collect::<String>()
+        );
+    }
+    spec.rehearsal = true;
+    let event = validate(spec).map_err(EditError::Refused)?;
+    Ok(create_event(storage, &event, public_url).await?)
+}
+
+/// Clears everything a rehearsal collected, so it can be run again; refused for a real
+/// event. The caller stops the live event first and loads it afresh after.
+pub async fn reset(storage: &Storage, code: EventCode) -> Result<(), EditError> {
+    let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
+    let event = parse_spec(&stored.spec, SpecFormat::Json)
+        .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?;
+    if !event.spec.rehearsal {
+        return Err(EditError::NotRehearsal(code));
+    }
+    storage.reset_event(code).await?;
+    Ok(())
+}
+
+/// The form a spec is stored in (and exported as): the validated spec with every default
+/// written out, so a spec exported and imported again is the same text.
+pub fn spec_text(event: &Event) -> Result<String, StorageError> {
+    serde_json::to_string(&event.spec).map_err(|e| StorageError::Corrupt(e.to_string()))
 }

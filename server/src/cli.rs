@@ -1,4 +1,4 @@
-//! The `joinup` command line (contract section 1).
+//! The `joinup` command line (docs/protocol.md, "Command line").
 //!
 //! Exit status: 0 success; 2 bad usage or bad input, with one line on stderr naming the file,
 //! field or value at fault; 1 anything else.
@@ -65,6 +65,58 @@ enum EventCommand {
     Create {
         /// The event spec file.
         file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The URL people reach the server at, for the printed links.
+        #[arg(long, env = "JOINUP_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// List every event: code, state, start, attendees joined and title.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Print an event's spec as JSON (its ETag on stderr), for editing and `event update`.
+    Export {
+        /// The event's code.
+        code: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Replace an event's spec with a file (.json or .toml), refusing any change that would
+    /// misread its stored answers. A running server picks it up when it next loads the
+    /// event; to change a live event at once, use the organiser page or the API.
+    Update {
+        /// The event's code.
+        code: String,
+        /// The new spec file.
+        file: PathBuf,
+        /// Only if the stored spec still has this ETag (as `event export` printed it).
+        #[arg(long)]
+        if_match: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Create the next edition of an event: its spec, a new title and start, a new code.
+    Copy {
+        /// The event to copy.
+        code: String,
+        /// The new edition's title (default: the same).
+        #[arg(long)]
+        title: Option<String>,
+        /// The new edition's start, such as 2027-11-22T09:30:00Z.
+        #[arg(long)]
+        starts_at: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The URL people reach the server at, for the printed links.
+        #[arg(long, env = "JOINUP_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Create a practice copy of an event, never compared with other editions.
+    Rehearse {
+        /// The event to rehearse.
+        code: String,
         #[command(flatten)]
         db: DatabaseArgs,
         /// The URL people reach the server at, for the printed links.
@@ -233,6 +285,42 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     public_url,
                 },
         } => create(&file, &db.database, public_url).await,
+        Command::Event {
+            command: EventCommand::List { db },
+        } => list(&db.database).await,
+        Command::Event {
+            command: EventCommand::Export { code, db },
+        } => export(&code, &db.database).await,
+        Command::Event {
+            command:
+                EventCommand::Update {
+                    code,
+                    file,
+                    if_match,
+                    db,
+                },
+        } => update(&code, &file, if_match.as_deref(), &db.database).await,
+        Command::Event {
+            command:
+                EventCommand::Copy {
+                    code,
+                    title,
+                    starts_at,
+                    db,
+                    public_url,
+                },
+        } => {
+            let changes = crate::admin::CopyChanges { title, starts_at };
+            copy(&code, Some(changes), &db.database, public_url).await
+        }
+        Command::Event {
+            command:
+                EventCommand::Rehearse {
+                    code,
+                    db,
+                    public_url,
+                },
+        } => copy(&code, None, &db.database, public_url).await,
         Command::Report { code, out, db } => report(&code, &out, &db.database).await,
         Command::Purge { code, db } => purge(&code, &db.database).await,
     }
@@ -296,7 +384,8 @@ async fn shutdown_signal() {
     });
 }
 
-async fn create(file: &Path, database: &str, public_url: Option<String>) -> Result<(), Failure> {
+/// Reads and validates a spec file (.json or .toml).
+fn read_spec(file: &Path) -> Result<crate::domain::Event, Failure> {
     let name = file.display();
     let format = match file
         .extension()
@@ -313,23 +402,124 @@ async fn create(file: &Path, database: &str, public_url: Option<String>) -> Resu
         }
     };
     let text = std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
-    let event = parse_spec(&text, format).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
-    let storage = Storage::open(database)
-        .await
-        .with_context(|| format!("opening the database {}", config::redact_url(database)))?;
-    let public_url = public_url
+    parse_spec(&text, format).map_err(|e| Failure::Input(format!("{name}: {e}")))
+}
+
+fn public_url_or_default(public_url: Option<String>) -> String {
+    public_url
         .map(|u| u.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR));
-    let created = crate::admin::create_event(&storage, &event, &public_url)
+        .unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR))
+}
+
+async fn create(file: &Path, database: &str, public_url: Option<String>) -> Result<(), Failure> {
+    let event = read_spec(file)?;
+    let storage = open(database).await?;
+    let created = crate::admin::create_event(&storage, &event, &public_url_or_default(public_url))
         .await
         .context("storing the event")?;
     storage.close().await;
+    print_created(&created);
+    Ok(())
+}
+
+fn print_created(created: &crate::admin::Created) {
     println!("code: {}", created.code);
     println!("host token: {}", created.host_token);
     println!("presenter token: {}", created.presenter_token);
     println!("attendees: {}", created.attend_url);
     println!("host: {}", created.host_url);
     println!("presenter: {}", created.present_url);
+}
+
+/// An edit that was not made, as one line naming what is wrong.
+fn edit_failure(e: crate::admin::EditError, what: &str) -> Failure {
+    use crate::admin::EditError;
+    match e {
+        EditError::Storage(e) => Failure::Other(anyhow::Error::new(e).context("the database")),
+        EditError::Refused(e) => Failure::Input(format!("{what}: {e}")),
+        EditError::Stale(current) => Failure::Input(format!(
+            "the event was changed since it was exported: its ETag is now {current}; export it again"
+        )),
+        other => Failure::Input(other.to_string()),
+    }
+}
+
+async fn list(database: &str) -> Result<(), Failure> {
+    let storage = open(database).await?;
+    let rows = storage.list_events().await.context("listing events")?;
+    storage.close().await;
+    for row in rows {
+        let spec: serde_json::Value = serde_json::from_str(&row.spec).unwrap_or_default();
+        let rehearsal = if spec["rehearsal"] == serde_json::Value::Bool(true) {
+            " (rehearsal)"
+        } else {
+            ""
+        };
+        println!(
+            "{}\t{}{rehearsal}\t{}\t{} joined\t{}",
+            row.code,
+            row.state,
+            spec["starts_at"].as_str().unwrap_or("-"),
+            row.joined,
+            spec["title"].as_str().unwrap_or(""),
+        );
+    }
+    Ok(())
+}
+
+async fn export(code: &str, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let exported = crate::admin::export(&storage, code)
+        .await
+        .map_err(|e| edit_failure(e, code.as_str()))?;
+    storage.close().await;
+    let event = parse_spec(&exported.spec, SpecFormat::Json)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("event {code}'s stored spec: {e}")))?;
+    let pretty = serde_json::to_string_pretty(&event.spec).context("writing the spec")?;
+    println!("{pretty}");
+    eprintln!("etag: {}", exported.etag);
+    Ok(())
+}
+
+async fn update(
+    code: &str,
+    file: &Path,
+    if_match: Option<&str>,
+    database: &str,
+) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let event = read_spec(file)?;
+    let storage = open(database).await?;
+    let updated = crate::admin::update(&storage, code, if_match, &event)
+        .await
+        .map_err(|e| edit_failure(e, &file.display().to_string()))?;
+    storage.close().await;
+    if updated.changed {
+        println!("event {code} updated; etag: {}", updated.etag);
+    } else {
+        println!("event {code} already has this spec; etag: {}", updated.etag);
+    }
+    Ok(())
+}
+
+/// A copy (`changes`), or with `None` a rehearsal, of an event.
+async fn copy(
+    code: &str,
+    changes: Option<crate::admin::CopyChanges>,
+    database: &str,
+    public_url: Option<String>,
+) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let public_url = public_url_or_default(public_url);
+    let created = match changes {
+        Some(changes) => crate::admin::copy(&storage, code, changes, &public_url).await,
+        None => crate::admin::rehearse(&storage, code, &public_url).await,
+    }
+    .map_err(|e| edit_failure(e, code.as_str()))?;
+    storage.close().await;
+    print_created(&created);
     Ok(())
 }
 

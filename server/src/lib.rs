@@ -27,6 +27,7 @@ pub mod domain;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod notice;
 pub mod protocol;
 pub mod report;
 pub mod storage;

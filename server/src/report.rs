@@ -116,7 +116,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         .map(|a| {
             let mut def = ActivityDef {
                 key: a.key.as_str().to_owned(),
-                kind: a.kind.kind().as_str().to_owned(),
+                kind: a.kind.name().to_owned(),
                 prompt: a.prompt.clone(),
                 session: a.session.clone(),
                 room: a.room.clone(),

@@ -15,6 +15,7 @@ export default {
   "profile.the_event": "الفعالية",
   "profile.edit_title": "غيّر بياناتك",
   "profile.intro": "يساعد هذا المنظمين على معرفة من في القاعة. لا تُعرض إجاباتك أبدًا مع اسمك، وتُدمج المجموعات الصغيرة قبل عرض أي شيء حسب القطاع.",
+  "profile.privacy_link": "إشعار الخصوصية: ما تجمعه هذه الفعالية ومن يطّلع عليه",
   "profile.org_legend": "مؤسستك",
   "profile.org_search": "ابحث عن مؤسسة",
   "profile.org_other_choice": "مؤسستي غير موجودة في القائمة",

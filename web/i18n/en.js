@@ -14,6 +14,7 @@ export default {
   "profile.the_event": "the event",
   "profile.edit_title": "Change your details",
   "profile.intro": "This helps the organisers see who is in the room. Your answers are never shown with your name; small groups are merged before anything is shown by sector.",
+  "profile.privacy_link": "Privacy notice: what this event collects and who sees it",
   "profile.org_legend": "Your organisation",
   "profile.org_search": "Search organisations",
   "profile.org_other_choice": "My organisation isn't listed",

@@ -15,6 +15,7 @@ export default {
   "profile.the_event": "wydarzenie",
   "profile.edit_title": "Zmień swoje dane",
   "profile.intro": "To pomaga organizatorom zobaczyć, kto jest na sali. Twoje odpowiedzi nigdy nie są pokazywane z twoim nazwiskiem; małe grupy są łączone, zanim cokolwiek zostanie pokazane według sektora.",
+  "profile.privacy_link": "Informacja o prywatności: co zbiera to wydarzenie i kto to widzi",
   "profile.org_legend": "Twoja organizacja",
   "profile.org_search": "Szukaj organizacji",
   "profile.org_other_choice": "Mojej organizacji nie ma na liście",

@@ -8,6 +8,7 @@ pub mod answer;
 pub mod card;
 pub mod clock;
 pub mod code;
+pub mod edit;
 pub mod moderation;
 pub mod names;
 pub mod privacy;

@@ -27,7 +27,7 @@ pub fn fold(input: &str) -> String {
     tidy(input).to_lowercase()
 }
 
-/// A word-cloud entry as the contract defines it: trimmed, inner whitespace collapsed,
+/// A word-cloud entry as docs/protocol.md defines it: trimmed, inner whitespace collapsed,
 /// lower-cased, 1 to 25 characters, never split. `None` when it does not fit.
 pub fn normalise_word(input: &str) -> Option<String> {
     let word = fold(input);

@@ -53,6 +53,13 @@ pub struct EventSpec {
     /// its series, in either direction.
     #[serde(default, skip_serializing_if = "is_false")]
     pub rehearsal: bool,
+    /// Who runs the event and answers for its data (the privacy notice's "who we are").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organiser: Option<String>,
+    /// How attendees reach the organiser about their data: an email address, a phone
+    /// number or a web page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
     #[serde(default)]
     pub organisations: Vec<OrganisationSpec>,
     #[serde(default)]
@@ -237,6 +244,9 @@ pub struct SessionSpec {
     pub activities: Vec<ActivitySpec>,
 }
 
+/// An activity's `kind` as written in a spec, before the fields that go with it are
+/// checked. Once checked, an activity's kind with its settings is an [`ActivityKind`]: the
+/// rest of the server sees only that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -341,7 +351,7 @@ fn default_max_open_questions() -> u32 {
 }
 
 /// Limits on free text in a spec, so that one file cannot make every page heavy.
-const MAX_TITLE: usize = 200;
+pub const MAX_TITLE: usize = 200;
 const MAX_PROMPT: usize = 500;
 const MAX_NAME: usize = 120;
 const MAX_OPTION: usize = 200;
@@ -386,14 +396,16 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    pub fn kind(&self) -> Kind {
-        match self {
+    /// The kind's name, as written in a spec and sent to clients: `"choice"`, `"scale"`...
+    pub fn name(&self) -> &'static str {
+        let written = match self {
             ActivityKind::Choice { .. } => Kind::Choice,
             ActivityKind::Scale { .. } => Kind::Scale,
             ActivityKind::Words { .. } => Kind::Words,
             ActivityKind::Text { .. } => Kind::Text,
             ActivityKind::Pledge { .. } => Kind::Pledge,
-        }
+        };
+        written.as_str()
     }
 }
 
@@ -505,6 +517,12 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     check_text("title", &spec.title, "the title", MAX_TITLE)?;
     if let Some(series) = &spec.series {
         check_text("series", series, "the series", MAX_NAME)?;
+    }
+    if let Some(organiser) = &spec.organiser {
+        check_text("organiser", organiser, "the organiser", MAX_TITLE)?;
+    }
+    if let Some(contact) = &spec.contact {
+        check_text("contact", contact, "the contact", MAX_TITLE)?;
     }
     if let Some(starts_at) = &spec.starts_at
         && !is_rfc3339(starts_at)

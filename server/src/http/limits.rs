@@ -2,7 +2,7 @@
 //! connections not yet joined or authorised), and lookups of event codes that do not exist.
 //!
 //! A venue or an NHS trust puts hundreds of people behind one address, so the floors are
-//! generous (the contract asks for at least 2,000 joins a minute from one address): these
+//! generous (at least 2,000 joins a minute from one address must get in): these
 //! limits exist to stop a runaway script, never a real audience. A refused join gets HTTP
 //! 429 with `Retry-After`, which the pages show as "busy, retrying".
 

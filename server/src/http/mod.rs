@@ -5,7 +5,9 @@ mod api;
 mod error;
 mod fallback;
 mod limits;
+mod organise;
 mod pages;
+mod privacy;
 pub mod stall;
 mod upgrade;
 mod ws;
@@ -45,6 +47,10 @@ struct AppInner {
     trusted_proxies: Vec<std::net::IpAddr>,
     limits: limits::Limits,
     write_stall: std::time::Duration,
+    /// Organisers signed in with the organiser key ([`organise`]).
+    sessions: organise::Sessions,
+    /// Days after an event ends that its raw answers are purged, for the privacy notice.
+    retention_days: Option<u32>,
 }
 
 impl AppState {
@@ -76,6 +82,8 @@ impl AppState {
                 trusted_proxies: config.trusted_proxies.clone(),
                 limits,
                 write_stall: config.write_stall,
+                sessions: organise::Sessions::default(),
+                retention_days: config.retention_days,
             }),
         }
     }
@@ -176,6 +184,18 @@ impl AppState {
                 format!("pages from {origin:?} may not connect to this server"),
             ))
         }
+    }
+
+    fn organiser_key_hash(&self) -> &str {
+        &self.inner.organiser_key_hash
+    }
+
+    fn retention_days(&self) -> Option<u32> {
+        self.inner.retention_days
+    }
+
+    fn sessions(&self) -> &organise::Sessions {
+        &self.inner.sessions
     }
 
     /// Per-address limit on lookups of event codes that do not exist; see [`guard`].
@@ -297,6 +317,9 @@ pub fn router(state: AppState) -> Router {
         .route("/e/{code}", get(pages::attendee))
         .route("/host/{code}", get(pages::host))
         .route("/present/{code}", get(pages::present))
+        .route("/organise", get(pages::organise))
+        .route("/e/{code}/privacy", get(privacy::notice))
+        .route("/api/events/{code}/records.html", get(privacy::records))
         .route("/assets/{*file}", get(pages::asset))
         .route("/sw.js", get(pages::service_worker))
         .route("/api/events/{code}/report.html", get(api::report_html))
@@ -307,8 +330,22 @@ pub fn router(state: AppState) -> Router {
         .merge(compressed)
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
-        .route("/api/events", post(api::create_event))
+        .route("/api/events", post(api::create_event).get(organise::list))
         .route("/api/events/{code}", get(api::get_event))
+        .route(
+            "/api/organiser/session",
+            post(organise::sign_in)
+                .get(organise::session)
+                .delete(organise::sign_out),
+        )
+        .route("/api/spec/validate", post(organise::validate))
+        .route(
+            "/api/events/{code}/spec",
+            get(organise::export).put(organise::update),
+        )
+        .route("/api/events/{code}/copy", post(organise::copy))
+        .route("/api/events/{code}/rehearse", post(organise::rehearse))
+        .route("/api/events/{code}/reset", post(organise::reset))
         .route("/api/events/{code}/end", post(api::end_event))
         .route("/api/events/{code}/qr.svg", get(api::qr))
         .route("/api/events/{code}/report.pdf", get(api::report_pdf))

@@ -27,6 +27,7 @@ const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
 const HOST: &str = include_str!("../../../web/host.html");
 const PRESENT: &str = include_str!("../../../web/present.html");
+const ORGANISE: &str = include_str!("../../../web/organise.html");
 const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
@@ -54,77 +55,39 @@ struct Asset {
     body: &'static [u8],
 }
 
+/// An [`Asset`] for the file `web/NAME`, served with a content type.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!(concat!("../../../web/", $name)),
+        }
+    };
+}
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../../web/app.css"),
-    },
-    Asset {
-        name: "staff.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../../web/staff.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/common.js"),
-    },
-    Asset {
-        name: "charts.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/charts.js"),
-    },
-    Asset {
-        name: "join.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/join.js"),
-    },
-    Asset {
-        name: "attendee.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/attendee.js"),
-    },
-    Asset {
-        name: "outbox.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/outbox.js"),
-    },
-    Asset {
-        name: "i18n.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/i18n.js"),
-    },
-    Asset {
-        name: "i18n/en.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/i18n/en.js"),
-    },
-    Asset {
-        name: "i18n/pl.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/i18n/pl.js"),
-    },
-    Asset {
-        name: "i18n/ar.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/i18n/ar.js"),
-    },
-    Asset {
-        name: "host.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/host.js"),
-    },
-    Asset {
-        name: "present.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/present.js"),
-    },
-    Asset {
-        name: "icon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("../../../web/icon.svg"),
-    },
+    asset!("app.css", CSS),
+    asset!("staff.css", CSS),
+    asset!("common.js", JS),
+    asset!("charts.js", JS),
+    asset!("join.js", JS),
+    asset!("attendee.js", JS),
+    asset!("outbox.js", JS),
+    asset!("i18n.js", JS),
+    asset!("i18n/en.js", JS),
+    asset!("i18n/pl.js", JS),
+    asset!("i18n/ar.js", JS),
+    asset!("host.js", JS),
+    asset!("present.js", JS),
+    asset!("organise.css", CSS),
+    asset!("organise.js", JS),
+    asset!("organise-model.js", JS),
+    asset!("icon.svg", SVG),
 ];
 
 /// The pages with versioned asset links, and each asset's version, computed once.
@@ -133,6 +96,7 @@ struct Built {
     attendee: String,
     host: String,
     present: String,
+    organise: String,
     versions: Vec<String>,
 }
 
@@ -155,6 +119,7 @@ fn built() -> &'static Built {
             attendee: link(ATTENDEE),
             host: link(HOST),
             present: link(PRESENT),
+            organise: link(ORGANISE),
             versions,
         }
     })
@@ -173,7 +138,10 @@ fn page(html: &'static str) -> Response {
     page_with_csp(html, HeaderValue::from_static(CSP))
 }
 
-fn page_with_csp(html: &'static str, csp: HeaderValue) -> Response {
+fn page_with_csp<T>(html: T, csp: HeaderValue) -> Response
+where
+    Html<T>: IntoResponse,
+{
     (
         [
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
@@ -192,12 +160,18 @@ fn page_with_csp(html: &'static str, csp: HeaderValue) -> Response {
         .into_response()
 }
 
+/// A page built for one request (the privacy notice), with the same headers as the others.
+pub fn page_owned(html: String) -> Response {
+    page_with_csp(html, HeaderValue::from_static(CSP))
+}
+
 pub async fn join() -> Response {
     page(&built().join)
 }
 
-/// The attendee page, framable by the sites the event's spec allows. A code that names no
-/// event still gets the page (it says so itself), counted as a miss like any other lookup.
+/// The attendee page, framable by the sites the event's spec allows, its privacy link
+/// pointing at this event's notice. A code that names no event still gets the page (it says
+/// so itself), counted as a miss like any other lookup.
 pub async fn attendee(State(app): State<AppState>, Path(code): Path<String>) -> Response {
     let (origins, miss) = match app.event(&code).await {
         Ok(handle) => (handle.info.event.spec.embed.allowed_origins.clone(), false),
@@ -205,12 +179,23 @@ pub async fn attendee(State(app): State<AppState>, Path(code): Path<String>) -> 
     };
     let csp = HeaderValue::from_str(&framed_csp(&origins))
         .unwrap_or_else(|_| HeaderValue::from_static(CSP));
-    let mut response = page_with_csp(&built().attendee, csp);
+    let mut response = match crate::domain::EventCode::parse(&code) {
+        Some(code) => page_with_csp(
+            built()
+                .attendee
+                .replace(PRIVACY_LINK, &format!("href=\"/e/{code}/privacy\"")),
+            csp,
+        ),
+        None => page_with_csp(built().attendee.as_str(), csp),
+    };
     if miss {
         response.extensions_mut().insert(EventMiss);
     }
     response
 }
+
+/// The attendee page's link to the privacy notice, before the event's code is put in.
+const PRIVACY_LINK: &str = "href=\"/privacy\"";
 
 pub async fn host() -> Response {
     page(&built().host)
@@ -218,6 +203,10 @@ pub async fn host() -> Response {
 
 pub async fn present() -> Response {
     page(&built().present)
+}
+
+pub async fn organise() -> Response {
+    page(&built().organise)
 }
 
 /// The attendee page's service worker. Its own path (`/sw.js`) allows any scope under `/`,
@@ -301,7 +290,7 @@ mod tests {
     #[test]
     fn every_asset_a_page_links_is_embedded_and_versioned() {
         let b = built();
-        for html in [&b.join, &b.attendee, &b.host, &b.present] {
+        for html in [&b.join, &b.attendee, &b.host, &b.present, &b.organise] {
             let mut rest = html.as_str();
             while let Some(at) = rest.find("\"/assets/") {
                 let link = &rest[at + 9..];
@@ -319,7 +308,7 @@ mod tests {
 
     #[test]
     fn pages_carry_no_inline_script_or_style() {
-        for html in [JOIN, ATTENDEE, HOST, PRESENT] {
+        for html in [JOIN, ATTENDEE, HOST, PRESENT, ORGANISE] {
             assert!(!html.contains("<script>"), "inline script");
             assert!(!html.contains("<style"), "inline style");
             assert!(!html.contains(" style="), "style attribute");

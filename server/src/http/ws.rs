@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
+use crate::hub::allowance::{self, Bucket, Rate};
 use crate::hub::conn::{self, ATTENDEE_QUEUE, Direct, DropWatch, HOST_QUEUE, Wrote};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
 use crate::metrics::METRICS;
@@ -49,10 +50,6 @@ const JOIN_GRACE: Duration = Duration::from_secs(10);
 /// How much longer a socket that sent its `hello` within [`JOIN_GRACE`] may wait for its
 /// `welcome`: an event far behind (a join storm) can take more than the grace to answer.
 const WELCOME_WAIT: Duration = Duration::from_secs(50);
-/// Messages an attendee's or presenter's connection may send in a burst, and per second
-/// sustained (the contract's floor is 50 and 20).
-const BURST: f64 = 60.0;
-const PER_SECOND: f64 = 30.0;
 /// Refusals a connection may earn before it is closed with 4029, and how fast that
 /// allowance comes back: a client that overshoots now and then is never closed, one that
 /// keeps flooding is.
@@ -61,14 +58,16 @@ const REFUSALS_FORGIVEN_PER_SECOND: f64 = 10.0;
 /// A host's connection: a moderator clearing a queue of hundreds of questions one click
 /// (or one keypress) at a time is never refused; a batch `moderate` with `targets` is one
 /// message however many items it names.
-const HOST_RATE: Rate = Rate {
-    burst: 1000.0,
-    per_second: 200.0,
+const HOST_RATE: Limits = Limits {
+    rate: Rate {
+        burst: 1000.0,
+        per_second: 200.0,
+    },
     refusals: 2000.0,
 };
-const CLIENT_RATE: Rate = Rate {
-    burst: BURST,
-    per_second: PER_SECOND,
+/// An attendee's or presenter's connection: an attendee's numbers.
+const CLIENT_RATE: Limits = Limits {
+    rate: allowance::ATTENDEE,
     refusals: REFUSALS,
 };
 
@@ -133,11 +132,11 @@ where
 impl Upgrade {
     /// Checks the origin, finds the event, applies the per-address limits (a join counts
     /// only for attendees), then hands the socket to a session.
-    async fn accept(self, kind: Kind) -> Result<Response, ApiError> {
+    async fn accept(self, role: Role) -> Result<Response, ApiError> {
         self.app.check_origin(&self.headers)?;
         let handle = self.app.event(&self.code).await?;
         let client = self.app.client_ip(self.peer.ip(), &self.headers);
-        if kind == Kind::Attendee {
+        if role == Role::Attendee {
             self.app.join(client)?;
         }
         let slot = self.app.connection_slot(client)?;
@@ -145,28 +144,21 @@ impl Upgrade {
         Ok(self.ws.on_upgrade(config(), move |socket| {
             // Moved to the heap here, not in `session`: an async function's arguments stay
             // in its future for its whole life, and the socket would be held twice.
-            session(SharedSocket::new(socket), handle, kind, slot, stall)
+            session(SharedSocket::new(socket), handle, role, slot, stall)
         }))
     }
 }
 
 pub async fn attendee(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Attendee).await
+    upgrade.accept(Role::Attendee).await
 }
 
 pub async fn host(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Host).await
+    upgrade.accept(Role::Host).await
 }
 
 pub async fn presenter(upgrade: Upgrade) -> Result<Response, ApiError> {
-    upgrade.accept(Kind::Presenter).await
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Attendee,
-    Host,
-    Presenter,
+    upgrade.accept(Role::Presenter).await
 }
 
 /// How a session's loop ended.
@@ -276,18 +268,18 @@ impl Direct for Mutex<Socket> {
 async fn session(
     mut ws: SharedSocket,
     handle: EventHandle,
-    kind: Kind,
+    role: Role,
     mut slot: ConnectionSlot,
     stall: Duration,
 ) {
     let conn = ConnId::next();
-    let (sink, mut rx) = conn::channel(if kind == Kind::Attendee {
+    let (sink, mut rx) = conn::channel(if role == Role::Attendee {
         ATTENDEE_QUEUE
     } else {
         HOST_QUEUE
     });
     rx.attach(ws.0.clone());
-    let connected = kind != Kind::Attendee
+    let connected = role != Role::Attendee
         || handle
             .send(Command::Connect {
                 conn,
@@ -296,7 +288,7 @@ async fn session(
             })
             .await
             .is_ok();
-    let mut reader = Reader::new(conn, kind, handle.clone(), sink);
+    let mut reader = Reader::new(conn, role, handle.clone(), sink);
     let ending = if connected {
         run(&mut ws, &mut rx, &mut reader, &mut slot, stall).await
     } else {
@@ -304,7 +296,7 @@ async fn session(
     };
     // From here only this task writes: what is queued, then the close.
     rx.detach();
-    if reader.joined || kind == Kind::Attendee {
+    if reader.joined || role == Role::Attendee {
         // Never wait on a full mailbox here: the connection is gone either way.
         let handle = handle.clone();
         tokio::spawn(async move {
@@ -403,7 +395,7 @@ async fn run(
                         }
                         // Waiting for a full mailbox, the server did not read the client's
                         // later messages; they queued in the socket and now arrive at once.
-                        reader.allowance.credit(heard.elapsed());
+                        reader.allowance.credit(heard, Instant::now());
                     }
                     Flow::Close(code) => {
                         reader.sink.close(code);
@@ -417,7 +409,7 @@ async fn run(
                     return Ending::Close(CloseCode::TooSlow);
                 }
                 if !reader.joined && now >= reader.join_by() {
-                    let (code, message) = if reader.kind == Kind::Attendee {
+                    let (code, message) = if reader.role == Role::Attendee {
                         (ErrorCode::NotJoined, "no hello within 10 s of connecting; connect again and send hello first")
                     } else {
                         (ErrorCode::Unauthorized, "no auth within 10 s of connecting; connect again and send auth first")
@@ -555,7 +547,7 @@ struct IdOnly {
 
 struct Reader {
     conn: ConnId,
-    kind: Kind,
+    role: Role,
     handle: EventHandle,
     sink: ConnSink,
     /// Hosts and presenters: authorised and attached to the actor. Attendees: sent their
@@ -569,10 +561,10 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(conn: ConnId, kind: Kind, handle: EventHandle, sink: ConnSink) -> Reader {
+    fn new(conn: ConnId, role: Role, handle: EventHandle, sink: ConnSink) -> Reader {
         Reader {
             conn,
-            kind,
+            role,
             handle,
             sink,
             joined: false,
@@ -580,7 +572,7 @@ impl Reader {
             opened: Instant::now(),
             allowance: Allowance::new(
                 Instant::now(),
-                if kind == Kind::Host {
+                if role == Role::Host {
                     HOST_RATE
                 } else {
                     CLIENT_RATE
@@ -631,8 +623,8 @@ impl Reader {
 
     /// Handles one text frame.
     fn handle_text(&mut self, text: &str, now: Instant) -> Flow {
-        match self.kind {
-            Kind::Attendee => match decode_client(text) {
+        match self.role {
+            Role::Attendee => match decode_client(text) {
                 Ok(msg) => {
                     if matches!(msg, ClientMsg::Hello { .. }) && now < self.opened + JOIN_GRACE {
                         self.said_hello = true;
@@ -648,7 +640,7 @@ impl Reader {
                     Flow::Continue
                 }
             },
-            Kind::Host | Kind::Presenter => {
+            Role::Host | Role::Presenter => {
                 let msg = match decode_host(text) {
                     Ok(msg) => msg,
                     Err(e) => {
@@ -669,7 +661,7 @@ impl Reader {
                 if !self.joined {
                     return self.authenticate(msg);
                 }
-                if self.kind == Kind::Presenter {
+                if self.role == Role::Presenter {
                     self.error(
                         msg.id(),
                         ErrorCode::Unauthorized,
@@ -694,8 +686,8 @@ impl Reader {
             );
             return Flow::Continue;
         };
-        let (allowed, role) = match self.kind {
-            Kind::Host => (self.handle.info.is_host(&token), Role::Host),
+        let (allowed, role) = match self.role {
+            Role::Host => (self.handle.info.is_host(&token), Role::Host),
             _ => (self.handle.info.is_presenter(&token), Role::Presenter),
         };
         if !allowed {
@@ -732,25 +724,22 @@ impl Reader {
     }
 }
 
-/// How many messages a kind of connection may send.
+/// How many messages a kind of connection may send, and the refusals it may earn.
 #[derive(Clone, Copy)]
-struct Rate {
-    /// At once.
-    burst: f64,
-    /// Sustained.
-    per_second: f64,
+struct Limits {
+    rate: Rate,
     /// Refusals earned before a close with 4029.
     refusals: f64,
 }
 
-/// A connection's message allowance: a token bucket of `burst` refilled at `per_second`,
-/// and the refusals it may earn before it is closed.
+/// A connection's message allowance: a bucket ([`allowance::Bucket`], the type the event's
+/// per-attendee allowance uses too), and the refusals it may earn before it is closed.
 struct Allowance {
-    rate: Rate,
-    tokens: f64,
-    refilled: Instant,
-    /// What is left of the refusal allowance.
+    bucket: Bucket,
+    /// What is left of the refusal allowance, and when it was last forgiven.
     refusals: f64,
+    most_refusals: f64,
+    forgiven: Instant,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -761,31 +750,23 @@ enum Verdict {
     Close,
 }
 
-/// The longest wait of the server's own that [`Allowance::credit`] makes up for.
-const MOST_CREDITED: Duration = Duration::from_secs(10);
-
 impl Allowance {
-    fn new(now: Instant, rate: Rate) -> Allowance {
+    fn new(now: Instant, limits: Limits) -> Allowance {
         Allowance {
-            rate,
-            tokens: rate.burst,
-            refilled: now,
-            refusals: rate.refusals,
+            bucket: Bucket::new(now, limits.rate),
+            refusals: limits.refusals,
+            most_refusals: limits.refusals,
+            forgiven: now,
         }
     }
 
     /// One message, read at `now`.
     fn take(&mut self, now: Instant) -> Verdict {
-        let elapsed = now.duration_since(self.refilled).as_secs_f64();
-        self.refilled = now;
-        // Credit above the burst is kept until used; refilling stops at the burst.
-        let rate = self.rate;
-        if self.tokens < rate.burst {
-            self.tokens = (self.tokens + elapsed * rate.per_second).min(rate.burst);
-        }
-        self.refusals = (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(rate.refusals);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let elapsed = now.saturating_duration_since(self.forgiven).as_secs_f64();
+        self.forgiven = self.forgiven.max(now);
+        self.refusals =
+            (self.refusals + elapsed * REFUSALS_FORGIVEN_PER_SECOND).min(self.most_refusals);
+        if self.bucket.take(now) {
             return Verdict::Take;
         }
         self.refusals -= 1.0;
@@ -796,13 +777,11 @@ impl Allowance {
         }
     }
 
-    /// The server kept this connection unread for `waited` (its event's mailbox was full):
-    /// what the client sent meanwhile at the allowed rate arrives in one burst, and is not
-    /// held against it. Waits under 10 ms are ordinary and earn nothing.
-    fn credit(&mut self, waited: Duration) {
-        if waited >= Duration::from_millis(10) {
-            self.tokens += waited.min(MOST_CREDITED).as_secs_f64() * self.rate.per_second;
-        }
+    /// The server kept this connection unread from `since` until `now` (its event's mailbox
+    /// was full): what the client sent meanwhile at the allowed rate arrives in one burst,
+    /// and is not held against it ([`Bucket::credit`]).
+    fn credit(&mut self, since: Instant, now: Instant) {
+        self.bucket.credit(since, now);
     }
 }
 
@@ -968,6 +947,9 @@ mod tests {
         assert!(tenths.iter().all(|&n| n > 300), "{tenths:?}");
     }
 
+    const BURST: f64 = allowance::ATTENDEE.burst;
+    const PER_SECOND: f64 = allowance::ATTENDEE.per_second;
+
     #[test]
     fn a_burst_is_taken_and_a_flood_refused_then_closed() {
         let now = Instant::now();
@@ -1002,8 +984,8 @@ mod tests {
         let start = Instant::now();
         let mut allowance = Allowance::new(start, CLIENT_RATE);
         assert_eq!(allowance.take(start), Verdict::Take);
-        allowance.credit(Duration::from_secs(8));
         let later = start + Duration::from_secs(8);
+        allowance.credit(start, later);
         for _ in 0..160 {
             assert_eq!(allowance.take(later), Verdict::Take);
         }
@@ -1021,7 +1003,7 @@ mod tests {
     fn short_waits_earn_nothing() {
         let now = Instant::now();
         let mut allowance = Allowance::new(now, CLIENT_RATE);
-        allowance.credit(Duration::from_millis(5));
+        allowance.credit(now, now + Duration::from_millis(5));
         for _ in 0..BURST as usize {
             assert_eq!(allowance.take(now), Verdict::Take);
         }

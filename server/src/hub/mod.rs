@@ -7,10 +7,11 @@
 //! room. An actor is started on first use from what the database holds, so a restarted
 //! server carries on exactly where the last acknowledged write left it.
 
-mod allowance;
+pub mod allowance;
 mod by_seq;
 pub mod conn;
 mod event;
+mod spec_swap;
 mod state;
 
 use std::sync::Arc;

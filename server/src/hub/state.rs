@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{NumMap, NumSet};
 use crate::domain::card::Card;
 use crate::domain::privacy::{self, NOT_GIVEN};
-use crate::domain::spec::{Activity, Kind, Moderation};
+use crate::domain::spec::{Activity, ActivityKind, Moderation};
 use crate::domain::{AnswerValue, Event, Tally};
 use crate::protocol::server::{
     CardView, HostAttendance, HostQuestion, PresenterAttendance, PublicQuestion, Text, WallText,
@@ -510,9 +510,11 @@ impl EventState {
     pub fn host_tally(&self, event: &Event, act: usize) -> TallyView<'_> {
         let live = &self.activities[act];
         let mut view = TallyView::public(&live.tally);
-        let kind = event.activities[act].kind.kind();
         if live.state == ActState::Closed
-            && matches!(kind, Kind::Choice | Kind::Scale)
+            && matches!(
+                event.activities[act].kind,
+                ActivityKind::Choice { .. } | ActivityKind::Scale { .. }
+            )
             && !self.answers_in_flight.contains_key(&act)
         {
             let mut cache = self.breakdowns.borrow_mut();

@@ -46,7 +46,7 @@ impl ErrorCode {
     }
 }
 
-/// WebSocket close codes (contract section 6).
+/// WebSocket close codes (docs/protocol.md, "Close codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseCode {
     /// 1012: server restarting; reconnect with jitter.

@@ -14,7 +14,7 @@ use crate::domain::spec::{Activity, ActivityKind};
 pub fn activity(activity: &Activity) -> Value {
     let mut map = Map::new();
     map.insert("key".into(), json!(activity.key.as_str()));
-    map.insert("kind".into(), json!(activity.kind.kind().as_str()));
+    map.insert("kind".into(), json!(activity.kind.name()));
     map.insert("prompt".into(), json!(activity.prompt));
     map.insert("session".into(), json!(activity.session));
     map.insert("room".into(), json!(activity.room));

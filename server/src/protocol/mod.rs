@@ -12,5 +12,5 @@ pub use client::{
 };
 pub use codes::{CloseCode, ErrorCode};
 
-/// The largest text frame accepted from any client (contract section 4).
+/// The largest text frame accepted from any client (docs/protocol.md).
 pub const MAX_FRAME: usize = 16 * 1024;

@@ -8,6 +8,7 @@
 
 pub mod lease;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -58,6 +59,19 @@ pub struct StoredEvent {
     pub created_at: String,
     pub ended_at: Option<String>,
     pub purged_at: Option<String>,
+}
+
+/// One line of the organiser's list of events.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub code: String,
+    pub spec: String,
+    pub state: String,
+    pub created_at: String,
+    pub ended_at: Option<String>,
+    pub purged_at: Option<String>,
+    /// Attendees who have joined.
+    pub joined: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +356,38 @@ impl Storage {
         presenter_hash: &str,
     ) -> Result<(), StorageError> {
         dispatch!(self.set_tokens(code, host_hash, presenter_hash))
+    }
+
+    /// Every event, the latest (by start, else creation) first.
+    pub async fn list_events(&self) -> Result<Vec<EventRow>, StorageError> {
+        dispatch!(self.list_events())
+    }
+
+    /// Replaces the event's spec, and the columns read from it, if it is still `expected`:
+    /// `false` when another change landed first (or there is no such event).
+    pub async fn replace_spec(
+        &self,
+        code: EventCode,
+        expected: &str,
+        spec: &str,
+        title: &str,
+        series: Option<&str>,
+        starts_at: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        dispatch!(self.replace_spec(code, expected, spec, title, series, starts_at))
+    }
+
+    /// The keys of the event's activities that have at least one stored answer, or have been
+    /// opened (and so may get one at any moment).
+    pub async fn answered_activities(&self, code: EventCode) -> Result<Vec<String>, StorageError> {
+        dispatch!(self.answered_activities(code))
+    }
+
+    /// Deletes everything attendees and hosts did in the event (attendees, answers,
+    /// receipts, questions, votes, cards, attendance, activity states and focus) and makes it
+    /// live again, keeping its spec and tokens. One transaction.
+    pub async fn reset_event(&self, code: EventCode) -> Result<(), StorageError> {
+        dispatch!(self.reset_event(code))
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

@@ -83,7 +83,7 @@ pub enum Write {
         flagged: bool,
         msg: String,
         /// The attendee's organisation and sector when they gave the answer: where it
-        /// counts, for good (contract v1.1).
+        /// counts, for good (docs/privacy.md).
         organisation: Option<String>,
         sector: Option<String>,
     },

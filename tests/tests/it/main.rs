@@ -13,6 +13,7 @@ mod fallback;
 mod faults;
 mod golden;
 mod hub;
+mod organise;
 mod privacy;
 mod protocol_errors;
 mod reports;

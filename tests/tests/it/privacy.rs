@@ -265,19 +265,22 @@ async fn a_report_taken_while_live_never_shows_a_peak_below_what_was_seen() {
     host.recv_where(|m| m["type"] == "attendance" && m["present"] == 3)
         .await;
     // The peak goes to disk at the next tick, well within a minute's sample: poll the
-    // report (within the usual wait) until it shows, and never below 3 after that.
+    // report (within the usual wait) until it shows. A new attendee's row is written
+    // behind its `welcome` (committed before any answer of theirs is acknowledged), so a
+    // report taken at once may still count fewer attendees; never more.
     let url = format!("{}/api/events/{}/summary.json", app.base, created.code);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let summary = app.get_json(&url, Some(&created.host_token)).await;
         let headline = &summary["headline"];
-        assert_eq!(headline["attendees"], 3);
-        if headline["peak_present"] == 3 {
+        let attendees = headline["attendees"].as_u64().expect("attendees");
+        assert!(attendees <= 3, "{headline}");
+        if attendees == 3 && headline["peak_present"] == 3 {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "3 attendees seen, the report's peak is {}",
+            "3 attendees seen, the report's peak is {} of {attendees}",
             headline["peak_present"]
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

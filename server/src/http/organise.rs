@@ -1,0 +1,443 @@
+//! The organiser's API: a cookie session from the organiser key, the list of events, and
+//! each event's spec read, checked, updated, copied, rehearsed and reset.
+//!
+//! Every route takes the organiser key as a Bearer token (scripts, the command line's
+//! equivalent) or the session cookie `POST /api/organiser/session` sets (the `/organise`
+//! page). The cookie is HttpOnly and SameSite=Strict, and a change made with it must also
+//! carry an `Origin` this server accepts ([`AppState::check_origin`]): a page elsewhere can
+//! neither read the cookie nor have a browser send it with a forged request. The key itself
+//! is only ever sent once, in the sign-in's body.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::api::json_body;
+use super::{ApiError, AppState};
+use crate::admin::{self, CopyChanges, EditError};
+use crate::domain::spec::parse_spec_value;
+use crate::domain::{EventCode, SpecError, clock, token};
+
+const COOKIE: &str = "joinup_organiser";
+/// How long a sign-in lasts: a working day.
+const SESSION_FOR: Duration = Duration::from_secs(12 * 3600);
+/// The most sessions open at once; past it the oldest is closed. Organisers are a handful.
+const MOST_SESSIONS: usize = 256;
+
+/// The open organiser sessions: the SHA-256 of each session token, to when it expires.
+/// Kept in memory, so a restart signs every organiser out.
+#[derive(Default)]
+pub struct Sessions {
+    open: Mutex<HashMap<String, Instant>>,
+}
+
+impl Sessions {
+    /// A new session's token, valid for [`SESSION_FOR`].
+    fn open(&self) -> String {
+        let token = token::new_token();
+        let now = Instant::now();
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.retain(|_, until| *until > now);
+        if open.len() >= MOST_SESSIONS
+            && let Some(oldest) = open
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(hash, _)| hash.clone())
+        {
+            open.remove(&oldest);
+        }
+        open.insert(token::hash_token(&token), now + SESSION_FOR);
+        token
+    }
+
+    /// Seconds left of the session with `token`; `None` when there is no such session.
+    fn left(&self, token: &str) -> Option<Duration> {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let until = open.get(&token::hash_token(token))?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    fn close(&self, token: &str) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.remove(&token::hash_token(token));
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether the request is the organiser's: the organiser key as a Bearer token, or a live
+/// session cookie. `change`: the request changes something, so a cookie must come with an
+/// `Origin` this server accepts (browsers send one with every POST, PUT and DELETE).
+pub fn authorise(app: &AppState, headers: &HeaderMap, change: bool) -> Result<(), ApiError> {
+    if app.is_organiser(headers) {
+        return Ok(());
+    }
+    let session = cookie_token(headers).filter(|t| app.sessions().left(t).is_some());
+    if session.is_none() {
+        return Err(ApiError::unauthorized(
+            "this needs the organiser: sign in at /organise, or send the organiser key as a Bearer token",
+        ));
+    }
+    if change {
+        if !headers.contains_key(header::ORIGIN) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_origin",
+                "a change made with the organiser's session must come from this server's pages",
+            ));
+        }
+        app.check_origin(headers)?;
+    }
+    Ok(())
+}
+
+fn session_cookie(app: &AppState, value: &str, max_age: u64) -> Option<HeaderValue> {
+    let secure = if app.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
+/// `POST /api/organiser/session {"key": ...}`: the organiser key, once, for a session
+/// cookie. Wrong keys count against the address like unknown event codes.
+pub async fn sign_in(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    app.check_origin(&headers)?;
+    let ip = app.client_ip(peer.ip(), &headers);
+    app.limits()
+        .may_look_up(ip)
+        .map_err(ApiError::too_many_misses)?;
+    let body = json_body(body)?;
+    let key = body.get("key").and_then(Value::as_str).unwrap_or("");
+    if !token::token_matches(key.trim(), app.organiser_key_hash()) {
+        app.limits().missed(ip);
+        return Err(ApiError::unauthorized("that is not the organiser key"));
+    }
+    let session = app.sessions().open();
+    let mut response = (
+        StatusCode::OK,
+        Json(json!({"signed_in": true, "expires_in": SESSION_FOR.as_secs()})),
+    )
+        .into_response();
+    if let Some(cookie) = session_cookie(&app, &session, SESSION_FOR.as_secs()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// `GET /api/organiser/session`: whether this browser is signed in, and for how long more.
+pub async fn session(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let left = cookie_token(&headers)
+        .and_then(|t| app.sessions().left(t))
+        .ok_or_else(|| ApiError::unauthorized("not signed in"))?;
+    Ok(Json(
+        json!({"signed_in": true, "expires_in": left.as_secs()}),
+    ))
+}
+
+/// `DELETE /api/organiser/session`: signs out (the session ends on the server too).
+pub async fn sign_out(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.check_origin(&headers)?;
+    if let Some(token) = cookie_token(&headers) {
+        app.sessions().close(token);
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(cookie) = session_cookie(&app, "", 0) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// `GET /api/events`: every event, the latest first, with what the organiser's list shows.
+pub async fn list(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&app, &headers, false)?;
+    let rows = app
+        .hub()
+        .storage()
+        .list_events()
+        .await
+        .map_err(ApiError::internal)?;
+    let now = clock::now_rfc3339();
+    let today = &now[..10];
+    let events: Vec<Value> = rows
+        .into_iter()
+        .map(|row| {
+            let spec: Value = serde_json::from_str(&row.spec).unwrap_or(Value::Null);
+            let starts_at = spec.get("starts_at").and_then(Value::as_str);
+            let upcoming =
+                row.state != "ended" && starts_at.is_some_and(|s| s.get(..10) > Some(today));
+            let code = &row.code;
+            json!({
+                "code": code,
+                "title": spec.get("title"),
+                "series": spec.get("series"),
+                "starts_at": starts_at,
+                "rehearsal": spec.get("rehearsal").and_then(Value::as_bool).unwrap_or(false),
+                "state": row.state,
+                "upcoming": upcoming,
+                "joined": row.joined,
+                "created_at": row.created_at,
+                "ended_at": row.ended_at,
+                "purged": row.purged_at.is_some(),
+                "attend_url": format!("{}/e/{code}", app.public_url()),
+                "reports": {
+                    "html": format!("/api/events/{code}/report.html"),
+                    "pdf": format!("/api/events/{code}/report.pdf"),
+                    "csv": format!("/api/events/{code}/answers.csv"),
+                    "json": format!("/api/events/{code}/summary.json"),
+                },
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "events": events })))
+}
+
+fn parse_code(code: &str) -> Result<EventCode, ApiError> {
+    EventCode::parse(code).ok_or_else(|| ApiError::no_event(code))
+}
+
+/// A refused spec: `{"error", "message", "path"}`, `path` naming the field and `message`
+/// saying what is wrong with it.
+pub fn spec_refused(status: StatusCode, code: &'static str, e: &SpecError) -> Response {
+    (
+        status,
+        Json(json!({"error": code, "message": e.message, "path": e.path})),
+    )
+        .into_response()
+}
+
+fn edit_error(e: EditError) -> Response {
+    match e {
+        EditError::NoEvent(code) => ApiError::no_event(code.as_str()).into_response(),
+        EditError::Stale(current) => {
+            let mut response = (
+                StatusCode::PRECONDITION_FAILED,
+                Json(json!({
+                    "error": "stale",
+                    "message": "someone else changed this event since you opened it: reload it to see their change, then make yours again",
+                    "etag": current,
+                })),
+            )
+                .into_response();
+            if let Ok(value) = HeaderValue::from_str(&current) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            response
+        }
+        EditError::Refused(e) => spec_refused(StatusCode::CONFLICT, "unsafe_edit", &e),
+        other @ EditError::NotRehearsal(_) => {
+            ApiError::new(StatusCode::CONFLICT, "not_rehearsal", other.to_string()).into_response()
+        }
+        EditError::Storage(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// `GET /api/events/{code}/spec`: the spec as stored, with its `ETag`.
+pub async fn export(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorise(&app, &headers, false)?;
+    let code = parse_code(&code)?;
+    let exported = match admin::export(app.hub().storage(), code).await {
+        Ok(exported) => exported,
+        Err(e) => return Ok(edit_error(e)),
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        exported.spec,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&exported.etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
+/// `PUT /api/events/{code}/spec` with `If-Match`: replaces the spec, if nobody changed it
+/// since it was read and the change keeps every stored answer's meaning; the live event
+/// then carries on under the new spec.
+pub async fn update(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorise(&app, &headers, true)?;
+    let code = parse_code(&code)?;
+    let Some(if_match) = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    else {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "an update names the version it replaces: send the ETag of GET /api/events/{code}/spec as If-Match",
+        ));
+    };
+    let value = json_body(body)?;
+    let event = match parse_spec_value(value) {
+        Ok(event) => event,
+        Err(e) => return Ok(spec_refused(StatusCode::BAD_REQUEST, "invalid_spec", &e)),
+    };
+    let updated = match admin::update(app.hub().storage(), code, Some(if_match), &event).await {
+        Ok(updated) => updated,
+        Err(e) => return Ok(edit_error(e)),
+    };
+    if updated.changed {
+        app.hub().spec_changed(code).await;
+    }
+    let mut response =
+        Json(json!({"etag": updated.etag, "changed": updated.changed})).into_response();
+    if let Ok(value) = HeaderValue::from_str(&updated.etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
+/// `POST /api/spec/validate`: the one validator, for the page's form as it is typed in:
+/// `{"valid": true}` or `{"valid": false, "errors": [{"path", "message"}]}`.
+pub async fn validate(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&app, &headers, false)?;
+    let value = json_body(body)?;
+    Ok(Json(match parse_spec_value(value) {
+        Ok(_) => json!({"valid": true, "errors": []}),
+        Err(e) => json!({
+            "valid": false,
+            "errors": [{"path": e.path, "message": e.message}],
+        }),
+    }))
+}
+
+/// `POST /api/events/{code}/copy {"title", "starts_at"}`: the next edition, with its tokens.
+pub async fn copy(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorise(&app, &headers, true)?;
+    let code = parse_code(&code)?;
+    let changes: CopyChanges = serde_json::from_value(json_body(body)?)
+        .map_err(|e| ApiError::bad_request("invalid_copy", e.to_string()))?;
+    match admin::copy(app.hub().storage(), code, changes, app.public_url()).await {
+        Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
+        Err(e) => Ok(edit_error(e)),
+    }
+}
+
+/// `POST /api/events/{code}/rehearse`: a practice copy, with its tokens.
+pub async fn rehearse(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorise(&app, &headers, true)?;
+    let code = parse_code(&code)?;
+    match admin::rehearse(app.hub().storage(), code, app.public_url()).await {
+        Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
+        Err(e) => Ok(edit_error(e)),
+    }
+}
+
+/// `POST /api/events/{code}/reset`: clears a rehearsal's answers, attendees and states.
+pub async fn reset(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorise(&app, &headers, true)?;
+    let code = parse_code(&code)?;
+    // The live event stops first (what is in flight is committed), so nothing is written
+    // after the reset; its phones, hosts and presenters reconnect to a fresh one.
+    app.hub().unload(code).await;
+    if let Err(e) = admin::reset(app.hub().storage(), code).await {
+        return Ok(edit_error(e));
+    }
+    // An event loaded again between the stop and the reset holds what was cleared.
+    app.hub().unload(code).await;
+    Ok(Json(json!({"code": code.as_str(), "state": "live", "reset": true})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_organiser_cookie_only() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "joinup_attendee=ffff; joinup_organiser=abc123"
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(cookie_token(&headers), Some("abc123"));
+        headers.insert(
+            header::COOKIE,
+            "joinup_organiser=not hex!".parse().expect("header"),
+        );
+        assert_eq!(cookie_token(&headers), None);
+    }
+
+    #[test]
+    fn sessions_open_check_and_close() {
+        let sessions = Sessions::default();
+        let token = sessions.open();
+        assert!(sessions.left(&token).is_some_and(|d| d > SESSION_FOR / 2));
+        assert!(sessions.left("0123").is_none());
+        sessions.close(&token);
+        assert!(sessions.left(&token).is_none());
+        for _ in 0..MOST_SESSIONS + 10 {
+            sessions.open();
+        }
+        let open = sessions.open.lock().expect("lock").len();
+        assert_eq!(open, MOST_SESSIONS);
+    }
+}

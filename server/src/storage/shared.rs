@@ -1,0 +1,291 @@
+//! The reads and the event-level writes (creating, purging) that are the same SQL for both
+//! backends, written once: [`shared_queries!`] expands them into `SqliteBackend` and
+//! `PgBackend` alike (each has a `pool`). Placeholders are `$N`, which both SQLite and
+//! PostgreSQL take; a read whose order matters says `ORDER BY`, as PostgreSQL needs. What
+//! differs (the writer's SQL, how `live_rows` opens its snapshot) stays in each backend.
+
+/// The methods both backends share, expanded inside each one's `impl` (`self.pool` is its
+/// connection pool).
+macro_rules! shared_queries {
+    () => {
+        /// Inserts a new event; `false` when the code is already taken.
+        pub async fn insert_event(
+            &self,
+            e: &StoredEvent,
+            title: &str,
+            series: Option<&str>,
+            starts_at: Option<&str>,
+        ) -> Result<bool, StorageError> {
+            let done = sqlx::query(
+                "INSERT INTO events (code, title, series, spec, host_token_hash, presenter_token_hash, state, created_at, starts_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(e.code.as_str().to_owned())
+            .bind(title.to_owned())
+            .bind(series.map(str::to_owned))
+            .bind(e.spec.clone())
+            .bind(e.host_token_hash.clone())
+            .bind(e.presenter_token_hash.clone())
+            .bind(e.state.clone())
+            .bind(e.created_at.clone())
+            .bind(starts_at.map(str::to_owned))
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
+            let row = sqlx::query(
+                "SELECT spec, host_token_hash, presenter_token_hash, state, focus, created_at, ended_at, purged_at
+                 FROM events WHERE code = $1",
+            )
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|r| StoredEvent {
+                code,
+                spec: r.get(0),
+                host_token_hash: r.get(1),
+                presenter_token_hash: r.get(2),
+                state: r.get(3),
+                focus: r.get(4),
+                created_at: r.get(5),
+                ended_at: r.get(6),
+                purged_at: r.get(7),
+            }))
+        }
+
+        pub async fn set_tokens(
+            &self,
+            code: EventCode,
+            host_hash: &str,
+            presenter_hash: &str,
+        ) -> Result<(), StorageError> {
+            sqlx::query(
+                "UPDATE events SET host_token_hash = $1, presenter_token_hash = $2 WHERE code = $3",
+            )
+            .bind(host_hash.to_owned())
+            .bind(presenter_hash.to_owned())
+            .bind(code.as_str().to_owned())
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+            Ok(
+                sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                    .bind(key.to_owned())
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
+        }
+
+        pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(key.to_owned())
+                .bind(value.to_owned())
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        /// Ended events not yet purged that ended at or before `cutoff` (RFC 3339, UTC).
+        pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
+            let codes: Vec<String> = sqlx::query_scalar(
+                "SELECT code FROM events WHERE state = 'ended' AND purged_at IS NULL AND ended_at <= $1
+                 ORDER BY code",
+            )
+            .bind(cutoff.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(codes.iter().filter_map(|c| EventCode::parse(c)).collect())
+        }
+
+        /// Attendance samples, one a minute: (minute, present, peak, joined).
+        pub async fn presence(
+            &self,
+            code: EventCode,
+        ) -> Result<Vec<(String, i64, i64, i64)>, StorageError> {
+            let rows = sqlx::query("SELECT minute, present, peak, joined FROM presence_samples WHERE event = $1 ORDER BY minute")
+                .bind(code.as_str().to_owned())
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect())
+        }
+
+        /// The edition this one compares with: the latest ended edition of the same series that
+        /// started before this one (by `starts_at` when both have one, else by creation time;
+        /// ties by end time, then code), never a rehearsal. `None` for a rehearsal itself.
+        pub async fn previous_in_series(
+            &self,
+            code: EventCode,
+            series: &str,
+        ) -> Result<Option<EventCode>, StorageError> {
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT other.code, other.spec, this.spec FROM events AS this JOIN events AS other
+                   ON other.series = this.series AND other.code <> this.code
+                 WHERE this.code = $1 AND this.series = $2 AND other.state = 'ended'
+                   AND COALESCE(other.starts_at, other.created_at) < COALESCE(this.starts_at, this.created_at)
+                 ORDER BY COALESCE(other.starts_at, other.created_at) DESC, other.ended_at DESC, other.code DESC",
+            )
+            .bind(code.as_str().to_owned())
+            .bind(series.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(super::latest_not_rehearsal(&rows))
+        }
+
+        /// The summary kept when the event's raw answers were purged, with the purge time.
+        pub async fn kept_summary(
+            &self,
+            code: EventCode,
+        ) -> Result<Option<(String, String)>, StorageError> {
+            let row = sqlx::query("SELECT summary, purged_at FROM summaries WHERE event = $1")
+                .bind(code.as_str().to_owned())
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        }
+
+        /// Deletes the event's raw answers, attendees (and so their tokens), receipts,
+        /// questions, votes, cards and attendance samples, keeping `summary` in their place.
+        /// One transaction: either all of it happens or none.
+        pub async fn purge(
+            &self,
+            code: EventCode,
+            summary: &str,
+            at: &str,
+        ) -> Result<(), StorageError> {
+            let code = code.as_str().to_owned();
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO summaries (event, summary, purged_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (event) DO UPDATE SET summary = excluded.summary, purged_at = excluded.purged_at",
+            )
+            .bind(code.clone())
+            .bind(summary.to_owned())
+            .bind(at.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            for table in [
+                "answers",
+                "receipts",
+                "votes",
+                "questions",
+                "cards",
+                "attendees",
+                "presence_samples",
+            ] {
+                let sql = format!("DELETE FROM {table} WHERE event = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(code.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE events SET purged_at = $1 WHERE code = $2")
+                .bind(at.to_owned())
+                .bind(code)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        pub async fn list_events(&self) -> Result<Vec<super::EventRow>, StorageError> {
+            let rows = sqlx::query(
+                "SELECT code, spec, state, created_at, ended_at, purged_at,
+                        (SELECT COUNT(*) FROM attendees WHERE attendees.event = events.code)
+                 FROM events ORDER BY COALESCE(starts_at, created_at) DESC, code",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| super::EventRow {
+                    code: r.get(0),
+                    spec: r.get(1),
+                    state: r.get(2),
+                    created_at: r.get(3),
+                    ended_at: r.get(4),
+                    purged_at: r.get(5),
+                    joined: r.get(6),
+                })
+                .collect())
+        }
+
+        pub async fn replace_spec(
+            &self,
+            code: EventCode,
+            expected: &str,
+            spec: &str,
+            title: &str,
+            series: Option<&str>,
+            starts_at: Option<&str>,
+        ) -> Result<bool, StorageError> {
+            let done = sqlx::query(
+                "UPDATE events SET spec = $1, title = $2, series = $3, starts_at = $4
+                 WHERE code = $5 AND spec = $6",
+            )
+            .bind(spec.to_owned())
+            .bind(title.to_owned())
+            .bind(series.map(str::to_owned))
+            .bind(starts_at.map(str::to_owned))
+            .bind(code.as_str().to_owned())
+            .bind(expected.to_owned())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub async fn answered_activities(&self, code: EventCode) -> Result<Vec<String>, StorageError> {
+            Ok(sqlx::query_scalar(
+                "SELECT activity FROM answers WHERE event = $1
+                     UNION SELECT activity FROM activity_states WHERE event = $2 AND state <> 'ready'",
+            )
+            .bind(code.as_str().to_owned())
+            .bind(code.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?)
+        }
+
+        pub async fn reset_event(&self, code: EventCode) -> Result<(), StorageError> {
+            let code = code.as_str().to_owned();
+            let mut tx = self.pool.begin().await?;
+            for table in [
+                "answers",
+                "receipts",
+                "votes",
+                "questions",
+                "cards",
+                "attendees",
+                "presence_samples",
+                "activity_states",
+            ] {
+                let sql = format!("DELETE FROM {table} WHERE event = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(code.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE events SET state = 'live', focus = NULL, ended_at = NULL, purged_at = NULL
+                 WHERE code = $1",
+            )
+            .bind(code.clone())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM summaries WHERE event = $1")
+                .bind(code)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    };
+}
+
+pub(super) use shared_queries;
