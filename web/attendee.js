@@ -159,13 +159,17 @@ function codeFromAddress() {
     if (!outbox.size) { waitingSince = 0; return; }
     if (!waitingSince) waitingSince = Date.now();
     if (ackTimer) return;
+    // Wakes when the patience runs out (counted from the last sign of life), and again after
+    // any ack that came meanwhile, until the outbox is empty or the page says "offline".
     ackTimer = setTimeout(function () {
       ackTimer = null;
-      if (outbox.size) { setConn(); refreshAll(); renderLog(); }
-    }, ACK_PATIENCE_MS + 50);
+      if (!outbox.size) return;
+      setConn(); refreshAll(); renderLog();
+      if (!stalled()) watchAck();
+    }, Math.max(0, waitingSince + ACK_PATIENCE_MS - Date.now()) + 50);
   }
   function stalled() { return !!outbox.size && !!waitingSince && Date.now() - waitingSince >= ACK_PATIENCE_MS; }
-  function ackArrived() { waitingSince = outbox.size ? Date.now() : 0; }
+  function ackArrived() { waitingSince = outbox.size ? Date.now() : 0; watchAck(); }
 
   window.addEventListener("online", function () { link.kick(); setConn(); });
   window.addEventListener("offline", function () { setConn(); refreshAll(); renderLog(); });

@@ -153,7 +153,9 @@ describe("the attendee's polish", () => {
     await card.getByRole("radio", { name: "2", exact: true }).click();
     await card.getByRole("button", { name: "Send answer" }).click();
     assert.match(await card.locator(".save-state").textContent(), /Sending/);
-    await within(12000, async () => /You're offline: your answer will be sent when you're back/.test(await card.locator(".save-state").textContent()), "offline said plainly");
+    let seen = "";
+    await within(12000, async () => /You're offline: your answer will be sent when you're back/.test(seen = await card.locator(".save-state").textContent()), "offline said plainly")
+      .catch(async (e) => { throw new Error(`${e.message}; the card said "${seen}", the status line "${await phone.locator("#conn").textContent()}"`); });
     assert.equal(await card.getByRole("button", { name: "Update answer" }).isDisabled(), false, "the button is not stuck");
     assert.match(await phone.locator("#conn").textContent(), /You're offline/);
     await shot(phone, "attendee-no-ack-390", false);
