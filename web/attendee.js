@@ -6,10 +6,34 @@
 import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
 import { showSupport } from "./support.js";
 import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
+import { t, use, initial, remember, translatePage, LANGUAGES, language } from "./i18n.js";
+
+// The page's own words, in the person's language, before anything is shown.
+await use(initial(navigator, safeStorage()));
+translatePage(document);
+
+/** localStorage, or null where the browser refuses it (a frame on another site may). */
+function safeStorage() {
+  try { var s = window.localStorage; s.getItem("joinup.lang"); return s; } catch (e) { return null; }
+}
+
+/** The event code of /e/CODE, however it was typed: lower case, with spaces or hyphens
+ * ("/e/abc 234" is ABC234); the address then shows it as the server spells it. */
+function codeFromAddress() {
+  var m = /^\/e\/([^/]{1,40})\/?$/.exec(location.pathname);
+  if (!m) return "";
+  var raw;
+  try { raw = decodeURIComponent(m[1]); } catch (e) { return ""; }
+  var c = raw.replace(/[\s-]+/g, "").toUpperCase();
+  if (!/^[A-Z0-9]{1,12}$/.test(c)) return "";
+  if (m[1] !== c) history.replaceState(null, "", "/e/" + c + location.search + location.hash);
+  return c;
+}
 
 (function () {
   var J = window.Joinup, el = J.el, $ = J.$;
-  var code = J.codeFromPath();
+  J.translate = t;  // the result charts (charts.js) speak the page's language too
+  var code = codeFromAddress();
   var KEY = {
     token: "joinup.attendee." + code,
     outbox: "joinup.outbox." + code,
@@ -52,26 +76,25 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   function setConn() {
     var node = $("#conn"), you = $("#you-conn");
     var n = outbox.size, text, state;
-    if (link.stopped) { text = ended ? "Event ended" : "Disconnected"; state = ended ? "ended" : "stopped"; }
+    if (link.stopped) { text = t(ended ? "conn.ended" : "conn.stopped"); state = ended ? "ended" : "stopped"; }
+    else if (link.ready && n && stalled()) { state = "offline"; text = t("card.offline"); }
     else if (link.ready) {
       state = n ? "waiting" : "live";
-      text = n ? "Sending…" : "Connected: answers are getting through";
+      text = t(n ? "conn.sending" : "conn.live");
     } else if (offline()) {
       state = "offline";
-      text = n ? "You're offline: " + J.plural(n, "answer") + " will be sent when you're back online"
-        : "You're offline: your saved answers are safe";
+      text = n ? t("conn.offline_pending", { n: n }) : t("conn.offline");
     } else if (!welcomed && !link.started) { text = ""; state = "waiting"; }
-    else if (!welcomed && !link.everReady) { text = "Connecting…"; state = "waiting"; }
+    else if (!welcomed && !link.everReady) { text = t("conn.connecting"); state = "waiting"; }
     else {
       state = "waiting";
-      text = n ? "Reconnecting: " + J.plural(n, "answer") + " will be sent when you're back online"
-        : "Reconnecting: your answers are safe";
+      text = n ? t("conn.reconnecting_pending", { n: n }) : t("conn.reconnecting");
     }
     J.setText(node, text);
     node.setAttribute("data-state", state);
-    J.setText(you, text + (link.mode === "sse" && link.ready ? " (compatibility mode)" : ""));
-    J.setText($("#none-open"), welcomed || link.ready ? "Nothing to answer right now. Questions appear here as soon as the host opens them."
-      : "Questions appear here once you're connected.");
+    J.setText(you, link.mode === "sse" && link.ready ? t("conn.compat", { status: text }) : text);
+    J.setText($("#none-open"), t(welcomed || link.ready ? "answer.none" : "answer.none_offline"));
+    updateTitle();
   }
 
   // ------------------------------------------------------------------ transport
@@ -108,14 +131,13 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   function onClosed(c) {
     if (c === CLOSE.EVENT_ENDED) { endEvent(); return; }
     if (c === CLOSE.TOO_LARGE && link.lastSent) {
-      var t = outbox.take(link.lastSent);
-      if (t && t.current && t.msg.type === "answer") log.refused(t.msg.id, reason("too_large"));
+      var last = outbox.take(link.lastSent);
+      if (last && last.current && last.msg.type === "answer") log.refused(last.msg.id, reason("too_large"));
       saveAll();
     }
     if (c === CLOSE.UNAUTHORIZED || c === CLOSE.TOO_LARGE) {
       link.stop();
-      showError(c === CLOSE.UNAUTHORIZED ? "The server did not accept this connection. Try again, or ask the organisers for the code."
-        : "The last message was too large to send and was dropped. Try again to reconnect.");
+      showError(t(c === CLOSE.UNAUTHORIZED ? "err.unauthorized" : "err.too_large"));
     }
   }
 
@@ -135,8 +157,29 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     outbox.add(msg);
     saveOutbox();
     link.transmit(msg);
+    watchAck();
     setConn();
   }
+
+  // An answer given while the link looks up but with no ack for a few seconds: the network
+  // has gone without the socket noticing yet. Say so plainly instead of "Sending…".
+  var ACK_PATIENCE_MS = 4000;
+  var waitingSince = 0, ackTimer = null;
+  function watchAck() {
+    if (!outbox.size) { waitingSince = 0; return; }
+    if (!waitingSince) waitingSince = Date.now();
+    if (ackTimer) return;
+    // Wakes when the patience runs out (counted from the last sign of life), and again after
+    // any ack that came meanwhile, until the outbox is empty or the page says "offline".
+    ackTimer = setTimeout(function () {
+      ackTimer = null;
+      if (!outbox.size) return;
+      setConn(); refreshAll(); renderLog();
+      if (!stalled()) watchAck();
+    }, Math.max(0, waitingSince + ACK_PATIENCE_MS - Date.now()) + 50);
+  }
+  function stalled() { return !!outbox.size && !!waitingSince && Date.now() - waitingSince >= ACK_PATIENCE_MS; }
+  function ackArrived() { waitingSince = outbox.size ? Date.now() : 0; watchAck(); }
 
   window.addEventListener("online", function () { link.kick(); setConn(); });
   window.addEventListener("offline", function () { setConn(); refreshAll(); renderLog(); });
@@ -192,46 +235,48 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
 
   function onAck(id) {
     if (reactions.onAck(id)) return;
-    var t = outbox.take(id);
-    if (!t) return;
+    var took = outbox.take(id);
+    if (!took) return;
+    ackArrived();
     saveOutbox();
-    var msg = t.msg;
+    var msg = took.msg;
     if (msg.type === "answer") {
       answers.set(msg.activity, msg.value);
-      if (t.current) { log.saved(id); saveLog(); }
+      if (took.current) { log.saved(id); saveLog(); }
       var ui = open.get(msg.activity);
       if (ui) ui.refresh();
+      var res = resultUI.get(msg.activity);
+      if (res) markMine(acts[msg.activity], res);
       renderLog();
+      updateOpenCount();
     } else if (msg.type === "ask") {
       var ta = $("#ask-text");
       if (ta.value.trim() === msg.text) { ta.value = ""; askInput(); }
-      state($("#ask-state"), "saved", moderated() ? "Sent ✓ It appears below once the host approves it." : "Sent ✓");
+      state($("#ask-state"), "saved", t(moderated() ? "qa.sent_moderated" : "qa.sent"));
     } else if (msg.type === "upvote") {
       voted.add(msg.question);
       renderQuestions();
     } else if (msg.type === "card") {
-      state($("#card-state"), "saved", moderated() ? "Shared ✓ Your card appears below once the host approves it." : "Shared ✓");
-      J.setText($("#card-summary"), "Update your service card");
+      state($("#card-state"), "saved", t(moderated() ? "dir.shared_moderated" : "dir.shared"));
+      $("#card-summary").setAttribute("data-i18n", "dir.update");
+      J.setText($("#card-summary"), t("dir.update"));
     } else if (msg.type === "profile") {
       profile = { organisation: msg.organisation || null, sector: msg.sector || null, room: msg.room || null };
       J.store.set(KEY.profile, profile);
       renderProfile();
-      state($("#profile-state"), "saved", "Saved ✓");
+      state($("#profile-state"), "saved", t("profile.saved"));
       if (editing) { editing = false; show("app"); selectTab("you"); }
     }
     setConn();
   }
 
-  var FRIENDLY = {
-    activity_closed: "This has closed, so it was not saved.",
-    unknown_activity: "This isn't open for your room, so it was not saved.",
-    not_available: "This is turned off for this event.",
-    no_such_event: "This event no longer exists."
-  };
+  /** Refusals the person may see, with their words in web/i18n/ ("err.CODE"). */
+  var FRIENDLY = ["activity_closed", "unknown_activity", "not_available", "no_such_event"];
+  function friendly(c) { return FRIENDLY.indexOf(c) >= 0 ? t("err." + c) : null; }
 
   function onError(m) {
     if (m.code === "event_ended") { endEvent(); return; }
-    if (m.code === "no_such_event") { link.stop(); showError(FRIENDLY.no_such_event); return; }
+    if (m.code === "no_such_event") { link.stop(); showError(t("err.no_such_event")); return; }
     if (m.code === "not_joined") { link.start(); return; }
     if (m.id && reactions.onError(m)) return;
     if (m.id && !outbox.get(m.id)) {
@@ -244,7 +289,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     if (retryable(m.code)) { link.retryLater(); setConn(); return; }
     var msg = outbox.take(m.id).msg;
     saveOutbox();
-    var text = J.own(FRIENDLY, m.code) || m.message || "That could not be saved.";
+    var text = friendly(m.code) || m.message || t("err.not_saved");
     if (msg.type === "answer") {
       log.refused(msg.id, reason(m.code, m.message));
       saveLog();
@@ -269,9 +314,8 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       outbox.take(m.id);
     });
     saveAll();
-    J.setText($("#ended-text"), lost
-      ? "This event has ended. " + J.plural(lost, "answer") + " given while offline could not be sent in time; everything else is saved."
-      : "This event has ended. Your answers are saved and help shape what happens next.");
+    J.setText($("#ended-text"), lost ? t("ended.lost", { n: lost }) : t("ended.text"));
+    $("#ended-text").removeAttribute("data-i18n");
     show("ended");
     setConn();
     renderLog();
@@ -290,13 +334,13 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     var fresh = !facts || !facts.sessions || !facts.sessions.length || !facts.sessions[0].activities;
     facts = Object.assign({}, facts || {}, ev);
     if (fresh) acts = J.indexEvent(facts);
+    $("#event-title").removeAttribute("data-i18n");
     J.setText($("#event-title"), facts.title || "Joinup");
-    document.title = (facts.title || "Event") + " · Joinup";
+    updateTitle();
     $("#tab-qa").hidden = !(facts.qa && facts.qa.enabled);
     $("#tab-directory").hidden = !(facts.directory && facts.directory.enabled);
     reactions.setKeys(facts.reactions);
-    J.setText($("#ask-hint"), moderated()
-      ? "The host checks questions before they appear to everyone." : "Your question appears to everyone straight away.");
+    J.setText($("#ask-hint"), t(moderated() ? "qa.moderated" : "qa.unmoderated"));
     buildProfileForm();
   }
 
@@ -308,7 +352,9 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     profileBuilt = true;
     var list = $("#org-list");
     var orgs = facts.organisations || [];
-    orgs.forEach(function (o, i) {
+    // Alphabetical, whatever order the spec lists them in, so a name is where one looks.
+    var sorted = orgs.slice().sort(function (x, y) { return x.name.localeCompare(y.name, undefined, { sensitivity: "base" }); });
+    sorted.forEach(function (o, i) {
       list.appendChild(el("label", { class: "option", "data-search": norm(o.name + " " + (o.sector || "")) },
         el("input", { type: "radio", name: "org", value: o.name, id: "org-" + i }),
         el("span", {}, o.name, o.sector ? el("small", { text: o.sector }) : null)));
@@ -316,10 +362,10 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     if (facts.allow_other_organisation !== false) {
       list.appendChild(el("label", { class: "option", "data-always": "1" },
         el("input", { type: "radio", name: "org", value: "", id: "org-other-choice" }),
-        el("span", { text: "My organisation isn't listed" })));
+        el("span", { "data-i18n": "profile.org_other_choice", text: t("profile.org_other_choice") })));
     }
     var sector = $("#sector");
-    sector.appendChild(el("option", { value: "", text: "Choose a sector" }));
+    sector.appendChild(el("option", { value: "", "data-i18n": "profile.sector_choose", text: t("profile.sector_choose") }));
     (facts.sectors || []).forEach(function (s) { sector.appendChild(el("option", { value: s, text: s })); });
     var rooms = facts.rooms || [];
     if (rooms.length) {
@@ -328,19 +374,35 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       rooms.forEach(function (r, i) {
         rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: r, id: "room-" + i }), el("span", { text: r })));
       });
-      rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: "", id: "room-none" }), el("span", { text: "Not in a break-out room" })));
+      rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: "", id: "room-none" }), el("span", { "data-i18n": "profile.room_none", text: t("profile.room_none") })));
     }
     list.addEventListener("change", function (e) {
-      var t = e.target;
-      if (t.name !== "org") return;
-      $("#org-other-field").hidden = t.id !== "org-other-choice";
-      var match = orgs.filter(function (o) { return o.name === t.value; })[0];
+      var input = e.target;
+      if (input.name !== "org") return;
+      var isOther = input.id === "org-other-choice";
+      $("#org-other-field").hidden = !isOther;
+      var match = orgs.filter(function (o) { return o.name === input.value; })[0];
       if (match && match.sector) sector.value = match.sector;
-      if (t.id === "org-other-choice") $("#org-other").focus();
+      if (isOther) {
+        // What was typed in the search is, most likely, the name: keep it.
+        var typed = $("#org-search").value.trim();
+        if (typed && !$("#org-other").value.trim()) $("#org-other").value = typed;
+        $("#org-other").focus();
+      }
+      fieldError(null);
     });
+    $("#org-other").addEventListener("input", function () { fieldError(null); });
     $("#org-search").addEventListener("input", filterOrgs);
     filterOrgs();
     fillProfileForm();
+  }
+
+  /** The error of the "not listed" name, shown under that field (null clears it). */
+  function fieldError(text) {
+    var node = $("#org-other-error"), input = $("#org-other");
+    node.hidden = !text;
+    J.setText(node, text || "");
+    if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
   }
 
   function norm(s) { return s.toLowerCase().replace(/[^a-z0-9 ]+/g, " ").replace(/\s+/g, " ").trim(); }
@@ -355,8 +417,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       if (hit) shown++;
     });
     var total = (facts.organisations || []).length;
-    J.setText($("#org-count"), q ? J.plural(shown, "organisation") + " match" + (shown === 1 ? "es" : "")
-      : J.plural(total, "organisation") + " to choose from");
+    J.setText($("#org-count"), q ? t("profile.org_match", { n: shown }) : t("profile.org_total", { n: total }));
   }
 
   function fillProfileForm() {
@@ -391,18 +452,18 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     var p = readProfileForm();
     var other = $("#org-other-choice");
     if (other && other.checked && !p.organisation) {
-      state($("#profile-state"), "error", "Type the name of your organisation, or choose one from the list.");
+      fieldError(t("profile.org_other_missing"));
       $("#org-other").focus();
       return;
     }
     if (!welcomed && !token) {
       profile = { organisation: p.organisation || null, sector: p.sector || null, room: p.room || null };
       J.store.set(KEY.profile, profile);
-      state($("#profile-state"), "pending", "Joining…");
+      state($("#profile-state"), "pending", t("profile.joining"));
       link.start();
       return;
     }
-    state($("#profile-state"), link.ready ? "pending" : "waiting", link.ready ? "Saving…" : "Will be saved when you're back online");
+    state($("#profile-state"), link.ready ? "pending" : "waiting", t(link.ready ? "profile.saving" : "profile.save_later"));
     send({ type: "profile", id: J.uuid(), organisation: p.organisation, sector: p.sector, room: p.room });
   });
 
@@ -416,8 +477,10 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   $("#edit-profile").addEventListener("click", function () {
     editing = true;
     fillProfileForm();
-    J.setText($("#profile-title"), "Change your details");
-    J.setText($("#profile-submit"), "Save");
+    $("#profile-title").setAttribute("data-i18n", "profile.edit_title");
+    J.setText($("#profile-title"), t("profile.edit_title"));
+    $("#profile-submit").setAttribute("data-i18n", "profile.save");
+    J.setText($("#profile-submit"), t("profile.save"));
     $("#profile-cancel").hidden = false;
     state($("#profile-state"), "", "");
     show("profile");
@@ -428,11 +491,12 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   function renderProfile() {
     var p = profile || {};
     var dl = J.clear($("#you-summary"));
-    [["Organisation", p.organisation], ["Sector", p.sector], ["Room", (facts && facts.rooms && facts.rooms.length) ? p.room || "Not in a break-out room" : null]]
+    var hasRooms = !!(facts && facts.rooms && facts.rooms.length);
+    [["you.organisation", p.organisation], ["you.sector", p.sector], ["you.room", hasRooms ? p.room || t("profile.room_none") : null]]
       .forEach(function (row) {
-        if (row[0] === "Room" && row[1] === null) return;
-        dl.appendChild(el("dt", { text: row[0] }));
-        dl.appendChild(el("dd", { text: row[1] || "Not given" }));
+        if (row[0] === "you.room" && row[1] === null) return;
+        dl.appendChild(el("dt", { text: t(row[0]) }));
+        dl.appendChild(el("dd", { text: row[1] || t("you.not_given") }));
       });
     var org = $("#c-organisation");
     if (!org.value && p.organisation) org.value = p.organisation;
@@ -449,6 +513,8 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   function addOpen(a) {
     if (!a || open.has(a.key)) return;
     if (J.own(acts, a.key)) { a.sessionTitle = acts[a.key].sessionTitle; } else acts[a.key] = a;
+    var stale = document.getElementById("act-" + a.key);
+    if (stale) stale.remove();  // the same activity, closed while typing, open again
     var ui = activityCard(a);
     open.set(a.key, ui);
     var list = $("#open-list");
@@ -460,36 +526,66 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       return false;
     });
     list.insertBefore(ui.node, before);
-    if (welcomed) J.announce("Now open: " + a.prompt);
+    if (welcomed) J.announce(t("answer.now_open", { prompt: a.prompt }));
   }
 
   function removeOpen(key) {
     var ui = open.get(key);
     if (!ui) return;
     open.delete(key);
-    ui.node.remove();
+    // A card closed while the person was typing keeps their text on screen.
+    if (!ui.close()) ui.node.remove();
+  }
+
+  /** Open activities not yet answered (an answer waiting to be sent counts as given). */
+  function unansweredCount() {
+    var n = 0;
+    open.forEach(function (ui) { if (!ui.answered()) n++; });
+    return n;
   }
 
   function updateOpenCount() {
-    var n = open.size;
+    var n = unansweredCount();
     var c = $("#open-count");
     c.hidden = !n;
     J.setText(c, String(n));
-    c.setAttribute("aria-label", J.plural(n, "open activity", "open activities"));
-    $("#none-open").hidden = n > 0;
+    c.setAttribute("aria-label", t("tabs.open_count", { n: n }));
+    $("#none-open").hidden = open.size > 0 || !!$("#open-list [data-state=closed]");
+    updateTitle();
+    refreshAll();  // "Thanks, waiting for the next question" only when nothing else waits
+  }
+
+  /** The browser tab: "(2) Event · Joinup" while two open activities wait for an answer. */
+  function updateTitle() {
+    var base = (facts && facts.title ? facts.title : "Joinup") + (facts && facts.title ? " · Joinup" : "");
+    var n = unansweredCount();
+    document.title = n ? t("title.count", { n: n, title: base }) : base;
   }
 
   function refreshAll() { open.forEach(function (ui) { ui.refresh(); }); }
+
+  // The card last answered here says "Thanks, waiting for the next question" once all are.
+  var lastAnswered = null;
 
   function activityCard(a) {
     var id = "act-" + a.key;
     var title = el("h3", { class: "prompt", id: id + "-title", text: a.prompt });
     var status = el("p", { class: "save-state", id: id + "-state", "aria-live": "polite" });
     var submit = el("button", { class: "btn", type: "submit" });
+    var thanks = el("p", { class: "thanks", id: id + "-thanks", hidden: true });
+    var change = el("button", { class: "btn secondary", type: "button", id: id + "-change", hidden: true });
     var form = el("form", { class: "card activity", id: id, "data-key": a.key, "aria-labelledby": id + "-title", novalidate: true });
-    var dirty = false;
+    var dirty = false, unfolded = false, closed = false;
     var control = makeControl(a, id, function () { dirty = true; refresh(); });
-    form.append(eyebrow(a), title, control.node, el("div", { class: "actions" }, submit, status));
+    var actions = el("div", { class: "actions" }, submit, change, status);
+    form.append(eyebrow(a), title, control.node, thanks, actions);
+
+    change.addEventListener("click", function () {
+      unfolded = true;
+      refresh();
+      var first = control.node.querySelector("input:not([disabled]), textarea");
+      if (first) first.focus();
+    });
 
     function refused() {
       var rec = log.get(a.key);
@@ -497,25 +593,37 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     }
 
     function refresh() {
+      if (closed) return;
       var pending = outbox.answerFor(a.key);
       var has = answers.has(a.key);
       var no = refused();
       var valid = control.get() !== null;
+      var late = !!pending && link.ready && stalled();
+      // Answered and saved: the card folds to its prompt and "Saved", out of the way.
+      var folded = has && !pending && !no && !dirty && !unfolded;
       if (a.kind === "pledge") {
-        J.setText(submit, "Sign the pledge");
+        J.setText(submit, t("card.sign"));
         submit.hidden = has && !pending && !no;
         control.sync(has || !!pending);
       } else {
-        J.setText(submit, no && !dirty ? "Send again" : has || pending ? "Update answer" : "Send answer");
+        J.setText(submit, t(no && !dirty ? "card.send_again" : has || pending ? "card.update" : "card.send"));
+        submit.hidden = folded;
       }
-      submit.disabled = !valid || (!!pending && !dirty && link.ready);
+      control.node.hidden = folded;
+      change.hidden = !folded || a.kind === "pledge";
+      J.setText(change, t("card.change"));
+      thanks.hidden = !folded || unansweredCount() > 0 || lastAnswered !== a.key;
+      J.setText(thanks, t("card.thanks"));
+      form.classList.toggle("folded", folded);
+      submit.disabled = !valid || (!!pending && !dirty && link.ready && !late);
       form.setAttribute("data-state", pending ? "pending" : no ? "refused" : has ? "saved" : "");
-      if (pending && link.ready) state(status, "pending", "Sending…");
-      else if (pending) state(status, "waiting", "Not sent yet: it will be sent when the connection is back");
-      else if (no && !dirty) state(status, "error", "Not saved: " + no.reason + " " + kept(a));
+      if (late) state(status, "offline", t("card.offline"));
+      else if (pending && link.ready) state(status, "pending", t("card.sending"));
+      else if (pending) state(status, "waiting", t("card.not_sent"));
+      else if (no && !dirty) state(status, "error", t("card.not_saved", { reason: no.reason, kept: kept(a) }));
       else if (has && !dirty) state(status, "saved", a.kind === "pledge" && profile && profile.organisation
-        ? "Saved ✓ Signed for " + profile.organisation : "Saved ✓");
-      else if ((has || no) && dirty) state(status, "", "Changed: send to update your answer");
+        ? t("card.saved_signed", { organisation: profile.organisation }) : t("card.saved"));
+      else if ((has || no) && dirty) state(status, "", t("card.changed"));
       else state(status, "", "");
     }
 
@@ -528,17 +636,41 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       else if (answers.has(a.key)) control.set(answers.get(a.key));
     }
 
+    /** The activity closed. Typed and not sent: the card stays, read-only, with its text,
+     * saying so, until dismissed (true). Otherwise it goes (false). */
+    function close() {
+      var typing = dirty && control.get() !== null && !outbox.answerFor(a.key);
+      if (!typing) return false;
+      closed = true;
+      form.setAttribute("data-state", "closed");
+      Array.prototype.forEach.call(form.querySelectorAll("input, textarea"), function (x) {
+        if (x.type === "radio" || x.type === "checkbox") x.disabled = true; else x.readOnly = true;
+      });
+      submit.hidden = true;
+      change.hidden = true;
+      thanks.hidden = true;
+      state(status, "error", t("card.just_closed"));
+      var dismiss = el("button", { class: "btn secondary", type: "button", text: t("card.dismiss") });
+      dismiss.addEventListener("click", function () { form.remove(); updateOpenCount(); });
+      actions.insertBefore(dismiss, status);
+      return true;
+    }
+
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      if (closed) return;
       var v = control.get();
       if (v === null) return;
       dirty = false;
+      unfolded = false;
+      lastAnswered = a.key;
       var msg = { type: "answer", id: J.uuid(), activity: a.key, value: v };
       log.gave(msg, a.prompt, describe(a, v));
       saveLog();
       send(msg);
       refresh();
       renderLog();
+      updateOpenCount();
     });
 
     showGiven();
@@ -547,6 +679,9 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     return {
       node: form,
       refresh: refresh,
+      close: close,
+      answered: function () { return answers.has(a.key) || !!outbox.answerFor(a.key); },
+      editing: function () { return dirty; },
       fromServer: function () {
         if (!dirty) showGiven();
         refresh();
@@ -560,16 +695,16 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     var given = describeKind(a, v);
     if (given !== null) return given;
     if (a.kind === "choice") return (Array.isArray(v) ? v : []).map(function (i) { return a.options[i]; }).join(", ");
-    if (a.kind === "scale") return String(v) + " out of " + a.max;
+    if (a.kind === "scale") return t("card.scale_value", { value: v, max: a.max });
     if (a.kind === "words") return (Array.isArray(v) ? v : []).join(", ");
-    if (a.kind === "pledge") return "Signed";
+    if (a.kind === "pledge") return t("card.signed");
     return String(v);
   }
 
   /** What the server kept for an activity whose last answer was refused. */
   function kept(a) {
-    return answers.has(a.key) ? "We kept your earlier answer: " + describe(a, answers.get(a.key)) + "."
-      : "Nothing was kept for this question.";
+    return answers.has(a.key) ? t("card.kept_earlier", { answer: describe(a, answers.get(a.key)) })
+      : t("card.kept_nothing");
   }
 
   function makeControl(a, id, changed) {
@@ -597,7 +732,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       if (!multiple) return;
       var n = inputs.filter(function (x) { return x.checked; }).length;
       inputs.forEach(function (x) { x.disabled = !x.checked && n >= max; });
-      J.setText(hint, max < a.options.length ? "Choose up to " + max + " (" + n + " chosen)." : "Choose all that apply (" + n + " chosen).");
+      J.setText(hint, max < a.options.length ? t("card.choose_up_to", { max: max, n: n }) : t("card.choose_all", { n: n }));
     }
     group.addEventListener("change", function () { limit(); changed(); });
     limit();
@@ -648,9 +783,9 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       input.addEventListener("input", changed);
       inputs.push(input);
       box.appendChild(el("div", {},
-        el("label", { for: input.id, class: max > 1 ? null : "sr-only", text: max > 1 ? "Word or phrase " + (i + 1) + (i ? " (optional)" : "") : "Your word" }), input));
+        el("label", { for: input.id, class: max > 1 ? null : "sr-only", text: max > 1 ? t(i ? "card.word_n_optional" : "card.word_n", { i: i + 1 }) : t("card.word_one") }), input));
     }
-    var hint = el("p", { class: "hint", id: id + "-hint", text: max > 1 ? "Up to " + max + " words or short phrases, 25 characters each." : "One word or short phrase, up to 25 characters." });
+    var hint = el("p", { class: "hint", id: id + "-hint", text: max > 1 ? t("card.words_hint", { max: max }) : t("card.word_hint") });
     return {
       node: el("div", {}, hint, box),
       get: function () {
@@ -672,7 +807,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     function len() { return Array.from(ta.value.trim()).length; }
     function update() {
       var n = len();
-      J.setText(count, n + " of " + max + " characters");
+      J.setText(count, t("card.characters", { n: n, max: max }));
       count.classList.toggle("over", n > max);
     }
     ta.addEventListener("input", function () { update(); changed(); });
@@ -692,7 +827,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       set: function () { /* a pledge is only ever signed */ },
       sync: function (signed) {
         var org = profile && profile.organisation;
-        J.setText(who, signed ? "" : org ? "You sign on behalf of " + org + "." : "You sign for your organisation: add it under You to have it counted.");
+        J.setText(who, signed ? "" : org ? t("card.sign_for", { organisation: org }) : t("card.sign_add_org"));
         who.hidden = signed;
       }
     };
@@ -709,17 +844,44 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     } else {
       if (!r) {
         var chart = J.chart(a);
+        var mine = el("p", { class: "your-answer", id: "res-" + key + "-mine", hidden: true });
         var node = el("article", { class: "card result", id: "res-" + key, "aria-labelledby": "res-" + key + "-title" },
-          eyebrow(a), el("h3", { id: "res-" + key + "-title", text: a.prompt }), chart.node);
+          eyebrow(a), el("h3", { id: "res-" + key + "-title", text: a.prompt }), mine, chart.node);
         $("#results-list").prepend(node);
-        r = { node: node, chart: chart };
+        r = { node: node, chart: chart, mine: mine };
         resultUI.set(key, r);
       }
       r.chart.update(tally);
-      if (!quiet) J.announce("Results. " + J.describeTally(a, tally));
+      markMine(a, r);
+      if (!quiet) J.announce(t("answer.results_for", { summary: J.describeTally(a, tally) }));
     }
     $("#results-block").hidden = !resultUI.size;
   }
+
+  /** A result shows the person's own answer: a line above the chart, and the bars (or words)
+   * they chose marked "Your answer". */
+  function markMine(a, r) {
+    var v = answers.has(a.key) ? answers.get(a.key) : null;
+    r.mine.hidden = v === null;
+    J.clear(r.mine);
+    if (v !== null) r.mine.append(el("span", { class: "muted", text: t("answer.your_answer") + ": " }), describe(a, v));
+    var picked = [];
+    if (a.kind === "choice" && Array.isArray(v)) picked = v;
+    else if (a.kind === "scale" && typeof v === "number") picked = [v - a.min];
+    Array.prototype.forEach.call(r.node.querySelectorAll(".bar-row"), function (row, i) {
+      var on = picked.indexOf(i) >= 0;
+      row.classList.toggle("mine", on);
+      var tag = row.querySelector(".mine-tag");
+      if (on && !tag) row.querySelector(".bar-label").prepend(el("span", { class: "mine-tag", text: t("answer.your_answer") }));
+      else if (!on && tag) tag.remove();
+      else if (tag) J.setText(tag, t("answer.your_answer"));
+    });
+    var words = a.kind === "words" && Array.isArray(v) ? v : [];
+    Array.prototype.forEach.call(r.node.querySelectorAll(".cloud li"), function (li) {
+      li.classList.toggle("mine", words.indexOf(li.firstChild.textContent) >= 0);
+    });
+  }
+  function markAllMine() { resultUI.forEach(function (r, k) { var a = J.own(acts, k); if (a) markMine(a, r); }); }
 
   // ------------------------------------------------------------------ Q&A
 
@@ -741,7 +903,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
         item = qItems[q.id] = {
           li: el("li", { class: "card question" }),
           btn: btn, n: el("span", { class: "n" }), w: el("span", { class: "w" }),
-          text: el("p", { class: "qtext" }), badge: el("span", { class: "badge ok", text: "Answered" })
+          text: el("p", { class: "qtext" }), badge: el("span", { class: "badge ok", "data-i18n": "qa.answered", text: t("qa.answered") })
         };
         btn.append(item.n, item.w);
         item.li.append(btn, el("div", { class: "qbody" }, item.text, item.badge));
@@ -750,9 +912,9 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       outbox.forEach(function (m) { if (m.type === "upvote" && m.question === q.id) pending = true; });
       var mine = voted.has(q.id) || pending;
       J.setText(item.n, String(q.votes + (pending && !voted.has(q.id) ? 1 : 0)));
-      J.setText(item.w, mine ? "Voted" : "Upvote");
+      J.setText(item.w, t(mine ? "qa.voted" : "qa.upvote"));
       item.btn.setAttribute("aria-pressed", mine ? "true" : "false");
-      item.btn.setAttribute("aria-label", (mine ? "You upvoted this question, " : "Upvote this question, ") + J.plural(q.votes, "vote"));
+      item.btn.setAttribute("aria-label", t(mine ? "qa.voted_label" : "qa.upvote_label", { n: q.votes }));
       J.setText(item.text, q.text);
       item.badge.hidden = !q.answered;
       list.appendChild(item.li);
@@ -765,7 +927,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   function askInput() {
     var ta = $("#ask-text");
     var n = Array.from(ta.value.trim()).length;
-    J.setText($("#ask-count"), n + " of 500 characters");
+    J.setText($("#ask-count"), t("card.characters", { n: n, max: 500 }));
     $("#ask-submit").disabled = n < 1 || n > 500;
   }
   $("#ask-text").addEventListener("input", askInput);
@@ -774,7 +936,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     var text = $("#ask-text").value.trim();
     if (!text) return;
     send({ type: "ask", id: J.uuid(), text: text });
-    state($("#ask-state"), link.ready ? "pending" : "waiting", link.ready ? "Sending…" : "Will be sent when you're back online");
+    state($("#ask-state"), link.ready ? "pending" : "waiting", t(link.ready ? "card.sending" : "qa.send_later"));
   });
 
   // ------------------------------------------------------------------ directory
@@ -795,7 +957,7 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       if (v) card[f] = v;
     });
     send({ type: "card", id: J.uuid(), card: card });
-    state($("#card-state"), link.ready ? "pending" : "waiting", link.ready ? "Sharing…" : "Will be shared when you're back online");
+    state($("#card-state"), link.ready ? "pending" : "waiting", t(link.ready ? "dir.sharing" : "dir.share_later"));
   });
 
   function renderCards() {
@@ -803,10 +965,10 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
     $("#no-cards").hidden = directory.length > 0;
     directory.forEach(function (c) {
       var dl = el("dl");
-      [["Offer", c.offer], ["Referral", c.referral], ["Contact", c.contact], ["Person", [c.name, c.role].filter(Boolean).join(", ")]]
+      [["dir.row_offer", c.offer], ["dir.row_referral", c.referral], ["dir.row_contact", c.contact], ["dir.row_person", [c.name, c.role].filter(Boolean).join(", ")]]
         .forEach(function (row) {
           if (!row[1]) return;
-          dl.append(el("dt", { text: row[0] }), el("dd", { text: row[1] }));
+          dl.append(el("dt", { text: t(row[0]) }), el("dd", { text: row[1] }));
         });
       list.appendChild(el("li", { class: "card svc" },
         el("h4", { class: "prompt", text: c.service }), el("p", { class: "eyebrow", text: c.organisation }), dl));
@@ -844,23 +1006,23 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       var st = pending ? "pending" : rec ? rec.state : "saved";
       var given = pending ? describe(a, pending.value) : rec ? rec.text || describe(a, rec.given) : describe(a, answers.get(k));
       var line;
-      if (st === "pending") line = link.ready ? "Sending…" : "Not sent yet: it will be sent when you're back online";
-      else if (st === "refused") line = "Not saved: " + rec.reason;
-      else line = "Saved ✓";
+      if (st === "pending") line = link.ready && stalled() ? t("card.offline") : link.ready ? t("card.sending") : t("you.not_sent");
+      else if (st === "refused") line = t("you.not_saved", { reason: rec.reason });
+      else line = t("card.saved");
       if (!open.has(k)) { if (st === "pending") waiting++; else if (st === "refused") notSaved++; }
       var givenValue = pending ? pending.value : rec ? rec.given : answers.get(k);
       list.appendChild(el("li", { "data-activity": k, "data-state": st, "data-given": JSON.stringify(givenValue),
         "data-kept": answers.has(k) ? JSON.stringify(answers.get(k)) : null },
         el("p", { class: "prompt", text: (rec && rec.prompt) || (a && a.prompt) || k }),
-        el("p", {}, el("span", { class: "muted", text: "You gave: " }), given),
+        el("p", {}, el("span", { class: "muted", text: t("you.you_gave") }), given),
         el("p", { class: "save-state", "data-state": st === "refused" ? "error" : st === "pending" ? "waiting" : "saved", text: line }),
-        st === "refused" ? el("p", { class: "hint", text: a ? kept(a) : answers.has(k) ? "We kept your earlier answer." : "Nothing was kept for this question." }) : null));
+        st === "refused" ? el("p", { class: "hint", text: a ? kept(a) : t(answers.has(k) ? "card.kept_earlier_short" : "card.kept_nothing") }) : null));
     });
     $("#no-answers").hidden = keys.length > 0;
     var notice = $("#answer-notice");
     var parts = [];
-    if (notSaved) parts.push(J.plural(notSaved, "answer") + " to a closed question " + (notSaved === 1 ? "was" : "were") + " not saved.");
-    if (waiting) parts.push(J.plural(waiting, "answer") + " " + (waiting === 1 ? "is" : "are") + " waiting on this phone to be sent.");
+    if (notSaved) parts.push(t("answer.not_saved_closed", { n: notSaved }));
+    if (waiting) parts.push(t("answer.waiting_here", { n: waiting }));
     notice.hidden = !parts.length;
     notice.setAttribute("data-state", notSaved ? "error" : "waiting");
     J.setText($("#answer-notice-text"), parts.join(" "));
@@ -902,9 +1064,9 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
   // ------------------------------------------------------------------ start
 
   function init() {
-    if (!code) { showError("This address has no event code in it."); return; }
+    if (!code) { showError(t("err.no_code")); return; }
     link.fetchTimed("/api/events/" + code).then(function (r) {
-      if (r.status === 404) { showError("No event has the code " + code + ". Check the code on the screen."); return null; }
+      if (r.status === 404) { showError(t("err.no_event", { code: code })); return null; }
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (f) {
@@ -912,15 +1074,72 @@ import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
       useEvent(f);
       if (f.state === "ended") { endEvent(); return; }
       if (token) { link.start(); return; }
-      J.setText($("#profile-title"), "Join " + (f.title || "the event"));
+      $("#profile-title").removeAttribute("data-i18n");
+      J.setText($("#profile-title"), t("profile.join_title", { title: f.title || t("profile.the_event") }));
       show("profile");
       setConn();
     }).catch(function () {
       if (token) { offlineShell(); link.start(); return; }
-      showError("We couldn't reach the event. Check your connection and try again.");
+      showError(t("err.unreachable"));
     });
   }
+  // ------------------------------------------------------------------ language
+
+  // The switch under "You": every language offered, by its own name. A change re-words the
+  // page in place (typed text stays); the choice is kept on this device.
+  function buildLanguageSwitch() {
+    var select = $("#lang");
+    LANGUAGES.forEach(function (l) {
+      select.appendChild(el("option", { value: l.code, lang: l.code, dir: l.dir, text: l.name, selected: l.code === language() }));
+    });
+    select.value = language();
+    select.addEventListener("change", function () {
+      var chosen = select.value;
+      use(chosen).then(function (lang) {
+        remember(lang, safeStorage());
+        rewordPage();
+      });
+    });
+  }
+
+  function rewordPage() {
+    translatePage(document);
+    // Cards not being edited are rebuilt in the new language; one being typed in keeps its text.
+    Array.from(open.keys()).forEach(function (k) {
+      var ui = open.get(k);
+      if (ui.editing()) return;
+      var a = J.own(acts, k);
+      var fresh = activityCard(a);
+      ui.node.replaceWith(fresh.node);
+      open.set(k, fresh);
+    });
+    if (facts) {
+      J.setText($("#ask-hint"), t(moderated() ? "qa.moderated" : "qa.unmoderated"));
+      if (profileBuilt) filterOrgs();
+      if (!welcomed && !editing && facts.title && $("#view-profile").hidden === false) {
+        J.setText($("#profile-title"), t("profile.join_title", { title: facts.title }));
+      }
+    }
+    if (ended) J.setText($("#ended-text"), t("ended.text"));
+    askInput();
+    setConn();
+    renderProfile();
+    renderQuestions();
+    renderCards();
+    renderLog();
+    updateOpenCount();
+    markAllMine();
+  }
+
+  // A frame on another site may be refused this phone's storage: the page then keeps the
+  // token in memory only, and says what that means.
+  var storageRefused = safeStorage() === null;
+  $("#memory-only").hidden = !storageRefused;
+  $("#memory-only-join").hidden = !storageRefused;
+
   // Outbox items of a previous visit keep the status line honest from the start.
+  buildLanguageSwitch();
+  askInput();
   setConn();
   renderLog();
   init();

@@ -16,6 +16,12 @@
 
   function pct(n, total) { return total ? Math.round((n * 100) / total) : 0; }
 
+  /* The charts' own words: English here; a page that speaks other languages sets
+     J.translate(key, vars) (the attendee page's web/i18n.js), which the "chart.*" keys use. */
+  function say(key, vars, english) {
+    return J.translate ? J.translate(key, vars) : english;
+  }
+
   function barList(labels) {
     var list = el("ul", { class: "bars" });
     var rows = labels.map(function (label) {
@@ -101,7 +107,7 @@
   J.chart = function (a) {
     var node = el("div", { class: "chart chart-" + a.kind });
     var totalLine = el("p", { class: "total" });
-    var details = el("details", { class: "table-alt" }, el("summary", { text: "Show as a table" }));
+    var details = el("details", { class: "table-alt" }, el("summary", { text: say("chart.show_table", null, "Show as a table") }));
     var sectorTable = null;
     var update;
     /* The host's breakdown by sector (closed activities only), one row per group. */
@@ -122,7 +128,8 @@
       var labels = a.kind === "choice" ? a.options : scaleLabels(a);
       var bars = barList(labels);
       var mean = a.kind === "scale" ? el("p", { class: "mean" }) : null;
-      var t = table("Responses", ["Answer", "Count", "Percent"]);
+      var t = table(say("chart.responses", null, "Responses"),
+        [say("chart.answer", null, "Answer"), say("chart.count", null, "Count"), say("chart.percent", null, "Percent")]);
       node.append(totalLine, bars.node);
       if (mean) node.append(mean);
       details.append(t.node);
@@ -132,7 +139,8 @@
         if (mean) {
           var range = a.labels && a.labels.min && a.labels.max
             ? " (" + a.min + " = " + a.labels.min + ", " + a.max + " = " + a.labels.max + ")" : "";
-          J.setText(mean, "Average " + fmtMean(tally.mean) + " out of " + a.max + range);
+          J.setText(mean, say("chart.average", { mean: fmtMean(tally.mean), max: a.max },
+            "Average " + fmtMean(tally.mean) + " out of " + a.max) + range);
         }
         t.set(labels.map(function (l, i) {
           var n = counts[i] || 0;
@@ -142,7 +150,9 @@
         var sectors = Object.keys(bySector);
         if (sectors.length) {
           if (!sectorTable) {
-            sectorTable = table("By sector", a.kind === "scale" ? ["Sector", "Answers", "Average"] : ["Sector", "Answers", "Most chosen"]);
+            sectorTable = table(say("chart.by_sector", null, "By sector"), [say("chart.sector", null, "Sector"),
+              say("chart.answers", null, "Answers"),
+              a.kind === "scale" ? say("chart.average_head", null, "Average") : say("chart.most_chosen", null, "Most chosen")]);
             details.append(sectorTable.node);
           }
           sectorTable.set(sectors.map(function (s) {
@@ -194,8 +204,8 @@
     } else if (a.kind === "words") {
       var cloud = el("ul", { class: "cloud" });
       var items = new Map();
-      var wt = table("Words", ["Word", "Count"]);
-      var noWords = el("p", { class: "muted", text: "No words yet." });
+      var wt = table(say("chart.words", null, "Words"), [say("chart.word", null, "Word"), say("chart.count", null, "Count")]);
+      var noWords = el("p", { class: "muted", text: say("chart.no_words", null, "No words yet.") });
       node.append(totalLine, noWords, cloud);
       details.append(wt.node);
       update = function (tally) {
@@ -225,7 +235,8 @@
       var big = el("p", { class: "bignum" });
       var orgList = el("ul", { class: "bars" });
       var rowsByOrg = new Map();
-      var pt = table("Signatures by organisation", ["Organisation", "Signatures"]);
+      var pt = table(say("chart.signatures_by_org", null, "Signatures by organisation"),
+        [say("chart.organisation", null, "Organisation"), say("chart.signatures", null, "Signatures")]);
       node.append(big, totalLine, orgList);
       details.append(pt.node);
       update = function (tally) {
@@ -254,12 +265,12 @@
       };
     } else {
       var count = el("p", { class: "bignum" });
-      var tt = table("Responses", ["Measure", "Value"]);
+      var tt = table(say("chart.responses", null, "Responses"), [say("chart.measure", null, "Measure"), say("chart.value", null, "Value")]);
       node.append(count, totalLine);
       details.append(tt.node);
       update = function (tally) {
         J.setText(count, String(tally.total || 0));
-        tt.set([["Answers", tally.total || 0]]);
+        tt.set([[say("chart.answers", null, "Answers"), tally.total || 0]]);
       };
     }
     node.append(details);
@@ -269,8 +280,11 @@
       update: function (tally) {
         tally = tally || { total: 0 };
         var n = tally.total || 0;
-        var what = a.kind === "pledge" ? J.plural(n, "signature") + " from " + J.plural((tally.organisations || []).length, "organisation")
-          : J.plural(n, "response");
+        var orgs = (tally.organisations || []).length;
+        var what = a.kind === "pledge"
+          ? say("chart.signed_from", { signatures: say("chart.n_signatures", { n: n }, ""), organisations: say("chart.n_organisations", { n: orgs }, "") },
+            J.plural(n, "signature") + " from " + J.plural(orgs, "organisation"))
+          : say("chart.n_responses", { n: n }, J.plural(n, "response"));
         J.setText(totalLine, what);
         update(tally);
       }
@@ -363,19 +377,20 @@
   J.describeTally = function (a, tally) {
     if (!tally) return "";
     var n = tally.total || 0;
-    var s = a.prompt + ": " + J.plural(n, "response") + ".";
+    var s = say("chart.said", { prompt: a.prompt, responses: say("chart.n_responses", { n: n }, "") }, a.prompt + ": " + J.plural(n, "response") + ".");
     if ((a.kind === "choice") && n) {
       var best = 0;
       tally.counts.forEach(function (c, i) { if (c > tally.counts[best]) best = i; });
-      s += " Most chosen: " + a.options[best] + ", " + tally.counts[best] + ".";
+      s += say("chart.said_most", { option: a.options[best], n: tally.counts[best] }, " Most chosen: " + a.options[best] + ", " + tally.counts[best] + ".");
     } else if (a.kind === "scale" && tally.mean !== null && tally.mean !== undefined) {
-      s += " Average " + fmtMean(tally.mean) + " out of " + a.max + ".";
+      s += say("chart.said_average", { mean: fmtMean(tally.mean), max: a.max }, " Average " + fmtMean(tally.mean) + " out of " + a.max + ".");
     } else if (a.kind === "ranking" && n && tally.mean_rank) {
       s += " Ranked highest: " + a.options[bestIndex(tally.mean_rank, function (x, y) { return x < y; })] + ".";
     } else if (a.kind === "points" && n && tally.points) {
       s += " Most points: " + a.options[bestIndex(tally.points, function (x, y) { return x > y; })] + ".";
     } else if (a.kind === "words" && tally.top && tally.top.length) {
-      s += " Top words: " + tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ") + ".";
+      var top = tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ");
+      s += say("chart.said_words", { words: top }, " Top words: " + top + ".");
     }
     return s;
   };

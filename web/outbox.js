@@ -5,6 +5,7 @@
    The promise they keep: every answer the person gives ends as "saved" (the server's ack
    arrived) or "not saved, and why" (the server refused it), and never silently; until then
    it waits in the outbox, which survives reloads, and is sent again with the same id. */
+import { t } from "./i18n.js";
 
 /** WebSocket close codes (and the same codes in the stream's `close` event). */
 export const CLOSE = Object.freeze({
@@ -31,20 +32,15 @@ export const TIMING = Object.freeze({
   rememberFallbackMs: 600000,
 });
 
-/** Why the server refused an answer, in words for the person who gave it. */
-const REASONS = Object.freeze({
-  activity_closed: "This question closed before your answer reached us.",
-  unknown_activity: "This question isn't open for your room.",
-  not_available: "This is turned off for this event.",
-  event_ended: "The event ended before your answer reached us.",
-  invalid_value: "The server could not accept this answer.",
-  invalid_message: "The server could not read this answer.",
-  too_large: "This answer was too large to send.",
-});
+/** The refusals the person may see, each with its words in web/i18n/ ("reason.CODE"). */
+const REASONS = Object.freeze(["activity_closed", "unknown_activity", "not_available", "event_ended",
+  "invalid_value", "invalid_message", "too_large"]);
 
+/** Why the server refused an answer, in words (the current language) for the person who
+ * gave it. */
 export function reason(code, message) {
-  if (Object.prototype.hasOwnProperty.call(REASONS, code)) return REASONS[code];
-  return message ? "Not accepted: " + message : "The server did not accept this answer.";
+  if (REASONS.indexOf(code) >= 0) return t("reason." + code);
+  return message ? t("reason.message", { message: message }) : t("reason.other");
 }
 
 /** Errors after which a message is worth sending again as it is. */
@@ -268,7 +264,7 @@ export class Link {
       ws = new env.WebSocket(env.wsUrl("/ws/e/" + this.code));
     } catch (e) { ws = null; give(true); return; }
     if (probe) this.probe = ws; else this.ws = ws;
-    ws.onopen = () => { ws.send(JSON.stringify(this.app.hello())); };
+    ws.onopen = () => { if (ws.readyState === 1) ws.send(JSON.stringify(this.app.hello())); };
     ws.onmessage = (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }

@@ -44,6 +44,8 @@ describe("every answer ends saved or not saved, with the reason", () => {
     await shot(phone, "attendee-saved", false);
 
     await net.offline(true);
+    // A saved answer folds its card; "Change answer" opens it again.
+    await phone.locator("#act-role").getByRole("button", { name: "Change answer" }).click();
     await phone.locator("#act-role").getByRole("radio", { name: "Practitioner or clinician" }).check();
     await phone.locator("#act-role").getByRole("button", { name: "Update answer" }).click();
     await within(3000, async () => /Not sent yet/.test(await text(phone, "#act-role-state")), "waiting");

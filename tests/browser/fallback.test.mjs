@@ -79,6 +79,7 @@ for (const [how, blocker] of Object.entries(BLOCKERS)) {
       await phone.reload();
       await phone.locator("#act-role").waitFor();
       await within(15000, async () => /Saved/.test(await phone.locator("#act-role-state").textContent()), "Saved after reload");
+      await phone.locator("#act-role").getByRole("button", { name: "Change answer" }).click();  // a saved card is folded
       assert.equal(await phone.locator("#act-role").getByRole("radio", { name: "Practitioner or clinician" }).isChecked(), true);
       assert.equal(await phone.evaluate((c) => localStorage.getItem(`joinup.attendee.${c}`), ev.code), token);
       assert.equal(await host.locator("#att-joined").textContent(), "1", "still one attendee");

@@ -155,7 +155,8 @@ describe("attendee, host and presenter together", () => {
     }, async () => /York Mind/.test(await host.locator("#h-pledge .bars").textContent()));
     assert.match(await saved("pledge").textContent(), /Signed for York Mind/);
 
-    // An answer can be changed while open.
+    // An answer can be changed while open (its folded card opens with "Change answer").
+    await card("role").getByRole("button", { name: "Change answer" }).click();
     await card("role").getByRole("radio", { name: "Student" }).check();
     assert.match(await saved("role").textContent(), /Changed/);
     await answerAndTime("role", async () => {

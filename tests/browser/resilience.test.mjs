@@ -45,6 +45,7 @@ describe("reloads and dropped connections", () => {
 
     await phone.reload();
     await within(5000, async () => /Saved/.test(await phone.locator("#act-role-state").textContent()), "Saved after reload");
+    await phone.locator("#act-role").getByRole("button", { name: "Change answer" }).click();  // a saved card is folded
     assert.equal(await phone.locator("#act-role").getByRole("radio", { name: "Student" }).isChecked(), true);
     assert.equal(await tokenOf(), token, "the same attendee");
     await phone.getByRole("button", { name: "You" }).click();

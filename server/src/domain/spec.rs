@@ -94,6 +94,9 @@ pub struct EventSpec {
     /// in the order their buttons show; `[]` turns reactions off.
     #[serde(default = "super::reaction::default_reactions")]
     pub reactions: Vec<String>,
+    /// Where the attendee page may be shown inside a frame (beside a video stream).
+    #[serde(default, skip_serializing_if = "EmbedSpec::is_empty")]
+    pub embed: EmbedSpec,
     pub sessions: Vec<SessionSpec>,
     /// The organiser's introduction to the post-event report, in their own words (plain
     /// text; a blank line starts a new paragraph).
@@ -146,6 +149,91 @@ impl Default for DirectorySpec {
     fn default() -> Self {
         DirectorySpec { enabled: true }
     }
+}
+
+/// The sites whose pages may frame the attendee page. Empty: no site may (only Joinup's own
+/// pages). Each entry is an `https` origin, `https://host` or `https://host:port`, nothing
+/// more (no path, wildcard or query), so it can go into `frame-ancestors` as written;
+/// `http` is accepted only for this machine (`http://localhost`, `http://127.0.0.1`), for
+/// trying an embedding out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedSpec {
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+impl EmbedSpec {
+    fn is_empty(&self) -> bool {
+        self.allowed_origins.is_empty()
+    }
+}
+
+/// The most origins an event may allow to frame its attendee page.
+pub const MAX_EMBED_ORIGINS: usize = 10;
+
+/// Whether `origin` is exactly `https://host` or `https://host:port`, lower case: a host of
+/// DNS labels (letters, digits, hyphens; not starting or ending with a hyphen) with a dot, or
+/// `localhost`, and a port of 1 to 65535. `http` only for `localhost` and `127.0.0.1`.
+fn is_embed_origin(origin: &str) -> bool {
+    let (rest, loopback_only) = if let Some(rest) = origin.strip_prefix("https://") {
+        (rest, false)
+    } else if let Some(rest) = origin.strip_prefix("http://") {
+        (rest, true)
+    } else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && !p.starts_with('0')
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let host_ok = host.len() <= 253
+        && (host == "localhost" || (host.contains('.') && host.split('.').all(label_ok)));
+    port_ok && host_ok && (!loopback_only || host == "localhost" || host == "127.0.0.1")
+}
+
+fn check_embed(embed: &EmbedSpec) -> Result<(), SpecError> {
+    if embed.allowed_origins.len() > MAX_EMBED_ORIGINS {
+        return Err(SpecError::new(
+            "embed.allowed_origins",
+            format!("at most {MAX_EMBED_ORIGINS} origins"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, origin) in embed.allowed_origins.iter().enumerate() {
+        let path = format!("embed.allowed_origins[{i}]");
+        if !is_embed_origin(origin) {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "{origin:?} is not an https origin: write it as https://host or https://host:port, \
+                     in lower case, with no path, wildcard or trailing slash"
+                ),
+            ));
+        }
+        if !seen.insert(origin.as_str()) {
+            return Err(SpecError::new(
+                path,
+                format!("origin {origin:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// When a question (or text, or card) becomes visible to attendees.
@@ -558,6 +646,7 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
             message,
         )
     })?;
+    check_embed(&spec.embed)?;
     if spec.sectors.len() > MAX_SECTORS {
         return Err(SpecError::new(
             "sectors",
@@ -1016,6 +1105,60 @@ mod tests {
             serde_json::from_str(include_str!("../../fixtures/dual-diagnosis-2025.json"))
                 .expect("json");
         parse_spec_value(last).expect("2025 fixture");
+    }
+
+    #[test]
+    fn embed_origins_are_exact_https_origins() {
+        let ok = |origins: Value| {
+            let mut spec = fixture();
+            spec["embed"] = json!({ "allowed_origins": origins });
+            parse_spec_value(spec).map(|e| e.spec.embed.allowed_origins)
+        };
+        assert_eq!(
+            ok(json!([
+                "https://stream.example.org",
+                "https://live.example.com:8443"
+            ]))
+            .expect("valid origins"),
+            vec![
+                "https://stream.example.org".to_owned(),
+                "https://live.example.com:8443".to_owned()
+            ]
+        );
+        ok(json!(["http://localhost:8080", "http://127.0.0.1:9000"])).expect("loopback http");
+        for bad in [
+            "http://stream.example.org",
+            "https://stream.example.org/",
+            "https://stream.example.org/live",
+            "https://*.example.org",
+            "https://Stream.example.org",
+            "https://example",
+            "https://stream.example.org:0",
+            "https://stream.example.org:70000",
+            "https://stream.example.org:",
+            "https://-bad.example.org",
+            "https://a b.example.org",
+            "*",
+            "'self'",
+            "https://stream.example.org; script-src *",
+            "",
+        ] {
+            let e = ok(json!([bad])).expect_err(bad);
+            assert_eq!(e.path, "embed.allowed_origins[0]", "{bad}");
+            assert!(e.message.contains("not an https origin"), "{bad}: {e}");
+        }
+        let e = ok(json!(["https://a.example.org", "https://a.example.org"])).expect_err("twice");
+        assert_eq!(e.path, "embed.allowed_origins[1]");
+        let many: Vec<String> = (0..=MAX_EMBED_ORIGINS)
+            .map(|i| format!("https://s{i}.example.org"))
+            .collect();
+        assert_eq!(
+            ok(json!(many)).expect_err("too many").path,
+            "embed.allowed_origins"
+        );
+        let mut spec = fixture();
+        spec["embed"] = json!({ "origins": [] });
+        assert!(parse_spec_value(spec).is_err(), "unknown field refused");
     }
 
     #[test]

@@ -88,6 +88,11 @@ impl ApiError {
         )
     }
 
+    /// Whether this error says the event code names no event.
+    pub fn is_no_event(&self) -> bool {
+        self.code == NO_SUCH_EVENT
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         error!(error = %cause, "internal error");
         ApiError::new(

@@ -2,7 +2,9 @@
 //! messages as Server-Sent Events. Both reach the same event actor as a WebSocket would.
 //!
 //! The POSTed `hello` sets an HttpOnly, SameSite=Strict cookie holding the attendee's token,
-//! scoped to the event's API path; it identifies the attendee to both routes. A stream always
+//! scoped to the event's API path; it identifies the attendee to both routes. An event whose
+//! attendee page other sites may frame gets a `SameSite=None; Secure; Partitioned` cookie
+//! instead, so the fallback works inside the frame. A stream always
 //! begins with a fresh `welcome`, which carries the attendee's whole state, so a reconnect
 //! (with or without `Last-Event-ID`) never misses anything.
 
@@ -82,13 +84,22 @@ pub async fn post_message(
     let reply = wait.await.map_err(|_| ApiError::unavailable())?;
     let mut response = json_frame(reply.frame);
     if let Some(token) = reply.token {
-        let secure = if app.public_url().starts_with("https://") {
-            "; Secure"
+        // A page framed by another site is a third party there: a SameSite=Strict cookie
+        // would never come back, so an event that allows framing gets a partitioned cookie
+        // (kept apart for each site that frames it; Secure, which browsers also grant to
+        // http://localhost). The Origin check above, not SameSite, is what stops forgery.
+        let same_site = if handle.info.event.spec.embed.allowed_origins.is_empty() {
+            let secure = if app.public_url().starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            format!("SameSite=Strict{secure}")
         } else {
-            ""
+            "SameSite=None; Secure; Partitioned".to_owned()
         };
         let cookie = format!(
-            "{COOKIE}={token}; Path=/api/events/{}/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict{secure}",
+            "{COOKIE}={token}; Path=/api/events/{}/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; {same_site}",
             handle.info.code
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {

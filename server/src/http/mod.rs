@@ -248,13 +248,13 @@ fn is_literal_or_loopback(host: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// Whether a path names an event by its code, so that its answer (404 or not) says whether
-/// the code exists.
+/// Whether a path names an event by its code, so that its answer (404 or not, or the
+/// attendee page's framing policy) says whether the code exists.
 fn names_an_event(path: &str) -> bool {
     path.strip_prefix("/api/events/")
         .is_some_and(|rest| !rest.is_empty())
         || path.starts_with("/ws/")
-        || (path.starts_with("/e/") && path.ends_with("/privacy"))
+        || path.starts_with("/e/")
 }
 
 /// Every response: `X-Content-Type-Options: nosniff`. Requests that name an event code:
@@ -322,7 +322,7 @@ pub fn router(state: AppState) -> Router {
         .route("/organise", get(pages::organise))
         .route("/e/{code}/privacy", get(privacy::notice))
         .route("/api/events/{code}/records.html", get(privacy::records))
-        .route("/assets/{file}", get(pages::asset))
+        .route("/assets/{*file}", get(pages::asset))
         .route("/sw.js", get(pages::service_worker))
         .route("/api/events/{code}/report.html", get(api::report_html))
         .route("/api/events/{code}/answers.csv", get(api::answers_csv))

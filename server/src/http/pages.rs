@@ -5,16 +5,23 @@
 //! that exact version may be cached for a year. Any other request for an asset must
 //! revalidate (it carries an `ETag`), so a new binary never meets a stale script.
 //!
+//! Every page refuses to be framed (`frame-ancestors 'none'`) except the attendee page of an
+//! event whose spec lists `embed.allowed_origins`: that page may sit in a frame on those
+//! sites (beside the conference's video stream), and on Joinup's own.
+//!
 //! `/sw.js` is the attendee page's service worker (the offline shell, scope `/e/`). It is
 //! served `no-cache`, so browsers check it on every visit and a new binary's worker replaces
 //! the old one at once.
 
 use std::sync::OnceLock;
 
-use axum::extract::{Path, RawQuery};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::EventMiss;
 
 const JOIN: &str = include_str!("../../../web/index.html");
 const ATTENDEE: &str = include_str!("../../../web/attendee.html");
@@ -26,8 +33,21 @@ const SERVICE_WORKER: &[u8] = include_bytes!("../../../web/sw.js");
 
 /// Pages allow scripts, styles and connections from this server only: no inline script or
 /// style, no third-party host.
+const CSP_BASE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; ";
+
+/// [`CSP_BASE`] for a page no site may frame.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
 connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of an attendee page that `origins` may frame (validated by the spec as exact
+/// `scheme://host[:port]` origins, so each goes into the header as written).
+fn framed_csp(origins: &[String]) -> String {
+    if origins.is_empty() {
+        return CSP.to_owned();
+    }
+    format!("{CSP_BASE}frame-ancestors 'self' {}", origins.join(" "))
+}
 
 /// A file under `/assets/`.
 struct Asset {
@@ -59,6 +79,10 @@ const ASSETS: &[Asset] = &[
     asset!("join.js", JS),
     asset!("attendee.js", JS),
     asset!("outbox.js", JS),
+    asset!("i18n.js", JS),
+    asset!("i18n/en.js", JS),
+    asset!("i18n/pl.js", JS),
+    asset!("i18n/ar.js", JS),
     asset!("host.js", JS),
     asset!("present.js", JS),
     asset!("organise.css", CSS),
@@ -124,12 +148,25 @@ fn version(body: &[u8]) -> String {
 }
 
 fn page(html: &'static str) -> Response {
+    page_with_csp(html, HeaderValue::from_static(CSP))
+}
+
+fn page_with_csp<T>(html: T, csp: HeaderValue) -> Response
+where
+    Html<T>: IntoResponse,
+{
     (
         [
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::CONTENT_SECURITY_POLICY, CSP),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         Html(html),
     )
@@ -138,32 +175,36 @@ fn page(html: &'static str) -> Response {
 
 /// A page built for one request (the privacy notice), with the same headers as the others.
 pub fn page_owned(html: String) -> Response {
-    (
-        [
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::CONTENT_SECURITY_POLICY, CSP),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        Html(html),
-    )
-        .into_response()
+    page_with_csp(html, HeaderValue::from_static(CSP))
 }
 
 pub async fn join() -> Response {
     page(&built().join)
 }
 
-/// The attendee page, its privacy link pointing at this event's notice.
-pub async fn attendee(Path(code): Path<String>) -> Response {
-    match crate::domain::EventCode::parse(&code) {
-        Some(code) => page_owned(
+/// The attendee page, framable by the sites the event's spec allows, its privacy link
+/// pointing at this event's notice. A code that names no event still gets the page (it says
+/// so itself), counted as a miss like any other lookup.
+pub async fn attendee(State(app): State<AppState>, Path(code): Path<String>) -> Response {
+    let (origins, miss) = match app.event(&code).await {
+        Ok(handle) => (handle.info.event.spec.embed.allowed_origins.clone(), false),
+        Err(e) => (Vec::new(), e.is_no_event()),
+    };
+    let csp = HeaderValue::from_str(&framed_csp(&origins))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP));
+    let mut response = match crate::domain::EventCode::parse(&code) {
+        Some(code) => page_with_csp(
             built()
                 .attendee
                 .replace(PRIVACY_LINK, &format!("href=\"/e/{code}/privacy\"")),
+            csp,
         ),
-        None => page(&built().attendee),
+        None => page_with_csp(built().attendee.as_str(), csp),
+    };
+    if miss {
+        response.extensions_mut().insert(EventMiss);
     }
+    response
 }
 
 /// The attendee page's link to the privacy notice, before the event's code is put in.
@@ -200,7 +241,8 @@ pub async fn service_worker() -> Response {
         .into_response()
 }
 
-/// Static assets (scripts, styles, the icon) from `web/`, embedded in the binary.
+/// Static assets (scripts, styles, the icon, the attendee page's catalogues under `i18n/`)
+/// from `web/`, embedded in the binary; a name is only ever looked up in [`ASSETS`].
 pub async fn asset(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
@@ -296,6 +338,22 @@ mod tests {
             assert!(!html.contains("http://") && !html.contains("https://"));
         }
         assert!(!CSP.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn only_the_allowed_origins_may_frame_the_attendee_page() {
+        assert_eq!(framed_csp(&[]), CSP);
+        assert!(CSP.ends_with("frame-ancestors 'none'"));
+        assert!(CSP.starts_with(CSP_BASE));
+        let csp = framed_csp(&[
+            "https://stream.example.org".to_owned(),
+            "https://live.example.com:8443".to_owned(),
+        ]);
+        assert!(csp.starts_with(CSP_BASE));
+        assert!(csp.ends_with(
+            "frame-ancestors 'self' https://stream.example.org https://live.example.com:8443"
+        ));
+        assert_eq!(csp.matches("frame-ancestors").count(), 1);
     }
 
     #[test]

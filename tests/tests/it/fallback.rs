@@ -155,3 +155,94 @@ async fn an_attendee_without_websocket_answers_and_the_host_sees_it() {
         .expect("json");
     assert_eq!(reply["code"], "invalid_message");
 }
+
+/// An event whose attendee page other sites may frame: the page names exactly those sites in
+/// `frame-ancestors` (the host page none), and the fallback's cookie is partitioned, since in a
+/// frame on another site a SameSite=Strict cookie would never come back.
+#[tokio::test]
+async fn an_event_framed_by_allowed_sites_says_so_and_partitions_the_fallback_cookie() {
+    let app = TestApp::spawn().await;
+    let mut spec = fixture_2026();
+    spec["embed"] =
+        json!({"allowed_origins": ["https://stream.example.org", "http://localhost:8080"]});
+    let framed = app.create_event(&spec).await;
+    let plain = app.create_event(&fixture_2026()).await;
+    let csp = |path: String| {
+        let http = app.http.clone();
+        async move {
+            let response = http.get(path).send().await.expect("request");
+            assert_eq!(response.status().as_u16(), 200);
+            response.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        }
+    };
+    let policy = csp(format!("{}/e/{}", app.base, framed.code)).await;
+    assert!(
+        policy.ends_with("frame-ancestors 'self' https://stream.example.org http://localhost:8080"),
+        "{policy}"
+    );
+    assert!(policy.starts_with("default-src 'self'"), "{policy}");
+    for path in [
+        format!("{}/e/{}", app.base, plain.code),
+        format!("{}/host/{}", app.base, framed.code),
+        format!("{}/present/{}", app.base, framed.code),
+        format!("{}/", app.base),
+    ] {
+        let policy = csp(path.clone()).await;
+        assert!(
+            policy.ends_with("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+    }
+
+    let hello = |code: String| {
+        let http = app.http.clone();
+        let url = format!("{}/api/events/{code}/messages", app.base);
+        async move {
+            let response = http
+                .post(url)
+                .json(&json!({"type": "hello", "attendee": null, "organisation": "York Mind"}))
+                .send()
+                .await
+                .expect("request");
+            response.headers()["set-cookie"]
+                .to_str()
+                .expect("cookie")
+                .to_owned()
+        }
+    };
+    let cookie = hello(framed.code.clone()).await;
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=None")
+            && cookie.contains("Secure")
+            && cookie.contains("Partitioned"),
+        "{cookie}"
+    );
+    let cookie = hello(plain.code.clone()).await;
+    assert!(
+        cookie.contains("SameSite=Strict") && !cookie.contains("Partitioned"),
+        "{cookie}"
+    );
+
+    // A spec with an origin that is not exactly an origin is refused, naming it.
+    spec["embed"] = json!({"allowed_origins": ["https://stream.example.org/live"]});
+    let response = app
+        .http
+        .post(format!("{}/api/events", app.base))
+        .bearer_auth(crate::helpers::ORGANISER_KEY)
+        .json(&spec)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("embed.allowed_origins[0]:")),
+        "{body}"
+    );
+}
