@@ -294,7 +294,8 @@
     wallTimer = setTimeout(function () {
       wallTimer = null;
       wallFrom = (wallFrom + visible) % n;
-      if (shown.wall) { shown.wall = null; shown.hasChart = false; render(); }
+      // Fitted at once, not at the next frame: the new page never shows unfitted.
+      if (shown.wall) { shown.wall = null; shown.hasChart = false; render(); fit(); }
     }, WALL_PAGE_MS);
   }
 
