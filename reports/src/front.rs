@@ -7,6 +7,7 @@ use crate::doc::{
     signed, topic_name,
 };
 use crate::findings::{Rank, SectorDifference, TopAnswer};
+use crate::privacy::NOT_GIVEN;
 use crate::summary::{ActivityResult, Summary};
 
 /// "Funding and Waiting lists (48 each)", "Attitudes (40)".
@@ -369,9 +370,11 @@ pub(crate) fn raised(s: &Summary, b: &mut Vec<Block>) {
 }
 
 /// The largest difference of each activity (one group each), largest first.
+/// The largest difference per question, largest first. Only named sectors: "Not given"
+/// (people who chose none) is shown in the tables but is not a sector to tell a board about.
 pub(crate) fn largest_differences(all: &[SectorDifference]) -> Vec<&SectorDifference> {
     let mut best: Vec<&SectorDifference> = Vec::new();
-    for d in all {
+    for d in all.iter().filter(|d| d.group != NOT_GIVEN) {
         match best.iter_mut().find(|x| x.key == d.key && x.kind == d.kind) {
             Some(x) if weight(d) > weight(x) + 1e-12 => *x = d,
             Some(_) => {}

@@ -583,8 +583,13 @@ fn figure(l: &mut Layout, chart: &charts::Chart, table: &Table) {
 }
 
 /// How much of what follows a heading must share its page: the notes and paragraphs right
-/// after it and the figure they lead to (the start of anything else).
+/// after it and the figure they lead to, or, where no figure follows, the first lines of
+/// the text (a heading is never left alone at the foot of a page, and a run of paragraphs,
+/// such as the key findings, flows on instead of starting a page at every heading).
 fn next_height(rest: &[Block]) -> f32 {
+    /// What of a text that leads to no figure must share the heading's page: about three
+    /// lines.
+    const FIRST_LINES: f32 = 45.0;
     let mut h = 0.0;
     for block in rest {
         match block {
@@ -595,8 +600,11 @@ fn next_height(rest: &[Block]) -> f32 {
                 h += fonts::wrap(t, Face::Regular, 10.0, WIDTH).len() as f32 * 14.5 + 5.0
             }
             // A heading right under a heading (a session's, then its first activity's): both
-            // stay with what the second leads to.
+            // stay with what the second leads to. A heading after text starts what follows.
             Block::Heading(t) => {
+                if h > 0.0 {
+                    return h.min(FIRST_LINES);
+                }
                 h += fonts::wrap(t, Face::Bold, 11.5, WIDTH).len() as f32 * 11.5 * 1.45 + 11.0
             }
             Block::Figure { chart, .. } => {
@@ -605,10 +613,10 @@ fn next_height(rest: &[Block]) -> f32 {
                 // The chart must share the heading's page; a long table may flow on.
                 return h + fh.min(BOTTOM - TOP) + 16.0;
             }
-            _ => return h + 60.0,
+            _ => return h.min(FIRST_LINES) + 60.0,
         }
     }
-    h
+    h.min(FIRST_LINES)
 }
 
 fn layout(summary: &Summary) -> Layout {
@@ -1081,4 +1089,32 @@ pub fn report_pdf(summary: &Summary) -> Result<Vec<u8>, ReportError> {
     document
         .finish()
         .map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key findings are headings over runs of paragraphs: each heading used to ask for the
+    /// whole run below it, more than a page, and so started a page of its own (the 2026
+    /// demo's key findings took six mostly blank pages; now two).
+    #[test]
+    fn a_heading_over_a_run_of_text_keeps_only_its_first_lines() {
+        let long = "commissioners need to hear this ".repeat(40);
+        let mut rest: Vec<Block> = (0..12).map(|_| Block::Para(long.clone())).collect();
+        rest.push(Block::Heading("The next finding".to_owned()));
+        let h = next_height(&rest);
+        assert!(h < 60.0, "a heading asks for {h} pt below it");
+        // A heading right under a heading stays with it and with the first lines after both.
+        let mut under = vec![Block::Heading("Session: Welcome".to_owned())];
+        under.extend(rest);
+        let h2 = next_height(&under);
+        assert!(h2 > 0.0 && h2 < 60.0, "{h2}");
+        // Short text then a table: the text and the table's start.
+        let short = vec![
+            Block::Para("One line.".to_owned()),
+            Block::Table(doc::Table::new(&["A"], &[false])),
+        ];
+        assert!(next_height(&short) > 60.0);
+    }
 }
