@@ -196,7 +196,7 @@ export default {
   "chart.said_ranked": " Najwyżej w rankingu: {option}.",
   "chart.said_points": " Najwięcej punktów: {option}.",
   "reaction.agree": "Zgadzam się",
-  "reaction.not_sure": "Mam wątpliwości",
+  "reaction.not_sure": "Nie wiem",
   "reaction.slow_down": "Wolniej",
   "reaction.need_a_break": "Potrzebna przerwa",
   "reaction.cant_hear": "Nie słychać",
