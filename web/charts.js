@@ -300,7 +300,12 @@
     cant_hear: { label: "Can't hear" },
     thanks: { label: "Thanks" }
   };
-  J.reactionName = function (key) { return (J.own(J.REACTIONS, key) || { label: key }).label; };
+  /* A reaction's name: on the attendee page in its language ("reaction.KEY"), elsewhere the
+     English label; a key no page knows, as it is. */
+  J.reactionName = function (key) {
+    var known = J.own(J.REACTIONS, key);
+    return known ? say("reaction." + key, null, known.label) : key;
+  };
 
   /* Joinup.reactionsView(keys, title) -> {node, update(frame)}: the reactions of the last
      minute as counters, for the host and the presenter. */
@@ -385,9 +390,11 @@
     } else if (a.kind === "scale" && tally.mean !== null && tally.mean !== undefined) {
       s += say("chart.said_average", { mean: fmtMean(tally.mean), max: a.max }, " Average " + fmtMean(tally.mean) + " out of " + a.max + ".");
     } else if (a.kind === "ranking" && n && tally.mean_rank) {
-      s += " Ranked highest: " + a.options[bestIndex(tally.mean_rank, function (x, y) { return x < y; })] + ".";
+      var ranked = a.options[bestIndex(tally.mean_rank, function (x, y) { return x < y; })];
+      s += say("chart.said_ranked", { option: ranked }, " Ranked highest: " + ranked + ".");
     } else if (a.kind === "points" && n && tally.points) {
-      s += " Most points: " + a.options[bestIndex(tally.points, function (x, y) { return x > y; })] + ".";
+      var most = a.options[bestIndex(tally.points, function (x, y) { return x > y; })];
+      s += say("chart.said_points", { option: most }, " Most points: " + most + ".");
     } else if (a.kind === "words" && tally.top && tally.top.length) {
       var top = tally.top.slice(0, 3).map(function (p) { return p[0]; }).join(", ");
       s += say("chart.said_words", { words: top }, " Top words: " + top + ".");

@@ -1,33 +1,40 @@
 /* Joinup attendee page: more ways to take part. A ranking (put every option in order, with
    buttons and the keyboard, never by dragging only), 100 points (share a budget with number
    fields and steppers, the points left said as they change) and the reactions bar.
-   attendee.js hooks these in; every string a person reads is in STRINGS below, so the page
-   can be translated in one place. The reactions' own names live in charts.js (J.REACTIONS),
-   which the host's and the presenter's pages share. */
+   attendee.js hooks these in; every string a person reads comes from STRINGS below, which
+   takes it from the page's catalogue (web/i18n.js, keys "kinds.*") in the current language
+   at the moment it is shown. The reactions' own names live in charts.js (J.REACTIONS, keys
+   "reaction.*"), which the host's and the presenter's pages share in English. */
+import { t, language } from "./i18n.js";
+
+/* A number in the current language's digits. */
+function num(n) { return new Intl.NumberFormat(language()).format(n); }
+/* Items as a list in the current language ("a, b, c"). */
+function list(items) { return new Intl.ListFormat(language(), { type: "unit", style: "short" }).format(items); }
 
 export const STRINGS = {
-  rankingHint: "Put every option in order, 1 the most important. Use Move up and Move down, or Alt with the arrow keys on an option.",
-  moveUp: "Move up",
-  moveDown: "Move down",
-  moveUpLabel: (option) => "Move “" + option + "” up",
-  moveDownLabel: (option) => "Move “" + option + "” down",
-  position: (rank, n) => rank + " of " + n,
-  moved: (option, rank, n) => "“" + option + "” is now " + rank + " of " + n + ".",
-  rankingGiven: (labels) => labels.map((l, i) => (i + 1) + ". " + l).join(", "),
-  pointsHint: (budget) => "Share all " + budget + " points across the options. Give 0 to an option you would not fund.",
-  less: (step, option) => step + " fewer for “" + option + "”",
-  more: (step, option) => step + " more for “" + option + "”",
-  pointsLeft: (left) => left === 1 ? "1 point left to share" : left + " points left to share",
-  pointsDone: "All points shared: ready to send",
-  pointsOver: (over) => over + " too many: take " + (over === 1 ? "1 point" : over + " points") + " off somewhere",
-  pointsBad: "Use whole numbers of 0 or more",
-  pointsGiven: (options, points) => options.map((o, i) => o + ": " + (points[i] || 0)).join(", "),
-  reactionsTitle: "React",
-  reactionsHint: "Tell the host how it's going, at any time. Nobody sees who reacted.",
-  reactionSent: (name) => name + ": sent.",
-  reactionWait: (name) => name + ": already sent, it counts again in a few seconds.",
-  reactionOffline: "Not sent: you're not connected right now.",
-  reactionRefused: (name) => name + ": not sent."
+  rankingHint: () => t("kinds.ranking_hint"),
+  moveUp: () => t("kinds.move_up"),
+  moveDown: () => t("kinds.move_down"),
+  moveUpLabel: (option) => t("kinds.move_up_label", { option }),
+  moveDownLabel: (option) => t("kinds.move_down_label", { option }),
+  moved: (option, rank, count) => t("kinds.moved", { option, rank, count }),
+  // The answers in words: the options in their order, or each with its points.
+  rankingGiven: (labels) => list(labels.map((l, i) => num(i + 1) + ". " + l)),
+  pointsHint: (budget) => t("kinds.points_hint", { n: budget }),
+  less: (step, option) => t("kinds.less", { n: step, option }),
+  more: (step, option) => t("kinds.more", { n: step, option }),
+  pointsLeft: (left) => t("kinds.points_left", { n: left }),
+  pointsDone: () => t("kinds.points_done"),
+  pointsOver: (over) => t("kinds.points_over", { n: over }),
+  pointsBad: () => t("kinds.points_bad"),
+  pointsGiven: (options, points) => list(options.map((o, i) => o + ": " + num(points[i] || 0))),
+  reactionsTitle: () => t("kinds.reactions_title"),
+  reactionsHint: () => t("kinds.reactions_hint"),
+  reactionSent: (reaction) => t("kinds.reaction_sent", { reaction }),
+  reactionWait: (reaction) => t("kinds.reaction_wait", { reaction }),
+  reactionOffline: () => t("kinds.reaction_offline"),
+  reactionRefused: (reaction) => t("kinds.reaction_refused", { reaction })
 };
 
 /* How long a reaction's button rests after it is sent: one counts every 5 seconds. */
@@ -77,7 +84,7 @@ function rankingControl(a, id, changed, J) {
   const el = J.el;
   const n = a.options.length;
   let order = a.options.map((o, i) => i);
-  const hint = el("p", { class: "hint", id: id + "-hint", text: STRINGS.rankingHint });
+  const hint = el("p", { class: "hint", id: id + "-hint", text: STRINGS.rankingHint() });
   const live = el("p", { class: "sr-only", "aria-live": "polite", id: id + "-live" });
   const list = el("ol", { class: "ranking", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint" });
 
@@ -86,9 +93,9 @@ function rankingControl(a, id, changed, J) {
     order.forEach((option, pos) => {
       const label = a.options[option];
       const up = el("button", { type: "button", class: "btn secondary rank-move", "data-move": "up", "aria-label": STRINGS.moveUpLabel(label), disabled: pos === 0 },
-        el("span", { "aria-hidden": "true", text: "▲" }), el("span", { class: "rank-move-text", text: STRINGS.moveUp }));
+        el("span", { "aria-hidden": "true", text: "▲" }), el("span", { class: "rank-move-text", text: STRINGS.moveUp() }));
       const down = el("button", { type: "button", class: "btn secondary rank-move", "data-move": "down", "aria-label": STRINGS.moveDownLabel(label), disabled: pos === n - 1 },
-        el("span", { "aria-hidden": "true", text: "▼" }), el("span", { class: "rank-move-text", text: STRINGS.moveDown }));
+        el("span", { "aria-hidden": "true", text: "▼" }), el("span", { class: "rank-move-text", text: STRINGS.moveDown() }));
       const item = el("li", { class: "rank-item", "data-option": String(option) },
         el("span", { class: "rank-pos", "aria-hidden": "true", text: String(pos + 1) }),
         el("span", { class: "rank-label", text: label }),
@@ -174,9 +181,9 @@ function pointsControl(a, id, changed, J) {
   function update() {
     const r = read();
     let text, state;
-    if (!r.valid) { text = STRINGS.pointsBad; state = "over"; }
+    if (!r.valid) { text = STRINGS.pointsBad(); state = "over"; }
     else if (r.spent > budget) { text = STRINGS.pointsOver(r.spent - budget); state = "over"; }
-    else if (r.spent === budget) { text = STRINGS.pointsDone; state = "done"; }
+    else if (r.spent === budget) { text = STRINGS.pointsDone(); state = "done"; }
     else { text = STRINGS.pointsLeft(budget - r.spent); state = "left"; }
     J.setText(left, text);
     left.setAttribute("data-state", state);
@@ -209,8 +216,9 @@ export class ReactionsBar {
     this.status = J.el("p", { class: "reactions-status", "aria-live": "polite", id: "reactions-status" });
     this.row = J.el("div", { class: "reactions-buttons" });
     this.node = J.el("section", { class: "reactions-bar", id: "reactions", "aria-labelledby": "reactions-title", hidden: true },
-      J.el("h2", { id: "reactions-title", class: "reactions-title", text: STRINGS.reactionsTitle }),
-      J.el("p", { class: "sr-only", id: "reactions-hint", text: STRINGS.reactionsHint }),
+      // data-i18n: a change of language re-words the bar in place (i18n.js translatePage).
+      J.el("h2", { id: "reactions-title", class: "reactions-title", "data-i18n": "kinds.reactions_title", text: STRINGS.reactionsTitle() }),
+      J.el("p", { class: "sr-only", id: "reactions-hint", "data-i18n": "kinds.reactions_hint", text: STRINGS.reactionsHint() }),
       this.row, this.status);
   }
 
@@ -223,6 +231,7 @@ export class ReactionsBar {
     keys.forEach((k) => {
       const b = this.J.el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint",
         text: this.J.reactionName(k) });
+      if (this.J.own(this.J.REACTIONS, k)) b.setAttribute("data-i18n", "reaction." + k);
       b.addEventListener("click", () => this.react(k));
       this.buttons.set(k, b);
       this.row.appendChild(b);
@@ -233,7 +242,7 @@ export class ReactionsBar {
   react(key) {
     const name = this.J.reactionName(key);
     const msg = { type: "react", id: this.J.uuid(), reaction: key };
-    if (!this.transmit(msg)) { this.J.setText(this.status, STRINGS.reactionOffline); return; }
+    if (!this.transmit(msg)) { this.J.setText(this.status, STRINGS.reactionOffline()); return; }
     this.sent.set(msg.id, key);
     this.rest(key);
   }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LANGUAGES, negotiate, use, t, fill, pick, initial, remember, language, direction } from "../../web/i18n.js";
+import { STRINGS, describeKind } from "../../web/kinds.js";
 
 const web = join(dirname(fileURLToPath(import.meta.url)), "../../web");
 const catalogue = async (code) => (await import(`../../web/i18n/${code}.js`)).default;
@@ -51,12 +52,23 @@ describe("catalogues", () => {
 
   it("every key the attendee page uses exists, and every key exists for a reason", async () => {
     const en = await catalogue("en");
-    const sources = ["attendee.js", "attendee.html", "outbox.js", "charts.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
+    const sources = ["attendee.js", "attendee.html", "outbox.js", "charts.js", "kinds.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
+    // The reactions' names: "reaction.KEY" for each key of charts.js's J.REACTIONS.
+    const charts = readFileSync(join(web, "charts.js"), "utf8");
+    const reactionTable = charts.match(/J\.REACTIONS = \{([^}]*(?:\}[^}]*)*?)\n  \};/);
+    assert.ok(reactionTable, "charts.js has its J.REACTIONS table");
+    const reactions = [...reactionTable[1].matchAll(/^\s*([a-z_]+): \{ label: "([^"]+)" \}/gm)];
+    assert.ok(reactions.length >= 6, "the reactions are read from charts.js");
+    for (const [, key, label] of reactions) {
+      assert.ok(`reaction.${key}` in en, `the reaction ${key} has no words in the catalogue`);
+      assert.equal(en[`reaction.${key}`], label, `reaction.${key}: English as the host's and presenter's pages show it`);
+    }
     const used = new Set([
       ...[...sources.matchAll(/\b(?:t|say)\("([a-z_]+(?:\.[a-z_]+)*)"/g)].map((m) => m[1]),
       ...[...sources.matchAll(/data-i18n"?[=:] ?"([a-z_.]+)"/g)].map((m) => m[1]),
       ...[...sources.matchAll(/:([a-z_]+\.[a-z_]+)/g)].map((m) => m[1]).filter((k) => k in en),
       ...[...sources.matchAll(/"([a-z_]+\.[a-z_]+)"/g)].map((m) => m[1]).filter((k) => k in en),
+      ...reactions.map(([, key]) => `reaction.${key}`),
     ]);
     for (const key of used) assert.ok(key in en, `the page uses ${key}, which English lacks`);
     // Keys built from a server's code: err.CODE, reason.CODE.
@@ -87,6 +99,29 @@ describe("t()", () => {
     assert.match(t("conn.offline_pending", { n: 11 }), /(11|١١) إجابة/, "many form");
     await use("en");
     assert.equal(direction(), "ltr");
+  });
+
+  it("gives ranking, points and reactions (kinds.js) in the current language, with plurals", async () => {
+    await use("en");
+    assert.equal(STRINGS.pointsLeft(1), "1 point left to share");
+    assert.equal(STRINGS.pointsOver(3), "3 too many: take 3 points off somewhere");
+    assert.equal(STRINGS.moved("B", 1, 3), "“B” is now 1 of 3.");
+    await use("pl");
+    assert.equal(STRINGS.pointsLeft(1), "Został 1 punkt do rozdzielenia");
+    assert.equal(STRINGS.pointsLeft(22), "Zostały 22 punkty do rozdzielenia");
+    assert.equal(STRINGS.pointsLeft(25), "Zostało 25 punktów do rozdzielenia");
+    assert.equal(STRINGS.less(5, "Szkolenia"), "5 punktów mniej dla „Szkolenia”");
+    assert.equal(STRINGS.pointsHint(100), "Rozdziel wszystkie 100 punktów między opcje. Daj 0 opcji, której nie chcesz finansować.");
+    assert.equal(STRINGS.moveUp(), "W górę");
+    assert.equal(STRINGS.reactionSent("Wolniej"), "Wolniej: wysłano.");
+    assert.equal(describeKind({ kind: "ranking", options: ["A", "B", "C"] }, [2, 0, 1]), "1. C, 2. A i 3. B");
+    await use("ar");
+    assert.match(STRINGS.pointsLeft(2), /بقيت نقطتان/);
+    assert.match(STRINGS.pointsLeft(5), /بقيت (5|٥) نقاط/, "few form");
+    assert.match(STRINGS.pointsLeft(40), /بقيت (40|٤٠) نقطة/, "many form");
+    assert.match(STRINGS.more(5, "X"), /^أضف (5|٥) نقاط إلى «X»$/);
+    await use("en");
+    assert.equal(STRINGS.pointsHint(100), "Share all 100 points across the options. Give 0 to an option you would not fund.");
   });
 
   it("fills placeholders, keeps an unknown one visible, and falls back to the key", async () => {

@@ -118,3 +118,91 @@ describe("the attendee page in the person's language", () => {
     await ctx.close();
   });
 });
+
+// Ranking, 100 points and the reactions bar (web/kinds.js, charts.js's reaction names and
+// summaries) in Polish and Arabic on the phone; the host's page keeps its English names.
+describe("ranking, points and reactions in the person's language", () => {
+  const RANKING = "commissioner-priorities";
+  const POINTS = "network-budget";
+  const WORDS = {
+    pl: { up: (o) => `Przesuń „${o}” w górę`, moved: (o) => `„${o}” jest teraz na miejscu 1 z 5.`, hint: /^Ustaw wszystkie opcje/,
+      left: "Zostało 100 punktów do rozdzielenia", left22: "Zostały 22 punkty do rozdzielenia", more: (o) => `5 punktów więcej dla „${o}”`,
+      slow: "Wolniej", react: "Zareaguj", ranked: "Najwyżej w rankingu: B.", most: "Najwięcej punktów: A." },
+    ar: { up: (o) => `انقل «${o}» إلى الأعلى`, moved: (o) => new RegExp(`^«${o}» الآن في المرتبة (1|١) من (5|٥)\\.$`), hint: /^رتّب كل الخيارات/,
+      left: /^بقيت (100|١٠٠) نقطة للتوزيع$/, left22: /^بقيت (22|٢٢) نقطة للتوزيع$/, more: (o) => `أضف 5 نقاط إلى «${o}»`,
+      slow: "على مهل", react: "تفاعل", ranked: "الأعلى ترتيبًا: B.", most: "الأكثر نقاطًا: A." },
+  };
+  const same = (got, want, what) => (want instanceof RegExp ? assert.match(got, want, what) : assert.equal(got, want, what));
+  const tally = (page) => page.evaluate(() => [
+    window.Joinup.describeTally({ kind: "ranking", prompt: "P", options: ["A", "B"] }, { total: 3, mean_rank: [1.7, 1.3] }),
+    window.Joinup.describeTally({ kind: "points", prompt: "P", options: ["A", "B"] }, { total: 3, points: [200, 100] }),
+  ]);
+  let browser, ev, host;
+
+  before(async () => {
+    ev = await createEvent();
+    browser = await launch();
+    host = await (await browser.newContext(DESKTOP)).newPage();
+    await host.goto(ev.host_url);
+    await host.locator(`#h-${RANKING}`).waitFor();
+    await openActivity(host, RANKING);
+    await openActivity(host, POINTS);
+  });
+
+  after(async () => { await browser?.close(); });
+
+  for (const L of LANGS.filter((l) => l.lang !== "en")) {
+    it(`${L.lang}: a ranking, 100 points and reactions at 390 px`, async () => {
+      const W = WORDS[L.lang];
+      const ctx = await browser.newContext({ ...SIZES["390"], locale: L.locale });
+      const page = await ctx.newPage();
+      const w = watch(page);
+      await page.goto(`${BASE}/e/${ev.code}`);
+      await page.getByRole("searchbox", { name: L.search }).fill("york mind");
+      await page.getByRole("radio", { name: /^York Mind/ }).check();
+      await page.getByRole("button", { name: L.join, exact: true }).click();
+
+      const ranking = page.locator(`#act-${RANKING}`);
+      await ranking.waitFor();
+      assert.match(await ranking.locator(".hint").first().textContent(), W.hint);
+      const labels = await ranking.locator(".rank-label").allTextContents();
+      await ranking.getByRole("button", { name: W.up(labels[1]) }).click();
+      await within(3000, async () => (await ranking.locator(".rank-label").first().textContent()) === labels[1], "moved up");
+      same(await ranking.locator("[aria-live]").first().textContent(), W.moved(labels[1]), "moved, said in the language");
+      await ranking.scrollIntoViewIfNeeded();
+      await shot(page, `lang-${L.lang}-ranking-390`, false);
+
+      const points = page.locator(`#act-${POINTS}`);
+      const left = points.locator(".points-left");
+      same(await left.textContent(), W.left, "points left");
+      await points.getByRole("spinbutton").nth(0).fill("78");
+      same(await left.textContent(), W.left22, "points left, plural form");
+      const option = (await points.locator(".points-label").nth(1).textContent()).trim();
+      assert.equal(await points.getByRole("button", { name: W.more(option) }).count(), 1, "stepper named in the language");
+      await points.scrollIntoViewIfNeeded();
+      await shot(page, `lang-${L.lang}-points-390`, false);
+
+      const bar = page.locator("#reactions");
+      assert.equal(await bar.locator("h2").textContent(), W.react);
+      assert.equal(await bar.getByRole("button", { name: W.slow }).count(), 1, "reaction named in the language");
+      const cut = await bar.locator("button.reaction").evaluateAll((bs) => bs.filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent));
+      assert.deepEqual(cut, [], "every reaction's name fits its button");
+      await bar.scrollIntoViewIfNeeded();
+      await shot(page, `lang-${L.lang}-reactions-390`, false);
+      const [rankedSaid, pointsSaid] = await tally(page);
+      assert.ok(rankedSaid.endsWith(" " + W.ranked), rankedSaid);
+      assert.ok(pointsSaid.endsWith(" " + W.most), pointsSaid);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), "no sideways scroll");
+      await axe(page, `${L.lang} ranking, points and reactions`);
+      w.assertClean(`${L.lang} kinds`);
+      await ctx.close();
+    });
+  }
+
+  it("the host's page keeps English reaction names and summaries", async () => {
+    assert.equal(await host.locator('#host-reactions li[data-key="slow_down"] .reaction-label').textContent(), "Slow down");
+    const [rankedSaid, pointsSaid] = await tally(host);
+    assert.equal(rankedSaid, "P: 3 responses. Ranked highest: B.");
+    assert.equal(pointsSaid, "P: 3 responses. Most points: A.");
+  });
+});
