@@ -5,7 +5,9 @@ use crate::charts::{BLUE, Bar, Chart, GREEN, GREY, ORANGE, VERMILLION};
 use crate::findings::ranks;
 use crate::front;
 use crate::privacy::NOT_GIVEN;
-use crate::summary::{ActivityResult, ActivitySummary, CardItem, Comparison, GroupCount, Summary};
+use crate::summary::{
+    ActivityResult, ActivitySummary, CardItem, Comparison, GroupCount, GroupTally, Summary,
+};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
@@ -806,6 +808,9 @@ fn points_figure(
     });
 }
 
+/// A sector's cells in a by-sector table, after its name and n.
+type GroupCells = Box<dyn Fn(&GroupTally) -> Vec<String>>;
+
 fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
     let Some(groups) = &a.by_sector else {
         return;
@@ -819,91 +824,64 @@ fn by_sector(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
         }
         return;
     }
-    match &a.result {
-        ActivityResult::Choice { options, .. } => {
-            let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
-            headers.extend(options.iter().cloned());
-            let mut t = Table {
-                numeric: (0..headers.len()).map(|i| i > 0).collect(),
-                headers,
-                rows: Vec::new(),
-                shade: Vec::new(),
-            };
-            for g in groups {
-                let mut row = vec![g.group.clone(), num(g.total)];
-                row.extend(g.counts.iter().map(|c| share(*c, g.total)));
-                t.row(row);
-            }
-            b.push(Block::Note(format!(
-                "By sector: share of each group choosing each answer. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
-                s.min_group_size
-            )));
-            b.push(Block::Table(t));
-        }
-        ActivityResult::Scale { min, counts, .. } => {
-            let mut headers = vec!["Sector".to_owned(), "n".to_owned(), "Mean".to_owned()];
-            headers.extend((0..counts.len()).map(|i| (min + i as i64).to_string()));
-            let mut t = Table {
-                numeric: (0..headers.len()).map(|i| i > 0).collect(),
-                headers,
-                rows: Vec::new(),
-                shade: Vec::new(),
-            };
-            for g in groups {
-                let mut row = vec![g.group.clone(), num(g.total), mean(g.mean)];
-                row.extend(g.counts.iter().map(|c| share(*c, g.total)));
-                t.row(row);
-            }
-            b.push(Block::Note(format!(
-                "By sector: mean and share of each group at each point. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
-                s.min_group_size
-            )));
-            b.push(Block::Table(t));
-        }
+    let (what, columns, cells): (&str, Vec<String>, GroupCells) = match &a.result {
+        ActivityResult::Choice { options, .. } => (
+            "share of each group choosing each answer",
+            options.clone(),
+            Box::new(|g| g.counts.iter().map(|c| share(*c, g.total)).collect()),
+        ),
+        ActivityResult::Scale { min, counts, .. } => (
+            "mean and share of each group at each point",
+            std::iter::once("Mean".to_owned())
+                .chain((0..counts.len()).map(|i| (min + i as i64).to_string()))
+                .collect(),
+            Box::new(|g| {
+                std::iter::once(mean(g.mean))
+                    .chain(g.counts.iter().map(|c| share(*c, g.total)))
+                    .collect()
+            }),
+        ),
         ActivityResult::Ranking { options, .. } => {
-            let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
-            headers.extend(options.iter().cloned());
-            let mut t = Table {
-                numeric: (0..headers.len()).map(|i| i > 0).collect(),
-                headers,
-                rows: Vec::new(),
-                shade: Vec::new(),
-            };
-            for g in groups {
-                let mut row = vec![g.group.clone(), num(g.total)];
-                let ranks = g.mean_rank.clone().unwrap_or_default();
-                row.extend((0..options.len()).map(|i| mean(ranks.get(i).copied().flatten())));
-                t.row(row);
-            }
-            b.push(Block::Note(format!(
-                "By sector: each group's mean rank of each option (1 is the most important). Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
-                s.min_group_size
-            )));
-            b.push(Block::Table(t));
+            let n = options.len();
+            (
+                "each group's mean rank of each option (1 is the most important)",
+                options.clone(),
+                Box::new(move |g| {
+                    let ranks = g.mean_rank.as_deref().unwrap_or_default();
+                    (0..n)
+                        .map(|i| mean(ranks.get(i).copied().flatten()))
+                        .collect()
+                }),
+            )
         }
-        ActivityResult::Points { options, .. } => {
-            let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
-            headers.extend(options.iter().cloned());
-            let mut t = Table {
-                numeric: (0..headers.len()).map(|i| i > 0).collect(),
-                headers,
-                rows: Vec::new(),
-                shade: Vec::new(),
-            };
-            for g in groups {
+        ActivityResult::Points { options, .. } => (
+            "each group's share of its points given to each option",
+            options.clone(),
+            Box::new(|g| {
                 let all: u64 = g.counts.iter().sum();
-                let mut row = vec![g.group.clone(), num(g.total)];
-                row.extend(g.counts.iter().map(|c| share(*c, all)));
-                t.row(row);
-            }
-            b.push(Block::Note(format!(
-                "By sector: each group's share of its points given to each option. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
-                s.min_group_size
-            )));
-            b.push(Block::Table(t));
-        }
-        _ => {}
+                g.counts.iter().map(|c| share(*c, all)).collect()
+            }),
+        ),
+        _ => return,
+    };
+    let mut headers = vec!["Sector".to_owned(), "n".to_owned()];
+    headers.extend(columns);
+    let mut t = Table {
+        numeric: (0..headers.len()).map(|i| i > 0).collect(),
+        headers,
+        rows: Vec::new(),
+        shade: Vec::new(),
+    };
+    for g in groups {
+        let mut row = vec![g.group.clone(), num(g.total)];
+        row.extend(cells(g));
+        t.row(row);
     }
+    b.push(Block::Note(format!(
+        "By sector: {what}. Sectors with fewer than {} respondents are merged into “Other (small groups)”; the groups add up to all respondents.",
+        s.min_group_size
+    )));
+    b.push(Block::Table(t));
 }
 
 fn said(s: &Summary, b: &mut Vec<Block>) {
