@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Joinup's browser tests: Debian's Chromium drives the real pages of a freshly built server.
 # Installs what it needs on a fresh Debian machine; prints "N passed, N failed"; exits
-# non-zero on any failure.
+# non-zero on any failure. With arguments, runs only those test files (names in
+# tests/browser, e.g. `bash tests/browser/run.sh hostday.test.mjs`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -58,13 +59,14 @@ if [ -z "$up" ]; then
 fi
 sed -n '1,5p' "$tmp/server.log"
 
+if [ $# -gt 0 ]; then files=("$@"); else files=(./*.test.mjs); fi
 echo "== browser tests (Chromium $(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
 status=0
 (cd "$here" && JOINUP_URL="$base" JOINUP_ORGANISER_KEY="$key" JOINUP_BIN="$bin" \
   node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
-    ./*.test.mjs) || status=$?
+    "${files[@]}") || status=$?
 
 passed="$(grep -E '^# pass ' "$tmp/results.tap" | awk '{print $3}' | tail -1)"
 failed="$(grep -E '^# fail ' "$tmp/results.tap" | awk '{print $3}' | tail -1)"
