@@ -38,10 +38,12 @@
 
 use std::collections::HashMap;
 
+use joinup_domain::Kind;
+use joinup_domain::ordered::{points_text, ranking_text};
+
 use crate::privacy;
 use crate::snapshot::{Answer, Snapshot};
 use crate::summary::{answer_fits, answered_under, sector_of};
-use crate::tallies::{points_text, ranking_text};
 
 pub const CSV_HEADER: &str = "session,room,activity,kind,value,organisation,sector";
 
@@ -106,7 +108,7 @@ pub fn answers_csv(snapshot: &Snapshot) -> String {
 
     let mut out: Vec<(usize, Row)> = Vec::new();
     for (i, mut act_rows) in rows.into_iter().enumerate() {
-        if snapshot.activities[i].kind != "pledge" {
+        if snapshot.activities[i].written_kind() != Some(Kind::Pledge) {
             suppress(&mut act_rows, k);
         }
         out.extend(act_rows.into_iter().map(|r| (i, r)));

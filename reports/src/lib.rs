@@ -11,8 +11,10 @@
 //!
 //! # Layout
 //! - [`snapshot`]: the input: an event's definition and its anonymous answers.
-//! - [`privacy`]: the small-group rule, shared with the live hub so they never disagree.
-//! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after purge.
+//! - [`privacy`]: the small-group rule, from `joinup-domain`, shared with the live hub so
+//!   they never disagree.
+//! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after
+//!   purge. Answers are counted by `joinup-domain`'s `Tally`, as the live hub counts them.
 //! - [`findings`]: the key findings and the differences between sectors, from the Summary's
 //!   own figures; [`themes`]: open text grouped into themes, locally and deterministically.
 //! - `csv`, `html`, `pdf`: the documents; `doc` is the content both HTML and PDF render, and
@@ -27,11 +29,12 @@ mod fonts;
 mod front;
 mod html;
 mod pdf;
-pub mod privacy;
 pub mod snapshot;
 pub mod summary;
-pub mod tallies;
 pub mod themes;
+
+/// The small-group rule, from the domain crate the live hub uses too.
+pub use joinup_domain::privacy;
 
 pub use csv::{CSV_HEADER, answers_csv};
 pub use html::report_html;

@@ -5,19 +5,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use joinup_domain::{ActivityKind, Kind, Tally};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{self, Findings, SectorDifference, org_key};
 use crate::privacy::{self, NOT_GIVEN, PairMember};
 use crate::snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
-use crate::tallies::{PointsCounts, RankingCounts};
 use crate::themes::{self, ThemeSet};
 
 /// The version of the Summary's JSON schema. Bump it when a field changes meaning.
 pub const SUMMARY_VERSION: u32 = 1;
 
-/// How many words a words activity keeps (as the live tally does).
-pub const TOP_WORDS: usize = 50;
+/// How many words a words activity keeps: the live tally's own limit.
+pub use joinup_domain::tally::TOP_WORDS;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
@@ -239,14 +239,15 @@ pub enum ActivityResult {
 impl ActivityResult {
     pub fn kind(&self) -> &'static str {
         match self {
-            ActivityResult::Choice { .. } => "choice",
-            ActivityResult::Scale { .. } => "scale",
-            ActivityResult::Words { .. } => "words",
-            ActivityResult::Text { .. } => "text",
-            ActivityResult::Pledge { .. } => "pledge",
-            ActivityResult::Ranking { .. } => "ranking",
-            ActivityResult::Points { .. } => "points",
+            ActivityResult::Choice { .. } => Kind::Choice,
+            ActivityResult::Scale { .. } => Kind::Scale,
+            ActivityResult::Words { .. } => Kind::Words,
+            ActivityResult::Text { .. } => Kind::Text,
+            ActivityResult::Pledge { .. } => Kind::Pledge,
+            ActivityResult::Ranking { .. } => Kind::Ranking,
+            ActivityResult::Points { .. } => Kind::Points,
         }
+        .as_str()
     }
 }
 
@@ -548,14 +549,6 @@ fn date_of(s: &str) -> String {
     s.get(..10).unwrap_or(s).to_owned()
 }
 
-/// A tally being built: per option (choice) or per point (scale).
-#[derive(Default, Clone)]
-struct Acc {
-    total: u64,
-    counts: Vec<u64>,
-    sum: i64,
-}
-
 /// Builds every figure the report shows. `previous` is the previous edition of the same
 /// series, already summarised, for the year-on-year comparison.
 pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
@@ -568,31 +561,18 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
         .map(|(i, a)| (a.key.as_str(), i))
         .collect();
 
-    // Per activity: audience, overall tally, tally per sector.
-    let mut audience = vec![0u64; n_act];
-    let mut overall: Vec<Acc> = snapshot
+    // Per activity: its kind with its settings, typed; its audience; its tally, counted as
+    // the live hub counts it; and its texts, quoted or not.
+    let kinds: Vec<Option<ActivityKind>> = snapshot
         .activities
         .iter()
-        .map(|a| Acc {
-            counts: vec![0; slots(a)],
-            ..Acc::default()
-        })
+        .map(ActivityDef::counted_kind)
         .collect();
-    let mut words: Vec<HashMap<&str, u64>> = vec![HashMap::new(); n_act];
-    let mut word_entries = vec![0u64; n_act];
+    let mut tallies: Vec<Option<Tally>> =
+        kinds.iter().map(|k| k.as_ref().map(Tally::new)).collect();
+    let mut audience = vec![0u64; n_act];
     let mut texts: Vec<Vec<&str>> = vec![Vec::new(); n_act];
     let mut not_quoted = vec![0u64; n_act];
-    let mut pledge_orgs: Vec<HashMap<&str, u64>> = vec![HashMap::new(); n_act];
-    let mut rankings: Vec<RankingCounts> = snapshot
-        .activities
-        .iter()
-        .map(|a| RankingCounts::new(a.options.len()))
-        .collect();
-    let mut points: Vec<PointsCounts> = snapshot
-        .activities
-        .iter()
-        .map(|a| PointsCounts::new(a.options.len()))
-        .collect();
 
     let mut by_sector: HashMap<&str, u64> = HashMap::new();
     let mut by_org: HashMap<&str, u64> = HashMap::new();
@@ -622,34 +602,15 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             }
             answered_any = true;
             answers_total += 1;
-            match answer {
-                Answer::Choice(_) | Answer::Scale(_) => add(&mut overall[i], def, answer),
-                Answer::Words(ws) => {
-                    overall[i].total += 1;
-                    for w in ws {
-                        word_entries[i] += 1;
-                        *words[i].entry(w.as_str()).or_default() += 1;
-                    }
-                }
-                Answer::Text(t) => {
-                    overall[i].total += 1;
-                    if att.text_states.get(key).map(String::as_str) == Some("approved") {
-                        texts[i].push(t.as_str());
-                    } else {
-                        not_quoted[i] += 1;
-                    }
-                }
-                Answer::Pledge => {
-                    overall[i].total += 1;
-                    *pledge_orgs[i].entry(org).or_default() += 1;
-                }
-                Answer::Ranking(order) => {
-                    overall[i].total += 1;
-                    rankings[i].add(order.iter().copied());
-                }
-                Answer::Points(given) => {
-                    overall[i].total += 1;
-                    points[i].add(given.iter().copied());
+            // A pledge is signed on behalf of the signer's organisation as it stands.
+            if let Some(tally) = &mut tallies[i] {
+                tally.add(answer, Some(org));
+            }
+            if let Answer::Text(t) = answer {
+                if att.text_states.get(key).map(String::as_str) == Some("approved") {
+                    texts[i].push(t.as_str());
+                } else {
+                    not_quoted[i] += 1;
                 }
             }
         }
@@ -660,41 +621,12 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
 
     // Organisations typed differently ("St Mary's", "st marys") are one.
     let by_org = one_spelling(by_org, snapshot);
-    let mut pledge_orgs: Vec<HashMap<&str, u64>> = pledge_orgs
-        .into_iter()
-        .map(|m| one_spelling(m, snapshot))
-        .collect();
 
     let mut activities = Vec::with_capacity(n_act);
     for (i, def) in snapshot.activities.iter().enumerate() {
-        let acc = &overall[i];
-        let result = match def.kind.as_str() {
-            "choice" => ActivityResult::Choice {
-                options: def.options.clone(),
-                multiple: def.multiple,
-                counts: acc.counts.clone(),
-            },
-            "scale" => ActivityResult::Scale {
-                min: def.min.unwrap_or(0),
-                max: def.max.unwrap_or(0),
-                label_min: def.label_min.clone(),
-                label_max: def.label_max.clone(),
-                counts: acc.counts.clone(),
-                mean: mean(acc),
-                pair: def.pair.clone(),
-                phase: def.phase.clone(),
-            },
-            "words" => {
-                let distinct = words[i].len() as u64;
-                let mut top = sorted_counts(std::mem::take(&mut words[i]));
-                top.truncate(TOP_WORDS);
-                ActivityResult::Words {
-                    entries: word_entries[i],
-                    distinct,
-                    top,
-                }
-            }
-            "text" => {
+        let tally = tallies[i].as_ref();
+        let result = match tally {
+            Some(Tally::Text { .. }) => {
                 let mut approved: Vec<String> = texts[i].iter().map(|s| (*s).to_owned()).collect();
                 approved.sort();
                 ActivityResult::Text {
@@ -702,24 +634,16 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
                     not_quoted: not_quoted[i],
                 }
             }
-            "ranking" => ActivityResult::Ranking {
-                options: def.options.clone(),
-                mean_rank: rankings[i].mean_ranks(),
-                first: rankings[i].first.clone(),
-            },
-            "points" => ActivityResult::Points {
-                options: def.options.clone(),
-                budget: def.budget.unwrap_or(0),
-                points: points[i].points.clone(),
-                shares: points[i].shares(),
-            },
-            _ => ActivityResult::Pledge {
-                text: def.pledge_text.clone(),
-                organisations: sorted_counts(std::mem::take(&mut pledge_orgs[i])),
-            },
+            _ => activity_result(def, tally, snapshot),
         };
-        let by_sector = matches!(def.kind.as_str(), "choice" | "scale" | "ranking" | "points")
-            .then(|| sector_breakdown(snapshot, def));
+        let by_sector = def
+            .written_kind()
+            .is_some_and(Kind::has_breakdown)
+            .then(|| match &kinds[i] {
+                Some(kind) => sector_breakdown(snapshot, def, kind),
+                None => Vec::new(),
+            });
+        let respondents = tally.map_or(0, Tally::total);
         activities.push(ActivitySummary {
             key: def.key.clone(),
             prompt: def.prompt.clone(),
@@ -727,8 +651,8 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             room: def.room.clone(),
             state: def.state.clone(),
             audience: audience[i],
-            respondents: acc.total,
-            response_rate: ratio(acc.total, audience[i]),
+            respondents,
+            response_rate: ratio(respondents, audience[i]),
             result,
             by_sector,
         });
@@ -891,7 +815,7 @@ fn texts_by_activity(snapshot: &Snapshot) -> Vec<Vec<&str>> {
     let mut out: Vec<Vec<&str>> = vec![Vec::new(); snapshot.activities.len()];
     for att in &snapshot.attendees {
         for (i, def) in snapshot.activities.iter().enumerate() {
-            if def.kind != "text" {
+            if def.written_kind() != Some(Kind::Text) {
                 continue;
             }
             if let Some(Answer::Text(t)) = att.answers.get(&def.key)
@@ -912,7 +836,7 @@ fn theme_sets(snapshot: &Snapshot, texts: &[Vec<&str>]) -> Vec<ThemeSet> {
         .activities
         .iter()
         .zip(texts)
-        .filter(|(def, _)| def.kind == "text")
+        .filter(|(def, _)| def.written_kind() == Some(Kind::Text))
         .map(|(def, t)| themes::theme_set(&def.key, &def.prompt, t, names, k))
         .collect();
     let questions: Vec<&str> = snapshot
@@ -933,33 +857,20 @@ fn theme_sets(snapshot: &Snapshot, texts: &[Vec<&str>]) -> Vec<ThemeSet> {
     out
 }
 
-/// Slots of a tally: options for a choice, points for a scale.
-fn slots(def: &ActivityDef) -> usize {
-    match def.kind.as_str() {
-        "choice" => def.options.len(),
-        "scale" => match (def.min, def.max) {
-            (Some(lo), Some(hi)) if hi >= lo && hi - lo <= 100 => (hi - lo + 1) as usize,
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
-
 /// Does the answer fit its activity? Answers that do not (a stale shape) are left out.
 pub(crate) fn answer_fits(def: &ActivityDef, answer: &Answer) -> bool {
-    match (def.kind.as_str(), answer) {
-        ("choice", Answer::Choice(ix)) => {
+    match (def.written_kind(), answer) {
+        (Some(Kind::Choice), Answer::Choice(ix)) => {
             !ix.is_empty() && ix.iter().all(|&i| i < def.options.len())
         }
-        ("scale", Answer::Scale(v)) => match (def.min, def.max) {
-            (Some(lo), Some(hi)) => (lo..=hi).contains(v) && slots(def) > 0,
-            _ => false,
-        },
-        ("words", Answer::Words(_)) | ("text", Answer::Text(_)) | ("pledge", Answer::Pledge) => {
-            true
-        }
+        (Some(Kind::Scale), Answer::Scale(v)) => def
+            .scale_range()
+            .is_some_and(|(lo, hi)| (lo..=hi).contains(v)),
+        (Some(Kind::Words), Answer::Words(_))
+        | (Some(Kind::Text), Answer::Text(_))
+        | (Some(Kind::Pledge), Answer::Pledge) => true,
         // Every option once.
-        ("ranking", Answer::Ranking(order)) => {
+        (Some(Kind::Ranking), Answer::Ranking(order)) => {
             let mut seen = vec![false; def.options.len()];
             order.len() == seen.len()
                 && order
@@ -967,7 +878,7 @@ pub(crate) fn answer_fits(def: &ActivityDef, answer: &Answer) -> bool {
                     .all(|&i| i < seen.len() && !std::mem::replace(&mut seen[i], true))
         }
         // One number per option, the whole budget spent.
-        ("points", Answer::Points(given)) => {
+        (Some(Kind::Points), Answer::Points(given)) => {
             given.len() == def.options.len()
                 && def.budget.is_none_or(|b| {
                     given.iter().try_fold(0u64, |a, &n| a.checked_add(n)) == Some(b)
@@ -977,87 +888,99 @@ pub(crate) fn answer_fits(def: &ActivityDef, answer: &Answer) -> bool {
     }
 }
 
-fn add(acc: &mut Acc, def: &ActivityDef, answer: &Answer) {
-    acc.total += 1;
-    match answer {
-        Answer::Choice(ix) => {
-            for &i in ix {
-                if let Some(c) = acc.counts.get_mut(i) {
-                    *c += 1;
-                }
-            }
-        }
-        Answer::Scale(v) => {
-            let lo = def.min.unwrap_or(0);
-            if let Some(c) = acc.counts.get_mut((v - lo) as usize) {
-                *c += 1;
-            }
-            acc.sum += v;
-        }
-        _ => {}
+/// The result of an activity other than text, read from its tally; `tally` is `None` when
+/// nothing of the activity could be counted (an unknown kind, a scale without a usable
+/// range).
+fn activity_result(
+    def: &ActivityDef,
+    tally: Option<&Tally>,
+    snapshot: &Snapshot,
+) -> ActivityResult {
+    let scale = |counts: Vec<u64>, mean: Option<f64>| ActivityResult::Scale {
+        min: def.min.unwrap_or(0),
+        max: def.max.unwrap_or(0),
+        label_min: def.label_min.clone(),
+        label_max: def.label_max.clone(),
+        counts,
+        mean,
+        pair: def.pair.clone(),
+        phase: def.phase.clone(),
+    };
+    match tally {
+        Some(Tally::Choice { counts, .. }) => ActivityResult::Choice {
+            options: def.options.clone(),
+            multiple: def.multiple,
+            counts: counts.clone(),
+        },
+        Some(t @ Tally::Scale { counts, .. }) => scale(counts.clone(), t.mean()),
+        None if def.written_kind() == Some(Kind::Scale) => scale(Vec::new(), None),
+        Some(t @ Tally::Words { counts, .. }) => ActivityResult::Words {
+            entries: counts.values().sum(),
+            distinct: counts.len() as u64,
+            top: t
+                .top_words()
+                .into_iter()
+                .map(|(name, count)| GroupCount {
+                    name: name.to_owned(),
+                    count,
+                })
+                .collect(),
+        },
+        Some(Tally::Ranking(counts)) => ActivityResult::Ranking {
+            options: def.options.clone(),
+            mean_rank: counts.mean_ranks(),
+            first: counts.first.clone(),
+        },
+        Some(Tally::Points(counts)) => ActivityResult::Points {
+            options: def.options.clone(),
+            budget: def.budget.unwrap_or(0),
+            points: counts.points.clone(),
+            shares: counts.shares(),
+        },
+        // Signatures by organisation, one spelling each. A kind this build does not know
+        // shows as a pledge nobody signed.
+        Some(Tally::Pledge { signatures, .. }) => ActivityResult::Pledge {
+            text: def.pledge_text.clone(),
+            organisations: sorted_counts(one_spelling(
+                signatures.iter().map(|(o, n)| (o.as_str(), *n)).collect(),
+                snapshot,
+            )),
+        },
+        Some(Tally::Text { .. }) | None => ActivityResult::Pledge {
+            text: def.pledge_text.clone(),
+            organisations: Vec::new(),
+        },
     }
 }
 
-fn mean(acc: &Acc) -> Option<f64> {
-    (acc.total > 0).then(|| acc.sum as f64 / acc.total as f64)
-}
-
-/// The activity's tally by sector group, as its plan publishes it.
-fn sector_breakdown(snapshot: &Snapshot, def: &ActivityDef) -> Vec<GroupTally> {
+/// The activity's tally by sector group, as its plan publishes it: each group counted with
+/// the live hub's [`Tally`].
+fn sector_breakdown(
+    snapshot: &Snapshot,
+    def: &ActivityDef,
+    kind: &ActivityKind,
+) -> Vec<GroupTally> {
     let (who, plan) = planned(snapshot, def);
     plan.sector_groups()
         .into_iter()
         .map(|(group, members)| {
-            match def.kind.as_str() {
-                "ranking" => {
-                    let mut counts = RankingCounts::new(def.options.len());
-                    for m in &members {
-                        if let Answer::Ranking(order) = who[*m].1 {
-                            counts.add(order.iter().copied());
-                        }
-                    }
-                    return GroupTally {
-                        group,
-                        total: counts.total,
-                        mean: None,
-                        mean_rank: Some(counts.mean_ranks()),
-                        counts: counts.first,
-                    };
-                }
-                "points" => {
-                    let mut counts = PointsCounts::new(def.options.len());
-                    for m in &members {
-                        if let Answer::Points(given) = who[*m].1 {
-                            counts.add(given.iter().copied());
-                        }
-                    }
-                    return GroupTally {
-                        group,
-                        total: counts.total,
-                        mean: None,
-                        mean_rank: None,
-                        counts: counts.points,
-                    };
-                }
-                _ => {}
-            }
-            let mut acc = Acc {
-                counts: vec![0; slots(def)],
-                ..Acc::default()
-            };
+            let mut tally = Tally::new(kind);
             for m in members {
-                add(&mut acc, def, who[m].1);
+                tally.add(who[m].1, None);
             }
+            let (counts, mean, mean_rank) = match &tally {
+                Tally::Choice { counts, .. } => (counts.clone(), None, None),
+                Tally::Scale { counts, .. } => (counts.clone(), tally.mean(), None),
+                Tally::Ranking(counts) => (counts.first.clone(), None, Some(counts.mean_ranks())),
+                Tally::Points(counts) => (counts.points.clone(), None, None),
+                _ => (Vec::new(), None, None),
+            };
             GroupTally {
                 group,
-                total: acc.total,
-                mean: if def.kind == "scale" {
-                    mean(&acc)
-                } else {
-                    None
-                },
-                mean_rank: None,
-                counts: acc.counts,
+                total: tally.total(),
+                counts,
+                mean,
+                mean_rank,
             }
         })
         .collect()
@@ -1191,7 +1114,7 @@ fn learning(snapshot: &Snapshot, k: u64) -> Vec<LearningGain> {
     let mut topics: Vec<&str> = Vec::new();
     for a in &snapshot.activities {
         if let Some(p) = &a.pair
-            && a.kind == "scale"
+            && a.written_kind() == Some(Kind::Scale)
             && !topics.contains(&p.as_str())
         {
             topics.push(p);
@@ -1201,7 +1124,7 @@ fn learning(snapshot: &Snapshot, k: u64) -> Vec<LearningGain> {
     for topic in topics {
         let find = |phase: &str| {
             snapshot.activities.iter().find(|a| {
-                a.kind == "scale"
+                a.written_kind() == Some(Kind::Scale)
                     && a.pair.as_deref() == Some(topic)
                     && a.phase.as_deref() == Some(phase)
             })

@@ -12,7 +12,7 @@ use joinup_reports::{ActivityDef, Answer, AttendeeRecord, Snapshot, Summary};
 use thiserror::Error;
 
 use crate::domain::card::Card;
-use crate::domain::spec::{ActivityKind, Phase, SpecFormat, parse_spec};
+use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{AnswerValue, EventCode, clock};
 use crate::storage::{Storage, StorageError};
 
@@ -114,62 +114,15 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         .activities
         .iter()
         .map(|a| {
-            let mut def = ActivityDef {
-                key: a.key.as_str().to_owned(),
-                kind: a.kind.name().to_owned(),
-                prompt: a.prompt.clone(),
-                session: a.session.clone(),
-                room: a.room.clone(),
-                options: Vec::new(),
-                multiple: false,
-                min: None,
-                max: None,
-                label_min: None,
-                label_max: None,
-                pair: None,
-                phase: None,
-                pledge_text: None,
-                budget: None,
-                state: states
-                    .get(a.key.as_str())
-                    .copied()
-                    .unwrap_or("ready")
-                    .to_owned(),
-            };
-            match &a.kind {
-                ActivityKind::Choice {
-                    options, multiple, ..
-                } => {
-                    def.options = options.clone();
-                    def.multiple = *multiple;
-                }
-                ActivityKind::Scale {
-                    min,
-                    max,
-                    labels,
-                    pair,
-                } => {
-                    def.min = Some(*min);
-                    def.max = Some(*max);
-                    def.label_min = labels.as_ref().and_then(|l| l.min.clone());
-                    def.label_max = labels.as_ref().and_then(|l| l.max.clone());
-                    if let Some((topic, phase)) = pair {
-                        def.pair = Some(topic.clone());
-                        def.phase = Some(match phase {
-                            Phase::Pre => "pre".to_owned(),
-                            Phase::Post => "post".to_owned(),
-                        });
-                    }
-                }
-                ActivityKind::Pledge { text } => def.pledge_text = Some(text.clone()),
-                ActivityKind::Ranking { options } => def.options = options.clone(),
-                ActivityKind::Points { options, budget } => {
-                    def.options = options.clone();
-                    def.budget = Some(u64::from(*budget));
-                }
-                ActivityKind::Words { .. } | ActivityKind::Text { .. } => {}
-            }
-            def
+            let state = states.get(a.key.as_str()).copied().unwrap_or("ready");
+            ActivityDef::new(
+                a.key.as_str(),
+                &a.prompt,
+                &a.session,
+                a.room.as_deref(),
+                &a.kind,
+                state,
+            )
         })
         .collect();
 
@@ -198,21 +151,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         let Some(value) = AnswerValue::from_stored(&activity.kind, &json) else {
             continue;
         };
-        let answer = match value {
-            AnswerValue::Choice(indexes) => {
-                Answer::Choice(indexes.into_iter().map(usize::from).collect())
-            }
-            AnswerValue::Scale(n) => Answer::Scale(n),
-            AnswerValue::Words(words) => Answer::Words(words),
-            AnswerValue::Text(text) => Answer::Text(text),
-            AnswerValue::Pledge => Answer::Pledge,
-            AnswerValue::Ranking(order) => {
-                Answer::Ranking(order.into_iter().map(usize::from).collect())
-            }
-            AnswerValue::Points(points) => {
-                Answer::Points(points.into_iter().map(u64::from).collect())
-            }
-        };
+        let answer = Answer::from(value);
         let record = &mut attendees[who];
         if let Some(state) = &row.state {
             record

@@ -14,6 +14,8 @@ use serde_json::Value;
 use super::code::{ActivityKey, is_key};
 use super::safeguarding::{self, SafeguardingSpec};
 
+pub use joinup_domain::kind::{ActivityKind, Kind, Labels, Phase};
+
 /// A rule the spec breaks: `path` names the field, `message` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {
@@ -260,61 +262,6 @@ pub struct SessionSpec {
     pub activities: Vec<ActivitySpec>,
 }
 
-/// An activity's `kind` as written in a spec, before the fields that go with it are
-/// checked. Once checked, an activity's kind with its settings is an [`ActivityKind`]: the
-/// rest of the server sees only that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Choice,
-    Scale,
-    Words,
-    Text,
-    Pledge,
-    /// Put every option in order of preference.
-    Ranking,
-    /// Share a budget of points (100 by default) across the options.
-    Points,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Choice => "choice",
-            Kind::Scale => "scale",
-            Kind::Words => "words",
-            Kind::Text => "text",
-            Kind::Pledge => "pledge",
-            Kind::Ranking => "ranking",
-            Kind::Points => "points",
-        }
-    }
-
-    /// Kinds whose closed tallies hosts see by sector, under the small-group rule.
-    pub fn has_breakdown(self) -> bool {
-        matches!(
-            self,
-            Kind::Choice | Kind::Scale | Kind::Ranking | Kind::Points
-        )
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Pre,
-    Post,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Labels {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<String>,
-}
-
 /// One activity as written in a spec: every kind's fields, checked against the kind later.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -410,64 +357,6 @@ pub struct Activity {
     pub session: String,
     pub room: Option<String>,
     pub kind: ActivityKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ActivityKind {
-    Choice {
-        options: Vec<String>,
-        multiple: bool,
-        max_choices: Option<u32>,
-    },
-    Scale {
-        min: i64,
-        max: i64,
-        labels: Option<Labels>,
-        pair: Option<(String, Phase)>,
-    },
-    Words {
-        max_words: u32,
-    },
-    Text {
-        max_len: u32,
-    },
-    Pledge {
-        text: String,
-    },
-    /// Every option put in order, first the most important.
-    Ranking {
-        options: Vec<String>,
-    },
-    /// `budget` points shared across the options, all of them spent.
-    Points {
-        options: Vec<String>,
-        budget: u32,
-    },
-}
-
-impl ActivityKind {
-    /// The kind's name, as written in a spec and sent to clients: `"choice"`, `"scale"`...
-    pub fn name(&self) -> &'static str {
-        self.written().as_str()
-    }
-
-    /// Whether hosts see this kind's closed tallies by sector, under the small-group rule.
-    pub fn has_breakdown(&self) -> bool {
-        self.written().has_breakdown()
-    }
-
-    /// The kind as written in a spec.
-    fn written(&self) -> Kind {
-        match self {
-            ActivityKind::Choice { .. } => Kind::Choice,
-            ActivityKind::Scale { .. } => Kind::Scale,
-            ActivityKind::Words { .. } => Kind::Words,
-            ActivityKind::Text { .. } => Kind::Text,
-            ActivityKind::Pledge { .. } => Kind::Pledge,
-            ActivityKind::Ranking { .. } => Kind::Ranking,
-            ActivityKind::Points { .. } => Kind::Points,
-        }
-    }
 }
 
 /// A validated event: the spec, plus the indexes the hub needs.

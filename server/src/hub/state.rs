@@ -354,9 +354,11 @@ impl EventState {
             let Some(value) = AnswerValue::from_stored(&event.activities[act].kind, &json) else {
                 continue;
             };
-            let org = state.attendees[who].organisation.clone();
-            state.activities[act].tally.add(&value, org.as_deref());
-            state.attendees[who].answers.insert(act, value);
+            let attendee = &mut state.attendees[who];
+            state.activities[act]
+                .tally
+                .add(&value, attendee.organisation.as_deref());
+            attendee.answers.insert(act, value);
             state.answered_under.insert(
                 (who, act),
                 Under {

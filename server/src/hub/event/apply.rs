@@ -66,19 +66,22 @@ impl Actor {
         under: Under,
     ) {
         METRICS.answers_acked.fetch_add(1, Relaxed);
-        self.state.answered_under.insert((attendee, act), under);
-        let a = &mut self.state.attendees[attendee];
-        let organisation = a.organisation.clone();
-        let old = a.answers.insert(act, value.clone());
-        if self.state.activities[act].state != ActState::Open {
+        let state = &mut self.state;
+        state.answered_under.insert((attendee, act), under);
+        let live = &mut state.activities[act];
+        if live.state != ActState::Open {
             // Stored after its activity closed: a closed breakdown changes.
-            self.state.breakdown_generation += 1;
+            state.breakdown_generation += 1;
         }
-        let tally = &mut self.state.activities[act].tally;
-        if let Some(old) = &old {
-            tally.remove(old, organisation.as_deref());
+        // The old answer leaves the tally and the new one enters it (`joinup_domain::tally`,
+        // the report's own counting), then replaces it: neither is copied.
+        let a = &mut state.attendees[attendee];
+        let organisation = a.organisation.as_deref();
+        if let Some(old) = a.answers.get(&act) {
+            live.tally.remove(old, organisation);
         }
-        tally.add(&value, organisation.as_deref());
+        live.tally.add(&value, organisation);
+        a.answers.insert(act, value);
         self.dirty.tallies.insert(act);
         if self.state.activities[act].revealed {
             self.dirty.results.insert(act);

@@ -1,18 +1,68 @@
-//! Tallies: exact, incremental counts of the current answers to one activity.
+//! Tallies: exact, incremental counts of the current answers to one activity. This is
+//! where an answer is counted, for the live view and for the report alike: the hub adds
+//! each committed answer to its activity's tally (and its breakdown by sector), the report
+//! each answer of its snapshot, with the same [`Tally::add`].
 //!
 //! A changed answer is `remove(old)` then `add(new)`, so the tally always equals a count
-//! made from scratch over the current answers. The JSON shapes are TALLY in docs/protocol.md.
+//! made from scratch over the current answers. The wire shape (TALLY in docs/protocol.md)
+//! is the server's `protocol::tally`; the report's figures are read from the same fields.
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use joinup_reports::tallies::{PointsCounts, RankingCounts};
+pub use crate::ordered::{PointsCounts, RankingCounts};
 
-use super::answer::AnswerValue;
-use super::spec::ActivityKind;
+use crate::answer::AnswerValue;
+use crate::kind::ActivityKind;
+
+/// One answer as a tally reads it, borrowed from whatever holds it.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted<'a, I, P> {
+    /// The option indexes chosen.
+    Choice(&'a [I]),
+    Scale(i64),
+    /// Distinct, normalised entries.
+    Words(&'a [String]),
+    Text,
+    Pledge,
+    /// Every option index once, most important first.
+    Ranking(&'a [I]),
+    /// Points per option, in option order.
+    Points(&'a [P]),
+}
+
+/// An answer a [`Tally`] counts. The live hub's [`AnswerValue`] (indexes as `u8`) and the
+/// report's snapshot answers (indexes as `usize`) both are, so one function counts both,
+/// without copying either.
+pub trait Countable {
+    /// An option index.
+    type Index: Copy + Into<usize>;
+    /// A number of points.
+    type Points: Copy + Into<u64>;
+    fn counted(&self) -> Counted<'_, Self::Index, Self::Points>;
+}
+
+impl Countable for AnswerValue {
+    type Index = u8;
+    type Points = u32;
+
+    fn counted(&self) -> Counted<'_, u8, u32> {
+        match self {
+            AnswerValue::Choice(indexes) => Counted::Choice(indexes),
+            AnswerValue::Scale(n) => Counted::Scale(*n),
+            AnswerValue::Words(words) => Counted::Words(words),
+            AnswerValue::Text(_) => Counted::Text,
+            AnswerValue::Pledge => Counted::Pledge,
+            AnswerValue::Ranking(order) => Counted::Ranking(order),
+            AnswerValue::Points(points) => Counted::Points(points),
+        }
+    }
+}
 
 /// How many words a words tally shows.
 pub const TOP_WORDS: usize = 50;
 
+/// The counts of one activity's answers, one variant per kind; every variant's `total` is
+/// its respondents.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tally {
     Choice {
@@ -37,7 +87,7 @@ pub enum Tally {
         signatures: BTreeMap<String, u64>,
         total: u64,
     },
-    /// Rank sums and first choices per option (the arithmetic is the report's own).
+    /// Rank sums and first choices per option ([`crate::ordered`]).
     Ranking(RankingCounts),
     /// Points per option.
     Points(PointsCounts),
@@ -70,24 +120,32 @@ impl Tally {
         }
     }
 
-    /// Counts one respondent's answer. `organisation` matters only for pledges.
-    pub fn add(&mut self, value: &AnswerValue, organisation: Option<&str>) {
-        self.apply(value, organisation, true);
+    /// Counts one respondent's answer. `organisation` matters only for pledges: a pledge
+    /// with none counts in the total only.
+    pub fn add<A: Countable + ?Sized>(&mut self, answer: &A, organisation: Option<&str>) {
+        self.apply(answer.counted(), organisation, true);
     }
 
     /// Takes back one respondent's answer, exactly as it was added.
-    pub fn remove(&mut self, value: &AnswerValue, organisation: Option<&str>) {
-        self.apply(value, organisation, false);
+    pub fn remove<A: Countable + ?Sized>(&mut self, answer: &A, organisation: Option<&str>) {
+        self.apply(answer.counted(), organisation, false);
     }
 
-    fn apply(&mut self, value: &AnswerValue, organisation: Option<&str>, add: bool) {
+    /// Counts (`add`) or takes back one answer. A word or an organisation already in the
+    /// tally is counted without a copy of its text.
+    fn apply<I: Copy + Into<usize>, P: Copy + Into<u64>>(
+        &mut self,
+        answer: Counted<'_, I, P>,
+        organisation: Option<&str>,
+        add: bool,
+    ) {
         fn step(n: &mut u64, add: bool) {
             *n = if add { *n + 1 } else { n.saturating_sub(1) };
         }
-        match (self, value) {
-            (Tally::Choice { counts, total }, AnswerValue::Choice(indexes)) => {
+        match (self, answer) {
+            (Tally::Choice { counts, total }, Counted::Choice(indexes)) => {
                 for &i in indexes {
-                    if let Some(n) = counts.get_mut(usize::from(i)) {
+                    if let Some(n) = counts.get_mut(i.into()) {
                         step(n, add);
                     }
                 }
@@ -100,7 +158,7 @@ impl Tally {
                     total,
                     sum,
                 },
-                AnswerValue::Scale(v),
+                Counted::Scale(v),
             ) => {
                 if let Some(n) = usize::try_from(v - *min)
                     .ok()
@@ -108,46 +166,46 @@ impl Tally {
                 {
                     step(n, add);
                     step(total, add);
-                    *sum += if add { *v } else { -*v };
+                    *sum += if add { v } else { -v };
                 }
             }
-            (Tally::Words { counts, total }, AnswerValue::Words(words)) => {
+            (Tally::Words { counts, total }, Counted::Words(words)) => {
                 for word in words {
-                    if add {
-                        *counts.entry(word.clone()).or_insert(0) += 1;
-                    } else if let Some(n) = counts.get_mut(word) {
-                        *n -= 1;
+                    if let Some(n) = counts.get_mut(word.as_str()) {
+                        step(n, add);
                         if *n == 0 {
-                            counts.remove(word);
+                            counts.remove(word.as_str());
                         }
+                    } else if add {
+                        counts.insert(word.clone(), 1);
                     }
                 }
                 step(total, add);
             }
-            (Tally::Text { total }, AnswerValue::Text(_)) => step(total, add),
-            (Tally::Pledge { signatures, total }, AnswerValue::Pledge) => {
+            (Tally::Text { total }, Counted::Text) => step(total, add),
+            (Tally::Pledge { signatures, total }, Counted::Pledge) => {
                 if let Some(org) = organisation {
-                    if add {
-                        *signatures.entry(org.to_owned()).or_insert(0) += 1;
-                    } else if let Some(n) = signatures.get_mut(org) {
-                        *n -= 1;
+                    if let Some(n) = signatures.get_mut(org) {
+                        step(n, add);
                         if *n == 0 {
                             signatures.remove(org);
                         }
+                    } else if add {
+                        signatures.insert(org.to_owned(), 1);
                     }
                 }
                 step(total, add);
             }
-            (Tally::Ranking(counts), AnswerValue::Ranking(order)) => {
-                let order = order.iter().map(|&i| usize::from(i));
+            (Tally::Ranking(counts), Counted::Ranking(order)) => {
+                let order = order.iter().map(|&i| i.into());
                 if add {
                     counts.add(order);
                 } else {
                     counts.remove(order);
                 }
             }
-            (Tally::Points(counts), AnswerValue::Points(points)) => {
-                let points = points.iter().map(|&n| u64::from(n));
+            (Tally::Points(counts), Counted::Points(points)) => {
+                let points = points.iter().map(|&n| n.into());
                 if add {
                     counts.add(points);
                 } else {
@@ -155,7 +213,7 @@ impl Tally {
                 }
             }
             // A value of another kind never reaches a tally: the hub parses answers against
-            // the activity first.
+            // the activity first, and the report leaves out answers that do not fit.
             _ => {}
         }
     }
@@ -286,6 +344,31 @@ mod tests {
             panic!("a points tally");
         };
         assert_eq!((counts.total, counts.points.clone()), (1, vec![0, 0, 10]));
+    }
+
+    #[test]
+    fn words_and_signatures_taken_back_leave_the_tally() {
+        let mut words = Tally::new(&ActivityKind::Words { max_words: 3 });
+        let first = AnswerValue::Words(vec!["trust".into(), "funding".into()]);
+        words.add(&first, None);
+        words.add(&AnswerValue::Words(vec!["trust".into()]), None);
+        words.remove(&first, None);
+        assert_eq!(words.top_words(), vec![("trust", 1)]);
+        assert_eq!(words.total(), 1);
+
+        let mut pledge = Tally::new(&ActivityKind::Pledge {
+            text: "We will".into(),
+        });
+        pledge.add(&AnswerValue::Pledge, Some("York Mind"));
+        pledge.add(&AnswerValue::Pledge, Some("York Mind"));
+        pledge.add(&AnswerValue::Pledge, None);
+        pledge.remove(&AnswerValue::Pledge, Some("York Mind"));
+        pledge.remove(&AnswerValue::Pledge, Some("York Mind"));
+        let Tally::Pledge { signatures, total } = &pledge else {
+            panic!("a pledge tally");
+        };
+        assert!(signatures.is_empty());
+        assert_eq!(*total, 1);
     }
 
     #[test]

@@ -4,10 +4,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use joinup_reports::tallies::{points_text, ranking_text};
-
-use super::names::normalise_word;
-use super::spec::ActivityKind;
+use crate::kind::ActivityKind;
+use crate::names::{clean_text, normalise_word};
+use crate::ordered::{points_text, ranking_text};
 
 /// A valid answer in its normal form. Choice indexes are sorted; words are normalised and
 /// distinct, in the order first sent.
@@ -121,8 +120,7 @@ impl AnswerValue {
                 Ok(AnswerValue::Words(words))
             }
             ActivityKind::Text { max_len } => {
-                let text =
-                    &super::names::clean_text(value.as_str().ok_or("a text answer is a string")?);
+                let text = &clean_text(value.as_str().ok_or("a text answer is a string")?);
                 if text.is_empty() {
                     return Err("the answer is empty".into());
                 }

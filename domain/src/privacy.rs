@@ -18,6 +18,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::tally::Tally;
+
 pub const OTHER_GROUP: &str = "Other (small groups)";
 pub const NOT_GIVEN: &str = "Not given";
 
@@ -59,6 +61,30 @@ pub fn plan(sizes: &[(&str, u64)], k: u64) -> Option<Vec<(String, Vec<usize>)>> 
         shown.push((OTHER_GROUP.to_owned(), other));
     }
     (shown.len() >= 2).then_some(shown)
+}
+
+/// Applies [`plan`] to tallies by group: the live hub's `by_sector` of a closed activity,
+/// the sector part of that activity's [`activity_plan`] over the same respondents.
+pub fn breakdown(groups: &BTreeMap<String, Tally>, k: u64) -> BTreeMap<String, Tally> {
+    let entries: Vec<(&String, &Tally)> = groups.iter().collect();
+    let sizes: Vec<(&str, u64)> = entries
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.total()))
+        .collect();
+    let Some(shown) = plan(&sizes, k) else {
+        return BTreeMap::new();
+    };
+    shown
+        .into_iter()
+        .filter_map(|(name, members)| {
+            let mut iter = members.into_iter();
+            let mut tally = entries[iter.next()?].1.clone();
+            for i in iter {
+                tally.merge(entries[i].1);
+            }
+            Some((name, tally))
+        })
+        .collect()
 }
 
 /// The themes of some open texts that may be published, as [`plan`] groups them: each
@@ -529,5 +555,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn breakdown_merges_tallies() {
+        use crate::answer::AnswerValue;
+        use crate::kind::ActivityKind;
+
+        let kind = ActivityKind::Scale {
+            min: 1,
+            max: 3,
+            labels: None,
+            pair: None,
+        };
+        let mut groups = BTreeMap::new();
+        for (sector, values) in [
+            ("Police", vec![1, 1, 2, 3, 3]),
+            ("Housing", vec![2, 2]),
+            ("Advocacy", vec![3, 3, 3]),
+        ] {
+            let mut tally = Tally::new(&kind);
+            for v in values {
+                tally.add(&AnswerValue::Scale(v), None);
+            }
+            groups.insert(sector.to_owned(), tally);
+        }
+        let out = breakdown(&groups, 5);
+        assert_eq!(out.keys().collect::<Vec<_>>(), vec![OTHER_GROUP, "Police"]);
+        let Tally::Scale { counts, .. } = &out[OTHER_GROUP] else {
+            panic!("a scale tally");
+        };
+        assert_eq!(counts, &[0, 2, 3]);
     }
 }

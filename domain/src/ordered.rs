@@ -1,5 +1,5 @@
-//! The arithmetic of the ordered kinds, ranking and points, shared by the live hub (its
-//! tallies and their breakdowns by sector) and the report, so both count alike.
+//! The arithmetic of the ordered kinds, ranking and points: what a [`crate::Tally`] of a
+//! ranking or a points activity holds, for the live hub and the report alike.
 //!
 //! A changed answer is `remove(old)` then `add(new)`: the counts always equal a count made
 //! from scratch over the current answers.
