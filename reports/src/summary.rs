@@ -625,17 +625,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
     let mut activities = Vec::with_capacity(n_act);
     for (i, def) in snapshot.activities.iter().enumerate() {
         let tally = tallies[i].as_ref();
-        let result = match tally {
-            Some(Tally::Text { .. }) => {
-                let mut approved: Vec<String> = texts[i].iter().map(|s| (*s).to_owned()).collect();
-                approved.sort();
-                ActivityResult::Text {
-                    approved,
-                    not_quoted: not_quoted[i],
-                }
-            }
-            _ => activity_result(def, tally, snapshot),
-        };
+        let result = activity_result(def, tally, (&texts[i], not_quoted[i]), snapshot);
         let by_sector = def
             .written_kind()
             .is_some_and(Kind::has_breakdown)
@@ -888,12 +878,13 @@ pub(crate) fn answer_fits(def: &ActivityDef, answer: &Answer) -> bool {
     }
 }
 
-/// The result of an activity other than text, read from its tally; `tally` is `None` when
-/// nothing of the activity could be counted (an unknown kind, a scale without a usable
-/// range).
+/// An activity's result, read from its tally (`None` when nothing of the activity could be
+/// counted: an unknown kind, a scale without a usable range); a text activity's from its
+/// `texts`: the approved answers, and how many were not quoted.
 fn activity_result(
     def: &ActivityDef,
     tally: Option<&Tally>,
+    texts: (&[&str], u64),
     snapshot: &Snapshot,
 ) -> ActivityResult {
     let scale = |counts: Vec<u64>, mean: Option<f64>| ActivityResult::Scale {
@@ -937,8 +928,15 @@ fn activity_result(
             points: counts.points.clone(),
             shares: counts.shares(),
         },
-        // Signatures by organisation, one spelling each. A kind this build does not know
-        // shows as a pledge nobody signed.
+        Some(Tally::Text { .. }) => {
+            let mut approved: Vec<String> = texts.0.iter().map(|s| (*s).to_owned()).collect();
+            approved.sort();
+            ActivityResult::Text {
+                approved,
+                not_quoted: texts.1,
+            }
+        }
+        // Signatures by organisation, one spelling each.
         Some(Tally::Pledge { signatures, .. }) => ActivityResult::Pledge {
             text: def.pledge_text.clone(),
             organisations: sorted_counts(one_spelling(
@@ -946,7 +944,8 @@ fn activity_result(
                 snapshot,
             )),
         },
-        Some(Tally::Text { .. }) | None => ActivityResult::Pledge {
+        // A kind this build does not know shows as a pledge nobody signed.
+        None => ActivityResult::Pledge {
             text: def.pledge_text.clone(),
             organisations: Vec::new(),
         },
