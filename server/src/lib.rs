@@ -6,8 +6,9 @@
 //!
 //! # Layout
 //! - [`protocol`]: wire messages (serde-tagged enums), error and close codes; no I/O.
-//! - [`domain`]: the event spec and its validation, answers, tallies, the small-group rule;
-//!   pure and synchronous.
+//! - [`domain`]: the event spec and its validation, codes, tokens, moderation; answers,
+//!   tallies and the small-group rule come from the `joinup-domain` crate, which the report
+//!   shares, re-exported here; pure and synchronous.
 //! - [`hub`]: the live layer: one actor task per live event owning its state, a registry of
 //!   handles, bounded queues to every connection.
 //! - [`storage`]: the only place SQL appears: the pool, migrations and the group-commit writer.
