@@ -24,19 +24,18 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Choice,
-        Kind::Scale,
-        Kind::Words,
-        Kind::Text,
-        Kind::Pledge,
-        Kind::Ranking,
-        Kind::Points,
-    ];
-
     /// The kind named `name` as written (`"choice"`...); `None` for a name no kind has.
     pub fn parse(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+        Some(match name {
+            "choice" => Kind::Choice,
+            "scale" => Kind::Scale,
+            "words" => Kind::Words,
+            "text" => Kind::Text,
+            "pledge" => Kind::Pledge,
+            "ranking" => Kind::Ranking,
+            "points" => Kind::Points,
+            _ => return None,
+        })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -77,9 +76,11 @@ impl Phase {
 
     /// The phase named `name` (`"pre"` or `"post"`).
     pub fn parse(name: &str) -> Option<Phase> {
-        [Phase::Pre, Phase::Post]
-            .into_iter()
-            .find(|p| p.as_str() == name)
+        match name {
+            "pre" => Some(Phase::Pre),
+            "post" => Some(Phase::Post),
+            _ => None,
+        }
     }
 }
 
@@ -158,7 +159,15 @@ mod tests {
 
     #[test]
     fn kinds_and_phases_read_back_their_names() {
-        for kind in Kind::ALL {
+        for kind in [
+            Kind::Choice,
+            Kind::Scale,
+            Kind::Words,
+            Kind::Text,
+            Kind::Pledge,
+            Kind::Ranking,
+            Kind::Points,
+        ] {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::parse("gain"), None);
