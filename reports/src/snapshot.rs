@@ -66,7 +66,7 @@ pub struct SessionDef {
 }
 
 /// An activity's definition. Fields that do not apply to its kind are empty or `None`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ActivityDef {
     pub key: String,
     /// `choice`, `scale`, `words`, `text`, `pledge`, `ranking` or `points`.
@@ -111,17 +111,8 @@ impl ActivityDef {
             prompt: prompt.to_owned(),
             session: session.to_owned(),
             room: room.map(str::to_owned),
-            options: Vec::new(),
-            multiple: false,
-            min: None,
-            max: None,
-            label_min: None,
-            label_max: None,
-            pair: None,
-            phase: None,
-            pledge_text: None,
-            budget: None,
             state: state.to_owned(),
+            ..ActivityDef::default()
         };
         match kind {
             ActivityKind::Choice {
