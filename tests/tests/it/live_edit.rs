@@ -100,10 +100,11 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
         .as_array_mut()
         .expect("activities")
         .push(json!({"key": "added-poll", "kind": "choice", "prompt": "Coffee or tea?", "options": ["Coffee", "Tea"]}));
+    let sector = spec["sectors"][0].clone();
     spec["organisations"]
         .as_array_mut()
         .expect("organisations")
-        .push(json!({"name": "Leeds Recovery Hub", "sector": spec["sectors"][0].clone()}));
+        .push(json!({"name": "Leeds Recovery Hub", "sector": sector}));
     let (status, body) = put(&app, &created.code, &etag, &spec).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["changed"], true);
