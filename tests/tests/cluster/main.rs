@@ -32,6 +32,7 @@ mod stored;
 mod truth;
 
 mod db_outage;
+mod edit;
 mod live;
 mod missing;
 mod nats_outage;
