@@ -737,12 +737,22 @@ function codeFromAddress() {
      * old one's place on screen. */
     function takeOver(old) {
       var was = old.typed();
-      if (was.dirty && (was.kind === a.kind)) {
-        control.set(was.value);
+      if (was.dirty && was.kind === a.kind) {
+        if (was.value !== null) control.set(was.value);
         dirty = true;
       }
       unfolded = was.unfolded;
       old.node.replaceWith(form);
+      // Text as typed, spaces and all (the control hands back a tidied value), and its
+      // counter with it.
+      if (was.dirty && was.kind === a.kind) {
+        was.fields.forEach(function (f) {
+          var input = document.getElementById(f.id);
+          if (!input || !form.contains(input) || input.value === f.value) return;
+          input.value = f.value;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        });
+      }
       if (was.focus) {
         var input = document.getElementById(was.focus);
         if (input && form.contains(input)) {
@@ -759,8 +769,12 @@ function codeFromAddress() {
     function typed() {
       var focused = document.activeElement;
       var inside = focused && form.contains(focused) && focused.id;
+      var fields = Array.prototype.filter.call(form.querySelectorAll("textarea, input"), function (x) {
+        return x.id && (x.tagName === "TEXTAREA" || x.type === "text");
+      }).map(function (x) { return { id: x.id, value: x.value }; });
       return {
         kind: a.kind,
+        fields: fields,
         dirty: dirty,
         unfolded: unfolded,
         value: control.get(),
