@@ -619,22 +619,40 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
     let mut errs = Found::default();
     errs.note(check_text("title", &spec.title, "the title", MAX_TITLE));
     if let Some(section) = &spec.safeguarding {
-        errs.note(safeguarding::validate(section).map_err(|(path, message)| SpecError::new(path, message)));
+        errs.note(
+            safeguarding::validate(section)
+                .map_err(|(path, message)| SpecError::new(path, message)),
+        );
     }
     if let Some(series) = &spec.series {
         errs.note(check_text("series", series, "the series", MAX_NAME));
     }
     if let Some(organiser) = &spec.organiser {
-        errs.note(check_text("organiser", organiser, "the organiser", MAX_TITLE));
+        errs.note(check_text(
+            "organiser",
+            organiser,
+            "the organiser",
+            MAX_TITLE,
+        ));
     }
     if let Some(contact) = &spec.contact {
         errs.note(check_text("contact", contact, "the contact", MAX_TITLE));
     }
     if let Some(text) = &spec.introduction {
-        errs.note(check_text("introduction", text, "the introduction", MAX_REPORT_TEXT));
+        errs.note(check_text(
+            "introduction",
+            text,
+            "the introduction",
+            MAX_REPORT_TEXT,
+        ));
     }
     if let Some(text) = &spec.next_steps {
-        errs.note(check_text("next_steps", text, "the next steps", MAX_REPORT_TEXT));
+        errs.note(check_text(
+            "next_steps",
+            text,
+            "the next steps",
+            MAX_REPORT_TEXT,
+        ));
     }
     if let Some(starts_at) = &spec.starts_at
         && !is_rfc3339(starts_at)
@@ -678,16 +696,18 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
             ));
         }
     }
-    errs.note(super::reaction::check_spec(&spec.reactions).map_err(|(path, message)| {
-        SpecError::new(
-            if path.is_empty() {
-                "reactions".to_owned()
-            } else {
-                format!("reactions{path}")
-            },
-            message,
-        )
-    }));
+    errs.note(
+        super::reaction::check_spec(&spec.reactions).map_err(|(path, message)| {
+            SpecError::new(
+                if path.is_empty() {
+                    "reactions".to_owned()
+                } else {
+                    format!("reactions{path}")
+                },
+                message,
+            )
+        }),
+    );
     errs.note(check_embed(&spec.embed));
     if spec.sectors.len() > MAX_SECTORS {
         errs.push(SpecError::new(
@@ -715,7 +735,12 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
     let mut orgs_seen = HashSet::new();
     for (i, org) in spec.organisations.iter().enumerate() {
         let path = format!("organisations[{i}]");
-        errs.note(check_text(&format!("{path}.name"), &org.name, "a name", MAX_NAME));
+        errs.note(check_text(
+            &format!("{path}.name"),
+            &org.name,
+            "a name",
+            MAX_NAME,
+        ));
         if !orgs_seen.insert(super::names::fold(&org.name)) {
             errs.push(SpecError::new(
                 format!("{path}.name"),
@@ -772,7 +797,12 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
             MAX_TITLE,
         ));
         if let Some(room) = &session.room {
-            errs.note(check_text(&format!("{spath}.room"), room, "the room", MAX_NAME));
+            errs.note(check_text(
+                &format!("{spath}.room"),
+                room,
+                "the room",
+                MAX_NAME,
+            ));
             if !rooms.contains(room) {
                 rooms.push(room.clone());
             }

@@ -364,7 +364,13 @@ pub async fn update(
     let value = json_body(body)?;
     let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        Err(found) => return Ok(specs_refused(StatusCode::BAD_REQUEST, "invalid_spec", &found)),
+        Err(found) => {
+            return Ok(specs_refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_spec",
+                &found,
+            ));
+        }
     };
     let updated = match app
         .hub()

@@ -208,11 +208,19 @@ impl SharedInfo {
 
     pub fn get(&self) -> Arc<EventInfo> {
         // A writer cannot panic while holding the lock (it only swaps an Arc).
-        Arc::clone(&self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     pub(crate) fn set(&self, info: Arc<EventInfo>) {
-        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
     }
 }
 

@@ -8,7 +8,7 @@ use reqwest::header::{ETAG, IF_MATCH};
 use serde_json::{Value, json};
 
 use crate::harness::Cluster;
-use crate::helpers::{Client, ORGANISER_KEY, WAIT, fixture_2026};
+use crate::helpers::{Client, ORGANISER_KEY, WAIT};
 
 /// Activity `key` in an EVENT.
 fn definition<'a>(event: &'a Value, key: &str) -> &'a Value {
@@ -26,7 +26,11 @@ async fn an_edit_on_the_relaying_node_reaches_a_phone_there_without_a_reconnect(
     let cluster = Cluster::start(2).await;
     let (_, created, mut host) = cluster.open_event(&["role"]).await;
     let code = created.code.clone();
-    assert_eq!(cluster.owner().await, Some(0), "the host's node runs the event");
+    assert_eq!(
+        cluster.owner().await,
+        Some(0),
+        "the host's node runs the event"
+    );
 
     let mut phone = Client::connect(&cluster.nodes[1].ws_url(&format!("/ws/e/{code}"))).await;
     phone

@@ -250,7 +250,8 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     assert_eq!(body["errors"][0]["path"], body["path"], "{body}");
     // A kind changed.
     let mut kind = spec.clone();
-    kind["sessions"][0]["activities"][0] = json!({"key": "role", "kind": "text", "prompt": "Your role?", "max_len": 80});
+    kind["sessions"][0]["activities"][0] =
+        json!({"key": "role", "kind": "text", "prompt": "Your role?", "max_len": 80});
     let (status, body) = put(&app, &created.code, &etag, &kind).await;
     assert_eq!(status, 409, "{body}");
     assert!(

@@ -180,7 +180,8 @@ impl EventState {
         // An organisation or sector typed by attendees may now be on the event's list.
         self.other_organisations
             .retain(|_, name| new.registered_organisation(name).is_none());
-        self.other_sectors.retain(|_, name| new.sector(name).is_none());
+        self.other_sectors
+            .retain(|_, name| new.sector(name).is_none());
         self.forget_breakdowns();
     }
 }
