@@ -277,3 +277,46 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
         .await;
     assert_eq!(reply["type"], "ok", "{reply}");
 }
+
+/// A room's worth of phones through an edit: each gets the new spec on the socket it has,
+/// none is closed or told to reconnect (before, an edit closed all of them with 1012 at
+/// once). Prints how long the edit took to reach them all, as a measurement, not a limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_phones_get_an_edit_without_one_reconnect() {
+    const PHONES: usize = 300;
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&fixture_2026()).await;
+    let mut phones = Vec::with_capacity(PHONES);
+    for _ in 0..PHONES {
+        let (phone, _) = app
+            .attendee(&created.code, json!({"organisation": "York Mind"}))
+            .await;
+        phones.push(phone);
+    }
+    let (mut spec, etag) = export(&app, &created.code).await;
+    spec["sessions"][0]["activities"][0]["prompt"] = json!("Which best describes your role?");
+    let started = std::time::Instant::now();
+    let (status, body) = put(&app, &created.code, &etag, &spec).await;
+    assert_eq!(status, 200, "{body}");
+    let stored = started.elapsed();
+    let received = futures_util::future::join_all(phones.iter_mut().map(|phone| async {
+        let event = phone.recv_type("event").await;
+        definition(&event["event"], "role")["prompt"].clone()
+    }))
+    .await;
+    let reached = started.elapsed();
+    assert!(
+        received
+            .iter()
+            .all(|p| p == "Which best describes your role?"),
+        "every phone has the new prompt"
+    );
+    eprintln!(
+        "{PHONES} phones: edit stored and applied in {stored:?}, on every phone within {reached:?}"
+    );
+    // The sockets are still open and served (the activity is not open: a typed refusal).
+    for (i, phone) in phones.iter_mut().enumerate().step_by(50) {
+        let reply = phone.answer(&format!("x{i}"), "role", json!([0])).await;
+        assert_eq!(reply["type"], "error", "{reply}");
+    }
+}
