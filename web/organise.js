@@ -229,7 +229,8 @@ $("#back").addEventListener("click", () => showEvents());
 
 // ------------------------------------------------------------------ the editor
 
-// `refusal`: the server's reason for refusing the last save, shown until the next change.
+// `refusal`: the server's reasons for refusing the last save (a list), shown until the next
+// change.
 const editing = { code: null, etag: null, spec: null, fresh: new WeakSet(), timer: 0, asked: 0, refusal: null };
 
 async function openEditor(code) {
@@ -531,7 +532,7 @@ async function validate() {
   const r = await api("POST", "/api/spec/validate", cleanSpec(editing.spec));
   if (asked !== editing.asked || r.status !== 200) return;
   const errors = r.body.errors || [];
-  showErrors(editing.refusal ? [...errors, editing.refusal] : errors, !!editing.refusal);
+  showErrors(editing.refusal ? [...errors, ...editing.refusal] : errors, !!editing.refusal);
 }
 
 /** Shows each error beside its field, and, when `summary`, in the list at the top too. */
@@ -625,7 +626,7 @@ function refused(r) {
     const errors = refusals(r.body);
     // A refused edit stays on show while the form is validated again; invalid fields are
     // shown by the validation itself.
-    editing.refusal = r.status === 409 ? errors[0] : null;
+    editing.refusal = r.status === 409 ? errors : null;
     showErrors(errors, true);
     return;
   }

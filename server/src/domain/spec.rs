@@ -15,7 +15,7 @@ use super::code::{ActivityKey, is_key};
 use super::safeguarding::{self, SafeguardingSpec};
 
 /// A rule the spec breaks: `path` names the field, `message` says what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecError {
     pub path: String,
     pub message: String,

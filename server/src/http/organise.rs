@@ -283,6 +283,7 @@ fn edit_error(e: EditError) -> Response {
             response
         }
         EditError::Refused(e) => spec_refused(StatusCode::CONFLICT, "unsafe_edit", &e),
+        EditError::Unsafe(found) => specs_refused(StatusCode::CONFLICT, "unsafe_edit", &found),
         other @ EditError::NotRehearsal(_) => {
             ApiError::new(StatusCode::CONFLICT, "not_rehearsal", other.to_string()).into_response()
         }
@@ -295,9 +296,7 @@ fn respec_error(code: EventCode, e: RespecError) -> Response {
     match e {
         RespecError::NoEvent => edit_error(EditError::NoEvent(code)),
         RespecError::Stale(current) => edit_error(EditError::Stale(current)),
-        RespecError::Refused { path, message } => {
-            edit_error(EditError::Refused(SpecError { path, message }))
-        }
+        RespecError::Refused(found) => edit_error(EditError::Unsafe(found)),
         RespecError::Busy => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",

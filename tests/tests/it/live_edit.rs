@@ -248,6 +248,29 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "unsafe_edit");
     assert_eq!(body["errors"][0]["path"], body["path"], "{body}");
+    // Two reasons at once: both are given, each with its field.
+    let reply = host
+        .command(json!({"type": "open", "activity": "barrier-word"}), 3)
+        .await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    let mut both = moved.clone();
+    both["sessions"][0]["activities"][3] = json!({"key": "barrier-word", "kind": "text", "prompt": "What gets in the way?", "max_len": 80});
+    let (status, body) = put(&app, &created.code, &etag, &both).await;
+    assert_eq!(status, 409, "{body}");
+    let paths: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "sessions[0].activities[0].options[1]",
+            "sessions[0].activities[3].kind"
+        ],
+        "{body}"
+    );
     // A kind changed.
     let mut kind = spec.clone();
     kind["sessions"][0]["activities"][0] =
