@@ -84,6 +84,15 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
         .await;
     let token = welcome["attendee"].as_str().expect("token").to_owned();
     assert_eq!(phone.answer("a1", "role", json!([1])).await["type"], "ack");
+    // A text answer to a later session, whose activity moves down one place in the edit.
+    let reply = host
+        .command(json!({"type": "open", "activity": "concern"}), 9)
+        .await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    assert_eq!(
+        phone.answer("t1", "concern", json!("Waiting lists")).await["type"],
+        "ack"
+    );
 
     // A typo fixed in the prompt, an answered option reworded, one added at the end, an
     // activity and an organisation added.
@@ -151,6 +160,15 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
     assert_eq!(row(&snapshot, "role")["total"], 2, "{snapshot}");
     assert_eq!(tally["counts"], json!([0, 1, 0, 0, 0, 0, 1]), "{tally}");
     assert_eq!(row(&snapshot, "added-poll")["total"], 1);
+    // The text answer kept its activity, though the activity moved.
+    assert_eq!(row(&snapshot, "concern")["total"], 1, "{snapshot}");
+    let texts = snapshot["texts"].as_array().expect("texts");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t["activity"] == "concern" && t["text"] == "Waiting lists"),
+        "{snapshot}"
+    );
 
     // A phone that comes back finds the new spec and its own answers.
     let (_back, welcome) = app
