@@ -120,6 +120,20 @@ impl Tally {
         }
     }
 
+    /// The tally of an activity whose spec was edited (an edit the rules of the server's
+    /// `domain::edit` allow): a choice's options added at the end start at zero; an activity
+    /// without answers starts afresh under its new kind.
+    pub fn fit(&mut self, kind: &ActivityKind) {
+        if let (Tally::Choice { counts, .. }, ActivityKind::Choice { options, .. }) =
+            (&mut *self, kind)
+            && counts.len() <= options.len()
+        {
+            counts.resize(options.len(), 0);
+        } else if self.total() == 0 {
+            *self = Tally::new(kind);
+        }
+    }
+
     /// Counts one respondent's answer. `organisation` matters only for pledges: a pledge
     /// with none counts in the total only.
     pub fn add<A: Countable + ?Sized>(&mut self, answer: &A, organisation: Option<&str>) {

@@ -437,6 +437,7 @@ fn edit_failure(e: crate::admin::EditError, what: &str) -> Failure {
     match e {
         EditError::Storage(e) => Failure::Other(anyhow::Error::new(e).context("the database")),
         EditError::Refused(e) => Failure::Input(format!("{what}: {e}")),
+        e @ EditError::Unsafe(_) => Failure::Input(format!("{what}: {e}")),
         EditError::Stale(current) => Failure::Input(format!(
             "the event was changed since it was exported: its ETag is now {current}; export it again"
         )),
@@ -491,7 +492,7 @@ async fn update(
     let code = parse_code(code)?;
     let event = read_spec(file)?;
     let storage = open(database).await?;
-    let updated = crate::admin::update(&storage, code, if_match, &event)
+    let updated = crate::admin::update(&storage, code, if_match, &event, &Default::default())
         .await
         .map_err(|e| edit_failure(e, &file.display().to_string()))?;
     storage.close().await;

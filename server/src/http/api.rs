@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{ApiError, AppState, bearer};
-use crate::domain::spec::parse_spec_value;
+use crate::domain::spec::parse_spec_value_all;
 use crate::hub::Command;
 use crate::metrics::METRICS;
 
@@ -93,13 +93,20 @@ pub async fn create_event(
         }
     })?;
     let value = json_body(body)?;
-    let event = match parse_spec_value(value) {
+    let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        // `message` keeps its "path: what is wrong" form; `path` names the field alone.
-        Err(e) => {
+        // `message` keeps its "path: what is wrong" form; `path` names the field alone; both
+        // of the first rule broken, `errors` of each.
+        Err(found) => {
+            let first = found.first();
             return Ok((
                 StatusCode::BAD_REQUEST,
-                Json(json!({"error": "invalid_spec", "message": e.to_string(), "path": e.path})),
+                Json(json!({
+                    "error": "invalid_spec",
+                    "message": first.map(ToString::to_string),
+                    "path": first.map(|e| e.path.as_str()),
+                    "errors": super::organise::error_list(&found),
+                })),
             )
                 .into_response());
         }
@@ -114,22 +121,22 @@ pub async fn get_event(
     State(app): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let handle = app.event(&code).await?;
+    let info = app.event(&code).await?.info();
     let stored = app
         .hub()
         .storage()
-        .event(handle.info.code)
+        .event(info.code)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::no_event(&code))?;
-    let mut value = crate::protocol::event::public(&handle.info.event);
-    value["code"] = Value::from(handle.info.code.as_str());
+    let mut value = crate::protocol::event::public(&info.event);
+    value["code"] = Value::from(info.code.as_str());
     value["state"] = Value::from(if stored.state == "ended" {
         "ended"
     } else {
         "live"
     });
-    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info.code));
+    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), info.code));
     Ok(Json(value))
 }
 
@@ -139,7 +146,7 @@ pub async fn end_event(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t)) {
+    if !bearer(&headers).is_some_and(|t| handle.info().is_host(t)) {
         return Err(ApiError::unauthorized(
             "ending an event needs its host token as a Bearer token",
         ));
@@ -148,7 +155,7 @@ pub async fn end_event(
     handle.send(Command::End { reply }).await?;
     match wait.await {
         Ok(Ok(())) => Ok(Json(
-            json!({"code": handle.info.code.as_str(), "state": "ended"}),
+            json!({"code": handle.info().code.as_str(), "state": "ended"}),
         )),
         Ok(Err(message)) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -164,7 +171,7 @@ pub async fn qr(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    let url = format!("{}/e/{}", app.public_url(), handle.info.code);
+    let url = format!("{}/e/{}", app.public_url(), handle.info().code);
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
     let svg = qr
@@ -222,7 +229,7 @@ async fn report(
     name: &'static str,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t))
+    if !bearer(&headers).is_some_and(|t| handle.info().is_host(t))
         && super::organise::authorise(&app, &headers, false).is_err()
     {
         return Err(ApiError::unauthorized(
@@ -230,7 +237,7 @@ async fn report(
         ));
     }
     let storage = app.hub().storage().clone();
-    let code = handle.info.code;
+    let code = handle.info().code;
     let data = crate::report::load(&storage, code)
         .await
         .map_err(ApiError::internal)?

@@ -49,12 +49,12 @@ async fn host_event(
     headers: &HeaderMap,
 ) -> Result<EventCode, ApiError> {
     let handle = app.event(code).await?;
-    if !bearer(headers).is_some_and(|t| handle.info.is_host(t)) {
+    if !bearer(headers).is_some_and(|t| handle.info().is_host(t)) {
         return Err(ApiError::unauthorized(
             "themes need the event's host token as a Bearer token",
         ));
     }
-    Ok(handle.info.code)
+    Ok(handle.info().code)
 }
 
 /// `{"names": {THEME_ID: NAME, ...}}`: every id a known theme, every name a non-blank string

@@ -687,8 +687,8 @@ impl Reader {
             return Flow::Continue;
         };
         let (allowed, role) = match self.role {
-            Role::Host => (self.handle.info.is_host(&token), Role::Host),
-            _ => (self.handle.info.is_presenter(&token), Role::Presenter),
+            Role::Host => (self.handle.info().is_host(&token), Role::Host),
+            _ => (self.handle.info().is_presenter(&token), Role::Presenter),
         };
         if !allowed {
             self.error(
