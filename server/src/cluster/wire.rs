@@ -68,10 +68,24 @@ pub enum Entry {
 /// What a connection on one node asks of an event owned by another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RelayCommand {
-    Connect { conn: ConnId, role: Role },
-    Disconnect { conn: ConnId },
-    Client { conn: ConnId, msg: ClientMsg },
-    Host { conn: ConnId, msg: HostMsg },
+    Connect {
+        conn: ConnId,
+        role: Role,
+        /// The role link that authorised the connection, if one did (see `Command::Connect`).
+        #[serde(default)]
+        link: Option<String>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Client {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    Host {
+        conn: ConnId,
+        msg: HostMsg,
+    },
 }
 
 impl RelayCommand {
@@ -106,6 +120,10 @@ pub enum Rpc {
         token: String,
     },
     End,
+    /// A role link was revoked: its connections, wherever they are relayed from, close.
+    Revoke {
+        link: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -119,6 +137,7 @@ pub enum RpcReply {
     },
     Streamed(crate::hub::StreamOpen),
     Ended(Result<(), String>),
+    Revoked,
     Unavailable,
 }
 
