@@ -271,6 +271,9 @@ describe("the organiser's page", () => {
     assert.equal(await mod.locator('[data-report="report.html"]').isVisible(), true);
     await axe(mod, "moderator dashboard");
     await shot(mod, "host-moderator-1440", false);
+    await mod.setViewportSize(PHONE_390.viewport);
+    await shot(mod, "host-moderator-390", false);
+    await axe(mod, "moderator dashboard at 390");
 
     // Revoked, after a confirmation: the open dashboard is disconnected at once.
     await item.getByRole("button", { name: "Revoke: Room B moderator" }).click();
