@@ -206,12 +206,15 @@ pub struct Updated {
 
 /// Replaces an event's spec with `new`, if it is still the one tagged `if_match` (any, when
 /// `None`: the command line, which has no one to race) and the change keeps every stored
-/// answer's meaning ([`check_edit`]). The caller then brings the live event up to date.
+/// answer's meaning ([`check_edit`]). `live`: what the running event's actor knows to be
+/// open or answered beyond what is stored (a state written behind, an answer on its way to
+/// disk); the actor calls this itself, between two commands, then applies the new spec.
 pub async fn update(
     storage: &Storage,
     code: EventCode,
     if_match: Option<&str>,
     new: &Event,
+    live: &HashSet<String>,
 ) -> Result<Updated, EditError> {
     let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
     let current = etag(&stored.spec);
@@ -220,11 +223,12 @@ pub async fn update(
     }
     let old = parse_spec(&stored.spec, SpecFormat::Json)
         .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?;
-    let answered: HashSet<String> = storage
+    let mut answered: HashSet<String> = storage
         .answered_activities(code)
         .await?
         .into_iter()
         .collect();
+    answered.extend(live.iter().cloned());
     check_edit(&old, new, &answered).map_err(EditError::Refused)?;
     let text = spec_text(new)?;
     if text == stored.spec {

@@ -562,7 +562,7 @@ async fn update(
     let code = parse_code(code)?;
     let event = read_spec(file)?;
     let storage = open(database).await?;
-    let updated = crate::admin::update(&storage, code, if_match, &event)
+    let updated = crate::admin::update(&storage, code, if_match, &event, &Default::default())
         .await
         .map_err(|e| edit_failure(e, &file.display().to_string()))?;
     storage.close().await;

@@ -119,18 +119,18 @@ pub async fn get_event(
     let stored = app
         .hub()
         .storage()
-        .event(handle.info.code)
+        .event(handle.info().code)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::no_event(&code))?;
-    let mut value = crate::protocol::event::public(&handle.info.event);
-    value["code"] = Value::from(handle.info.code.as_str());
+    let mut value = crate::protocol::event::public(&handle.info().event);
+    value["code"] = Value::from(handle.info().code.as_str());
     value["state"] = Value::from(if stored.state == "ended" {
         "ended"
     } else {
         "live"
     });
-    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info.code));
+    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info().code));
     Ok(Json(value))
 }
 
@@ -140,7 +140,7 @@ pub async fn end_event(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let handle = app.event(&code).await?;
-    match super::keys::bearer_access(&app, &handle.info, &headers).await? {
+    match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
         Some(LinkRole::Host) => {}
         Some(LinkRole::Moderator) => {
             return Err(ApiError::new(
@@ -159,7 +159,7 @@ pub async fn end_event(
     handle.send(Command::End { reply }).await?;
     match wait.await {
         Ok(Ok(())) => Ok(Json(
-            json!({"code": handle.info.code.as_str(), "state": "ended"}),
+            json!({"code": handle.info().code.as_str(), "state": "ended"}),
         )),
         Ok(Err(message)) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -175,7 +175,7 @@ pub async fn qr(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    let url = format!("{}/e/{}", app.public_url(), handle.info.code);
+    let url = format!("{}/e/{}", app.public_url(), handle.info().code);
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
     let svg = qr
@@ -237,7 +237,7 @@ async fn report(
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
     if super::organise::authorise(&app, &headers, false).is_err() {
-        match super::keys::bearer_access(&app, &handle.info, &headers).await? {
+        match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
             Some(LinkRole::Host) => {}
             Some(LinkRole::Moderator) if !RAW_ANSWERS.contains(&name) => {}
             Some(LinkRole::Moderator) => {
@@ -257,7 +257,7 @@ async fn report(
         }
     }
     let storage = app.hub().storage().clone();
-    let code = handle.info.code;
+    let code = handle.info().code;
     let data = crate::report::load(&storage, code)
         .await
         .map_err(ApiError::internal)?

@@ -26,6 +26,7 @@ use super::{ApiError, AppState};
 use crate::admin::{self, CopyChanges, EditError};
 use crate::domain::spec::parse_spec_value;
 use crate::domain::{EventCode, SpecError, clock, token};
+use crate::hub::RespecError;
 
 const COOKIE: &str = "joinup_organiser";
 /// How long a sign-in lasts: a working day.
@@ -269,6 +270,29 @@ fn edit_error(e: EditError) -> Response {
     }
 }
 
+/// An edit the event did not take, as [`edit_error`] answers it.
+fn respec_error(code: EventCode, e: RespecError) -> Response {
+    match e {
+        RespecError::NoEvent => edit_error(EditError::NoEvent(code)),
+        RespecError::Stale(current) => edit_error(EditError::Stale(current)),
+        RespecError::Refused { path, message } => {
+            edit_error(EditError::Refused(SpecError { path, message }))
+        }
+        RespecError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the event is busy writing answers and did not take the edit: send it again",
+        )
+        .into_response(),
+        RespecError::Failed => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the edit could not be saved right now: send it again",
+        )
+        .into_response(),
+    }
+}
+
 /// `GET /api/events/{code}/spec`: the spec as stored, with its `ETag`.
 pub async fn export(
     State(app): State<AppState>,
@@ -322,13 +346,14 @@ pub async fn update(
         Ok(event) => event,
         Err(e) => return Ok(spec_refused(StatusCode::BAD_REQUEST, "invalid_spec", &e)),
     };
-    let updated = match admin::update(app.hub().storage(), code, Some(if_match), &event).await {
+    let updated = match app
+        .hub()
+        .respec(code, Some(if_match.to_owned()), event)
+        .await
+    {
         Ok(updated) => updated,
-        Err(e) => return Ok(edit_error(e)),
+        Err(e) => return Ok(respec_error(code, e)),
     };
-    if updated.changed {
-        app.hub().spec_changed(code).await;
-    }
     let mut response =
         Json(json!({"etag": updated.etag, "changed": updated.changed})).into_response();
     if let Ok(value) = HeaderValue::from_str(&updated.etag) {

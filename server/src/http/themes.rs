@@ -50,13 +50,13 @@ async fn host_event(
     headers: &HeaderMap,
 ) -> Result<EventCode, ApiError> {
     let handle = app.event(code).await?;
-    let access = super::keys::bearer_access(app, &handle.info, headers).await?;
+    let access = super::keys::bearer_access(app, &handle.info(), headers).await?;
     if !access.is_some_and(LinkRole::is_staff) {
         return Err(ApiError::unauthorized(
             "themes need the event's host token (or a host or moderator link's) as a Bearer token",
         ));
     }
-    Ok(handle.info.code)
+    Ok(handle.info().code)
 }
 
 /// `{"names": {THEME_ID: NAME, ...}}`: every id a known theme, every name a non-blank string

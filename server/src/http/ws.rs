@@ -626,7 +626,7 @@ impl Reader {
         let Some(id) = &self.link else {
             return false;
         };
-        match self.storage.role_links(self.handle.info.code).await {
+        match self.storage.role_links(self.handle.info().code).await {
             Ok(links) => links
                 .iter()
                 .find(|l| &l.id == id)
@@ -755,10 +755,10 @@ impl Reader {
     /// Checks a host's or presenter's key: the event's own tokens, or a role link not
     /// revoked that opens this kind of socket. A key that opens nothing closes it with 4001.
     async fn authorise(&mut self, key: &str) -> Flow {
-        let found = match keys::access(&self.storage, &self.handle.info, key).await {
+        let found = match keys::access(&self.storage, &self.handle.info(), key).await {
             Ok(found) => found,
             Err(e) => {
-                tracing::warn!(event = %self.handle.info.code, error = %e, "could not check a key");
+                tracing::warn!(event = %self.handle.info().code, error = %e, "could not check a key");
                 self.error(
                     None,
                     ErrorCode::Unavailable,

@@ -559,6 +559,16 @@ pub fn welcome(token: &str, event_json: &str, rest: &Welcome<'_>) -> Frame {
     splice(head, rest)
 }
 
+/// `{"type": "event", "event": EVENT}`: the event's spec was edited while it runs; EVENT
+/// is as in `welcome` and `snapshot`, and every answer, state and tally carries on.
+pub fn event(event_json: &str) -> Frame {
+    let mut frame = Vec::with_capacity(event_json.len() + 32);
+    frame.extend_from_slice(br#"{"type":"event","event":"#);
+    frame.extend_from_slice(event_json.as_bytes());
+    frame.push(b'}');
+    Bytes::from(frame)
+}
+
 /// One activity's row in a snapshot. `tally` is the hosts' tally, or for the presenter the
 /// public tally once revealed, else null.
 #[derive(Serialize)]

@@ -20,6 +20,7 @@
 //! | [`apply`] | what a committed write does to the live state (an answer counted, ...) |
 //! | [`push`] | what changed since it last went out, and the tick that sends it (coalescing) |
 //! | [`views`] | the whole-state frames: `welcome`, the host's and presenter's `snapshot`, `wall` |
+//! | [`respec`] | an organiser's edit of the spec, checked, stored and applied in place |
 
 mod apply;
 mod attendee;
@@ -30,6 +31,7 @@ mod ledger;
 mod profile;
 mod push;
 mod reacting;
+mod respec;
 mod views;
 
 use std::sync::Arc;
@@ -43,7 +45,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::reactions::Reactions;
 use super::state::EventState;
-use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap};
+use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{Event, EventCode};
 use crate::metrics::METRICS;
@@ -65,7 +67,12 @@ const COMMANDS_PER_TURN: usize = 64;
 /// The live event: everything one task owns. Each field is one duty's state; the methods
 /// that use it live in the file of that duty.
 struct Actor {
+    /// The event as this actor runs it; `shared` is the copy every handle reads, replaced
+    /// with it when an edit is applied ([`respec`]).
     info: Arc<EventInfo>,
+    shared: SharedInfo,
+    /// For an organiser's edit ([`respec`]); every other write goes through the ledger.
+    storage: Storage,
     /// The event's live state: activities, attendees, tallies, questions, texts, cards.
     state: EventState,
     /// Who is connected, and in which role ([`conns`]).
@@ -129,8 +136,10 @@ pub(super) async fn start(
     let (commit_tx, commit_rx) = mpsc::unbounded_channel();
     info!(event = %code, attendees = state.attendees.len(), "event loaded");
     let activities = info.event.activities.len();
+    let shared = SharedInfo::new(Arc::clone(&info));
     let actor = Actor {
         info: info.clone(),
+        shared: shared.clone(),
         conns: Conns::default(),
         ledger: Ledger::new(storage.writer().clone(), commit_tx),
         allowances: NumMap::default(),
@@ -140,13 +149,14 @@ pub(super) async fn start(
         paced: Paced::new(activities),
         presence: Presence::new(state.peak),
         state,
+        storage,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
     tokio::spawn(async move {
         actor.run(rx, commit_rx, idle_unload, forget).await;
         stopped();
     });
-    Ok(Some(EventHandle { info, tx }))
+    Ok(Some(EventHandle::new(shared, tx)))
 }
 
 /// What connections read without asking the actor, for an event whose actor runs on
@@ -221,6 +231,10 @@ impl Actor {
                             Command::Shutdown { done } => {
                                 shutdown = Some((done, Instant::now() + DRAIN_FOR));
                             }
+                            Command::Respec { if_match, event, reply } => {
+                                let done = self.respec(if_match, *event, &mut commits).await;
+                                let _ = reply.send(done);
+                            }
                             command => self.on_command(command).await,
                         }
                     }
@@ -280,6 +294,11 @@ impl Actor {
             } => self.on_stream(conn, token, sink, reply),
             Command::End { reply } => self.end(None, Some(reply)).await,
             Command::NodeGone { node } => self.drop_node(node),
+            // Handled by the loop, which holds the writer's commits; one that reaches here
+            // (the idle unload's last turn) finds the event going away.
+            Command::Respec { reply, .. } => {
+                let _ = reply.send(Err(crate::hub::RespecError::Busy));
+            }
             Command::Shutdown { .. } => {}
         }
     }
