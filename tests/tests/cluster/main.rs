@@ -14,7 +14,7 @@
 //! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
 //! - `pg_proxy`: a relay to PostgreSQL the test can cut or hold;
 //! - `missing`: a machine without nats-server gets one line, not a panic;
-//! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `shared_port`,
+//! - the tests: `live`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `roles`, `shared_port`,
 //!   `stall`.
 
 #[allow(dead_code)]
@@ -37,5 +37,6 @@ mod missing;
 mod nats_outage;
 mod node_loss;
 mod privacy;
+mod roles;
 mod shared_port;
 mod stall;

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, Closed, Created, ORGANISER_KEY, TestApp, fixture_2026};
+use crate::helpers::{Client, Closed, Created, ORGANISER_KEY, TestApp, fixture_2026, joinup};
 
 /// `POST /api/events/{code}/links` with the organiser key: the status and the JSON body.
 async fn issue(app: &TestApp, code: &str, body: Value) -> (u16, Value) {
@@ -315,20 +315,6 @@ async fn refused_links_name_the_field_at_fault() {
         .await
         .expect("POST");
     assert_eq!(with_origin.status(), StatusCode::CREATED);
-}
-
-/// Runs the `joinup` binary on `database`: exit code, stdout, stderr.
-fn joinup(database: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
-        .args(args)
-        .args(["--database", database])
-        .output()
-        .expect("run joinup");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
