@@ -238,7 +238,8 @@ $("#back").addEventListener("click", () => showEvents());
 
 // ------------------------------------------------------------------ the editor
 
-// `refusal`: the server's reason for refusing the last save, shown until the next change.
+// `refusal`: the server's reasons for refusing the last save (a list), shown until the next
+// change.
 const editing = { code: null, etag: null, spec: null, fresh: new WeakSet(), timer: 0, asked: 0, refusal: null };
 
 async function openEditor(code) {
@@ -540,7 +541,7 @@ async function validate() {
   const r = await api("POST", "/api/spec/validate", cleanSpec(editing.spec));
   if (asked !== editing.asked || r.status !== 200) return;
   const errors = r.body.errors || [];
-  showErrors(editing.refusal ? [...errors, editing.refusal] : errors, !!editing.refusal);
+  showErrors(editing.refusal ? [...errors, ...editing.refusal] : errors, !!editing.refusal);
 }
 
 /** Shows each error beside its field, and, when `summary`, in the list at the top too. */
@@ -557,7 +558,8 @@ function showErrors(errors, summary) {
     const input = where ? document.getElementById(idOf(where)) : null;
     if (where) {
       const node = document.getElementById(`${idOf(where)}-error`);
-      if (node) { node.textContent = message; node.hidden = false; }
+      // Several errors may belong to one field (two options of one list).
+      if (node) { node.textContent = node.textContent ? `${node.textContent} ${message}` : message; node.hidden = false; }
       if (input) input.setAttribute("aria-invalid", "true");
     }
     items.push(el("li", {}, input ? el("a", { href: `#${input.id}`, text: message }) : message));
@@ -606,6 +608,14 @@ async function save() {
   refused(r);
 }
 
+/** Every error of a refusal: its `errors`, or (an older server) its one `path` and `message`. */
+function refusals(body) {
+  if (Array.isArray(body.errors) && body.errors.length) return body.errors;
+  const prefix = `${body.path}: `;
+  const message = String(body.message || "");
+  return [{ path: body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message }];
+}
+
 function refused(r) {
   const state = $("#save-state");
   if (r.status === 412) {
@@ -622,10 +632,11 @@ function refused(r) {
   if (r.status === 401) { state.textContent = "You have been signed out. Sign in again; your changes here are not saved."; return; }
   if (r.body && typeof r.body.path === "string") {
     state.textContent = r.status === 409 ? "Not saved: this change would alter answers already given." : "Not saved: something needs fixing.";
-    const prefix = `${r.body.path}: `;
-    const message = String(r.body.message || "");
-    editing.refusal = { path: r.body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message };
-    showErrors([editing.refusal], true);
+    const errors = refusals(r.body);
+    // A refused edit stays on show while the form is validated again; invalid fields are
+    // shown by the validation itself.
+    editing.refusal = r.status === 409 ? errors : null;
+    showErrors(errors, true);
     return;
   }
   state.textContent = (r.body && r.body.message) || "Not saved; try again.";

@@ -177,9 +177,12 @@ pub enum EditError {
     /// Someone else changed the spec since it was read: the current tag.
     #[error("the event was changed by someone else since it was read")]
     Stale(String),
-    /// The spec is invalid, or the change would misread stored answers.
+    /// The spec is invalid.
     #[error("{0}")]
     Refused(SpecError),
+    /// The change would misread stored answers: each reason ([`check_edit`]).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unsafe(Vec<SpecError>),
     /// Only a rehearsal may be reset.
     #[error("only a rehearsal can be reset; {0} is a real event")]
     NotRehearsal(EventCode),
@@ -229,7 +232,7 @@ pub async fn update(
         .into_iter()
         .collect();
     answered.extend(live.iter().cloned());
-    check_edit(&old, new, &answered).map_err(EditError::Refused)?;
+    check_edit(&old, new, &answered).map_err(EditError::Unsafe)?;
     let text = spec_text(new)?;
     if text == stored.spec {
         return Ok(Updated {

@@ -508,6 +508,7 @@ fn edit_failure(e: crate::admin::EditError, what: &str) -> Failure {
     match e {
         EditError::Storage(e) => Failure::Other(anyhow::Error::new(e).context("the database")),
         EditError::Refused(e) => Failure::Input(format!("{what}: {e}")),
+        e @ EditError::Unsafe(_) => Failure::Input(format!("{what}: {e}")),
         EditError::Stale(current) => Failure::Input(format!(
             "the event was changed since it was exported: its ETag is now {current}; export it again"
         )),

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::{ApiError, AppState};
 use crate::domain::link::LinkRole;
-use crate::domain::spec::parse_spec_value;
+use crate::domain::spec::parse_spec_value_all;
 use crate::hub::Command;
 use crate::metrics::METRICS;
 
@@ -94,13 +94,20 @@ pub async fn create_event(
         }
     })?;
     let value = json_body(body)?;
-    let event = match parse_spec_value(value) {
+    let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        // `message` keeps its "path: what is wrong" form; `path` names the field alone.
-        Err(e) => {
+        // `message` keeps its "path: what is wrong" form; `path` names the field alone; both
+        // of the first rule broken, `errors` of each.
+        Err(found) => {
+            let first = found.first();
             return Ok((
                 StatusCode::BAD_REQUEST,
-                Json(json!({"error": "invalid_spec", "message": e.to_string(), "path": e.path})),
+                Json(json!({
+                    "error": "invalid_spec",
+                    "message": first.map(ToString::to_string),
+                    "path": first.map(|e| e.path.as_str()),
+                    "errors": super::organise::error_list(&found),
+                })),
             )
                 .into_response());
         }
@@ -115,22 +122,22 @@ pub async fn get_event(
     State(app): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let handle = app.event(&code).await?;
+    let info = app.event(&code).await?.info();
     let stored = app
         .hub()
         .storage()
-        .event(handle.info().code)
+        .event(info.code)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::no_event(&code))?;
-    let mut value = crate::protocol::event::public(&handle.info().event);
-    value["code"] = Value::from(handle.info().code.as_str());
+    let mut value = crate::protocol::event::public(&info.event);
+    value["code"] = Value::from(info.code.as_str());
     value["state"] = Value::from(if stored.state == "ended" {
         "ended"
     } else {
         "live"
     });
-    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info().code));
+    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), info.code));
     Ok(Json(value))
 }
 

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::api::json_body;
 use super::{ApiError, AppState};
 use crate::admin::{self, CopyChanges, EditError};
-use crate::domain::spec::parse_spec_value;
+use crate::domain::spec::parse_spec_value_all;
 use crate::domain::{EventCode, SpecError, clock, token};
 use crate::hub::RespecError;
 
@@ -237,11 +237,31 @@ fn parse_code(code: &str) -> Result<EventCode, ApiError> {
 /// A refused spec: `{"error", "message", "path"}`, `path` naming the field and `message`
 /// saying what is wrong with it.
 pub fn spec_refused(status: StatusCode, code: &'static str, e: &SpecError) -> Response {
+    specs_refused(status, code, std::slice::from_ref(e))
+}
+
+/// A spec refused for every error in `found` (at least one): `message` and `path` are the
+/// first's, for clients that show one; `errors` lists each.
+fn specs_refused(status: StatusCode, code: &'static str, found: &[SpecError]) -> Response {
+    let first = found.first();
     (
         status,
-        Json(json!({"error": code, "message": e.message, "path": e.path})),
+        Json(json!({
+            "error": code,
+            "message": first.map(|e| e.message.as_str()),
+            "path": first.map(|e| e.path.as_str()),
+            "errors": error_list(found),
+        })),
     )
         .into_response()
+}
+
+/// `[{"path", "message"}]`, as the organise page shows them beside their fields.
+pub(super) fn error_list(found: &[SpecError]) -> Value {
+    found
+        .iter()
+        .map(|e| json!({"path": e.path, "message": e.message}))
+        .collect()
 }
 
 fn edit_error(e: EditError) -> Response {
@@ -263,6 +283,7 @@ fn edit_error(e: EditError) -> Response {
             response
         }
         EditError::Refused(e) => spec_refused(StatusCode::CONFLICT, "unsafe_edit", &e),
+        EditError::Unsafe(found) => specs_refused(StatusCode::CONFLICT, "unsafe_edit", &found),
         other @ EditError::NotRehearsal(_) => {
             ApiError::new(StatusCode::CONFLICT, "not_rehearsal", other.to_string()).into_response()
         }
@@ -275,9 +296,7 @@ fn respec_error(code: EventCode, e: RespecError) -> Response {
     match e {
         RespecError::NoEvent => edit_error(EditError::NoEvent(code)),
         RespecError::Stale(current) => edit_error(EditError::Stale(current)),
-        RespecError::Refused { path, message } => {
-            edit_error(EditError::Refused(SpecError { path, message }))
-        }
+        RespecError::Refused(found) => edit_error(EditError::Unsafe(found)),
         RespecError::Busy => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
@@ -342,9 +361,15 @@ pub async fn update(
         ));
     };
     let value = json_body(body)?;
-    let event = match parse_spec_value(value) {
+    let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        Err(e) => return Ok(spec_refused(StatusCode::BAD_REQUEST, "invalid_spec", &e)),
+        Err(found) => {
+            return Ok(specs_refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_spec",
+                &found,
+            ));
+        }
     };
     let updated = match app
         .hub()
@@ -363,7 +388,8 @@ pub async fn update(
 }
 
 /// `POST /api/spec/validate`: the one validator, for the page's form as it is typed in:
-/// `{"valid": true}` or `{"valid": false, "errors": [{"path", "message"}]}`.
+/// `{"valid": true, "errors": []}` or `{"valid": false, "path", "message", "errors": [{"path",
+/// "message"}]}`: every rule broken, each with its field's path (the first also alone).
 pub async fn validate(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -371,11 +397,13 @@ pub async fn validate(
 ) -> Result<Json<Value>, ApiError> {
     authorise(&app, &headers, false)?;
     let value = json_body(body)?;
-    Ok(Json(match parse_spec_value(value) {
+    Ok(Json(match parse_spec_value_all(value) {
         Ok(_) => json!({"valid": true, "errors": []}),
-        Err(e) => json!({
+        Err(found) => json!({
             "valid": false,
-            "errors": [{"path": e.path, "message": e.message}],
+            "path": found.first().map(|e| e.path.as_str()),
+            "message": found.first().map(|e| e.message.as_str()),
+            "errors": error_list(&found),
         }),
     }))
 }

@@ -31,9 +31,9 @@ pub enum RespecError {
     /// Someone else changed the spec since it was read: the current tag.
     #[error("the event was changed by someone else since it was read")]
     Stale(String),
-    /// The change would misread stored answers ([`crate::domain::edit`]).
-    #[error("{message}")]
-    Refused { path: String, message: String },
+    /// The change would misread stored answers ([`crate::domain::edit`]): each reason.
+    #[error("the change would misread stored answers")]
+    Refused(Vec<SpecError>),
     /// Writes on their way to disk did not land in time: nothing was changed.
     #[error("the event is busy writing answers; try again")]
     Busy,
@@ -47,9 +47,8 @@ impl From<EditError> for RespecError {
         match e {
             EditError::NoEvent(_) => RespecError::NoEvent,
             EditError::Stale(etag) => RespecError::Stale(etag),
-            EditError::Refused(SpecError { path, message }) => {
-                RespecError::Refused { path, message }
-            }
+            EditError::Refused(e) => RespecError::Refused(vec![e]),
+            EditError::Unsafe(found) => RespecError::Refused(found),
             EditError::NotRehearsal(_) | EditError::Storage(_) => {
                 tracing::error!(error = %e, "an edit could not be saved");
                 RespecError::Failed

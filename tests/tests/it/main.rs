@@ -14,6 +14,7 @@ mod faults;
 mod golden;
 mod hub;
 mod kinds;
+mod live_edit;
 mod organise;
 mod privacy;
 mod protocol_errors;
