@@ -126,15 +126,22 @@ pub async fn revoke(
     };
     tracing::info!(event = %code, link = %link.id, "role link revoked");
     // Stored first, so a key checked from now on is refused; then the live event closes
-    // the sockets the link opened (the owner's, wherever they are relayed from).
-    let handle = app.hub().event(code).await.map_err(ApiError::internal)?;
-    if let Some(handle) = handle {
-        handle
-            .send(Command::Revoke {
+    // the sockets the link opened (the owner's, wherever they are relayed from). If the
+    // event cannot be reached now, the link is revoked all the same, and each socket it
+    // opened finds out at its next check (within 25 s).
+    match app.hub().event(code).await {
+        Ok(Some(handle)) => {
+            let revoke = Command::Revoke {
                 link: link.id.clone(),
-            })
-            .await
-            .map_err(ApiError::internal)?;
+            };
+            if handle.send(revoke).await.is_err() {
+                tracing::warn!(event = %code, link = %link.id, "the live event was gone before it could close the link's sockets");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(event = %code, link = %link.id, error = %e, "could not reach the live event to close the link's sockets");
+        }
     }
     Ok(Json(link).into_response())
 }
