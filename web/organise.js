@@ -2,6 +2,7 @@
 // session cookie; the key is never stored), the list of events, and the editor of an
 // event's programme. The server is the only validator: the form sends the spec to
 // POST /api/spec/validate as it is typed in and shows its errors beside the field.
+import { people } from "./organise-people.js";
 import { KINDS, KIND_NAMES, blankSpec, newActivity, changeKind, slug, uniqueKey, activityKeys, getPath, setPath, fieldFor, linesToList, listToLines, cleanSpec, importRegister, toLocalInput, fromLocalInput, groupOf, preview } from "./organise-model.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -41,7 +42,7 @@ async function api(method, path, body, headers = {}) {
 function say(text) { $("#status").textContent = text; }
 
 function show(section) {
-  for (const id of ["signin", "events", "editor"]) $(`#${id}`).hidden = id !== section;
+  for (const id of ["signin", "events", "editor", "people"]) $(`#${id}`).hidden = id !== section;
   $("#sign-out").hidden = section === "signin";
 }
 
@@ -154,6 +155,7 @@ function eventCard(e, group) {
       el("a", { href: `/api/events/${e.code}/records.html`, download: `joinup-${e.code}-privacy-records.html`, "aria-label": label("Draft privacy records") }, "Privacy records")),
     el("div", { class: "row" },
       el("button", { type: "button", class: "btn small", "aria-label": label("Edit"), onclick: () => openEditor(e.code) }, "Edit"),
+      el("button", { type: "button", class: "btn small secondary", "aria-label": label("People and links"), onclick: () => openPeople(e) }, "People and links"),
       el("button", { type: "button", class: "btn small secondary", "aria-label": label("Copy as next edition"), onclick: () => askCopy(e) }, "Copy as next edition"),
       e.rehearsal
         ? el("button", { type: "button", class: "btn small danger-outline", "aria-label": label("Reset rehearsal"), onclick: () => reset(e) }, "Reset rehearsal")
@@ -222,6 +224,13 @@ async function reset(e) {
     await showEvents();
     say(`The rehearsal "${e.title}" was reset: no answers, nobody joined.`);
   } else say((r.body && r.body.message) || "The rehearsal was not reset.");
+}
+
+const links = people({ api, el, say, leave: () => showEvents(), signedOut: () => showSignin() });
+
+async function openPeople(e) {
+  show("people");
+  await links.open(e);
 }
 
 $("#new-event").addEventListener("click", () => openSpec(null, null, blankSpec()));

@@ -662,6 +662,12 @@ impl Cluster {
                 }
                 RpcReply::Ended(answer.await.unwrap_or_else(|_| Err("stopped".into())))
             }
+            Rpc::Revoke { link } => {
+                if handle.send(Command::Revoke { link }).await.is_err() {
+                    return RpcReply::Unavailable;
+                }
+                RpcReply::Revoked
+            }
         }
     }
 
@@ -893,12 +899,13 @@ impl Cluster {
             return;
         };
         let command = match command {
-            RelayCommand::Connect { conn, role } => {
+            RelayCommand::Connect { conn, role, link } => {
                 self.inner.relayed.insert(conn, event);
                 Command::Connect {
                     conn,
                     role,
                     sink: ConnSink::remote(conn, self.outbox(from)),
+                    link,
                 }
             }
             RelayCommand::Disconnect { conn } => {

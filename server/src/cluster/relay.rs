@@ -100,10 +100,15 @@ impl Relay {
 
     async fn on_command(&mut self, command: Command) {
         let relayed = match command {
-            Command::Connect { conn, role, sink } => {
+            Command::Connect {
+                conn,
+                role,
+                sink,
+                link,
+            } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                RelayCommand::Connect { conn, role }
+                RelayCommand::Connect { conn, role, link }
             }
             Command::Disconnect { conn } => {
                 if !self.conns.remove(&conn) {
@@ -162,6 +167,15 @@ impl Relay {
                         Err(e) => Err(e.to_string()),
                     };
                     let _ = reply.send(answer);
+                });
+                return;
+            }
+            Command::Revoke { link } => {
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                tokio::spawn(async move {
+                    if let Err(e) = cluster.rpc(code, &Rpc::Revoke { link }).await {
+                        tracing::warn!(event = %code, error = %e, "could not pass a revocation on to the event's node");
+                    }
                 });
                 return;
             }
@@ -237,6 +251,7 @@ fn turn_away(command: Command) {
         Command::Disconnect { .. }
         | Command::Client { .. }
         | Command::Host { .. }
+        | Command::Revoke { .. }
         | Command::NodeGone { .. } => {}
     }
 }

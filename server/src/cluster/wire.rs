@@ -72,10 +72,24 @@ pub enum Entry {
 /// What a connection on one node asks of an event owned by another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RelayCommand {
-    Connect { conn: ConnId, role: Role },
-    Disconnect { conn: ConnId },
-    Client { conn: ConnId, msg: ClientMsg },
-    Host { conn: ConnId, msg: HostMsg },
+    Connect {
+        conn: ConnId,
+        role: Role,
+        /// The role link that authorised the connection, if one did (see `Command::Connect`).
+        #[serde(default)]
+        link: Option<String>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Client {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    Host {
+        conn: ConnId,
+        msg: HostMsg,
+    },
 }
 
 impl RelayCommand {
@@ -110,6 +124,10 @@ pub enum Rpc {
         token: String,
     },
     End,
+    /// A role link was revoked: its connections, wherever they are relayed from, close.
+    Revoke {
+        link: String,
+    },
     /// An organiser's edit, made by the owner's actor: the spec as JSON text.
     Respec {
         if_match: Option<String>,
@@ -128,6 +146,7 @@ pub enum RpcReply {
     },
     Streamed(crate::hub::StreamOpen),
     Ended(Result<(), String>),
+    Revoked,
     Respecced(Result<crate::hub::Respecced, crate::hub::RespecError>),
     Unavailable,
 }

@@ -15,6 +15,7 @@ pub mod card;
 pub mod clock;
 pub mod code;
 pub mod edit;
+pub mod link;
 pub mod moderation;
 pub mod reaction;
 pub mod safeguarding;

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{ApiError, AppState, bearer};
+use super::{ApiError, AppState};
+use crate::domain::link::LinkRole;
 use crate::domain::spec::parse_spec_value_all;
 use crate::hub::Command;
 use crate::metrics::METRICS;
@@ -146,10 +147,20 @@ pub async fn end_event(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info().is_host(t)) {
-        return Err(ApiError::unauthorized(
-            "ending an event needs its host token as a Bearer token",
-        ));
+    match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
+        Some(LinkRole::Host) => {}
+        Some(LinkRole::Moderator) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unauthorized",
+                "a moderator link cannot end the event; ask the host or the organiser",
+            ));
+        }
+        Some(LinkRole::Presenter) | None => {
+            return Err(ApiError::unauthorized(
+                "ending an event needs its host token as a Bearer token",
+            ));
+        }
     }
     let (reply, wait) = oneshot::channel();
     handle.send(Command::End { reply }).await?;
@@ -221,6 +232,9 @@ pub async fn summary_json(
     report(app, code, headers, "summary.json").await
 }
 
+/// The documents that hold each attendee's answers row by row: never for a moderator.
+const RAW_ANSWERS: &[&str] = &["answers.csv"];
+
 /// One report document as it stands now, for the event's host.
 async fn report(
     State(app): State<AppState>,
@@ -229,12 +243,25 @@ async fn report(
     name: &'static str,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info().is_host(t))
-        && super::organise::authorise(&app, &headers, false).is_err()
-    {
-        return Err(ApiError::unauthorized(
-            "reports need the event's host token as a Bearer token, or the organiser",
-        ));
+    if super::organise::authorise(&app, &headers, false).is_err() {
+        match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
+            Some(LinkRole::Host) => {}
+            Some(LinkRole::Moderator) if !RAW_ANSWERS.contains(&name) => {}
+            Some(LinkRole::Moderator) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "unauthorized",
+                    format!(
+                        "a moderator link cannot download raw answers ({name}); the report, its PDF and summary.json are open to it"
+                    ),
+                ));
+            }
+            Some(LinkRole::Presenter) | None => {
+                return Err(ApiError::unauthorized(
+                    "reports need the event's host token (or a host or moderator link's) as a Bearer token, or the organiser",
+                ));
+            }
+        }
     }
     let storage = app.hub().storage().clone();
     let code = handle.info().code;

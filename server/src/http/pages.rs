@@ -88,6 +88,7 @@ const ASSETS: &[Asset] = &[
     asset!("organise.css", CSS),
     asset!("organise.js", JS),
     asset!("organise-model.js", JS),
+    asset!("organise-people.js", JS),
     asset!("themes.css", CSS),
     asset!("themes.js", JS),
     asset!("support.js", JS),

@@ -87,6 +87,9 @@ pub enum Command {
         conn: ConnId,
         role: Role,
         sink: ConnSink,
+        /// The role link that authorised a host or presenter, if one did (not the event's
+        /// own token): the connection is closed with 4001 when that link is revoked.
+        link: Option<String>,
     },
     Disconnect {
         conn: ConnId,
@@ -117,6 +120,11 @@ pub enum Command {
         token: String,
         sink: ConnSink,
         reply: oneshot::Sender<StreamOpen>,
+    },
+    /// A role link was revoked: every connection it authorised is closed with 4001 at once,
+    /// and a connection it authorised that arrives later is refused.
+    Revoke {
+        link: String,
     },
     /// Ends the event (the HTTP `end` route); answered once stored.
     End {

@@ -138,6 +138,21 @@ pub enum HostMsg {
 }
 
 impl HostMsg {
+    /// Whether the command changes the event's phase (ends it): what a moderator may not
+    /// do. Every command must say, so a new one is never open to moderators by accident.
+    pub fn changes_phase(&self) -> bool {
+        match self {
+            HostMsg::End { .. } => true,
+            HostMsg::Auth { .. }
+            | HostMsg::Open { .. }
+            | HostMsg::Close { .. }
+            | HostMsg::Reveal { .. }
+            | HostMsg::Focus { .. }
+            | HostMsg::Moderate { .. }
+            | HostMsg::ShowReactions { .. } => false,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             HostMsg::Auth { .. } => "auth",

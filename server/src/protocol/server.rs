@@ -54,6 +54,23 @@ pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
     })
 }
 
+/// `{"type": "authorised", "role", "label"}`: sent to a host or presenter right after its
+/// `auth`, before the snapshot: what its key lets it do (`host`, `moderator` or
+/// `presenter`) and, for a role link, the label the organiser gave it.
+pub fn authorised(role: &str, label: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Authorised<'a> {
+        r#type: &'static str,
+        role: &'a str,
+        label: Option<&'a str>,
+    }
+    encode(&Authorised {
+        r#type: "authorised",
+        role,
+        label,
+    })
+}
+
 /// `{"type": "reactions", "counts", "shown", "window"}`: the reactions of the last `window`
 /// seconds by key (every key the event offers), and whether the presenter shows them.
 #[derive(Serialize)]

@@ -20,6 +20,7 @@ mod privacy;
 mod protocol_errors;
 mod reports;
 mod restart;
+mod roles;
 mod rooms;
 mod safeguarding;
 mod scenario;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ETAG, IF_MATCH, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026};
+use crate::helpers::{Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, joinup};
 
 /// The organiser's spec of `code` and its ETag.
 async fn export(app: &TestApp, code: &str) -> (String, String) {
@@ -541,20 +541,6 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
         "Welcome, and who is here"
     );
     assert_eq!(welcome["attendee"], token.as_str());
-}
-
-/// Runs the `joinup` binary on `database`: exit code, stdout, stderr.
-fn joinup(database: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
-        .args(args)
-        .args(["--database", database])
-        .output()
-        .expect("run joinup");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -260,7 +260,13 @@ impl Actor {
 
     async fn on_command(&mut self, command: Command) {
         match command {
-            Command::Connect { conn, role, sink } => self.on_connect(conn, role, sink),
+            Command::Connect {
+                conn,
+                role,
+                sink,
+                link,
+            } => self.on_connect(conn, role, sink, link),
+            Command::Revoke { link } => self.revoke(link),
             Command::Disconnect { conn } => self.drop_conn(conn),
             Command::Client { conn, msg, at } => {
                 let Some(attendee) = self.conns.attendees.get(&conn).map(|c| c.attendee) else {
