@@ -365,6 +365,10 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
     let (mut host, _) = app.host(&created).await;
     let (mut phone, welcome) = app.attendee(&created.code, json!({})).await;
     let token = welcome["attendee"].as_str().expect("token").to_owned();
+    let early = host
+        .command(json!({"type": "open", "activity": "post-confidence"}), 9)
+        .await;
+    assert!(is_not_open(&early, "live"), "{early}");
     let open = json!({"type": "open", "activity": "pre-confidence"});
     assert_eq!(host.command(open, 1).await["type"], "ok");
     assert_eq!(
