@@ -71,7 +71,7 @@ impl Actor {
         }
         if let Some(message) = self.phase_refusal(&msg) {
             METRICS.client_errors.fetch_add(1, Relaxed);
-            let id = msg.id().map(|id| Value::from(id));
+            let id = msg.id().map(Value::from);
             let frame = phases::not_open(id.as_ref(), self.phases.phase, &message);
             return self.respond(origin, frame);
         }

@@ -347,7 +347,7 @@ impl Actor {
         let writes = match self.info.event.times.closes_at {
             Some(closes) if self.phases.phase != EventPhase::After && closes > now => {
                 info!(event = %self.info.code, "live part ended: the after window is open");
-                self.to_after(closes)
+                self.open_after_window(closes)
             }
             _ => {
                 info!(event = %self.info.code, "event ended");

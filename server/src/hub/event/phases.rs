@@ -169,7 +169,7 @@ impl Actor {
         let times = self.info.event.times;
         let mut writes = Vec::new();
         match self.phases.phase {
-            EventPhase::Before if !times.starts_at.is_some_and(|s| s > now) => {
+            EventPhase::Before if times.starts_at.is_none_or(|s| s <= now) => {
                 self.enter(EventPhase::Live);
             }
             EventPhase::After => {
@@ -207,7 +207,7 @@ impl Actor {
 
     /// The host ends the live part of an event with an after window: every open activity
     /// closes, the after-activities open, attendees stay. The writes that record it.
-    pub(super) fn to_after(&mut self, closes_at: i64) -> Vec<Write> {
+    pub(super) fn open_after_window(&mut self, closes_at: i64) -> Vec<Write> {
         let mut writes = Vec::new();
         for act in 0..self.state.activities.len() {
             if self.state.activities[act].state == ActState::Open {
