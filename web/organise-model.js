@@ -268,10 +268,10 @@ export function groupOf(event) {
 export function phaseLabel(event) {
   switch (event.phase) {
     case "before": return "Before the day: taking questions in advance";
-    case "live": return "Live";
+    case "live": return "During the day";
     case "after": return "After the day: the evaluation is open";
-    case "closed": return "Ended";
-    default: return event.state === "ended" ? "Ended" : "Live";
+    case "closed": return "Closed";
+    default: return event.state === "ended" ? "Closed" : "During the day";
   }
 }
 

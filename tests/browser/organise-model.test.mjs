@@ -108,8 +108,9 @@ describe("the list and the preview", () => {
     assert.equal(groupOf({ state: "live", upcoming: false }), "live");
     assert.equal(phaseLabel({ state: "live", phase: "after" }), "After the day: the evaluation is open");
     assert.equal(phaseLabel({ state: "live", phase: "before" }), "Before the day: taking questions in advance");
-    assert.equal(phaseLabel({ state: "ended", phase: "closed" }), "Ended");
-    assert.equal(phaseLabel({ state: "ended" }), "Ended", "a server without phases");
+    assert.equal(phaseLabel({ state: "ended", phase: "closed" }), "Closed");
+    assert.equal(phaseLabel({ state: "ended" }), "Closed", "a server without phases");
+    assert.equal(phaseLabel({ state: "live" }), "During the day");
   });
 
   it("shows each kind as a phone would", () => {
