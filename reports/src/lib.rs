@@ -15,6 +15,7 @@
 //!   they never disagree.
 //! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after
 //!   purge. Answers are counted by `joinup-domain`'s `Tally`, as the live hub counts them.
+//! - [`questions`]: questions from the floor, session by session, and those to follow up.
 //! - [`findings`]: the key findings and the differences between sectors, from the Summary's
 //!   own figures; [`themes`]: open text grouped into themes, locally and deterministically.
 //! - `csv`, `html`, `pdf`: the documents; `doc` is the content both HTML and PDF render, and
@@ -29,6 +30,7 @@ mod fonts;
 mod front;
 mod html;
 mod pdf;
+pub mod questions;
 pub mod snapshot;
 pub mod summary;
 pub mod themes;

@@ -103,6 +103,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
     };
     let event = parse_spec(&stored.spec, SpecFormat::Json)
         .map_err(|e| ReportError::Corrupt(code, e.to_string()))?;
+    let phase = stored.phase(&event.times);
     let rows = storage.live_rows(code).await?;
     let presence = storage.presence(code).await?;
     let states: HashMap<&str, &str> = rows
@@ -115,14 +116,17 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         .iter()
         .map(|a| {
             let state = states.get(a.key.as_str()).copied().unwrap_or("ready");
-            ActivityDef::new(
-                a.key.as_str(),
-                &a.prompt,
-                &a.session,
-                a.room.as_deref(),
-                &a.kind,
-                state,
-            )
+            ActivityDef {
+                window: a.window.map(|w| w.as_str().to_owned()),
+                ..ActivityDef::new(
+                    a.key.as_str(),
+                    &a.prompt,
+                    &a.session,
+                    a.room.as_deref(),
+                    &a.kind,
+                    state,
+                )
+            }
         })
         .collect();
 
@@ -179,6 +183,8 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
             votes: votes.get(q.id.as_str()).copied().unwrap_or(0),
             state: q.state.clone(),
             flagged: q.flagged,
+            session: q.session.clone(),
+            advance: q.advance,
         })
         .collect();
     let cards = rows
@@ -206,11 +212,8 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         starts_at: event.spec.starts_at.clone(),
         created_at: stored.created_at,
         ended_at: stored.ended_at,
-        state: if stored.state == "ended" {
-            "ended".into()
-        } else {
-            "live".into()
-        },
+        state: phase.state().into(),
+        phase: phase.as_str().into(),
         min_group_size: u64::from(event.spec.min_group_size),
         organisations: event
             .spec

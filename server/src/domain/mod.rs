@@ -17,6 +17,7 @@ pub mod code;
 pub mod edit;
 pub mod link;
 pub mod moderation;
+pub mod phase;
 pub mod reaction;
 pub mod safeguarding;
 pub mod spec;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::code::{ActivityKey, is_key};
+use super::phase::{QaScope, Times, Window};
 use super::safeguarding::{self, SafeguardingSpec};
 
 pub use joinup_domain::kind::{ActivityKind, Kind, Labels, Phase};
@@ -24,6 +25,11 @@ pub struct SpecError {
 }
 
 impl SpecError {
+    /// A rule broken at `path`.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError::new(path, message)
+    }
+
     fn new(path: impl Into<String>, message: impl Into<String>) -> SpecError {
         SpecError {
             path: path.into(),
@@ -52,6 +58,13 @@ pub struct EventSpec {
     pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
+    /// From when, before `starts_at`, the event takes questions and opens its
+    /// `window: "before"` activities ([`super::phase`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<String>,
+    /// The end of the after window the host's `end` opens ([`super::phase`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<String>,
     /// A rehearsal (a dry run, a copy for testing) is never compared with other editions of
     /// its series, in either direction.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -128,6 +141,9 @@ pub struct QaSpec {
     /// attendee may have in the current session at once.
     #[serde(default = "default_max_open_questions")]
     pub max_open_questions: u32,
+    /// Whether each question belongs to a session (the default) or to the event as a whole.
+    #[serde(default)]
+    pub scope: QaScope,
 }
 
 impl Default for QaSpec {
@@ -136,6 +152,7 @@ impl Default for QaSpec {
             enabled: true,
             moderation: Moderation::Pre,
             max_open_questions: default_max_open_questions(),
+            scope: QaScope::default(),
         }
     }
 }
@@ -294,6 +311,10 @@ pub struct ActivitySpec {
     /// Points: the budget each attendee shares out (default [`DEFAULT_BUDGET`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<u32>,
+    /// Opens by itself before the event (`before`) or after it (`after`); absent, a host
+    /// opens it during the live part. Not to be confused with `phase`, a pair's pre or post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -357,6 +378,8 @@ pub struct Activity {
     pub session: String,
     pub room: Option<String>,
     pub kind: ActivityKind,
+    /// When it opens by itself, if it does ([`super::phase`]).
+    pub window: Option<Window>,
 }
 
 /// A validated event: the spec, plus the indexes the hub needs.
@@ -369,6 +392,8 @@ pub struct Event {
     pub index: HashMap<String, usize>,
     /// Distinct rooms in programme order.
     pub rooms: Vec<String>,
+    /// The spec's dates, read once.
+    pub times: Times,
 }
 
 impl Event {
@@ -543,14 +568,19 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
             MAX_REPORT_TEXT,
         ));
     }
-    if let Some(starts_at) = &spec.starts_at
-        && !is_rfc3339(starts_at)
-    {
-        errs.push(SpecError::new(
-            "starts_at",
-            "must be a date and time such as 2026-11-23T09:30:00Z",
-        ));
+    for (path, date) in [
+        ("starts_at", &spec.starts_at),
+        ("opens_at", &spec.opens_at),
+        ("closes_at", &spec.closes_at),
+    ] {
+        if date.as_deref().is_some_and(|d| !is_rfc3339(d)) {
+            errs.push(SpecError::new(
+                path,
+                "must be a date and time such as 2026-11-23T09:30:00Z",
+            ));
+        }
     }
+    errs.note(super::phase::check(&spec));
     if spec.min_group_size < 3 {
         errs.push(SpecError::new("min_group_size", "must be at least 3"));
     }
@@ -773,6 +803,7 @@ pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
         return Err(errs.0);
     }
     Ok(Event {
+        times: Times::of(&spec),
         spec,
         activities,
         index,
@@ -805,6 +836,7 @@ fn validate_activity(
             session: session.key.clone(),
             room: session.room.clone(),
             kind,
+            window: spec.window,
         }),
         (key, prompt, kind) => Err([key.err(), prompt.err(), kind.err()]
             .into_iter()

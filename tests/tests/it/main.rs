@@ -16,6 +16,7 @@ mod hub;
 mod kinds;
 mod live_edit;
 mod organise;
+mod phases;
 mod privacy;
 mod protocol_errors;
 mod reports;

@@ -49,6 +49,10 @@ impl Actor {
         .await?;
         if updated.changed {
             self.swap(event);
+            let writes = self.dates_changed();
+            if !writes.is_empty() {
+                self.write_behind(writes).await;
+            }
         }
         Ok(Respecced {
             etag: updated.etag,
