@@ -31,6 +31,9 @@ export function qaView(ctx) {
   /** The phase from `welcome`, a `phase` frame or the public facts. */
   function setPhase(m) {
     phase = phaseOf(m);
+    // The page's CSS keeps the reactions bar for the live part only (the server takes
+    // reactions only then).
+    document.body.setAttribute("data-phase", phase);
     render();
   }
 
@@ -42,9 +45,12 @@ export function qaView(ctx) {
     render();
   }
 
+  /** Dates as the person's language writes them; English as in Britain ("23 November"). */
+  function locale() { return language() === "en" ? "en-GB" : language(); }
   function room() { const p = ctx.profile(); return p && p.room ? p.room : null; }
   function facts() { return Object.assign({}, ctx.facts() || {}, { phase }); }
-  function scoped() { const f = ctx.facts(); return !(f && f.qa && f.qa.scope === "event"); }
+  /** A Q&A per session: the server says so with qa.scope (one that predates it has one Q&A). */
+  function scoped() { const f = ctx.facts(); return !!(f && f.qa && f.qa.scope === "session"); }
 
   function render() {
     renderBanner();
@@ -54,7 +60,7 @@ export function qaView(ctx) {
   }
 
   function renderBanner() {
-    const notice = attendeeNotice(facts(), Date.now(), language());
+    const notice = attendeeNotice(facts(), Date.now(), locale());
     banner.hidden = !notice || phase === "closed";
     banner.setAttribute("data-phase", phase);
     if (notice) J.setText(banner, t(notice.key, notice.vars));
@@ -69,7 +75,7 @@ export function qaView(ctx) {
     const note = $("#ask-closed");
     note.hidden = open;
     if (!open) {
-      const opens = phase === "before" && !advanceOpen(f, Date.now()) ? when(f.opens_at, language()) : null;
+      const opens = phase === "before" && !advanceOpen(f, Date.now()) ? when(f.opens_at, locale()) : null;
       J.setText(note, phase === "after" ? t("qa.closed_after") : opens ? t("qa.opens_at", opens) : t("qa.closed_before"));
     }
     const sessions = visibleSessions(f.sessions, room());
@@ -89,11 +95,12 @@ export function qaView(ctx) {
     picker.value = known ? value || "" : "";
   }
 
-  /** The session a new question goes to: the picker's, absent to let the server choose the
-   * current one (under qa.scope "event", always absent). */
+  /** The session a new question goes to: the one the person picked, else absent, so the
+   * server puts it in the current session as it is when the question arrives (under
+   * qa.scope "event", always absent). */
   function askSession() {
-    if (!scoped() || $("#ask-session-field").hidden) return undefined;
-    return picker.value === "" ? null : picker.value;
+    if (!scoped() || $("#ask-session-field").hidden || picked === undefined) return undefined;
+    return picked;
   }
 
   function renderRoomPrompt() {

@@ -63,7 +63,7 @@ export function moderation(ctx) {
   /** The session filter, shown on the question queue when the event has a Q&A per session. */
   function renderFilter() {
     const field = $("#q-session-field");
-    const scoped = !(ctx.event.qa && ctx.event.qa.scope === "event");
+    const scoped = !!(ctx.event.qa && ctx.event.qa.scope === "session");
     field.hidden = queue !== "question" || !scoped;
     if (field.hidden) return;
     const counts = {};

@@ -61,12 +61,14 @@ export function updateSessions(ctx) {
   const currentKeys = [c.plenary].concat(Object.values(c.rooms || {})).filter(Boolean);
   // The server's current session where there is one, else the Present mode step's.
   const serverNow = sessions.findIndex((s) => currentKeys.includes(s.key));
-  const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), ctx.eventState === "ended");
+  // Once the live part has ended, every session is done (the evaluation is not a session).
+  const over = ctx.eventState === "ended" || ctx.phase === "after";
+  const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
     const isCurrent = currentKeys.includes(u.session.key);
     u.currentBadge.hidden = !isCurrent;
-    u.startBtn.hidden = isCurrent || ctx.eventState === "ended" || ctx.phase === "after";
+    u.startBtn.hidden = !ctx.phased || isCurrent || ctx.eventState === "ended" || ctx.phase === "after";
     u.node.classList.toggle("is-current", isCurrent);
     J.setText(u.badge, STATE_LABEL[st]);
     u.badge.className = "badge ros-state " + st;

@@ -29,6 +29,8 @@ const ctx = {
   /** The event's phase (before, live, after, closed) and its current sessions, from the server. */
   phase: "live",
   current: { plenary: null, rooms: {} },
+  /** Whether the server speaks of phases and sessions (one that predates them does not). */
+  phased: false,
   safeguarding: null,
   walk: [],
   row(key) { return J.own(ctx.rows, key) || { state: "ready", revealed: false, total: 0 }; },
@@ -65,6 +67,9 @@ if (!token) {
       c.setAttribute("data-state", s === "live" && ctx.eventState !== "ended" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
       if (s === "unauthorized") fail("The server refused this access key. Use the host link you were given when the event was created.");
       if (s !== "live") Object.keys(pending).forEach(done);
+      // Closed by the server because the event is over (a host's end, or the evaluation's
+      // closes_at passing): the page says so, whoever ended it.
+      if (s === "ended" && ctx.eventState !== "ended") { ctx.eventState = "ended"; ctx.phase = "closed"; applyEnded(); }
     },
     message: onMessage,
   });
@@ -116,6 +121,7 @@ function onMessage(m) {
     case "card": upsert("card", m.card, true); mod.render(); break;
     case "reactions": hostReactions(m, (on, btn) => command({ type: "show_reactions", show: on }, btn)); break;
     case "phase":
+      ctx.phased = true;
       ctx.phase = phaseOf(m);
       if (m.closes_at) ctx.event.closes_at = m.closes_at;
       if (ctx.phase === "closed") ctx.eventState = "ended";
@@ -148,6 +154,7 @@ function onMessage(m) {
 function onSnapshot(m) {
   ctx.eventState = m.state || "live";
   ctx.phase = phaseOf(m);
+  ctx.phased = m.phase !== undefined;
   ctx.current = currentOf(m);
   ctx.event = m.event;
   ctx.acts = J.indexEvent(m.event);
@@ -381,7 +388,10 @@ document.querySelectorAll("[data-report]").forEach((b) => {
 function renderPhase() {
   const phase = ctx.eventState === "ended" ? "closed" : ctx.phase;
   const chip = $("#phase-chip");
-  chip.hidden = false;
+  chip.hidden = !ctx.phased;
+  // "Live" is the connection's word while the event is live; before or after it, "Connected".
+  const conn = $("#conn");
+  if (ctx.phased && conn.getAttribute("data-state") === "live") J.setText(conn, phase === "live" ? "Live" : "Connected");
   chip.setAttribute("data-phase", phase);
   J.setText($("#phase-name"), hostPhaseName(phase));
   const ev = ctx.event || {};
@@ -390,7 +400,7 @@ function renderPhase() {
   const step = hostPhaseStep(phase, ev.closes_at, Date.now());
   const action = $("#phase-action");
   // Ending an event with no evaluation stays in the side card, as it always was.
-  action.hidden = !step || (phase === "live" && step.label === "End the event…");
+  action.hidden = !ctx.phased || !step || (phase === "live" && step.label === "End the event…");
   if (step) {
     J.setText(action, step.label);
     action.className = "btn small" + (step.command === "end" ? " danger-outline" : "");

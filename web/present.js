@@ -168,6 +168,7 @@ function render() {
     else renderActivityFrame(acts[focus]);
   }
   setMode(view === "ended" ? "ended" : view === "welcome" || view === "before" || view === "after" ? "join" : "show");
+  if ($("#conn").getAttribute("data-state") === "live") J.setText($("#conn"), phase === "live" ? "Live" : "Connected");
   if (view === "qa") renderQa(openQuestions);
   else if (view.indexOf("activity:") === 0) renderActivity(acts[focus], rows[focus] || {});
   fitSoon();
@@ -182,6 +183,7 @@ function renderEnded() {
 /* Before the event: the join screen says when it starts, and that questions may be sent. */
 function renderBefore() {
   var at = when(eventFacts.starts_at, "en-GB");
+  if (at) at.date = at.date.replace(/ /g, "\u00a0");
   var open = eventFacts.opens_at && Date.parse(eventFacts.opens_at) <= Date.now();
   $("#stage").append(el("p", { class: "eyebrow", text: "Before the event" }),
     el("h2", { id: "stage-title", class: "welcome-title", text: at ? "Starts at " + at.time + " on " + at.date : "Starting soon" }),
@@ -191,7 +193,8 @@ function renderBefore() {
 /* After the live part: the evaluation, on the same link. */
 function renderAfter() {
   var until = when(eventFacts.closes_at, "en-GB");
-  $("#stage").append(el("p", { class: "eyebrow", text: title }),
+  if (until) until.date = until.date.replace(/ /g, "\u00a0");
+  $("#stage").append(el("p", { class: "eyebrow", text: "After the event" }),
     el("h2", { id: "stage-title", class: "welcome-title", text: "Tell us how it went" }),
     el("p", { class: "waiting", text: "Scan the code or open the link on your phone: a few questions about the day" + (until ? ", open until " + until.time + " on " + until.date : "") + "." }));
 }
