@@ -30,7 +30,14 @@ export function qaView(ctx) {
 
   /** The phase from `welcome`, a `phase` frame or the public facts. */
   function setPhase(m) {
+    const was = phase;
     phase = phaseOf(m);
+    if (phase !== was) {
+      // What the form said of the last question belongs to the phase that is over.
+      const st = $("#ask-state");
+      st.textContent = "";
+      st.removeAttribute("data-state");
+    }
     // The page's CSS keeps the reactions bar for the live part only (the server takes
     // reactions only then).
     document.body.setAttribute("data-phase", phase);
@@ -41,7 +48,8 @@ export function qaView(ctx) {
   function setCurrent(m) {
     const before = JSON.stringify(current);
     current = currentOf(m);
-    if (JSON.stringify(current) !== before && picked !== undefined && picked === defaultSession(current, room())) picked = undefined;
+    // A new session started: the form follows it again, whatever was picked for the last one.
+    if (JSON.stringify(current) !== before) picked = undefined;
     render();
   }
 
@@ -72,6 +80,9 @@ export function qaView(ctx) {
     const f = facts();
     const open = canAsk(f, Date.now());
     $("#ask-text").disabled = !open;
+    // The Ask button follows the text again once questions are taken (attendee.js counts it).
+    if (open) $("#ask-text").dispatchEvent(new Event("input"));
+    else $("#ask-submit").disabled = true;
     const note = $("#ask-closed");
     note.hidden = open;
     if (!open) {

@@ -388,7 +388,8 @@ document.querySelectorAll("[data-report]").forEach((b) => {
 function renderPhase() {
   const phase = ctx.eventState === "ended" ? "closed" : ctx.phase;
   const chip = $("#phase-chip");
-  chip.hidden = !ctx.phased;
+  // While live, the connection's "Live" says it already; before, after and closed say more.
+  chip.hidden = !ctx.phased || phase === "live";
   // "Live" is the connection's word while the event is live; before or after it, "Connected".
   const conn = $("#conn");
   if (ctx.phased && conn.getAttribute("data-state") === "live") J.setText(conn, phase === "live" ? "Live" : "Connected");
