@@ -67,6 +67,8 @@ pub async fn create_event(
             created_at: clock::now_rfc3339(),
             ended_at: None,
             purged_at: None,
+            started_at: None,
+            current_sessions: None,
         };
         // 31^6 codes: a clash is rare, and simply means another draw.
         if storage

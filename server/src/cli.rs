@@ -458,7 +458,7 @@ async fn list(database: &str) -> Result<(), Failure> {
         println!(
             "{}\t{}{rehearsal}\t{}\t{} joined\t{}",
             row.code,
-            row.state,
+            row.phase().as_str(),
             spec["starts_at"].as_str().unwrap_or("-"),
             row.joined,
             spec["title"].as_str().unwrap_or(""),
@@ -565,7 +565,10 @@ async fn purge(code: &str, database: &str) -> Result<(), Failure> {
             "there is no event {code} in this database"
         )));
     };
-    if stored.state != "ended" {
+    let times = serde_json::from_str::<crate::domain::EventSpec>(&stored.spec)
+        .map(|spec| crate::domain::phase::Times::of(&spec))
+        .unwrap_or_default();
+    if stored.phase(&times) != crate::domain::phase::EventPhase::Closed {
         return Err(Failure::Input(format!(
             "event {code} is still live: end it first (the host's End button, or POST /api/events/{code}/end)"
         )));

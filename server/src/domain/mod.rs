@@ -11,6 +11,7 @@ pub mod code;
 pub mod edit;
 pub mod moderation;
 pub mod names;
+pub mod phase;
 pub mod privacy;
 pub mod reaction;
 pub mod safeguarding;

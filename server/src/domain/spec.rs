@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::code::{ActivityKey, is_key};
+use super::phase::{QaScope, Times, Window};
 use super::safeguarding::{self, SafeguardingSpec};
 
 /// A rule the spec breaks: `path` names the field, `message` says what is wrong.
@@ -22,6 +23,11 @@ pub struct SpecError {
 }
 
 impl SpecError {
+    /// A rule broken at `path`.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError::new(path, message)
+    }
+
     fn new(path: impl Into<String>, message: impl Into<String>) -> SpecError {
         SpecError {
             path: path.into(),
@@ -50,6 +56,13 @@ pub struct EventSpec {
     pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
+    /// From when, before `starts_at`, the event takes questions and opens its
+    /// `window: "before"` activities ([`super::phase`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<String>,
+    /// The end of the after window the host's `end` opens ([`super::phase`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<String>,
     /// A rehearsal (a dry run, a copy for testing) is never compared with other editions of
     /// its series, in either direction.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -126,6 +139,9 @@ pub struct QaSpec {
     /// attendee may have in the current session at once.
     #[serde(default = "default_max_open_questions")]
     pub max_open_questions: u32,
+    /// Whether each question belongs to a session (the default) or to the event as a whole.
+    #[serde(default)]
+    pub scope: QaScope,
 }
 
 impl Default for QaSpec {
@@ -134,6 +150,7 @@ impl Default for QaSpec {
             enabled: true,
             moderation: Moderation::Pre,
             max_open_questions: default_max_open_questions(),
+            scope: QaScope::default(),
         }
     }
 }
@@ -347,6 +364,10 @@ pub struct ActivitySpec {
     /// Points: the budget each attendee shares out (default [`DEFAULT_BUDGET`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<u32>,
+    /// Opens by itself before the event (`before`) or after it (`after`); absent, a host
+    /// opens it during the live part. Not to be confused with `phase`, a pair's pre or post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -410,6 +431,8 @@ pub struct Activity {
     pub session: String,
     pub room: Option<String>,
     pub kind: ActivityKind,
+    /// When it opens by itself, if it does ([`super::phase`]).
+    pub window: Option<Window>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -480,6 +503,8 @@ pub struct Event {
     pub index: HashMap<String, usize>,
     /// Distinct rooms in programme order.
     pub rooms: Vec<String>,
+    /// The spec's dates, read once.
+    pub times: Times,
 }
 
 impl Event {
@@ -594,14 +619,19 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     if let Some(text) = &spec.next_steps {
         check_text("next_steps", text, "the next steps", MAX_REPORT_TEXT)?;
     }
-    if let Some(starts_at) = &spec.starts_at
-        && !is_rfc3339(starts_at)
-    {
-        return Err(SpecError::new(
-            "starts_at",
-            "must be a date and time such as 2026-11-23T09:30:00Z",
-        ));
+    for (path, date) in [
+        ("starts_at", &spec.starts_at),
+        ("opens_at", &spec.opens_at),
+        ("closes_at", &spec.closes_at),
+    ] {
+        if date.as_deref().is_some_and(|d| !is_rfc3339(d)) {
+            return Err(SpecError::new(
+                path,
+                "must be a date and time such as 2026-11-23T09:30:00Z",
+            ));
+        }
     }
+    super::phase::check(&spec)?;
     if spec.min_group_size < 3 {
         return Err(SpecError::new("min_group_size", "must be at least 3"));
     }
@@ -796,6 +826,7 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
         }
     }
     Ok(Event {
+        times: Times::of(&spec),
         spec,
         activities,
         index,
@@ -992,6 +1023,7 @@ fn validate_activity(
         session: session.key.clone(),
         room: session.room.clone(),
         kind: activity_kind,
+        window: spec.window,
     })
 }
 

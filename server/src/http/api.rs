@@ -124,11 +124,9 @@ pub async fn get_event(
         .ok_or_else(|| ApiError::no_event(&code))?;
     let mut value = crate::protocol::event::public(&handle.info.event);
     value["code"] = Value::from(handle.info.code.as_str());
-    value["state"] = Value::from(if stored.state == "ended" {
-        "ended"
-    } else {
-        "live"
-    });
+    let phase = stored.phase(&handle.info.event.times);
+    value["state"] = Value::from(phase.state());
+    value["phase"] = Value::from(phase.as_str());
     value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info.code));
     Ok(Json(value))
 }
@@ -147,9 +145,21 @@ pub async fn end_event(
     let (reply, wait) = oneshot::channel();
     handle.send(Command::End { reply }).await?;
     match wait.await {
-        Ok(Ok(())) => Ok(Json(
-            json!({"code": handle.info.code.as_str(), "state": "ended"}),
-        )),
+        Ok(Ok(())) => {
+            let stored = app
+                .hub()
+                .storage()
+                .event(handle.info.code)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::no_event(&code))?;
+            let phase = stored.phase(&handle.info.event.times);
+            Ok(Json(json!({
+                "code": handle.info.code.as_str(),
+                "state": phase.state(),
+                "phase": phase.as_str(),
+            })))
+        }
         Ok(Err(message)) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

@@ -14,6 +14,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::Json;
+
+use crate::domain::phase::EventPhase;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
@@ -201,8 +203,9 @@ pub async fn list(
         .map(|row| {
             let spec: Value = serde_json::from_str(&row.spec).unwrap_or(Value::Null);
             let starts_at = spec.get("starts_at").and_then(Value::as_str);
+            let phase = row.phase();
             let upcoming =
-                row.state != "ended" && starts_at.is_some_and(|s| s.get(..10) > Some(today));
+                phase != EventPhase::Closed && starts_at.is_some_and(|s| s.get(..10) > Some(today));
             let code = &row.code;
             json!({
                 "code": code,
@@ -210,7 +213,8 @@ pub async fn list(
                 "series": spec.get("series"),
                 "starts_at": starts_at,
                 "rehearsal": spec.get("rehearsal").and_then(Value::as_bool).unwrap_or(false),
-                "state": row.state,
+                "state": phase.state(),
+                "phase": phase.as_str(),
                 "upcoming": upcoming,
                 "joined": row.joined,
                 "created_at": row.created_at,

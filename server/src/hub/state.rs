@@ -140,6 +140,10 @@ pub struct Question {
     /// A risk the text may disclose ([`safeguarding`]): held for the lead, never automatic.
     pub concern: Option<Concern>,
     pub votes: u64,
+    /// The session it belongs to; `None`: the event as a whole.
+    pub session: Option<String>,
+    /// Asked before the live part.
+    pub advance: bool,
 }
 
 impl Question {
@@ -148,6 +152,8 @@ impl Question {
             concern: self.concern.map(Concern::as_str),
             flagged: self.flagged,
             id: &self.id,
+            session: self.session.as_deref(),
+            advance: self.advance,
             state: self.state.as_str(),
             text: &self.text,
             votes: self.votes,
@@ -156,8 +162,10 @@ impl Question {
 
     pub fn public_view(&self) -> PublicQuestion<'_> {
         PublicQuestion {
+            advance: self.advance,
             answered: self.state == ItemState::Answered,
             id: &self.id,
+            session: self.session.as_deref(),
             text: &self.text,
             votes: self.votes,
         }
@@ -200,6 +208,10 @@ impl CardItem {
 /// many there are. 1,500 questions sent in full to every phone every second made 72 MB of
 /// traffic to 20 listeners.
 pub const QUESTIONS_SHOWN: usize = 50;
+
+/// How many questions one list holds at most, whatever the number of sessions in it (a
+/// phone before the event lists every session's).
+pub const QUESTIONS_LISTED: usize = 200;
 
 /// How many approved text answers the presenter's wall is sent at most (the newest).
 pub const WALL_SHOWN: usize = 100;
@@ -404,6 +416,8 @@ impl EventState {
                 state: ItemState::parse(&row.state),
                 flagged: row.flagged,
                 votes: 0,
+                session: row.session,
+                advance: row.advance,
             });
         }
         for (question, attendee) in rows.votes {
@@ -583,23 +597,32 @@ impl EventState {
         activity.room.is_none() || activity.room == self.attendees[attendee].room
     }
 
-    /// The questions attendees and the presenter are sent: of those they may see (approved
-    /// or answered), the [`QUESTIONS_SHOWN`] with most votes, then oldest; and how many they
-    /// may see in all. Hosts are sent every question.
-    pub fn top_questions(&self) -> (Vec<PublicQuestion<'_>>, usize) {
-        let mut visible: Vec<&Question> = self
-            .questions
-            .iter()
-            .filter(|q| q.state.visible())
-            .collect();
-        let total = visible.len();
-        let order = |a: &&Question, b: &&Question| b.votes.cmp(&a.votes).then(a.seq.cmp(&b.seq));
-        if visible.len() > QUESTIONS_SHOWN {
-            visible.select_nth_unstable_by(QUESTIONS_SHOWN, order);
-            visible.truncate(QUESTIONS_SHOWN);
+    /// The questions attendees and the presenter are sent from `sessions` (keys, `None` for
+    /// the event as a whole, in the order to list them): of those they may see (approved or
+    /// answered), the [`QUESTIONS_SHOWN`] of each session with most votes, then oldest, at
+    /// most [`QUESTIONS_LISTED`] in all; and how many they may see in those sessions. Hosts
+    /// are sent every question.
+    pub fn top_questions(&self, sessions: &[Option<&str>]) -> (Vec<PublicQuestion<'_>>, usize) {
+        let mut total = 0;
+        let mut shown = Vec::new();
+        for &session in sessions {
+            let mut visible: Vec<&Question> = self
+                .questions
+                .iter()
+                .filter(|q| q.state.visible() && q.session.as_deref() == session)
+                .collect();
+            total += visible.len();
+            let order =
+                |a: &&Question, b: &&Question| b.votes.cmp(&a.votes).then(a.seq.cmp(&b.seq));
+            if visible.len() > QUESTIONS_SHOWN {
+                visible.select_nth_unstable_by(QUESTIONS_SHOWN, order);
+                visible.truncate(QUESTIONS_SHOWN);
+            }
+            visible.sort_by(order);
+            let room = QUESTIONS_LISTED.saturating_sub(shown.len());
+            shown.extend(visible.iter().take(room).map(|q| q.public_view()));
         }
-        visible.sort_by(order);
-        (visible.iter().map(|q| q.public_view()).collect(), total)
+        (shown, total)
     }
 
     /// The text wall of one activity as the presenter shows it: its approved texts, newest

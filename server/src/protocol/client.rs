@@ -38,6 +38,14 @@ pub enum ClientMsg {
     Ask {
         id: String,
         text: String,
+        /// The session the question is for: absent, the attendee's current session; null,
+        /// the event as a whole; else a session key.
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        session: Option<Option<String>>,
     },
     Upvote {
         id: String,
@@ -135,6 +143,20 @@ pub enum HostMsg {
         id: Option<Value>,
         show: bool,
     },
+    /// Starts the live part of an event before its `starts_at`.
+    Start {
+        #[serde(default)]
+        id: Option<Value>,
+    },
+    /// Makes a session current (a talk without activities has a Q&A too); `null` clears
+    /// the plenary's current session, or with `room` that room's.
+    Session {
+        #[serde(default)]
+        id: Option<Value>,
+        session: Option<String>,
+        #[serde(default)]
+        room: Option<String>,
+    },
 }
 
 impl HostMsg {
@@ -148,6 +170,8 @@ impl HostMsg {
             HostMsg::Moderate { .. } => "moderate",
             HostMsg::End { .. } => "end",
             HostMsg::ShowReactions { .. } => "show_reactions",
+            HostMsg::Start { .. } => "start",
+            HostMsg::Session { .. } => "session",
         }
     }
 
@@ -160,6 +184,8 @@ impl HostMsg {
             | HostMsg::Focus { id, .. }
             | HostMsg::Moderate { id, .. }
             | HostMsg::End { id }
+            | HostMsg::Start { id }
+            | HostMsg::Session { id, .. }
             | HostMsg::ShowReactions { id, .. } => id.as_ref(),
         }
     }
@@ -184,6 +210,8 @@ const HOST_TYPES: &[&str] = &[
     "moderate",
     "end",
     "show_reactions",
+    "start",
+    "session",
 ];
 
 pub fn decode_client(text: &str) -> Result<ClientMsg, DecodeError> {
@@ -250,6 +278,8 @@ struct Flat<'a> {
     card: Option<Option<Value>>,
     #[serde(default, deserialize_with = "present")]
     reaction: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    session: Option<Option<String>>,
 }
 
 /// A field that is in the message, null or not.
@@ -272,6 +302,7 @@ impl Flat<'_> {
         const QUESTION: u16 = 1 << 6;
         const CARD: u16 = 1 << 7;
         const REACTION: u16 = 1 << 8;
+        const SESSION: u16 = 1 << 9;
         let Flat {
             kind,
             id,
@@ -285,6 +316,7 @@ impl Flat<'_> {
             question,
             card,
             reaction,
+            session,
         } = self;
         let fields = [
             (id.is_some(), ID),
@@ -298,6 +330,7 @@ impl Flat<'_> {
             (question.is_some(), QUESTION),
             (card.is_some(), CARD),
             (reaction.is_some(), REACTION),
+            (session.is_some(), SESSION),
         ];
         let given = fields
             .iter()
@@ -324,9 +357,10 @@ impl Flat<'_> {
                 activity: activity??,
                 value: value??,
             }),
-            "ask" if only(ID | TEXT) => Some(ClientMsg::Ask {
+            "ask" if only(ID | TEXT | SESSION) => Some(ClientMsg::Ask {
                 id: id??,
                 text: text??,
+                session,
             }),
             "upvote" if only(ID | QUESTION) => Some(ClientMsg::Upvote {
                 id: id??,
@@ -404,6 +438,8 @@ mod tests {
             r#"{"type":"profile","id":"p1","organisation":"York Mind","sector":"Mental health"}"#,
             r#"{"type":"answer","id":"a1","activity":"role","value":[1]}"#,
             r#"{"type":"ask","id":"q1","text":"Why?"}"#,
+            r#"{"type":"ask","id":"q2","text":"Why?","session":"keynote"}"#,
+            r#"{"type":"ask","id":"q3","text":"Why?","session":null}"#,
             r#"{"type":"upvote","id":"u1","question":"abc"}"#,
             r#"{"type":"card","id":"c1","card":{"organisation":"x"}}"#,
             r#"{"type":"react","id":"r1","reaction":"slow_down"}"#,
@@ -440,6 +476,10 @@ mod tests {
             r#"{"type":"react","id":null,"reaction":"agree"}"#,
             r#"{"type":"react","reaction":null}"#,
             r#"{"type":"react","reaction":"agree","value":1}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?","session":"keynote"}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?","session":null}"#,
+            r#"{"type":"ask","id":"q1","text":"Why?","session":3}"#,
+            r#"{"type":"upvote","id":"u1","question":"abc","session":"keynote"}"#,
         ];
         for frame in frames {
             let fast = serde_json::from_str::<Flat>(frame)

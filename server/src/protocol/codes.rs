@@ -26,6 +26,9 @@ pub enum ErrorCode {
     /// Extension: one of the event's caps is reached (attendees, typed organisation names, an
     /// attendee's open questions). Sending the same again will not help until it changes.
     LimitReached,
+    /// Extension: refused because of the event's phase (`before` or `after`); the error
+    /// carries the phase.
+    NotOpen,
 }
 
 impl ErrorCode {
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::EventEnded => "event_ended",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::LimitReached => "limit_reached",
+            ErrorCode::NotOpen => "not_open",
         }
     }
 }

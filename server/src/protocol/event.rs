@@ -18,6 +18,9 @@ pub fn activity(activity: &Activity) -> Value {
     map.insert("prompt".into(), json!(activity.prompt));
     map.insert("session".into(), json!(activity.session));
     map.insert("room".into(), json!(activity.room));
+    if let Some(window) = activity.window {
+        map.insert("window".into(), json!(window.as_str()));
+    }
     match &activity.kind {
         ActivityKind::Choice {
             options,
@@ -68,6 +71,8 @@ pub fn public(event: &Event) -> Value {
         "title": spec.title,
         "series": spec.series,
         "starts_at": spec.starts_at,
+        "opens_at": spec.opens_at,
+        "closes_at": spec.closes_at,
         "rehearsal": spec.rehearsal,
         "organisations": spec.organisations,
         "sectors": spec.sectors,

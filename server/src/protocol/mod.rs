@@ -4,6 +4,7 @@
 pub mod client;
 pub mod codes;
 pub mod event;
+pub mod phases;
 pub mod server;
 pub mod tally;
 

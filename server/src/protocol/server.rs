@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::tally::TallyView;
 use crate::domain::card::Card;
+use crate::domain::phase::Current;
 
 use super::codes::ErrorCode;
 
@@ -257,11 +258,15 @@ pub fn focus(activity: Option<&FocusActivity<'_>>) -> Frame {
 /// A question as hosts see it, with its moderation state.
 #[derive(Serialize)]
 pub struct HostQuestion<'a> {
+    /// Asked before the live part.
+    pub advance: bool,
     /// What risk the text may disclose (`self_harm`, `suicide`, `abuse`, `danger`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concern: Option<&'static str>,
     pub flagged: bool,
     pub id: &'a str,
+    /// The session it belongs to; `None` (null): the event as a whole.
+    pub session: Option<&'a str>,
     pub state: &'a str,
     pub text: &'a str,
     pub votes: u64,
@@ -270,8 +275,10 @@ pub struct HostQuestion<'a> {
 /// A question as attendees and the presenter see it.
 #[derive(Serialize)]
 pub struct PublicQuestion<'a> {
+    pub advance: bool,
     pub answered: bool,
     pub id: &'a str,
+    pub session: Option<&'a str>,
     pub text: &'a str,
     pub votes: u64,
 }
@@ -512,8 +519,10 @@ pub struct Profile<'a> {
 #[derive(Serialize)]
 pub struct Welcome<'a> {
     pub answers: BTreeMap<&'a str, Value>,
+    pub current: &'a Current,
     pub directory: Vec<CardView<'a>>,
     pub open: Vec<&'a Value>,
+    pub phase: &'static str,
     pub profile: Profile<'a>,
     pub questions: Vec<PublicQuestion<'a>>,
     pub questions_total: usize,
@@ -559,7 +568,9 @@ pub struct HostSnapshot<'a> {
     pub activities: Vec<ActivityRow<'a>>,
     pub attendance: HostAttendance<'a>,
     pub cards: Vec<CardView<'a>>,
+    pub current: &'a Current,
     pub focus: Option<&'a str>,
+    pub phase: &'static str,
     pub questions: Vec<HostQuestion<'a>>,
     /// The spec's `safeguarding` section (its lead and support card), for the host only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -572,7 +583,9 @@ pub struct HostSnapshot<'a> {
 pub struct PresenterSnapshot<'a> {
     pub activities: Vec<ActivityRow<'a>>,
     pub attendance: PresenterAttendance,
+    pub current: &'a Current,
     pub focus: Option<&'a str>,
+    pub phase: &'static str,
     pub questions: Vec<PublicQuestion<'a>>,
     pub questions_total: usize,
 }
@@ -690,26 +703,30 @@ mod tests {
     #[test]
     fn golden_bytes_of_questions_cards_texts_and_attendance() {
         let host = HostQuestion {
+            advance: true,
             concern: None,
             flagged: false,
             id: "q1",
+            session: Some("keynote"),
             state: "pending",
             text: "Why?",
             votes: 2,
         };
         pinned(
             question(host),
-            r#"{"question":{"flagged":false,"id":"q1","state":"pending","text":"Why?","votes":2},"type":"question"}"#,
+            r#"{"question":{"advance":true,"flagged":false,"id":"q1","session":"keynote","state":"pending","text":"Why?","votes":2},"type":"question"}"#,
         );
         let public = [PublicQuestion {
+            advance: false,
             answered: true,
             id: "q1",
+            session: None,
             text: "Why?",
             votes: 2,
         }];
         pinned(
             questions(&public, 4),
-            r#"{"questions":[{"answered":true,"id":"q1","text":"Why?","votes":2}],"total":4,"type":"questions"}"#,
+            r#"{"questions":[{"advance":false,"answered":true,"id":"q1","session":null,"text":"Why?","votes":2}],"total":4,"type":"questions"}"#,
         );
         let card_value = Card {
             name: None,
@@ -786,10 +803,13 @@ mod tests {
 
     #[test]
     fn a_welcome_is_known_by_its_beginning() {
+        let current = Current::default();
         let rest = Welcome {
             answers: BTreeMap::new(),
+            current: &current,
             directory: Vec::new(),
             open: Vec::new(),
+            phase: "live",
             profile: Profile {
                 organisation: None,
                 room: None,
@@ -805,8 +825,8 @@ mod tests {
             frame.clone(),
             concat!(
                 r#"{"type":"welcome","attendee":"ab","state":"live","event":{"title":"T"},"#,
-                r#""answers":{},"directory":[],"open":[],"#,
-                r#""profile":{"organisation":null,"room":null,"sector":null},"#,
+                r#""answers":{},"current":{"plenary":null,"rooms":{}},"directory":[],"open":[],"#,
+                r#""phase":"live","profile":{"organisation":null,"room":null,"sector":null},"#,
                 r#""questions":[],"questions_total":0,"results":{},"voted":[]}"#
             ),
         );

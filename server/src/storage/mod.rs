@@ -19,7 +19,8 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-use crate::domain::EventCode;
+use crate::domain::phase::{EventPhase, Progress, Times};
+use crate::domain::{EventCode, EventSpec, clock};
 pub use writer::{Committed, Fence, Ticket, Write, WriterHandle};
 
 #[derive(Debug, Error)]
@@ -57,8 +58,13 @@ pub struct StoredEvent {
     pub state: String,
     pub focus: Option<String>,
     pub created_at: String,
+    /// For an event in its after window (`state` `after`), the end of that window.
     pub ended_at: Option<String>,
     pub purged_at: Option<String>,
+    /// When a host started the event before its `starts_at`.
+    pub started_at: Option<String>,
+    /// The sessions running now, as JSON (`hub::sessions`).
+    pub current_sessions: Option<String>,
 }
 
 /// One line of the organiser's list of events.
@@ -72,6 +78,35 @@ pub struct EventRow {
     pub purged_at: Option<String>,
     /// Attendees who have joined.
     pub joined: i64,
+    /// When a host started the event before its `starts_at`.
+    pub started_at: Option<String>,
+}
+
+impl StoredEvent {
+    /// The phase the event is in now (docs/protocol.md, "Phases"), `times` being its spec's.
+    pub fn phase(&self, times: &Times) -> EventPhase {
+        let progress = Progress {
+            state: &self.state,
+            started: self.started_at.is_some(),
+            ended_at: self.ended_at.as_deref(),
+        };
+        times.phase(progress, clock::now_unix())
+    }
+}
+
+impl EventRow {
+    /// The phase the event is in now, read from its stored spec's dates.
+    pub fn phase(&self) -> EventPhase {
+        let times = serde_json::from_str::<EventSpec>(&self.spec)
+            .map(|spec| Times::of(&spec))
+            .unwrap_or_default();
+        let progress = Progress {
+            state: &self.state,
+            started: self.started_at.is_some(),
+            ended_at: self.ended_at.as_deref(),
+        };
+        times.phase(progress, clock::now_unix())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +139,10 @@ pub struct QuestionRow {
     pub text: String,
     pub state: String,
     pub flagged: bool,
+    /// The session it belongs to; `None`: the event as a whole.
+    pub session: Option<String>,
+    /// Asked before the live part.
+    pub advance: bool,
 }
 
 #[derive(Debug, Clone)]

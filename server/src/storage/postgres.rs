@@ -163,7 +163,7 @@ impl PgBackend {
             rows.receipts.push((r.get(0), r.get(1)));
         }
         for r in sqlx::query(
-            "SELECT id, seq, attendee, text, state, flagged FROM questions WHERE event = $1 ORDER BY seq",
+            "SELECT id, seq, attendee, text, state, flagged, session, advance FROM questions WHERE event = $1 ORDER BY seq",
         )
         .bind(code.clone())
         .fetch_all(&mut *tx)
@@ -176,6 +176,8 @@ impl PgBackend {
                 text: r.get(3),
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
+                session: r.get(6),
+                advance: r.get::<i64, _>(7) != 0,
             });
         }
         for r in sqlx::query(
@@ -654,9 +656,12 @@ pub async fn apply(conn: &mut PgConnection, write: &Write) -> Result<(), sqlx::E
             text,
             state,
             flagged,
+            session,
+            advance,
         } => {
             sqlx::query(
-                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged, session, advance)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (event, id) DO NOTHING",
             )
             .bind(event.as_str().to_owned())
@@ -666,6 +671,8 @@ pub async fn apply(conn: &mut PgConnection, write: &Write) -> Result<(), sqlx::E
             .bind(text.clone())
             .bind(state.to_owned())
             .bind(i64::from(*flagged))
+            .bind(session.clone())
+            .bind(i64::from(*advance))
             .execute(&mut *conn)
             .await?;
         }
@@ -735,6 +742,29 @@ pub async fn apply(conn: &mut PgConnection, write: &Write) -> Result<(), sqlx::E
         Write::Focus { event, activity } => {
             sqlx::query("UPDATE events SET focus = $1 WHERE code = $2")
                 .bind(activity.clone())
+                .bind(event.as_str().to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::Started { event, at } => {
+            sqlx::query("UPDATE events SET started_at = $1 WHERE code = $2")
+                .bind(at.clone())
+                .bind(event.as_str().to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::AfterWindow { event, until } => {
+            sqlx::query(
+                "UPDATE events SET state = 'after', ended_at = $1, focus = NULL WHERE code = $2",
+            )
+            .bind(until.clone())
+            .bind(event.as_str().to_owned())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::CurrentSessions { event, current } => {
+            sqlx::query("UPDATE events SET current_sessions = $1 WHERE code = $2")
+                .bind(current.clone())
                 .bind(event.as_str().to_owned())
                 .execute(&mut *conn)
                 .await?;

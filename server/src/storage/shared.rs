@@ -36,7 +36,8 @@ macro_rules! shared_queries {
 
         pub async fn event(&self, code: EventCode) -> Result<Option<StoredEvent>, StorageError> {
             let row = sqlx::query(
-                "SELECT spec, host_token_hash, presenter_token_hash, state, focus, created_at, ended_at, purged_at
+                "SELECT spec, host_token_hash, presenter_token_hash, state, focus, created_at, ended_at, purged_at,
+                        started_at, current_sessions
                  FROM events WHERE code = $1",
             )
             .bind(code.as_str().to_owned())
@@ -52,6 +53,8 @@ macro_rules! shared_queries {
                 created_at: r.get(5),
                 ended_at: r.get(6),
                 purged_at: r.get(7),
+                started_at: r.get(8),
+                current_sessions: r.get(9),
             }))
         }
 
@@ -93,7 +96,7 @@ macro_rules! shared_queries {
         /// Ended events not yet purged that ended at or before `cutoff` (RFC 3339, UTC).
         pub async fn ended_by(&self, cutoff: &str) -> Result<Vec<EventCode>, StorageError> {
             let codes: Vec<String> = sqlx::query_scalar(
-                "SELECT code FROM events WHERE state = 'ended' AND purged_at IS NULL AND ended_at <= $1
+                "SELECT code FROM events WHERE state IN ('ended', 'after') AND purged_at IS NULL AND ended_at <= $1
                  ORDER BY code",
             )
             .bind(cutoff.to_owned())
@@ -198,7 +201,8 @@ macro_rules! shared_queries {
         pub async fn list_events(&self) -> Result<Vec<super::EventRow>, StorageError> {
             let rows = sqlx::query(
                 "SELECT code, spec, state, created_at, ended_at, purged_at,
-                        (SELECT COUNT(*) FROM attendees WHERE attendees.event = events.code)
+                        (SELECT COUNT(*) FROM attendees WHERE attendees.event = events.code),
+                        started_at
                  FROM events ORDER BY COALESCE(starts_at, created_at) DESC, code",
             )
             .fetch_all(&self.pool)
@@ -213,6 +217,7 @@ macro_rules! shared_queries {
                     ended_at: r.get(4),
                     purged_at: r.get(5),
                     joined: r.get(6),
+                    started_at: r.get(7),
                 })
                 .collect())
         }
@@ -272,7 +277,8 @@ macro_rules! shared_queries {
                     .await?;
             }
             sqlx::query(
-                "UPDATE events SET state = 'live', focus = NULL, ended_at = NULL, purged_at = NULL
+                "UPDATE events SET state = 'live', focus = NULL, ended_at = NULL, purged_at = NULL,
+                        started_at = NULL, current_sessions = NULL
                  WHERE code = $1",
             )
             .bind(code.clone())

@@ -215,7 +215,7 @@ impl SqliteBackend {
         {
             rows.receipts.push((r.get(0), r.get(1)));
         }
-        for r in sqlx::query("SELECT id, seq, attendee, text, state, flagged FROM questions WHERE event = ? ORDER BY seq")
+        for r in sqlx::query("SELECT id, seq, attendee, text, state, flagged, session, advance FROM questions WHERE event = ? ORDER BY seq")
             .bind(code.clone())
             .fetch_all(&mut *tx)
             .await?
@@ -227,6 +227,8 @@ impl SqliteBackend {
                 text: r.get(3),
                 state: r.get(4),
                 flagged: r.get::<i64, _>(5) != 0,
+                session: r.get(6),
+                advance: r.get::<i64, _>(7) != 0,
             });
         }
         for r in sqlx::query("SELECT question, attendee FROM votes WHERE event = ?")
@@ -583,12 +585,25 @@ fn apply(conn: &rusqlite::Connection, write: &Write) -> rusqlite::Result<()> {
             text,
             state,
             flagged,
+            session,
+            advance,
         } => {
             conn.prepare_cached(
-                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged) VALUES (?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO questions (event, id, seq, attendee, text, state, flagged, session, advance)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (event, id) DO NOTHING",
             )?
-            .execute(params![event.as_str(), id, seq, attendee, text, state, flagged])?;
+            .execute(params![
+                event.as_str(),
+                id,
+                seq,
+                attendee,
+                text,
+                state,
+                flagged,
+                session,
+                advance
+            ])?;
         }
         Write::Card {
             event,
@@ -647,6 +662,20 @@ fn apply(conn: &rusqlite::Connection, write: &Write) -> rusqlite::Result<()> {
                 "UPDATE events SET state = 'ended', ended_at = ?, focus = NULL WHERE code = ?",
             )?
             .execute(params![at, event.as_str()])?;
+        }
+        Write::Started { event, at } => {
+            conn.prepare_cached("UPDATE events SET started_at = ? WHERE code = ?")?
+                .execute(params![at, event.as_str()])?;
+        }
+        Write::AfterWindow { event, until } => {
+            conn.prepare_cached(
+                "UPDATE events SET state = 'after', ended_at = ?, focus = NULL WHERE code = ?",
+            )?
+            .execute(params![until, event.as_str()])?;
+        }
+        Write::CurrentSessions { event, current } => {
+            conn.prepare_cached("UPDATE events SET current_sessions = ? WHERE code = ?")?
+                .execute(params![current, event.as_str()])?;
         }
         Write::Presence {
             event,

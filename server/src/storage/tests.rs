@@ -115,6 +115,8 @@ pub(crate) fn stored(code: EventCode, created_at: &str) -> StoredEvent {
         created_at: created_at.to_owned(),
         ended_at: None,
         purged_at: None,
+        started_at: None,
+        current_sessions: None,
     }
 }
 
@@ -142,6 +144,8 @@ fn question(event: EventCode, id: &str, seq: i64) -> Write {
         text: "Who funds the link workers?".to_owned(),
         state: "visible",
         flagged: false,
+        session: Some("keynote".to_owned()),
+        advance: true,
     }
 }
 

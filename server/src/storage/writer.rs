@@ -101,6 +101,10 @@ pub enum Write {
         text: String,
         state: &'static str,
         flagged: bool,
+        /// The session it belongs to; `None`: the event as a whole.
+        session: Option<String>,
+        /// Asked before the live part.
+        advance: bool,
     },
     Vote {
         event: EventCode,
@@ -135,6 +139,22 @@ pub enum Write {
     EventEnded {
         event: EventCode,
         at: String,
+    },
+    /// A host started the event before its `starts_at`.
+    Started {
+        event: EventCode,
+        at: String,
+    },
+    /// The host ended the live part: the after window is open `until` (then the event's
+    /// end time, from which retention counts).
+    AfterWindow {
+        event: EventCode,
+        until: String,
+    },
+    /// The sessions running now, as JSON.
+    CurrentSessions {
+        event: EventCode,
+        current: String,
     },
     Presence {
         event: EventCode,

@@ -15,6 +15,7 @@ mod golden;
 mod hub;
 mod kinds;
 mod organise;
+mod phases;
 mod privacy;
 mod protocol_errors;
 mod reports;

@@ -20,8 +20,10 @@ use crate::hub::allowance::Allowance;
 use crate::hub::conn::{ConnId, ConnSink};
 use crate::hub::state::{ActState, Attendee, ItemState, TextItem, Under};
 use crate::hub::{NumMap, PostReply, StreamOpen};
-use crate::protocol::{ClientMsg, CloseCode, ErrorCode};
+use crate::metrics::METRICS;
+use crate::protocol::{ClientMsg, CloseCode, ErrorCode, phases};
 use crate::storage::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 impl Actor {
     /// A message from an attendee: from a socket (`conn`), or POSTed (`conn` is `None`).
@@ -67,6 +69,12 @@ impl Actor {
                 "too many messages from this attendee; slow down and send again",
             );
         }
+        if let Some(message) = self.phase_refusal(&msg) {
+            METRICS.client_errors.fetch_add(1, Relaxed);
+            let id = msg.id().map(|id| Value::from(id));
+            let frame = phases::not_open(id.as_ref(), self.phases.phase, &message);
+            return self.respond(origin, frame);
+        }
         match msg {
             ClientMsg::Hello { .. } => {}
             ClientMsg::Profile {
@@ -83,7 +91,9 @@ impl Actor {
                 activity,
                 value,
             } => self.on_answer(origin, attendee, id, activity, value).await,
-            ClientMsg::Ask { id, text } => self.on_ask(origin, attendee, id, text).await,
+            ClientMsg::Ask { id, text, session } => {
+                self.on_ask(origin, attendee, id, text, session).await;
+            }
             ClientMsg::Upvote { id, question } => {
                 self.on_upvote(origin, attendee, id, question).await;
             }

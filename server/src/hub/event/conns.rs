@@ -101,6 +101,9 @@ impl Actor {
             Role::Presenter => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
                 if sink.send(self.presenter_snapshot()) {
+                    for frame in self.presenter_room_questions() {
+                        let _ = sink.send(frame);
+                    }
                     if let Some(wall) = self.wall_frame() {
                         let _ = sink.send(wall);
                     }

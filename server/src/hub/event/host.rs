@@ -14,8 +14,10 @@ use super::Actor;
 use super::conns::Origin;
 use super::ledger::{Effect, Reply};
 use crate::domain::clock;
+use crate::domain::phase::EventPhase;
 use crate::hub::conn::ConnId;
 use crate::hub::state::{ActState, EventState, ItemState};
+use crate::protocol::phases;
 use crate::protocol::server::{self, Frame};
 use crate::protocol::{CloseCode, ErrorCode, HostMsg, ItemKind, ModAction};
 use crate::storage::Write;
@@ -42,8 +44,17 @@ impl Actor {
             ErrorCode::Unavailable,
             "the change could not be stored; try again",
         );
+        let mut first = match self.host_phase(&msg) {
+            Ok(writes) => writes,
+            Err(message) => {
+                let frame = phases::not_open(id.as_ref(), self.phases.phase, &message);
+                return self.send_to(conn, frame);
+            }
+        };
         let writes = match msg {
             HostMsg::Auth { .. } => return self.send_to(conn, ok),
+            HostMsg::Start { .. } => Ok(Vec::new()),
+            HostMsg::Session { session, room, .. } => self.set_session(session, room),
             HostMsg::End { .. } => return self.end(Some((conn, ok, err)), None).await,
             HostMsg::ShowReactions { show, .. } => {
                 // Kept in memory only, like the counts: nothing to store, so `ok` at once.
@@ -70,7 +81,11 @@ impl Actor {
                 action,
                 ..
             } => self.moderate_all(item, target, targets, action),
-        };
+        }
+        .map(|writes| {
+            first.extend(writes);
+            first
+        });
         match writes {
             Err((code, message)) => {
                 let frame = server::error(id.as_ref(), code, &message);
@@ -110,7 +125,7 @@ impl Actor {
 
     /// Opens or closes an activity: phones in its room are told, and at the close the
     /// hosts get the final tally with its breakdown.
-    fn set_state(&mut self, act: usize, target: ActState) -> Vec<Write> {
+    pub(super) fn set_state(&mut self, act: usize, target: ActState) -> Vec<Write> {
         let live = &mut self.state.activities[act];
         if live.state == target {
             return Vec::new();
@@ -123,8 +138,9 @@ impl Actor {
         let room = definition.room.clone();
         let key = definition.key.as_str().to_owned();
         let visible = move |s: &EventState, a: usize| room.is_none() || s.attendees[a].room == room;
+        let mut writes = Vec::new();
         if target == ActState::Open {
-            self.session_of(act);
+            writes.extend(self.session_of(act));
             let frame = server::opened(&self.state.activities[act].json);
             self.send_attendees(&frame, &visible);
         } else if was_open {
@@ -144,12 +160,13 @@ impl Actor {
             self.dirty.results.remove(&act);
         }
         self.activity_update(act);
-        vec![Write::ActivityState {
+        writes.push(Write::ActivityState {
             event: self.info.code,
             activity: key,
             state: target.as_str(),
             revealed,
-        }]
+        });
+        writes
     }
 
     /// Shows or hides an activity's results on the phones in its room and the presenter.
@@ -181,22 +198,24 @@ impl Actor {
     }
 
     /// What the presenter's screen shows.
-    fn set_focus(&mut self, focus: Option<usize>) -> Vec<Write> {
+    pub(super) fn set_focus(&mut self, focus: Option<usize>) -> Vec<Write> {
         if self.state.focus == focus {
             return Vec::new();
         }
         self.state.focus = focus;
-        if let Some(act) = focus {
-            self.session_of(act);
-        }
+        let mut writes: Vec<Write> = focus
+            .and_then(|act| self.session_of(act))
+            .into_iter()
+            .collect();
         let frame = server::focus(self.focus_activity().as_ref());
         self.send_hosts(&frame);
         self.send_presenters(&frame);
         self.dirty.wall = true;
-        vec![Write::Focus {
+        writes.push(Write::Focus {
             event: self.info.code,
             activity: focus.map(|f| self.info.event.activities[f].key.as_str().to_owned()),
-        }]
+        });
+        writes
     }
 
     /// `moderate`: one item in `target` or a batch in `targets`, all or nothing: every target
@@ -324,8 +343,17 @@ impl Actor {
             }
             return;
         }
-        let writes = self.close_event();
-        info!(event = %self.info.code, "event ended");
+        let now = clock::now_unix();
+        let writes = match self.info.event.times.closes_at {
+            Some(closes) if self.phases.phase != EventPhase::After && closes > now => {
+                info!(event = %self.info.code, "live part ended: the after window is open");
+                self.to_after(closes)
+            }
+            _ => {
+                info!(event = %self.info.code, "event ended");
+                self.close_event(clock::now_rfc3339())
+            }
+        };
         let (origin, ok, err) = match host {
             Some((conn, ok, err)) => (Origin::Conn(conn), ok, err),
             None => {
@@ -346,20 +374,22 @@ impl Actor {
     }
 
     /// Closes every open activity, sends the attendees away (`event_ended`, close 4000) and
-    /// the hosts and presenters a fresh snapshot: the writes that record it.
-    fn close_event(&mut self) -> Vec<Write> {
+    /// the hosts and presenters a fresh snapshot: the writes that record it, with `at` as
+    /// the event's end (the end of its after window, when the clock closes it).
+    pub(super) fn close_event(&mut self, at: String) -> Vec<Write> {
         let mut writes = Vec::new();
         for act in 0..self.state.activities.len() {
             if self.state.activities[act].state == ActState::Open {
                 writes.extend(self.set_state(act, ActState::Closed));
             }
         }
+        self.enter_closed();
         self.state.ended = true;
         self.state.focus = None;
         writes.push(self.presence_sample());
         writes.push(Write::EventEnded {
             event: self.info.code,
-            at: clock::now_rfc3339(),
+            at,
         });
         let ended = server::error(
             None,
@@ -374,6 +404,9 @@ impl Actor {
         self.send_hosts(&snapshot);
         let snapshot = self.presenter_snapshot();
         self.send_presenters(&snapshot);
+        for frame in self.presenter_room_questions() {
+            self.send_presenters(&frame);
+        }
         writes
     }
 }

@@ -1,6 +1,6 @@
 //! What attendees post for others to see: questions (`ask`), votes on them (`upvote`) and
 //! directory cards (`card`); their numbering, and the cap on each attendee's open questions
-//! in the current session.
+//! in each session (which session a question goes to is [`super::sessions`]').
 //!
 //! A posted item is stored first and joins its list once committed ([`super::apply`]);
 //! the host moderates it ([`super::host`]).
@@ -10,7 +10,9 @@ use super::conns::Origin;
 use super::ledger::Effect;
 use crate::domain::card::Card;
 use crate::domain::{moderation, names, safeguarding, token};
-use crate::hub::NumMap;
+use std::collections::HashMap;
+
+use crate::domain::phase::EventPhase;
 use crate::hub::state::{CardItem, EventState, ItemState, Question};
 use crate::protocol::ErrorCode;
 use crate::storage::Write;
@@ -22,15 +24,9 @@ const MAX_QUESTION: usize = 500;
 pub(super) struct Items {
     /// The number the next question or card gets (their order on screen).
     next_seq: i64,
-    /// Questions each attendee has asked that are still on their way to disk: they count
-    /// toward the attendee's open questions as soon as they are sent.
-    pub(super) asking: NumMap<usize, u32>,
-    /// The session of the activity the host last opened or focused; `None` until then (and
-    /// after a restart, until the host next does), or in an event without activities.
-    session: Option<String>,
-    /// The first item number of the current session: an attendee's open questions count
-    /// toward the cap from here on.
-    session_from_seq: i64,
+    /// Questions each attendee has asked in each session that are still on their way to
+    /// disk: they count toward the attendee's open questions as soon as they are sent.
+    pub(super) asking: HashMap<(usize, Option<String>), u32>,
 }
 
 impl Items {
@@ -45,9 +41,7 @@ impl Items {
             .unwrap_or(0);
         Items {
             next_seq: last + 1,
-            asking: NumMap::default(),
-            session: None,
-            session_from_seq: 0,
+            asking: HashMap::new(),
         }
     }
 
@@ -67,6 +61,7 @@ impl Actor {
         attendee: usize,
         id: String,
         text: String,
+        session: Option<Option<String>>,
     ) {
         if let Some(message) = self.qa_off() {
             return self.reject(origin, Some(&id), ErrorCode::NotAvailable, message);
@@ -77,17 +72,28 @@ impl Actor {
             let message = format!("a question is 1 to {MAX_QUESTION} characters, not {len}");
             return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
         }
+        let session = match self.ask_session(attendee, session) {
+            Ok(session) => session,
+            Err(message) => {
+                return self.reject(origin, Some(&id), ErrorCode::InvalidValue, &message);
+            }
+        };
         let Some(origin) = self.dedupe(attendee, &id, origin) else {
             return;
         };
         let most = self.info.event.spec.qa.max_open_questions as usize;
-        if self.open_questions(attendee) >= most {
+        if self.open_questions(attendee, session.as_deref()) >= most {
             let message = format!(
                 "you already have {most} open questions in this session; ask again once the host has answered or removed one"
             );
             return self.reject(origin, Some(&id), ErrorCode::LimitReached, &message);
         }
-        *self.items.asking.entry(attendee).or_insert(0) += 1;
+        *self
+            .items
+            .asking
+            .entry((attendee, session.clone()))
+            .or_insert(0) += 1;
+        let advance = self.phases.phase == EventPhase::Before;
         let concern = safeguarding::concern(&text);
         let question = Question {
             id: token::new_item_id(),
@@ -97,6 +103,8 @@ impl Actor {
             concern,
             text,
             votes: 0,
+            session,
+            advance,
         };
         let writes = vec![
             Write::Question {
@@ -107,6 +115,8 @@ impl Actor {
                 text: question.text.clone(),
                 state: question.state.as_str(),
                 flagged: question.flagged,
+                session: question.session.clone(),
+                advance,
             },
             self.receipt(attendee, &id),
         ];
@@ -206,28 +216,19 @@ impl Actor {
     }
 
     /// `attendee`'s open questions (waiting for the host, or shown and not yet answered)
-    /// asked in the current session, those still on their way to disk included.
-    fn open_questions(&self, attendee: usize) -> usize {
+    /// in `session`, those still on their way to disk included.
+    fn open_questions(&self, attendee: usize, session: Option<&str>) -> usize {
         let stored = self.state.asked_by.get(&attendee).map_or(0, |asked| {
             asked
                 .iter()
                 .map(|&q| &self.state.questions[q])
                 .filter(|q| {
-                    q.seq >= self.items.session_from_seq
+                    q.session.as_deref() == session
                         && matches!(q.state, ItemState::Pending | ItemState::Approved)
                 })
                 .count()
         });
-        stored + self.items.asking.get(&attendee).copied().unwrap_or(0) as usize
-    }
-
-    /// The host opened or focused an activity of `act`'s session: when that is another
-    /// session than before, attendees' earlier questions stop counting toward their cap.
-    pub(super) fn session_of(&mut self, act: usize) {
-        let session = &self.info.event.activities[act].session;
-        if self.items.session.as_ref() != Some(session) {
-            self.items.session = Some(session.clone());
-            self.items.session_from_seq = self.items.next_seq;
-        }
+        let key = (attendee, session.map(str::to_owned));
+        stored + self.items.asking.get(&key).copied().unwrap_or(0) as usize
     }
 }

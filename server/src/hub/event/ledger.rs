@@ -273,12 +273,13 @@ impl Actor {
 
     /// A question of `attendee`'s has been stored, or could not be.
     fn asked(&mut self, attendee: Option<usize>, effect: &Effect) {
-        if let (Some(attendee), Effect::Question(_)) = (attendee, effect)
-            && let Some(n) = self.items.asking.get_mut(&attendee)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.items.asking.remove(&attendee);
+        if let (Some(attendee), Effect::Question(question)) = (attendee, effect) {
+            let key = (attendee, question.session.clone());
+            if let Some(n) = self.items.asking.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.items.asking.remove(&key);
+                }
             }
         }
     }

@@ -19,6 +19,8 @@
 //! | [`ledger`] | writes on their way to disk; on commit, who is told `ack` or `ok` |
 //! | [`apply`] | what a committed write does to the live state (an answer counted, ...) |
 //! | [`push`] | what changed since it last went out, and the tick that sends it (coalescing) |
+//! | [`phases`] | the event's phase: what each refuses, the clock that moves it, `start`, `end` into the after window |
+//! | [`sessions`] | the sessions running now, which session a question goes to, who is sent which questions |
 //! | [`views`] | the whole-state frames: `welcome`, the host's and presenter's `snapshot`, `wall` |
 
 mod apply;
@@ -27,9 +29,11 @@ mod conns;
 mod host;
 mod items;
 mod ledger;
+mod phases;
 mod profile;
 mod push;
 mod reacting;
+mod sessions;
 mod views;
 
 use std::sync::Arc;
@@ -44,6 +48,7 @@ use super::allowance::Allowance;
 use super::reactions::Reactions;
 use super::state::EventState;
 use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap};
+use crate::domain::phase::{Current, EventPhase};
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{Event, EventCode};
 use crate::metrics::METRICS;
@@ -52,7 +57,9 @@ use crate::storage::{Committed, Storage, StoredEvent};
 use conns::{Conns, Origin};
 use items::Items;
 use ledger::Ledger;
+use phases::Phases;
 use push::{Dirty, Paced, Presence, TICK};
+use sessions::QuestionsSent;
 
 /// How long shutdown waits for in-flight writes before closing anyway. What is still in the
 /// writer then is never committed: once the actor has gone its tickets' channel is closed,
@@ -86,6 +93,12 @@ struct Actor {
     paced: Paced,
     /// Attendance sampling for the report ([`push`]).
     presence: Presence,
+    /// The event's phase ([`phases`]).
+    phases: Phases,
+    /// The sessions running now ([`sessions`]).
+    current: Current,
+    /// The last question lists sent ([`sessions`]).
+    questions_sent: QuestionsSent,
 }
 
 /// The event as stored, with its spec parsed.
@@ -113,9 +126,15 @@ pub(super) async fn start(
         return Ok(None);
     };
     let rows = storage.live_rows(code).await?;
+    let phases = Phases::load(&event.times, &stored);
+    let current = stored
+        .current_sessions
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
     let state = EventState::load(
         &event,
-        stored.state == "ended",
+        phases.phase == EventPhase::Closed,
         stored.focus.as_deref(),
         rows,
     );
@@ -139,6 +158,9 @@ pub(super) async fn start(
         dirty: Dirty::default(),
         paced: Paced::new(activities),
         presence: Presence::new(state.peak),
+        phases,
+        current,
+        questions_sent: QuestionsSent::default(),
         state,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
@@ -186,6 +208,9 @@ impl Actor {
         let tallies = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(tallies);
         let mut tallies_at = None;
+        // Before the first connection is served: a phase the clock moved while the event
+        // was not loaded, and the before-activities `opens_at` opened.
+        self.follow_clock().await;
         loop {
             if self.paced.tally_due != tallies_at {
                 tallies_at = self.paced.tally_due;
@@ -199,6 +224,7 @@ impl Actor {
                 // polled after them would wait for a lull, holding back the hosts' updates.
                 () = &mut tallies, if tallies_at.is_some() => self.send_tallies(Instant::now(), false),
                 _ = tick.tick() => {
+                    self.follow_clock().await;
                     self.on_tick();
                     idle_ticks = if self.is_idle() { idle_ticks + 1 } else { 0 };
                     if idle_ticks * TICK >= idle_unload {

@@ -175,6 +175,12 @@ impl Actor {
         }
         if old_room != new_room {
             self.change_room(attendee, old_room.as_ref(), new_room.as_ref());
+            // The room's own sessions' questions come into view, another room's leave it.
+            if self.info.event.spec.qa.enabled {
+                let (questions, total) = self.attendee_questions(new_room.as_deref());
+                let frame = server::questions(&questions, total);
+                self.send_attendee(attendee, &frame);
+            }
         }
         vec![self.attendee_row(attendee)]
     }

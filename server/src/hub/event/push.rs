@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::Actor;
 use crate::domain::clock;
 use crate::hub::rooms;
-use crate::protocol::server::{self, Frame};
+use crate::protocol::server;
 use crate::storage::Write;
 
 /// The coalescing interval. A change to an activity's tally goes to the hosts at once if
@@ -66,8 +66,6 @@ pub(super) struct Paced {
     results_next: Vec<Instant>,
     /// The directory goes to attendees again no earlier than this ([`broadcast_gap`]).
     directory_next: Instant,
-    /// The last `questions` frame sent to attendees, so an unchanged one is not sent again.
-    questions_sent: Frame,
 }
 
 impl Paced {
@@ -78,7 +76,6 @@ impl Paced {
             tally_due: None,
             results_next: vec![Instant::now(); activities],
             directory_next: Instant::now(),
-            questions_sent: Frame::new(),
         }
     }
 }
@@ -222,21 +219,6 @@ impl Actor {
             });
         }
         self.dirty.results.extend(held);
-    }
-
-    /// The top of the question list and its length, to phones and presenters: bounded
-    /// however many questions there are, and not sent again when a change fell outside it.
-    fn push_questions(&mut self) {
-        if self.dirty.question_list {
-            self.dirty.question_list = false;
-            let (questions, total) = self.state.top_questions();
-            let frame = server::questions(&questions, total);
-            if frame != self.paced.questions_sent {
-                self.paced.questions_sent = frame.clone();
-                self.send_attendees(&frame, |_, _| true);
-                self.send_presenters(&frame);
-            }
-        }
     }
 
     fn push_directory(&mut self, now: Instant) {

@@ -40,11 +40,7 @@ impl Actor {
             .iter()
             .map(|&q| self.state.questions[q].id.as_str())
             .collect();
-        let (questions, questions_total) = if event.spec.qa.enabled {
-            self.state.top_questions()
-        } else {
-            (Vec::new(), 0)
-        };
+        let (questions, questions_total) = self.attendee_questions(a.room.as_deref());
         let directory = if event.spec.directory.enabled {
             self.state.visible_cards()
         } else {
@@ -52,8 +48,10 @@ impl Actor {
         };
         let rest = server::Welcome {
             answers,
+            current: &self.current,
             directory,
             open,
+            phase: self.phases.phase.as_str(),
             profile: server::Profile {
                 organisation: a.organisation.as_deref(),
                 room: a.room.as_deref(),
@@ -107,7 +105,9 @@ impl Actor {
             activities: self.activity_rows(false),
             attendance: self.state.attendance(),
             cards: self.state.cards.iter().map(CardItem::host_view).collect(),
+            current: &self.current,
             focus: self.focus_key(),
+            phase: self.phases.phase.as_str(),
             questions: self
                 .state
                 .questions
@@ -122,11 +122,13 @@ impl Actor {
 
     /// The presenter's `snapshot`: what the room's screen may show.
     pub(super) fn presenter_snapshot(&self) -> Frame {
-        let (questions, questions_total) = self.state.top_questions();
+        let (questions, questions_total) = self.presenter_questions();
         let rest = server::PresenterSnapshot {
             activities: self.activity_rows(true),
             attendance: self.state.presenter_attendance(),
+            current: &self.current,
             focus: self.focus_key(),
+            phase: self.phases.phase.as_str(),
             questions,
             questions_total,
         };
