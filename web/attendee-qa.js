@@ -95,7 +95,7 @@ export function qaView(ctx) {
     if (field.hidden) return;
     const value = picked !== undefined ? picked : defaultSession(current, room());
     const want = [{ key: "", title: t("qa.whole_event") }].concat(sessions.map((s) => ({ key: s.key, title: s.title + (s.room ? " · " + s.room : "") })));
-    const now = [current.plenary, room() && current.rooms[room()]].filter(Boolean);
+    const now = [current.plenary, room() && J.own(current.rooms, room())].filter(Boolean);
     const signature = want.map((o) => o.key + (now.indexOf(o.key) >= 0 ? "*" : "")).join("|") + language();
     if (picker.getAttribute("data-built") !== signature) {
       J.clear(picker);

@@ -66,7 +66,7 @@ export function updateSessions(ctx) {
   const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
-    const isCurrent = currentKeys.includes(u.session.key);
+    const isCurrent = !over && currentKeys.includes(u.session.key);
     u.currentBadge.hidden = !isCurrent;
     u.startBtn.hidden = !ctx.phased || isCurrent || ctx.eventState === "ended" || ctx.phase === "after";
     u.node.classList.toggle("is-current", isCurrent);

@@ -411,6 +411,10 @@ function renderPhase() {
     J.setText($("#end-open"), end.label);
     J.setText($("#end-title"), phase === "after" ? "Close the evaluation" : "End the event");
     J.setText($("#end-hint"), end.text);
+  } else if (ctx.phased) {
+    J.setText($("#end-open"), "End the event…");
+    J.setText($("#end-title"), "End the event");
+    J.setText($("#end-hint"), "The event has ended: nobody can answer any more.");
   }
 }
 

@@ -7,6 +7,11 @@
 
 export const PHASES = Object.freeze(["before", "live", "after", "closed"]);
 
+/** obj[key] if it is obj's own (a room or session named "constructor" is just a name). */
+function own(obj, key) {
+  return obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
 /** The phase of an event from what the server said (`phase` in GET /api/events/{code},
  * `welcome`, `snapshot` and the `phase` frame); a server that predates phases says only
  * `state`, which is "ended" once closed. */
@@ -78,8 +83,7 @@ export function currentOf(m) {
  * room's current session, else the plenary's, else none (the event as a whole). */
 export function defaultSession(current, room) {
   var c = current || { plenary: null, rooms: {} };
-  if (room && c.rooms && Object.prototype.hasOwnProperty.call(c.rooms, room) && c.rooms[room]) return c.rooms[room];
-  return c.plenary || null;
+  return (room && own(c.rooms, room)) || c.plenary || null;
 }
 
 /** Whether to ask the attendee to choose a room: a room session is current, the event has
@@ -95,13 +99,13 @@ export function needsRoom(current, room, rooms) {
  * (then in the order given). A question of a session not in `sessions` joins the event as a
  * whole. `wholeTitle` names that group. */
 export function groupBySession(questions, sessions, current, room, wholeTitle) {
-  var byKey = {};
+  var byKey = Object.create(null);
   (sessions || []).forEach(function (s, i) { byKey[s.key] = { s: s, i: i }; });
   var nowKeys = [];
   var c = current || { plenary: null, rooms: {} };
-  if (room && c.rooms && c.rooms[room]) nowKeys.push(c.rooms[room]);
+  if (room && own(c.rooms, room)) nowKeys.push(own(c.rooms, room));
   if (c.plenary && nowKeys.indexOf(c.plenary) < 0) nowKeys.push(c.plenary);
-  var groups = {};
+  var groups = Object.create(null);
   (questions || []).forEach(function (q, order) {
     var key = q.session && byKey[q.session] ? q.session : null;
     var id = key === null ? "" : key;
@@ -136,7 +140,7 @@ export function questionsFor(frame, room) {
  * screen, else the plenary's; null when none is current. */
 export function screenSession(current, room) {
   var c = current || { plenary: null, rooms: {} };
-  if (room) return (c.rooms && c.rooms[room]) || null;
+  if (room) return own(c.rooms, room) || null;
   return c.plenary || null;
 }
 

@@ -132,3 +132,15 @@ describe("the host's view of phases and sessions", () => {
     assert.equal(hostPhaseName("after"), "Evaluation open");
   });
 });
+
+describe("built-in names as rooms and sessions", () => {
+  it("are just names", () => {
+    const weird = [{ key: "constructor", title: "C", room: "__proto__" }, { key: "toString", title: "T", room: null }];
+    const current = { plenary: "toString", rooms: JSON.parse('{"__proto__": "constructor"}') };
+    assert.equal(defaultSession(current, "__proto__"), "constructor");
+    assert.equal(defaultSession(current, "constructor"), "toString", "a room with no current session is not Object's constructor");
+    assert.equal(screenSession(current, "hasOwnProperty"), null);
+    const groups = groupBySession([{ id: "1", session: "constructor", votes: 0 }, { id: "2", session: "valueOf", votes: 0 }], weird, current, "constructor", "Whole");
+    assert.deepEqual(groups.map((g) => [g.session, g.now]), [["constructor", false], [null, false]]);
+  });
+});
