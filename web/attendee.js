@@ -245,8 +245,7 @@ function codeFromAddress() {
   function onPhase(m) {
     if (m.phase === "closed") { endEvent(); return; }
     if (facts) facts.closes_at = m.closes_at || facts.closes_at || null;
-    qa.setPhase(m);
-    J.announce($("#phase-notice").textContent);
+    qa.setPhase(m);  // the notice is a status region: a screen reader hears the change
   }
 
   function onAck(id) {
