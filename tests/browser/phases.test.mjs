@@ -7,7 +7,7 @@
 // (main screen) and 1280x720 (room screens).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, createEvent, watch, axe, shot, within, joinAsAttendee, PHONE_390 } from "./lib.mjs";
+import { BASE, launch, createEvent, watch, axe, shot, within, joinAsAttendee, network, PHONE_390 } from "./lib.mjs";
 
 const HOUR = 3600 * 1000;
 const LAPTOP = { viewport: { width: 1440, height: 900 } };
@@ -208,5 +208,66 @@ describe("the phases of an event on the phones, the host's page and the screens"
     await within(5000, async () => await host.locator("#ended-banner").isVisible(), "the host's page says it ended");
     await everyPage("closed");
     for (const w of watchers) w.assertClean("phases");
+  });
+});
+
+// A refusal for the phase, for real: a question typed offline during the live part reaches
+// the server after the live part has ended, and the phone says why it was not taken. Then
+// the evaluation closes by itself at closes_at, with no host action, and every page says so.
+describe("the phase refuses a late question, and the evaluation closes at closes_at", () => {
+  let browser, ev, host, screen, phone, net, watchers, closesAt;
+  const CLOSES_IN = 80000;
+
+  before(async () => {
+    ev = await createEvent(undefined, (spec) => {
+      phased(spec);
+      // The start is soon (the host starts it sooner still) and the end shortly after it:
+      // closes_at must come after starts_at.
+      spec.starts_at = new Date(Date.now() + CLOSES_IN / 2).toISOString();
+      closesAt = Date.now() + CLOSES_IN;
+      spec.closes_at = new Date(closesAt).toISOString();
+      return spec;
+    });
+    browser = await launch();
+    host = await (await browser.newContext(LAPTOP)).newPage();
+    screen = await (await browser.newContext(MAIN_SCREEN)).newPage();
+    const phoneContext = await browser.newContext(PHONE_390);
+    net = await network(phoneContext);
+    phone = await phoneContext.newPage();
+    watchers = [watch(host), watch(screen), watch(phone, { allow: [/ERR_INTERNET_DISCONNECTED|net::ERR|WebSocket/] })];
+    await host.goto(ev.host_url);
+    await screen.goto(ev.present_url);
+    await joinAsAttendee(phone, ev.code, { room: "Room A", viaForm: false });
+  });
+
+  after(async () => { if (browser) await browser.close(); });
+
+  it("a question sent offline while live is refused after the live part, in words", async () => {
+    await host.locator("#phase-action").click();
+    await host.getByRole("dialog").getByRole("button", { name: "Start the event", exact: true }).click();
+    await within(5000, async () => await phone.locator("#phase-notice").isHidden(), "live on the phone");
+    await phone.locator('.tabs button[data-tab="qa"]').click();
+    await net.offline(true);
+    await phone.locator("#ask-text").fill("Typed on the train, sent too late?");
+    await phone.locator("#ask-submit").click();
+    await within(5000, async () => /when you're back online/.test(await phone.locator("#ask-state").textContent()), "kept for later");
+    await host.locator("#phase-action").click();
+    await host.getByRole("dialog").getByRole("button", { name: "End the live part", exact: true }).click();
+    await within(5000, async () => /Evaluation open/.test(await host.locator("#phase-chip").textContent()), "the evaluation is open");
+    await net.offline(false);
+    await within(30000, async () => (await phone.locator("#ask-state").textContent()) === "Not taken: the event has ended, and only the evaluation is open.", "the refusal is said beside the form");
+    assert.equal(await phone.locator("#ask-state").getAttribute("data-state"), "error");
+    assert.match(await phone.locator("#phase-notice").textContent(), /tell us how it went/);
+    await axe(phone, "phone with a refusal for the phase");
+    await shot(phone, "phases-refused-after", true);
+  });
+
+  it("closes_at passing closes the evaluation on every page", async () => {
+    const left = closesAt - Date.now();
+    await within(Math.max(left, 0) + 20000, async () => await phone.locator("#view-ended").isVisible(), "the phone says thank you");
+    await within(10000, async () => /Thank you for taking part/.test(await screen.locator("#stage").textContent()), "the screen says thank you");
+    await within(10000, async () => await host.locator("#ended-banner").isVisible(), "the host's page says it ended");
+    await axe(host, "host closed by closes_at");
+    for (const w of watchers) w.assertClean("closes_at");
   });
 });
