@@ -261,6 +261,20 @@ export function groupOf(event) {
   return "live";
 }
 
+/**
+ * The event's phase in words (docs/protocol.md, "Phases"); a server without phases sends
+ * only `state`.
+ */
+export function phaseLabel(event) {
+  switch (event.phase) {
+    case "before": return "Before the day: taking questions in advance";
+    case "live": return "Live";
+    case "after": return "After the day: the evaluation is open";
+    case "closed": return "Ended";
+    default: return event.state === "ended" ? "Ended" : "Live";
+  }
+}
+
 // ------------------------------------------------------------------ preview
 
 /**

@@ -2,7 +2,7 @@
 // session cookie; the key is never stored), the list of events, and the editor of an
 // event's programme. The server is the only validator: the form sends the spec to
 // POST /api/spec/validate as it is typed in and shows its errors beside the field.
-import { KINDS, KIND_NAMES, blankSpec, newActivity, changeKind, slug, uniqueKey, activityKeys, getPath, setPath, fieldFor, linesToList, listToLines, cleanSpec, importRegister, toLocalInput, fromLocalInput, groupOf, preview } from "./organise-model.js";
+import { KINDS, KIND_NAMES, blankSpec, newActivity, changeKind, slug, uniqueKey, activityKeys, getPath, setPath, fieldFor, linesToList, listToLines, cleanSpec, importRegister, toLocalInput, fromLocalInput, groupOf, phaseLabel, preview } from "./organise-model.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -143,6 +143,7 @@ function eventCard(e, group) {
     el("dl", { class: "facts" },
       el("dt", { text: "Code" }), el("dd", { class: "code", text: e.code }),
       el("dt", { text: "Starts" }), el("dd", { text: when(e.starts_at) }),
+      el("dt", { text: "Phase" }), el("dd", { text: phaseLabel(e) }),
       el("dt", { text: "Joined" }), el("dd", { text: `${e.joined} ${e.joined === 1 ? "person" : "people"}` }),
       e.series ? el("dt", { text: "Series" }) : null, e.series ? el("dd", { text: e.series }) : null),
     el("p", { class: "row links" },

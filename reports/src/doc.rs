@@ -192,10 +192,19 @@ pub(crate) fn provenance(s: &Summary) -> Vec<String> {
             "Built from kept aggregates; raw answers were deleted on {on}. Figures are as they stood then."
         ));
     }
-    if s.event.state != "ended" {
-        notices.push(
+    match s.event.phase.as_str() {
+        "before" => notices.push(
+            "The event had not started when this report was made: only what came in advance is here."
+                .to_owned(),
+        ),
+        "after" => notices.push(
+            "The event was in its after window when this report was made: the evaluation was still open, and figures may change."
+                .to_owned(),
+        ),
+        _ if s.event.state != "ended" => notices.push(
             "The event was still live when this report was made: figures may change.".to_owned(),
-        );
+        ),
+        _ => {}
     }
     notices
 }
@@ -215,7 +224,7 @@ pub(crate) fn build(s: &Summary) -> Vec<Block> {
     glance(s, &mut b);
     room(s, &mut b);
     said(s, &mut b);
-    questions(s, &mut b);
+    crate::questions::section_of(s, &mut b);
     pledge(s, &mut b);
     rooms(s, &mut b);
     directory(s, &mut b);
@@ -511,6 +520,12 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
         num(a.audience),
         a.response_rate.map_or("–".to_owned(), pct)
     )));
+    if let Some(after) = a.answered_after {
+        b.push(Block::Note(format!(
+            "For after the event: {} after the day.",
+            plural(after, "person answered", "people answered")
+        )));
+    }
     let n = a.respondents;
     match &a.result {
         ActivityResult::Choice {
@@ -1040,41 +1055,6 @@ fn learnt(s: &Summary, b: &mut Vec<Block>) {
             "Not in the gain: {} answered only before, {} only after.",
             with_mean(l.pre_only, l.pre_only_mean),
             with_mean(l.post_only, l.post_only_mean)
-        )));
-    }
-}
-
-fn questions(s: &Summary, b: &mut Vec<Block>) {
-    let q = &s.questions;
-    section(b, "questions", "Questions from the floor");
-    let answered = q.shown.iter().filter(|x| x.answered).count() as u64;
-    b.push(Block::Para(format!(
-        "{} asked; {} put to the room after moderation, {} of them answered on the day. Listed by votes.",
-        plural(q.asked, "question was", "questions were"),
-        num(q.shown.len() as u64),
-        num(answered)
-    )));
-    if !q.shown.is_empty() {
-        let mut t = Table::new(&["Question", "Votes", "Answered"], &[false, true, false]);
-        for x in &q.shown {
-            t.row(vec![
-                x.text.clone(),
-                num(x.votes),
-                if x.answered {
-                    "Yes".to_owned()
-                } else if s.event.state == "ended" {
-                    "Unanswered".to_owned()
-                } else {
-                    "Not yet".to_owned()
-                },
-            ]);
-        }
-        b.push(Block::Table(t));
-    }
-    if q.not_shown > 0 {
-        b.push(Block::Note(format!(
-            "{} not shown: pending or hidden by the moderator.",
-            plural(q.not_shown, "question is", "questions are")
         )));
     }
 }

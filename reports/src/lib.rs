@@ -13,6 +13,7 @@
 //! - [`snapshot`]: the input: an event's definition and its anonymous answers.
 //! - [`privacy`]: the small-group rule, shared with the live hub so they never disagree.
 //! - [`summary`]: every figure the report shows, rule applied; serialisable, kept after purge.
+//! - [`questions`]: questions from the floor, session by session, and those to follow up.
 //! - [`findings`]: the key findings and the differences between sectors, from the Summary's
 //!   own figures; [`themes`]: open text grouped into themes, locally and deterministically.
 //! - `csv`, `html`, `pdf`: the documents; `doc` is the content both HTML and PDF render, and
@@ -28,6 +29,7 @@ mod front;
 mod html;
 mod pdf;
 pub mod privacy;
+pub mod questions;
 pub mod snapshot;
 pub mod summary;
 pub mod tallies;

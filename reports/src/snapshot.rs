@@ -18,6 +18,10 @@ pub struct Snapshot {
     pub ended_at: Option<String>,
     /// `live` or `ended`.
     pub state: String,
+    /// The phase the event was in: `before`, `live`, `after` or `closed`
+    /// (docs/protocol.md, "Phases"); empty in a snapshot from before phases.
+    #[serde(default)]
+    pub phase: String,
     /// The small-group threshold `k` of the event.
     pub min_group_size: u64,
     /// The registered organisations, in spec order.
@@ -89,6 +93,9 @@ pub struct ActivityDef {
     pub budget: Option<u64>,
     /// `ready`, `open` or `closed`.
     pub state: String,
+    /// `before` or `after` for an activity that opens by itself around the live part.
+    #[serde(default)]
+    pub window: Option<String>,
 }
 
 /// One attendee, anonymous. The same record holds their pre and post answers, which is
@@ -149,6 +156,12 @@ pub struct QuestionRecord {
     /// `pending`, `approved`, `hidden` or `answered`.
     pub state: String,
     pub flagged: bool,
+    /// The session it was asked in; `None`: the event as a whole.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// Asked before the live part.
+    #[serde(default)]
+    pub advance: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::findings::{self, Findings, SectorDifference, org_key};
 use crate::privacy::{self, NOT_GIVEN, PairMember};
+pub use crate::questions::{QuestionItem, Questions, SessionQuestions};
 use crate::snapshot::{ActivityDef, Answer, AttendeeRecord, Snapshot};
 use crate::tallies::{PointsCounts, RankingCounts};
 use crate::themes::{self, ThemeSet};
@@ -76,6 +77,10 @@ pub struct EventInfo {
     pub ended_at: Option<String>,
     /// `live` or `ended` when summarised.
     pub state: String,
+    /// The phase it was in when summarised: `before`, `live`, `after` or `closed`
+    /// (empty in a Summary kept from before phases).
+    #[serde(default)]
+    pub phase: String,
     /// The event's day, `YYYY-MM-DD` (from `starts_at`, else `created_at`).
     pub date: String,
 }
@@ -171,6 +176,10 @@ pub struct ActivitySummary {
     /// small-group rule.
     /// `None` for other kinds; an empty list when the rule withholds the breakdown.
     pub by_sector: Option<Vec<GroupTally>>,
+    /// An activity for after the event (`window: "after"`), which opens only once the
+    /// live part has ended: its respondents, who all answered after the day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_after: Option<u64>,
 }
 
 impl ActivitySummary {
@@ -324,23 +333,6 @@ pub struct GainGroup {
     pub improved: u64,
     pub stayed: u64,
     pub fell: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Questions {
-    /// Every question asked.
-    pub asked: u64,
-    /// Visible questions (approved or answered), by votes then text.
-    pub shown: Vec<QuestionItem>,
-    /// Questions not shown: pending or hidden by moderation.
-    pub not_shown: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct QuestionItem {
-    pub text: String,
-    pub votes: u64,
-    pub answered: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -731,6 +723,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
             response_rate: ratio(acc.total, audience[i]),
             result,
             by_sector,
+            answered_after: (def.window.as_deref() == Some("after")).then_some(acc.total),
         });
     }
 
@@ -761,22 +754,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
         })
         .collect();
 
-    let mut shown: Vec<QuestionItem> = snapshot
-        .questions
-        .iter()
-        .filter(|q| q.state == "approved" || q.state == "answered")
-        .map(|q| QuestionItem {
-            text: q.text.clone(),
-            votes: q.votes,
-            answered: q.state == "answered",
-        })
-        .collect();
-    shown.sort_by(|a, b| b.votes.cmp(&a.votes).then_with(|| a.text.cmp(&b.text)));
-    let questions = Questions {
-        asked: snapshot.questions.len() as u64,
-        not_shown: snapshot.questions.len() as u64 - shown.len() as u64,
-        shown,
-    };
+    let questions = crate::questions::summarise(snapshot);
 
     let mut directory: Vec<CardItem> = snapshot
         .cards
@@ -805,6 +783,7 @@ pub fn summarise(snapshot: &Snapshot, previous: Option<&Summary>) -> Summary {
         created_at: snapshot.created_at.clone(),
         ended_at: snapshot.ended_at.clone(),
         state: snapshot.state.clone(),
+        phase: snapshot.phase.clone(),
         date: date_of(
             snapshot
                 .starts_at

@@ -80,6 +80,7 @@ fn def(key: &str, kind: &str) -> ActivityDef {
         pledge_text: None,
         budget: None,
         state: "closed".to_owned(),
+        window: None,
     }
 }
 
@@ -137,6 +138,7 @@ fn snapshot(people: &[Person], k: u64) -> Snapshot {
         created_at: "2026-11-23T09:00:00Z".to_owned(),
         ended_at: None,
         state: "ended".to_owned(),
+        phase: "closed".to_owned(),
         min_group_size: k,
         organisations: Vec::new(),
         sectors: SECTORS.iter().map(|s| (*s).to_owned()).collect(),

@@ -34,6 +34,7 @@ fn act(key: &str, kind: &str, session: &str, room: Option<&str>) -> ActivityDef 
         pledge_text: None,
         budget: None,
         state: "closed".to_owned(),
+        window: None,
     }
 }
 
@@ -160,6 +161,7 @@ fn event() -> Snapshot {
         created_at: "2026-11-01T10:00:00Z".to_owned(),
         ended_at: Some("2026-11-23T16:00:00Z".to_owned()),
         state: "ended".to_owned(),
+        phase: "closed".to_owned(),
         min_group_size: 5,
         organisations: [
             "North Yorkshire Police",
@@ -246,18 +248,24 @@ fn event() -> Snapshot {
                 votes: 1,
                 state: "approved".to_owned(),
                 flagged: false,
+                session: None,
+                advance: false,
             },
             QuestionRecord {
                 text: "Top question".to_owned(),
                 votes: 9,
                 state: "answered".to_owned(),
                 flagged: false,
+                session: None,
+                advance: false,
             },
             QuestionRecord {
                 text: "Not shown".to_owned(),
                 votes: 20,
                 state: "pending".to_owned(),
                 flagged: false,
+                session: None,
+                advance: false,
             },
         ],
         cards: vec![

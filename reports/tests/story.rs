@@ -29,6 +29,7 @@ fn act(key: &str, kind: &str) -> ActivityDef {
         pledge_text: None,
         budget: None,
         state: "closed".to_owned(),
+        window: None,
     }
 }
 
@@ -215,6 +216,7 @@ fn snapshot(rows: &[Row]) -> Snapshot {
         created_at: "2026-11-01T09:00:00Z".to_owned(),
         ended_at: Some("2026-11-23T16:00:00Z".to_owned()),
         state: "ended".to_owned(),
+        phase: "closed".to_owned(),
         min_group_size: 3,
         organisations: vec![
             org("North Yorkshire Police", "Police"),
@@ -250,6 +252,8 @@ fn snapshot(rows: &[Row]) -> Snapshot {
             votes: 3,
             state: "approved".to_owned(),
             flagged: false,
+            session: None,
+            advance: false,
         }],
         cards: Vec::new(),
         introduction: Some("Why we met.\n\nWhat we hoped for.".to_owned()),

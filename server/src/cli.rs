@@ -71,7 +71,7 @@ enum EventCommand {
         #[arg(long, env = "JOINUP_PUBLIC_URL")]
         public_url: Option<String>,
     },
-    /// List every event: code, state, start, attendees joined and title.
+    /// List every event: code, phase, start, attendees joined and title.
     List {
         #[command(flatten)]
         db: DatabaseArgs,

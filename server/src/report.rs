@@ -103,6 +103,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
     };
     let event = parse_spec(&stored.spec, SpecFormat::Json)
         .map_err(|e| ReportError::Corrupt(code, e.to_string()))?;
+    let phase = stored.phase(&event.times);
     let rows = storage.live_rows(code).await?;
     let presence = storage.presence(code).await?;
     let states: HashMap<&str, &str> = rows
@@ -130,6 +131,7 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
                 phase: None,
                 pledge_text: None,
                 budget: None,
+                window: a.window.map(|w| w.as_str().to_owned()),
                 state: states
                     .get(a.key.as_str())
                     .copied()
@@ -240,6 +242,8 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
             votes: votes.get(q.id.as_str()).copied().unwrap_or(0),
             state: q.state.clone(),
             flagged: q.flagged,
+            session: q.session.clone(),
+            advance: q.advance,
         })
         .collect();
     let cards = rows
@@ -267,11 +271,8 @@ pub async fn snapshot(storage: &Storage, code: EventCode) -> Result<Option<Snaps
         starts_at: event.spec.starts_at.clone(),
         created_at: stored.created_at,
         ended_at: stored.ended_at,
-        state: if stored.state == "ended" {
-            "ended".into()
-        } else {
-            "live".into()
-        },
+        state: phase.state().into(),
+        phase: phase.as_str().into(),
         min_group_size: u64::from(event.spec.min_group_size),
         organisations: event
             .spec

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   parseCsv, importRegister, parsePath, getPath, setPath, fieldFor, cleanSpec, newActivity,
-  changeKind, slug, uniqueKey, linesToList, listToLines, preview, groupOf, fromLocalInput, toLocalInput,
+  changeKind, slug, uniqueKey, linesToList, listToLines, preview, groupOf, phaseLabel, fromLocalInput, toLocalInput,
 } from "../../web/organise-model.js";
 
 describe("CSV", () => {
@@ -106,6 +106,10 @@ describe("the list and the preview", () => {
     assert.equal(groupOf({ state: "ended" }), "ended");
     assert.equal(groupOf({ state: "live", upcoming: true }), "upcoming");
     assert.equal(groupOf({ state: "live", upcoming: false }), "live");
+    assert.equal(phaseLabel({ state: "live", phase: "after" }), "After the day: the evaluation is open");
+    assert.equal(phaseLabel({ state: "live", phase: "before" }), "Before the day: taking questions in advance");
+    assert.equal(phaseLabel({ state: "ended", phase: "closed" }), "Ended");
+    assert.equal(phaseLabel({ state: "ended" }), "Ended", "a server without phases");
   });
 
   it("shows each kind as a phone would", () => {

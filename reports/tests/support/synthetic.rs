@@ -108,6 +108,7 @@ pub fn definition(spec: &Value, code: &str, state: &str) -> Snapshot {
                     .as_u64()
                     .or((s(a, "kind").as_deref() == Some("points")).then_some(100)),
                 state: "closed".to_owned(),
+                window: None,
             });
         }
     }
@@ -124,6 +125,7 @@ pub fn definition(spec: &Value, code: &str, state: &str) -> Snapshot {
             .map(|d| format!("{}T16:45:00Z", &d[..10])),
         starts_at,
         state: state.to_owned(),
+        phase: if state == "ended" { "closed" } else { "live" }.to_owned(),
         min_group_size: spec["min_group_size"].as_u64().unwrap_or(5),
         organisations,
         sectors,
@@ -445,6 +447,12 @@ pub fn snapshot_with(
             }
             .to_owned(),
             flagged: false,
+            // Spread over the event as a whole and its first two sessions; some sent in
+            // advance.
+            session: (i % 3 != 2)
+                .then(|| snap.sessions.get(i % 3).map(|s| s.key.clone()))
+                .flatten(),
+            advance: i % 5 == 0,
         });
     }
     for (i, o) in orgs.iter().enumerate().step_by(3) {

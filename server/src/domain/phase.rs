@@ -80,6 +80,8 @@ pub struct Times {
     pub opens_at: Option<i64>,
     pub starts_at: Option<i64>,
     pub closes_at: Option<i64>,
+    /// A rehearsal is a practice run held now, whatever its dates: never `before`.
+    pub rehearsal: bool,
 }
 
 /// What is stored about an event's progress: its `state` column (`live`, `after` or
@@ -98,6 +100,7 @@ impl Times {
             opens_at: at(&spec.opens_at),
             starts_at: at(&spec.starts_at),
             closes_at: at(&spec.closes_at),
+            rehearsal: spec.rehearsal,
         }
     }
 
@@ -109,7 +112,12 @@ impl Times {
                 Some(until) if until > now => EventPhase::After,
                 _ => EventPhase::Closed,
             },
-            _ if !progress.started && self.starts_at.is_some_and(|s| s > now) => EventPhase::Before,
+            _ if !progress.started
+                && !self.rehearsal
+                && self.starts_at.is_some_and(|s| s > now) =>
+            {
+                EventPhase::Before
+            }
             _ => EventPhase::Live,
         }
     }
@@ -356,5 +364,10 @@ mod tests {
         assert!(!times.open_early(start));
         let none = Times::default();
         assert_eq!(none.phase(live, 0), EventPhase::Live);
+        let rehearsal = Times {
+            rehearsal: true,
+            ..times
+        };
+        assert_eq!(rehearsal.phase(live, start - 1), EventPhase::Live);
     }
 }

@@ -177,6 +177,23 @@ async fn every_server_frame_kind_matches_its_golden_json() {
     seen.drain("host", &mut host).await;
     seen.drain("presenter", &mut presenter).await;
 
+    // Back to the session the question was asked in: the phones and the main screen list
+    // its questions again (docs/protocol.md, "A Q&A per session").
+    command(
+        &mut seen,
+        &mut host,
+        json!({"type": "session", "session": "lived-experience"}),
+        9,
+    )
+    .await;
+    seen.drain("attendee", &mut phone).await;
+    let listed = phone
+        .recv_where(|m| m["type"] == "questions" && m["total"] == 1)
+        .await;
+    seen.record("attendee", listed);
+    seen.drain("host", &mut host).await;
+    seen.drain("presenter", &mut presenter).await;
+
     let got = Value::Object(seen.0.into_iter().collect());
     if std::env::var_os("JOINUP_BLESS_GOLDEN").is_some() {
         let text = serde_json::to_string_pretty(&got).expect("json") + "\n";

@@ -365,6 +365,10 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
     let (mut host, _) = app.host(&created).await;
     let (mut phone, welcome) = app.attendee(&created.code, json!({})).await;
     let token = welcome["attendee"].as_str().expect("token").to_owned();
+    let early = host
+        .command(json!({"type": "open", "activity": "post-confidence"}), 9)
+        .await;
+    assert!(is_not_open(&early, "live"), "{early}");
     let open = json!({"type": "open", "activity": "pre-confidence"});
     assert_eq!(host.command(open, 1).await["type"], "ok");
     assert_eq!(
@@ -455,7 +459,19 @@ async fn the_after_window_survives_a_restart() {
             .await["type"],
         "ok"
     );
-    assert_eq!(host.command(json!({"type": "end"}), 2).await["type"], "ok");
+    // Ending over HTTP moves the event one step too, and says where it is.
+    let ended: Value = app
+        .http
+        .post(format!("{}/api/events/{}/end", app.base, created.code))
+        .bearer_auth(&created.host_token)
+        .send()
+        .await
+        .expect("POST end")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ended, json!({"code": created.code, "state": "live", "phase": "after"}));
+    assert_eq!(host.recv_type("phase").await["phase"], "after");
     drop(host);
     let data = app.stop().await;
     let app = TestApp::spawn_on(app.database.clone()).await;

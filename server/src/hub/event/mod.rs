@@ -210,6 +210,7 @@ impl Actor {
         let mut tallies_at = None;
         // Before the first connection is served: a phase the clock moved while the event
         // was not loaded, and the before-activities `opens_at` opened.
+        self.prime_question_lists();
         self.follow_clock().await;
         loop {
             if self.paced.tally_due != tallies_at {

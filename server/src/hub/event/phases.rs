@@ -118,6 +118,14 @@ impl Actor {
                         .to_owned(),
                 )
             }
+            (EventPhase::Before | EventPhase::Live, HostMsg::Open { activity, .. })
+                if window(activity) == Some(Window::After) =>
+            {
+                Err(
+                    "this activity is for after the event: it opens when the live part ends"
+                        .to_owned(),
+                )
+            }
             (EventPhase::Before, HostMsg::Start { .. } | HostMsg::Session { .. }) => {
                 Ok(self.start_live())
             }

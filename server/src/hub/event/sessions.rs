@@ -64,14 +64,17 @@ impl Actor {
         self.state.top_questions(&self.listed_sessions(room))
     }
 
-    /// The main screen's questions (the current plenary session's, or the event's as a
-    /// whole when none runs or the Q&A is for the whole event), for the snapshot.
+    /// The main screen's questions: the event's as a whole (all of them when the Q&A is
+    /// for the whole event), then the current plenary session's.
     pub(super) fn presenter_questions(&self) -> (Vec<server::PublicQuestion<'_>>, usize) {
-        let session = match self.info.event.spec.qa.scope {
+        let plenary = match self.info.event.spec.qa.scope {
             QaScope::Event => None,
             QaScope::Session => self.current.plenary.as_deref(),
         };
-        self.state.top_questions(&[session])
+        match plenary {
+            None => self.state.top_questions(&[None]),
+            Some(session) => self.state.top_questions(&[None, Some(session)]),
+        }
     }
 
     /// What presenters are sent about questions besides the snapshot's: one frame per
@@ -104,6 +107,25 @@ impl Actor {
         frames
     }
 
+    /// Each room's list as phones have it now (`None`: phones without a room).
+    fn attendee_question_frames(&self) -> Vec<(Option<String>, Frame)> {
+        std::iter::once(None)
+            .chain(self.info.event.rooms.iter().cloned().map(Some))
+            .map(|room| {
+                let (questions, total) = self.attendee_questions(room.as_deref());
+                let frame = server::questions(&questions, total);
+                (room, frame)
+            })
+            .collect()
+    }
+
+    /// At load, the lists as every `welcome` and `snapshot` will show them: only a change
+    /// from these is pushed.
+    pub(super) fn prime_question_lists(&mut self) {
+        self.questions_sent.attendees = self.attendee_question_frames().into_iter().collect();
+        self.questions_sent.presenters = self.presenter_question_frames();
+    }
+
     /// The tops of the question lists, to phones (each room its own) and presenters:
     /// bounded however many questions there are, and not sent again when unchanged.
     pub(super) fn push_questions(&mut self) {
@@ -111,12 +133,7 @@ impl Actor {
             return;
         }
         self.dirty.question_list = false;
-        let rooms: Vec<Option<String>> = std::iter::once(None)
-            .chain(self.info.event.rooms.iter().cloned().map(Some))
-            .collect();
-        for room in rooms {
-            let (questions, total) = self.attendee_questions(room.as_deref());
-            let frame = server::questions(&questions, total);
+        for (room, frame) in self.attendee_question_frames() {
             if self.questions_sent.attendees.get(&room) != Some(&frame) {
                 self.questions_sent
                     .attendees
