@@ -470,7 +470,10 @@ async fn the_after_window_survives_a_restart() {
         .json()
         .await
         .expect("json");
-    assert_eq!(ended, json!({"code": created.code, "state": "live", "phase": "after"}));
+    assert_eq!(
+        ended,
+        json!({"code": created.code, "state": "live", "phase": "after"})
+    );
     assert_eq!(host.recv_type("phase").await["phase"], "after");
     drop(host);
     let data = app.stop().await;
