@@ -193,6 +193,7 @@ function codeFromAddress() {
   function receive(m) {
     switch (m.type) {
       case "welcome": onWelcome(m); break;
+      case "event": onEvent(m.event); break;
       case "ack": onAck(m.id); break;
       case "error": onError(m); break;
       case "opened": addOpen(m.activity); updateOpenCount(); renderLog(); break;
@@ -246,6 +247,42 @@ function codeFromAddress() {
     if (m.phase === "closed") { endEvent(); return; }
     if (facts) facts.closes_at = m.closes_at || facts.closes_at || null;
     qa.setPhase(m);  // the notice is a status region: a screen reader hears the change
+  }
+
+  /** The organisers edited the event while it runs: everything on screen takes the new
+   * wording, and what the person is typing, or has sent and is waiting for, stays. */
+  function onEvent(ev) {
+    if (!ev || !welcomed) return;
+    useEvent(ev);
+    acts = J.indexEvent(facts);
+    J.store.set(KEY.event, ev);
+    rebuildProfileForm();
+    Array.from(open.keys()).forEach(function (key) {
+      var ui = open.get(key);
+      var a = J.own(acts, key) ? acts[key] : null;
+      if (!a) {
+        open.delete(key);
+        ui.gone();
+        return;
+      }
+      var fresh = activityCard(a);
+      fresh.takeOver(ui);
+      open.set(key, fresh);
+    });
+    // A card left on screen after its activity closed keeps its text; it says so if the
+    // activity is gone from the programme too.
+    Array.prototype.forEach.call(document.querySelectorAll("#open-list [data-state=closed]"), function (node) {
+      var key = node.getAttribute("data-key");
+      if (!J.own(acts, key)) J.setText(node.querySelector(".save-state"), t("card.removed"));
+    });
+    Array.from(resultUI.keys()).forEach(function (key) {
+      var tally = resultUI.get(key).tally;
+      resultUI.get(key).node.remove();
+      resultUI.delete(key);
+      setResults(key, tally, true);
+    });
+    updateOpenCount();
+    renderLog();
   }
 
   function onAck(id) {
@@ -394,12 +431,32 @@ function codeFromAddress() {
       });
       rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: "", id: "room-none" }), el("span", { "data-i18n": "profile.room_none", text: t("profile.room_none") })));
     }
+    if (!profileWired) wireProfileForm();
+    filterOrgs();
+    fillProfileForm();
+  }
+
+  /** The event's lists changed (an organiser's edit): the form is built again from them,
+   * unless the person is filling it in now (it is then built at its next opening). */
+  function rebuildProfileForm() {
+    if (editing) { profileStale = true; return; }
+    profileStale = false;
+    [$("#org-list"), $("#sector"), $("#room-list")].forEach(function (n) { J.clear(n); });
+    profileBuilt = false;
+    buildProfileForm();
+  }
+
+  var profileWired = false, profileStale = false;
+  /** The form's listeners, once: building it again keeps them. */
+  function wireProfileForm() {
+    profileWired = true;
+    var list = $("#org-list"), sector = $("#sector");
     list.addEventListener("change", function (e) {
       var input = e.target;
       if (input.name !== "org") return;
       var isOther = input.id === "org-other-choice";
       $("#org-other-field").hidden = !isOther;
-      var match = orgs.filter(function (o) { return o.name === input.value; })[0];
+      var match = (facts.organisations || []).filter(function (o) { return o.name === input.value; })[0];
       if (match && match.sector) sector.value = match.sector;
       if (isOther) {
         // What was typed in the search is, most likely, the name: keep it.
@@ -411,8 +468,6 @@ function codeFromAddress() {
     });
     $("#org-other").addEventListener("input", function () { fieldError(null); });
     $("#org-search").addEventListener("input", filterOrgs);
-    filterOrgs();
-    fillProfileForm();
   }
 
   /** The error of the "not listed" name, shown under that field (null clears it). */
@@ -493,6 +548,7 @@ function codeFromAddress() {
   });
 
   $("#edit-profile").addEventListener("click", function () {
+    if (profileStale) rebuildProfileForm();
     editing = true;
     fillProfileForm();
     $("#profile-title").setAttribute("data-i18n", "profile.edit_title");
@@ -694,10 +750,71 @@ function codeFromAddress() {
     showGiven();
     refresh();
 
+    /** This card stands in for `old`, a card of the same activity drawn under the spec
+     * before an edit: what was typed (and where) carries over, and the new card takes the
+     * old one's place on screen. */
+    function takeOver(old) {
+      var was = old.typed();
+      if (was.dirty && was.kind === a.kind) {
+        if (was.value !== null) control.set(was.value);
+        dirty = true;
+      }
+      unfolded = was.unfolded;
+      old.node.replaceWith(form);
+      // Text as typed, spaces and all (the control hands back a tidied value), and its
+      // counter with it.
+      if (was.dirty && was.kind === a.kind) {
+        was.fields.forEach(function (f) {
+          var input = document.getElementById(f.id);
+          if (!input || !form.contains(input) || input.value === f.value) return;
+          input.value = f.value;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        });
+      }
+      if (was.focus) {
+        var input = document.getElementById(was.focus);
+        if (input && form.contains(input)) {
+          input.focus();
+          if (was.selection && typeof input.setSelectionRange === "function") {
+            try { input.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
+          }
+        }
+      }
+      refresh();
+    }
+
+    /** What the person has done in this card that is not the server's. */
+    function typed() {
+      var focused = document.activeElement;
+      var inside = focused && form.contains(focused) && focused.id;
+      var fields = Array.prototype.filter.call(form.querySelectorAll("textarea, input"), function (x) {
+        return x.id && (x.tagName === "TEXTAREA" || x.type === "text");
+      }).map(function (x) { return { id: x.id, value: x.value }; });
+      return {
+        kind: a.kind,
+        fields: fields,
+        dirty: dirty,
+        unfolded: unfolded,
+        value: control.get(),
+        focus: inside ? focused.id : null,
+        selection: inside && typeof focused.selectionStart === "number" ? [focused.selectionStart, focused.selectionEnd] : null
+      };
+    }
+
+    /** The activity is gone from the programme: the card stays read-only with what was
+     * typed, saying so, until dismissed. */
+    function gone() {
+      if (!close()) { form.remove(); return; }
+      state(status, "error", t("card.removed"));
+    }
+
     return {
       node: form,
       refresh: refresh,
       close: close,
+      takeOver: takeOver,
+      typed: typed,
+      gone: gone,
       answered: function () { return answers.has(a.key) || !!outbox.answerFor(a.key); },
       editing: function () { return dirty; },
       fromServer: function () {
@@ -870,6 +987,7 @@ function codeFromAddress() {
         resultUI.set(key, r);
       }
       r.chart.update(tally);
+      r.tally = tally;
       markMine(a, r);
       if (!quiet) J.announce(t("answer.results_for", { summary: describeTally(a, tally) }));
     }

@@ -65,7 +65,7 @@ if (!token) {
       const text = { connecting: "Connecting…", live: ctx.eventState === "ended" ? "Event ended" : "Live", reconnecting: "Reconnecting…", unauthorized: "Access key refused", ended: "Event ended" }[s] || s;
       J.setText(c, text);
       c.setAttribute("data-state", s === "live" && ctx.eventState !== "ended" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
-      if (s === "unauthorized") fail("The server refused this access key. Use the host link you were given when the event was created.");
+      if (s === "unauthorized") fail("The server refused this access key: it is not this event's, or it has been revoked. Ask the organiser for a new link.");
       if (s !== "live") Object.keys(pending).forEach(done);
       // Closed by the server because the event is over (a host's end, or the evaluation's
       // closes_at passing): the page says so, whoever ended it.
@@ -92,6 +92,7 @@ function done(id) {
 
 function onMessage(m) {
   switch (m.type) {
+    case "authorised": applyRole(m); break;
     case "snapshot": onSnapshot(m); break;
     case "tally":
       if (!J.own(ctx.rows, m.activity)) return;
@@ -149,6 +150,19 @@ function onMessage(m) {
       break;
     default: break;
   }
+}
+
+/** What this dashboard's key allows: a moderator's hides what it cannot use. */
+function applyRole(m) {
+  const moderator = m.role === "moderator";
+  $("#end-card").hidden = moderator;
+  $("#moderator-note").hidden = !moderator;
+  const csv = document.querySelector('[data-report="answers.csv"]');
+  if (csv) csv.hidden = moderator;
+  const chip = $("#role-chip");
+  const name = { host: "Host", moderator: "Moderator", presenter: "Presenter" }[m.role] || "";
+  J.setText(chip, m.label ? name + ": " + m.label : moderator ? name : "");
+  chip.hidden = !chip.textContent;
 }
 
 function onSnapshot(m) {

@@ -2,6 +2,7 @@
 // session cookie; the key is never stored), the list of events, and the editor of an
 // event's programme. The server is the only validator: the form sends the spec to
 // POST /api/spec/validate as it is typed in and shows its errors beside the field.
+import { people } from "./organise-people.js";
 import { KINDS, KIND_NAMES, blankSpec, newActivity, changeKind, slug, uniqueKey, activityKeys, getPath, setPath, fieldFor, linesToList, listToLines, cleanSpec, importRegister, toLocalInput, fromLocalInput, groupOf, phaseLabel, preview } from "./organise-model.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -41,7 +42,7 @@ async function api(method, path, body, headers = {}) {
 function say(text) { $("#status").textContent = text; }
 
 function show(section) {
-  for (const id of ["signin", "events", "editor"]) $(`#${id}`).hidden = id !== section;
+  for (const id of ["signin", "events", "editor", "people"]) $(`#${id}`).hidden = id !== section;
   $("#sign-out").hidden = section === "signin";
 }
 
@@ -155,6 +156,7 @@ function eventCard(e, group) {
       el("a", { href: `/api/events/${e.code}/records.html`, download: `joinup-${e.code}-privacy-records.html`, "aria-label": label("Draft privacy records") }, "Privacy records")),
     el("div", { class: "row" },
       el("button", { type: "button", class: "btn small", "aria-label": label("Edit"), onclick: () => openEditor(e.code) }, "Edit"),
+      el("button", { type: "button", class: "btn small secondary", "aria-label": label("People and links"), onclick: () => openPeople(e) }, "People and links"),
       el("button", { type: "button", class: "btn small secondary", "aria-label": label("Copy as next edition"), onclick: () => askCopy(e) }, "Copy as next edition"),
       e.rehearsal
         ? el("button", { type: "button", class: "btn small danger-outline", "aria-label": label("Reset rehearsal"), onclick: () => reset(e) }, "Reset rehearsal")
@@ -225,12 +227,20 @@ async function reset(e) {
   } else say((r.body && r.body.message) || "The rehearsal was not reset.");
 }
 
+const links = people({ api, el, say, leave: () => showEvents(), signedOut: () => showSignin() });
+
+async function openPeople(e) {
+  show("people");
+  await links.open(e);
+}
+
 $("#new-event").addEventListener("click", () => openSpec(null, null, blankSpec()));
 $("#back").addEventListener("click", () => showEvents());
 
 // ------------------------------------------------------------------ the editor
 
-// `refusal`: the server's reason for refusing the last save, shown until the next change.
+// `refusal`: the server's reasons for refusing the last save (a list), shown until the next
+// change.
 const editing = { code: null, etag: null, spec: null, fresh: new WeakSet(), timer: 0, asked: 0, refusal: null };
 
 async function openEditor(code) {
@@ -532,7 +542,7 @@ async function validate() {
   const r = await api("POST", "/api/spec/validate", cleanSpec(editing.spec));
   if (asked !== editing.asked || r.status !== 200) return;
   const errors = r.body.errors || [];
-  showErrors(editing.refusal ? [...errors, editing.refusal] : errors, !!editing.refusal);
+  showErrors(editing.refusal ? [...errors, ...editing.refusal] : errors, !!editing.refusal);
 }
 
 /** Shows each error beside its field, and, when `summary`, in the list at the top too. */
@@ -549,7 +559,8 @@ function showErrors(errors, summary) {
     const input = where ? document.getElementById(idOf(where)) : null;
     if (where) {
       const node = document.getElementById(`${idOf(where)}-error`);
-      if (node) { node.textContent = message; node.hidden = false; }
+      // Several errors may belong to one field (two options of one list).
+      if (node) { node.textContent = node.textContent ? `${node.textContent} ${message}` : message; node.hidden = false; }
       if (input) input.setAttribute("aria-invalid", "true");
     }
     items.push(el("li", {}, input ? el("a", { href: `#${input.id}`, text: message }) : message));
@@ -598,6 +609,14 @@ async function save() {
   refused(r);
 }
 
+/** Every error of a refusal: its `errors`, or (an older server) its one `path` and `message`. */
+function refusals(body) {
+  if (Array.isArray(body.errors) && body.errors.length) return body.errors;
+  const prefix = `${body.path}: `;
+  const message = String(body.message || "");
+  return [{ path: body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message }];
+}
+
 function refused(r) {
   const state = $("#save-state");
   if (r.status === 412) {
@@ -614,10 +633,11 @@ function refused(r) {
   if (r.status === 401) { state.textContent = "You have been signed out. Sign in again; your changes here are not saved."; return; }
   if (r.body && typeof r.body.path === "string") {
     state.textContent = r.status === 409 ? "Not saved: this change would alter answers already given." : "Not saved: something needs fixing.";
-    const prefix = `${r.body.path}: `;
-    const message = String(r.body.message || "");
-    editing.refusal = { path: r.body.path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message };
-    showErrors([editing.refusal], true);
+    const errors = refusals(r.body);
+    // A refused edit stays on show while the form is validated again; invalid fields are
+    // shown by the validation itself.
+    editing.refusal = r.status === 409 ? errors : null;
+    showErrors(errors, true);
     return;
   }
   state.textContent = (r.body && r.body.message) || "Not saved; try again.";

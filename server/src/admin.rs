@@ -1,5 +1,6 @@
 //! Organiser operations shared by the command line and the HTTP API: creating, exporting,
-//! updating, copying, rehearsing and resetting events, the demo event, and the organiser key.
+//! updating, copying, rehearsing and resetting events, issuing and revoking role links, the
+//! demo event, and the organiser key.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -8,9 +9,10 @@ use serde::Serialize;
 
 use crate::domain::SpecError;
 use crate::domain::edit::check_edit;
+use crate::domain::link::{self, LinkRole};
 use crate::domain::spec::{Event, MAX_TITLE, SpecFormat, parse_spec, validate};
 use crate::domain::{EventCode, clock, token};
-use crate::storage::{Storage, StorageError, StoredEvent};
+use crate::storage::{RoleLinkRow, Storage, StorageError, StoredEvent};
 
 /// The bundled demo: the 2026 edition of the dual diagnosis network's annual conference.
 pub const DEMO_SPEC: &str = include_str!("../fixtures/dual-diagnosis-2026.json");
@@ -177,9 +179,12 @@ pub enum EditError {
     /// Someone else changed the spec since it was read: the current tag.
     #[error("the event was changed by someone else since it was read")]
     Stale(String),
-    /// The spec is invalid, or the change would misread stored answers.
+    /// The spec is invalid.
     #[error("{0}")]
     Refused(SpecError),
+    /// The change would misread stored answers: each reason ([`check_edit`]).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unsafe(Vec<SpecError>),
     /// Only a rehearsal may be reset.
     #[error("only a rehearsal can be reset; {0} is a real event")]
     NotRehearsal(EventCode),
@@ -206,12 +211,15 @@ pub struct Updated {
 
 /// Replaces an event's spec with `new`, if it is still the one tagged `if_match` (any, when
 /// `None`: the command line, which has no one to race) and the change keeps every stored
-/// answer's meaning ([`check_edit`]). The caller then brings the live event up to date.
+/// answer's meaning ([`check_edit`]). `live`: what the running event's actor knows to be
+/// open or answered beyond what is stored (a state written behind, an answer on its way to
+/// disk); the actor calls this itself, between two commands, then applies the new spec.
 pub async fn update(
     storage: &Storage,
     code: EventCode,
     if_match: Option<&str>,
     new: &Event,
+    live: &HashSet<String>,
 ) -> Result<Updated, EditError> {
     let stored = storage.event(code).await?.ok_or(EditError::NoEvent(code))?;
     let current = etag(&stored.spec);
@@ -220,12 +228,13 @@ pub async fn update(
     }
     let old = parse_spec(&stored.spec, SpecFormat::Json)
         .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?;
-    let answered: HashSet<String> = storage
+    let mut answered: HashSet<String> = storage
         .answered_activities(code)
         .await?
         .into_iter()
         .collect();
-    check_edit(&old, new, &answered).map_err(EditError::Refused)?;
+    answered.extend(live.iter().cloned());
+    check_edit(&old, new, &answered).map_err(EditError::Unsafe)?;
     let text = spec_text(new)?;
     if text == stored.spec {
         return Ok(Updated {
@@ -326,4 +335,194 @@ pub async fn reset(storage: &Storage, code: EventCode) -> Result<(), EditError> 
 /// written out, so a spec exported and imported again is the same text.
 pub fn spec_text(event: &Event) -> Result<String, StorageError> {
     serde_json::to_string(&event.spec).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// A role link as the organiser sees it; `url` (with the secret) only when it is issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub id: String,
+    pub role: String,
+    pub label: String,
+    /// The break-out room whose screen a presenter link opens, when it was issued for one.
+    pub room: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl Link {
+    fn listed(row: RoleLinkRow) -> Link {
+        Link {
+            id: row.id,
+            role: row.role,
+            label: row.label,
+            room: row.room,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+            url: None,
+        }
+    }
+}
+
+/// What a new role link is: its role, label and (presenter links only) room.
+#[derive(Debug, Clone)]
+pub struct LinkRequest {
+    pub role: LinkRole,
+    pub label: String,
+    pub room: Option<String>,
+}
+
+/// Why a role link was not issued or revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("there is no event {0}")]
+    NoEvent(EventCode),
+    /// A field of the request is wrong: the field, and what is wrong with it.
+    #[error("{message}")]
+    Invalid { path: String, message: String },
+    #[error("event {0} has no link {1}")]
+    NoLink(EventCode, String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl LinkRequest {
+    /// A request as given (`{"role", "label", "room"}` over HTTP, flags on the command
+    /// line), every field checked; the room against the event's.
+    pub fn parse(role: &str, label: &str, room: Option<&str>) -> Result<LinkRequest, LinkError> {
+        let role = LinkRole::parse(role).ok_or_else(|| LinkError::Invalid {
+            path: "role".to_owned(),
+            message: format!("role: one of host, moderator, presenter, not {role:?}"),
+        })?;
+        let label = link::parse_label(label).map_err(|message| LinkError::Invalid {
+            path: "label".to_owned(),
+            message,
+        })?;
+        let room = room.map(str::trim).filter(|r| !r.is_empty());
+        if room.is_some() && role != LinkRole::Presenter {
+            return Err(LinkError::Invalid {
+                path: "room".to_owned(),
+                message: "room: only a presenter link opens a room's screen".to_owned(),
+            });
+        }
+        Ok(LinkRequest {
+            role,
+            label,
+            room: room.map(str::to_owned),
+        })
+    }
+}
+
+/// Issues a role link: a fresh secret, of which only the hash is kept, in a URL of the
+/// host's page (host and moderator) or the presenter's (with `?room=` for a room's screen).
+pub async fn issue_link(
+    storage: &Storage,
+    code: EventCode,
+    request: LinkRequest,
+    public_url: &str,
+) -> Result<Link, LinkError> {
+    let stored = storage.event(code).await?.ok_or(LinkError::NoEvent(code))?;
+    if let Some(room) = &request.room {
+        let event = parse_spec(&stored.spec, SpecFormat::Json)
+            .map_err(|e| StorageError::Corrupt(format!("event {code}'s stored spec: {e}")))?;
+        if !event.rooms.contains(room) {
+            return Err(LinkError::Invalid {
+                path: "room".to_owned(),
+                message: format!(
+                    "room: the event has no room {room:?}; its rooms are {:?}",
+                    event.rooms
+                ),
+            });
+        }
+    }
+    let secret = token::new_token();
+    let row = RoleLinkRow {
+        id: token::new_item_id(),
+        role: request.role.as_str().to_owned(),
+        label: request.label,
+        room: request.room,
+        created_at: clock::now_rfc3339(),
+        revoked_at: None,
+    };
+    storage
+        .insert_role_link(code, &row, &token::hash_token(&secret))
+        .await?;
+    let page = if request.role.is_staff() {
+        "host"
+    } else {
+        "present"
+    };
+    let query = row
+        .room
+        .as_deref()
+        .map(|room| format!("?room={}", url_encode(room)))
+        .unwrap_or_default();
+    Ok(Link {
+        url: Some(format!("{public_url}/{page}/{code}{query}#{secret}")),
+        ..Link::listed(row)
+    })
+}
+
+/// The event's role links, the oldest first, revoked ones included; never their secrets.
+pub async fn links(storage: &Storage, code: EventCode) -> Result<Vec<Link>, LinkError> {
+    storage.event(code).await?.ok_or(LinkError::NoEvent(code))?;
+    Ok(storage
+        .role_links(code)
+        .await?
+        .into_iter()
+        .map(Link::listed)
+        .collect())
+}
+
+/// Marks a role link revoked (again is harmless): from now on its secret opens nothing.
+/// The caller closes the connections it opened.
+pub async fn revoke_link(storage: &Storage, code: EventCode, id: &str) -> Result<Link, LinkError> {
+    storage.event(code).await?.ok_or(LinkError::NoEvent(code))?;
+    storage
+        .revoke_role_link(code, id, &clock::now_rfc3339())
+        .await?
+        .map(Link::listed)
+        .ok_or_else(|| LinkError::NoLink(code, id.to_owned()))
+}
+
+/// Percent-encodes a room name for a query string: everything but unreserved characters.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_are_encoded_for_a_query_string() {
+        assert_eq!(url_encode("Room B"), "Room%20B");
+        assert_eq!(url_encode("Café & co"), "Caf%C3%A9%20%26%20co");
+    }
+
+    #[test]
+    fn link_requests_name_the_field_at_fault() {
+        let ok = LinkRequest::parse("moderator", " Room B moderator ", None);
+        assert!(ok.is_ok_and(|r| r.label == "Room B moderator" && r.role == LinkRole::Moderator));
+        let path = |r: Result<LinkRequest, LinkError>| match r {
+            Err(LinkError::Invalid { path, .. }) => path,
+            _ => "none".to_owned(),
+        };
+        assert_eq!(path(LinkRequest::parse("owner", "x", None)), "role");
+        assert_eq!(path(LinkRequest::parse("host", "", None)), "label");
+        assert_eq!(
+            path(LinkRequest::parse("host", "x", Some("Room B"))),
+            "room"
+        );
+        assert!(LinkRequest::parse("presenter", "x", Some("Room B")).is_ok());
+    }
 }

@@ -123,6 +123,53 @@ enum EventCommand {
         #[arg(long, env = "JOINUP_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Clear a rehearsal's attendees, answers, questions, cards and activity states, so it
+    /// can be run again; a real event is refused. For an event no server has loaded: with
+    /// a server running, reset it on the organiser page (it stops the live event first).
+    Reset {
+        /// The rehearsal's code.
+        code: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List an event's role links: id, role, label, room, when issued and revoked.
+    Links {
+        /// The event's code.
+        code: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Issue a revocable role link (host, moderator or presenter) with a label; prints its
+    /// URL, shown this once.
+    Link {
+        /// The event's code.
+        code: String,
+        /// host, moderator (moderates and presents; cannot end the event or download raw
+        /// answers) or presenter.
+        #[arg(long)]
+        role: String,
+        /// Whose link it is, such as "Room B moderator" (1 to 80 characters).
+        #[arg(long)]
+        label: String,
+        /// For a presenter link: the break-out room whose screen it opens.
+        #[arg(long)]
+        room: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The URL people reach the server at, for the printed link.
+        #[arg(long, env = "JOINUP_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Revoke a role link: it opens nothing from now on, and a running server closes the
+    /// sockets it opened (4001) at their next check, within 25 seconds.
+    Revoke {
+        /// The event's code.
+        code: String,
+        /// The link's id (as `event links` lists it).
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +368,30 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     public_url,
                 },
         } => copy(&code, None, &db.database, public_url).await,
+        Command::Event {
+            command: EventCommand::Reset { code, db },
+        } => reset(&code, &db.database).await,
+        Command::Event {
+            command: EventCommand::Links { code, db },
+        } => links(&code, &db.database).await,
+        Command::Event {
+            command:
+                EventCommand::Link {
+                    code,
+                    role,
+                    label,
+                    room,
+                    db,
+                    public_url,
+                },
+        } => {
+            let request = crate::admin::LinkRequest::parse(&role, &label, room.as_deref())
+                .map_err(link_failure)?;
+            link(&code, request, &db.database, public_url).await
+        }
+        Command::Event {
+            command: EventCommand::Revoke { code, id, db },
+        } => revoke(&code, &id, &db.database).await,
         Command::Report { code, out, db } => report(&code, &out, &db.database).await,
         Command::Purge { code, db } => purge(&code, &db.database).await,
     }
@@ -437,6 +508,7 @@ fn edit_failure(e: crate::admin::EditError, what: &str) -> Failure {
     match e {
         EditError::Storage(e) => Failure::Other(anyhow::Error::new(e).context("the database")),
         EditError::Refused(e) => Failure::Input(format!("{what}: {e}")),
+        e @ EditError::Unsafe(_) => Failure::Input(format!("{what}: {e}")),
         EditError::Stale(current) => Failure::Input(format!(
             "the event was changed since it was exported: its ETag is now {current}; export it again"
         )),
@@ -491,7 +563,7 @@ async fn update(
     let code = parse_code(code)?;
     let event = read_spec(file)?;
     let storage = open(database).await?;
-    let updated = crate::admin::update(&storage, code, if_match, &event)
+    let updated = crate::admin::update(&storage, code, if_match, &event, &Default::default())
         .await
         .map_err(|e| edit_failure(e, &file.display().to_string()))?;
     storage.close().await;
@@ -520,6 +592,83 @@ async fn copy(
     .map_err(|e| edit_failure(e, code.as_str()))?;
     storage.close().await;
     print_created(&created);
+    Ok(())
+}
+
+async fn reset(code: &str, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    crate::admin::reset(&storage, code)
+        .await
+        .map_err(|e| edit_failure(e, code.as_str()))?;
+    storage.close().await;
+    println!("rehearsal {code} reset: no attendees, answers or questions; live again");
+    Ok(())
+}
+
+/// A link that was not issued or revoked, as one line naming what is wrong.
+fn link_failure(e: crate::admin::LinkError) -> Failure {
+    use crate::admin::LinkError;
+    match e {
+        LinkError::Storage(e) => Failure::Other(anyhow::Error::new(e).context("the database")),
+        LinkError::Invalid { message, .. } => Failure::Input(format!("--{message}")),
+        other => Failure::Input(other.to_string()),
+    }
+}
+
+fn print_link(link: &crate::admin::Link) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        link.id,
+        link.role,
+        link.label,
+        link.room.as_deref().unwrap_or("-"),
+        link.created_at,
+        link.revoked_at
+            .as_deref()
+            .map_or("active".to_owned(), |at| format!("revoked {at}")),
+    );
+}
+
+async fn links(code: &str, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let links = crate::admin::links(&storage, code)
+        .await
+        .map_err(link_failure)?;
+    storage.close().await;
+    links.iter().for_each(print_link);
+    Ok(())
+}
+
+async fn link(
+    code: &str,
+    request: crate::admin::LinkRequest,
+    database: &str,
+    public_url: Option<String>,
+) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let link =
+        crate::admin::issue_link(&storage, code, request, &public_url_or_default(public_url))
+            .await
+            .map_err(link_failure)?;
+    storage.close().await;
+    print_link(&link);
+    if let Some(url) = &link.url {
+        println!("url: {url}");
+    }
+    Ok(())
+}
+
+async fn revoke(code: &str, id: &str, database: &str) -> Result<(), Failure> {
+    let code = parse_code(code)?;
+    let storage = open(database).await?;
+    let link = crate::admin::revoke_link(&storage, code, id)
+        .await
+        .map_err(link_failure)?;
+    storage.close().await;
+    print_link(&link);
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 // The organiser's page as a new organiser uses it: sign in, copy last year's edition into
 // this year's, change a session, add an organisation from a CSV file, rehearse with phones,
-// reset, go live, fix a typo while a phone is connected, end, download the report. axe on
-// every view; screenshots at 1440x900 and 390x844.
+// reset, go live, fix a typo while phones are connected, issue a moderator link and revoke
+// it while its dashboard is open, end, download the report. axe on every view; screenshots
+// at 1440x900 and 390x844.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -197,20 +198,99 @@ describe("the organiser's page", () => {
     for (const ctx of phones) await ctx.close();
   });
 
-  it("fixes a typo while a phone is connected: the phone shows it without reloading", async () => {
+  it("goes live and fixes a typo while phones are connected: they show it without reloading", async () => {
     const { page } = s;
-    const ctx = await browser.newContext(PHONE_390);
-    const phone = await ctx.newPage();
-    await joinAsAttendee(phone, s.code, { viaForm: false, base: server.base });
-    await phone.evaluate(() => { window.notReloaded = true; });
+    const phones = [];
+    for (let i = 0; i < 3; i++) {
+      const ctx = await browser.newContext(PHONE_390);
+      const phone = await ctx.newPage();
+      await joinAsAttendee(phone, s.code, { viaForm: false, base: server.base });
+      await phone.evaluate(() => { window.notReloaded = true; });
+      phones.push({ ctx, phone });
+    }
+    await page.reload();
+    await page.getByRole("article", { name: TITLE_2026 }).getByText("3 people").waitFor();
     await page.getByRole("button", { name: `Edit: ${TITLE_2026}`, exact: true }).click();
     await page.getByLabel("Title", { exact: true }).fill(`${TITLE_2026}, York`);
     await page.getByRole("button", { name: "Save changes" }).click();
     await page.locator("#save-state").getByText(/^Saved/).waitFor();
-    await within(15000, async () => (await phone.locator("#event-title").innerText()) === `${TITLE_2026}, York`,
-      "the phone shows the new title");
-    assert.equal(await phone.evaluate(() => window.notReloaded), true, "the phone did not reload");
-    await ctx.close();
+    for (const { phone } of phones) {
+      await within(15000, async () => (await phone.locator("#event-title").innerText()) === `${TITLE_2026}, York`,
+        "a phone shows the new title");
+      assert.equal(await phone.evaluate(() => window.notReloaded), true, "the phone did not reload");
+    }
+    for (const { ctx } of phones) await ctx.close();
+  });
+
+  it("issues a moderator link, and revoking it disconnects the open moderator dashboard", async () => {
+    const { page } = s;
+    const title = `${TITLE_2026}, York`;
+    await page.getByRole("button", { name: "Back to events" }).click();
+    await page.getByRole("button", { name: `People and links: ${title}` }).click();
+    await page.getByRole("heading", { name: "People and links" }).waitFor();
+    await page.getByText("No links issued yet.").waitFor();
+    await axe(page, "people and links");
+    // A label is needed; the server's message appears beside the field.
+    await page.getByRole("button", { name: "Issue link" }).click();
+    await page.locator("#link-label-error").getByText(/whose link/).waitFor();
+    assert.equal(await page.getByLabel("Whose link (a label)").getAttribute("aria-invalid"), "true");
+    await axe(page, "people and links, no label");
+    await page.getByLabel("Role").selectOption("moderator");
+    await page.getByLabel("Whose link (a label)").fill("Room B moderator");
+    await page.getByRole("button", { name: "Issue link" }).click();
+    const issued = page.locator("#issued");
+    await issued.getByText(/Moderator link for "Room B moderator"/).waitFor();
+    const url = await page.getByLabel("The link").inputValue();
+    assert.match(url, new RegExp(`/host/${s.code}#[0-9a-f]{48}$`));
+    const item = page.locator(".link-item", { hasText: "Room B moderator" });
+    await item.getByText("Active").waitFor();
+    await axe(page, "people and links, link issued");
+    await shot(page, "organise-people-1440");
+    await page.setViewportSize(PHONE_390.viewport);
+    await shot(page, "organise-people-390");
+    await axe(page, "people and links at 390");
+    await page.setViewportSize(LAPTOP.viewport);
+    // A presenter link for Room B's screen.
+    await page.getByLabel("Role").selectOption("presenter");
+    await page.getByLabel("Screen").selectOption("Room B");
+    await page.getByLabel("Whose link (a label)").fill("Room B projector");
+    await page.getByRole("button", { name: "Issue link" }).click();
+    await issued.getByText(/Presenter link for "Room B projector"/).waitFor();
+    assert.match(await page.getByLabel("The link").inputValue(), new RegExp(`/present/${s.code}\\?room=Room%20B#`));
+    await page.locator(".link-item", { hasText: "Room B projector" }).getByText(/Room B screen/).waitFor();
+
+    // The moderator's dashboard: told its role, without the controls it cannot use.
+    const mctx = await browser.newContext(LAPTOP);
+    const mod = await mctx.newPage();
+    const modWatch = watch(mod, { allow: [/status of 403 /] });
+    await mod.goto(url);
+    await mod.locator("#conn[data-state=live]").waitFor();
+    await mod.locator("#role-chip").getByText("Moderator: Room B moderator").waitFor();
+    assert.equal(await mod.locator("#end-card").isVisible(), false, "no End button for a moderator");
+    assert.equal(await mod.locator('[data-report="answers.csv"]').isVisible(), false, "no raw answers for a moderator");
+    assert.equal(await mod.locator('[data-report="report.html"]').isVisible(), true);
+    await axe(mod, "moderator dashboard");
+    await shot(mod, "host-moderator-1440", false);
+    await mod.setViewportSize(PHONE_390.viewport);
+    await shot(mod, "host-moderator-390", false);
+    await axe(mod, "moderator dashboard at 390");
+
+    // Revoked, after a confirmation: the open dashboard is disconnected at once.
+    await item.getByRole("button", { name: "Revoke: Room B moderator" }).click();
+    const confirm = page.getByRole("dialog", { name: "Revoke this link?" });
+    await confirm.waitFor();
+    await axe(page, "revoke dialog");
+    await confirm.getByRole("button", { name: "Revoke link" }).click();
+    await page.locator("#status").getByText(/Revoked "Room B moderator"/).waitFor();
+    await item.getByText("Revoked", { exact: true }).waitFor();
+    await mod.locator("#conn").getByText("Access key refused").waitFor();
+    await mod.locator("#host-error").getByText(/revoked/).waitFor();
+    await axe(mod, "moderator dashboard, revoked");
+    await shot(mod, "host-moderator-revoked-1440", false);
+    await axe(page, "people and links, link revoked");
+    modWatch.assertClean("moderator dashboard");
+    await mctx.close();
+    await page.getByRole("button", { name: "Back to events" }).click();
   });
 
   it("links the privacy notice from the attendee page", async () => {
@@ -230,11 +310,18 @@ describe("the organiser's page", () => {
     await ctx.close();
   });
 
-  it("ends the event and downloads its report", async () => {
+  it("ends the event from the host's dashboard and downloads its report", async () => {
     const { page } = s;
-    const end = await fetch(`${server.base}/api/events/${s.code}/end`, { method: "POST", headers: { Authorization: `Bearer ${s.hostToken}` } });
-    assert.equal(end.status, 200);
-    await page.getByRole("button", { name: "Back to events" }).click();
+    const hctx = await browser.newContext(LAPTOP);
+    const host = await hctx.newPage();
+    await host.goto(`${server.base}/host/${s.code}#${s.hostToken}`);
+    await host.locator("#conn[data-state=live]").waitFor();
+    assert.equal(await host.locator("#end-card").isVisible(), true, "the host can end the event");
+    await host.getByRole("button", { name: "End the event…" }).click();
+    await host.getByRole("dialog", { name: "End the event now?" }).getByRole("button", { name: "End the event", exact: true }).click();
+    await host.locator("#conn").getByText("Event ended").waitFor();
+    await hctx.close();
+    await page.reload();
     const card = page.getByRole("article", { name: `${TITLE_2026}, York` });
     await card.getByText("Ended").waitFor();
     const [download] = await Promise.all([

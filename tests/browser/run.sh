@@ -59,7 +59,9 @@ if [ -z "$up" ]; then
 fi
 sed -n '1,5p' "$tmp/server.log"
 
-if [ $# -gt 0 ]; then files=("$@"); else files=(./*.test.mjs); fi
+# The glob is expanded in tests/browser (this script runs from the root): Node 20's
+# `--test` does not expand one itself.
+if [ $# -gt 0 ]; then files=("$@"); else files=(); for f in "$here"/*.test.mjs; do files+=("$(basename "$f")"); done; fi
 echo "== browser tests (Chromium $(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
 status=0
 (cd "$here" && JOINUP_URL="$base" JOINUP_ORGANISER_KEY="$key" JOINUP_BIN="$bin" \

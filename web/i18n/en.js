@@ -64,6 +64,7 @@ export default {
   "card.change": "Change answer",
   "card.changed": "Changed: send to update your answer",
   "card.just_closed": "This question just closed. Your answer was not sent; the text stays here so you can keep it.",
+  "card.removed": "The organisers removed this question. Your answer was not sent; the text stays here so you can keep it.",
   "card.dismiss": "Dismiss",
   "card.kept_earlier": "We kept your earlier answer: {answer}.",
   "card.kept_nothing": "Nothing was kept for this question.",

@@ -65,6 +65,7 @@ export default {
   "card.change": "Zmień odpowiedź",
   "card.changed": "Zmieniono: wyślij, aby zaktualizować odpowiedź",
   "card.just_closed": "To pytanie właśnie zostało zamknięte. Odpowiedź nie została wysłana; tekst zostaje tutaj, możesz go zachować.",
+  "card.removed": "Organizatorzy usunęli to pytanie. Odpowiedź nie została wysłana; tekst zostaje tutaj, możesz go zachować.",
   "card.dismiss": "Zamknij",
   "card.kept_earlier": "Zachowaliśmy twoją wcześniejszą odpowiedź: {answer}.",
   "card.kept_nothing": "Dla tego pytania nic nie zostało zachowane.",

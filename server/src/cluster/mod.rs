@@ -38,9 +38,10 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::domain::EventCode;
+use crate::domain::spec::parse_spec_value;
 use crate::hub::{
-    Command, ConnId, ConnSink, EventHandle, Hub, HubError, Out, Placement, RemoteOut, StreamOpen,
-    local_node,
+    Command, ConnId, ConnSink, EventHandle, Hub, HubError, Out, Placement, RemoteOut, RespecError,
+    StreamOpen, local_node,
 };
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -285,7 +286,12 @@ impl Cluster {
             .subscribe(wire::HEARTBEAT_SUBJECT)
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let edits = nats
+            .subscribe(wire::SPEC_SUBJECT)
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
         tokio::spawn(self.clone().receive(batches, heartbeats));
+        tokio::spawn(self.clone().reload_edited(edits, hub.clone()));
         tokio::spawn(self.clone().beat());
         tokio::spawn(self.clone().keep_leases(hub.clone()));
         let orphans = self
@@ -625,12 +631,75 @@ impl Cluster {
                 }
                 RpcReply::Streamed(answer.await.unwrap_or(StreamOpen::Unknown))
             }
+            Rpc::Respec { if_match, spec } => {
+                let event = serde_json::from_str(&spec)
+                    .map_err(|e| e.to_string())
+                    .and_then(|value| parse_spec_value(value).map_err(|e| e.to_string()));
+                let event = match event {
+                    Ok(event) => event,
+                    Err(e) => {
+                        // The relay sent a spec it had validated: only a different version
+                        // of the server could get here.
+                        warn!(event = %code, error = %e, "a relayed edit did not validate here");
+                        return RpcReply::Respecced(Err(RespecError::Failed));
+                    }
+                };
+                let (reply, answer) = oneshot::channel();
+                let command = Command::Respec {
+                    if_match,
+                    event: Box::new(event),
+                    reply,
+                };
+                if handle.send(command).await.is_err() {
+                    return RpcReply::Unavailable;
+                }
+                RpcReply::Respecced(answer.await.unwrap_or(Err(RespecError::Busy)))
+            }
             Rpc::End => {
                 let (reply, answer) = oneshot::channel();
                 if handle.send(Command::End { reply }).await.is_err() {
                     return RpcReply::Unavailable;
                 }
                 RpcReply::Ended(answer.await.unwrap_or_else(|_| Err("stopped".into())))
+            }
+            Rpc::Revoke { link } => {
+                if handle.send(Command::Revoke { link }).await.is_err() {
+                    return RpcReply::Unavailable;
+                }
+                RpcReply::Revoked
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ edits
+
+    /// Tells every node that `code`'s spec was edited (this one included).
+    fn announce_edit(&self, code: EventCode) {
+        let nats = self.inner.nats.clone();
+        tokio::spawn(async move {
+            let payload = Bytes::copy_from_slice(code.as_str().as_bytes());
+            if let Err(e) = nats.publish(wire::SPEC_SUBJECT, payload).await {
+                warn!(event = %code, error = %e, "could not announce an edit");
+            }
+        });
+    }
+
+    /// Edits announced by any node: an event this node keeps but does not run (a relay, and
+    /// the pages it serves) is reloaded from the database. The owner's actor made the edit
+    /// and already runs under it.
+    async fn reload_edited(self, mut edits: async_nats::Subscriber, hub: Hub) {
+        while let Some(message) = edits.next().await {
+            let Some(code) = std::str::from_utf8(&message.payload)
+                .ok()
+                .and_then(EventCode::parse)
+            else {
+                continue;
+            };
+            if self.owns(code) {
+                continue;
+            }
+            if let Err(e) = hub.refresh_info(code).await {
+                warn!(event = %code, error = %e, "could not reload an edited event");
             }
         }
     }
@@ -830,12 +899,13 @@ impl Cluster {
             return;
         };
         let command = match command {
-            RelayCommand::Connect { conn, role } => {
+            RelayCommand::Connect { conn, role, link } => {
                 self.inner.relayed.insert(conn, event);
                 Command::Connect {
                     conn,
                     role,
                     sink: ConnSink::remote(conn, self.outbox(from)),
+                    link,
                 }
             }
             RelayCommand::Disconnect { conn } => {
@@ -1168,6 +1238,10 @@ impl Placement for Cluster {
         forget: Box<dyn FnOnce() + Send>,
     ) -> futures_util::future::BoxFuture<'a, Result<Option<EventHandle>, HubError>> {
         Box::pin(self.place(hub, code, forget))
+    }
+
+    fn spec_changed(&self, code: EventCode) {
+        self.announce_edit(code);
     }
 }
 

@@ -16,7 +16,10 @@ use tracing::info;
 use super::Cluster;
 use super::wire::{RelayCommand, Rpc, RpcReply};
 use crate::domain::EventCode;
-use crate::hub::{Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, StreamOpen};
+use crate::hub::{
+    Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, SharedInfo,
+    StreamOpen,
+};
 use crate::protocol::server;
 use crate::protocol::{CloseCode, ErrorCode};
 
@@ -37,7 +40,7 @@ pub(super) fn start(
         conns: HashSet::new(),
     };
     tokio::spawn(relay.run(rx, stop, idle_unload, forget));
-    EventHandle::new(info, tx)
+    EventHandle::new(SharedInfo::new(info), tx)
 }
 
 struct Relay {
@@ -97,10 +100,15 @@ impl Relay {
 
     async fn on_command(&mut self, command: Command) {
         let relayed = match command {
-            Command::Connect { conn, role, sink } => {
+            Command::Connect {
+                conn,
+                role,
+                sink,
+                link,
+            } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                RelayCommand::Connect { conn, role }
+                RelayCommand::Connect { conn, role, link }
             }
             Command::Disconnect { conn } => {
                 if !self.conns.remove(&conn) {
@@ -162,6 +170,38 @@ impl Relay {
                 });
                 return;
             }
+            Command::Revoke { link } => {
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                tokio::spawn(async move {
+                    if let Err(e) = cluster.rpc(code, &Rpc::Revoke { link }).await {
+                        tracing::warn!(event = %code, error = %e, "could not pass a revocation on to the event's node");
+                    }
+                });
+                return;
+            }
+            Command::Respec {
+                if_match,
+                event,
+                reply,
+            } => {
+                let (cluster, code) = (self.cluster.clone(), self.code);
+                tokio::spawn(async move {
+                    let Ok(spec) = serde_json::to_string(&event.spec) else {
+                        let _ = reply.send(Err(RespecError::Failed));
+                        return;
+                    };
+                    let answer = match cluster.rpc(code, &Rpc::Respec { if_match, spec }).await {
+                        Ok(RpcReply::Respecced(result)) => result,
+                        Ok(_) => Err(RespecError::Busy),
+                        Err(e) => {
+                            tracing::warn!(event = %code, error = %e, "an edit could not reach the event's node");
+                            Err(RespecError::Failed)
+                        }
+                    };
+                    let _ = reply.send(answer);
+                });
+                return;
+            }
             Command::NodeGone { .. } | Command::Shutdown { .. } => return,
         };
         if !self.cluster.relay(self.owner, self.code, relayed).await {
@@ -202,12 +242,16 @@ fn turn_away(command: Command) {
                 "the event is moving to another server; try again".into()
             ));
         }
+        Command::Respec { reply, .. } => {
+            let _ = reply.send(Err(RespecError::Busy));
+        }
         Command::Shutdown { done } => {
             let _ = done.send(());
         }
         Command::Disconnect { .. }
         | Command::Client { .. }
         | Command::Host { .. }
+        | Command::Revoke { .. }
         | Command::NodeGone { .. } => {}
     }
 }

@@ -4,7 +4,9 @@
 //!   frames and closes for the connections N holds (from an event's owner), and the
 //!   commands of N's connections for events N owns (from the nodes that hold them).
 //! - `joinup.rpc.{CODE}`: requests to whichever node owns event CODE (who owns it, a POSTed
-//!   message, an SSE stream, ending the event), answered on NATS's reply subject.
+//!   message, an SSE stream, ending the event, editing its spec), answered on NATS's reply subject.
+//! - `joinup.spec`: an event's spec was edited (its code, as text): every node that keeps
+//!   a copy of the event (a relay, its pages) reloads it from the database.
 //! - `joinup.hb`: every node's heartbeat, once a second, with the last batch number it sent
 //!   to each node, so a batch lost with nothing after it is noticed too.
 //!
@@ -41,6 +43,8 @@ pub fn rpc_subject(code: EventCode) -> String {
 
 pub const HEARTBEAT_SUBJECT: &str = "joinup.hb";
 
+pub const SPEC_SUBJECT: &str = "joinup.spec";
+
 /// One item of a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
@@ -68,10 +72,24 @@ pub enum Entry {
 /// What a connection on one node asks of an event owned by another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RelayCommand {
-    Connect { conn: ConnId, role: Role },
-    Disconnect { conn: ConnId },
-    Client { conn: ConnId, msg: ClientMsg },
-    Host { conn: ConnId, msg: HostMsg },
+    Connect {
+        conn: ConnId,
+        role: Role,
+        /// The role link that authorised the connection, if one did (see `Command::Connect`).
+        #[serde(default)]
+        link: Option<String>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Client {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    Host {
+        conn: ConnId,
+        msg: HostMsg,
+    },
 }
 
 impl RelayCommand {
@@ -106,6 +124,15 @@ pub enum Rpc {
         token: String,
     },
     End,
+    /// A role link was revoked: its connections, wherever they are relayed from, close.
+    Revoke {
+        link: String,
+    },
+    /// An organiser's edit, made by the owner's actor: the spec as JSON text.
+    Respec {
+        if_match: Option<String>,
+        spec: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -119,6 +146,8 @@ pub enum RpcReply {
     },
     Streamed(crate::hub::StreamOpen),
     Ended(Result<(), String>),
+    Revoked,
+    Respecced(Result<crate::hub::Respecced, crate::hub::RespecError>),
     Unavailable,
 }
 

@@ -16,11 +16,17 @@ use super::spec::{ActivityKind, Event, SpecError};
 
 /// Checks the change from `old` to `new`, where `answered` holds the keys of the activities
 /// that have at least one stored answer or have been opened (an open activity may get one
-/// at any moment). The error names the field of `new` at fault (or
-/// the list an answered activity was removed from) and says why.
-pub fn check_edit(old: &Event, new: &Event, answered: &HashSet<String>) -> Result<(), SpecError> {
+/// at any moment). Each error names the field of `new` at fault (or the list an answered
+/// activity was removed from) and says why: every rule broken, at most one an activity, in
+/// the order of the old spec (never empty).
+pub fn check_edit(
+    old: &Event,
+    new: &Event,
+    answered: &HashSet<String>,
+) -> Result<(), Vec<SpecError>> {
+    let mut found = Vec::new();
     if old.spec.rehearsal != new.spec.rehearsal {
-        return Err(refused(
+        found.push(refused(
             "rehearsal",
             if old.spec.rehearsal {
                 "a rehearsal cannot become a real event: copy it instead"
@@ -30,7 +36,7 @@ pub fn check_edit(old: &Event, new: &Event, answered: &HashSet<String>) -> Resul
         ));
     }
     if !answered.is_empty() && new.spec.min_group_size < old.spec.min_group_size {
-        return Err(refused(
+        found.push(refused(
             "min_group_size",
             format!(
                 "the event has answers, so the small-group size may only go up (it is {}): \
@@ -46,15 +52,18 @@ pub fn check_edit(old: &Event, new: &Event, answered: &HashSet<String>) -> Resul
             continue;
         }
         let Some(changed) = new.activity(key) else {
-            return Err(refused(
+            found.push(refused(
                 "sessions",
                 format!("activity {key:?} is open or has answers: it cannot be removed"),
             ));
+            continue;
         };
         let path = paths.get(key).cloned().unwrap_or_default();
-        check_answered(&path, key, &activity.kind, &changed.kind)?;
+        if let Err(e) = check_answered(&path, key, &activity.kind, &changed.kind) {
+            found.push(e);
+        }
     }
-    Ok(())
+    if found.is_empty() { Ok(()) } else { Err(found) }
 }
 
 /// The rules for one activity that has answers.
@@ -251,7 +260,7 @@ mod tests {
         let mut new = old.clone();
         edit(&mut new);
         let answered = answered.iter().map(|k| (*k).to_owned()).collect();
-        check_edit(&event(old), &event(new), &answered)
+        check_edit(&event(old), &event(new), &answered).map_err(|mut found| found.remove(0))
     }
 
     fn first_choice(spec: &mut Value) -> &mut Value {

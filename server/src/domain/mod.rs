@@ -9,6 +9,7 @@ pub mod card;
 pub mod clock;
 pub mod code;
 pub mod edit;
+pub mod link;
 pub mod moderation;
 pub mod names;
 pub mod phase;

@@ -16,7 +16,7 @@ use super::phase::{QaScope, Times, Window};
 use super::safeguarding::{self, SafeguardingSpec};
 
 /// A rule the spec breaks: `path` names the field, `message` says what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecError {
     pub path: String,
     pub message: String,
@@ -569,6 +569,18 @@ pub fn parse_spec_value(value: Value) -> Result<Event, SpecError> {
     validate(spec)
 }
 
+/// Like [`parse_spec_value`], with every rule broken ([`validate_all`]); a body that does
+/// not decode as a spec gives the one error decoding stops at.
+pub fn parse_spec_value_all(value: Value) -> Result<Event, Vec<SpecError>> {
+    let spec: EventSpec = serde_path_to_error::deserialize(value).map_err(|e| {
+        vec![SpecError::new(
+            path_of(e.path()),
+            describe_serde(&e.inner().to_string()),
+        )]
+    })?;
+    validate_all(spec)
+}
+
 fn path_of(path: &serde_path_to_error::Path) -> String {
     let text = path.to_string();
     if text == "." { String::new() } else { text }
@@ -598,26 +610,74 @@ fn check_text(path: &str, value: &str, what: &str, max: usize) -> Result<(), Spe
 /// One end of a pre/post pair: the activity's path and its scale's range.
 type PairEnd = (String, i64, i64);
 
-/// Every rule of the event spec, in the order a reader would check them.
+/// Every rule of the event spec; the first rule broken, for callers that show one.
 pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
-    check_text("title", &spec.title, "the title", MAX_TITLE)?;
+    validate_all(spec).map_err(|found| {
+        found
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| SpecError::new("", "the spec is not valid"))
+    })
+}
+
+/// What [`validate_all`] has found so far.
+#[derive(Default)]
+struct Found(Vec<SpecError>);
+
+impl Found {
+    fn push(&mut self, e: SpecError) {
+        self.0.push(e);
+    }
+
+    fn note(&mut self, checked: Result<(), SpecError>) {
+        if let Err(e) = checked {
+            self.0.push(e);
+        }
+    }
+}
+
+/// Every rule of the event spec, in the order a reader would check them: every rule broken,
+/// each with the path of its field, in that order (never empty), so a form can show each
+/// beside its field. Within one activity, a broken key or prompt and the first broken rule
+/// of its kind.
+pub fn validate_all(spec: EventSpec) -> Result<Event, Vec<SpecError>> {
+    let mut errs = Found::default();
+    errs.note(check_text("title", &spec.title, "the title", MAX_TITLE));
     if let Some(section) = &spec.safeguarding {
-        safeguarding::validate(section).map_err(|(path, message)| SpecError::new(path, message))?;
+        errs.note(
+            safeguarding::validate(section)
+                .map_err(|(path, message)| SpecError::new(path, message)),
+        );
     }
     if let Some(series) = &spec.series {
-        check_text("series", series, "the series", MAX_NAME)?;
+        errs.note(check_text("series", series, "the series", MAX_NAME));
     }
     if let Some(organiser) = &spec.organiser {
-        check_text("organiser", organiser, "the organiser", MAX_TITLE)?;
+        errs.note(check_text(
+            "organiser",
+            organiser,
+            "the organiser",
+            MAX_TITLE,
+        ));
     }
     if let Some(contact) = &spec.contact {
-        check_text("contact", contact, "the contact", MAX_TITLE)?;
+        errs.note(check_text("contact", contact, "the contact", MAX_TITLE));
     }
     if let Some(text) = &spec.introduction {
-        check_text("introduction", text, "the introduction", MAX_REPORT_TEXT)?;
+        errs.note(check_text(
+            "introduction",
+            text,
+            "the introduction",
+            MAX_REPORT_TEXT,
+        ));
     }
     if let Some(text) = &spec.next_steps {
-        check_text("next_steps", text, "the next steps", MAX_REPORT_TEXT)?;
+        errs.note(check_text(
+            "next_steps",
+            text,
+            "the next steps",
+            MAX_REPORT_TEXT,
+        ));
     }
     for (path, date) in [
         ("starts_at", &spec.starts_at),
@@ -625,18 +685,18 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
         ("closes_at", &spec.closes_at),
     ] {
         if date.as_deref().is_some_and(|d| !is_rfc3339(d)) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 path,
                 "must be a date and time such as 2026-11-23T09:30:00Z",
             ));
         }
     }
-    super::phase::check(&spec)?;
+    errs.note(super::phase::check(&spec));
     if spec.min_group_size < 3 {
-        return Err(SpecError::new("min_group_size", "must be at least 3"));
+        errs.push(SpecError::new("min_group_size", "must be at least 3"));
     }
     if spec.min_group_size > 1000 {
-        return Err(SpecError::new("min_group_size", "must be at most 1000"));
+        errs.push(SpecError::new("min_group_size", "must be at most 1000"));
     }
     for (path, value, least, most) in [
         ("max_attendees", spec.max_attendees, 1, MOST_ATTENDEES),
@@ -660,25 +720,27 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
         ),
     ] {
         if !(least..=most).contains(&value) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 path,
                 format!("must be {least} to {most}, not {value}"),
             ));
         }
     }
-    super::reaction::check_spec(&spec.reactions).map_err(|(path, message)| {
-        SpecError::new(
-            if path.is_empty() {
-                "reactions".to_owned()
-            } else {
-                format!("reactions{path}")
-            },
-            message,
-        )
-    })?;
-    check_embed(&spec.embed)?;
+    errs.note(
+        super::reaction::check_spec(&spec.reactions).map_err(|(path, message)| {
+            SpecError::new(
+                if path.is_empty() {
+                    "reactions".to_owned()
+                } else {
+                    format!("reactions{path}")
+                },
+                message,
+            )
+        }),
+    );
+    errs.note(check_embed(&spec.embed));
     if spec.sectors.len() > MAX_SECTORS {
-        return Err(SpecError::new(
+        errs.push(SpecError::new(
             "sectors",
             format!("at most {MAX_SECTORS} sectors"),
         ));
@@ -686,16 +748,16 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     let mut sectors_seen = HashSet::new();
     for (i, sector) in spec.sectors.iter().enumerate() {
         let path = format!("sectors[{i}]");
-        check_text(&path, sector, "a sector", MAX_NAME)?;
+        errs.note(check_text(&path, sector, "a sector", MAX_NAME));
         if !sectors_seen.insert(super::names::fold(sector)) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 path,
                 format!("sector {sector:?} is listed twice"),
             ));
         }
     }
     if spec.organisations.len() > MAX_ORGANISATIONS {
-        return Err(SpecError::new(
+        errs.push(SpecError::new(
             "organisations",
             format!("at most {MAX_ORGANISATIONS} organisations"),
         ));
@@ -703,15 +765,20 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     let mut orgs_seen = HashSet::new();
     for (i, org) in spec.organisations.iter().enumerate() {
         let path = format!("organisations[{i}]");
-        check_text(&format!("{path}.name"), &org.name, "a name", MAX_NAME)?;
+        errs.note(check_text(
+            &format!("{path}.name"),
+            &org.name,
+            "a name",
+            MAX_NAME,
+        ));
         if !orgs_seen.insert(super::names::fold(&org.name)) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 format!("{path}.name"),
                 format!("organisation {:?} is listed twice", org.name),
             ));
         }
         if !sectors_seen.contains(&super::names::fold(&org.sector)) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 format!("{path}.sector"),
                 format!("{:?} is not one of the event's sectors", org.sector),
             ));
@@ -719,13 +786,13 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     }
 
     if spec.sessions.is_empty() {
-        return Err(SpecError::new(
+        errs.push(SpecError::new(
             "sessions",
             "an event needs at least one session",
         ));
     }
     if spec.sessions.len() > MAX_SESSIONS {
-        return Err(SpecError::new(
+        errs.push(SpecError::new(
             "sessions",
             format!("at most {MAX_SESSIONS} sessions"),
         ));
@@ -736,41 +803,57 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     let mut rooms: Vec<String> = Vec::new();
     // pair topic -> (pre, post) activity paths, with the scale's range.
     let mut pairs: BTreeMap<String, [Option<PairEnd>; 2]> = BTreeMap::new();
+    // The topics of paired activities found invalid.
+    let mut unpaired: HashSet<String> = HashSet::new();
 
     for (si, session) in spec.sessions.iter().enumerate() {
         let spath = format!("sessions[{si}]");
         if !is_key(&session.key) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 format!("{spath}.key"),
                 "must be 1 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit",
             ));
         }
         if !session_keys.insert(session.key.clone()) {
-            return Err(SpecError::new(
+            errs.push(SpecError::new(
                 format!("{spath}.key"),
                 format!("session key {:?} is used twice", session.key),
             ));
         }
-        check_text(
+        errs.note(check_text(
             &format!("{spath}.title"),
             &session.title,
             "the title",
             MAX_TITLE,
-        )?;
+        ));
         if let Some(room) = &session.room {
-            check_text(&format!("{spath}.room"), room, "the room", MAX_NAME)?;
+            errs.note(check_text(
+                &format!("{spath}.room"),
+                room,
+                "the room",
+                MAX_NAME,
+            ));
             if !rooms.contains(room) {
                 rooms.push(room.clone());
             }
         }
         for (ai, spec) in session.activities.iter().enumerate() {
             let apath = format!("{spath}.activities[{ai}]");
-            let activity = validate_activity(&apath, spec, session)?;
+            let activity = match validate_activity(&apath, spec, session) {
+                Ok(activity) => activity,
+                Err(found) => {
+                    errs.0.extend(found);
+                    // Its pair is not said to lack it as well.
+                    unpaired.extend(spec.pair.clone());
+                    continue;
+                }
+            };
             if index.contains_key(activity.key.as_str()) {
-                return Err(SpecError::new(
+                errs.push(SpecError::new(
                     format!("{apath}.key"),
                     format!("activity key {:?} is used twice in this event", spec.key),
                 ));
+                continue;
             }
             if let ActivityKind::Scale {
                 min,
@@ -781,28 +864,30 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
             {
                 let slot = &mut pairs.entry(topic.clone()).or_default()[*phase as usize];
                 if slot.is_some() {
-                    return Err(SpecError::new(
+                    errs.push(SpecError::new(
                         format!("{apath}.phase"),
                         format!("pair {topic:?} already has a {phase:?} activity").to_lowercase(),
                     ));
+                } else {
+                    *slot = Some((apath.clone(), *min, *max));
                 }
-                *slot = Some((apath.clone(), *min, *max));
             }
             index.insert(activity.key.as_str().to_owned(), activities.len());
             activities.push(activity);
-            if activities.len() > MAX_ACTIVITIES {
-                return Err(SpecError::new(
+            if activities.len() == MAX_ACTIVITIES + 1 {
+                errs.push(SpecError::new(
                     apath,
                     format!("an event has at most {MAX_ACTIVITIES} activities"),
                 ));
             }
         }
     }
+    pairs.retain(|topic, _| !unpaired.contains(topic));
     for (topic, [pre, post]) in &pairs {
         match (pre, post) {
             (Some((_, pmin, pmax)), Some((path, qmin, qmax))) => {
                 if (pmin, pmax) != (qmin, qmax) {
-                    return Err(SpecError::new(
+                    errs.push(SpecError::new(
                         format!("{path}.max"),
                         format!(
                             "the pre and post scales of pair {topic:?} must have the same range"
@@ -811,19 +896,22 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
                 }
             }
             (Some((path, ..)), None) => {
-                return Err(SpecError::new(
+                errs.push(SpecError::new(
                     format!("{path}.pair"),
                     format!("pair {topic:?} has a pre activity but no post activity"),
                 ));
             }
             (None, Some((path, ..))) => {
-                return Err(SpecError::new(
+                errs.push(SpecError::new(
                     format!("{path}.pair"),
                     format!("pair {topic:?} has a post activity but no pre activity"),
                 ));
             }
             (None, None) => {}
         }
+    }
+    if !errs.0.is_empty() {
+        return Err(errs.0);
     }
     Ok(Event {
         times: Times::of(&spec),
@@ -834,23 +922,42 @@ pub fn validate(spec: EventSpec) -> Result<Event, SpecError> {
     })
 }
 
+/// One activity: its key, its prompt and its kind's fields, each checked apart.
 fn validate_activity(
     path: &str,
     spec: &ActivitySpec,
     session: &SessionSpec,
-) -> Result<Activity, SpecError> {
+) -> Result<Activity, Vec<SpecError>> {
     let key = ActivityKey::parse(&spec.key).ok_or_else(|| {
         SpecError::new(
             format!("{path}.key"),
             "must be 1 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit",
         )
-    })?;
-    check_text(
+    });
+    let prompt = check_text(
         &format!("{path}.prompt"),
         &spec.prompt,
         "the prompt",
         MAX_PROMPT,
-    )?;
+    );
+    match (key, prompt, activity_kind(path, spec)) {
+        (Ok(key), Ok(()), Ok(kind)) => Ok(Activity {
+            key,
+            prompt: spec.prompt.clone(),
+            session: session.key.clone(),
+            room: session.room.clone(),
+            kind,
+            window: spec.window,
+        }),
+        (key, prompt, kind) => Err([key.err(), prompt.err(), kind.err()]
+            .into_iter()
+            .flatten()
+            .collect()),
+    }
+}
+
+/// An activity's kind and the fields that belong to it: the first rule broken.
+fn activity_kind(path: &str, spec: &ActivitySpec) -> Result<ActivityKind, SpecError> {
     let kind = spec.kind;
     // Fields that belong to other kinds are refused: a typo'd spec should not half-work.
     let present: [(&str, bool, &[Kind]); 12] = [
@@ -1017,14 +1124,7 @@ fn validate_activity(
             ActivityKind::Points { options, budget }
         }
     };
-    Ok(Activity {
-        key,
-        prompt: spec.prompt.clone(),
-        session: session.key.clone(),
-        room: session.room.clone(),
-        kind: activity_kind,
-        window: spec.window,
-    })
+    Ok(activity_kind)
 }
 
 /// 2 to `most` options, each a non-empty text, none listed twice (ignoring case and spacing).
@@ -1120,6 +1220,33 @@ mod tests {
         let mut spec = fixture();
         edit(&mut spec);
         parse_spec_value(spec).expect_err("spec should be refused")
+    }
+
+    /// Every rule broken is reported, in the order of the spec, each with its field's path;
+    /// the first is the one `validate` gives alone.
+    #[test]
+    fn every_error_is_found_with_its_path() {
+        let mut spec = fixture();
+        spec["title"] = json!(" ");
+        spec["min_group_size"] = json!(1);
+        spec["sessions"][0]["activities"][0]["prompt"] = json!("");
+        spec["sessions"][0]["activities"][0]["options"][2] = json!("");
+        spec["sessions"][0]["activities"][1]["key"] = json!("Not A Key");
+        let found = parse_spec_value_all(spec.clone()).expect_err("refused");
+        let paths: Vec<&str> = found.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "title",
+                "min_group_size",
+                "sessions[0].activities[0].prompt",
+                "sessions[0].activities[0].options[2]",
+                "sessions[0].activities[1].key",
+            ]
+        );
+        let first = parse_spec_value(spec).expect_err("refused");
+        assert_eq!(first, found[0]);
+        assert!(parse_spec_value_all(fixture()).is_ok());
     }
 
     #[test]

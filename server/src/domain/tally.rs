@@ -70,6 +70,20 @@ impl Tally {
         }
     }
 
+    /// The tally of an activity whose spec was edited (an edit the rules of
+    /// [`crate::domain::edit`] allow): a choice's options added at the end start at zero; an
+    /// activity without answers starts afresh under its new kind.
+    pub fn fit(&mut self, kind: &ActivityKind) {
+        if let (Tally::Choice { counts, .. }, ActivityKind::Choice { options, .. }) =
+            (&mut *self, kind)
+            && counts.len() <= options.len()
+        {
+            counts.resize(options.len(), 0);
+        } else if self.total() == 0 {
+            *self = Tally::new(kind);
+        }
+    }
+
     /// Counts one respondent's answer. `organisation` matters only for pledges.
     pub fn add(&mut self, value: &AnswerValue, organisation: Option<&str>) {
         self.apply(value, organisation, true);

@@ -64,6 +64,11 @@ pub fn token_matches(token: &str, stored_hash: &str) -> bool {
     constant_time_eq(hash_token(token).as_bytes(), stored_hash.as_bytes())
 }
 
+/// Whether `text` has the shape of a [`new_token`]: 48 lower-case hex characters.
+pub fn is_token(text: &str) -> bool {
+    text.len() == 48 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

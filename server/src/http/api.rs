@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{ApiError, AppState, bearer};
-use crate::domain::spec::parse_spec_value;
+use super::{ApiError, AppState};
+use crate::domain::link::LinkRole;
+use crate::domain::spec::parse_spec_value_all;
 use crate::hub::Command;
 use crate::metrics::METRICS;
 
@@ -93,13 +94,20 @@ pub async fn create_event(
         }
     })?;
     let value = json_body(body)?;
-    let event = match parse_spec_value(value) {
+    let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        // `message` keeps its "path: what is wrong" form; `path` names the field alone.
-        Err(e) => {
+        // `message` keeps its "path: what is wrong" form; `path` names the field alone; both
+        // of the first rule broken, `errors` of each.
+        Err(found) => {
+            let first = found.first();
             return Ok((
                 StatusCode::BAD_REQUEST,
-                Json(json!({"error": "invalid_spec", "message": e.to_string(), "path": e.path})),
+                Json(json!({
+                    "error": "invalid_spec",
+                    "message": first.map(ToString::to_string),
+                    "path": first.map(|e| e.path.as_str()),
+                    "errors": super::organise::error_list(&found),
+                })),
             )
                 .into_response());
         }
@@ -114,20 +122,20 @@ pub async fn get_event(
     State(app): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let handle = app.event(&code).await?;
+    let info = app.event(&code).await?.info();
     let stored = app
         .hub()
         .storage()
-        .event(handle.info.code)
+        .event(info.code)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::no_event(&code))?;
-    let mut value = crate::protocol::event::public(&handle.info.event);
-    value["code"] = Value::from(handle.info.code.as_str());
-    let phase = stored.phase(&handle.info.event.times);
+    let mut value = crate::protocol::event::public(&info.event);
+    value["code"] = Value::from(info.code.as_str());
+    let phase = stored.phase(&info.event.times);
     value["state"] = Value::from(phase.state());
     value["phase"] = Value::from(phase.as_str());
-    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), handle.info.code));
+    value["attend_url"] = Value::from(format!("{}/e/{}", app.public_url(), info.code));
     Ok(Json(value))
 }
 
@@ -137,25 +145,36 @@ pub async fn end_event(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t)) {
-        return Err(ApiError::unauthorized(
-            "ending an event needs its host token as a Bearer token",
-        ));
+    match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
+        Some(LinkRole::Host) => {}
+        Some(LinkRole::Moderator) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unauthorized",
+                "a moderator link cannot end the event; ask the host or the organiser",
+            ));
+        }
+        Some(LinkRole::Presenter) | None => {
+            return Err(ApiError::unauthorized(
+                "ending an event needs its host token as a Bearer token",
+            ));
+        }
     }
     let (reply, wait) = oneshot::channel();
     handle.send(Command::End { reply }).await?;
     match wait.await {
         Ok(Ok(())) => {
+            let info = handle.info();
             let stored = app
                 .hub()
                 .storage()
-                .event(handle.info.code)
+                .event(info.code)
                 .await
                 .map_err(ApiError::internal)?
                 .ok_or_else(|| ApiError::no_event(&code))?;
-            let phase = stored.phase(&handle.info.event.times);
+            let phase = stored.phase(&info.event.times);
             Ok(Json(json!({
-                "code": handle.info.code.as_str(),
+                "code": info.code.as_str(),
                 "state": phase.state(),
                 "phase": phase.as_str(),
             })))
@@ -174,7 +193,7 @@ pub async fn qr(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    let url = format!("{}/e/{}", app.public_url(), handle.info.code);
+    let url = format!("{}/e/{}", app.public_url(), handle.info().code);
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
     let svg = qr
@@ -224,6 +243,9 @@ pub async fn summary_json(
     report(app, code, headers, "summary.json").await
 }
 
+/// The documents that hold each attendee's answers row by row: never for a moderator.
+const RAW_ANSWERS: &[&str] = &["answers.csv"];
+
 /// One report document as it stands now, for the event's host.
 async fn report(
     State(app): State<AppState>,
@@ -232,15 +254,28 @@ async fn report(
     name: &'static str,
 ) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
-    if !bearer(&headers).is_some_and(|t| handle.info.is_host(t))
-        && super::organise::authorise(&app, &headers, false).is_err()
-    {
-        return Err(ApiError::unauthorized(
-            "reports need the event's host token as a Bearer token, or the organiser",
-        ));
+    if super::organise::authorise(&app, &headers, false).is_err() {
+        match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
+            Some(LinkRole::Host) => {}
+            Some(LinkRole::Moderator) if !RAW_ANSWERS.contains(&name) => {}
+            Some(LinkRole::Moderator) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "unauthorized",
+                    format!(
+                        "a moderator link cannot download raw answers ({name}); the report, its PDF and summary.json are open to it"
+                    ),
+                ));
+            }
+            Some(LinkRole::Presenter) | None => {
+                return Err(ApiError::unauthorized(
+                    "reports need the event's host token (or a host or moderator link's) as a Bearer token, or the organiser",
+                ));
+            }
+        }
     }
     let storage = app.hub().storage().clone();
-    let code = handle.info.code;
+    let code = handle.info().code;
     let data = crate::report::load(&storage, code)
         .await
         .map_err(ApiError::internal)?

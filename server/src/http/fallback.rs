@@ -88,7 +88,7 @@ pub async fn post_message(
         // would never come back, so an event that allows framing gets a partitioned cookie
         // (kept apart for each site that frames it; Secure, which browsers also grant to
         // http://localhost). The Origin check above, not SameSite, is what stops forgery.
-        let same_site = if handle.info.event.spec.embed.allowed_origins.is_empty() {
+        let same_site = if handle.info().event.spec.embed.allowed_origins.is_empty() {
             let secure = if app.public_url().starts_with("https://") {
                 "; Secure"
             } else {
@@ -100,7 +100,7 @@ pub async fn post_message(
         };
         let cookie = format!(
             "{COOKIE}={token}; Path=/api/events/{}/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; {same_site}",
-            handle.info.code
+            handle.info().code
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, value);

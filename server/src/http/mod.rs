@@ -4,7 +4,9 @@
 mod api;
 mod error;
 mod fallback;
+mod keys;
 mod limits;
+mod links;
 mod organise;
 mod pages;
 mod privacy;
@@ -348,6 +350,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{code}/copy", post(organise::copy))
         .route("/api/events/{code}/rehearse", post(organise::rehearse))
         .route("/api/events/{code}/reset", post(organise::reset))
+        .route(
+            "/api/events/{code}/links",
+            post(links::issue).get(links::list),
+        )
+        .route(
+            "/api/events/{code}/links/{id}",
+            axum::routing::delete(links::revoke),
+        )
         .route("/api/events/{code}/end", post(api::end_event))
         .route(
             "/api/events/{code}/themes",

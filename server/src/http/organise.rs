@@ -26,8 +26,9 @@ use serde_json::{Value, json};
 use super::api::json_body;
 use super::{ApiError, AppState};
 use crate::admin::{self, CopyChanges, EditError};
-use crate::domain::spec::parse_spec_value;
+use crate::domain::spec::parse_spec_value_all;
 use crate::domain::{EventCode, SpecError, clock, token};
+use crate::hub::RespecError;
 
 const COOKIE: &str = "joinup_organiser";
 /// How long a sign-in lasts: a working day.
@@ -240,11 +241,31 @@ fn parse_code(code: &str) -> Result<EventCode, ApiError> {
 /// A refused spec: `{"error", "message", "path"}`, `path` naming the field and `message`
 /// saying what is wrong with it.
 pub fn spec_refused(status: StatusCode, code: &'static str, e: &SpecError) -> Response {
+    specs_refused(status, code, std::slice::from_ref(e))
+}
+
+/// A spec refused for every error in `found` (at least one): `message` and `path` are the
+/// first's, for clients that show one; `errors` lists each.
+fn specs_refused(status: StatusCode, code: &'static str, found: &[SpecError]) -> Response {
+    let first = found.first();
     (
         status,
-        Json(json!({"error": code, "message": e.message, "path": e.path})),
+        Json(json!({
+            "error": code,
+            "message": first.map(|e| e.message.as_str()),
+            "path": first.map(|e| e.path.as_str()),
+            "errors": error_list(found),
+        })),
     )
         .into_response()
+}
+
+/// `[{"path", "message"}]`, as the organise page shows them beside their fields.
+pub(super) fn error_list(found: &[SpecError]) -> Value {
+    found
+        .iter()
+        .map(|e| json!({"path": e.path, "message": e.message}))
+        .collect()
 }
 
 fn edit_error(e: EditError) -> Response {
@@ -266,10 +287,32 @@ fn edit_error(e: EditError) -> Response {
             response
         }
         EditError::Refused(e) => spec_refused(StatusCode::CONFLICT, "unsafe_edit", &e),
+        EditError::Unsafe(found) => specs_refused(StatusCode::CONFLICT, "unsafe_edit", &found),
         other @ EditError::NotRehearsal(_) => {
             ApiError::new(StatusCode::CONFLICT, "not_rehearsal", other.to_string()).into_response()
         }
         EditError::Storage(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// An edit the event did not take, as [`edit_error`] answers it.
+fn respec_error(code: EventCode, e: RespecError) -> Response {
+    match e {
+        RespecError::NoEvent => edit_error(EditError::NoEvent(code)),
+        RespecError::Stale(current) => edit_error(EditError::Stale(current)),
+        RespecError::Refused(found) => edit_error(EditError::Unsafe(found)),
+        RespecError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the event is busy writing answers and did not take the edit: send it again",
+        )
+        .into_response(),
+        RespecError::Failed => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the edit could not be saved right now: send it again",
+        )
+        .into_response(),
     }
 }
 
@@ -322,17 +365,24 @@ pub async fn update(
         ));
     };
     let value = json_body(body)?;
-    let event = match parse_spec_value(value) {
+    let event = match parse_spec_value_all(value) {
         Ok(event) => event,
-        Err(e) => return Ok(spec_refused(StatusCode::BAD_REQUEST, "invalid_spec", &e)),
+        Err(found) => {
+            return Ok(specs_refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_spec",
+                &found,
+            ));
+        }
     };
-    let updated = match admin::update(app.hub().storage(), code, Some(if_match), &event).await {
+    let updated = match app
+        .hub()
+        .respec(code, Some(if_match.to_owned()), event)
+        .await
+    {
         Ok(updated) => updated,
-        Err(e) => return Ok(edit_error(e)),
+        Err(e) => return Ok(respec_error(code, e)),
     };
-    if updated.changed {
-        app.hub().spec_changed(code).await;
-    }
     let mut response =
         Json(json!({"etag": updated.etag, "changed": updated.changed})).into_response();
     if let Ok(value) = HeaderValue::from_str(&updated.etag) {
@@ -342,7 +392,8 @@ pub async fn update(
 }
 
 /// `POST /api/spec/validate`: the one validator, for the page's form as it is typed in:
-/// `{"valid": true}` or `{"valid": false, "errors": [{"path", "message"}]}`.
+/// `{"valid": true, "errors": []}` or `{"valid": false, "path", "message", "errors": [{"path",
+/// "message"}]}`: every rule broken, each with its field's path (the first also alone).
 pub async fn validate(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -350,11 +401,13 @@ pub async fn validate(
 ) -> Result<Json<Value>, ApiError> {
     authorise(&app, &headers, false)?;
     let value = json_body(body)?;
-    Ok(Json(match parse_spec_value(value) {
+    Ok(Json(match parse_spec_value_all(value) {
         Ok(_) => json!({"valid": true, "errors": []}),
-        Err(e) => json!({
+        Err(found) => json!({
             "valid": false,
-            "errors": [{"path": e.path, "message": e.message}],
+            "path": found.first().map(|e| e.path.as_str()),
+            "message": found.first().map(|e| e.message.as_str()),
+            "errors": error_list(&found),
         }),
     }))
 }

@@ -90,6 +90,7 @@ const ASSETS: &[Asset] = &[
     asset!("organise.css", CSS),
     asset!("organise.js", JS),
     asset!("organise-model.js", JS),
+    asset!("organise-people.js", JS),
     asset!("themes.css", CSS),
     asset!("themes.js", JS),
     asset!("support.js", JS),
@@ -191,7 +192,10 @@ pub async fn join() -> Response {
 /// so itself), counted as a miss like any other lookup.
 pub async fn attendee(State(app): State<AppState>, Path(code): Path<String>) -> Response {
     let (origins, miss) = match app.event(&code).await {
-        Ok(handle) => (handle.info.event.spec.embed.allowed_origins.clone(), false),
+        Ok(handle) => (
+            handle.info().event.spec.embed.allowed_origins.clone(),
+            false,
+        ),
         Err(e) => (Vec::new(), e.is_no_event()),
     };
     let csp = HeaderValue::from_str(&framed_csp(&origins))

@@ -12,8 +12,9 @@ use joinup_reports::themes;
 use serde_json::{Value, json};
 
 use super::api::json_body;
-use super::{ApiError, AppState, bearer};
+use super::{ApiError, AppState};
 use crate::domain::EventCode;
+use crate::domain::link::LinkRole;
 
 /// The longest name a theme may be given.
 pub const MAX_THEME_NAME: usize = 80;
@@ -49,12 +50,13 @@ async fn host_event(
     headers: &HeaderMap,
 ) -> Result<EventCode, ApiError> {
     let handle = app.event(code).await?;
-    if !bearer(headers).is_some_and(|t| handle.info.is_host(t)) {
+    let access = super::keys::bearer_access(app, &handle.info(), headers).await?;
+    if !access.is_some_and(LinkRole::is_staff) {
         return Err(ApiError::unauthorized(
-            "themes need the event's host token as a Bearer token",
+            "themes need the event's host token (or a host or moderator link's) as a Bearer token",
         ));
     }
-    Ok(handle.info.code)
+    Ok(handle.info().code)
 }
 
 /// `{"names": {THEME_ID: NAME, ...}}`: every id a known theme, every name a non-blank string

@@ -24,9 +24,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::{Frame, Utf8Bytes};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 
+use super::keys::{self, KeyAccess};
 use super::limits::ConnectionSlot;
 use super::upgrade::{Socket, WsUpgrade};
 use super::{ApiError, AppState};
+use crate::domain::link::LinkRole;
 use crate::hub::allowance::{self, Bucket, Rate};
 use crate::hub::conn::{self, ATTENDEE_QUEUE, Direct, DropWatch, HOST_QUEUE, Wrote};
 use crate::hub::{Command, ConnId, ConnSink, ConnSource, EventHandle, Offer, Out, Role};
@@ -35,6 +37,7 @@ use crate::protocol::server;
 use crate::protocol::{
     ClientMsg, CloseCode, ErrorCode, HostMsg, MAX_FRAME, decode_client, decode_host,
 };
+use crate::storage::Storage;
 
 /// Frames larger than this are refused by the WebSocket layer itself; frames between
 /// [`MAX_FRAME`] and this get a clean close 4009.
@@ -141,10 +144,18 @@ impl Upgrade {
         }
         let slot = self.app.connection_slot(client)?;
         let stall = self.app.write_stall();
+        let storage = self.app.hub().storage().clone();
         Ok(self.ws.on_upgrade(config(), move |socket| {
             // Moved to the heap here, not in `session`: an async function's arguments stay
             // in its future for its whole life, and the socket would be held twice.
-            session(SharedSocket::new(socket), handle, role, slot, stall)
+            session(
+                SharedSocket::new(socket),
+                handle,
+                role,
+                slot,
+                stall,
+                storage,
+            )
         }))
     }
 }
@@ -271,6 +282,7 @@ async fn session(
     role: Role,
     mut slot: ConnectionSlot,
     stall: Duration,
+    storage: Storage,
 ) {
     let conn = ConnId::next();
     let (sink, mut rx) = conn::channel(if role == Role::Attendee {
@@ -285,10 +297,11 @@ async fn session(
                 conn,
                 role: Role::Attendee,
                 sink: sink.clone(),
+                link: None,
             })
             .await
             .is_ok();
-    let mut reader = Reader::new(conn, role, handle.clone(), sink);
+    let mut reader = Reader::new(conn, role, handle.clone(), sink, storage);
     let ending = if connected {
         run(&mut ws, &mut rx, &mut reader, &mut slot, stall).await
     } else {
@@ -387,8 +400,12 @@ async fn run(
                     None | Some(Err(_)) => return Ending::Gone,
                     Some(Ok(message)) => message,
                 };
-                match reader.on_message(message, heard) {
-                    Flow::Continue => {}
+                let mut flow = reader.on_message(message, heard);
+                if let Flow::Authorise(key) = flow {
+                    flow = reader.authorise(&key).await;
+                }
+                match flow {
+                    Flow::Continue | Flow::Authorise(_) => {}
                     Flow::Send(command) => {
                         if let Some(ending) = deliver(ws, rx, &dropped, stall, &reader.handle, command, &mut reader.joined).await {
                             return ending;
@@ -416,6 +433,10 @@ async fn run(
                     };
                     reader.error(None, code, message);
                     return Ending::Close(CloseCode::TooSlow);
+                }
+                if now >= next_ping && reader.link_revoked().await {
+                    reader.error(None, ErrorCode::Unauthorized, "this link has been revoked");
+                    return Ending::Close(CloseCode::Unauthorized);
                 }
                 if now >= next_ping {
                     rx.writing();
@@ -537,6 +558,8 @@ enum Flow {
     Send(Command),
     /// Close with this code once what is queued has gone out.
     Close(CloseCode),
+    /// A host's or presenter's `auth` with this key, to check ([`Reader::authorise`]).
+    Authorise(String),
 }
 
 /// Just the `id` of a message, read without decoding the rest.
@@ -558,10 +581,24 @@ struct Reader {
     /// When the socket opened.
     opened: Instant,
     allowance: Allowance,
+    /// Where role links are checked.
+    storage: Storage,
+    /// What the host's or presenter's key lets it do, once authorised.
+    access: Option<LinkRole>,
+    /// The role link that authorised it, if one did: checked again at every ping, so a link
+    /// revoked where the event's actor could not be told (the command line, a cluster node
+    /// out of reach) still closes its sockets within [`PING_EVERY`].
+    link: Option<String>,
 }
 
 impl Reader {
-    fn new(conn: ConnId, role: Role, handle: EventHandle, sink: ConnSink) -> Reader {
+    fn new(
+        conn: ConnId,
+        role: Role,
+        handle: EventHandle,
+        sink: ConnSink,
+        storage: Storage,
+    ) -> Reader {
         Reader {
             conn,
             role,
@@ -578,6 +615,24 @@ impl Reader {
                     CLIENT_RATE
                 },
             ),
+            storage,
+            access: None,
+            link: None,
+        }
+    }
+
+    /// Whether the role link that authorised this socket has been revoked since.
+    async fn link_revoked(&self) -> bool {
+        let Some(id) = &self.link else {
+            return false;
+        };
+        match self.storage.role_links(self.handle.info().code).await {
+            Ok(links) => links
+                .iter()
+                .find(|l| &l.id == id)
+                .is_none_or(|l| l.revoked_at.is_some()),
+            // Not known to be revoked: the next ping asks again.
+            Err(_) => false,
         }
     }
 
@@ -669,6 +724,14 @@ impl Reader {
                     );
                     return Flow::Continue;
                 }
+                if self.access == Some(LinkRole::Moderator) && msg.changes_phase() {
+                    self.error(
+                        msg.id(),
+                        ErrorCode::Unauthorized,
+                        "a moderator link cannot end the event or change its phase; ask the host or the organiser",
+                    );
+                    return Flow::Continue;
+                }
                 Flow::Send(Command::Host {
                     conn: self.conn,
                     msg,
@@ -686,23 +749,44 @@ impl Reader {
             );
             return Flow::Continue;
         };
-        let (allowed, role) = match self.role {
-            Role::Host => (self.handle.info.is_host(&token), Role::Host),
-            _ => (self.handle.info.is_presenter(&token), Role::Presenter),
+        Flow::Authorise(token)
+    }
+
+    /// Checks a host's or presenter's key: the event's own tokens, or a role link not
+    /// revoked that opens this kind of socket. A key that opens nothing closes it with 4001.
+    async fn authorise(&mut self, key: &str) -> Flow {
+        let found = match keys::access(&self.storage, &self.handle.info(), key).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(event = %self.handle.info().code, error = %e, "could not check a key");
+                self.error(
+                    None,
+                    ErrorCode::Unavailable,
+                    "the server could not check this key right now; connect again",
+                );
+                return Flow::Close(CloseCode::Restarting);
+            }
         };
-        if !allowed {
+        let opens = |a: &KeyAccess| self.role == Role::Presenter || a.role.is_staff();
+        let Some(access) = found.filter(opens) else {
             self.error(
                 None,
                 ErrorCode::Unauthorized,
                 "that token does not open this event",
             );
             return Flow::Close(CloseCode::Unauthorized);
-        }
+        };
         self.joined = true;
+        self.access = Some(access.role);
+        self.link = access.link.as_ref().map(|l| l.id.clone());
+        let _ = self
+            .sink
+            .send(server::authorised(access.role.as_str(), access.label()));
         Flow::Send(Command::Connect {
             conn: self.conn,
-            role,
+            role: self.role,
             sink: self.sink.clone(),
+            link: access.link.map(|l| l.id),
         })
     }
 

@@ -29,6 +29,7 @@ use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
 use crate::storage::{Fence, Storage, StorageError};
 pub use conn::{ConnId, ConnSink, ConnSource, Out, RemoteOut, local_node};
+pub use spec_swap::{RespecError, Respecced};
 
 /// A map keyed by numbers the server itself assigns (attendee indexes, connection ids,
 /// pending numbers, message-id hashes), hashed with foldhash (seeded per process) at a
@@ -86,6 +87,9 @@ pub enum Command {
         conn: ConnId,
         role: Role,
         sink: ConnSink,
+        /// The role link that authorised a host or presenter, if one did (not the event's
+        /// own token): the connection is closed with 4001 when that link is revoked.
+        link: Option<String>,
     },
     Disconnect {
         conn: ConnId,
@@ -117,6 +121,11 @@ pub enum Command {
         sink: ConnSink,
         reply: oneshot::Sender<StreamOpen>,
     },
+    /// A role link was revoked: every connection it authorised is closed with 4001 at once,
+    /// and a connection it authorised that arrives later is refused.
+    Revoke {
+        link: String,
+    },
     /// Ends the event (the HTTP `end` route); answered once stored.
     End {
         reply: oneshot::Sender<Result<(), String>>,
@@ -125,6 +134,14 @@ pub enum Command {
     /// connection it relayed, so its clients reconnect and resume with a fresh state.
     NodeGone {
         node: u32,
+    },
+    /// An organiser's edit of the event's spec: checked against what the event holds now
+    /// (its answers, what is open, what is on its way to disk), stored if `if_match` is the
+    /// stored spec's tag, then applied in place ([`spec_swap`]).
+    Respec {
+        if_match: Option<String>,
+        event: Box<Event>,
+        reply: oneshot::Sender<Result<Respecced, RespecError>>,
     },
     /// Server shutdown: finish what is in flight, close every client with 1012.
     Shutdown {
@@ -146,6 +163,16 @@ pub struct EventInfo {
 }
 
 impl EventInfo {
+    /// The same event (code and tokens) under an edited spec.
+    pub(crate) fn respecced(&self, event: Event) -> EventInfo {
+        EventInfo::new(
+            self.code,
+            event,
+            self.host_token_hash.clone(),
+            self.presenter_token_hash.clone(),
+        )
+    }
+
     fn new(
         code: EventCode,
         event: Event,
@@ -176,16 +203,55 @@ impl EventInfo {
     }
 }
 
+/// The event's current [`EventInfo`], shared by its handles and its actor: an edit of the
+/// spec replaces it for every holder at once ([`spec_swap`]). Readers take a copy of the
+/// `Arc` and never hold the lock.
+#[derive(Clone)]
+pub struct SharedInfo(Arc<std::sync::RwLock<Arc<EventInfo>>>);
+
+impl SharedInfo {
+    pub(crate) fn new(info: Arc<EventInfo>) -> SharedInfo {
+        SharedInfo(Arc::new(std::sync::RwLock::new(info)))
+    }
+
+    pub fn get(&self) -> Arc<EventInfo> {
+        // A writer cannot panic while holding the lock (it only swaps an Arc).
+        Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    pub(crate) fn set(&self, info: Arc<EventInfo>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+    }
+}
+
 #[derive(Clone)]
 pub struct EventHandle {
-    pub info: Arc<EventInfo>,
+    info: SharedInfo,
     tx: mpsc::Sender<Command>,
 }
 
 impl EventHandle {
     /// A handle whose commands go to `tx`: an actor's, or a relay's that stands in for it.
-    pub(crate) fn new(info: Arc<EventInfo>, tx: mpsc::Sender<Command>) -> EventHandle {
+    pub(crate) fn new(info: SharedInfo, tx: mpsc::Sender<Command>) -> EventHandle {
         EventHandle { info, tx }
+    }
+
+    /// The event as it is now: an edit replaces it while connections carry on.
+    pub fn info(&self) -> Arc<EventInfo> {
+        self.info.get()
+    }
+
+    /// Where the event's current info is kept, to replace it.
+    pub(crate) fn shared_info(&self) -> &SharedInfo {
+        &self.info
     }
 
     pub async fn send(&self, command: Command) -> Result<(), HubError> {
@@ -255,6 +321,11 @@ pub trait Placement: Send + Sync {
         code: EventCode,
         forget: Box<dyn FnOnce() + Send>,
     ) -> futures_util::future::BoxFuture<'a, Result<Option<EventHandle>, HubError>>;
+
+    /// An event's spec was edited: every node holding the event (its owner, the nodes that
+    /// relay its connections or serve its pages) reloads what it keeps of it
+    /// ([`Hub::refresh_info`]).
+    fn spec_changed(&self, code: EventCode);
 }
 
 impl Hub {

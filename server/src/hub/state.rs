@@ -450,6 +450,12 @@ impl EventState {
         state
     }
 
+    /// Drops the breakdowns by sector computed so far (the activities changed).
+    pub fn forget_breakdowns(&mut self) {
+        self.breakdowns.get_mut().clear();
+        self.breakdown_generation += 1;
+    }
+
     /// Adds a text answer; it takes over the slot of the attendee's earlier text to the same
     /// activity, whose id it returns. Returns the slot too. So the texts kept are the
     /// current ones, however often attendees change them.

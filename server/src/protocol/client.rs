@@ -160,6 +160,24 @@ pub enum HostMsg {
 }
 
 impl HostMsg {
+    /// Whether the command changes the event's phase (ends it): what a moderator may not
+    /// do. Every command must say, so a new one is never open to moderators by accident.
+    pub fn changes_phase(&self) -> bool {
+        match self {
+            HostMsg::End { .. } | HostMsg::Start { .. } => true,
+            // Like opening an activity, a session runs the show (and may start the
+            // event before its day, as an `open` does).
+            HostMsg::Session { .. } => false,
+            HostMsg::Auth { .. }
+            | HostMsg::Open { .. }
+            | HostMsg::Close { .. }
+            | HostMsg::Reveal { .. }
+            | HostMsg::Focus { .. }
+            | HostMsg::Moderate { .. }
+            | HostMsg::ShowReactions { .. } => false,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             HostMsg::Auth { .. } => "auth",

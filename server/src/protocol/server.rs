@@ -55,6 +55,23 @@ pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
     })
 }
 
+/// `{"type": "authorised", "role", "label"}`: sent to a host or presenter right after its
+/// `auth`, before the snapshot: what its key lets it do (`host`, `moderator` or
+/// `presenter`) and, for a role link, the label the organiser gave it.
+pub fn authorised(role: &str, label: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Authorised<'a> {
+        r#type: &'static str,
+        role: &'a str,
+        label: Option<&'a str>,
+    }
+    encode(&Authorised {
+        r#type: "authorised",
+        role,
+        label,
+    })
+}
+
 /// `{"type": "reactions", "counts", "shown", "window"}`: the reactions of the last `window`
 /// seconds by key (every key the event offers), and whether the presenter shows them.
 #[derive(Serialize)]
@@ -549,6 +566,16 @@ pub fn welcome(token: &str, event_json: &str, rest: &Welcome<'_>) -> Frame {
     head.extend_from_slice(br#","state":"live","event":"#);
     head.extend_from_slice(event_json.as_bytes());
     splice(head, rest)
+}
+
+/// `{"type": "event", "event": EVENT}`: the event's spec was edited while it runs; EVENT
+/// is as in `welcome` and `snapshot`, and every answer, state and tally carries on.
+pub fn event(event_json: &str) -> Frame {
+    let mut frame = Vec::with_capacity(event_json.len() + 32);
+    frame.extend_from_slice(br#"{"type":"event","event":"#);
+    frame.extend_from_slice(event_json.as_bytes());
+    frame.push(b'}');
+    Bytes::from(frame)
 }
 
 /// One activity's row in a snapshot. `tally` is the hosts' tally, or for the presenter the

@@ -109,6 +109,37 @@ impl EventRow {
     }
 }
 
+/// A role link as the organiser's list shows it: never its secret, which is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleLinkRow {
+    pub id: String,
+    /// `host`, `moderator` or `presenter`.
+    pub role: String,
+    pub label: String,
+    /// The break-out room whose screen a presenter link opens, if it was issued for one.
+    pub room: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl RoleLinkRow {
+    fn from_row<R: sqlx::Row>(row: &R) -> RoleLinkRow
+    where
+        usize: sqlx::ColumnIndex<R>,
+        for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        RoleLinkRow {
+            id: row.get(0),
+            role: row.get(1),
+            label: row.get(2),
+            room: row.get(3),
+            created_at: row.get(4),
+            revoked_at: row.get(5),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AttendeeRow {
     pub id: i64,
@@ -444,6 +475,41 @@ impl Storage {
     /// live again, keeping its spec and tokens. One transaction.
     pub async fn reset_event(&self, code: EventCode) -> Result<(), StorageError> {
         dispatch!(self.reset_event(code))
+    }
+
+    /// Stores a new role link of the event; only the hash of its secret is kept.
+    pub async fn insert_role_link(
+        &self,
+        code: EventCode,
+        link: &RoleLinkRow,
+        secret_hash: &str,
+    ) -> Result<(), StorageError> {
+        dispatch!(self.insert_role_link(code, link, secret_hash))
+    }
+
+    /// The event's role links, the oldest first, revoked ones included.
+    pub async fn role_links(&self, code: EventCode) -> Result<Vec<RoleLinkRow>, StorageError> {
+        dispatch!(self.role_links(code))
+    }
+
+    /// The event's role link with the secret that hashes to `secret_hash`, revoked or not.
+    pub async fn role_link_by_secret(
+        &self,
+        code: EventCode,
+        secret_hash: &str,
+    ) -> Result<Option<RoleLinkRow>, StorageError> {
+        dispatch!(self.role_link_by_secret(code, secret_hash))
+    }
+
+    /// Marks the event's role link `id` revoked (an earlier revocation keeps its time): the
+    /// link as it now stands, `None` when the event has no such link.
+    pub async fn revoke_role_link(
+        &self,
+        code: EventCode,
+        id: &str,
+        at: &str,
+    ) -> Result<Option<RoleLinkRow>, StorageError> {
+        dispatch!(self.revoke_role_link(code, id, at))
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

@@ -384,6 +384,20 @@ pub fn serve_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Com
     command
 }
 
+/// Runs the `joinup` command line on `database`: exit code, stdout, stderr.
+pub fn joinup(database: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
+        .args(args)
+        .args(["--database", database])
+        .output()
+        .expect("run joinup");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// The `joinup` binary as a child process, to be stopped with SIGTERM or SIGKILL.
 pub struct ServerProcess {
     pub addr: SocketAddr,

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ETAG, IF_MATCH, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026};
+use crate::helpers::{Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, joinup};
 
 /// The organiser's spec of `code` and its ETag.
 async fn export(app: &TestApp, code: &str) -> (String, String) {
@@ -374,13 +374,40 @@ async fn the_validator_names_the_field_for_the_form() {
     assert_eq!(status, 200);
     assert_eq!(body, json!({"valid": true, "errors": []}));
     spec["sessions"][1]["activities"][0]["max_choices"] = json!(9);
-    let (status, body) = post(&app, "/api/spec/validate", spec).await;
+    let (status, body) = post(&app, "/api/spec/validate", spec.clone()).await;
     assert_eq!(status, 200);
     assert_eq!(body["valid"], false);
     assert_eq!(
         body["errors"][0]["path"],
         "sessions[1].activities[0].max_choices"
     );
+    // Every error at once, each with its path; the first also alone, as before.
+    spec["title"] = json!("");
+    spec["sessions"][0]["activities"][0]["prompt"] = json!(" ");
+    let (status, body) = post(&app, "/api/spec/validate", spec.clone()).await;
+    assert_eq!(status, 200);
+    let paths: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "title",
+            "sessions[0].activities[0].prompt",
+            "sessions[1].activities[0].max_choices"
+        ],
+        "{body}"
+    );
+    assert_eq!(body["path"], "title");
+    assert_eq!(body["message"], body["errors"][0]["message"]);
+    // Creating the event is refused with the same list.
+    let (status, body) = post(&app, "/api/events", spec).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(3), "{body}");
+    assert_eq!(body["path"], "title");
     let anonymous = app
         .http
         .post(format!("{}/api/spec/validate", app.base))
@@ -499,8 +526,13 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
     spec["sessions"][0]["title"] = json!("Welcome, and who is here");
     let (status, body) = put(&app, &created.code, Some(&etag), &spec).await;
     assert_eq!(status, 200, "{body}");
-    // The phone is told to reconnect, and finds the new programme under its own token.
-    assert_eq!(phone.closed().await, Closed::Code(1012));
+    // The phone stays connected and is sent the new programme.
+    let event = phone.recv_type("event").await;
+    assert_eq!(
+        event["event"]["sessions"][0]["title"],
+        "Welcome, and who is here"
+    );
+    // One that comes back finds it too, under its own token.
     let (_again, welcome) = app
         .attendee(&created.code, json!({"attendee": token}))
         .await;
@@ -509,20 +541,6 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
         "Welcome, and who is here"
     );
     assert_eq!(welcome["attendee"], token.as_str());
-}
-
-/// Runs the `joinup` binary on `database`: exit code, stdout, stderr.
-fn joinup(database: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_joinup-under-test"))
-        .args(args)
-        .args(["--database", database])
-        .output()
-        .expect("run joinup");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

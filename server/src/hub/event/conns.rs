@@ -39,6 +39,11 @@ pub(super) struct Conns {
     pub(super) of_attendee: NumMap<usize, Vec<ConnId>>,
     pub(super) hosts: NumMap<ConnId, ConnSink>,
     pub(super) presenters: NumMap<ConnId, ConnSink>,
+    /// The role link that authorised each host or presenter connection that came with one.
+    pub(super) links: NumMap<ConnId, String>,
+    /// Role links revoked while the event was loaded: a connection they authorised that
+    /// arrives after the revocation (its check of the database came just before) is refused.
+    pub(super) revoked: std::collections::HashSet<String>,
 }
 
 impl Conns {
@@ -78,7 +83,25 @@ fn send_each(sinks: &NumMap<ConnId, ConnSink>, frame: &Frame) -> Vec<ConnId> {
 }
 
 impl Actor {
-    pub(super) fn on_connect(&mut self, conn: ConnId, role: Role, sink: ConnSink) {
+    pub(super) fn on_connect(
+        &mut self,
+        conn: ConnId,
+        role: Role,
+        sink: ConnSink,
+        link: Option<String>,
+    ) {
+        if let Some(link) = link {
+            if self.conns.revoked.contains(&link) {
+                let _ = sink.send(server::error(
+                    None,
+                    ErrorCode::Unauthorized,
+                    "this link has been revoked",
+                ));
+                sink.close(CloseCode::Unauthorized);
+                return;
+            }
+            self.conns.links.insert(conn, link);
+        }
         match role {
             Role::Attendee => {
                 if self.state.ended {
@@ -116,8 +139,37 @@ impl Actor {
         }
     }
 
+    /// Closes (4001) and forgets every connection the role link `link` authorised, and
+    /// refuses any that comes with it later.
+    pub(super) fn revoke(&mut self, link: String) {
+        let conns: Vec<ConnId> = self
+            .conns
+            .links
+            .iter()
+            .filter(|(_, l)| **l == link)
+            .map(|(conn, _)| *conn)
+            .collect();
+        info!(
+            event = %self.info.code,
+            conns = conns.len(),
+            "closing the connections of a revoked link"
+        );
+        for conn in conns {
+            if let Some(sink) = self.conns.sink(conn) {
+                let _ = sink.send(server::error(
+                    None,
+                    ErrorCode::Unauthorized,
+                    "this link has been revoked",
+                ));
+            }
+            self.close_conn(conn, CloseCode::Unauthorized);
+        }
+        self.conns.revoked.insert(link);
+    }
+
     /// Forgets a connection (closed by its client, or dropped for being too slow).
     pub(super) fn drop_conn(&mut self, conn: ConnId) {
+        self.conns.links.remove(&conn);
         if let Some(c) = self.conns.attendees.remove(&conn) {
             METRICS.attendee_connections.fetch_sub(1, Relaxed);
             if let Some(attendee) = c.attendee {

@@ -22,6 +22,7 @@
 //! | [`phases`] | the event's phase: what each refuses, the clock that moves it, `start`, `end` into the after window |
 //! | [`sessions`] | the sessions running now, which session a question goes to, who is sent which questions |
 //! | [`views`] | the whole-state frames: `welcome`, the host's and presenter's `snapshot`, `wall` |
+//! | [`respec`] | an organiser's edit of the spec, checked, stored and applied in place |
 
 mod apply;
 mod attendee;
@@ -33,6 +34,7 @@ mod phases;
 mod profile;
 mod push;
 mod reacting;
+mod respec;
 mod sessions;
 mod views;
 
@@ -47,7 +49,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::reactions::Reactions;
 use super::state::EventState;
-use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap};
+use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
 use crate::domain::phase::{Current, EventPhase};
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{Event, EventCode};
@@ -72,7 +74,12 @@ const COMMANDS_PER_TURN: usize = 64;
 /// The live event: everything one task owns. Each field is one duty's state; the methods
 /// that use it live in the file of that duty.
 struct Actor {
+    /// The event as this actor runs it; `shared` is the copy every handle reads, replaced
+    /// with it when an edit is applied ([`respec`]).
     info: Arc<EventInfo>,
+    shared: SharedInfo,
+    /// For an organiser's edit ([`respec`]); every other write goes through the ledger.
+    storage: Storage,
     /// The event's live state: activities, attendees, tallies, questions, texts, cards.
     state: EventState,
     /// Who is connected, and in which role ([`conns`]).
@@ -148,8 +155,10 @@ pub(super) async fn start(
     let (commit_tx, commit_rx) = mpsc::unbounded_channel();
     info!(event = %code, attendees = state.attendees.len(), "event loaded");
     let activities = info.event.activities.len();
+    let shared = SharedInfo::new(Arc::clone(&info));
     let actor = Actor {
         info: info.clone(),
+        shared: shared.clone(),
         conns: Conns::default(),
         ledger: Ledger::new(storage.writer().clone(), commit_tx),
         allowances: NumMap::default(),
@@ -162,13 +171,14 @@ pub(super) async fn start(
         current,
         questions_sent: QuestionsSent::default(),
         state,
+        storage,
     };
     METRICS.live_events.fetch_add(1, Relaxed);
     tokio::spawn(async move {
         actor.run(rx, commit_rx, idle_unload, forget).await;
         stopped();
     });
-    Ok(Some(EventHandle { info, tx }))
+    Ok(Some(EventHandle::new(shared, tx)))
 }
 
 /// What connections read without asking the actor, for an event whose actor runs on
@@ -248,6 +258,10 @@ impl Actor {
                             Command::Shutdown { done } => {
                                 shutdown = Some((done, Instant::now() + DRAIN_FOR));
                             }
+                            Command::Respec { if_match, event, reply } => {
+                                let done = self.respec(if_match, *event, &mut commits).await;
+                                let _ = reply.send(done);
+                            }
                             command => self.on_command(command).await,
                         }
                     }
@@ -273,7 +287,13 @@ impl Actor {
 
     async fn on_command(&mut self, command: Command) {
         match command {
-            Command::Connect { conn, role, sink } => self.on_connect(conn, role, sink),
+            Command::Connect {
+                conn,
+                role,
+                sink,
+                link,
+            } => self.on_connect(conn, role, sink, link),
+            Command::Revoke { link } => self.revoke(link),
             Command::Disconnect { conn } => self.drop_conn(conn),
             Command::Client { conn, msg, at } => {
                 let Some(attendee) = self.conns.attendees.get(&conn).map(|c| c.attendee) else {
@@ -301,6 +321,11 @@ impl Actor {
             } => self.on_stream(conn, token, sink, reply),
             Command::End { reply } => self.end(None, Some(reply)).await,
             Command::NodeGone { node } => self.drop_node(node),
+            // Handled by the loop, which holds the writer's commits; one that reaches here
+            // (the idle unload's last turn) finds the event going away.
+            Command::Respec { reply, .. } => {
+                let _ = reply.send(Err(crate::hub::RespecError::Busy));
+            }
             Command::Shutdown { .. } => {}
         }
     }

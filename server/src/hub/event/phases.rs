@@ -226,6 +226,27 @@ impl Actor {
         writes
     }
 
+    /// The spec was edited in place: its dates may have moved. The clock's next tick moves
+    /// the phase if `starts_at` did; a new `closes_at` moves the end of an open after
+    /// window (the writes that store it); activities newly for before the day may open.
+    pub(super) fn dates_changed(&mut self) -> Vec<Write> {
+        self.phases.early_opened = false;
+        let closes = self.info.event.times.closes_at.map(clock::format_unix);
+        if self.phases.phase != EventPhase::After || closes.is_none() || closes == self.phases.until
+        {
+            return Vec::new();
+        }
+        self.phases.until = closes.clone();
+        let frame = phases::phase(EventPhase::After, closes.as_deref());
+        self.send_attendees(&frame, |_, _| true);
+        self.send_hosts(&frame);
+        self.send_presenters(&frame);
+        vec![Write::AfterWindow {
+            event: self.info.code,
+            until: closes.unwrap_or_default(),
+        }]
+    }
+
     /// The event closes for good: every connection is told before the phones are let go.
     pub(super) fn enter_closed(&mut self) {
         self.enter(EventPhase::Closed);

@@ -80,6 +80,17 @@ impl Paced {
     }
 }
 
+impl Paced {
+    /// The event's activities changed ([`super::respec`]), everything held back having just
+    /// gone out: each activity's pacing starts afresh.
+    pub(super) fn restart(&mut self, activities: usize) {
+        let now = Instant::now();
+        self.tally_sent = vec![None; activities];
+        self.tally_due = None;
+        self.results_next = vec![now; activities];
+    }
+}
+
 /// Attendance sampling for the report.
 pub(super) struct Presence {
     /// The most present at once in the current minute.

@@ -1,0 +1,82 @@
+//! A role link revoked through any node closes, at once, every socket it opened: on the
+//! node that owns the event and on the nodes that relay to it.
+
+use serde_json::{Value, json};
+
+use crate::harness::Cluster;
+use crate::helpers::{Client, Closed, ORGANISER_KEY, fixture_2026};
+
+/// A host socket on `node` that sends `auth` with `key`.
+async fn staff(cluster: &Cluster, node: usize, code: &str, key: &str) -> Client {
+    let url = cluster.nodes[node].ws_url(&format!("/ws/host/{code}"));
+    let mut client = Client::connect(&url).await;
+    client.send(&json!({"type": "auth", "token": key})).await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_revoked_through_one_node_closes_its_sockets_on_every_node() {
+    let cluster = Cluster::start(2).await;
+    let created = cluster.create_event(0, &fixture_2026()).await;
+    let code = created.code.as_str();
+    // The event's own host on node 0 loads it there: node 0 owns it, node 1 relays.
+    let (_host, _) = cluster.host(0, &created).await;
+
+    let issued: Value = cluster
+        .http
+        .post(format!(
+            "{}/api/events/{code}/links",
+            cluster.nodes[1].base()
+        ))
+        .bearer_auth(ORGANISER_KEY)
+        .json(&json!({"role": "moderator", "label": "Room B moderator"}))
+        .send()
+        .await
+        .expect("POST links")
+        .json()
+        .await
+        .expect("json");
+    let secret = issued["url"]
+        .as_str()
+        .and_then(|u| u.split_once('#'))
+        .map(|(_, s)| s.to_owned())
+        .expect("a url with its secret");
+    let id = issued["id"].as_str().expect("id");
+
+    let mut on_owner = staff(&cluster, 0, code, &secret).await;
+    let mut relayed = staff(&cluster, 1, code, &secret).await;
+    for socket in [&mut on_owner, &mut relayed] {
+        assert_eq!(socket.recv_type("authorised").await["role"], "moderator");
+        socket.recv_type("snapshot").await;
+    }
+    assert_eq!(cluster.owner().await, Some(0), "node 0 runs the event");
+    // The relayed moderator's commands reach the owner.
+    let opened = relayed
+        .command(json!({"type": "open", "activity": "role"}), 1)
+        .await;
+    assert_eq!(opened["type"], "ok", "{opened}");
+    let refused = relayed.command(json!({"type": "end"}), 2).await;
+    assert_eq!(refused["code"], "unauthorized", "{refused}");
+
+    // Revoked through node 1, which does not run the event: both close with 4001, well
+    // before either socket's own check of its link at its first ping (12.5 s at the
+    // soonest), so the owner was told through the cluster.
+    let response = cluster
+        .http
+        .delete(format!(
+            "{}/api/events/{code}/links/{id}",
+            cluster.nodes[1].base()
+        ))
+        .bearer_auth(ORGANISER_KEY)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(relayed.closed().await, Closed::Code(4001));
+    assert_eq!(on_owner.closed().await, Closed::Code(4001));
+    for node in [0, 1] {
+        let mut again = staff(&cluster, node, code, &secret).await;
+        assert_eq!(again.recv_type("error").await["code"], "unauthorized");
+        assert_eq!(again.closed().await, Closed::Code(4001));
+    }
+}
