@@ -3,14 +3,19 @@
    Server-Sent Events where WebSocket fails) live in outbox.js; this file is the page.
    Every answer ends, visibly, as saved (acknowledged) or not saved with the reason, on its
    card while the activity is open and under "You" always, across reloads. */
-import { Outbox, AnswerLog, Link, CLOSE, reason, retryable } from "./outbox.js";
+import { Outbox, AnswerLog, Link, reason, retryable } from "./outbox.js";
+import { CLOSE } from "./close-codes.js";
 import { showSupport } from "./support.js";
 import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
 import { t, use, initial, remember, translatePage, LANGUAGES, language } from "./i18n.js";
+import * as J from "./common.js";
+import { chart as resultChart, describeTally, setTranslate } from "./charts.js";
+import { qaView } from "./attendee-qa.js";
 
 // The page's own words, in the person's language, before anything is shown.
 await use(initial(navigator, safeStorage()));
 translatePage(document);
+setTranslate(t);  // the result charts (charts.js) speak the page's language too
 
 /** localStorage, or null where the browser refuses it (a frame on another site may). */
 function safeStorage() {
@@ -31,8 +36,7 @@ function codeFromAddress() {
 }
 
 (function () {
-  var J = window.Joinup, el = J.el, $ = J.$;
-  J.translate = t;  // the result charts (charts.js) speak the page's language too
+  var el = J.el, $ = J.$;
   var code = codeFromAddress();
   var KEY = {
     token: "joinup.attendee." + code,
@@ -142,7 +146,7 @@ function codeFromAddress() {
   }
 
   // Reactions go now or not at all: never through the outbox.
-  var reactions = new ReactionsBar(J, function (msg) {
+  var reactions = new ReactionsBar(function (msg) {
     if (!link.ready) return false;
     link.transmit(msg);
     return true;
@@ -195,7 +199,9 @@ function codeFromAddress() {
       case "opened": addOpen(m.activity); updateOpenCount(); renderLog(); break;
       case "closed": removeOpen(m.activity); updateOpenCount(); renderLog(); break;
       case "results": setResults(m.activity, m.tally, false); break;
-      case "questions": questions = m.questions || []; renderQuestions(); break;
+      case "questions": questions = m.questions || []; qa.renderQuestions(); break;
+      case "phase": onPhase(m); break;
+      case "session": qa.setCurrent(m); break;
       case "directory": directory = m.cards || []; renderCards(); break;
       case "support": showSupport(m.support); break;
       default: break;
@@ -222,8 +228,10 @@ function codeFromAddress() {
     Array.from(resultUI.keys()).forEach(function (k) { if (!res.has(k)) setResults(k, null, true); });
     res.forEach(function (tally, k) { setResults(k, tally, true); });
     questions = m.questions || [];
-    voted = new Set(m.voted || []);
-    renderQuestions();
+    voted.clear();
+    (m.voted || []).forEach(function (id) { voted.add(id); });
+    qa.setCurrent(m);
+    qa.setPhase(m);
     directory = m.directory || [];
     renderCards();
     welcomed = true;
@@ -232,6 +240,13 @@ function codeFromAddress() {
     setConn();
     refreshAll();
     renderLog();
+  }
+
+  /** A `phase` frame: the banner, the ask form and the lists follow; closed ends the page. */
+  function onPhase(m) {
+    if (m.phase === "closed") { endEvent(); return; }
+    if (facts) facts.closes_at = m.closes_at || facts.closes_at || null;
+    qa.setPhase(m);  // the notice is a status region: a screen reader hears the change
   }
 
   /** The organisers edited the event while it runs: everything on screen takes the new
@@ -292,7 +307,7 @@ function codeFromAddress() {
       state($("#ask-state"), "saved", t(moderated() ? "qa.sent_moderated" : "qa.sent"));
     } else if (msg.type === "upvote") {
       voted.add(msg.question);
-      renderQuestions();
+      qa.renderQuestions();
     } else if (msg.type === "card") {
       state($("#card-state"), "saved", t(moderated() ? "dir.shared_moderated" : "dir.shared"));
       $("#card-summary").setAttribute("data-i18n", "dir.update");
@@ -301,6 +316,7 @@ function codeFromAddress() {
       profile = { organisation: msg.organisation || null, sector: msg.sector || null, room: msg.room || null };
       J.store.set(KEY.profile, profile);
       renderProfile();
+      qa.render();
       state($("#profile-state"), "saved", t("profile.saved"));
       if (editing) { editing = false; show("app"); selectTab("you"); }
     }
@@ -326,9 +342,9 @@ function codeFromAddress() {
     if (retryable(m.code)) { link.retryLater(); setConn(); return; }
     var msg = outbox.take(m.id).msg;
     saveOutbox();
-    var text = friendly(m.code) || m.message || t("err.not_saved");
+    var text = m.code === "not_open" ? qa.refusal(m.phase) : friendly(m.code) || m.message || t("err.not_saved");
     if (msg.type === "answer") {
-      log.refused(msg.id, reason(m.code, m.message));
+      log.refused(msg.id, m.code === "not_open" ? text : reason(m.code, m.message));
       saveLog();
       var ui = open.get(msg.activity);
       if (ui) ui.refresh();
@@ -336,12 +352,13 @@ function codeFromAddress() {
     } else if (msg.type === "ask") state($("#ask-state"), "error", text);
     else if (msg.type === "card") state($("#card-state"), "error", text);
     else if (msg.type === "profile") state($("#profile-state"), "error", text);
-    else if (msg.type === "upvote") renderQuestions();
+    else if (msg.type === "upvote") { qa.renderQuestions(); qa.voteRefused(msg.question, text); }
     setConn();
   }
 
   function endEvent() {
     ended = true;
+    $("#phase-notice").hidden = true;
     link.stop();
     var lost = 0;
     outbox.values().forEach(function (m) {
@@ -379,6 +396,7 @@ function codeFromAddress() {
     reactions.setKeys(facts.reactions);
     J.setText($("#ask-hint"), t(moderated() ? "qa.moderated" : "qa.unmoderated"));
     buildProfileForm();
+    if (ev.phase) qa.setPhase(ev);
   }
 
   // ------------------------------------------------------------------ profile form
@@ -825,7 +843,7 @@ function codeFromAddress() {
   }
 
   function makeControl(a, id, changed) {
-    var more = kindControl(a, id, changed, J);
+    var more = kindControl(a, id, changed);
     if (more) return more;
     if (a.kind === "choice") return choiceControl(a, id, changed);
     if (a.kind === "scale") return scaleControl(a, id, changed);
@@ -960,7 +978,7 @@ function codeFromAddress() {
       if (r) { r.node.remove(); resultUI.delete(key); }
     } else {
       if (!r) {
-        var chart = J.chart(a);
+        var chart = resultChart(a);
         var mine = el("p", { class: "your-answer", id: "res-" + key + "-mine", hidden: true });
         var node = el("article", { class: "card result", id: "res-" + key, "aria-labelledby": "res-" + key + "-title" },
           eyebrow(a), el("h3", { id: "res-" + key + "-title", text: a.prompt }), mine, chart.node);
@@ -971,7 +989,7 @@ function codeFromAddress() {
       r.chart.update(tally);
       r.tally = tally;
       markMine(a, r);
-      if (!quiet) J.announce(t("answer.results_for", { summary: J.describeTally(a, tally) }));
+      if (!quiet) J.announce(t("answer.results_for", { summary: describeTally(a, tally) }));
     }
     $("#results-block").hidden = !resultUI.size;
   }
@@ -1003,44 +1021,22 @@ function codeFromAddress() {
 
   // ------------------------------------------------------------------ Q&A
 
-  var qItems = {};
-  function renderQuestions() {
-    var list = $("#qlist");
-    $("#no-questions").hidden = questions.length > 0;
-    var seen = {};
-    questions.forEach(function (q) {
-      seen[q.id] = true;
-      var item = qItems[q.id];
-      if (!item) {
-        var btn = el("button", { class: "btn secondary vote", type: "button", id: "vote-" + q.id });
-        btn.addEventListener("click", function () {
-          if (voted.has(q.id)) return;
-          send({ type: "upvote", id: J.uuid(), question: q.id });
-          renderQuestions();
-        });
-        item = qItems[q.id] = {
-          li: el("li", { class: "card question" }),
-          btn: btn, n: el("span", { class: "n" }), w: el("span", { class: "w" }),
-          text: el("p", { class: "qtext" }), badge: el("span", { class: "badge ok", "data-i18n": "qa.answered", text: t("qa.answered") })
-        };
-        btn.append(item.n, item.w);
-        item.li.append(btn, el("div", { class: "qbody" }, item.text, item.badge));
-      }
+  var qa = qaView({
+    facts: function () { return facts; },
+    profile: function () { return profile; },
+    questions: function () { return questions; },
+    voted: voted,
+    pendingVote: function (id) {
       var pending = false;
-      outbox.forEach(function (m) { if (m.type === "upvote" && m.question === q.id) pending = true; });
-      var mine = voted.has(q.id) || pending;
-      J.setText(item.n, String(q.votes + (pending && !voted.has(q.id) ? 1 : 0)));
-      J.setText(item.w, t(mine ? "qa.voted" : "qa.upvote"));
-      item.btn.setAttribute("aria-pressed", mine ? "true" : "false");
-      item.btn.setAttribute("aria-label", t(mine ? "qa.voted_label" : "qa.upvote_label", { n: q.votes }));
-      J.setText(item.text, q.text);
-      item.badge.hidden = !q.answered;
-      list.appendChild(item.li);
-    });
-    Object.keys(qItems).forEach(function (id) {
-      if (!seen[id]) { qItems[id].li.remove(); delete qItems[id]; }
-    });
-  }
+      outbox.forEach(function (m) { if (m.type === "upvote" && m.question === id) pending = true; });
+      return pending;
+    },
+    send: function (msg) { send(msg); },
+    chooseRoom: function (room) {
+      var p = profile || {};
+      send({ type: "profile", id: J.uuid(), organisation: p.organisation || null, sector: p.sector || null, room: room });
+    }
+  });
 
   function askInput() {
     var ta = $("#ask-text");
@@ -1053,7 +1049,10 @@ function codeFromAddress() {
     e.preventDefault();
     var text = $("#ask-text").value.trim();
     if (!text) return;
-    send({ type: "ask", id: J.uuid(), text: text });
+    var ask = { type: "ask", id: J.uuid(), text: text };
+    var session = qa.askSession();
+    if (session !== undefined) ask.session = session;
+    send(ask);
     state($("#ask-state"), link.ready ? "pending" : "waiting", t(link.ready ? "card.sending" : "qa.send_later"));
   });
 
@@ -1222,6 +1221,7 @@ function codeFromAddress() {
 
   function rewordPage() {
     translatePage(document);
+    qa.render();
     // Cards not being edited are rebuilt in the new language; one being typed in keeps its text.
     Array.from(open.keys()).forEach(function (k) {
       var ui = open.get(k);
@@ -1242,7 +1242,7 @@ function codeFromAddress() {
     askInput();
     setConn();
     renderProfile();
-    renderQuestions();
+    qa.renderQuestions();
     renderCards();
     renderLog();
     updateOpenCount();

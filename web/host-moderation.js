@@ -2,10 +2,13 @@
    asked in), text answers and cards, and a Safeguarding view for the event's lead with every
    item that may disclose a risk. Several items of a queue are approved or hidden at once
    (`moderate` with `targets`); a new question or concern shows on its queue's button and is
-   announced. The list grows with "Show more", never in a box of its own that scrolls. */
+   announced. Questions are moderated per session: the current sessions' first, a filter for
+   one session (or the event as a whole), each marked with its session and whether it was
+   sent in advance (before the event started) with its votes. The list grows with "Show more", never in a box of its own that scrolls. */
 import { queues, batchTargets, concernName } from "./queues.js";
+import { hostQuestions } from "./phases.js";
+import * as J from "./common.js";
 
-const J = window.Joinup;
 const el = J.el;
 const $ = J.$;
 const PAGE = 20;
@@ -20,19 +23,16 @@ export function moderation(ctx) {
   const fresh = { question: 0, concern: 0 };
   const nodes = new Map();
   const list = $("#modlist");
-  // The session each question was asked in, as this dashboard saw it arrive: kept on this
-  // device, so a reload still knows.
-  const asked = J.store.get("joinup.asked." + ctx.code) || {};
+  /** The question queue's session filter: "all", "" (the event as a whole) or a session key. */
+  let sessionFilter = "all";
+  const picker = $("#q-session");
+  picker.addEventListener("change", () => { sessionFilter = picker.value; shown = PAGE; selected.clear(); render(); });
 
   function items() {
     return Object.keys(ctx.items).map((k) => ctx.items[k]);
   }
 
   function noteArrival(kind, data, isNew) {
-    if (kind === "question" && !asked[data.id]) {
-      const s = ctx.currentSessionTitle();
-      if (s && isNew) { asked[data.id] = s; J.store.set("joinup.asked." + ctx.code, asked); }
-    }
     if (!isNew) return;
     if (data.concern) {
       if (queue !== "concern") fresh.concern++;
@@ -54,9 +54,45 @@ export function moderation(ctx) {
       "Items that may disclose a risk to someone (self-harm, suicide, abuse, someone in danger) wait here, whatever the moderation rule. They are never deleted, never shown on screen until approved, and their writer was shown the support card."));
   }
 
+  /** A session's title by key; "The event as a whole" for none. */
+  function sessionTitle(key) {
+    const s = (ctx.event.sessions || []).find((x) => x.key === key);
+    return s ? s.title + (s.room ? " · " + s.room : "") : "The event as a whole";
+  }
+
+  /** The session filter, shown on the question queue when the event has a Q&A per session. */
+  function renderFilter() {
+    const field = $("#q-session-field");
+    const scoped = !!(ctx.event.qa && ctx.event.qa.scope === "session");
+    field.hidden = queue !== "question" || !scoped;
+    if (field.hidden) return;
+    const counts = {};
+    items().filter((i) => i.kind === "question" && !i.data.concern).forEach((i) => {
+      const k = i.data.session || "";
+      counts[k] = (counts[k] || 0) + 1;
+    });
+    const now = [ctx.current.plenary].concat(Object.values(ctx.current.rooms || {})).filter(Boolean);
+    const options = [{ value: "all", text: "All sessions (current first)" }]
+      .concat((ctx.event.sessions || []).map((s) => ({ value: s.key, text: (now.includes(s.key) ? "Now: " : "") + sessionTitle(s.key) + " (" + (counts[s.key] || 0) + ")" })))
+      .concat([{ value: "", text: "The event as a whole (" + (counts[""] || 0) + ")" }]);
+    const signature = options.map((o) => o.value + o.text).join("|");
+    if (picker.getAttribute("data-built") !== signature) {
+      J.clear(picker);
+      options.forEach((o) => picker.appendChild(el("option", { value: o.value, text: o.text })));
+      picker.setAttribute("data-built", signature);
+    }
+    picker.value = sessionFilter;
+  }
+
+  /** The items of the queue shown: a question queue only the filtered session's. */
+  function shownQueue(q) {
+    return queue === "question" ? hostQuestions(q.question, sessionFilter, ctx.current) : q[queue];
+  }
+
   function render() {
     const q = queues(items());
-    const current = q[queue];
+    renderFilter();
+    const current = shownQueue(q);
     Object.keys(QUEUE_NAME).forEach((k) => {
       const n = $("#q-" + k);
       const cue = fresh[k] ? " · " + fresh[k] + " new" : "";
@@ -121,7 +157,8 @@ export function moderation(ctx) {
       el("span", { class: "badge " + (d.state === "pending" ? "warn" : d.state === "hidden" ? "" : "ok"), text: STATE_TEXT[d.state] || d.state }),
       d.concern ? el("span", { class: "badge danger", text: "Possible disclosure: " + concernName(d.concern) }) : null,
       d.flagged ? el("span", { class: "badge danger", text: "⚑ Flagged: check before approving" }) : null,
-      i.kind === "question" ? el("span", { class: "muted small", text: J.plural(d.votes || 0, "vote") + (asked[d.id] ? " · asked in " + asked[d.id] : "") }) : null);
+      i.kind === "question" && d.advance ? el("span", { class: "badge accent", text: "Sent in advance" }) : null,
+      i.kind === "question" ? el("span", { class: "muted small", text: J.plural(d.votes || 0, "vote") + " · " + sessionTitle(d.session || null) }) : null);
     const pick = head.querySelector(".pick");
     if (pick) pick.addEventListener("change", () => { if (pick.checked) selected.add(d.id); else selected.delete(d.id); render(); });
     let body;
@@ -150,7 +187,7 @@ export function moderation(ctx) {
   }
 
   function batch(action, btn) {
-    const current = queues(items())[queue];
+    const current = shownQueue(queues(items()));
     const targets = batchTargets(current, selected, action);
     if (!targets.length) return;
     ctx.command({ type: "moderate", item: queue, targets, action }, btn);
@@ -168,7 +205,7 @@ export function moderation(ctx) {
     render();
   });
   $("#sel-all").addEventListener("change", () => {
-    const waiting = queues(items())[queue].filter((i) => i.data.state === "pending");
+    const waiting = shownQueue(queues(items())).filter((i) => i.data.state === "pending");
     waiting.forEach((i) => { if ($("#sel-all").checked) selected.add(i.data.id); else selected.delete(i.data.id); });
     if ($("#sel-all").checked) shown = Math.max(shown, waiting.length);
     render();

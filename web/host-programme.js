@@ -2,12 +2,15 @@
    An activity not opened yet takes one line with its Open button, and gets its live chart
    once opened. A finished session folds: its header sums it up and each activity shrinks
    back to one line (state, responses, its buttons), so every control stays in reach; the
-   host may fold a session away entirely, or open it, by its header.
+   host may fold a session away entirely, or open it, by its header. "Start this session"
+   makes a session current (the `session` command: its Q&A, a room's screen); the server's
+   current sessions are marked "Current".
    `ctx` is the page's state and its command() (host.js). */
 import { sessionStates, summary } from "./run-of-show.js";
 import { rate } from "./room-rates.js";
+import * as J from "./common.js";
+import { chart as resultChart } from "./charts.js";
 
-const J = window.Joinup;
 const el = J.el;
 const STATE_LABEL = { done: "Done", now: "Now", next: "Next", later: "Later" };
 
@@ -30,6 +33,10 @@ export function buildProgramme(ctx) {
         badge, line));
     const body = el("div", { class: "ros-body" });
     details.appendChild(body);
+    const currentBadge = el("span", { class: "badge ok", text: "Current session", hidden: true });
+    const startBtn = el("button", { type: "button", class: "btn small secondary", "aria-describedby": "s-" + si, text: "Start this session" });
+    startBtn.addEventListener("click", () => ctx.command({ type: "session", session: s.key }, startBtn));
+    body.appendChild(el("div", { class: "row session-actions" }, startBtn, currentBadge));
     if (!(s.activities || []).length) body.appendChild(el("p", { class: "muted nothing", text: "A talk: nothing to answer in this session." }));
     (s.activities || []).forEach((a) => {
       count++;
@@ -37,7 +44,7 @@ export function buildProgramme(ctx) {
       ctx.ui[a.key] = u;
       body.appendChild(u.node);
     });
-    ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s });
+    ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s, startBtn, currentBadge });
     (s.activities || []).forEach((a) => { ctx.sessionOf[a.key] = si; });
     box.appendChild(ctx.sessionUI[si].node);
   });
@@ -49,9 +56,20 @@ export function buildProgramme(ctx) {
 /** Marks each session done / now / next / later; a session folds as it becomes done and
     opens as it becomes now or next (the host may open or fold any by hand meanwhile). */
 export function updateSessions(ctx) {
-  const states = sessionStates(ctx.event.sessions, ctx.rows, ctx.currentSession(), ctx.eventState === "ended");
+  const sessions = ctx.event.sessions || [];
+  const c = ctx.current || { plenary: null, rooms: {} };
+  const currentKeys = [c.plenary].concat(Object.values(c.rooms || {})).filter(Boolean);
+  // The server's current session where there is one, else the Present mode step's.
+  const serverNow = sessions.findIndex((s) => currentKeys.includes(s.key));
+  // Once the live part has ended, every session is done (the evaluation is not a session).
+  const over = ctx.eventState === "ended" || ctx.phase === "after";
+  const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
+    const isCurrent = !over && currentKeys.includes(u.session.key);
+    u.currentBadge.hidden = !isCurrent;
+    u.startBtn.hidden = !ctx.phased || isCurrent || ctx.eventState === "ended" || ctx.phase === "after";
+    u.node.classList.toggle("is-current", isCurrent);
     J.setText(u.badge, STATE_LABEL[st]);
     u.badge.className = "badge ros-state " + st;
     u.node.setAttribute("data-state", st);
@@ -71,6 +89,7 @@ function activityUI(ctx, a) {
   const revealBadge = el("span", { class: "badge accent", text: "Results shown" });
   const focusBadge = el("span", { class: "badge ok", text: "On screen" });
   const roomBadge = a.room ? el("span", { class: "badge", text: a.room + "’s screen follows" }) : null;
+  const windowBadge = a.window ? el("span", { class: "badge accent", text: a.window === "before" ? "Opens before the event" : "For after the event" }) : null;
   const rateText = el("p", { class: "rate" });
   const lineCount = el("span", { class: "muted small line-count" });
   const meterFill = el("span", { class: "bar-fill" });
@@ -82,7 +101,7 @@ function activityUI(ctx, a) {
   const buttons = el("div", { class: "row act-buttons" }, openBtn, revealBtn, focusBtn);
   const node = el("article", { class: "act", id, "aria-labelledby": id + "-title" },
     el("div", { class: "act-head" },
-      el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge, roomBadge, lineCount),
+      el("div", { class: "row" }, el("span", { class: "badge", text: J.kindName(a) }), stateBadge, revealBadge, focusBadge, roomBadge, windowBadge, lineCount),
       el("h4", { id: id + "-title", text: a.prompt })),
     live, buttons);
   let chart = null, feed = null;
@@ -111,7 +130,7 @@ function activityUI(ctx, a) {
       J.setText(lineCount, J.plural(r.total || 0, a.kind === "pledge" ? "signature" : "response"));
       revealBtn.hidden = !opened;
       if (opened && !chart) {
-        chart = J.chart(a);
+        chart = resultChart(a);
         feed = a.kind === "text" ? el("ul", { class: "feed", "aria-label": "Latest answers" }) : null;
         node.append(chart.node);
         if (feed) node.append(feed);

@@ -7,8 +7,10 @@ import { steps, position, forward, back, describe, describeDone } from "./presen
 import { roomsNow } from "./room-rates.js";
 import { buildProgramme, updateSessions } from "./host-programme.js";
 import { moderation } from "./host-moderation.js";
+import * as J from "./common.js";
+import { describeTally, hostReactions } from "./charts.js";
+import { phaseOf, currentOf, hostPhaseStep, hostPhaseName, when } from "./phases.js";
 
-const J = window.Joinup;
 const el = J.el;
 const $ = J.$;
 
@@ -24,13 +26,17 @@ const ctx = {
   focus: null,
   attendance: { present: 0, joined: 0, peak: 0, by_organisation: {}, by_sector: {}, rooms: {} },
   eventState: "live",
+  /** The event's phase (before, live, after, closed) and its current sessions, from the server. */
+  phase: "live",
+  current: { plenary: null, rooms: {} },
+  /** Whether the server speaks of phases and sessions (one that predates them does not). */
+  phased: false,
   safeguarding: null,
   walk: [],
   row(key) { return J.own(ctx.rows, key) || { state: "ready", revealed: false, total: 0 }; },
   position() { return position(ctx.walk, ctx.rows, ctx.focus); },
   /** The session of the current Present mode step (-1 before the start). */
   currentSession() { const st = ctx.walk[ctx.position()]; return st ? st.session : -1; },
-  currentSessionTitle() { const s = ctx.event.sessions[ctx.currentSession()]; return s ? s.title : ""; },
   command,
   renderFeed,
 };
@@ -61,6 +67,9 @@ if (!token) {
       c.setAttribute("data-state", s === "live" && ctx.eventState !== "ended" ? "live" : s === "unauthorized" ? "stopped" : "waiting");
       if (s === "unauthorized") fail("The server refused this access key: it is not this event's, or it has been revoked. Ask the organiser for a new link.");
       if (s !== "live") Object.keys(pending).forEach(done);
+      // Closed by the server because the event is over (a host's end, or the evaluation's
+      // closes_at passing): the page says so, whoever ended it.
+      if (s === "ended" && ctx.eventState !== "ended") { ctx.eventState = "ended"; ctx.phase = "closed"; applyEnded(); }
     },
     message: onMessage,
   });
@@ -111,10 +120,29 @@ function onMessage(m) {
       renderFeed(m.activity);
       break;
     case "card": upsert("card", m.card, true); mod.render(); break;
-    case "reactions": J.hostReactions(m, (on, btn) => command({ type: "show_reactions", show: on }, btn)); break;
+    case "reactions": hostReactions(m, (on, btn) => command({ type: "show_reactions", show: on }, btn)); break;
+    case "phase":
+      ctx.phased = true;
+      ctx.phase = phaseOf(m);
+      if (m.closes_at) ctx.event.closes_at = m.closes_at;
+      if (ctx.phase === "closed") ctx.eventState = "ended";
+      J.announce("The event is now: " + hostPhaseName(ctx.phase) + ".");
+      applyEnded();
+      break;
+    case "session":
+      ctx.current = currentOf(m);
+      updateRun();
+      mod.render();
+      break;
     case "ok":
       done(m.id);
-      if (m["for"] === "end") { ctx.eventState = "ended"; applyEnded(); }
+      // An end with an evaluation to follow moves the event to its after phase (a `phase`
+      // frame says so); otherwise, or from the after phase, it is over.
+      if (m["for"] === "end" && !endLeadsToEvaluation) {
+        ctx.eventState = "ended";
+        ctx.phase = "closed";
+        applyEnded();
+      }
       break;
     case "error":
       if (m.id !== undefined) done(m.id);
@@ -139,6 +167,9 @@ function applyRole(m) {
 
 function onSnapshot(m) {
   ctx.eventState = m.state || "live";
+  ctx.phase = phaseOf(m);
+  ctx.phased = m.phase !== undefined;
+  ctx.current = currentOf(m);
   ctx.event = m.event;
   ctx.acts = J.indexEvent(m.event);
   ctx.walk = steps(m.event.sessions);
@@ -164,6 +195,7 @@ function onSnapshot(m) {
 
 function applyEnded() {
   const ended = ctx.eventState === "ended";
+  renderPhase();
   $("#ended-banner").hidden = !ended;
   $("#end-open").disabled = ended;
   $("#pm-toggle").disabled = ended;
@@ -189,7 +221,7 @@ function updateActivity(key, withTally) {
   u.update(withTally);
   const r = ctx.rows[key];
   if (withTally && r && r.tally && (ctx.focus === key || !ctx.focus) && r.state === "open") {
-    const text = J.describeTally(ctx.acts[key], r.tally);
+    const text = describeTally(ctx.acts[key], r.tally);
     if (text !== lastSpoken) { lastSpoken = text; J.announce(text); }
   }
 }
@@ -363,15 +395,68 @@ document.querySelectorAll("[data-report]").forEach((b) => {
   });
 });
 
-// ------------------------------------------------------------------ end
+// ------------------------------------------------------------------ phases and the end
+
+/** The phase in the sticky header, with its one next step (start, end the live part, close
+ * the evaluation); the side card's button ends the live part or the event. */
+function renderPhase() {
+  const phase = ctx.eventState === "ended" ? "closed" : ctx.phase;
+  const chip = $("#phase-chip");
+  // While live, the connection's "Live" says it already; before, after and closed say more.
+  chip.hidden = !ctx.phased || phase === "live";
+  // "Live" is the connection's word while the event is live; before or after it, "Connected".
+  const conn = $("#conn");
+  if (ctx.phased && conn.getAttribute("data-state") === "live") J.setText(conn, phase === "live" ? "Live" : "Connected");
+  chip.setAttribute("data-phase", phase);
+  J.setText($("#phase-name"), hostPhaseName(phase));
+  const ev = ctx.event || {};
+  const at = phase === "before" ? when(ev.starts_at, "en-GB") : phase === "after" ? when(ev.closes_at, "en-GB") : null;
+  J.setText($("#phase-when"), at ? (phase === "before" ? " · starts " : " · until ") + at.time + ", " + at.date : "");
+  const step = hostPhaseStep(phase, ev.closes_at, Date.now());
+  const action = $("#phase-action");
+  // Ending an event with no evaluation stays in the side card, as it always was.
+  action.hidden = !ctx.phased || !step || (phase === "live" && step.label === "End the event…");
+  if (step) {
+    J.setText(action, step.label);
+    action.className = "btn small" + (step.command === "end" ? " danger-outline" : "");
+  }
+  const end = hostPhaseStep(phase === "before" ? "live" : phase, ev.closes_at, Date.now());
+  if (end) {
+    J.setText($("#end-open"), end.label);
+    J.setText($("#end-title"), phase === "after" ? "Close the evaluation" : "End the event");
+    J.setText($("#end-hint"), end.text);
+  } else if (ctx.phased) {
+    J.setText($("#end-open"), "End the event…");
+    J.setText($("#end-title"), "End the event");
+    J.setText($("#end-hint"), "The event has ended: nobody can answer any more.");
+  }
+}
 
 const dialog = $("#end-dialog");
-$("#end-open").addEventListener("click", () => {
+let confirming = null;
+/** Whether the last `end` sent moves the event to its evaluation rather than closing it. */
+let endLeadsToEvaluation = false;
+function sendStep(step, btn) {
+  if (step.command === "end") endLeadsToEvaluation = ctx.phase !== "after" && !!ctx.event.closes_at && Date.parse(ctx.event.closes_at) > Date.now();
+  command({ type: step.command }, btn);
+}
+function confirmStep(useEnd, btn) {
+  const phase = ctx.phase;
+  const step = useEnd ? hostPhaseStep(phase === "before" ? "live" : phase, ctx.event.closes_at, Date.now()) : hostPhaseStep(phase, ctx.event.closes_at, Date.now());
+  if (!step) return;
+  confirming = { step, btn };
+  J.setText($("#end-dialog-title"), step.title);
+  J.setText($("#end-dialog-text"), step.text);
+  J.setText($("#end-confirm"), step.confirm);
+  J.setText($("#end-cancel"), step.command === "start" ? "Not yet" : "Keep it running");
+  $("#end-confirm").className = "btn " + (step.command === "start" ? "" : "danger");
   if (typeof dialog.showModal === "function") dialog.showModal();
-  else if (window.confirm("End the event now? This cannot be undone.")) command({ type: "end" }, $("#end-open"));
-});
-$("#end-cancel").addEventListener("click", () => { dialog.close(); $("#end-open").focus(); });
+  else if (window.confirm(step.title)) sendStep(step, btn);
+}
+$("#end-open").addEventListener("click", () => confirmStep(true, $("#end-open")));
+$("#phase-action").addEventListener("click", () => confirmStep(false, $("#phase-action")));
+$("#end-cancel").addEventListener("click", () => { dialog.close(); if (confirming) confirming.btn.focus(); });
 $("#end-confirm").addEventListener("click", () => {
   dialog.close();
-  command({ type: "end" }, $("#end-open"));
+  if (confirming) sendStep(confirming.step, confirming.btn);
 });

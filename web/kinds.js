@@ -3,9 +3,11 @@
    fields and steppers, the points left said as they change) and the reactions bar.
    attendee.js hooks these in; every string a person reads comes from STRINGS below, which
    takes it from the page's catalogue (web/i18n.js, keys "kinds.*") in the current language
-   at the moment it is shown. The reactions' own names live in charts.js (J.REACTIONS, keys
+   at the moment it is shown. The reactions' own names live in charts.js (REACTIONS, keys
    "reaction.*"), which the host's and the presenter's pages share in English. */
 import { t, language } from "./i18n.js";
+import { el, clear, setText, own, uuid } from "./common.js";
+import { REACTIONS, reactionName } from "./charts.js";
 
 /* A number in the current language's digits. */
 function num(n) { return new Intl.NumberFormat(language()).format(n); }
@@ -44,9 +46,9 @@ const STEP = 5;
 
 /* The control for a ranking or points activity, or null for another kind. A control is
    {node, get() -> value or null when not ready, set(value)}. */
-export function kindControl(a, id, changed, J) {
-  if (a.kind === "ranking") return rankingControl(a, id, changed, J);
-  if (a.kind === "points") return pointsControl(a, id, changed, J);
+export function kindControl(a, id, changed) {
+  if (a.kind === "ranking") return rankingControl(a, id, changed);
+  if (a.kind === "points") return pointsControl(a, id, changed);
   return null;
 }
 
@@ -80,8 +82,7 @@ export function readPoints(texts) {
   return { values, spent, valid };
 }
 
-function rankingControl(a, id, changed, J) {
-  const el = J.el;
+function rankingControl(a, id, changed) {
   const n = a.options.length;
   let order = a.options.map((o, i) => i);
   const hint = el("p", { class: "hint", id: id + "-hint", text: STRINGS.rankingHint() });
@@ -89,7 +90,7 @@ function rankingControl(a, id, changed, J) {
   const list = el("ol", { class: "ranking", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint" });
 
   function render(focusOption, which) {
-    J.clear(list);
+    clear(list);
     order.forEach((option, pos) => {
       const label = a.options[option];
       const up = el("button", { type: "button", class: "btn secondary rank-move", "data-move": "up", "aria-label": STRINGS.moveUpLabel(label), disabled: pos === 0 },
@@ -115,7 +116,7 @@ function rankingControl(a, id, changed, J) {
     if (from < 0 || to < 0 || to >= n) return;
     order = move(order, from, to);
     render(option, by < 0 ? "up" : "down");
-    J.setText(live, STRINGS.moved(a.options[option], to + 1, n));
+    setText(live, STRINGS.moved(a.options[option], to + 1, n));
     changed();
   }
 
@@ -146,8 +147,7 @@ function rankingControl(a, id, changed, J) {
   };
 }
 
-function pointsControl(a, id, changed, J) {
-  const el = J.el;
+function pointsControl(a, id, changed) {
   const budget = a.budget || 100;
   const inputs = [];
   const left = el("p", { class: "points-left", id: id + "-left", "aria-live": "polite" });
@@ -185,7 +185,7 @@ function pointsControl(a, id, changed, J) {
     else if (r.spent > budget) { text = STRINGS.pointsOver(r.spent - budget); state = "over"; }
     else if (r.spent === budget) { text = STRINGS.pointsDone(); state = "done"; }
     else { text = STRINGS.pointsLeft(budget - r.spent); state = "left"; }
-    J.setText(left, text);
+    setText(left, text);
     left.setAttribute("data-state", state);
   }
   update();
@@ -207,18 +207,17 @@ function pointsControl(a, id, changed, J) {
    message now and says whether it could (reactions never wait in the outbox: a "slow down"
    from two minutes ago means nothing). */
 export class ReactionsBar {
-  constructor(J, transmit) {
-    this.J = J;
+  constructor(transmit) {
     this.transmit = transmit;
     this.keys = [];
     this.sent = new Map(); // message id -> key
     this.buttons = new Map();
-    this.status = J.el("p", { class: "reactions-status", "aria-live": "polite", id: "reactions-status" });
-    this.row = J.el("div", { class: "reactions-buttons" });
-    this.node = J.el("section", { class: "reactions-bar", id: "reactions", "aria-labelledby": "reactions-title", hidden: true },
+    this.status = el("p", { class: "reactions-status", "aria-live": "polite", id: "reactions-status" });
+    this.row = el("div", { class: "reactions-buttons" });
+    this.node = el("section", { class: "reactions-bar", id: "reactions", "aria-labelledby": "reactions-title", hidden: true },
       // data-i18n: a change of language re-words the bar in place (i18n.js translatePage).
-      J.el("h2", { id: "reactions-title", class: "reactions-title", "data-i18n": "kinds.reactions_title", text: STRINGS.reactionsTitle() }),
-      J.el("p", { class: "sr-only", id: "reactions-hint", "data-i18n": "kinds.reactions_hint", text: STRINGS.reactionsHint() }),
+      el("h2", { id: "reactions-title", class: "reactions-title", "data-i18n": "kinds.reactions_title", text: STRINGS.reactionsTitle() }),
+      el("p", { class: "sr-only", id: "reactions-hint", "data-i18n": "kinds.reactions_hint", text: STRINGS.reactionsHint() }),
       this.row, this.status);
   }
 
@@ -226,12 +225,12 @@ export class ReactionsBar {
     keys = Array.isArray(keys) ? keys : [];
     if (keys.join() === this.keys.join()) return;
     this.keys = keys;
-    this.J.clear(this.row);
+    clear(this.row);
     this.buttons.clear();
     keys.forEach((k) => {
-      const b = this.J.el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint",
-        text: this.J.reactionName(k) });
-      if (this.J.own(this.J.REACTIONS, k)) b.setAttribute("data-i18n", "reaction." + k);
+      const b = el("button", { type: "button", class: "reaction", "data-reaction": k, "aria-describedby": "reactions-hint",
+        text: reactionName(k) });
+      if (own(REACTIONS, k)) b.setAttribute("data-i18n", "reaction." + k);
       b.addEventListener("click", () => this.react(k));
       this.buttons.set(k, b);
       this.row.appendChild(b);
@@ -240,9 +239,9 @@ export class ReactionsBar {
   }
 
   react(key) {
-    const name = this.J.reactionName(key);
-    const msg = { type: "react", id: this.J.uuid(), reaction: key };
-    if (!this.transmit(msg)) { this.J.setText(this.status, STRINGS.reactionOffline()); return; }
+    const name = reactionName(key);
+    const msg = { type: "react", id: uuid(), reaction: key };
+    if (!this.transmit(msg)) { setText(this.status, STRINGS.reactionOffline()); return; }
     this.sent.set(msg.id, key);
     this.rest(key);
   }
@@ -261,7 +260,7 @@ export class ReactionsBar {
     const key = this.sent.get(id);
     if (key === undefined) return false;
     this.sent.delete(id);
-    this.J.setText(this.status, STRINGS.reactionSent(this.J.reactionName(key)));
+    setText(this.status, STRINGS.reactionSent(reactionName(key)));
     return true;
   }
 
@@ -270,8 +269,8 @@ export class ReactionsBar {
     const key = this.sent.get(m.id);
     if (key === undefined) return false;
     this.sent.delete(m.id);
-    this.J.setText(this.status, m.code === "rate_limited"
-      ? STRINGS.reactionWait(this.J.reactionName(key)) : STRINGS.reactionRefused(this.J.reactionName(key)));
+    setText(this.status, m.code === "rate_limited"
+      ? STRINGS.reactionWait(reactionName(key)) : STRINGS.reactionRefused(reactionName(key)));
     return true;
   }
 }

@@ -7,16 +7,9 @@
    it waits in the outbox, which survives reloads, and is sent again with the same id. */
 import { t } from "./i18n.js";
 
-/** WebSocket close codes (and the same codes in the stream's `close` event). */
-export const CLOSE = Object.freeze({
-  ABNORMAL: 1006,
-  RESTARTING: 1012,
-  EVENT_ENDED: 4000,
-  UNAUTHORIZED: 4001,
-  TOO_SLOW: 4008,
-  TOO_LARGE: 4009,
-  FLOODING: 4029,
-});
+/** WebSocket close codes (and the same codes in the stream's `close` event), by name. */
+import { CLOSE, isApplicationCode } from "./close-codes.js";
+export { CLOSE };
 
 export const TIMING = Object.freeze({
   /** A WebSocket whose handshake and `welcome` have not both come by then is given up. */
@@ -46,11 +39,9 @@ export function reason(code, message) {
 /** Errors after which a message is worth sending again as it is. */
 export function retryable(code) { return code === "rate_limited" || code === "unavailable"; }
 
-/** Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... at most 30 s, each 50-100 % of that. */
-export function backoff(attempt, random) {
-  var base = Math.min(30000, 500 * Math.pow(2, Math.min(attempt, 6)));
-  return Math.round(base * (0.5 + (random || Math.random)() * 0.5));
-}
+/** Exponential backoff with jitter (common.js), shared with the staff pages' socket. */
+import { backoff } from "./common.js";
+export { backoff };
 
 export function sameValue(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
@@ -293,7 +284,7 @@ export class Link {
     };
     ws.onclose = (ev) => {
       if (!welcomed) {
-        if (!probe && ev.code >= 4000 && gen === this.gen) {
+        if (!probe && isApplicationCode(ev.code) && gen === this.gen) {
           over = true;
           env.clearTimeout(guard);
           this.ws = null;

@@ -52,11 +52,11 @@ describe("catalogues", () => {
 
   it("every key the attendee page uses exists, and every key exists for a reason", async () => {
     const en = await catalogue("en");
-    const sources = ["attendee.js", "attendee.html", "outbox.js", "charts.js", "kinds.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
-    // The reactions' names: "reaction.KEY" for each key of charts.js's J.REACTIONS.
+    const sources = ["attendee.js", "attendee.html", "attendee-qa.js", "phases.js", "outbox.js", "charts.js", "kinds.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
+    // The reactions' names: "reaction.KEY" for each key of charts.js's REACTIONS.
     const charts = readFileSync(join(web, "charts.js"), "utf8");
-    const reactionTable = charts.match(/J\.REACTIONS = \{([^}]*(?:\}[^}]*)*?)\n  \};/);
-    assert.ok(reactionTable, "charts.js has its J.REACTIONS table");
+    const reactionTable = charts.match(/export const REACTIONS = \{([^}]*(?:\}[^}]*)*?)\n\};/);
+    assert.ok(reactionTable, "charts.js has its REACTIONS table");
     const reactions = [...reactionTable[1].matchAll(/^\s*([a-z_]+): \{ label: "([^"]+)" \}/gm)];
     assert.ok(reactions.length >= 6, "the reactions are read from charts.js");
     for (const [, key, label] of reactions) {

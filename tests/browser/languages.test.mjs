@@ -133,10 +133,14 @@ describe("ranking, points and reactions in the person's language", () => {
       slow: "على مهل", react: "تفاعل", ranked: "الأعلى ترتيبًا: B.", most: "الأكثر نقاطًا: A." },
   };
   const same = (got, want, what) => (want instanceof RegExp ? assert.match(got, want, what) : assert.equal(got, want, what));
-  const tally = (page) => page.evaluate(() => [
-    window.Joinup.describeTally({ kind: "ranking", prompt: "P", options: ["A", "B"] }, { total: 3, mean_rank: [1.7, 1.3] }),
-    window.Joinup.describeTally({ kind: "points", prompt: "P", options: ["A", "B"] }, { total: 3, points: [200, 100] }),
-  ]);
+  // The page's own instance of charts.js (the same address), speaking the page's language.
+  const tally = (page) => page.evaluate(async () => {
+    const { describeTally } = await import("/assets/charts.js");
+    return [
+      describeTally({ kind: "ranking", prompt: "P", options: ["A", "B"] }, { total: 3, mean_rank: [1.7, 1.3] }),
+      describeTally({ kind: "points", prompt: "P", options: ["A", "B"] }, { total: 3, points: [200, 100] }),
+    ];
+  });
   let browser, ev, host;
 
   before(async () => {

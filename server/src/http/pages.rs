@@ -76,6 +76,7 @@ const ASSETS: &[Asset] = &[
     asset!("staff.css", CSS),
     asset!("common.js", JS),
     asset!("charts.js", JS),
+    asset!("close-codes.js", JS),
     asset!("join.js", JS),
     asset!("attendee.js", JS),
     asset!("outbox.js", JS),
@@ -85,6 +86,7 @@ const ASSETS: &[Asset] = &[
     asset!("i18n/ar.js", JS),
     asset!("host.js", JS),
     asset!("present.js", JS),
+    asset!("present-view.js", JS),
     asset!("organise.css", CSS),
     asset!("organise.js", JS),
     asset!("organise-model.js", JS),
@@ -99,6 +101,8 @@ const ASSETS: &[Asset] = &[
     asset!("host-programme.js", JS),
     asset!("host-moderation.js", JS),
     asset!("kinds.js", JS),
+    asset!("phases.js", JS),
+    asset!("attendee-qa.js", JS),
     asset!("icon.svg", SVG),
 ];
 
