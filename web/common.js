@@ -102,6 +102,8 @@ export function kindName(a) {
     case "words": return "Words";
     case "text": return "Text";
     case "pledge": return "Pledge";
+    case "ranking": return "Ranking";
+    case "points": return "Points";
     default: return a.kind;
   }
 }

@@ -145,6 +145,9 @@ function activityUI(ctx, a) {
       node.classList.toggle("is-open", st === "open");
       node.classList.toggle("is-focus", ctx.focus === a.key);
       J.setText(openBtn, st === "open" ? "Close" : st === "closed" ? "Reopen" : "Open");
+      // The server opens an activity for after the event only in the after phase, and in the
+      // after phase nothing else: no button the server would refuse.
+      openBtn.hidden = st !== "open" && !!ctx.phased && (a.window === "after") !== (ctx.phase === "after");
       openBtn.className = "btn small" + (st === "open" ? " danger-outline" : "");
       J.setText(revealBtn, r.revealed ? "Hide results" : "Show results");
       focusBtn.setAttribute("aria-pressed", ctx.focus === a.key ? "true" : "false");

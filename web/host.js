@@ -128,6 +128,7 @@ function onMessage(m) {
       if (ctx.phase === "closed") ctx.eventState = "ended";
       J.announce("The event is now: " + hostPhaseName(ctx.phase) + ".");
       applyEnded();
+      Object.keys(ctx.ui).forEach((k) => ctx.ui[k].update(false));
       break;
     case "session":
       ctx.current = currentOf(m);

@@ -9,11 +9,14 @@
    screen; a break-out's is followed by its room's own screen, and the main screen goes
    back to the join code and questions. */
 
-/** The steps, in programme order: {key, action: "open" | "reveal", session, room}. */
+/** The steps, in programme order: {key, action: "open" | "reveal", session, room}; none for
+    the activities for after the event. */
 export function steps(sessions) {
   const walk = [];
   (sessions || []).forEach((s, session) => {
     (s.activities || []).forEach((a) => {
+      // An activity for after the event opens by itself when the live part ends.
+      if (a.window === "after") return;
       const room = a.room !== undefined && a.room !== null ? a.room : s.room || null;
       walk.push({ key: a.key, action: "open", session, room });
       walk.push({ key: a.key, action: "reveal", session, room });

@@ -35,6 +35,14 @@ describe("Present mode", () => {
     assert.equal(walk.find((s) => s.key === "connected-word").room, "Room B");
   });
 
+  it("leaves out the activities for after the event: they open by themselves when the live part ends", () => {
+    const withAfter = [{ key: "day", title: "The day", activities: [
+      { key: "role", kind: "choice" },
+      { key: "useful", kind: "scale", window: "after" },
+    ] }];
+    assert.deepEqual(steps(withAfter).map((s) => [s.key, s.action]), [["role", "open"], ["role", "reveal"]]);
+  });
+
   it("opens and shows the next activity, then reveals it, closing the one before", () => {
     const state = fresh();
     assert.equal(position(walk, state.rows, state.focus), -1);

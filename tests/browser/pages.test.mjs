@@ -45,6 +45,8 @@ describe("common.js", () => {
   it("names kinds", () => {
     assert.equal(kindName({ kind: "choice", multiple: true }), "Multiple choice");
     assert.equal(kindName({ kind: "scale", min: 1, max: 5 }), "Scale 1 to 5");
+    assert.equal(kindName({ kind: "ranking" }), "Ranking");
+    assert.equal(kindName({ kind: "points" }), "Points");
     assert.equal(kindName({ kind: "future" }), "future");
   });
 });
