@@ -439,7 +439,8 @@ let confirming = null;
 let endLeadsToEvaluation = false;
 function sendStep(step, btn) {
   if (step.command === "end") endLeadsToEvaluation = ctx.phase !== "after" && !!ctx.event.closes_at && Date.parse(ctx.event.closes_at) > Date.now();
-  command({ type: step.command }, btn);
+  // `from`: a second press or a retry after the event moved on takes no second step.
+  command(step.command === "end" ? { type: "end", from: ctx.phase } : { type: step.command }, btn);
 }
 function confirmStep(useEnd, btn) {
   const phase = ctx.phase;

@@ -136,6 +136,10 @@ pub enum HostMsg {
     End {
         #[serde(default)]
         id: Option<Value>,
+        /// The phase this `end` is meant to leave (`before`, `live` or `after`): when the
+        /// event has already left it (a second press, a retry), `ok` and no further step.
+        #[serde(default)]
+        from: Option<String>,
     },
     /// Shows the reactions on the presenter's screen, or takes them off.
     ShowReactions {
@@ -201,7 +205,7 @@ impl HostMsg {
             | HostMsg::Reveal { id, .. }
             | HostMsg::Focus { id, .. }
             | HostMsg::Moderate { id, .. }
-            | HostMsg::End { id }
+            | HostMsg::End { id, .. }
             | HostMsg::Start { id }
             | HostMsg::Session { id, .. }
             | HostMsg::ShowReactions { id, .. } => id.as_ref(),

@@ -228,6 +228,25 @@ async fn questions_wait_for_opens_at_and_a_host_may_start_early() {
 }
 
 #[tokio::test]
+async fn a_refused_session_that_started_the_event_is_stored_as_started() {
+    let app = TestApp::spawn().await;
+    let spec = day(|s| {
+        s["opens_at"] = json!(from_now(3600));
+        s["starts_at"] = json!(from_now(7200));
+        s["closes_at"] = json!(from_now(10_800));
+    });
+    let created = app.create_event(&spec).await;
+    let (mut host, _) = app.host(&created).await;
+    // `session` before the start starts the event first; the unknown key is refused, but
+    // the start is stored, so what the server says and what it stored agree.
+    let refused = host
+        .command(json!({"type": "session", "session": "nope"}), 1)
+        .await;
+    assert_eq!(refused["code"], "invalid_value", "{refused}");
+    assert_eq!(public(&app, &created.code).await["phase"], "live");
+}
+
+#[tokio::test]
 async fn each_session_and_each_room_has_its_own_questions() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&day(|_| {})).await;
@@ -407,6 +426,22 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
         .command(json!({"type": "open", "activity": "poll"}), 3)
         .await;
     assert!(is_not_open(&refused, "after"), "{refused}");
+    // The answer stored before the end, sent again (its ack lost with a socket): it
+    // counted, so it is acknowledged again, never refused as out of phase.
+    assert_eq!(
+        phone.answer("pre", "pre-confidence", json!(2)).await["type"],
+        "ack"
+    );
+    // A second press of "End the live part" (or a retry) takes no second step.
+    let again = host
+        .command(json!({"type": "end", "from": "live"}), 4)
+        .await;
+    assert_eq!(again["type"], "ok", "{again}");
+    assert_eq!(public(&app, &created.code).await["phase"], "after");
+    let bad = host
+        .command(json!({"type": "end", "from": "later"}), 5)
+        .await;
+    assert_eq!(bad["code"], "invalid_value", "{bad}");
     phone.close().await;
 
     // The day after: the same token, on a new connection, finds the evaluation open.

@@ -70,6 +70,16 @@ impl Actor {
             );
         }
         if let Some(message) = self.phase_refusal(&msg) {
+            // A message already stored (its `ack` lost with a dropped socket) and sent again
+            // after the phase changed is acknowledged again, never refused: it counted.
+            let stored_kind = !matches!(msg, ClientMsg::React { .. });
+            let origin = match msg.id().filter(|_| stored_kind) {
+                Some(id) => match self.dedupe(attendee, id, origin) {
+                    Some(origin) => origin,
+                    None => return,
+                },
+                None => origin,
+            };
             METRICS.client_errors.fetch_add(1, Relaxed);
             let id = msg.id().map(Value::from);
             let frame = phases::not_open(id.as_ref(), self.phases.phase, &message);

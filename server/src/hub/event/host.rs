@@ -55,7 +55,20 @@ impl Actor {
             HostMsg::Auth { .. } => return self.send_to(conn, ok),
             HostMsg::Start { .. } => Ok(Vec::new()),
             HostMsg::Session { session, room, .. } => self.set_session(session, room),
-            HostMsg::End { .. } => return self.end(Some((conn, ok, err)), None).await,
+            HostMsg::End { from, .. } => {
+                let now = self.phases.phase.as_str();
+                return match from.as_deref() {
+                    Some(f) if !["before", "live", "after", "closed"].contains(&f) => {
+                        let message =
+                            format!("from: {f:?} is not a phase: before, live, after or closed");
+                        let frame = server::error(id.as_ref(), ErrorCode::InvalidValue, &message);
+                        self.send_to(conn, frame)
+                    }
+                    // Meant for a phase the event has already left: no second step.
+                    Some(f) if f != now => self.send_to(conn, ok),
+                    _ => self.end(Some((conn, ok, err)), None).await,
+                };
+            }
             HostMsg::ShowReactions { show, .. } => {
                 // Kept in memory only, like the counts: nothing to store, so `ok` at once.
                 self.show_reactions(show);
@@ -82,11 +95,21 @@ impl Actor {
                 ..
             } => self.moderate_all(item, target, targets, action),
         }
-        .map(|writes| {
-            first.extend(writes);
-            first
+        .map(|mut writes| {
+            let mut all = std::mem::take(&mut first);
+            all.append(&mut writes);
+            all
         });
         match writes {
+            // The command was refused, but it may have started the event first (`open` or
+            // `session` before the start): that start is stored all the same, and the
+            // refusal goes once it is, so memory and disk never disagree on the phase.
+            Err((code, message)) if !first.is_empty() => {
+                let refused = server::error(id.as_ref(), code, &message);
+                let reply = Reply::Frames { ok: refused, err };
+                self.submit(Origin::Conn(conn), None, None, first, Effect::None, reply)
+                    .await;
+            }
             Err((code, message)) => {
                 let frame = server::error(id.as_ref(), code, &message);
                 self.send_to(conn, frame);

@@ -139,7 +139,8 @@ impl Actor {
         }
     }
 
-    /// A host starts the live part before `starts_at`: stored, so it stays live.
+    /// The live part starts (a host's start before `starts_at`, or the clock reaching it):
+    /// stored, so it stays live.
     fn start_live(&mut self) -> Vec<Write> {
         self.phases.started = true;
         self.enter(EventPhase::Live);
@@ -169,8 +170,10 @@ impl Actor {
         let times = self.info.event.times;
         let mut writes = Vec::new();
         match self.phases.phase {
+            // Stored like a host's start, so an edit that later moves `starts_at` on
+            // cannot put a live event back before its start.
             EventPhase::Before if times.starts_at.is_none_or(|s| s <= now) => {
-                self.enter(EventPhase::Live);
+                writes = self.start_live();
             }
             EventPhase::After => {
                 let until = self.phases.until.clone().unwrap_or_else(clock::now_rfc3339);
