@@ -77,12 +77,27 @@ pub fn summarise(snapshot: &Snapshot) -> Questions {
         })
         .collect();
     shown.sort_by(|a, b| b.votes.cmp(&a.votes).then_with(|| a.text.cmp(&b.text)));
-    let sessions = std::iter::once((None, WHOLE_EVENT.to_owned())).chain(
-        snapshot
-            .sessions
-            .iter()
-            .map(|s| (Some(s.key.clone()), s.title.clone())),
-    );
+    // A session an edit took out of the programme keeps its questions, listed last.
+    let mut gone: Vec<&str> = Vec::new();
+    for q in &snapshot.questions {
+        if let Some(key) = q.session.as_deref()
+            && !snapshot.sessions.iter().any(|s| s.key == key)
+            && !gone.contains(&key)
+        {
+            gone.push(key);
+        }
+    }
+    let sessions = std::iter::once((None, WHOLE_EVENT.to_owned()))
+        .chain(
+            snapshot
+                .sessions
+                .iter()
+                .map(|s| (Some(s.key.clone()), s.title.clone())),
+        )
+        .chain(gone.into_iter().map(|key| {
+            let title = format!("A session no longer in the programme ({key})");
+            (Some(key.to_owned()), title)
+        }));
     let by_session = sessions
         .filter_map(|(session, title)| {
             let asked: Vec<_> = snapshot
@@ -248,5 +263,15 @@ mod tests {
         assert_eq!((keynote.answered, keynote.unanswered), (1, 1));
         let follow_up: Vec<&str> = q.unanswered.iter().map(|x| x.text.as_str()).collect();
         assert_eq!(follow_up, ["Funding?", "Parking?"]);
+
+        // An edit took the panel out after it had a question: the question stays listed.
+        snapshot.sessions.retain(|s| s.key != "panel");
+        snapshot
+            .questions
+            .push(question("Who chairs it?", Some("panel"), "approved", false));
+        let q = summarise(&snapshot);
+        let last = q.by_session.last().expect("a group");
+        assert_eq!(last.title, "A session no longer in the programme (panel)");
+        assert_eq!(last.shown[0].text, "Who chairs it?");
     }
 }
