@@ -2,7 +2,7 @@
 // organisations register from CSV, and what each activity looks like on a phone. No DOM, no
 // network: tests/browser/organise-model.test.mjs runs it under Node.
 
-export const KINDS = ["choice", "scale", "words", "text", "pledge"];
+export const KINDS = ["choice", "scale", "words", "text", "pledge", "ranking", "points"];
 
 export const KIND_NAMES = {
   choice: "Multiple choice",
@@ -10,6 +10,8 @@ export const KIND_NAMES = {
   words: "Word cloud",
   text: "Open text",
   pledge: "Pledge",
+  ranking: "Ranking",
+  points: "Share out points",
 };
 
 /** The fields each kind of activity has besides key, kind and prompt. */
@@ -19,7 +21,12 @@ const KIND_FIELDS = {
   words: ["max_words"],
   text: ["max_len"],
   pledge: ["text"],
+  ranking: ["options"],
+  points: ["options", "budget"],
 };
+
+/** The fields every kind of activity may have: when it opens by itself, before or after the day. */
+const COMMON_FIELDS = ["window"];
 
 /** A new event's spec: one session, nothing else; the server fills in the defaults. */
 export function blankSpec() {
@@ -40,6 +47,8 @@ export function newActivity(kind, key) {
     case "words": return { ...base, max_words: 1 };
     case "text": return { ...base, max_len: 280 };
     case "pledge": return { ...base, text: "" };
+    case "ranking": return { ...base, options: ["", ""] };
+    case "points": return { ...base, options: ["", ""], budget: 100 };
     default: throw new Error(`unknown kind ${kind}`);
   }
 }
@@ -143,14 +152,14 @@ export function listToLines(list) {
  */
 export function cleanSpec(spec) {
   const out = structuredClone(spec);
-  for (const field of ["series", "starts_at", "organiser", "contact"]) {
+  for (const field of ["series", "starts_at", "opens_at", "closes_at", "organiser", "contact"]) {
     if (out[field] == null || String(out[field]).trim() === "") delete out[field];
   }
   for (const session of out.sessions || []) {
     if (session.room == null || String(session.room).trim() === "") delete session.room;
     session.activities = (session.activities || []).map((a) => {
       const kept = { key: a.key, kind: a.kind, prompt: a.prompt };
-      for (const f of KIND_FIELDS[a.kind] || []) {
+      for (const f of (KIND_FIELDS[a.kind] || []).concat(COMMON_FIELDS)) {
         if (a[f] !== undefined && a[f] !== null && a[f] !== "") kept[f] = a[f];
       }
       if (kept.labels) {
@@ -307,6 +316,14 @@ export function preview(activity) {
       break;
     case "pledge":
       out.text = a.text || "";
+      break;
+    case "ranking":
+      out.options = (a.options || []).filter((o) => String(o).trim());
+      out.hint = "Put these in order, most important first";
+      break;
+    case "points":
+      out.options = (a.options || []).filter((o) => String(o).trim());
+      out.hint = `Share ${Number(a.budget) || 100} points across these`;
       break;
     default: break;
   }

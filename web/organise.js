@@ -326,12 +326,16 @@ function renderForm() {
       field("title", "Title"),
       field("series", "Series", { hint: "The same name every year, so each edition is compared with the one before. Leave empty for a one-off event." }),
       field("starts_at", "Starts", { type: "datetime" }),
+      el("div", { class: "grid-2" },
+        field("opens_at", "Questions open from", { type: "datetime", hint: "Optional: from then until the start, people can send questions and answer the activities marked 'before the event'. Needs a start." }),
+        field("closes_at", "Evaluation open until", { type: "datetime", hint: "Optional: when the live part ends, the activities marked 'after the event' stay open until then." })),
       field("organiser", "Organised by", { hint: "The organisation responsible for the event and its data, named in the attendees' privacy notice." }),
       field("contact", "Contact for questions about data", { hint: "An email address, phone number or web page, shown in the privacy notice." })),
     el("fieldset", { class: "card" },
       el("legend", { text: "Privacy, questions and directory" }),
       field("min_group_size", "Smallest group shown", { type: "number", min: 3, max: 1000, hint: "No result is shown for a group of fewer people than this, so nobody can be picked out. 5 or more is usual." }),
       field("qa.enabled", "Attendees may ask questions", { type: "bool" }),
+      field("qa.scope", "Questions are asked", { type: "select", options: [["session", "in each session (and for the event as a whole)"], ["event", "for the whole event, in one list"]] }),
       field("qa.moderation", "Questions appear", { type: "select", options: [["pre", "after a host approves them"], ["post", "at once; a host can hide them"], ["none", "at once, unmoderated"]] }),
       field("directory.enabled", "Attendees may share a contact card in the directory", { type: "bool" }),
       field("allow_other_organisation", "Attendees may type an organisation that is not listed", { type: "bool" })),
@@ -380,6 +384,13 @@ function activityBlock(a, si, ai) {
     words: () => [field(`${base}.max_words`, "Words each person may give", { type: "number", min: 1, max: 5 })],
     text: () => [field(`${base}.max_len`, "Longest answer, in characters", { type: "number", min: 1, max: 1000 })],
     pledge: () => [field(`${base}.text`, "Pledge text", { type: "textarea" })],
+    ranking: () => [
+      field(`${base}.options`, "Options to put in order, one a line", { type: "lines", hint: "2 to 10 options. Once people have answered, the options cannot change." }),
+    ],
+    points: () => [
+      field(`${base}.options`, "Options to share points across, one a line", { type: "lines", hint: "2 to 10 options. Once people have answered, the options and the points cannot change." }),
+      field(`${base}.budget`, "Points each person shares out", { type: "number", min: 10, max: 1000 }),
+    ],
   };
   const kindId = idOf(`${base}.kind`);
   return el("div", { class: "activity-edit", "data-activity": base },
@@ -391,6 +402,7 @@ function activityBlock(a, si, ai) {
         el("p", { class: "field-error", id: `${kindId}-error`, "data-error-for": `${base}.kind`, hidden: true })),
       field(`${base}.prompt`, "Question or instruction", { type: "textarea" }),
       (kindFields[a.kind] || (() => []))(),
+      field(`${base}.window`, "Opens", { type: "select", options: [["", "when a host opens it, on the day"], ["before", "by itself before the event (from 'Questions open from')"], ["after", "by itself when the live part ends (until 'Evaluation open until')"]] }),
       el("p", { class: "field-error", id: `${idOf(`${base}.key`)}-error`, "data-error-for": `${base}.key`, hidden: true }),
       el("p", { class: "field-error", id: `${idOf(base)}-error`, "data-error-for": base, hidden: true }),
       el("button", { type: "button", class: "btn small quiet", onclick: () => removeItem(base, `activity "${a.prompt || a.key}"`) }, `Remove activity ${ai + 1}`)),

@@ -79,6 +79,25 @@ describe("the spec sent", () => {
     assert.equal(spec.series, " ", "the form's own copy is kept");
   });
 
+  it("keeps ranking and points options, the points budget, when an activity opens, and the windows' dates", () => {
+    const spec = {
+      title: "T", opens_at: "2026-11-20T09:00:00Z", closes_at: "", qa: { scope: "session" },
+      sessions: [{ key: "s", title: "S", activities: [
+        { ...newActivity("ranking", "r"), prompt: "Order", options: ["a", "b", "c"], window: "before" },
+        { ...newActivity("points", "p"), prompt: "Share", options: ["a", "b"], budget: 50, window: "" },
+        { ...newActivity("scale", "e"), prompt: "Useful?", window: "after" },
+      ] }],
+    };
+    const clean = cleanSpec(spec);
+    assert.equal(clean.opens_at, "2026-11-20T09:00:00Z");
+    assert.equal("closes_at" in clean, false);
+    assert.equal(clean.qa.scope, "session");
+    const [r, p, e] = clean.sessions[0].activities;
+    assert.deepEqual(r, { key: "r", kind: "ranking", prompt: "Order", options: ["a", "b", "c"], window: "before" });
+    assert.deepEqual(p, { key: "p", kind: "points", prompt: "Share", options: ["a", "b"], budget: 50 });
+    assert.equal(e.window, "after");
+  });
+
   it("makes keys from titles, unique within the event", () => {
     assert.equal(slug("Break-out: Room B"), "break-out-room-b");
     assert.equal(slug("Café & co"), "cafe-co");
