@@ -74,6 +74,32 @@ fn facts(event: &Event, retention_days: Option<u32>) -> Facts<'_> {
         },
         event,
     }
+    .with_windows(spec.opens_at.as_deref(), spec.closes_at.as_deref())
+}
+
+impl Facts<'_> {
+    /// An event with a day before or after its live part says so where it says how long
+    /// data is kept: the end that retention counts from is the end of the evaluation.
+    fn with_windows(mut self, opens_at: Option<&str>, closes_at: Option<&str>) -> Self {
+        let day = |at: &str| esc(at.get(..10).unwrap_or(at));
+        if let Some(opens) = opens_at {
+            self.retention.push_str(&format!(
+                " Questions and some answers can be sent from {}, before the event starts, \
+                 on the same link and kept the same way.",
+                day(opens)
+            ));
+        }
+        if let Some(closes) = closes_at {
+            self.retention.push_str(&format!(
+                " An evaluation stays open after the live event until {}: the event ends, for \
+                 these purposes, when it closes. Your phone keeps the same random number across \
+                 these days, so your answers before and after can be compared; it never names \
+                 you.",
+                day(closes)
+            ));
+        }
+        self
+    }
 }
 
 fn kind_phrase(kind: &ActivityKind) -> &'static str {
@@ -298,6 +324,15 @@ mod tests {
         let without = event(|s| {
             s["qa"]["enabled"] = serde_json::json!(false);
         });
+        let windows = event(|s| {
+            s["starts_at"] = serde_json::json!("2026-11-23T09:30:00Z");
+            s["opens_at"] = serde_json::json!("2026-11-16T09:00:00Z");
+            s["closes_at"] = serde_json::json!("2026-11-30T17:00:00Z");
+        });
+        let notice = attendee_notice(&windows, code, Some(30));
+        assert!(notice.contains("sent from 2026-11-16, before the event starts"));
+        assert!(notice.contains("open after the live event until 2026-11-30"));
+
         let notice = attendee_notice(&without, code, None);
         assert!(notice.contains("does not take questions"));
         assert!(notice.contains("kept until the organisers delete them"));
