@@ -6,7 +6,7 @@
    makes a session current (the `session` command: its Q&A, a room's screen); the server's
    current sessions are marked "Current".
    `ctx` is the page's state and its command() (host.js). */
-import { sessionStates, summary } from "./run-of-show.js";
+import { sessionStates, afterStates, summary } from "./run-of-show.js";
 import { rate } from "./room-rates.js";
 import * as J from "./common.js";
 import { chart as resultChart } from "./charts.js";
@@ -61,9 +61,11 @@ export function updateSessions(ctx) {
   const currentKeys = [c.plenary].concat(Object.values(c.rooms || {})).filter(Boolean);
   // The server's current session where there is one, else the Present mode step's.
   const serverNow = sessions.findIndex((s) => currentKeys.includes(s.key));
-  // Once the live part has ended, every session is done (the evaluation is not a session).
+  // Once the live part has ended, every session is done (the evaluation is not a session),
+  // but the one holding the open evaluation stays unfolded while it is open.
   const over = ctx.eventState === "ended" || ctx.phase === "after";
-  const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
+  const states = ctx.eventState !== "ended" && ctx.phase === "after" ? afterStates(sessions, ctx.rows)
+    : sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
     const isCurrent = !over && currentKeys.includes(u.session.key);
