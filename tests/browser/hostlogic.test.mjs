@@ -119,6 +119,12 @@ describe("Run of show", () => {
     assert.ok(sessionStates(sessions, rows, 2, true).every((s) => s === "done"));
   });
 
+  it("marks every session the server has current as now: the plenary's and a room's", () => {
+    const states = sessionStates(sessions, {}, [1, 5], false);
+    assert.deepEqual(states, ["done", "now", "done", "done", "now", "now", "next"]);
+    assert.deepEqual(sessionStates(sessions, {}, [], false), sessionStates(sessions, {}, -1, false));
+  });
+
   it("after the live part, only a session with an open activity for after the event stays unfolded", () => {
     const phased = sessions.map((s) => ({ ...s, activities: (s.activities || []).map((a) => (a.key === "usefulness" ? { ...a, window: "after" } : a)) }));
     const last = phased.length - 1;
