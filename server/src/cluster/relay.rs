@@ -105,10 +105,17 @@ impl Relay {
                 role,
                 sink,
                 link,
+                room,
             } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                RelayCommand::Connect { conn, role, link }
+                // The room goes with it: the owner binds the screen, not this node.
+                RelayCommand::Connect {
+                    conn,
+                    role,
+                    link,
+                    room,
+                }
             }
             Command::Disconnect { conn } => {
                 if !self.conns.remove(&conn) {

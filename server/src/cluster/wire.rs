@@ -78,6 +78,10 @@ pub enum RelayCommand {
         /// The role link that authorised the connection, if one did (see `Command::Connect`).
         #[serde(default)]
         link: Option<String>,
+        /// The room a presenter link binds the connection to (see `Command::Connect`);
+        /// absent from a node that predates it.
+        #[serde(default)]
+        room: Option<String>,
     },
     Disconnect {
         conn: ConnId,

@@ -90,6 +90,9 @@ pub enum Command {
         /// The role link that authorised a host or presenter, if one did (not the event's
         /// own token): the connection is closed with 4001 when that link is revoked.
         link: Option<String>,
+        /// The break-out room a presenter link was issued for: the connection is that
+        /// room's screen, sent only its room's questions (`None`: every screen's).
+        room: Option<String>,
     },
     Disconnect {
         conn: ConnId,

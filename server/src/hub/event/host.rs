@@ -425,11 +425,7 @@ impl Actor {
         self.on_tick();
         let snapshot = self.host_snapshot();
         self.send_hosts(&snapshot);
-        let snapshot = self.presenter_snapshot();
-        self.send_presenters(&snapshot);
-        for frame in self.presenter_room_questions() {
-            self.send_presenters(&frame);
-        }
+        self.restart_presenters();
         writes
     }
 }

@@ -292,7 +292,8 @@ impl Actor {
                 role,
                 sink,
                 link,
-            } => self.on_connect(conn, role, sink, link),
+                room,
+            } => self.on_connect(conn, role, sink, link, room),
             Command::Revoke { link } => self.revoke(link),
             Command::Disconnect { conn } => self.drop_conn(conn),
             Command::Client { conn, msg, at } => {

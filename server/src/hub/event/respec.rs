@@ -78,8 +78,7 @@ impl Actor {
         self.send_attendees(&frame, |_, _| true);
         let snapshot = self.host_snapshot();
         self.send_hosts(&snapshot);
-        let snapshot = self.presenter_snapshot();
-        self.send_presenters(&snapshot);
+        self.restart_presenters();
         // Held-back pushes went out in the flush; revealed results go again, by the new
         // positions.
         self.dirty.tallies.clear();

@@ -1,0 +1,174 @@
+//! The screens and the steps that run an event, over real sockets: a presenter link issued
+//! for a break-out room binds its screen to that room on the server (whatever `?room=` the
+//! page says).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use joinup::domain::clock;
+
+use crate::helpers::{Client, Created, ORGANISER_KEY, TestApp};
+
+/// A day with a plenary keynote and two break-out rooms, each with an activity, and open
+/// Q&A per session (`post` moderation: a question is visible at once).
+fn day() -> Value {
+    json!({
+        "title": "Screens day",
+        "closes_at": clock::format_unix(clock::now_unix() + 7200),
+        "min_group_size": 3,
+        "qa": {"enabled": true, "moderation": "post", "max_open_questions": 5},
+        "sessions": [
+            {"key": "keynote", "title": "Keynote", "activities": [
+                {"key": "poll", "kind": "choice", "prompt": "Which?", "options": ["A", "B"]}
+            ]},
+            {"key": "breakout-a", "title": "Break-out A", "room": "Room A", "activities": [
+                {"key": "a-word", "kind": "words", "prompt": "One word", "max_words": 1}
+            ]},
+            {"key": "breakout-b", "title": "Break-out B", "room": "Room B", "activities": [
+                {"key": "b-word", "kind": "words", "prompt": "One word", "max_words": 1}
+            ]}
+        ]
+    })
+}
+
+/// Asks `text` from `phone` (in its current session) and waits for the `ack`.
+async fn ask(phone: &mut Client, text: &str) {
+    let id = format!("ask-{text}");
+    phone
+        .send(&json!({"type": "ask", "id": id, "text": text}))
+        .await;
+    let reply = phone
+        .recv_where(|m| m["id"] == id && (m["type"] == "ack" || m["type"] == "error"))
+        .await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+}
+
+/// A host command that must be `ok`.
+async fn command(host: &mut Client, command: Value, id: u64) {
+    let reply = host.command(command.clone(), id).await;
+    assert_eq!(reply["type"], "ok", "{command}: {reply}");
+}
+
+/// The texts of the questions a `questions` frame or a presenter's `snapshot` lists.
+fn texts(frame: &Value) -> Vec<&str> {
+    frame["questions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|q| q["text"].as_str())
+        .collect()
+}
+
+/// The secret of a presenter link the organiser issues for `room`.
+async fn room_link(app: &TestApp, code: &str, room: &str) -> String {
+    let response = app
+        .http
+        .post(format!("{}/api/events/{code}/links", app.base))
+        .bearer_auth(ORGANISER_KEY)
+        .json(&json!({"role": "presenter", "label": format!("{room} screen"), "room": room}))
+        .send()
+        .await
+        .expect("POST links");
+    assert_eq!(response.status().as_u16(), 201);
+    let link: Value = response.json().await.expect("json");
+    assert_eq!(link["room"], room, "{link}");
+    let url = link["url"].as_str().expect("a url");
+    assert!(
+        url.contains("room="),
+        "the page's link names its room: {url}"
+    );
+    let (_, secret) = url.split_once('#').expect("the secret in the fragment");
+    secret.to_owned()
+}
+
+/// A presenter socket on `/ws/present/{code}` plus `query`, authorised with `key`: the
+/// socket, its `authorised` frame and its `snapshot`.
+async fn presenter(app: &TestApp, code: &str, query: &str, key: &str) -> (Client, Value, Value) {
+    let url = app.ws_url(&format!("/ws/present/{code}{query}"));
+    let mut client = Client::connect(&url).await;
+    client.send(&json!({"type": "auth", "token": key})).await;
+    let authorised = client.recv_type("authorised").await;
+    let snapshot = client.recv_type("snapshot").await;
+    (client, authorised, snapshot)
+}
+
+/// Two rooms with a session running in each, and a question from each room and from the
+/// event as a whole.
+async fn two_rooms_asking(app: &TestApp, created: &Created) -> (Client, Client, Client) {
+    let (mut host, _) = app.host(created).await;
+    command(
+        &mut host,
+        json!({"type": "session", "session": "breakout-a"}),
+        1,
+    )
+    .await;
+    command(
+        &mut host,
+        json!({"type": "session", "session": "breakout-b"}),
+        2,
+    )
+    .await;
+    let (mut a, _) = app.attendee(&created.code, json!({"room": "Room A"})).await;
+    let (mut b, _) = app.attendee(&created.code, json!({"room": "Room B"})).await;
+    let (mut everyone, _) = app.attendee(&created.code, json!({})).await;
+    ask(&mut a, "From Room A").await;
+    ask(&mut b, "From Room B").await;
+    ask(&mut everyone, "For everyone").await;
+    (host, a, b)
+}
+
+#[tokio::test]
+async fn a_room_link_binds_its_screen_to_its_room_whatever_the_address_says() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&day()).await;
+    let (_host, mut a, mut b) = two_rooms_asking(&app, &created).await;
+    let secret = room_link(&app, &created.code, "Room A").await;
+
+    // Opened at Room B's address: the server binds it to Room A all the same.
+    let (mut screen, authorised, snapshot) =
+        presenter(&app, &created.code, "?room=Room%20B", &secret).await;
+    assert_eq!(
+        (&authorised["role"], &authorised["room"]),
+        (&json!("presenter"), &json!("Room A")),
+        "{authorised}"
+    );
+    assert_eq!(texts(&snapshot), ["From Room A"], "{snapshot}");
+    assert_eq!(snapshot["questions_total"], 1);
+    // The event's own presenter token is bound to nothing: the main screen, and every
+    // room's list for the page to pick from.
+    let (mut main, authorised, snapshot) =
+        presenter(&app, &created.code, "", &created.presenter_token).await;
+    assert!(authorised["room"].is_null(), "{authorised}");
+    assert_eq!(texts(&snapshot), ["For everyone"], "{snapshot}");
+    for room in ["Room A", "Room B"] {
+        main.recv_where(|m| m["type"] == "questions" && m["room"] == room)
+            .await;
+    }
+
+    // New questions in both rooms: each reaches the unbound screen, only A's the bound one.
+    ask(&mut b, "Room B again").await;
+    ask(&mut a, "Room A again").await;
+    main.recv_where(|m| m["type"] == "questions" && texts(m).contains(&"Room B again"))
+        .await;
+    let latest = screen
+        .recv_where(|m| m["type"] == "questions" && texts(m).contains(&"Room A again"))
+        .await;
+    assert_eq!(latest["room"], "Room A");
+    assert_eq!(latest["session"], "breakout-a");
+    let mut seen = screen.drain(Duration::from_millis(800)).await;
+    seen.push(latest);
+    let questions: Vec<&Value> = seen.iter().filter(|m| m["type"] == "questions").collect();
+    assert!(!questions.is_empty());
+    for frame in &seen {
+        if frame["type"] == "questions" {
+            assert_eq!(frame["room"], "Room A", "{frame}");
+        }
+        for other in ["From Room B", "Room B again", "For everyone"] {
+            assert!(
+                !frame.to_string().contains(other),
+                "{other} reached Room A: {frame}"
+            );
+        }
+    }
+}
