@@ -40,8 +40,8 @@ use tracing::{info, warn};
 use crate::domain::EventCode;
 use crate::domain::spec::parse_spec_value;
 use crate::hub::{
-    Command, ConnId, ConnSink, EventHandle, Hub, HubError, Out, Placement, RemoteOut, RespecError,
-    StreamOpen, local_node,
+    Command, ConnId, ConnSink, EndError, EventHandle, Hub, HubError, Out, Placement, RemoteOut,
+    RespecError, StreamOpen, local_node,
 };
 use crate::metrics::METRICS;
 use crate::protocol::CloseCode;
@@ -655,12 +655,14 @@ impl Cluster {
                 }
                 RpcReply::Respecced(answer.await.unwrap_or(Err(RespecError::Busy)))
             }
-            Rpc::End => {
+            rpc @ (Rpc::End | Rpc::EndFrom { .. }) => {
                 let (reply, answer) = oneshot::channel();
-                if handle.send(Command::End { reply }).await.is_err() {
+                let from = rpc.end_from();
+                if handle.send(Command::End { from, reply }).await.is_err() {
                     return RpcReply::Unavailable;
                 }
-                RpcReply::Ended(answer.await.unwrap_or_else(|_| Err("stopped".into())))
+                let stopped = || Err(EndError::Failed("stopped".into()));
+                RpcReply::ended(answer.await.unwrap_or_else(|_| stopped()))
             }
             Rpc::Revoke { link } => {
                 if handle.send(Command::Revoke { link }).await.is_err() {

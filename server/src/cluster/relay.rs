@@ -17,7 +17,7 @@ use super::Cluster;
 use super::wire::{RelayCommand, Rpc, RpcReply};
 use crate::domain::EventCode;
 use crate::hub::{
-    Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, SharedInfo,
+    Command, ConnId, EndError, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, SharedInfo,
     StreamOpen,
 };
 use crate::protocol::server;
@@ -165,13 +165,14 @@ impl Relay {
                 });
                 return;
             }
-            Command::End { reply } => {
+            Command::End { from, reply } => {
                 let (cluster, code) = (self.cluster.clone(), self.code);
                 tokio::spawn(async move {
-                    let answer = match cluster.rpc(code, &Rpc::End).await {
-                        Ok(RpcReply::Ended(result)) => result,
-                        Ok(_) => Err("the event's node could not end it".into()),
-                        Err(e) => Err(e.to_string()),
+                    let answer = match cluster.rpc(code, &Rpc::end(from)).await {
+                        Ok(answer) => answer.into_ended().unwrap_or_else(|| {
+                            Err(EndError::Failed("the event's node could not end it".into()))
+                        }),
+                        Err(e) => Err(EndError::Failed(e.to_string())),
                     };
                     let _ = reply.send(answer);
                 });
@@ -244,10 +245,10 @@ fn turn_away(command: Command) {
                 token: None,
             });
         }
-        Command::End { reply } => {
-            let _ = reply.send(Err(
-                "the event is moving to another server; try again".into()
-            ));
+        Command::End { reply, .. } => {
+            let _ = reply.send(Err(EndError::Failed(
+                "the event is moving to another server; try again".into(),
+            )));
         }
         Command::Respec { reply, .. } => {
             let _ = reply.send(Err(RespecError::Busy));

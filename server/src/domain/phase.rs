@@ -14,7 +14,8 @@ use super::clock;
 use super::spec::{EventSpec, SpecError};
 
 /// Where an event is in its day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventPhase {
     /// `starts_at` is ahead and no host has started it: questions and `window: "before"`
     /// activities from `opens_at`, nothing else.
@@ -27,6 +28,18 @@ pub enum EventPhase {
 }
 
 impl EventPhase {
+    /// A phase by its name on the wire (`before`, `live`, `after`, `closed`).
+    pub fn parse(text: &str) -> Option<EventPhase> {
+        [
+            EventPhase::Before,
+            EventPhase::Live,
+            EventPhase::After,
+            EventPhase::Closed,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventPhase::Before => "before",
@@ -233,6 +246,20 @@ mod tests {
     use super::*;
     use crate::domain::spec::{SpecFormat, parse_spec};
     use serde_json::{Value, json};
+
+    #[test]
+    fn phases_round_trip_by_name_and_unknown_names_are_none() {
+        for phase in [
+            EventPhase::Before,
+            EventPhase::Live,
+            EventPhase::After,
+            EventPhase::Closed,
+        ] {
+            assert_eq!(EventPhase::parse(phase.as_str()), Some(phase));
+        }
+        assert_eq!(EventPhase::parse("Live"), None);
+        assert_eq!(EventPhase::parse("ended"), None);
+    }
 
     fn spec(edit: impl FnOnce(&mut Value)) -> Result<crate::domain::Event, SpecError> {
         let mut value = json!({

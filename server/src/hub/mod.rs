@@ -24,6 +24,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
+use crate::domain::phase::EventPhase;
 use crate::domain::{Event, EventCode, token};
 use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
@@ -59,6 +60,15 @@ pub enum Role {
     Attendee,
     Host,
     Presenter,
+}
+
+/// Why a [`Command::End`] did not move the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndError {
+    /// Its `from` is a phase the event has already left: nothing moved. The phase it is in.
+    Left(EventPhase),
+    /// The step could not be taken or stored now: the sentence says why.
+    Failed(String),
 }
 
 /// The direct answer to a message POSTed by a client without WebSocket.
@@ -129,9 +139,12 @@ pub enum Command {
     Revoke {
         link: String,
     },
-    /// Ends the event (the HTTP `end` route); answered once stored.
+    /// Moves the event one step on, as the host's `end` does (the HTTP `end` route);
+    /// answered once stored. With `from`, only if the event is still in that phase: a
+    /// retried request takes no second step that cannot be undone.
     End {
-        reply: oneshot::Sender<Result<(), String>>,
+        from: Option<EventPhase>,
+        reply: oneshot::Sender<Result<(), EndError>>,
     },
     /// A node of the cluster is gone or lost messages: close (1012) and forget every
     /// connection it relayed, so its clients reconnect and resume with a fresh state.

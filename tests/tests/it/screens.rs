@@ -1,6 +1,7 @@
 //! The screens and the steps that run an event, over real sockets: a presenter link issued
 //! for a break-out room binds its screen to that room on the server (whatever `?room=` the
-//! page says).
+//! page says); `POST /api/events/{code}/end` names the phase it leaves, so a retry takes no
+//! second step.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use joinup::domain::clock;
 use crate::helpers::{Client, Created, ORGANISER_KEY, TestApp};
 
 /// A day with a plenary keynote and two break-out rooms, each with an activity, and open
-/// Q&A per session (`post` moderation: a question is visible at once).
+/// Q&A per session (`post` moderation: a question is visible at once); an after window.
 fn day() -> Value {
     json!({
         "title": "Screens day",
@@ -171,4 +172,79 @@ async fn a_room_link_binds_its_screen_to_its_room_whatever_the_address_says() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn ending_over_http_names_the_phase_it_leaves_and_a_retry_moves_nothing() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&day()).await;
+    let (mut host, _) = app.host(&created).await;
+    let end = |body: Option<Value>| {
+        let mut request = app
+            .http
+            .post(format!("{}/api/events/{}/end", app.base, created.code))
+            .bearer_auth(&created.host_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("POST end");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let phase = || async {
+        app.get_json(format!("{}/api/events/{}", app.base, created.code), None)
+            .await["phase"]
+            .clone()
+    };
+
+    // Wrong or unknown: refused, nothing moves.
+    let (status, body) = end(Some(json!({"from": "after"}))).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "phase_changed");
+    assert_eq!(body["phase"], "live");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("after")),
+        "{body}"
+    );
+    let (status, body) = end(Some(json!({"from": "soon"}))).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_value")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("from:"))
+    );
+    let (status, body) = end(Some(json!({"form": "live"}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(phase().await, "live");
+
+    // The first press leaves live; its retry is told where the event is, and moves nothing.
+    let (status, body) = end(Some(json!({"from": "live"}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["phase"], "after");
+    assert_eq!(host.recv_type("phase").await["phase"], "after");
+    let (status, body) = end(Some(json!({"from": "live"}))).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["phase"], "after");
+    assert_eq!(phase().await, "after");
+    let later = host.drain(Duration::from_millis(500)).await;
+    assert!(!later.iter().any(|m| m["type"] == "phase"), "{later:?}");
+
+    // Leaving after closes it; without a body, as before, a step from wherever it is.
+    let (status, body) = end(Some(json!({"from": "after"}))).await;
+    assert_eq!((status, &body["phase"]), (200, &json!("closed")), "{body}");
+    let (status, body) = end(Some(json!({"from": "after"}))).await;
+    assert_eq!((status, &body["phase"]), (409, &json!("closed")), "{body}");
+    let (status, body) = end(None).await;
+    assert_eq!((status, &body["state"]), (200, &json!("ended")), "{body}");
 }

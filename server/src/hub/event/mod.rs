@@ -49,7 +49,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::reactions::Reactions;
 use super::state::EventState;
-use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
+use super::{Command, EndError, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
 use crate::domain::phase::{Current, EventPhase};
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{Event, EventCode};
@@ -320,7 +320,14 @@ impl Actor {
                 sink,
                 reply,
             } => self.on_stream(conn, token, sink, reply),
-            Command::End { reply } => self.end(None, Some(reply)).await,
+            Command::End { from, reply } => match from {
+                // Meant for a phase the event has already left: no second step, and the
+                // caller hears where the event is now.
+                Some(from) if from != self.phases.phase => {
+                    let _ = reply.send(Err(EndError::Left(self.phases.phase)));
+                }
+                _ => self.end(None, Some(reply)).await,
+            },
             Command::NodeGone { node } => self.drop_node(node),
             // Handled by the loop, which holds the writer's commits; one that reaches here
             // (the idle unload's last turn) finds the event going away.
