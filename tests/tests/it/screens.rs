@@ -1,10 +1,11 @@
 //! The screens and the steps that run an event, over real sockets: a presenter link issued
 //! for a break-out room binds its screen to that room on the server (whatever `?room=` the
 //! page says); `POST /api/events/{code}/end` names the phase it leaves, so a retry takes no
-//! second step.
+//! second step; a live edit that removes the current session ends it, and says so.
 
 use std::time::Duration;
 
+use reqwest::header::{ETAG, IF_MATCH};
 use serde_json::{Value, json};
 
 use joinup::domain::clock;
@@ -247,4 +248,102 @@ async fn ending_over_http_names_the_phase_it_leaves_and_a_retry_moves_nothing() 
     assert_eq!((status, &body["phase"]), (409, &json!("closed")), "{body}");
     let (status, body) = end(None).await;
     assert_eq!((status, &body["state"]), (200, &json!("ended")), "{body}");
+}
+
+/// The stored spec of `code` and its ETag.
+async fn export(app: &TestApp, code: &str) -> (Value, String) {
+    let response = app
+        .http
+        .get(format!("{}/api/events/{code}/spec", app.base))
+        .bearer_auth(ORGANISER_KEY)
+        .send()
+        .await
+        .expect("GET spec");
+    let etag = response
+        .headers()
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_owned();
+    (response.json().await.expect("JSON"), etag)
+}
+
+/// Stores `spec` as an organiser's edit, which must be taken.
+async fn edit(app: &TestApp, code: &str, spec: &Value) {
+    let (_, etag) = export(app, code).await;
+    let response = app
+        .http
+        .put(format!("{}/api/events/{code}/spec", app.base))
+        .bearer_auth(ORGANISER_KEY)
+        .header(IF_MATCH, etag)
+        .json(spec)
+        .send()
+        .await
+        .expect("PUT spec");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!((status, &body["changed"]), (200, &json!(true)), "{body}");
+}
+
+#[tokio::test]
+async fn a_live_edit_that_removes_the_current_session_ends_it() {
+    let mut app = TestApp::spawn().await;
+    let created = app.create_event(&day()).await;
+    let code = created.code.as_str();
+    let (mut host, mut a, _b) = two_rooms_asking(&app, &created).await;
+    command(
+        &mut host,
+        json!({"type": "session", "session": "keynote"}),
+        3,
+    )
+    .await;
+    command(
+        &mut host,
+        json!({"type": "session", "session": "breakout-a"}),
+        4,
+    )
+    .await;
+    command(
+        &mut host,
+        json!({"type": "session", "session": "breakout-b"}),
+        5,
+    )
+    .await;
+    let all =
+        json!({"plenary": "keynote", "rooms": {"Room A": "breakout-a", "Room B": "breakout-b"}});
+    host.recv_where(|m| m["type"] == "session" && m["current"] == all)
+        .await;
+
+    // Room B's break-out goes from the programme, the keynote into Room A.
+    let (original, _) = export(&app, code).await;
+    let mut spec = original.clone();
+    spec["sessions"][0]["room"] = json!("Room A");
+    spec["sessions"].as_array_mut().expect("sessions").remove(2);
+    edit(&app, code, &spec).await;
+    let left = json!({"plenary": null, "rooms": {"Room A": "breakout-a"}});
+    let snapshot = host.recv_type("snapshot").await;
+    assert_eq!(
+        snapshot["current"], left,
+        "the snapshot names no session that is gone"
+    );
+    let told = host.recv_type("session").await;
+    assert_eq!(told["current"], left);
+    a.recv_where(|m| m["type"] == "session" && m["current"] == left)
+        .await;
+    // Questions now go where the sessions run: Room A's phone asks in its break-out.
+    ask(&mut a, "After the edit").await;
+    let question = host
+        .recv_where(|m| m["type"] == "question" && m["question"]["text"] == "After the edit")
+        .await;
+    assert_eq!(question["question"]["session"], "breakout-a");
+
+    // Stored like any change: with the programme put back and the server restarted, the
+    // sessions that ended stay ended.
+    edit(&app, code, &original).await;
+    drop((host, a));
+    let data = app.stop().await;
+    let app = TestApp::spawn_on(app.database.clone()).await;
+    let (_host, snapshot) = app.host(&created).await;
+    assert_eq!(snapshot["current"], left);
+    drop(data);
 }

@@ -134,11 +134,14 @@ pub(super) async fn start(
     };
     let rows = storage.live_rows(code).await?;
     let phases = Phases::load(&event.times, &stored);
-    let current = stored
+    let mut current: Current = stored
         .current_sessions
         .as_deref()
         .and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_default();
+    // The spec may have been changed while the event was not loaded (`joinup event
+    // update`): a session it no longer has is not current. Stored with the next change.
+    current.keep_sessions_of(&event.spec.sessions);
     let state = EventState::load(
         &event,
         phases.phase == EventPhase::Closed,

@@ -265,7 +265,7 @@ impl Actor {
 
     /// The current sessions changed: everyone is told, the question lists follow, and the
     /// write that stores them.
-    fn current_changed(&mut self) -> Write {
+    pub(super) fn current_changed(&mut self) -> Write {
         let frame = phases::session(&self.current);
         self.send_attendees(&frame, |_, _| true);
         self.send_hosts(&frame);
