@@ -102,25 +102,11 @@ async fn a_room_link_relayed_by_another_node_is_bound_to_its_room() {
     }
     assert_eq!(cluster.owner().await, Some(0), "node 0 runs the event");
 
-    let issued: Value = cluster
-        .http
-        .post(format!(
-            "{}/api/events/{code}/links",
-            cluster.nodes[1].base()
-        ))
-        .bearer_auth(ORGANISER_KEY)
-        .json(&json!({"role": "presenter", "label": "Our screen", "room": ours.0}))
-        .send()
-        .await
-        .expect("POST links")
-        .json()
-        .await
-        .expect("json");
-    let secret = issued["url"]
-        .as_str()
-        .and_then(|u| u.split_once('#'))
-        .map(|(_, s)| s.to_owned())
-        .expect("a url with its secret");
+    let ours_link = json!({"role": "presenter", "label": "Our screen", "room": ours.0});
+    let (status, issued) =
+        issue_link(&cluster.http, &cluster.nodes[1].base(), code, &ours_link).await;
+    assert_eq!(status, 201, "{issued}");
+    let secret = link_secret(&issued);
     // On node 1, which relays to the owner, at the other room's address.
     let url = cluster.nodes[1].ws_url(&format!(
         "/ws/present/{code}?room={}",
