@@ -1,7 +1,8 @@
 //! The screens and the steps that run an event, over real sockets: a presenter link issued
 //! for a break-out room binds its screen to that room on the server (whatever `?room=` the
 //! page says); `POST /api/events/{code}/end` names the phase it leaves, so a retry takes no
-//! second step; a live edit that removes the current session ends it, and says so.
+//! second step; a live edit that removes the current session ends it, and says so; an
+//! update made on the command line reaches the running event within a few seconds.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 
 use joinup::domain::clock;
 
-use crate::helpers::{Client, Created, ORGANISER_KEY, TestApp};
+use crate::helpers::{Client, Created, ORGANISER_KEY, TestApp, joinup, temp_database};
 
 /// A day with a plenary keynote and two break-out rooms, each with an activity, and open
 /// Q&A per session (`post` moderation: a question is visible at once); an after window.
@@ -346,4 +347,41 @@ async fn a_live_edit_that_removes_the_current_session_ends_it() {
     let (_host, snapshot) = app.host(&created).await;
     assert_eq!(snapshot["current"], left);
     drop(data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_from_the_command_line_reaches_the_running_event() {
+    let (_data, database) = temp_database();
+    let app = TestApp::spawn_on(database.clone()).await;
+    let created = app.create_event(&day()).await;
+    let (mut host, _) = app.host(&created).await;
+    let (mut phone, _) = app.attendee(&created.code, json!({})).await;
+    let (mut screen, _) = app.presenter(&created).await;
+
+    let mut spec = day();
+    spec["title"] = json!("Screens day, renamed");
+    let file = std::env::temp_dir().join(format!("joinup-screens-{}.json", created.code));
+    std::fs::write(&file, spec.to_string()).expect("write the spec file");
+    let path = file.to_str().expect("a path in UTF-8");
+    let (status, out, stderr) = joinup(&database, &["event", "update", &created.code, path]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(out.contains("updated"), "{out}");
+
+    // The server was not told: the event's actor finds the new spec in the database
+    // (within 3 s) and applies it as an organiser's edit, nobody disconnected.
+    let snapshot = host.recv_type("snapshot").await;
+    assert_eq!(snapshot["event"]["title"], "Screens day, renamed");
+    let event = phone.recv_type("event").await;
+    assert_eq!(event["event"]["title"], "Screens day, renamed");
+    let shown = screen.recv_type("snapshot").await;
+    assert_eq!(shown["event"]["title"], "Screens day, renamed");
+    // Its own edits are not taken for someone else's: one more edit, one more snapshot.
+    let (mut exported, _) = export(&app, &created.code).await;
+    exported["title"] = json!("Screens day, again");
+    edit(&app, &created.code, &exported).await;
+    host.recv_where(|m| m["type"] == "snapshot" && m["event"]["title"] == "Screens day, again")
+        .await;
+    let later = host.drain(Duration::from_secs(4)).await;
+    assert!(!later.iter().any(|m| m["type"] == "snapshot"), "{later:?}");
 }

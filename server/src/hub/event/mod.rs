@@ -23,6 +23,7 @@
 //! | [`sessions`] | the sessions running now, which session a question goes to, who is sent which questions |
 //! | [`views`] | the whole-state frames: `welcome`, the host's and presenter's `snapshot`, `wall` |
 //! | [`respec`] | an organiser's edit of the spec, checked, stored and applied in place |
+//! | [`spec_watch`] | a spec or reset the command line stored while the event is loaded, noticed and applied |
 
 mod apply;
 mod attendee;
@@ -36,6 +37,7 @@ mod push;
 mod reacting;
 mod respec;
 mod sessions;
+mod spec_watch;
 mod views;
 
 use std::sync::Arc;
@@ -62,6 +64,7 @@ use ledger::Ledger;
 use phases::Phases;
 use push::{Dirty, Paced, Presence, TICK};
 use sessions::QuestionsSent;
+use spec_watch::{Seen, SpecWatch};
 
 /// How long shutdown waits for in-flight writes before closing anyway. What is still in the
 /// writer then is never committed: once the actor has gone its tickets' channel is closed,
@@ -106,6 +109,8 @@ struct Actor {
     current: Current,
     /// The last question lists sent ([`sessions`]).
     questions_sent: QuestionsSent,
+    /// What is stored of the event, looked at while it is loaded (`spec_watch`).
+    spec_watch: SpecWatch,
 }
 
 /// The event as stored, with its spec parsed.
@@ -134,6 +139,7 @@ pub(super) async fn start(
     };
     let rows = storage.live_rows(code).await?;
     let phases = Phases::load(&event.times, &stored);
+    let spec_watch = SpecWatch::new(&stored.spec);
     let mut current: Current = stored
         .current_sessions
         .as_deref()
@@ -173,6 +179,7 @@ pub(super) async fn start(
         phases,
         current,
         questions_sent: QuestionsSent::default(),
+        spec_watch,
         state,
         storage,
     };
@@ -241,7 +248,10 @@ impl Actor {
                     self.follow_clock().await;
                     self.on_tick();
                     idle_ticks = if self.is_idle() { idle_ticks + 1 } else { 0 };
-                    if idle_ticks * TICK >= idle_unload {
+                    // A closed rehearsal reset in the database under it: the next connection
+                    // loads the fresh one.
+                    let reset = self.watch_stored(&mut commits).await == Seen::Reset;
+                    if reset || idle_ticks * TICK >= idle_unload {
                         // Leave the registry first: a connection arriving now loads a fresh
                         // actor from the database instead of finding this one gone.
                         forget();

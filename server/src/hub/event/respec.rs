@@ -47,6 +47,8 @@ impl Actor {
             &live,
         )
         .await?;
+        // Its own edit: not to be taken for someone else's at the next look at storage.
+        self.spec_watch.stored(&updated.etag);
         if updated.changed {
             let mut writes: Vec<_> = self.swap(event).into_iter().collect();
             writes.extend(self.dates_changed());
@@ -62,7 +64,7 @@ impl Actor {
 
     /// The event carries on under `event`, already checked and stored. A current session
     /// the new spec no longer has (where it ran) ends: the write that stores that, if so.
-    fn swap(&mut self, event: Event) -> Option<Write> {
+    pub(super) fn swap(&mut self, event: Event) -> Option<Write> {
         // What is held back goes out under the old activities' positions.
         self.flush();
         let info = Arc::new(self.info.respecced(event));
