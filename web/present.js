@@ -6,7 +6,9 @@
    top of each long list with "and N more" (a text wall pages through instead).
    With ?room=NAME it is that break-out room's screen: it follows the room's own activity
    (the open one, else the last one opened) instead of the host's focus, and shows the
-   room's current session's questions, never the plenary's.
+   room's current session's questions, never the plenary's. A presenter link issued for a
+   room binds the screen to that room on the server: the `authorised` frame names it, and
+   it wins over whatever ?room= the address says.
    The event's phase decides the rest: before, a join screen with when it starts; after the
    live part, the evaluation's activities (`window: "after"`) in turn, each with its count
    and its results once revealed, the QR in the join bar for latecomers ("Tell us how it
@@ -29,8 +31,12 @@ var onStage = null;
 var afterTurn = 0, afterTimer = null;
 /* How long one page of a text wall stays up when there are more than fit. */
 var WALL_PAGE_MS = 12000;
-/* A break-out room's screen (?room=NAME), or null for the main screen. */
+/* A break-out room's screen (?room=NAME, or the room the link is bound to), or null for
+   the main screen. */
 var room = new URLSearchParams(location.search).get("room") || null;
+/* Whether the server bound this screen to `room` (it then sends only that room's
+   questions, in the snapshot too). */
+var bound = false;
 var roomOrder = [];
 /** The event's phase, its current sessions, its sessions by key and its start and end. */
 var phase = "live", current = { plenary: null, rooms: {} }, sessionsByKey = J.table(), eventFacts = {};
@@ -63,6 +69,9 @@ if (!token) {
   },
   message: function (m) {
     switch (m.type) {
+      case "authorised":
+        if (m.room) { room = m.room; bound = true; }
+        break;
       case "snapshot":
         acts = J.indexEvent(m.event);
         roomOrder = Object.keys(acts).filter(function (k) { return acts[k].room === room; });
@@ -79,9 +88,11 @@ if (!token) {
         rows = J.table();
         (m.activities || []).forEach(function (r) { rows[r.key] = r; });
         focus = m.focus || null;
-        // The snapshot's questions are the main screen's; a room's follow in their own frame.
-        questions = room ? [] : m.questions || [];
-        questionsTotal = room ? 0 : m.questions_total === undefined ? questions.length : m.questions_total;
+        // The snapshot's questions are the main screen's (a room's follow in their own
+        // frame), or the room's when the server bound this screen to it.
+        var mine = !room || bound;
+        questions = mine ? m.questions || [] : [];
+        questionsTotal = !mine ? 0 : m.questions_total === undefined ? questions.length : m.questions_total;
         count(m.attendance);
         shown.key = undefined;
         render();
