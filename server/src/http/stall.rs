@@ -5,7 +5,7 @@
 //! client keeps the TCP connection open. Here a write that has made no progress for the
 //! limit fails, and hyper closes the connection.
 //!
-//! The WebSocket transport gives up on a stalled write by itself as well (`ws.rs`, with the
+//! The WebSocket transport gives up on a stalled write by itself as well (`ws/socket.rs`, with the
 //! same limit), so that it can also give up at once when the hub drops the connection.
 
 use std::io;
