@@ -6,7 +6,7 @@
 import { Outbox, AnswerLog, Link, reason, retryable } from "./outbox.js";
 import { CLOSE } from "./close-codes.js";
 import { showSupport } from "./support.js";
-import { kindControl, describeKind, ReactionsBar } from "./kinds.js";
+import { makeControl, describe, ReactionsBar } from "./kinds.js";
 import { t, use, initial, remember, translatePage, LANGUAGES, language } from "./i18n.js";
 import * as J from "./common.js";
 import { chart as resultChart, describeTally, setTranslate } from "./charts.js";
@@ -650,7 +650,7 @@ function codeFromAddress() {
     var change = el("button", { class: "btn secondary", type: "button", id: id + "-change", hidden: true });
     var form = el("form", { class: "card activity", id: id, "data-key": a.key, "aria-labelledby": id + "-title", novalidate: true });
     var dirty = false, unfolded = false, closed = false;
-    var control = makeControl(a, id, function () { dirty = true; refresh(); });
+    var control = makeControl(a, id, function () { dirty = true; refresh(); }, function () { return profile; });
     var actions = el("div", { class: "actions" }, submit, change, status);
     form.append(eyebrow(a), title, control.node, thanks, actions);
 
@@ -824,148 +824,10 @@ function codeFromAddress() {
     };
   }
 
-  /** The answer in words, as the person chose it. */
-  function describe(a, v) {
-    if (!a) return typeof v === "string" ? v : JSON.stringify(v);
-    var given = describeKind(a, v);
-    if (given !== null) return given;
-    if (a.kind === "choice") return (Array.isArray(v) ? v : []).map(function (i) { return a.options[i]; }).join(", ");
-    if (a.kind === "scale") return t("card.scale_value", { value: v, max: a.max });
-    if (a.kind === "words") return (Array.isArray(v) ? v : []).join(", ");
-    if (a.kind === "pledge") return t("card.signed");
-    return String(v);
-  }
-
   /** What the server kept for an activity whose last answer was refused. */
   function kept(a) {
     return answers.has(a.key) ? t("card.kept_earlier", { answer: describe(a, answers.get(a.key)) })
       : t("card.kept_nothing");
-  }
-
-  function makeControl(a, id, changed) {
-    var more = kindControl(a, id, changed);
-    if (more) return more;
-    if (a.kind === "choice") return choiceControl(a, id, changed);
-    if (a.kind === "scale") return scaleControl(a, id, changed);
-    if (a.kind === "words") return wordsControl(a, id, changed);
-    if (a.kind === "text") return textControl(a, id, changed);
-    return pledgeControl(a, id, changed);
-  }
-
-  function choiceControl(a, id, changed) {
-    var multiple = !!a.multiple;
-    var max = multiple ? Math.min(a.max_choices || a.options.length, a.options.length) : 1;
-    var hint = multiple ? el("p", { class: "hint", id: id + "-hint" }) : null;
-    var inputs = [];
-    var group = el("div", { class: "options", role: multiple ? "group" : "radiogroup", "aria-labelledby": id + "-title", "aria-describedby": hint ? id + "-hint" : null });
-    a.options.forEach(function (o, i) {
-      var input = el("input", { type: multiple ? "checkbox" : "radio", name: id, value: String(i), id: id + "-" + i });
-      inputs.push(input);
-      group.appendChild(el("label", { class: "option", for: id + "-" + i }, input, el("span", { text: o })));
-    });
-    function limit() {
-      if (!multiple) return;
-      var n = inputs.filter(function (x) { return x.checked; }).length;
-      inputs.forEach(function (x) { x.disabled = !x.checked && n >= max; });
-      J.setText(hint, max < a.options.length ? t("card.choose_up_to", { max: max, n: n }) : t("card.choose_all", { n: n }));
-    }
-    group.addEventListener("change", function () { limit(); changed(); });
-    limit();
-    var node = el("div", {}, hint, group);
-    return {
-      node: node,
-      get: function () {
-        var v = [];
-        inputs.forEach(function (x, i) { if (x.checked) v.push(i); });
-        return v.length && v.length <= max ? v : null;
-      },
-      set: function (v) {
-        inputs.forEach(function (x, i) { x.checked = Array.isArray(v) && v.indexOf(i) >= 0; });
-        limit();
-      }
-    };
-  }
-
-  function scaleControl(a, id, changed) {
-    var inputs = [];
-    var group = el("div", { class: "scale", role: "radiogroup", "aria-labelledby": id + "-title" });
-    for (var v = a.min; v <= a.max; v++) {
-      var end = v === a.min && a.labels && a.labels.min ? a.labels.min : v === a.max && a.labels && a.labels.max ? a.labels.max : "";
-      var input = el("input", { type: "radio", name: id, value: String(v), id: id + "-" + v });
-      inputs.push(input);
-      group.appendChild(el("label", { class: "option", for: id + "-" + v }, input, el("span", { text: String(v) }),
-        end ? el("span", { class: "sr-only", text: " " + end }) : null));
-    }
-    group.addEventListener("change", changed);
-    var ends = a.labels ? el("p", { class: "scale-ends", "aria-hidden": "true" },
-      el("span", { text: a.min + " = " + (a.labels.min || "") }), el("span", { text: a.max + " = " + (a.labels.max || "") })) : null;
-    return {
-      node: el("div", {}, group, ends),
-      get: function () {
-        var c = inputs.filter(function (x) { return x.checked; })[0];
-        return c ? parseInt(c.value, 10) : null;
-      },
-      set: function (val) { inputs.forEach(function (x) { x.checked = parseInt(x.value, 10) === val; }); }
-    };
-  }
-
-  function wordsControl(a, id, changed) {
-    var max = a.max_words || 1;
-    var inputs = [];
-    var box = el("div", { class: "words", role: "group", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint" });
-    for (var i = 0; i < max; i++) {
-      var input = el("input", { type: "text", id: id + "-w" + i, maxlength: "25", autocomplete: "off", autocapitalize: "none", enterkeyhint: i + 1 < max ? "next" : "send" });
-      input.addEventListener("input", changed);
-      inputs.push(input);
-      box.appendChild(el("div", {},
-        el("label", { for: input.id, class: max > 1 ? null : "sr-only", text: max > 1 ? t(i ? "card.word_n_optional" : "card.word_n", { i: i + 1 }) : t("card.word_one") }), input));
-    }
-    var hint = el("p", { class: "hint", id: id + "-hint", text: max > 1 ? t("card.words_hint", { max: max }) : t("card.word_hint") });
-    return {
-      node: el("div", {}, hint, box),
-      get: function () {
-        var seen = new Set(), v = [];
-        inputs.forEach(function (x) {
-          var w = x.value.trim().replace(/\s+/g, " ").toLowerCase();
-          if (w && !seen.has(w)) { seen.add(w); v.push(w); }
-        });
-        return v.length ? v : null;
-      },
-      set: function (v) { inputs.forEach(function (x, i) { x.value = (v && v[i]) || ""; }); }
-    };
-  }
-
-  function textControl(a, id, changed) {
-    var max = a.max_len || 1000;
-    var ta = el("textarea", { id: id + "-text", maxlength: String(max), rows: "4", "aria-labelledby": id + "-title", "aria-describedby": id + "-count" });
-    var count = el("p", { class: "counter", id: id + "-count" });
-    function len() { return Array.from(ta.value.trim()).length; }
-    function update() {
-      var n = len();
-      J.setText(count, t("card.characters", { n: n, max: max }));
-      count.classList.toggle("over", n > max);
-    }
-    ta.addEventListener("input", function () { update(); changed(); });
-    update();
-    return {
-      node: el("div", {}, ta, count),
-      get: function () { var n = len(); return n >= 1 && n <= max ? ta.value.trim() : null; },
-      set: function (v) { ta.value = typeof v === "string" ? v : ""; update(); }
-    };
-  }
-
-  function pledgeControl(a) {
-    var who = el("p", { class: "hint" });
-    return {
-      node: el("div", {}, el("blockquote", { class: "pledge-text", text: a.text || "" }), who),
-      get: function () { return true; },
-      set: function () { /* a pledge is only ever signed */ },
-      sync: function (signed) {
-        var org = profile && profile.organisation;
-        J.setText(who, signed ? "" : org ? t("card.sign_for", { organisation: org }) : t("card.sign_add_org"));
-        who.hidden = signed;
-      }
-    };
   }
 
   // ------------------------------------------------------------------ results
