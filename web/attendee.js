@@ -1,16 +1,15 @@
-/* Joinup attendee page: join, answer, ask, share a card, see results.
-   The outbox, the record of what the person gave, and the connection (WebSocket, or POST +
-   Server-Sent Events where WebSocket fails) live in outbox.js; this file is the page.
+/* Joinup attendee page: join, answer, ask, share a card, see results. Its parts so far:
+   attendee-session.js (the state they share, the session with the server), kinds.js (each
+   kind's control), attendee-qa.js (phase, Q&A); here the rest: the activities' cards and
+   results, the profile, "You" and the directory, views, tabs, language, offline shell.
    Every answer ends, visibly, as saved (acknowledged) or not saved with the reason, on its
    card while the activity is open and under "You" always, across reloads. */
-import { Outbox, AnswerLog, Link, reason, retryable } from "./outbox.js";
-import { CLOSE } from "./close-codes.js";
-import { showSupport } from "./support.js";
-import { makeControl, describe, ReactionsBar } from "./kinds.js";
+import { pageState, attendeeSession, moderated, mark } from "./attendee-session.js";
+import { qaView } from "./attendee-qa.js";
 import { t, use, initial, remember, translatePage, LANGUAGES, language } from "./i18n.js";
 import * as J from "./common.js";
-import { chart as resultChart, describeTally, setTranslate } from "./charts.js";
-import { qaView } from "./attendee-qa.js";
+import { setTranslate, chart as resultChart, describeTally } from "./charts.js";
+import { makeControl, describe } from "./kinds.js";
 
 // The page's own words, in the person's language, before anything is shown.
 await use(initial(navigator, safeStorage()));
@@ -19,732 +18,256 @@ setTranslate(t);  // the result charts (charts.js) speak the page's language too
 
 /** localStorage, or null where the browser refuses it (a frame on another site may). */
 function safeStorage() {
-  try { var s = window.localStorage; s.getItem("joinup.lang"); return s; } catch (e) { return null; }
+  try { const s = window.localStorage; s.getItem("joinup.lang"); return s; } catch (e) { return null; }
 }
 
 /** The event code of /e/CODE, however it was typed: lower case, with spaces or hyphens
  * ("/e/abc 234" is ABC234); the address then shows it as the server spells it. */
 function codeFromAddress() {
-  var m = /^\/e\/([^/]{1,40})\/?$/.exec(location.pathname);
+  const m = /^\/e\/([^/]{1,40})\/?$/.exec(location.pathname);
   if (!m) return "";
-  var raw;
+  let raw;
   try { raw = decodeURIComponent(m[1]); } catch (e) { return ""; }
-  var c = raw.replace(/[\s-]+/g, "").toUpperCase();
+  const c = raw.replace(/[\s-]+/g, "").toUpperCase();
   if (!/^[A-Z0-9]{1,12}$/.test(c)) return "";
   if (m[1] !== c) history.replaceState(null, "", "/e/" + c + location.search + location.hash);
   return c;
 }
 
-(function () {
-  var el = J.el, $ = J.$;
-  var code = codeFromAddress();
-  var KEY = {
-    token: "joinup.attendee." + code,
-    outbox: "joinup.outbox." + code,
-    profile: "joinup.profile." + code,
-    log: "joinup.answers." + code,
-    event: "joinup.event." + code
+const el = J.el, $ = J.$;
+/** What the server kept when the last answer was refused, in words. */
+function kept(a, answers) {
+  return answers.has(a.key) ? t("card.kept_earlier", { answer: describe(a, answers.get(a.key)) })
+    : t("card.kept_nothing");
+}
+
+/** The line above a prompt: session and room. */
+function eyebrow(a, acts) {
+  const s = a.sessionTitle || (J.own(acts, a.key) && acts[a.key].sessionTitle) || "";
+  return el("p", { class: "eyebrow", text: s + (a.room ? " · " + a.room : "") });
+}
+
+/** How a card looks from how its answer stands (`c`: kind, has = the server holds one,
+ * pending, refused, dirty, unfolded, valid, ready = link up, late = ack overdue); its
+ * status line is [data-state, catalogue key]. */
+function cardLook(c) {
+  const pledge = c.kind === "pledge";
+  // Answered and saved: the card folds to its prompt and "Saved", out of the way.
+  const folded = c.has && !c.pending && !c.refused && !c.dirty && !c.unfolded;
+  let status;
+  if (c.late) status = ["offline", "card.offline"];
+  else if (c.pending && c.ready) status = ["pending", "card.sending"];
+  else if (c.pending) status = ["waiting", "card.not_sent"];
+  else if (c.refused && !c.dirty) status = ["error", "card.not_saved"];
+  else if (c.has && !c.dirty) status = ["saved", "card.saved"];
+  else if ((c.has || c.refused) && c.dirty) status = ["", "card.changed"];
+  else status = ["", null];
+  return {
+    state: c.pending ? "pending" : c.refused ? "refused" : c.has ? "saved" : "",
+    folded: folded,
+    submit: pledge ? "card.sign" : c.refused && !c.dirty ? "card.send_again" : c.has || c.pending ? "card.update" : "card.send",
+    submitHidden: pledge ? c.has && !c.pending && !c.refused : folded,
+    submitDisabled: !c.valid || (c.pending && !c.dirty && c.ready && !c.late),
+    changeHidden: !folded || pledge,
+    status: status
   };
+}
 
-  var facts = null;               // public facts, then the welcome's event
-  var acts = J.table();           // activity definitions by key
-  var token = J.store.get(KEY.token) || null;
-  var outbox = new Outbox(J.store.get(KEY.outbox));
-  var log = new AnswerLog(J.store.get(KEY.log));
-  var profile = J.store.get(KEY.profile) || null;
-  var open = new Map();           // key -> activity card
-  var answers = new Map();        // key -> value the server holds
-  var resultUI = new Map();       // key -> {node, chart}
-  var questions = [], voted = new Set(), directory = [];
-  var welcomed = false, editing = false, ended = false;
+/** The Answer tab's open activities. */
+function activityCards(s, ui) {
+  /** Activity key -> its card. */
+  const open = new Map();
+  // The card last answered here says "Thanks, waiting for the next question" once all are.
+  let lastAnswered = null;
 
-  // ------------------------------------------------------------------ views
-
-  var views = ["loading", "error", "ended", "profile", "app"];
-  function show(name) {
-    views.forEach(function (v) { $("#view-" + v).hidden = v !== name; });
-  }
-  function showError(text) {
-    J.setText($("#error-text"), text);
-    show("error");
-  }
-  $("#error-retry").addEventListener("click", function () {
-    link.stopped = false;
-    show("loading");
-    if (facts) link.start(); else init();
-  });
-
-  // ------------------------------------------------------------------ status line
-
-  function offline() { return navigator.onLine === false; }
-  function setConn() {
-    var node = $("#conn"), you = $("#you-conn");
-    var n = outbox.size, text, state;
-    if (link.stopped) { text = t(ended ? "conn.ended" : "conn.stopped"); state = ended ? "ended" : "stopped"; }
-    else if (link.ready && n && stalled()) { state = "offline"; text = t("card.offline"); }
-    else if (link.ready) {
-      state = n ? "waiting" : "live";
-      text = t(n ? "conn.sending" : "conn.live");
-    } else if (offline()) {
-      state = "offline";
-      text = n ? t("conn.offline_pending", { n: n }) : t("conn.offline");
-    } else if (!welcomed && !link.started) { text = ""; state = "waiting"; }
-    else if (!welcomed && !link.everReady) { text = t("conn.connecting"); state = "waiting"; }
-    else {
-      state = "waiting";
-      text = n ? t("conn.reconnecting_pending", { n: n }) : t("conn.reconnecting");
-    }
-    J.setText(node, text);
-    node.setAttribute("data-state", state);
-    J.setText(you, link.mode === "sse" && link.ready ? t("conn.compat", { status: text }) : text);
-    J.setText($("#none-open"), t(welcomed || link.ready ? "answer.none" : "answer.none_offline"));
-    updateTitle();
+  function add(a) {
+    if (!a || open.has(a.key)) return;
+    if (J.own(s.acts, a.key)) { a.sessionTitle = s.acts[a.key].sessionTitle; } else s.acts[a.key] = a;
+    const stale = document.getElementById("act-" + a.key);
+    if (stale) stale.remove();  // the same activity, closed while typing, open again
+    const card = activityCard(a);
+    open.set(a.key, card);
+    const list = $("#open-list");
+    // Keep the programme's order.
+    const order = Object.keys(s.acts);
+    let before = null;
+    Array.prototype.some.call(list.children, (n) => {
+      if (order.indexOf(n.getAttribute("data-key")) > order.indexOf(a.key)) { before = n; return true; }
+      return false;
+    });
+    list.insertBefore(card.node, before);
+    if (s.welcomed) J.announce(t("answer.now_open", { prompt: a.prompt }));
   }
 
-  // ------------------------------------------------------------------ transport
-
-  function helloMsg() {
-    var m = { type: "hello", attendee: token };
-    if (!token && profile) {
-      if (profile.organisation) m.organisation = profile.organisation;
-      if (profile.sector) m.sector = profile.sector;
-      if (profile.room) m.room = profile.room;
-    }
-    return m;
+  function remove(key) {
+    const card = open.get(key);
+    if (!card) return;
+    open.delete(key);
+    // A card closed while the person was typing keeps their text on screen.
+    if (!card.close()) card.node.remove();
   }
 
-  var link = new Link(code, {
-    WebSocket: window.WebSocket,
-    EventSource: window.EventSource,
-    fetch: window.fetch.bind(window),
-    AbortController: window.AbortController,
-    setTimeout: window.setTimeout.bind(window),
-    clearTimeout: window.clearTimeout.bind(window),
-    now: Date.now,
-    random: Math.random,
-    wsUrl: J.wsUrl,
-    store: J.store
-  }, {
-    hello: helloMsg,
-    message: receive,
-    closed: onClosed,
-    pending: function () { return outbox.values(); },
-    changed: function () { setConn(); refreshAll(); renderLog(); }
-  });
-
-  function onClosed(c) {
-    if (c === CLOSE.EVENT_ENDED) { endEvent(); return; }
-    if (c === CLOSE.TOO_LARGE && link.lastSent) {
-      var last = outbox.take(link.lastSent);
-      if (last && last.current && last.msg.type === "answer") log.refused(last.msg.id, reason("too_large"));
-      saveAll();
-    }
-    if (c === CLOSE.UNAUTHORIZED || c === CLOSE.TOO_LARGE) {
-      link.stop();
-      showError(t(c === CLOSE.UNAUTHORIZED ? "err.unauthorized" : "err.too_large"));
-    }
+  /** The welcome's open activities; every card shows what the server holds. */
+  function sync(list) {
+    const now = new Set(list.map((a) => a.key));
+    Array.from(open.keys()).forEach((k) => { if (!now.has(k)) remove(k); });
+    list.forEach(add);
+    open.forEach((card) => { card.fromServer(); });
+    updateCount();
   }
 
-  // Reactions go now or not at all: never through the outbox.
-  var reactions = new ReactionsBar(function (msg) {
-    if (!link.ready) return false;
-    link.transmit(msg);
-    return true;
-  });
-  $("#view-app").appendChild(reactions.node);
-
-  function saveOutbox() { J.store.set(KEY.outbox, outbox.toJSON()); }
-  function saveLog() { J.store.set(KEY.log, log.toJSON()); }
-  function saveAll() { saveOutbox(); saveLog(); }
-
-  function send(msg) {
-    outbox.add(msg);
-    saveOutbox();
-    link.transmit(msg);
-    watchAck();
-    setConn();
-  }
-
-  // An answer given while the link looks up but with no ack for a few seconds: the network
-  // has gone without the socket noticing yet. Say so plainly instead of "Sending…".
-  var ACK_PATIENCE_MS = 4000;
-  var waitingSince = 0, ackTimer = null;
-  function watchAck() {
-    if (!outbox.size) { waitingSince = 0; return; }
-    if (!waitingSince) waitingSince = Date.now();
-    if (ackTimer) return;
-    // Wakes when the patience runs out (counted from the last sign of life), and again after
-    // any ack that came meanwhile, until the outbox is empty or the page says "offline".
-    ackTimer = setTimeout(function () {
-      ackTimer = null;
-      if (!outbox.size) return;
-      setConn(); refreshAll(); renderLog();
-      if (!stalled()) watchAck();
-    }, Math.max(0, waitingSince + ACK_PATIENCE_MS - Date.now()) + 50);
-  }
-  function stalled() { return !!outbox.size && !!waitingSince && Date.now() - waitingSince >= ACK_PATIENCE_MS; }
-  function ackArrived() { waitingSince = outbox.size ? Date.now() : 0; watchAck(); }
-
-  window.addEventListener("online", function () { link.kick(); setConn(); });
-  window.addEventListener("offline", function () { setConn(); refreshAll(); renderLog(); });
-
-  // ------------------------------------------------------------------ server messages
-
-  function receive(m) {
-    switch (m.type) {
-      case "welcome": onWelcome(m); break;
-      case "event": onEvent(m.event); break;
-      case "ack": onAck(m.id); break;
-      case "error": onError(m); break;
-      case "opened": addOpen(m.activity); updateOpenCount(); renderLog(); break;
-      case "closed": removeOpen(m.activity); updateOpenCount(); renderLog(); break;
-      case "results": setResults(m.activity, m.tally, false); break;
-      case "questions": questions = m.questions || []; qa.renderQuestions(); break;
-      case "phase": onPhase(m); break;
-      case "session": qa.setCurrent(m); break;
-      case "directory": directory = m.cards || []; renderCards(); break;
-      case "support": showSupport(m.support); break;
-      default: break;
-    }
-  }
-
-  function onWelcome(m) {
-    token = m.attendee;
-    J.store.set(KEY.token, token);
-    if (m.state === "ended") { endEvent(); return; }
-    if (m.event) { useEvent(m.event); J.store.set(KEY.event, m.event); }
-    if (m.profile) { profile = m.profile; J.store.set(KEY.profile, profile); }
-    renderProfile();
-    answers = new Map(Object.entries(m.answers || {}));
-    outbox.forgetReplaced();
-    log.reconcile(m.answers || {}, outbox);
-    saveLog();
-    var now = new Set((m.open || []).map(function (a) { return a.key; }));
-    Array.from(open.keys()).forEach(function (k) { if (!now.has(k)) removeOpen(k); });
-    (m.open || []).forEach(addOpen);
-    open.forEach(function (ui) { ui.fromServer(); });
-    updateOpenCount();
-    var res = new Map(Object.entries(m.results || {}));
-    Array.from(resultUI.keys()).forEach(function (k) { if (!res.has(k)) setResults(k, null, true); });
-    res.forEach(function (tally, k) { setResults(k, tally, true); });
-    questions = m.questions || [];
-    voted.clear();
-    (m.voted || []).forEach(function (id) { voted.add(id); });
-    qa.setCurrent(m);
-    qa.setPhase(m);
-    directory = m.directory || [];
-    renderCards();
-    welcomed = true;
-    if (!editing) show("app");
-    link.welcomed();
-    setConn();
-    refreshAll();
-    renderLog();
-  }
-
-  /** A `phase` frame: the banner, the ask form and the lists follow; closed ends the page. */
-  function onPhase(m) {
-    if (m.phase === "closed") { endEvent(); return; }
-    if (facts) facts.closes_at = m.closes_at || facts.closes_at || null;
-    qa.setPhase(m);  // the notice is a status region: a screen reader hears the change
-  }
-
-  /** The organisers edited the event while it runs: everything on screen takes the new
-   * wording, and what the person is typing, or has sent and is waiting for, stays. */
-  function onEvent(ev) {
-    if (!ev || !welcomed) return;
-    useEvent(ev);
-    acts = J.indexEvent(facts);
-    J.store.set(KEY.event, ev);
-    rebuildProfileForm();
-    Array.from(open.keys()).forEach(function (key) {
-      var ui = open.get(key);
-      var a = J.own(acts, key) ? acts[key] : null;
+  /** An edit: each card drawn again, taking over what was typed. */
+  function respec() {
+    Array.from(open.keys()).forEach((key) => {
+      const card = open.get(key);
+      const a = J.own(s.acts, key) ? s.acts[key] : null;
       if (!a) {
         open.delete(key);
-        ui.gone();
+        card.gone();
         return;
       }
-      var fresh = activityCard(a);
-      fresh.takeOver(ui);
+      const fresh = activityCard(a);
+      fresh.takeOver(card);
       open.set(key, fresh);
     });
     // A card left on screen after its activity closed keeps its text; it says so if the
     // activity is gone from the programme too.
-    Array.prototype.forEach.call(document.querySelectorAll("#open-list [data-state=closed]"), function (node) {
-      var key = node.getAttribute("data-key");
-      if (!J.own(acts, key)) J.setText(node.querySelector(".save-state"), t("card.removed"));
-    });
-    Array.from(resultUI.keys()).forEach(function (key) {
-      var tally = resultUI.get(key).tally;
-      resultUI.get(key).node.remove();
-      resultUI.delete(key);
-      setResults(key, tally, true);
-    });
-    updateOpenCount();
-    renderLog();
-  }
-
-  function onAck(id) {
-    if (reactions.onAck(id)) return;
-    var took = outbox.take(id);
-    if (!took) return;
-    ackArrived();
-    saveOutbox();
-    var msg = took.msg;
-    if (msg.type === "answer") {
-      answers.set(msg.activity, msg.value);
-      if (took.current) { log.saved(id); saveLog(); }
-      var ui = open.get(msg.activity);
-      if (ui) ui.refresh();
-      var res = resultUI.get(msg.activity);
-      if (res) markMine(acts[msg.activity], res);
-      renderLog();
-      updateOpenCount();
-    } else if (msg.type === "ask") {
-      var ta = $("#ask-text");
-      if (ta.value.trim() === msg.text) { ta.value = ""; askInput(); }
-      state($("#ask-state"), "saved", t(moderated() ? "qa.sent_moderated" : "qa.sent"));
-    } else if (msg.type === "upvote") {
-      voted.add(msg.question);
-      qa.renderQuestions();
-    } else if (msg.type === "card") {
-      state($("#card-state"), "saved", t(moderated() ? "dir.shared_moderated" : "dir.shared"));
-      $("#card-summary").setAttribute("data-i18n", "dir.update");
-      J.setText($("#card-summary"), t("dir.update"));
-    } else if (msg.type === "profile") {
-      profile = { organisation: msg.organisation || null, sector: msg.sector || null, room: msg.room || null };
-      J.store.set(KEY.profile, profile);
-      renderProfile();
-      qa.render();
-      state($("#profile-state"), "saved", t("profile.saved"));
-      if (editing) { editing = false; show("app"); selectTab("you"); }
-    }
-    setConn();
-  }
-
-  /** Refusals the person may see, with their words in web/i18n/ ("err.CODE"). */
-  var FRIENDLY = ["activity_closed", "unknown_activity", "not_available", "no_such_event"];
-  function friendly(c) { return FRIENDLY.indexOf(c) >= 0 ? t("err." + c) : null; }
-
-  function onError(m) {
-    if (m.code === "event_ended") { endEvent(); return; }
-    if (m.code === "no_such_event") { link.stop(); showError(t("err.no_such_event")); return; }
-    if (m.code === "not_joined") { link.start(); return; }
-    if (m.id && reactions.onError(m)) return;
-    if (m.id && !outbox.get(m.id)) {
-      // A replaced answer's refusal: the newer one is the one that counts.
-      outbox.take(m.id);
-      if (m.code === "rate_limited") link.retryLater();
-      return;
-    }
-    if (!m.id) { if (m.code === "rate_limited") link.retryLater(); return; }
-    if (retryable(m.code)) { link.retryLater(); setConn(); return; }
-    var msg = outbox.take(m.id).msg;
-    saveOutbox();
-    var text = m.code === "not_open" ? qa.refusal(m.phase) : friendly(m.code) || m.message || t("err.not_saved");
-    if (msg.type === "answer") {
-      log.refused(msg.id, m.code === "not_open" ? text : reason(m.code, m.message));
-      saveLog();
-      var ui = open.get(msg.activity);
-      if (ui) ui.refresh();
-      renderLog();
-    } else if (msg.type === "ask") state($("#ask-state"), "error", text);
-    else if (msg.type === "card") state($("#card-state"), "error", text);
-    else if (msg.type === "profile") state($("#profile-state"), "error", text);
-    else if (msg.type === "upvote") { qa.renderQuestions(); qa.voteRefused(msg.question, text); }
-    setConn();
-  }
-
-  function endEvent() {
-    ended = true;
-    $("#phase-notice").hidden = true;
-    link.stop();
-    var lost = 0;
-    outbox.values().forEach(function (m) {
-      if (m.type !== "answer") return;
-      lost++;
-      log.refused(m.id, reason("event_ended"));
-      outbox.take(m.id);
-    });
-    saveAll();
-    J.setText($("#ended-text"), lost ? t("ended.lost", { n: lost }) : t("ended.text"));
-    $("#ended-text").removeAttribute("data-i18n");
-    show("ended");
-    setConn();
-    renderLog();
-  }
-
-  function state(node, kind, text) {
-    node.setAttribute("data-state", kind);
-    J.setText(node, text);
-  }
-
-  function moderated() { return !facts || !facts.qa || facts.qa.moderation === "pre"; }
-
-  // ------------------------------------------------------------------ the event
-
-  function useEvent(ev) {
-    var fresh = !facts || !facts.sessions || !facts.sessions.length || !facts.sessions[0].activities;
-    facts = Object.assign({}, facts || {}, ev);
-    if (fresh) acts = J.indexEvent(facts);
-    $("#event-title").removeAttribute("data-i18n");
-    J.setText($("#event-title"), facts.title || "Joinup");
-    updateTitle();
-    $("#tab-qa").hidden = !(facts.qa && facts.qa.enabled);
-    $("#tab-directory").hidden = !(facts.directory && facts.directory.enabled);
-    reactions.setKeys(facts.reactions);
-    J.setText($("#ask-hint"), t(moderated() ? "qa.moderated" : "qa.unmoderated"));
-    buildProfileForm();
-    if (ev.phase) qa.setPhase(ev);
-  }
-
-  // ------------------------------------------------------------------ profile form
-
-  var profileBuilt = false;
-  function buildProfileForm() {
-    if (profileBuilt || !facts) return;
-    profileBuilt = true;
-    var list = $("#org-list");
-    var orgs = facts.organisations || [];
-    // Alphabetical, whatever order the spec lists them in, so a name is where one looks.
-    var sorted = orgs.slice().sort(function (x, y) { return x.name.localeCompare(y.name, undefined, { sensitivity: "base" }); });
-    sorted.forEach(function (o, i) {
-      list.appendChild(el("label", { class: "option", "data-search": norm(o.name + " " + (o.sector || "")) },
-        el("input", { type: "radio", name: "org", value: o.name, id: "org-" + i }),
-        el("span", {}, o.name, o.sector ? el("small", { text: o.sector }) : null)));
-    });
-    if (facts.allow_other_organisation !== false) {
-      list.appendChild(el("label", { class: "option", "data-always": "1" },
-        el("input", { type: "radio", name: "org", value: "", id: "org-other-choice" }),
-        el("span", { "data-i18n": "profile.org_other_choice", text: t("profile.org_other_choice") })));
-    }
-    var sector = $("#sector");
-    sector.appendChild(el("option", { value: "", "data-i18n": "profile.sector_choose", text: t("profile.sector_choose") }));
-    (facts.sectors || []).forEach(function (s) { sector.appendChild(el("option", { value: s, text: s })); });
-    var rooms = facts.rooms || [];
-    if (rooms.length) {
-      $("#room-fieldset").hidden = false;
-      var rl = $("#room-list");
-      rooms.forEach(function (r, i) {
-        rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: r, id: "room-" + i }), el("span", { text: r })));
-      });
-      rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: "", id: "room-none" }), el("span", { "data-i18n": "profile.room_none", text: t("profile.room_none") })));
-    }
-    if (!profileWired) wireProfileForm();
-    filterOrgs();
-    fillProfileForm();
-  }
-
-  /** The event's lists changed (an organiser's edit): the form is built again from them,
-   * unless the person is filling it in now (it is then built at its next opening). */
-  function rebuildProfileForm() {
-    if (editing) { profileStale = true; return; }
-    profileStale = false;
-    [$("#org-list"), $("#sector"), $("#room-list")].forEach(function (n) { J.clear(n); });
-    profileBuilt = false;
-    buildProfileForm();
-  }
-
-  var profileWired = false, profileStale = false;
-  /** The form's listeners, once: building it again keeps them. */
-  function wireProfileForm() {
-    profileWired = true;
-    var list = $("#org-list"), sector = $("#sector");
-    list.addEventListener("change", function (e) {
-      var input = e.target;
-      if (input.name !== "org") return;
-      var isOther = input.id === "org-other-choice";
-      $("#org-other-field").hidden = !isOther;
-      var match = (facts.organisations || []).filter(function (o) { return o.name === input.value; })[0];
-      if (match && match.sector) sector.value = match.sector;
-      if (isOther) {
-        // What was typed in the search is, most likely, the name: keep it.
-        var typed = $("#org-search").value.trim();
-        if (typed && !$("#org-other").value.trim()) $("#org-other").value = typed;
-        $("#org-other").focus();
-      }
-      fieldError(null);
-    });
-    $("#org-other").addEventListener("input", function () { fieldError(null); });
-    $("#org-search").addEventListener("input", filterOrgs);
-  }
-
-  /** The error of the "not listed" name, shown under that field (null clears it). */
-  function fieldError(text) {
-    var node = $("#org-other-error"), input = $("#org-other");
-    node.hidden = !text;
-    J.setText(node, text || "");
-    if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
-  }
-
-  function norm(s) { return s.toLowerCase().replace(/[^a-z0-9 ]+/g, " ").replace(/\s+/g, " ").trim(); }
-
-  function filterOrgs() {
-    var q = norm($("#org-search").value);
-    var shown = 0;
-    Array.prototype.forEach.call($("#org-list").children, function (label) {
-      if (label.getAttribute("data-always")) return;
-      var hit = !q || label.getAttribute("data-search").indexOf(q) >= 0;
-      label.hidden = !hit;
-      if (hit) shown++;
-    });
-    var total = (facts.organisations || []).length;
-    J.setText($("#org-count"), q ? t("profile.org_match", { n: shown }) : t("profile.org_total", { n: total }));
-  }
-
-  function fillProfileForm() {
-    var p = profile || {};
-    var radios = document.querySelectorAll("#org-list input");
-    var known = false;
-    Array.prototype.forEach.call(radios, function (r) {
-      r.checked = !!p.organisation && r.value === p.organisation;
-      if (r.checked) known = true;
-    });
-    var other = $("#org-other-choice");
-    if (p.organisation && !known && other) {
-      other.checked = true;
-      $("#org-other").value = p.organisation;
-    }
-    $("#org-other-field").hidden = !(other && other.checked);
-    $("#sector").value = p.sector || "";
-    Array.prototype.forEach.call(document.querySelectorAll("#room-list input"), function (r) {
-      r.checked = r.value === (p.room || "") && (!!p.room || welcomed);
+    Array.prototype.forEach.call(document.querySelectorAll("#open-list [data-state=closed]"), (node) => {
+      const key = node.getAttribute("data-key");
+      if (!J.own(s.acts, key)) J.setText(node.querySelector(".save-state"), t("card.removed"));
     });
   }
 
-  function readProfileForm() {
-    var chosen = document.querySelector("#org-list input:checked");
-    var org = chosen ? (chosen.id === "org-other-choice" ? $("#org-other").value.trim() : chosen.value) : "";
-    var room = document.querySelector("#room-list input:checked");
-    return { organisation: org, sector: $("#sector").value, room: room ? room.value : "" };
-  }
-
-  $("#profile-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var p = readProfileForm();
-    var other = $("#org-other-choice");
-    if (other && other.checked && !p.organisation) {
-      fieldError(t("profile.org_other_missing"));
-      $("#org-other").focus();
-      return;
-    }
-    if (!welcomed && !token) {
-      profile = { organisation: p.organisation || null, sector: p.sector || null, room: p.room || null };
-      J.store.set(KEY.profile, profile);
-      state($("#profile-state"), "pending", t("profile.joining"));
-      link.start();
-      return;
-    }
-    state($("#profile-state"), link.ready ? "pending" : "waiting", t(link.ready ? "profile.saving" : "profile.save_later"));
-    send({ type: "profile", id: J.uuid(), organisation: p.organisation, sector: p.sector, room: p.room });
-  });
-
-  $("#profile-cancel").addEventListener("click", function () {
-    editing = false;
-    show("app");
-    selectTab("you");
-    $("#edit-profile").focus();
-  });
-
-  $("#edit-profile").addEventListener("click", function () {
-    if (profileStale) rebuildProfileForm();
-    editing = true;
-    fillProfileForm();
-    $("#profile-title").setAttribute("data-i18n", "profile.edit_title");
-    J.setText($("#profile-title"), t("profile.edit_title"));
-    $("#profile-submit").setAttribute("data-i18n", "profile.save");
-    J.setText($("#profile-submit"), t("profile.save"));
-    $("#profile-cancel").hidden = false;
-    state($("#profile-state"), "", "");
-    show("profile");
-    $("#profile-title").setAttribute("tabindex", "-1");
-    $("#profile-title").focus();
-  });
-
-  function renderProfile() {
-    var p = profile || {};
-    var dl = J.clear($("#you-summary"));
-    var hasRooms = !!(facts && facts.rooms && facts.rooms.length);
-    [["you.organisation", p.organisation], ["you.sector", p.sector], ["you.room", hasRooms ? p.room || t("profile.room_none") : null]]
-      .forEach(function (row) {
-        if (row[0] === "you.room" && row[1] === null) return;
-        dl.appendChild(el("dt", { text: t(row[0]) }));
-        dl.appendChild(el("dd", { text: row[1] || t("you.not_given") }));
-      });
-    var org = $("#c-organisation");
-    if (!org.value && p.organisation) org.value = p.organisation;
-    refreshAll();
-  }
-
-  // ------------------------------------------------------------------ activities
-
-  function eyebrow(a) {
-    var s = a.sessionTitle || (J.own(acts, a.key) && acts[a.key].sessionTitle) || "";
-    return el("p", { class: "eyebrow", text: s + (a.room ? " · " + a.room : "") });
-  }
-
-  function addOpen(a) {
-    if (!a || open.has(a.key)) return;
-    if (J.own(acts, a.key)) { a.sessionTitle = acts[a.key].sessionTitle; } else acts[a.key] = a;
-    var stale = document.getElementById("act-" + a.key);
-    if (stale) stale.remove();  // the same activity, closed while typing, open again
-    var ui = activityCard(a);
-    open.set(a.key, ui);
-    var list = $("#open-list");
-    // Keep the programme's order.
-    var order = Object.keys(acts);
-    var before = null;
-    Array.prototype.some.call(list.children, function (n) {
-      if (order.indexOf(n.getAttribute("data-key")) > order.indexOf(a.key)) { before = n; return true; }
-      return false;
+  /** A new language: cards not being typed in are drawn again. */
+  function reword() {
+    Array.from(open.keys()).forEach((k) => {
+      const card = open.get(k);
+      if (card.editing()) return;
+      const fresh = activityCard(J.own(s.acts, k));
+      card.node.replaceWith(fresh.node);
+      open.set(k, fresh);
     });
-    list.insertBefore(ui.node, before);
-    if (welcomed) J.announce(t("answer.now_open", { prompt: a.prompt }));
-  }
-
-  function removeOpen(key) {
-    var ui = open.get(key);
-    if (!ui) return;
-    open.delete(key);
-    // A card closed while the person was typing keeps their text on screen.
-    if (!ui.close()) ui.node.remove();
   }
 
   /** Open activities not yet answered (an answer waiting to be sent counts as given). */
-  function unansweredCount() {
-    var n = 0;
-    open.forEach(function (ui) { if (!ui.answered()) n++; });
+  function unanswered() {
+    let n = 0;
+    open.forEach((card) => { if (!card.answered()) n++; });
     return n;
   }
 
-  function updateOpenCount() {
-    var n = unansweredCount();
-    var c = $("#open-count");
+  function updateCount() {
+    const n = unanswered();
+    const c = $("#open-count");
     c.hidden = !n;
     J.setText(c, String(n));
     c.setAttribute("aria-label", t("tabs.open_count", { n: n }));
     $("#none-open").hidden = open.size > 0 || !!$("#open-list [data-state=closed]");
-    updateTitle();
+    ui.session.updateTitle();
     refreshAll();  // "Thanks, waiting for the next question" only when nothing else waits
   }
 
-  /** The browser tab: "(2) Event · Joinup" while two open activities wait for an answer. */
-  function updateTitle() {
-    var base = (facts && facts.title ? facts.title : "Joinup") + (facts && facts.title ? " · Joinup" : "");
-    var n = unansweredCount();
-    document.title = n ? t("title.count", { n: n, title: base }) : base;
-  }
-
-  function refreshAll() { open.forEach(function (ui) { ui.refresh(); }); }
-
-  // The card last answered here says "Thanks, waiting for the next question" once all are.
-  var lastAnswered = null;
+  function refreshAll() { open.forEach((card) => { card.refresh(); }); }
+  function refresh(key) { const card = open.get(key); if (card) card.refresh(); }
+  function isOpen(key) { return open.has(key); }
 
   function activityCard(a) {
-    var id = "act-" + a.key;
-    var title = el("h3", { class: "prompt", id: id + "-title", text: a.prompt });
-    var status = el("p", { class: "save-state", id: id + "-state", "aria-live": "polite" });
-    var submit = el("button", { class: "btn", type: "submit" });
-    var thanks = el("p", { class: "thanks", id: id + "-thanks", hidden: true });
-    var change = el("button", { class: "btn secondary", type: "button", id: id + "-change", hidden: true });
-    var form = el("form", { class: "card activity", id: id, "data-key": a.key, "aria-labelledby": id + "-title", novalidate: true });
-    var dirty = false, unfolded = false, closed = false;
-    var control = makeControl(a, id, function () { dirty = true; refresh(); }, function () { return profile; });
-    var actions = el("div", { class: "actions" }, submit, change, status);
-    form.append(eyebrow(a), title, control.node, thanks, actions);
+    const id = "act-" + a.key;
+    const title = el("h3", { class: "prompt", id: id + "-title", text: a.prompt });
+    const status = el("p", { class: "save-state", id: id + "-state", "aria-live": "polite" });
+    const submit = el("button", { class: "btn", type: "submit" });
+    const thanks = el("p", { class: "thanks", id: id + "-thanks", hidden: true });
+    const change = el("button", { class: "btn secondary", type: "button", id: id + "-change", hidden: true });
+    const form = el("form", { class: "card activity", id: id, "data-key": a.key, "aria-labelledby": id + "-title", novalidate: true });
+    let dirty = false, unfolded = false, closed = false;
+    const control = makeControl(a, id, () => { dirty = true; refresh(); }, () => s.profile);
+    const actions = el("div", { class: "actions" }, submit, change, status);
+    form.append(eyebrow(a, s.acts), title, control.node, thanks, actions);
 
-    change.addEventListener("click", function () {
+    change.addEventListener("click", () => {
       unfolded = true;
       refresh();
-      var first = control.node.querySelector("input:not([disabled]), textarea");
+      const first = control.node.querySelector("input:not([disabled]), textarea");
       if (first) first.focus();
     });
 
     function refused() {
-      var rec = log.get(a.key);
-      return rec && rec.state === "refused" && !outbox.answerFor(a.key) ? rec : null;
+      const rec = s.log.get(a.key);
+      return rec && rec.state === "refused" && !s.outbox.answerFor(a.key) ? rec : null;
     }
 
     function refresh() {
       if (closed) return;
-      var pending = outbox.answerFor(a.key);
-      var has = answers.has(a.key);
-      var no = refused();
-      var valid = control.get() !== null;
-      var late = !!pending && link.ready && stalled();
-      // Answered and saved: the card folds to its prompt and "Saved", out of the way.
-      var folded = has && !pending && !no && !dirty && !unfolded;
-      if (a.kind === "pledge") {
-        J.setText(submit, t("card.sign"));
-        submit.hidden = has && !pending && !no;
-        control.sync(has || !!pending);
-      } else {
-        J.setText(submit, t(no && !dirty ? "card.send_again" : has || pending ? "card.update" : "card.send"));
-        submit.hidden = folded;
-      }
-      control.node.hidden = folded;
-      change.hidden = !folded || a.kind === "pledge";
+      const pending = !!s.outbox.answerFor(a.key);
+      const has = s.answers.has(a.key);
+      const no = refused();
+      const ready = s.link.ready;
+      const look = cardLook({ kind: a.kind, has, pending, refused: !!no, dirty, unfolded, ready,
+        valid: control.get() !== null, late: pending && ready && ui.session.stalled() });
+      J.setText(submit, t(look.submit));
+      submit.hidden = look.submitHidden;
+      if (a.kind === "pledge") control.sync(has || pending);
+      control.node.hidden = look.folded;
+      change.hidden = look.changeHidden;
       J.setText(change, t("card.change"));
-      thanks.hidden = !folded || unansweredCount() > 0 || lastAnswered !== a.key;
+      thanks.hidden = !look.folded || unanswered() > 0 || lastAnswered !== a.key;
       J.setText(thanks, t("card.thanks"));
-      form.classList.toggle("folded", folded);
-      submit.disabled = !valid || (!!pending && !dirty && link.ready && !late);
-      form.setAttribute("data-state", pending ? "pending" : no ? "refused" : has ? "saved" : "");
-      if (late) state(status, "offline", t("card.offline"));
-      else if (pending && link.ready) state(status, "pending", t("card.sending"));
-      else if (pending) state(status, "waiting", t("card.not_sent"));
-      else if (no && !dirty) state(status, "error", t("card.not_saved", { reason: no.reason, kept: kept(a) }));
-      else if (has && !dirty) state(status, "saved", a.kind === "pledge" && profile && profile.organisation
-        ? t("card.saved_signed", { organisation: profile.organisation }) : t("card.saved"));
-      else if ((has || no) && dirty) state(status, "", t("card.changed"));
-      else state(status, "", "");
+      form.classList.toggle("folded", look.folded);
+      submit.disabled = look.submitDisabled;
+      form.setAttribute("data-state", look.state);
+      const org = s.profile && s.profile.organisation;
+      const key = look.status[1];
+      let text = "";
+      if (key === "card.not_saved") text = t(key, { reason: no.reason, kept: kept(a, s.answers) });
+      else if (key === "card.saved" && a.kind === "pledge" && org) text = t("card.saved_signed", { organisation: org });
+      else if (key) text = t(key);
+      mark(status, look.status[0], text);
     }
 
     // What the control shows: the answer waiting to go, else the one last given and refused
     // (never an older one in its place), else the one the server holds.
     function showGiven() {
-      var pending = outbox.answerFor(a.key), no = refused();
+      const pending = s.outbox.answerFor(a.key), no = refused();
       if (pending) control.set(pending.value);
       else if (no) control.set(no.given);
-      else if (answers.has(a.key)) control.set(answers.get(a.key));
+      else if (s.answers.has(a.key)) control.set(s.answers.get(a.key));
     }
 
     /** The activity closed. Typed and not sent: the card stays, read-only, with its text,
      * saying so, until dismissed (true). Otherwise it goes (false). */
     function close() {
-      var typing = dirty && control.get() !== null && !outbox.answerFor(a.key);
+      const typing = dirty && control.get() !== null && !s.outbox.answerFor(a.key);
       if (!typing) return false;
       closed = true;
       form.setAttribute("data-state", "closed");
-      Array.prototype.forEach.call(form.querySelectorAll("input, textarea"), function (x) {
+      Array.prototype.forEach.call(form.querySelectorAll("input, textarea"), (x) => {
         if (x.type === "radio" || x.type === "checkbox") x.disabled = true; else x.readOnly = true;
       });
       submit.hidden = true;
       change.hidden = true;
       thanks.hidden = true;
-      state(status, "error", t("card.just_closed"));
-      var dismiss = el("button", { class: "btn secondary", type: "button", text: t("card.dismiss") });
-      dismiss.addEventListener("click", function () { form.remove(); updateOpenCount(); });
+      mark(status, "error", t("card.just_closed"));
+      const dismiss = el("button", { class: "btn secondary", type: "button", text: t("card.dismiss") });
+      dismiss.addEventListener("click", () => { form.remove(); updateCount(); });
       actions.insertBefore(dismiss, status);
       return true;
     }
 
-    form.addEventListener("submit", function (e) {
+    form.addEventListener("submit", (e) => {
       e.preventDefault();
       if (closed) return;
-      var v = control.get();
+      const v = control.get();
       if (v === null) return;
       dirty = false;
       unfolded = false;
       lastAnswered = a.key;
-      var msg = { type: "answer", id: J.uuid(), activity: a.key, value: v };
-      log.gave(msg, a.prompt, describe(a, v));
-      saveLog();
-      send(msg);
+      const msg = { type: "answer", id: J.uuid(), activity: a.key, value: v };
+      s.log.gave(msg, a.prompt, describe(a, v));
+      ui.session.saveLog();
+      ui.session.send(msg);
       refresh();
-      renderLog();
-      updateOpenCount();
+      ui.you.renderLog();
+      updateCount();
     });
 
     showGiven();
@@ -754,8 +277,9 @@ function codeFromAddress() {
      * before an edit: what was typed (and where) carries over, and the new card takes the
      * old one's place on screen. */
     function takeOver(old) {
-      var was = old.typed();
-      if (was.dirty && was.kind === a.kind) {
+      const was = old.typed();
+      const same = was.dirty && was.kind === a.kind;
+      if (same) {
         if (was.value !== null) control.set(was.value);
         dirty = true;
       }
@@ -763,21 +287,19 @@ function codeFromAddress() {
       old.node.replaceWith(form);
       // Text as typed, spaces and all (the control hands back a tidied value), and its
       // counter with it.
-      if (was.dirty && was.kind === a.kind) {
-        was.fields.forEach(function (f) {
-          var input = document.getElementById(f.id);
+      if (same) {
+        was.fields.forEach((f) => {
+          const input = document.getElementById(f.id);
           if (!input || !form.contains(input) || input.value === f.value) return;
           input.value = f.value;
           input.dispatchEvent(new Event("input", { bubbles: true }));
         });
       }
-      if (was.focus) {
-        var input = document.getElementById(was.focus);
-        if (input && form.contains(input)) {
-          input.focus();
-          if (was.selection && typeof input.setSelectionRange === "function") {
-            try { input.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
-          }
+      const input = was.focus ? document.getElementById(was.focus) : null;
+      if (input && form.contains(input)) {
+        input.focus();
+        if (was.selection && typeof input.setSelectionRange === "function") {
+          try { input.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
         }
       }
       refresh();
@@ -785,11 +307,11 @@ function codeFromAddress() {
 
     /** What the person has done in this card that is not the server's. */
     function typed() {
-      var focused = document.activeElement;
-      var inside = focused && form.contains(focused) && focused.id;
-      var fields = Array.prototype.filter.call(form.querySelectorAll("textarea, input"), function (x) {
+      const focused = document.activeElement;
+      const inside = focused && form.contains(focused) && focused.id;
+      const fields = Array.prototype.filter.call(form.querySelectorAll("textarea, input"), (x) => {
         return x.id && (x.tagName === "TEXTAREA" || x.type === "text");
-      }).map(function (x) { return { id: x.id, value: x.value }; });
+      }).map((x) => { return { id: x.id, value: x.value }; });
       return {
         kind: a.kind,
         fields: fields,
@@ -805,7 +327,7 @@ function codeFromAddress() {
      * typed, saying so, until dismissed. */
     function gone() {
       if (!close()) { form.remove(); return; }
-      state(status, "error", t("card.removed"));
+      mark(status, "error", t("card.removed"));
     }
 
     return {
@@ -815,313 +337,516 @@ function codeFromAddress() {
       takeOver: takeOver,
       typed: typed,
       gone: gone,
-      answered: function () { return answers.has(a.key) || !!outbox.answerFor(a.key); },
-      editing: function () { return dirty; },
-      fromServer: function () {
+      answered: () => s.answers.has(a.key) || !!s.outbox.answerFor(a.key),
+      editing: () => dirty,
+      fromServer: () => {
         if (!dirty) showGiven();
         refresh();
       }
     };
   }
 
-  /** What the server kept for an activity whose last answer was refused. */
-  function kept(a) {
-    return answers.has(a.key) ? t("card.kept_earlier", { answer: describe(a, answers.get(a.key)) })
-      : t("card.kept_nothing");
-  }
+  return { add, remove, sync, respec, reword, refresh, refreshAll, isOpen, unanswered, updateCount };
+}
 
-  // ------------------------------------------------------------------ results
+/** The indexes of the bars that are the person's answer `v`. */
+function minePicks(a, v) {
+  if (a.kind === "choice" && Array.isArray(v)) return v;
+  if (a.kind === "scale" && typeof v === "number") return [v - a.min];
+  return [];
+}
 
-  function setResults(key, tally, quiet) {
-    var a = J.own(acts, key);
+/** The results, newest first. */
+function resultsView(s) {
+  const shown = new Map();
+
+  /** A result shown or updated (announced unless `quiet`); no tally takes it away. */
+  function set(key, tally, quiet) {
+    const a = J.own(s.acts, key);
     if (!a) return;
-    var r = resultUI.get(key);
+    let r = shown.get(key);
     if (tally === null || tally === undefined) {
-      if (r) { r.node.remove(); resultUI.delete(key); }
+      if (r) { r.node.remove(); shown.delete(key); }
     } else {
       if (!r) {
-        var chart = resultChart(a);
-        var mine = el("p", { class: "your-answer", id: "res-" + key + "-mine", hidden: true });
-        var node = el("article", { class: "card result", id: "res-" + key, "aria-labelledby": "res-" + key + "-title" },
-          eyebrow(a), el("h3", { id: "res-" + key + "-title", text: a.prompt }), mine, chart.node);
+        const chart = resultChart(a);
+        const mine = el("p", { class: "your-answer", id: "res-" + key + "-mine", hidden: true });
+        const node = el("article", { class: "card result", id: "res-" + key, "aria-labelledby": "res-" + key + "-title" },
+          eyebrow(a, s.acts), el("h3", { id: "res-" + key + "-title", text: a.prompt }), mine, chart.node);
         $("#results-list").prepend(node);
         r = { node: node, chart: chart, mine: mine };
-        resultUI.set(key, r);
+        shown.set(key, r);
       }
       r.chart.update(tally);
       r.tally = tally;
-      markMine(a, r);
+      mark(a, r);
       if (!quiet) J.announce(t("answer.results_for", { summary: describeTally(a, tally) }));
     }
-    $("#results-block").hidden = !resultUI.size;
+    $("#results-block").hidden = !shown.size;
   }
 
-  /** A result shows the person's own answer: a line above the chart, and the bars (or words)
-   * they chose marked "Your answer". */
-  function markMine(a, r) {
-    var v = answers.has(a.key) ? answers.get(a.key) : null;
+  /** The welcome's results: those not in it go. */
+  function sync(results) {
+    const res = new Map(Object.entries(results));
+    Array.from(shown.keys()).forEach((k) => { if (!res.has(k)) set(k, null, true); });
+    res.forEach((tally, k) => { set(k, tally, true); });
+  }
+
+  /** An edit: each result drawn again. */
+  function respec() {
+    Array.from(shown.keys()).forEach((key) => {
+      const tally = shown.get(key).tally;
+      shown.get(key).node.remove();
+      shown.delete(key);
+      set(key, tally, true);
+    });
+  }
+
+  /** A result shows the person's own answer: a line above the chart, and the bars (or
+   * words) they chose marked "Your answer". */
+  function mark(a, r) {
+    const v = s.answers.has(a.key) ? s.answers.get(a.key) : null;
     r.mine.hidden = v === null;
     J.clear(r.mine);
     if (v !== null) r.mine.append(el("span", { class: "muted", text: t("answer.your_answer") + ": " }), describe(a, v));
-    var picked = [];
-    if (a.kind === "choice" && Array.isArray(v)) picked = v;
-    else if (a.kind === "scale" && typeof v === "number") picked = [v - a.min];
-    Array.prototype.forEach.call(r.node.querySelectorAll(".bar-row"), function (row, i) {
-      var on = picked.indexOf(i) >= 0;
+    const picked = minePicks(a, v);
+    Array.prototype.forEach.call(r.node.querySelectorAll(".bar-row"), (row, i) => {
+      const on = picked.indexOf(i) >= 0;
       row.classList.toggle("mine", on);
-      var tag = row.querySelector(".mine-tag");
+      const tag = row.querySelector(".mine-tag");
       if (on && !tag) row.querySelector(".bar-label").prepend(el("span", { class: "mine-tag", text: t("answer.your_answer") }));
       else if (!on && tag) tag.remove();
       else if (tag) J.setText(tag, t("answer.your_answer"));
     });
-    var words = a.kind === "words" && Array.isArray(v) ? v : [];
-    Array.prototype.forEach.call(r.node.querySelectorAll(".cloud li"), function (li) {
+    const words = a.kind === "words" && Array.isArray(v) ? v : [];
+    Array.prototype.forEach.call(r.node.querySelectorAll(".cloud li"), (li) => {
       li.classList.toggle("mine", words.indexOf(li.firstChild.textContent) >= 0);
     });
   }
-  function markAllMine() { resultUI.forEach(function (r, k) { var a = J.own(acts, k); if (a) markMine(a, r); }); }
 
-  // ------------------------------------------------------------------ Q&A
+  function markMine(key) {
+    const r = shown.get(key), a = J.own(s.acts, key);
+    if (r && a) mark(a, r);
+  }
+  function markAll() { shown.forEach((r, k) => { markMine(k); }); }
 
-  var qa = qaView({
-    facts: function () { return facts; },
-    profile: function () { return profile; },
-    questions: function () { return questions; },
-    voted: voted,
-    pendingVote: function (id) {
-      var pending = false;
-      outbox.forEach(function (m) { if (m.type === "upvote" && m.question === id) pending = true; });
-      return pending;
-    },
-    send: function (msg) { send(msg); },
-    chooseRoom: function (room) {
-      var p = profile || {};
-      send({ type: "profile", id: J.uuid(), organisation: p.organisation || null, sector: p.sector || null, room: room });
+  return { set, sync, respec, markMine, markAll };
+}
+
+/** Text as the organisation search compares it. */
+function norm(s) { return s.toLowerCase().replace(/[^a-z0-9 ]+/g, " ").replace(/\s+/g, " ").trim(); }
+
+/** Organisations alphabetically, whatever the spec's order, so a name is where one looks. */
+function sortOrganisations(orgs) {
+  return (orgs || []).slice().sort((x, y) => { return x.name.localeCompare(y.name, undefined, { sensitivity: "base" }); });
+}
+
+/** The profile's rows, [key, value or null]; the room only if the event has rooms. */
+function profileRows(p, hasRooms) {
+  const rows = [["you.organisation", p.organisation || null], ["you.sector", p.sector || null]];
+  if (hasRooms) rows.push(["you.room", p.room || null]);
+  return rows;
+}
+
+/** "Your answers" in programme order (`order`), and what the Answer tab's notice counts:
+ * those not pending/saved whose card (`isOpen`) is gone. */
+function answerLines(log, answers, order, pending, isOpen) {
+  const keys = [];
+  log.records().forEach((r) => { keys.push(r.activity); });
+  answers.forEach((v, k) => { if (!log.get(k)) keys.push(k); });
+  keys.sort((x, y) => order.indexOf(x) - order.indexOf(y));
+  let waiting = 0, notSaved = 0;
+  const lines = keys.map((k) => {
+    const rec = log.get(k), p = pending(k);
+    const state = p ? "pending" : rec ? rec.state : "saved";
+    if (!isOpen(k)) { if (state === "pending") waiting++; else if (state === "refused") notSaved++; }
+    return { key: k, state: state, record: rec, pending: p, given: p ? p.value : rec ? rec.given : answers.get(k) };
+  });
+  return { lines: lines, waiting: waiting, notSaved: notSaved };
+}
+
+/** The profile form and "You". */
+function youView(s, ui) {
+  let built = false, wired = false, stale = false;
+
+  function buildProfileForm() {
+    if (built || !s.facts) return;
+    built = true;
+    const list = $("#org-list");
+    sortOrganisations(s.facts.organisations).forEach((o, i) => {
+      list.appendChild(el("label", { class: "option", "data-search": norm(o.name + " " + (o.sector || "")) },
+        el("input", { type: "radio", name: "org", value: o.name, id: "org-" + i }),
+        el("span", {}, o.name, o.sector ? el("small", { text: o.sector }) : null)));
+    });
+    if (s.facts.allow_other_organisation !== false) {
+      list.appendChild(el("label", { class: "option", "data-always": "1" },
+        el("input", { type: "radio", name: "org", value: "", id: "org-other-choice" }),
+        el("span", { "data-i18n": "profile.org_other_choice", text: t("profile.org_other_choice") })));
     }
-  });
-
-  function askInput() {
-    var ta = $("#ask-text");
-    var n = Array.from(ta.value.trim()).length;
-    J.setText($("#ask-count"), t("card.characters", { n: n, max: 500 }));
-    $("#ask-submit").disabled = n < 1 || n > 500;
+    const sector = $("#sector");
+    sector.appendChild(el("option", { value: "", "data-i18n": "profile.sector_choose", text: t("profile.sector_choose") }));
+    (s.facts.sectors || []).forEach((x) => { sector.appendChild(el("option", { value: x, text: x })); });
+    const rooms = s.facts.rooms || [];
+    if (rooms.length) {
+      $("#room-fieldset").hidden = false;
+      const rl = $("#room-list");
+      rooms.forEach((r, i) => {
+        rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: r, id: "room-" + i }), el("span", { text: r })));
+      });
+      rl.appendChild(el("label", { class: "option" }, el("input", { type: "radio", name: "room", value: "", id: "room-none" }), el("span", { "data-i18n": "profile.room_none", text: t("profile.room_none") })));
+    }
+    if (!wired) wire();
+    filterOrgs();
+    fillProfileForm();
   }
-  $("#ask-text").addEventListener("input", askInput);
-  $("#ask-form").addEventListener("submit", function (e) {
+
+  /** An edit changed the lists: built again, or at its next opening if it is open now. */
+  function rebuildProfileForm() {
+    if (s.editing) { stale = true; return; }
+    stale = false;
+    [$("#org-list"), $("#sector"), $("#room-list")].forEach((n) => { J.clear(n); });
+    built = false;
+    buildProfileForm();
+  }
+
+  /** The form's listeners, once: building it again keeps them. */
+  function wire() {
+    wired = true;
+    const list = $("#org-list"), sector = $("#sector");
+    list.addEventListener("change", (e) => {
+      const input = e.target;
+      if (input.name !== "org") return;
+      const isOther = input.id === "org-other-choice";
+      $("#org-other-field").hidden = !isOther;
+      const match = (s.facts.organisations || []).filter((o) => o.name === input.value)[0];
+      if (match && match.sector) sector.value = match.sector;
+      if (isOther) {
+        // What was typed in the search is, most likely, the name: keep it.
+        const typed = $("#org-search").value.trim();
+        if (typed && !$("#org-other").value.trim()) $("#org-other").value = typed;
+        $("#org-other").focus();
+      }
+      fieldError(null);
+    });
+    $("#org-other").addEventListener("input", () => { fieldError(null); });
+    $("#org-search").addEventListener("input", filterOrgs);
+  }
+
+  /** The error of the "not listed" name, shown under that field (null clears it). */
+  function fieldError(text) {
+    const node = $("#org-other-error"), input = $("#org-other");
+    node.hidden = !text;
+    J.setText(node, text || "");
+    if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  }
+
+  function filterOrgs() {
+    const q = norm($("#org-search").value);
+    let shown = 0;
+    Array.prototype.forEach.call($("#org-list").children, (label) => {
+      if (label.getAttribute("data-always")) return;
+      const hit = !q || label.getAttribute("data-search").indexOf(q) >= 0;
+      label.hidden = !hit;
+      if (hit) shown++;
+    });
+    const total = (s.facts.organisations || []).length;
+    J.setText($("#org-count"), q ? t("profile.org_match", { n: shown }) : t("profile.org_total", { n: total }));
+  }
+
+  function fillProfileForm() {
+    const p = s.profile || {};
+    let known = false;
+    Array.prototype.forEach.call(document.querySelectorAll("#org-list input"), (r) => {
+      r.checked = !!p.organisation && r.value === p.organisation;
+      if (r.checked) known = true;
+    });
+    const other = $("#org-other-choice");
+    if (p.organisation && !known && other) {
+      other.checked = true;
+      $("#org-other").value = p.organisation;
+    }
+    $("#org-other-field").hidden = !(other && other.checked);
+    $("#sector").value = p.sector || "";
+    Array.prototype.forEach.call(document.querySelectorAll("#room-list input"), (r) => {
+      r.checked = r.value === (p.room || "") && (!!p.room || s.welcomed);
+    });
+  }
+
+  function readProfileForm() {
+    const chosen = document.querySelector("#org-list input:checked");
+    const org = chosen ? (chosen.id === "org-other-choice" ? $("#org-other").value.trim() : chosen.value) : "";
+    const room = document.querySelector("#room-list input:checked");
+    return { organisation: org, sector: $("#sector").value, room: room ? room.value : "" };
+  }
+
+  $("#profile-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    var text = $("#ask-text").value.trim();
-    if (!text) return;
-    var ask = { type: "ask", id: J.uuid(), text: text };
-    var session = qa.askSession();
-    if (session !== undefined) ask.session = session;
-    send(ask);
-    state($("#ask-state"), link.ready ? "pending" : "waiting", t(link.ready ? "card.sending" : "qa.send_later"));
+    const p = readProfileForm();
+    const other = $("#org-other-choice");
+    if (other && other.checked && !p.organisation) {
+      fieldError(t("profile.org_other_missing"));
+      $("#org-other").focus();
+      return;
+    }
+    if (!s.welcomed && !s.token) {
+      s.profile = { organisation: p.organisation || null, sector: p.sector || null, room: p.room || null };
+      J.store.set(s.key.profile, s.profile);
+      mark($("#profile-state"), "pending", t("profile.joining"));
+      s.link.start();
+      return;
+    }
+    const ready = s.link.ready;
+    mark($("#profile-state"), ready ? "pending" : "waiting", t(ready ? "profile.saving" : "profile.save_later"));
+    ui.session.send({ type: "profile", id: J.uuid(), organisation: p.organisation, sector: p.sector, room: p.room });
   });
 
-  // ------------------------------------------------------------------ directory
+  $("#profile-cancel").addEventListener("click", () => {
+    s.editing = false;
+    ui.page.show("app");
+    ui.page.selectTab("you");
+    $("#edit-profile").focus();
+  });
 
-  var CARD_FIELDS = ["organisation", "service", "offer", "referral", "contact", "name", "role"];
-  function cardInput() {
-    var ok = ["organisation", "service", "offer", "referral", "contact"].every(function (f) { return $("#c-" + f).value.trim(); });
-    $("#card-submit").disabled = !(ok && $("#c-consent").checked);
+  $("#edit-profile").addEventListener("click", () => {
+    if (stale) rebuildProfileForm();
+    s.editing = true;
+    fillProfileForm();
+    $("#profile-title").setAttribute("data-i18n", "profile.edit_title");
+    J.setText($("#profile-title"), t("profile.edit_title"));
+    $("#profile-submit").setAttribute("data-i18n", "profile.save");
+    J.setText($("#profile-submit"), t("profile.save"));
+    $("#profile-cancel").hidden = false;
+    mark($("#profile-state"), "", "");
+    ui.page.show("profile");
+    $("#profile-title").setAttribute("tabindex", "-1");
+    $("#profile-title").focus();
+  });
+
+  function renderProfile() {
+    const p = s.profile || {};
+    const dl = J.clear($("#you-summary"));
+    profileRows(p, !!(s.facts && s.facts.rooms && s.facts.rooms.length)).forEach((row) => {
+      dl.appendChild(el("dt", { text: t(row[0]) }));
+      dl.appendChild(el("dd", { text: row[1] || t(row[0] === "you.room" ? "profile.room_none" : "you.not_given") }));
+    });
+    const org = $("#c-organisation");
+    if (!org.value && p.organisation) org.value = p.organisation;
+    ui.cards.refreshAll();
   }
-  $("#card-form").addEventListener("input", cardInput);
-  $("#card-form").addEventListener("change", cardInput);
-  $("#card-form").addEventListener("submit", function (e) {
+
+  /** Every answer the person gave, with how it ended: under "You", and a notice on the
+   * Answer tab for those whose card is gone and that did not end saved. */
+  function renderLog() {
+    const got = answerLines(s.log, s.answers, Object.keys(s.acts), (k) => s.outbox.answerFor(k), ui.cards.isOpen);
+    const list = J.clear($("#you-answers"));
+    got.lines.forEach((line) => {
+      const k = line.key, a = J.own(s.acts, k), rec = line.record, st = line.state;
+      const given = line.pending ? describe(a, line.pending.value) : rec ? rec.text || describe(a, rec.given) : describe(a, s.answers.get(k));
+      let text;
+      if (st === "pending") text = s.link.ready && ui.session.stalled() ? t("card.offline") : s.link.ready ? t("card.sending") : t("you.not_sent");
+      else if (st === "refused") text = t("you.not_saved", { reason: rec.reason });
+      else text = t("card.saved");
+      list.appendChild(el("li", { "data-activity": k, "data-state": st, "data-given": JSON.stringify(line.given),
+        "data-kept": s.answers.has(k) ? JSON.stringify(s.answers.get(k)) : null },
+        el("p", { class: "prompt", text: (rec && rec.prompt) || (a && a.prompt) || k }),
+        el("p", {}, el("span", { class: "muted", text: t("you.you_gave") }), given),
+        el("p", { class: "save-state", "data-state": st === "refused" ? "error" : st === "pending" ? "waiting" : "saved", text: text }),
+        st === "refused" ? el("p", { class: "hint", text: a ? kept(a, s.answers) : t(s.answers.has(k) ? "card.kept_earlier_short" : "card.kept_nothing") }) : null));
+    });
+    $("#no-answers").hidden = got.lines.length > 0;
+    const notice = $("#answer-notice");
+    const parts = [];
+    if (got.notSaved) parts.push(t("answer.not_saved_closed", { n: got.notSaved }));
+    if (got.waiting) parts.push(t("answer.waiting_here", { n: got.waiting }));
+    notice.hidden = !parts.length;
+    notice.setAttribute("data-state", got.notSaved ? "error" : "waiting");
+    J.setText($("#answer-notice-text"), parts.join(" "));
+  }
+  $("#answer-notice-go").addEventListener("click", () => {
+    ui.page.selectTab("you");
+    $("#you-answers-title").setAttribute("tabindex", "-1");
+    $("#you-answers-title").focus();
+  });
+
+  /** A new language: the organisations' count and the join form's title. */
+  function reword() {
+    if (built) filterOrgs();
+    if (!s.welcomed && !s.editing && s.facts.title && $("#view-profile").hidden === false) {
+      J.setText($("#profile-title"), t("profile.join_title", { title: s.facts.title }));
+    }
+  }
+
+  return { buildProfileForm, rebuildProfileForm, renderProfile, renderLog, reword };
+}
+
+/** A card's fields (#c-FIELD); the first five are required. */
+const CARD_FIELDS = ["organisation", "service", "offer", "referral", "contact", "name", "role"];
+const REQUIRED = CARD_FIELDS.slice(0, 5);
+
+/** The card to send: fields trimmed, empty ones left out. */
+function cardFrom(read) {
+  const card = {};
+  CARD_FIELDS.forEach((f) => {
+    const v = read(f).trim();
+    if (v) card[f] = v;
+  });
+  return card;
+}
+
+/** Whether a card has every required field. */
+function cardComplete(card) { return REQUIRED.every((f) => !!J.own(card, f)); }
+
+/** A shared card's rows, [key, text], empty ones left out. */
+function cardRows(c) {
+  return [["dir.row_offer", c.offer], ["dir.row_referral", c.referral], ["dir.row_contact", c.contact],
+    ["dir.row_person", [c.name, c.role].filter(Boolean).join(", ")]].filter((row) => row[1]);
+}
+
+/** The directory: the share form, and the cards shared. */
+function directoryView(s, ui) {
+  function read(f) { return $("#c-" + f).value; }
+  function input() { $("#card-submit").disabled = !(cardComplete(cardFrom(read)) && $("#c-consent").checked); }
+  const form = $("#card-form");
+  form.addEventListener("input", input);
+  form.addEventListener("change", input);
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!$("#c-consent").checked) return;
-    var card = {};
-    CARD_FIELDS.forEach(function (f) {
-      var v = $("#c-" + f).value.trim();
-      if (v) card[f] = v;
-    });
-    send({ type: "card", id: J.uuid(), card: card });
-    state($("#card-state"), link.ready ? "pending" : "waiting", t(link.ready ? "dir.sharing" : "dir.share_later"));
+    ui.session.send({ type: "card", id: J.uuid(), card: cardFrom(read) });
+    mark($("#card-state"), s.link.ready ? "pending" : "waiting", t(s.link.ready ? "dir.sharing" : "dir.share_later"));
   });
 
-  function renderCards() {
-    var list = J.clear($("#cards"));
-    $("#no-cards").hidden = directory.length > 0;
-    directory.forEach(function (c) {
-      var dl = el("dl");
-      [["dir.row_offer", c.offer], ["dir.row_referral", c.referral], ["dir.row_contact", c.contact], ["dir.row_person", [c.name, c.role].filter(Boolean).join(", ")]]
-        .forEach(function (row) {
-          if (!row[1]) return;
-          dl.append(el("dt", { text: t(row[0]) }), el("dd", { text: row[1] }));
-        });
+  function render() {
+    const list = J.clear($("#cards"));
+    $("#no-cards").hidden = s.directory.length > 0;
+    s.directory.forEach((c) => {
+      const dl = el("dl");
+      cardRows(c).forEach((row) => { dl.append(el("dt", { text: t(row[0]) }), el("dd", { text: row[1] })); });
       list.appendChild(el("li", { class: "card svc" },
         el("h4", { class: "prompt", text: c.service }), el("p", { class: "eyebrow", text: c.organisation }), dl));
     });
   }
 
-  // ------------------------------------------------------------------ tabs
+  /** The person's card is saved: say so, and offer to update it. */
+  function shared() {
+    mark($("#card-state"), "saved", t(moderated(s.facts) ? "dir.shared_moderated" : "dir.shared"));
+    $("#card-summary").setAttribute("data-i18n", "dir.update");
+    J.setText($("#card-summary"), t("dir.update"));
+  }
 
-  function selectTab(name) {
-    Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (b) {
-      var on = b.getAttribute("data-tab") === name;
+  return { render, shared };
+}
+
+const s = pageState(codeFromAddress(), J.store);
+
+const VIEWS = ["loading", "error", "ended", "profile", "app"];
+/** The views and tabs. */
+const page = {
+  show: (name) => {
+    VIEWS.forEach((v) => { $("#view-" + v).hidden = v !== name; });
+  },
+  showError: (text) => {
+    J.setText($("#error-text"), text);
+    page.show("error");
+  },
+  selectTab: (name) => {
+    Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), (b) => {
+      const on = b.getAttribute("data-tab") === name;
       if (on) b.setAttribute("aria-current", "true"); else b.removeAttribute("aria-current");
       $("#panel-" + b.getAttribute("data-tab")).hidden = !on;
     });
   }
-  $(".tabs").addEventListener("click", function (e) {
-    var b = e.target.closest("button[data-tab]");
-    if (b) selectTab(b.getAttribute("data-tab"));
+};
+$(".tabs").addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-tab]");
+  if (b) page.selectTab(b.getAttribute("data-tab"));
+});
+
+// Each part gets the state and this table of the others, full before anything is drawn.
+const ui = { page: page };
+ui.session = attendeeSession(s, ui);
+ui.cards = activityCards(s, ui);
+ui.results = resultsView(s);
+ui.you = youView(s, ui);
+ui.directory = directoryView(s, ui);
+ui.qa = qaView({
+  facts: () => s.facts,
+  profile: () => s.profile,
+  questions: () => s.questions,
+  voted: s.voted,
+  pendingVote: (id) => {
+    let pending = false;
+    s.outbox.forEach((m) => { if (m.type === "upvote" && m.question === id) pending = true; });
+    return pending;
+  },
+  send: ui.session.send,
+  ready: () => s.link.ready,
+  chooseRoom: (room) => {
+    const p = s.profile || {};
+    ui.session.send({ type: "profile", id: J.uuid(), organisation: p.organisation || null, sector: p.sector || null, room: room });
+  }
+});
+
+// The switch under "You": every language offered, by its own name. A change re-words the
+// page in place (typed text stays); the choice is kept on this device.
+function buildLanguageSwitch() {
+  const select = $("#lang");
+  LANGUAGES.forEach((l) => {
+    select.appendChild(J.el("option", { value: l.code, lang: l.code, dir: l.dir, text: l.name, selected: l.code === language() }));
   });
-
-  // ------------------------------------------------------------------ your answers
-
-  /** Every answer the person gave, with how it ended: under "You", and a notice on the
-   * Answer tab for those whose card is gone and that did not end saved. */
-  function renderLog() {
-    var keys = [];
-    log.records().forEach(function (r) { keys.push(r.activity); });
-    answers.forEach(function (v, k) { if (!log.get(k)) keys.push(k); });
-    var order = Object.keys(acts);
-    keys.sort(function (x, y) { return order.indexOf(x) - order.indexOf(y); });
-    var list = J.clear($("#you-answers"));
-    var waiting = 0, notSaved = 0;
-    keys.forEach(function (k) {
-      var a = J.own(acts, k), rec = log.get(k), pending = outbox.answerFor(k);
-      var st = pending ? "pending" : rec ? rec.state : "saved";
-      var given = pending ? describe(a, pending.value) : rec ? rec.text || describe(a, rec.given) : describe(a, answers.get(k));
-      var line;
-      if (st === "pending") line = link.ready && stalled() ? t("card.offline") : link.ready ? t("card.sending") : t("you.not_sent");
-      else if (st === "refused") line = t("you.not_saved", { reason: rec.reason });
-      else line = t("card.saved");
-      if (!open.has(k)) { if (st === "pending") waiting++; else if (st === "refused") notSaved++; }
-      var givenValue = pending ? pending.value : rec ? rec.given : answers.get(k);
-      list.appendChild(el("li", { "data-activity": k, "data-state": st, "data-given": JSON.stringify(givenValue),
-        "data-kept": answers.has(k) ? JSON.stringify(answers.get(k)) : null },
-        el("p", { class: "prompt", text: (rec && rec.prompt) || (a && a.prompt) || k }),
-        el("p", {}, el("span", { class: "muted", text: t("you.you_gave") }), given),
-        el("p", { class: "save-state", "data-state": st === "refused" ? "error" : st === "pending" ? "waiting" : "saved", text: line }),
-        st === "refused" ? el("p", { class: "hint", text: a ? kept(a) : t(answers.has(k) ? "card.kept_earlier_short" : "card.kept_nothing") }) : null));
+  select.value = language();
+  select.addEventListener("change", () => {
+    use(select.value).then((lang) => {
+      remember(lang, safeStorage());
+      rewordPage();
     });
-    $("#no-answers").hidden = keys.length > 0;
-    var notice = $("#answer-notice");
-    var parts = [];
-    if (notSaved) parts.push(t("answer.not_saved_closed", { n: notSaved }));
-    if (waiting) parts.push(t("answer.waiting_here", { n: waiting }));
-    notice.hidden = !parts.length;
-    notice.setAttribute("data-state", notSaved ? "error" : "waiting");
-    J.setText($("#answer-notice-text"), parts.join(" "));
-  }
-  $("#answer-notice-go").addEventListener("click", function () {
-    selectTab("you");
-    $("#you-answers-title").setAttribute("tabindex", "-1");
-    $("#you-answers-title").focus();
   });
+}
 
-  // ------------------------------------------------------------------ offline shell
-
-  // A service worker keeps this page and its scripts, so a reload without a network shows
-  // the page, its outbox and what was saved (from this phone's storage), not an error page.
-  function keepOffline() {
-    var sw = navigator.serviceWorker;
-    if (!sw || !window.isSecureContext) return;
-    sw.register("/sw.js", { scope: "/e/" }).then(function () { return sw.ready; }).then(function (reg) {
-      var urls = [location.pathname];
-      performance.getEntriesByType("resource").forEach(function (e) {
-        var u = new URL(e.name);
-        if (u.origin === location.origin && u.pathname.indexOf("/assets/") === 0) urls.push(u.pathname + u.search);
-      });
-      if (reg.active) reg.active.postMessage({ type: "keep", urls: urls });
-    }).catch(function () { /* no offline shell: the page works as before */ });
+function rewordPage() {
+  translatePage(document);
+  ui.qa.render();
+  ui.cards.reword();
+  if (s.facts) {
+    J.setText($("#ask-hint"), t(moderated(s.facts) ? "qa.moderated" : "qa.unmoderated"));
+    ui.you.reword();
   }
+  if (s.ended) J.setText($("#ended-text"), t("ended.text"));
+  ui.qa.askInput();
+  ui.session.setConn();
+  ui.you.renderProfile();
+  ui.qa.renderQuestions();
+  ui.directory.render();
+  ui.you.renderLog();
+  ui.cards.updateCount();
+  ui.results.markAll();
+}
 
-  /** Without the network: the event as last seen, what waits in the outbox, what was saved. */
-  function offlineShell() {
-    var ev = J.store.get(KEY.event);
-    if (ev) useEvent(ev);
-    renderProfile();
-    show("app");
-    updateOpenCount();
-    setConn();
-    renderLog();
-  }
-
-  // ------------------------------------------------------------------ start
-
-  function init() {
-    if (!code) { showError(t("err.no_code")); return; }
-    link.fetchTimed("/api/events/" + code).then(function (r) {
-      if (r.status === 404) { showError(t("err.no_event", { code: code })); return null; }
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    }).then(function (f) {
-      if (!f) return;
-      useEvent(f);
-      if (f.state === "ended") { endEvent(); return; }
-      if (token) { link.start(); return; }
-      $("#profile-title").removeAttribute("data-i18n");
-      J.setText($("#profile-title"), t("profile.join_title", { title: f.title || t("profile.the_event") }));
-      show("profile");
-      setConn();
-    }).catch(function () {
-      if (token) { offlineShell(); link.start(); return; }
-      showError(t("err.unreachable"));
+// A service worker keeps this page and its scripts, so a reload without a network shows
+// the page, its outbox and what was saved (from this phone's storage), not an error page.
+function keepOffline() {
+  const sw = navigator.serviceWorker;
+  if (!sw || !window.isSecureContext) return;
+  sw.register("/sw.js", { scope: "/e/" }).then(() => sw.ready).then((reg) => {
+    const urls = [location.pathname];
+    performance.getEntriesByType("resource").forEach((e) => {
+      const u = new URL(e.name);
+      if (u.origin === location.origin && u.pathname.indexOf("/assets/") === 0) urls.push(u.pathname + u.search);
     });
-  }
-  // ------------------------------------------------------------------ language
+    if (reg.active) reg.active.postMessage({ type: "keep", urls: urls });
+  }).catch(() => { /* no offline shell: the page works as before */ });
+}
 
-  // The switch under "You": every language offered, by its own name. A change re-words the
-  // page in place (typed text stays); the choice is kept on this device.
-  function buildLanguageSwitch() {
-    var select = $("#lang");
-    LANGUAGES.forEach(function (l) {
-      select.appendChild(el("option", { value: l.code, lang: l.code, dir: l.dir, text: l.name, selected: l.code === language() }));
-    });
-    select.value = language();
-    select.addEventListener("change", function () {
-      var chosen = select.value;
-      use(chosen).then(function (lang) {
-        remember(lang, safeStorage());
-        rewordPage();
-      });
-    });
-  }
+// A frame on another site may be refused this phone's storage: the page then keeps the
+// token in memory only, and says what that means.
+const storageRefused = safeStorage() === null;
+$("#memory-only").hidden = !storageRefused;
+$("#memory-only-join").hidden = !storageRefused;
 
-  function rewordPage() {
-    translatePage(document);
-    qa.render();
-    // Cards not being edited are rebuilt in the new language; one being typed in keeps its text.
-    Array.from(open.keys()).forEach(function (k) {
-      var ui = open.get(k);
-      if (ui.editing()) return;
-      var a = J.own(acts, k);
-      var fresh = activityCard(a);
-      ui.node.replaceWith(fresh.node);
-      open.set(k, fresh);
-    });
-    if (facts) {
-      J.setText($("#ask-hint"), t(moderated() ? "qa.moderated" : "qa.unmoderated"));
-      if (profileBuilt) filterOrgs();
-      if (!welcomed && !editing && facts.title && $("#view-profile").hidden === false) {
-        J.setText($("#profile-title"), t("profile.join_title", { title: facts.title }));
-      }
-    }
-    if (ended) J.setText($("#ended-text"), t("ended.text"));
-    askInput();
-    setConn();
-    renderProfile();
-    qa.renderQuestions();
-    renderCards();
-    renderLog();
-    updateOpenCount();
-    markAllMine();
-  }
-
-  // A frame on another site may be refused this phone's storage: the page then keeps the
-  // token in memory only, and says what that means.
-  var storageRefused = safeStorage() === null;
-  $("#memory-only").hidden = !storageRefused;
-  $("#memory-only-join").hidden = !storageRefused;
-
-  // Outbox items of a previous visit keep the status line honest from the start.
-  buildLanguageSwitch();
-  askInput();
-  setConn();
-  renderLog();
-  init();
-  keepOffline();
-})();
+// Outbox items of a previous visit keep the status line honest from the start.
+buildLanguageSwitch();
+ui.qa.askInput();
+ui.session.setConn();
+ui.you.renderLog();
+ui.session.start();
+keepOffline();

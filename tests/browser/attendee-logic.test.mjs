@@ -1,8 +1,132 @@
-// Unit tests of the attendee page's pure parts: the values the controls send and answers
-// in words (web/kinds.js). No browser, no server: the modules touch the DOM only when called.
+// Unit tests of the attendee page's pure parts: the status line and the wait for acks
+// (web/attendee-session.js), the values the controls send and answers in words (kinds.js).
+// No browser, no server: the modules touch the DOM only when called.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { storageKeys, pageState, moderated, helloMsg, connStatus, ackWatch, pageTitle, friendly, ACK_PATIENCE_MS } from "../../web/attendee-session.js";
 import { wordsValue, textLength, textValue, choiceValue, describe as say } from "../../web/kinds.js";
+
+/** A clock whose timers run only when the test moves it on. */
+function fakeClock() {
+  let now = 1000;
+  const timers = [];
+  return {
+    now: () => now,
+    setTimeout(fn, ms) { timers.push({ at: now + ms, fn }); },
+    pending: () => timers.length,
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        if (!timers.length || timers[0].at > end) break;
+        const t = timers.shift();
+        now = t.at;
+        t.fn();
+      }
+      now = end;
+    },
+  };
+}
+
+describe("the page's state", () => {
+  it("keeps each event apart on the phone", () => {
+    const k = storageKeys("ABC234");
+    assert.deepEqual(Object.values(k).sort(), ["joinup.answers.ABC234", "joinup.attendee.ABC234", "joinup.event.ABC234", "joinup.outbox.ABC234", "joinup.profile.ABC234"]);
+  });
+  it("starts from what the phone kept", () => {
+    const kept = new Map([["joinup.attendee.ABC", "tok"], ["joinup.profile.ABC", { organisation: "Shelter" }],
+      ["joinup.outbox.ABC", [{ type: "answer", id: "m1", activity: "q1", value: [0] }]]]);
+    const s = pageState("ABC", { get: (k) => kept.get(k) });
+    assert.equal(s.token, "tok");
+    assert.equal(s.profile.organisation, "Shelter");
+    assert.equal(s.outbox.answerFor("q1").id, "m1");
+    assert.equal(s.answers.size, 0);
+    assert.ok(!s.welcomed && !s.ended && !s.editing && s.link === null);
+    const fresh = pageState("NEW", { get: () => undefined });
+    assert.equal(fresh.token, null);
+    assert.equal(fresh.profile, null);
+    assert.equal(fresh.outbox.size, 0);
+  });
+  it("says when questions wait for a moderator", () => {
+    assert.ok(moderated(null));
+    assert.ok(moderated({}));
+    assert.ok(moderated({ qa: { moderation: "pre" } }));
+    assert.ok(!moderated({ qa: { moderation: "post" } }));
+  });
+});
+
+describe("hello", () => {
+  it("sends the token, or on a first visit the profile given", () => {
+    assert.deepEqual(helloMsg("tok", { organisation: "X", sector: "Y", room: "A" }), { type: "hello", attendee: "tok" });
+    assert.deepEqual(helloMsg(null, { organisation: "X", sector: "", room: "A" }), { type: "hello", attendee: null, organisation: "X", room: "A" });
+    assert.deepEqual(helloMsg(null, null), { type: "hello", attendee: null });
+  });
+});
+
+describe("the status line", () => {
+  const base = { stopped: false, ended: false, ready: false, started: true, everReady: true, welcomed: true, offline: false, pending: 0, stalled: false };
+  const st = (over) => connStatus({ ...base, ...over });
+  it("says live, sending, and offline once an ack is late", () => {
+    assert.deepEqual(st({ ready: true }), { state: "live", key: "conn.live", vars: {} });
+    assert.deepEqual(st({ ready: true, pending: 2 }), { state: "waiting", key: "conn.sending", vars: {} });
+    assert.deepEqual(st({ ready: true, pending: 2, stalled: true }), { state: "offline", key: "card.offline", vars: {} });
+    assert.equal(st({ ready: true, pending: 0, stalled: true }).key, "conn.live", "nothing waits: nothing is late");
+  });
+  it("counts what waits while offline or reconnecting", () => {
+    assert.deepEqual(st({ offline: true, pending: 3 }), { state: "offline", key: "conn.offline_pending", vars: { n: 3 } });
+    assert.deepEqual(st({ offline: true }), { state: "offline", key: "conn.offline", vars: {} });
+    assert.deepEqual(st({ pending: 1 }), { state: "waiting", key: "conn.reconnecting_pending", vars: { n: 1 } });
+    assert.equal(st({}).key, "conn.reconnecting");
+  });
+  it("says nothing before joining, then connecting", () => {
+    assert.deepEqual(st({ welcomed: false, started: false, everReady: false }), { state: "waiting", key: null, vars: {} });
+    assert.equal(st({ welcomed: false, everReady: false }).key, "conn.connecting");
+  });
+  it("says stopped, or ended, above all", () => {
+    assert.deepEqual(st({ stopped: true, ready: true, pending: 4 }), { state: "stopped", key: "conn.stopped", vars: {} });
+    assert.deepEqual(st({ stopped: true, ended: true, offline: true }), { state: "ended", key: "conn.ended", vars: {} });
+  });
+  it("titles the tab with what waits for an answer", () => {
+    assert.equal(pageTitle("Dual diagnosis", 0), "Dual diagnosis · Joinup");
+    assert.equal(pageTitle("Dual diagnosis", 2), "(2) Dual diagnosis · Joinup");
+    assert.equal(pageTitle(null, 0), "Joinup");
+  });
+  it("gives its own words for the refusals a person may meet", () => {
+    assert.equal(friendly("activity_closed"), "This has closed, so it was not saved.");
+    assert.equal(friendly("rate_limited"), null);
+  });
+});
+
+describe("the wait for acks", () => {
+  it("is late after the patience, counted from the last ack", () => {
+    const clock = fakeClock();
+    let pending = 1, late = 0;
+    const w = ackWatch(() => pending, () => { late++; }, clock);
+    w.watch();
+    clock.advance(ACK_PATIENCE_MS - 1);
+    assert.ok(!w.stalled());
+    assert.equal(late, 0);
+    // An ack for another message: the network is alive, the patience starts again.
+    w.arrived();
+    clock.advance(ACK_PATIENCE_MS - 1);
+    assert.ok(!w.stalled());
+    clock.advance(100);
+    assert.ok(w.stalled());
+    assert.ok(late >= 1, "the page was told");
+    assert.equal(clock.pending(), 0, "once stalled, no timer runs on");
+  });
+  it("is never late with nothing waiting", () => {
+    const clock = fakeClock();
+    let pending = 1, late = 0;
+    const w = ackWatch(() => pending, () => { late++; }, clock);
+    w.watch();
+    pending = 0;
+    w.arrived();
+    clock.advance(ACK_PATIENCE_MS * 3);
+    assert.ok(!w.stalled());
+    assert.equal(late, 0);
+  });
+});
 
 describe("the controls' values", () => {
   it("sends words tidied, each once", () => {
