@@ -2,7 +2,7 @@
    or null while not ready, set(value)}, and an answer in words. Choice, scale, words, text
    and pledge (below); a ranking (put every option in order, with buttons and the keyboard,
    never by dragging only) and 100 points (share a budget with number fields and steppers,
-   the points left said as they change); and the reactions bar. attendee.js hooks
+   the points left said as they change); and the reactions bar. attendee-cards.js hooks
    these in. Every string of ranking, points and reactions comes from STRINGS below, which
    takes it from the page's catalogue (web/i18n.js, keys "kinds.*") in the current language
    at the moment it is shown. The reactions' own names live in charts.js (REACTIONS, keys

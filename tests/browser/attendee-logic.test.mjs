@@ -1,9 +1,11 @@
 // Unit tests of the attendee page's pure parts: the status line and the wait for acks
-// (web/attendee-session.js), the values the controls send and answers in words (kinds.js).
-// No browser, no server: the modules touch the DOM only when called.
+// (web/attendee-session.js), how an activity's card looks (attendee-cards.js), the values
+// the controls send and answers in words (kinds.js). No browser, no server: the modules
+// touch the DOM only when called.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { storageKeys, pageState, moderated, helloMsg, connStatus, ackWatch, pageTitle, friendly, ACK_PATIENCE_MS } from "../../web/attendee-session.js";
+import { cardLook, minePicks } from "../../web/attendee-cards.js";
 import { wordsValue, textLength, textValue, choiceValue, describe as say } from "../../web/kinds.js";
 
 /** A clock whose timers run only when the test moves it on. */
@@ -125,6 +127,52 @@ describe("the wait for acks", () => {
     clock.advance(ACK_PATIENCE_MS * 3);
     assert.ok(!w.stalled());
     assert.equal(late, 0);
+  });
+});
+
+describe("an activity's card", () => {
+  const base = { kind: "choice", has: false, pending: false, refused: false, dirty: false, unfolded: false, valid: false, ready: true, late: false };
+  const look = (over) => cardLook({ ...base, ...over });
+  it("asks, then sends, then folds once saved", () => {
+    const fresh = look({});
+    assert.equal(fresh.submit, "card.send");
+    assert.ok(fresh.submitDisabled, "nothing chosen yet");
+    assert.deepEqual(fresh.status, ["", null]);
+    assert.ok(!look({ valid: true }).submitDisabled);
+    const sending = look({ valid: true, pending: true });
+    assert.deepEqual(sending.status, ["pending", "card.sending"]);
+    assert.ok(sending.submitDisabled, "sending: not twice");
+    assert.equal(sending.state, "pending");
+    const saved = look({ valid: true, has: true });
+    assert.ok(saved.folded && saved.submitHidden && !saved.changeHidden);
+    assert.deepEqual(saved.status, ["saved", "card.saved"]);
+  });
+  it("says when an answer is not sent, late, refused or changed", () => {
+    assert.deepEqual(look({ pending: true, ready: false }).status, ["waiting", "card.not_sent"]);
+    const late = look({ pending: true, late: true, valid: true });
+    assert.deepEqual(late.status, ["offline", "card.offline"]);
+    assert.ok(!late.submitDisabled, "late: the person may send again");
+    const refused = look({ refused: true, valid: true });
+    assert.deepEqual(refused.status, ["error", "card.not_saved"]);
+    assert.equal(refused.submit, "card.send_again");
+    assert.equal(refused.state, "refused");
+    assert.deepEqual(look({ has: true, dirty: true, valid: true }).status, ["", "card.changed"]);
+    assert.equal(look({ has: true, dirty: true }).submit, "card.update");
+    const unfolded = look({ has: true, unfolded: true });
+    assert.ok(!unfolded.folded && !unfolded.submitHidden);
+  });
+  it("signs a pledge once, with no change", () => {
+    const unsigned = look({ kind: "pledge", valid: true });
+    assert.equal(unsigned.submit, "card.sign");
+    assert.ok(!unsigned.submitHidden && unsigned.changeHidden);
+    const signed = look({ kind: "pledge", valid: true, has: true });
+    assert.ok(signed.submitHidden && signed.changeHidden);
+  });
+  it("marks the person's own bars on a result", () => {
+    assert.deepEqual(minePicks({ kind: "choice" }, [0, 2]), [0, 2]);
+    assert.deepEqual(minePicks({ kind: "scale", min: 1 }, 4), [3]);
+    assert.deepEqual(minePicks({ kind: "scale", min: 0 }, null), []);
+    assert.deepEqual(minePicks({ kind: "words" }, ["a"]), []);
   });
 });
 

@@ -104,6 +104,7 @@ const ASSETS: &[Asset] = &[
     asset!("phases.js", JS),
     asset!("attendee-qa.js", JS),
     asset!("attendee-session.js", JS),
+    asset!("attendee-cards.js", JS),
     asset!("icon.svg", SVG),
 ];
 
