@@ -1,12 +1,14 @@
 // Unit tests of the attendee page's pure parts: the status line and the wait for acks
 // (web/attendee-session.js), how an activity's card looks (attendee-cards.js), the values
-// the controls send and answers in words (kinds.js). No browser, no server: the modules
-// touch the DOM only when called.
+// the controls send and answers in words (kinds.js), "Your answers" and the directory's
+// cards (attendee-you.js). No browser, no server: the modules touch the DOM only when called.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { storageKeys, pageState, moderated, helloMsg, connStatus, ackWatch, pageTitle, friendly, ACK_PATIENCE_MS } from "../../web/attendee-session.js";
 import { cardLook, minePicks } from "../../web/attendee-cards.js";
 import { wordsValue, textLength, textValue, choiceValue, describe as say } from "../../web/kinds.js";
+import { norm, sortOrganisations, profileRows, answerLines, cardFrom, cardComplete, cardRows, CARD_FIELDS } from "../../web/attendee-you.js";
+import { Outbox, AnswerLog } from "../../web/outbox.js";
 
 /** A clock whose timers run only when the test moves it on. */
 function fakeClock() {
@@ -201,5 +203,48 @@ describe("the controls' values", () => {
     assert.equal(say({ key: "t", kind: "text" }, "hello"), "hello");
     assert.equal(say(null, "gone"), "gone", "an activity no longer in the event");
     assert.equal(say(null, [1]), "[1]");
+  });
+});
+
+describe("the person", () => {
+  it("finds organisations however they are typed, listed alphabetically", () => {
+    assert.equal(norm("  St. Mungo's — Leeds "), "st mungo s leeds");
+    const sorted = sortOrganisations([{ name: "shelter" }, { name: "Age UK" }, { name: "Mind" }]).map((o) => o.name);
+    assert.deepEqual(sorted, ["Age UK", "Mind", "shelter"]);
+    assert.deepEqual(sortOrganisations(undefined), []);
+  });
+  it("summarises the profile, with the room only where there are rooms", () => {
+    assert.deepEqual(profileRows({ organisation: "Mind", sector: "" }, false), [["you.organisation", "Mind"], ["you.sector", null]]);
+    assert.deepEqual(profileRows({ room: "A" }, true)[2], ["you.room", "A"]);
+  });
+  it("lists every answer in programme order, and counts those that need a look", () => {
+    const log = new AnswerLog();
+    const outbox = new Outbox();
+    log.gave({ activity: "q3", id: "m3", value: "late" }, "Q3", "late");
+    log.refused("m3", "closed");
+    log.gave({ activity: "q1", id: "m1", value: [0] }, "Q1", "A");
+    log.refused("m1", "closed");
+    for (const [key, value] of [["q2", 5], ["q5", 1]]) {
+      const msg = { type: "answer", id: "m-" + key, activity: key, value };
+      outbox.add(msg);
+      log.gave(msg, key, String(value));
+    }
+    const answers = new Map([["q4", ["word"]]]);
+    const open = (k) => k === "q2" || k === "q3";
+    const got = answerLines(log, answers, ["q1", "q2", "q3", "q4", "q5"], (k) => outbox.answerFor(k), open);
+    assert.deepEqual(got.lines.map((l) => [l.key, l.state]), [["q1", "refused"], ["q2", "pending"], ["q3", "refused"], ["q4", "saved"], ["q5", "pending"]]);
+    assert.deepEqual(got.lines.map((l) => l.given), [[0], 5, "late", ["word"], 1]);
+    assert.equal(got.notSaved, 1, "q1: its card is gone; q3's card says so itself");
+    assert.equal(got.waiting, 1, "q5: its card is gone; q2 waits on its own card");
+  });
+  it("shares a card with its required fields, trimmed", () => {
+    const typed = { organisation: " Mind ", service: "Advice", offer: "Talk", referral: "Self", contact: "0113", name: "", role: " " };
+    const card = cardFrom((f) => typed[f]);
+    assert.deepEqual(card, { organisation: "Mind", service: "Advice", offer: "Talk", referral: "Self", contact: "0113" });
+    assert.ok(cardComplete(card));
+    assert.ok(!cardComplete(cardFrom((f) => (f === "contact" ? "  " : typed[f]))));
+    assert.equal(CARD_FIELDS.length, 7);
+    assert.deepEqual(cardRows({ offer: "Talk", contact: "0113", name: "Sam", role: "" }),
+      [["dir.row_offer", "Talk"], ["dir.row_contact", "0113"], ["dir.row_person", "Sam"]]);
   });
 });

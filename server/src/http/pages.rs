@@ -105,6 +105,7 @@ const ASSETS: &[Asset] = &[
     asset!("attendee-qa.js", JS),
     asset!("attendee-session.js", JS),
     asset!("attendee-cards.js", JS),
+    asset!("attendee-you.js", JS),
     asset!("icon.svg", SVG),
 ];
 
