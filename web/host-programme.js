@@ -4,7 +4,8 @@
    back to one line (state, responses, its buttons), so every control stays in reach; the
    host may fold a session away entirely, or open it, by its header. "Start this session"
    makes a session current (the `session` command: its Q&A, a room's screen); the server's
-   current sessions are marked "Current".
+   current sessions are marked "Current", with "End this session" (a break-out's: "End this
+   break-out") to clear it without starting another.
    `ctx` is the page's state and its command() (host.js). */
 import { sessionStates, summary } from "./run-of-show.js";
 import { rate } from "./room-rates.js";
@@ -36,7 +37,11 @@ export function buildProgramme(ctx) {
     const currentBadge = el("span", { class: "badge ok", text: "Current session", hidden: true });
     const startBtn = el("button", { type: "button", class: "btn small secondary", "aria-describedby": "s-" + si, text: "Start this session" });
     startBtn.addEventListener("click", () => ctx.command({ type: "session", session: s.key }, startBtn));
-    body.appendChild(el("div", { class: "row session-actions" }, startBtn, currentBadge));
+    // Ends this session without starting another: a break-out room's alone (its phones and
+    // its screen go back to the plenary's questions), or the plenary's.
+    const endBtn = el("button", { type: "button", class: "btn small quiet", "aria-describedby": "s-" + si, text: s.room ? "End this break-out" : "End this session", hidden: true });
+    endBtn.addEventListener("click", () => ctx.command(s.room ? { type: "session", session: null, room: s.room } : { type: "session", session: null }, endBtn));
+    body.appendChild(el("div", { class: "row session-actions" }, startBtn, currentBadge, endBtn));
     if (!(s.activities || []).length) body.appendChild(el("p", { class: "muted nothing", text: "A talk: nothing to answer in this session." }));
     (s.activities || []).forEach((a) => {
       count++;
@@ -44,7 +49,7 @@ export function buildProgramme(ctx) {
       ctx.ui[a.key] = u;
       body.appendChild(u.node);
     });
-    ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s, startBtn, currentBadge });
+    ctx.sessionUI.push({ node: el("section", { class: "session", "aria-labelledby": "s-" + si }, details), details, badge, line, state: null, session: s, startBtn, currentBadge, endBtn });
     (s.activities || []).forEach((a) => { ctx.sessionOf[a.key] = si; });
     box.appendChild(ctx.sessionUI[si].node);
   });
@@ -60,14 +65,15 @@ export function updateSessions(ctx) {
   const c = ctx.current || { plenary: null, rooms: {} };
   const currentKeys = [c.plenary].concat(Object.values(c.rooms || {})).filter(Boolean);
   // The server's current session where there is one, else the Present mode step's.
-  const serverNow = sessions.findIndex((s) => currentKeys.includes(s.key));
+  const serverNow = sessions.map((s, i) => (currentKeys.includes(s.key) ? i : -1)).filter((i) => i >= 0);
   // Once the live part has ended, every session is done (the evaluation is not a session).
   const over = ctx.eventState === "ended" || ctx.phase === "after";
-  const states = sessionStates(sessions, ctx.rows, serverNow >= 0 ? serverNow : ctx.currentSession(), over);
+  const states = sessionStates(sessions, ctx.rows, serverNow.length ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
     const isCurrent = !over && currentKeys.includes(u.session.key);
     u.currentBadge.hidden = !isCurrent;
+    u.endBtn.hidden = !isCurrent || !ctx.phased;
     u.startBtn.hidden = !ctx.phased || isCurrent || ctx.eventState === "ended" || ctx.phase === "after";
     u.node.classList.toggle("is-current", isCurrent);
     J.setText(u.badge, STATE_LABEL[st]);

@@ -18,8 +18,9 @@ function blockOf(sessions, i) {
 }
 
 /**
- * The state of each session: those with an open activity, or holding the current step,
- * are "now" (with their break-out siblings); those before the last "now" are "done"; the
+ * The state of each session: those with an open activity, or `current` (an index, or the
+ * indices of the sessions the server has current: the plenary's and each room's), are "now"
+ * (with their break-out siblings); those before the last "now" are "done"; the
  * first after it (with its siblings) is "next"; the rest "later". Before the start the
  * first session is next; once the event has ended, every session is done.
  */
@@ -28,7 +29,7 @@ export function sessionStates(sessions, rows, current, ended) {
   if (ended) return list.map(() => "done");
   const now = new Set();
   list.forEach((s, i) => { if (anyOpen(s, rows || {})) now.add(i); });
-  if (current !== null && current !== undefined && current >= 0) now.add(current);
+  [].concat(current === null || current === undefined ? [] : current).forEach((c) => { if (c >= 0) now.add(c); });
   Array.from(now).forEach((i) => blockOf(list, i).forEach((k) => now.add(k)));
   const last = now.size ? Math.max(...now) : -1;
   const next = new Set(last + 1 < list.length ? blockOf(list, last + 1) : []);

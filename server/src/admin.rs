@@ -12,7 +12,7 @@ use crate::domain::edit::check_edit;
 use crate::domain::link::{self, LinkRole};
 use crate::domain::spec::{Event, MAX_TITLE, SpecFormat, parse_spec, validate};
 use crate::domain::{EventCode, clock, token};
-use crate::storage::{RoleLinkRow, Storage, StorageError, StoredEvent};
+use crate::storage::{Storage, StorageError, StoredEvent};
 
 /// The bundled demo: the 2026 edition of the dual diagnosis network's annual conference.
 pub const DEMO_SPEC: &str = include_str!("../fixtures/dual-diagnosis-2026.json");
@@ -337,33 +337,9 @@ pub fn spec_text(event: &Event) -> Result<String, StorageError> {
     serde_json::to_string(&event.spec).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
-/// A role link as the organiser sees it; `url` (with the secret) only when it is issued.
-#[derive(Debug, Clone, Serialize)]
-pub struct Link {
-    pub id: String,
-    pub role: String,
-    pub label: String,
-    /// The break-out room whose screen a presenter link opens, when it was issued for one.
-    pub room: Option<String>,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-impl Link {
-    fn listed(row: RoleLinkRow) -> Link {
-        Link {
-            id: row.id,
-            role: row.role,
-            label: row.label,
-            room: row.room,
-            created_at: row.created_at,
-            revoked_at: row.revoked_at,
-            url: None,
-        }
-    }
-}
+/// A role link as the organiser sees it: the one type storage reads and writes, here under
+/// the name the command line and the HTTP API give it.
+pub use crate::domain::link::RoleLink as Link;
 
 /// What a new role link is: its role, label and (presenter links only) room.
 #[derive(Debug, Clone)]
@@ -437,42 +413,36 @@ pub async fn issue_link(
         }
     }
     let secret = token::new_token();
-    let row = RoleLinkRow {
+    let mut link = Link {
         id: token::new_item_id(),
         role: request.role.as_str().to_owned(),
         label: request.label,
         room: request.room,
         created_at: clock::now_rfc3339(),
         revoked_at: None,
+        url: None,
     };
     storage
-        .insert_role_link(code, &row, &token::hash_token(&secret))
+        .insert_role_link(code, &link, &token::hash_token(&secret))
         .await?;
     let page = if request.role.is_staff() {
         "host"
     } else {
         "present"
     };
-    let query = row
+    let query = link
         .room
         .as_deref()
         .map(|room| format!("?room={}", url_encode(room)))
         .unwrap_or_default();
-    Ok(Link {
-        url: Some(format!("{public_url}/{page}/{code}{query}#{secret}")),
-        ..Link::listed(row)
-    })
+    link.url = Some(format!("{public_url}/{page}/{code}{query}#{secret}"));
+    Ok(link)
 }
 
 /// The event's role links, the oldest first, revoked ones included; never their secrets.
 pub async fn links(storage: &Storage, code: EventCode) -> Result<Vec<Link>, LinkError> {
     storage.event(code).await?.ok_or(LinkError::NoEvent(code))?;
-    Ok(storage
-        .role_links(code)
-        .await?
-        .into_iter()
-        .map(Link::listed)
-        .collect())
+    Ok(storage.role_links(code).await?)
 }
 
 /// Marks a role link revoked (again is harmless): from now on its secret opens nothing.
@@ -482,7 +452,6 @@ pub async fn revoke_link(storage: &Storage, code: EventCode, id: &str) -> Result
     storage
         .revoke_role_link(code, id, &clock::now_rfc3339())
         .await?
-        .map(Link::listed)
         .ok_or_else(|| LinkError::NoLink(code, id.to_owned()))
 }
 

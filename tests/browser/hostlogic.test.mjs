@@ -119,6 +119,12 @@ describe("Run of show", () => {
     assert.ok(sessionStates(sessions, rows, 2, true).every((s) => s === "done"));
   });
 
+  it("marks every session the server has current as now: the plenary's and a room's", () => {
+    const states = sessionStates(sessions, {}, [1, 5], false);
+    assert.deepEqual(states, ["done", "now", "done", "done", "now", "now", "next"]);
+    assert.deepEqual(sessionStates(sessions, {}, [], false), sessionStates(sessions, {}, -1, false));
+  });
+
   it("sums a folded session in a line", () => {
     assert.equal(summary(sessions[0], { role: { total: 30 }, "pre-prescribing": { total: 1 } }), "4 activities · 31 responses");
     assert.equal(summary(sessions[3], {}), "A talk");

@@ -180,6 +180,22 @@ describe("the pages against the documented wire of phases and sessions", () => {
     await within(5000, async () => await section.getByText("Current session").isVisible(), "marked current");
     await shot(page, "phases-wire-host-live", false);
 
+    // A current break-out can be ended on its own: `session: null` for its room.
+    const roomB = page.locator(".session", { has: page.getByRole("heading", { name: /Room B/ }) });
+    host.give({ type: "session", current: { plenary: "prescribing", rooms: { "Room B": "breakout-b" } } });
+    await within(5000, async () => await roomB.getByRole("button", { name: "End this break-out" }).isVisible(), "a current break-out can be ended");
+    assert.ok(await section.getByRole("button", { name: "End this session" }).isVisible(), "and the current plenary session");
+    await roomB.scrollIntoViewIfNeeded();
+    await shot(page, "phases-wire-host-end-breakout", false);
+    await roomB.getByRole("button", { name: "End this break-out" }).click();
+    await within(5000, async () => host.sent.some((m) => m.type === "session" && m.session === null && m.room === "Room B"), "the break-out's end is sent for its room");
+    const endRoom = host.sent.find((m) => m.type === "session" && m.room === "Room B");
+    host.give({ type: "ok", id: endRoom.id, for: "session" });
+    host.give({ type: "session", current: { plenary: "prescribing", rooms: {} } });
+    await within(5000, async () => await roomB.getByRole("button", { name: "End this break-out" }).isHidden(), "an ended break-out offers no end");
+    assert.ok(await roomB.getByRole("button", { name: "Start this session" }).isVisible(), "and may start again");
+    assert.ok(await section.getByText("Current session").isVisible(), "the plenary session carries on");
+
     // Ending the live part of an event with an evaluation: confirmed, then the evaluation.
     await page.locator("#phase-action").click();
     const end = page.getByRole("dialog", { name: "End the live part now?" });

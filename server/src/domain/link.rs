@@ -43,6 +43,24 @@ impl LinkRole {
     }
 }
 
+/// A role link as the organiser sees it, listed or just issued. Its secret is not part of it
+/// once issued: only the secret's hash is stored, beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleLink {
+    pub id: String,
+    /// `host`, `moderator` or `presenter` ([`LinkRole::as_str`]).
+    pub role: String,
+    pub label: String,
+    /// The break-out room whose screen a presenter link opens, if it was issued for one.
+    pub room: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// The link to hand over, its secret in the fragment: only in the answer that issues it.
+    /// Never stored, so a link read back has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 /// A label as given, trimmed: 1 to [`MAX_LABEL`] characters, on one line.
 pub fn parse_label(text: &str) -> Result<String, String> {
     let label = text.trim();

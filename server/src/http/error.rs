@@ -143,3 +143,11 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// So that a handler whose refusals are not all [`ApiError`]s (a refused spec names its
+/// fields) can still return one with `?`.
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Response {
+        error.into_response()
+    }
+}

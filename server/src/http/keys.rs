@@ -8,16 +8,16 @@
 use axum::http::HeaderMap;
 
 use super::{ApiError, AppState};
-use crate::domain::link::LinkRole;
+use crate::domain::link::{LinkRole, RoleLink};
 use crate::domain::token;
 use crate::hub::EventInfo;
-use crate::storage::{RoleLinkRow, Storage, StorageError};
+use crate::storage::{Storage, StorageError};
 
 /// What a key lets its holder do, and the role link it is, if it is one.
 #[derive(Debug, Clone)]
 pub struct KeyAccess {
     pub role: LinkRole,
-    pub link: Option<RoleLinkRow>,
+    pub link: Option<RoleLink>,
 }
 
 impl KeyAccess {

@@ -7,20 +7,15 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::api::json_body;
-use super::organise::authorise;
+use super::organise::{CHANGES, OrganiserEvent, READS};
 use super::{ApiError, AppState};
 use crate::admin::{self, LinkError, LinkRequest};
-use crate::domain::EventCode;
 use crate::hub::Command;
-
-fn parse_code(code: &str) -> Result<EventCode, ApiError> {
-    EventCode::parse(code).ok_or_else(|| ApiError::no_event(code))
-}
 
 fn link_error(e: LinkError) -> Response {
     match e {
@@ -76,54 +71,43 @@ fn request(body: &Value) -> Result<LinkRequest, LinkError> {
 /// shown this once.
 pub async fn issue(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
-    let body = json_body(body)?;
-    let issued = match request(&body) {
-        Ok(request) => {
-            admin::issue_link(app.hub().storage(), code, request, app.public_url()).await
-        }
-        Err(e) => Err(e),
-    };
-    Ok(match issued {
-        Ok(link) => {
-            tracing::info!(event = %code, link = %link.id, role = %link.role, "role link issued");
-            (StatusCode::CREATED, Json(link)).into_response()
-        }
-        Err(e) => link_error(e),
-    })
+) -> Result<Response, Response> {
+    let request = request(&json_body(body)?).map_err(link_error)?;
+    let link = admin::issue_link(app.hub().storage(), code, request, app.public_url())
+        .await
+        .map_err(link_error)?;
+    tracing::info!(event = %code, link = %link.id, role = %link.role, "role link issued");
+    Ok((StatusCode::CREATED, Json(link)).into_response())
 }
 
 /// `GET /api/events/{code}/links`: every link of the event, revoked ones included.
 pub async fn list(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, false)?;
-    let code = parse_code(&code)?;
-    Ok(match admin::links(app.hub().storage(), code).await {
-        Ok(links) => Json(json!({ "links": links })).into_response(),
-        Err(e) => link_error(e),
-    })
+    OrganiserEvent(code): OrganiserEvent<READS>,
+) -> Result<Response, Response> {
+    let links = admin::links(app.hub().storage(), code)
+        .await
+        .map_err(link_error)?;
+    Ok(Json(json!({ "links": links })).into_response())
+}
+
+/// The `{id}` of a link's route (its `{code}` is the [`OrganiserEvent`]'s).
+#[derive(serde::Deserialize)]
+pub struct LinkId {
+    id: String,
 }
 
 /// `DELETE /api/events/{code}/links/{id}`: revokes the link; its sockets close with 4001.
 pub async fn revoke(
     State(app): State<AppState>,
-    Path((code, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
-    let link = match admin::revoke_link(app.hub().storage(), code, &id).await {
-        Ok(link) => link,
-        Err(e) => return Ok(link_error(e)),
-    };
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
+    Path(LinkId { id }): Path<LinkId>,
+) -> Result<Response, Response> {
+    let link = admin::revoke_link(app.hub().storage(), code, &id)
+        .await
+        .map_err(link_error)?;
     tracing::info!(event = %code, link = %link.id, "role link revoked");
     // Stored first, so a key checked from now on is refused; then the live event closes
     // the sockets the link opened (the owner's, wherever they are relayed from). If the

@@ -6,7 +6,9 @@
 //! page). The cookie is HttpOnly and SameSite=Strict, and a change made with it must also
 //! carry an `Origin` this server accepts ([`AppState::check_origin`]): a page elsewhere can
 //! neither read the cookie nor have a browser send it with a forged request. The key itself
-//! is only ever sent once, in the sign-in's body.
+//! is only ever sent once, in the sign-in's body. A handler asks for the organiser by
+//! taking an [`Organiser`] or, for one event's route, an [`OrganiserEvent`]; the role links
+//! ([`super::links`]) are behind the same check.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,7 +20,8 @@ use axum::Json;
 use crate::domain::phase::EventPhase;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -113,6 +116,58 @@ pub fn authorise(app: &AppState, headers: &HeaderMap, change: bool) -> Result<()
     Ok(())
 }
 
+/// The organiser, checked ([`authorise`]) before the handler runs: a handler that takes one
+/// answers nobody else. `CHANGE`: the route changes something ([`CHANGES`] or [`READS`]).
+pub struct Organiser<const CHANGE: bool>;
+
+/// For [`Organiser`] and [`OrganiserEvent`]: the route only reads.
+pub const READS: bool = false;
+/// For [`Organiser`] and [`OrganiserEvent`]: the route changes something, so a session
+/// cookie must come with this server's `Origin`.
+pub const CHANGES: bool = true;
+
+impl<const CHANGE: bool> FromRequestParts<AppState> for Organiser<CHANGE> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        authorise(app, &parts.headers, CHANGE)?;
+        Ok(Organiser)
+    }
+}
+
+/// The `{code}` of an event route.
+#[derive(serde::Deserialize)]
+struct CodeParam {
+    code: String,
+}
+
+/// An organiser's request about the event in the route's `{code}`: the path is read, then
+/// the organiser checked (401 or 403 before anything is said about the event), then the
+/// code parsed (404 `no_such_event` when it cannot name one).
+pub struct OrganiserEvent<const CHANGE: bool>(pub EventCode);
+
+impl<const CHANGE: bool> FromRequestParts<AppState> for OrganiserEvent<CHANGE> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        let Path(CodeParam { code }) = Path::<CodeParam>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Organiser::<CHANGE>::from_request_parts(parts, app).await?;
+        let parsed = EventCode::parse(&code).ok_or_else(|| ApiError::no_event(&code))?;
+        Ok(OrganiserEvent(parsed))
+    }
+}
+
+/// `response` with `etag` as its `ETag` header. Tags are quoted hex ([`admin::etag`]), so
+/// always a valid header value; were one not, the response would go without the header.
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
 fn session_cookie(app: &AppState, value: &str, max_age: u64) -> Option<HeaderValue> {
     let secure = if app.public_url().starts_with("https://") {
         "; Secure"
@@ -188,9 +243,8 @@ pub async fn sign_out(
 /// `GET /api/events`: every event, the latest first, with what the organiser's list shows.
 pub async fn list(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    _: Organiser<READS>,
 ) -> Result<Json<Value>, ApiError> {
-    authorise(&app, &headers, false)?;
     let rows = app
         .hub()
         .storage()
@@ -234,10 +288,6 @@ pub async fn list(
     Ok(Json(json!({ "events": events })))
 }
 
-fn parse_code(code: &str) -> Result<EventCode, ApiError> {
-    EventCode::parse(code).ok_or_else(|| ApiError::no_event(code))
-}
-
 /// A refused spec: `{"error", "message", "path"}`, `path` naming the field and `message`
 /// saying what is wrong with it.
 pub fn spec_refused(status: StatusCode, code: &'static str, e: &SpecError) -> Response {
@@ -272,7 +322,7 @@ fn edit_error(e: EditError) -> Response {
     match e {
         EditError::NoEvent(code) => ApiError::no_event(code.as_str()).into_response(),
         EditError::Stale(current) => {
-            let mut response = (
+            let response = (
                 StatusCode::PRECONDITION_FAILED,
                 Json(json!({
                     "error": "stale",
@@ -281,10 +331,7 @@ fn edit_error(e: EditError) -> Response {
                 })),
             )
                 .into_response();
-            if let Ok(value) = HeaderValue::from_str(&current) {
-                response.headers_mut().insert(header::ETAG, value);
-            }
-            response
+            with_etag(response, &current)
         }
         EditError::Refused(e) => spec_refused(StatusCode::CONFLICT, "unsafe_edit", &e),
         EditError::Unsafe(found) => specs_refused(StatusCode::CONFLICT, "unsafe_edit", &found),
@@ -319,16 +366,12 @@ fn respec_error(code: EventCode, e: RespecError) -> Response {
 /// `GET /api/events/{code}/spec`: the spec as stored, with its `ETag`.
 pub async fn export(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, false)?;
-    let code = parse_code(&code)?;
-    let exported = match admin::export(app.hub().storage(), code).await {
-        Ok(exported) => exported,
-        Err(e) => return Ok(edit_error(e)),
-    };
-    let mut response = (
+    OrganiserEvent(code): OrganiserEvent<READS>,
+) -> Result<Response, Response> {
+    let exported = admin::export(app.hub().storage(), code)
+        .await
+        .map_err(edit_error)?;
+    let response = (
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-store"),
@@ -336,10 +379,7 @@ pub async fn export(
         exported.spec,
     )
         .into_response();
-    if let Ok(value) = HeaderValue::from_str(&exported.etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    Ok(response)
+    Ok(with_etag(response, &exported.etag))
 }
 
 /// `PUT /api/events/{code}/spec` with `If-Match`: replaces the spec, if nobody changed it
@@ -347,12 +387,10 @@ pub async fn export(
 /// then carries on under the new spec.
 pub async fn update(
     State(app): State<AppState>,
-    Path(code): Path<String>,
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
+) -> Result<Response, Response> {
     let Some(if_match) = headers
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -362,44 +400,27 @@ pub async fn update(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
             "an update names the version it replaces: send the ETag of GET /api/events/{code}/spec as If-Match",
-        ));
+        )
+        .into());
     };
-    let value = json_body(body)?;
-    let event = match parse_spec_value_all(value) {
-        Ok(event) => event,
-        Err(found) => {
-            return Ok(specs_refused(
-                StatusCode::BAD_REQUEST,
-                "invalid_spec",
-                &found,
-            ));
-        }
-    };
-    let updated = match app
+    let event = parse_spec_value_all(json_body(body)?)
+        .map_err(|found| specs_refused(StatusCode::BAD_REQUEST, "invalid_spec", &found))?;
+    let updated = app
         .hub()
         .respec(code, Some(if_match.to_owned()), event)
         .await
-    {
-        Ok(updated) => updated,
-        Err(e) => return Ok(respec_error(code, e)),
-    };
-    let mut response =
-        Json(json!({"etag": updated.etag, "changed": updated.changed})).into_response();
-    if let Ok(value) = HeaderValue::from_str(&updated.etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    Ok(response)
+        .map_err(|e| respec_error(code, e))?;
+    let response = Json(json!({"etag": updated.etag, "changed": updated.changed})).into_response();
+    Ok(with_etag(response, &updated.etag))
 }
 
 /// `POST /api/spec/validate`: the one validator, for the page's form as it is typed in:
 /// `{"valid": true, "errors": []}` or `{"valid": false, "path", "message", "errors": [{"path",
 /// "message"}]}`: every rule broken, each with its field's path (the first also alone).
 pub async fn validate(
-    State(app): State<AppState>,
-    headers: HeaderMap,
+    _: Organiser<READS>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorise(&app, &headers, false)?;
     let value = json_body(body)?;
     Ok(Json(match parse_spec_value_all(value) {
         Ok(_) => json!({"valid": true, "errors": []}),
@@ -415,48 +436,39 @@ pub async fn validate(
 /// `POST /api/events/{code}/copy {"title", "starts_at"}`: the next edition, with its tokens.
 pub async fn copy(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
+) -> Result<Response, Response> {
     let changes: CopyChanges = serde_json::from_value(json_body(body)?)
         .map_err(|e| ApiError::bad_request("invalid_copy", e.to_string()))?;
-    match admin::copy(app.hub().storage(), code, changes, app.public_url()).await {
-        Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
-        Err(e) => Ok(edit_error(e)),
-    }
+    let created = admin::copy(app.hub().storage(), code, changes, app.public_url())
+        .await
+        .map_err(edit_error)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 /// `POST /api/events/{code}/rehearse`: a practice copy, with its tokens.
 pub async fn rehearse(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
-    match admin::rehearse(app.hub().storage(), code, app.public_url()).await {
-        Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
-        Err(e) => Ok(edit_error(e)),
-    }
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
+) -> Result<Response, Response> {
+    let created = admin::rehearse(app.hub().storage(), code, app.public_url())
+        .await
+        .map_err(edit_error)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 /// `POST /api/events/{code}/reset`: clears a rehearsal's answers, attendees and states.
 pub async fn reset(
     State(app): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorise(&app, &headers, true)?;
-    let code = parse_code(&code)?;
+    OrganiserEvent(code): OrganiserEvent<CHANGES>,
+) -> Result<Response, Response> {
     // The live event stops first (what is in flight is committed), so nothing is written
     // after the reset; its phones, hosts and presenters reconnect to a fresh one.
     app.hub().unload(code).await;
-    if let Err(e) = admin::reset(app.hub().storage(), code).await {
-        return Ok(edit_error(e));
-    }
+    admin::reset(app.hub().storage(), code)
+        .await
+        .map_err(edit_error)?;
     // An event loaded again between the stop and the reset holds what was cleared.
     app.hub().unload(code).await;
     Ok(Json(json!({"code": code.as_str(), "state": "live", "reset": true})).into_response())

@@ -2,9 +2,10 @@
 //! (`/api/events/{code}/records.html`), both written from the event's stored settings.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::organise::{Organiser, READS};
 use super::{ApiError, AppState};
 use crate::domain::EventCode;
 use crate::domain::spec::{Event, SpecFormat, parse_spec};
@@ -38,9 +39,8 @@ pub async fn notice(
 pub async fn records(
     State(app): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    _: Organiser<READS>,
 ) -> Result<Response, ApiError> {
-    super::organise::authorise(&app, &headers, false)?;
     let (code, event) = stored(&app, &code).await?;
     let html = crate::notice::records(&event, code, app.retention_days(), app.public_url());
     let disposition = format!("attachment; filename=\"joinup-{code}-privacy-records.html\"");

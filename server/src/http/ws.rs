@@ -402,7 +402,9 @@ async fn run(
                 };
                 let mut flow = reader.on_message(message, heard);
                 if let Flow::Authorise(key) = flow {
-                    flow = reader.authorise(&key).await;
+                    // Boxed: a database read's future is large, and unboxed it would sit in
+                    // every connection's future (attendees' too) for the socket's whole life.
+                    flow = Box::pin(reader.authorise(&key)).await;
                 }
                 match flow {
                     Flow::Continue | Flow::Authorise(_) => {}
@@ -434,7 +436,7 @@ async fn run(
                     reader.error(None, code, message);
                     return Ending::Close(CloseCode::TooSlow);
                 }
-                if now >= next_ping && reader.link_revoked().await {
+                if now >= next_ping && reader.link.is_some() && Box::pin(reader.link_revoked()).await {
                     reader.error(None, ErrorCode::Unauthorized, "this link has been revoked");
                     return Ending::Close(CloseCode::Unauthorized);
                 }

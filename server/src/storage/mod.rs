@@ -19,6 +19,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
+use crate::domain::link::RoleLink;
 use crate::domain::phase::{EventPhase, Progress, Times};
 use crate::domain::{EventCode, EventSpec, clock};
 pub use writer::{Committed, Fence, Ticket, Write, WriterHandle};
@@ -109,34 +110,22 @@ impl EventRow {
     }
 }
 
-/// A role link as the organiser's list shows it: never its secret, which is not kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleLinkRow {
-    pub id: String,
-    /// `host`, `moderator` or `presenter`.
-    pub role: String,
-    pub label: String,
-    /// The break-out room whose screen a presenter link opens, if it was issued for one.
-    pub room: Option<String>,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-}
-
-impl RoleLinkRow {
-    fn from_row<R: sqlx::Row>(row: &R) -> RoleLinkRow
-    where
-        usize: sqlx::ColumnIndex<R>,
-        for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    {
-        RoleLinkRow {
-            id: row.get(0),
-            role: row.get(1),
-            label: row.get(2),
-            room: row.get(3),
-            created_at: row.get(4),
-            revoked_at: row.get(5),
-        }
+/// A role link read back from `SELECT id, role, label, room, created_at, revoked_at`: with no
+/// `url`, which only the answer that issues it carries.
+fn role_link<R: sqlx::Row>(row: &R) -> RoleLink
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    RoleLink {
+        id: row.get(0),
+        role: row.get(1),
+        label: row.get(2),
+        room: row.get(3),
+        created_at: row.get(4),
+        revoked_at: row.get(5),
+        url: None,
     }
 }
 
@@ -481,14 +470,14 @@ impl Storage {
     pub async fn insert_role_link(
         &self,
         code: EventCode,
-        link: &RoleLinkRow,
+        link: &RoleLink,
         secret_hash: &str,
     ) -> Result<(), StorageError> {
         dispatch!(self.insert_role_link(code, link, secret_hash))
     }
 
     /// The event's role links, the oldest first, revoked ones included.
-    pub async fn role_links(&self, code: EventCode) -> Result<Vec<RoleLinkRow>, StorageError> {
+    pub async fn role_links(&self, code: EventCode) -> Result<Vec<RoleLink>, StorageError> {
         dispatch!(self.role_links(code))
     }
 
@@ -497,7 +486,7 @@ impl Storage {
         &self,
         code: EventCode,
         secret_hash: &str,
-    ) -> Result<Option<RoleLinkRow>, StorageError> {
+    ) -> Result<Option<RoleLink>, StorageError> {
         dispatch!(self.role_link_by_secret(code, secret_hash))
     }
 
@@ -508,7 +497,7 @@ impl Storage {
         code: EventCode,
         id: &str,
         at: &str,
-    ) -> Result<Option<RoleLinkRow>, StorageError> {
+    ) -> Result<Option<RoleLink>, StorageError> {
         dispatch!(self.revoke_role_link(code, id, at))
     }
 

@@ -335,7 +335,7 @@ macro_rules! shared_queries {
         pub async fn insert_role_link(
             &self,
             code: EventCode,
-            link: &super::RoleLinkRow,
+            link: &super::RoleLink,
             secret_hash: &str,
         ) -> Result<(), StorageError> {
             sqlx::query(
@@ -358,7 +358,7 @@ macro_rules! shared_queries {
         pub async fn role_links(
             &self,
             code: EventCode,
-        ) -> Result<Vec<super::RoleLinkRow>, StorageError> {
+        ) -> Result<Vec<super::RoleLink>, StorageError> {
             let rows = sqlx::query(
                 "SELECT id, role, label, room, created_at, revoked_at FROM role_links
                  WHERE event = $1 ORDER BY created_at, id",
@@ -366,7 +366,7 @@ macro_rules! shared_queries {
             .bind(code.as_str().to_owned())
             .fetch_all(&self.pool)
             .await?;
-            Ok(rows.iter().map(super::RoleLinkRow::from_row).collect())
+            Ok(rows.iter().map(super::role_link).collect())
         }
 
         /// The event's role link whose secret hashes to `secret_hash`, revoked or not.
@@ -374,7 +374,7 @@ macro_rules! shared_queries {
             &self,
             code: EventCode,
             secret_hash: &str,
-        ) -> Result<Option<super::RoleLinkRow>, StorageError> {
+        ) -> Result<Option<super::RoleLink>, StorageError> {
             let row = sqlx::query(
                 "SELECT id, role, label, room, created_at, revoked_at FROM role_links
                  WHERE event = $1 AND secret_hash = $2",
@@ -383,7 +383,7 @@ macro_rules! shared_queries {
             .bind(secret_hash.to_owned())
             .fetch_optional(&self.pool)
             .await?;
-            Ok(row.as_ref().map(super::RoleLinkRow::from_row))
+            Ok(row.as_ref().map(super::role_link))
         }
 
         /// Marks a role link revoked at `at`, keeping an earlier revocation's time: the link
@@ -393,7 +393,7 @@ macro_rules! shared_queries {
             code: EventCode,
             id: &str,
             at: &str,
-        ) -> Result<Option<super::RoleLinkRow>, StorageError> {
+        ) -> Result<Option<super::RoleLink>, StorageError> {
             let row = sqlx::query(
                 "UPDATE role_links SET revoked_at = COALESCE(revoked_at, $1)
                  WHERE event = $2 AND id = $3
@@ -404,7 +404,7 @@ macro_rules! shared_queries {
             .bind(id.to_owned())
             .fetch_optional(&self.pool)
             .await?;
-            Ok(row.as_ref().map(super::RoleLinkRow::from_row))
+            Ok(row.as_ref().map(super::role_link))
         }
     };
 }

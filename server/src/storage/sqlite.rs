@@ -557,22 +557,12 @@ fn apply(conn: &rusqlite::Connection, write: &Write) -> rusqlite::Result<()> {
             conn.prepare_cached("UPDATE events SET focus = ? WHERE code = ?")?
                 .execute(params![activity, event.as_str()])?;
         }
-        Write::EventEnded { event, at } => {
-            conn.prepare_cached(
-                "UPDATE events SET state = 'ended', ended_at = ?, focus = NULL WHERE code = ?",
-            )?
-            .execute(params![at, event.as_str()])?;
-        }
+        Write::EventEnded { event, at } => end_live_part(conn, event, "ended", at)?,
         Write::Started { event, at } => {
             conn.prepare_cached("UPDATE events SET started_at = ? WHERE code = ?")?
                 .execute(params![at, event.as_str()])?;
         }
-        Write::AfterWindow { event, until } => {
-            conn.prepare_cached(
-                "UPDATE events SET state = 'after', ended_at = ?, focus = NULL WHERE code = ?",
-            )?
-            .execute(params![until, event.as_str()])?;
-        }
+        Write::AfterWindow { event, until } => end_live_part(conn, event, "after", until)?,
         Write::CurrentSessions { event, current } => {
             conn.prepare_cached("UPDATE events SET current_sessions = ? WHERE code = ?")?
                 .execute(params![current, event.as_str()])?;
@@ -592,6 +582,20 @@ fn apply(conn: &rusqlite::Connection, write: &Write) -> rusqlite::Result<()> {
             .execute(params![event.as_str(), minute, present, peak, joined])?;
         }
     }
+    Ok(())
+}
+
+/// The live part of an event over: for good (`ended`, at `ended_at`), or into the after
+/// window (`after`, open until `ended_at`). Nothing is in focus any more either way. Once
+/// per event, so the state is a parameter of one statement rather than two statements.
+fn end_live_part(
+    conn: &rusqlite::Connection,
+    event: &EventCode,
+    state: &str,
+    ended_at: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE events SET state = ?, ended_at = ?, focus = NULL WHERE code = ?")?
+        .execute(rusqlite::params![state, ended_at, event.as_str()])?;
     Ok(())
 }
 

@@ -4,22 +4,10 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ETAG, IF_MATCH};
 use serde_json::{Value, json};
 
 use crate::harness::Cluster;
-use crate::helpers::{Client, ORGANISER_KEY, WAIT};
-
-/// Activity `key` in an EVENT.
-fn definition<'a>(event: &'a Value, key: &str) -> &'a Value {
-    event["sessions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["activities"].as_array().into_iter().flatten())
-        .find(|a| a["key"] == key)
-        .unwrap_or_else(|| panic!("no activity {key} in {event}"))
-}
+use crate::helpers::{Client, WAIT, activity, export_spec, put_spec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_on_the_relaying_node_reaches_a_phone_there_without_a_reconnect() {
@@ -41,20 +29,8 @@ async fn an_edit_on_the_relaying_node_reaches_a_phone_there_without_a_reconnect(
 
     // The edit goes to node 1, which only relays the event.
     let base = cluster.nodes[1].base();
-    let response = cluster
-        .http
-        .get(format!("{base}/api/events/{code}/spec"))
-        .bearer_auth(ORGANISER_KEY)
-        .send()
-        .await
-        .expect("GET spec");
-    let etag = response
-        .headers()
-        .get(ETAG)
-        .and_then(|v| v.to_str().ok())
-        .expect("an ETag")
-        .to_owned();
-    let mut spec: Value = response.json().await.expect("JSON");
+    let (spec, etag) = export_spec(&cluster.http, &base, &code).await;
+    let mut spec: Value = serde_json::from_str(&spec).expect("JSON");
     let role = &mut spec["sessions"][0]["activities"][0];
     role["prompt"] = json!("Which best describes your role?");
     role["options"]
@@ -66,29 +42,20 @@ async fn an_edit_on_the_relaying_node_reaches_a_phone_there_without_a_reconnect(
         .as_array_mut()
         .expect("organisations")
         .push(json!({"name": "Leeds Recovery Hub", "sector": sector}));
-    let response = cluster
-        .http
-        .put(format!("{base}/api/events/{code}/spec"))
-        .bearer_auth(ORGANISER_KEY)
-        .header(IF_MATCH, &etag)
-        .json(&spec)
-        .send()
-        .await
-        .expect("PUT spec");
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.expect("JSON");
+    let (status, body) = put_spec(&cluster.http, &base, &code, Some(&etag), &spec).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(body["changed"], true, "{body}");
 
     // The phone on node 1 is sent the new prompt on the socket it had.
     let event = phone.recv_type("event").await;
     assert_eq!(
-        definition(&event["event"], "role")["prompt"],
+        activity(&event["event"], "role")["prompt"],
         "Which best describes your role?"
     );
     // The host on node 0 gets a fresh snapshot with the answer kept.
     let snapshot = host.recv_type("snapshot").await;
     assert_eq!(
-        definition(&snapshot["event"], "role")["options"][6],
+        activity(&snapshot["event"], "role")["options"][6],
         "Volunteer"
     );
     // The added option counts, from the same socket.

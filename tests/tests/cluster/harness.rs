@@ -571,8 +571,7 @@ impl Cluster {
     }
 
     async fn authorised(&self, node: usize, path: &str, token: &str) -> (Client, Value) {
-        let mut client = Client::connect(&self.nodes[node].ws_url(path)).await;
-        client.send(&json!({"type": "auth", "token": token})).await;
+        let mut client = Client::auth(&self.nodes[node].ws_url(path), token).await;
         let snapshot = client.recv_type("snapshot").await;
         (client, snapshot)
     }

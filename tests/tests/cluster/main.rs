@@ -14,8 +14,8 @@
 //! - `stored`: what PostgreSQL holds, compared with what the attendees sent;
 //! - `pg_proxy`: a relay to PostgreSQL the test can cut or hold;
 //! - `missing`: a machine without nats-server gets one line, not a panic;
-//! - the tests: `live`, `edit`, `node_loss`, `nats_outage`, `db_outage`, `privacy`, `roles`,
-//!   `shared_port`, `stall`.
+//! - the tests: `live`, `edit`, `node_loss`, `nats_outage`, `db_outage`, `phases`, `privacy`,
+//!   `roles`, `shared_port`, `stall`.
 
 #[allow(dead_code)]
 #[path = "../it/helpers.rs"]
@@ -37,6 +37,7 @@ mod live;
 mod missing;
 mod nats_outage;
 mod node_loss;
+mod phases;
 mod privacy;
 mod roles;
 mod shared_port;

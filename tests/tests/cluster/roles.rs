@@ -1,17 +1,18 @@
 //! A role link revoked through any node closes, at once, every socket it opened: on the
 //! node that owns the event and on the nodes that relay to it.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::Cluster;
-use crate::helpers::{Client, Closed, ORGANISER_KEY, fixture_2026};
+use crate::helpers::{Client, Closed, ORGANISER_KEY, fixture_2026, issue_link, link_secret};
 
 /// A host socket on `node` that sends `auth` with `key`.
 async fn staff(cluster: &Cluster, node: usize, code: &str, key: &str) -> Client {
-    let url = cluster.nodes[node].ws_url(&format!("/ws/host/{code}"));
-    let mut client = Client::connect(&url).await;
-    client.send(&json!({"type": "auth", "token": key})).await;
-    client
+    Client::auth(
+        &cluster.nodes[node].ws_url(&format!("/ws/host/{code}")),
+        key,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,25 +23,11 @@ async fn a_link_revoked_through_one_node_closes_its_sockets_on_every_node() {
     // The event's own host on node 0 loads it there: node 0 owns it, node 1 relays.
     let (_host, _) = cluster.host(0, &created).await;
 
-    let issued: Value = cluster
-        .http
-        .post(format!(
-            "{}/api/events/{code}/links",
-            cluster.nodes[1].base()
-        ))
-        .bearer_auth(ORGANISER_KEY)
-        .json(&json!({"role": "moderator", "label": "Room B moderator"}))
-        .send()
-        .await
-        .expect("POST links")
-        .json()
-        .await
-        .expect("json");
-    let secret = issued["url"]
-        .as_str()
-        .and_then(|u| u.split_once('#'))
-        .map(|(_, s)| s.to_owned())
-        .expect("a url with its secret");
+    let moderator = json!({"role": "moderator", "label": "Room B moderator"});
+    let (status, issued) =
+        issue_link(&cluster.http, &cluster.nodes[1].base(), code, &moderator).await;
+    assert_eq!(status, 201, "{issued}");
+    let secret = link_secret(&issued);
     let id = issued["id"].as_str().expect("id");
 
     let mut on_owner = staff(&cluster, 0, code, &secret).await;

@@ -73,14 +73,102 @@ pub async fn create_event(http: &reqwest::Client, base: &str, spec: &Value) -> C
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert_eq!(status, 201, "create event on {base}: {body}");
-    Created {
-        code: body["code"].as_str().expect("code").to_owned(),
-        host_token: body["host_token"].as_str().expect("host_token").to_owned(),
-        presenter_token: body["presenter_token"]
-            .as_str()
-            .expect("presenter_token")
-            .to_owned(),
+    Created::of(&body)
+}
+
+impl Created {
+    /// The event and its tokens from the answer that created it (`POST /api/events`, a copy,
+    /// a rehearsal).
+    pub fn of(body: &Value) -> Created {
+        let text = |field: &str| {
+            body[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {field} in {body}"))
+                .to_owned()
+        };
+        Created {
+            code: text("code"),
+            host_token: text("host_token"),
+            presenter_token: text("presenter_token"),
+        }
     }
+}
+
+/// Sends `request`: the status, and the JSON body (`null` when there is none).
+pub async fn status_json(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET /api/events/{code}/spec` with the organiser key on the server at `base`, which must
+/// answer 200: the spec as stored (its text, to compare exports) and its `ETag`.
+pub async fn export_spec(http: &reqwest::Client, base: &str, code: &str) -> (String, String) {
+    let response = http
+        .get(format!("{base}/api/events/{code}/spec"))
+        .bearer_auth(ORGANISER_KEY)
+        .send()
+        .await
+        .expect("GET spec");
+    assert_eq!(response.status().as_u16(), 200, "export {code} from {base}");
+    let etag = response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_owned();
+    (response.text().await.expect("body"), etag)
+}
+
+/// `PUT /api/events/{code}/spec` with the organiser key, naming the version it replaces
+/// (`If-Match`) when `if_match` is given: the status and the JSON body.
+pub async fn put_spec(
+    http: &reqwest::Client,
+    base: &str,
+    code: &str,
+    if_match: Option<&str>,
+    spec: &Value,
+) -> (u16, Value) {
+    let mut request = http
+        .put(format!("{base}/api/events/{code}/spec"))
+        .bearer_auth(ORGANISER_KEY)
+        .json(spec);
+    if let Some(tag) = if_match {
+        request = request.header(reqwest::header::IF_MATCH, tag);
+    }
+    status_json(request).await
+}
+
+/// `POST /api/events/{code}/links` with the organiser key: the status and the JSON body.
+pub async fn issue_link(
+    http: &reqwest::Client,
+    base: &str,
+    code: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let request = http
+        .post(format!("{base}/api/events/{code}/links"))
+        .bearer_auth(ORGANISER_KEY)
+        .json(body);
+    status_json(request).await
+}
+
+/// The secret an issued role link carries in its URL's fragment.
+pub fn link_secret(link: &Value) -> String {
+    link["url"]
+        .as_str()
+        .and_then(|url| url.split_once('#'))
+        .map(|(_, secret)| secret.to_owned())
+        .unwrap_or_else(|| panic!("no url with a secret in {link}"))
+}
+
+/// The code a command that creates an event (`event copy`, `event rehearse`) printed first.
+pub fn printed_code(out: &str) -> String {
+    out.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("code: "))
+        .unwrap_or_else(|| panic!("no code in {out:?}"))
+        .to_owned()
 }
 
 impl TestApp {
@@ -147,6 +235,47 @@ impl TestApp {
         create_event(&self.http, &self.base, spec).await
     }
 
+    /// The 2026 fixture as a new event, with its host socket (first snapshot read) after it
+    /// opened each of `keys`.
+    pub async fn open_event(&self, keys: &[&str]) -> (Created, Client) {
+        let created = self.create_event(&fixture_2026()).await;
+        let (mut host, _) = self.host(&created).await;
+        for (id, key) in (1..).zip(keys) {
+            let reply = host
+                .command(json!({"type": "open", "activity": key}), id)
+                .await;
+            assert_eq!(reply["type"], "ok", "open {key}: {reply}");
+        }
+        (created, host)
+    }
+
+    /// The spec of `code` as the organiser exports it, as JSON, and its `ETag`.
+    pub async fn export(&self, code: &str) -> (Value, String) {
+        let (text, etag) = export_spec(&self.http, &self.base, code).await;
+        (serde_json::from_str(&text).expect("the spec is JSON"), etag)
+    }
+
+    /// The spec of `code` as the organiser exports it, as text, and its `ETag`.
+    pub async fn export_text(&self, code: &str) -> (String, String) {
+        export_spec(&self.http, &self.base, code).await
+    }
+
+    /// [`put_spec`] on this server.
+    pub async fn put_spec(&self, code: &str, if_match: Option<&str>, spec: &Value) -> (u16, Value) {
+        put_spec(&self.http, &self.base, code, if_match, spec).await
+    }
+
+    /// [`issue_link`] on this server.
+    pub async fn issue_link(&self, code: &str, body: &Value) -> (u16, Value) {
+        issue_link(&self.http, &self.base, code, body).await
+    }
+
+    /// The public facts of an event, `GET /api/events/{code}`.
+    pub async fn facts(&self, code: &str) -> Value {
+        self.get_json(format!("{}/api/events/{code}", self.base), None)
+            .await
+    }
+
     /// GET a JSON document, optionally with a Bearer token.
     pub async fn get_json(&self, url: impl reqwest::IntoUrl, bearer: Option<&str>) -> Value {
         let mut request = self.http.get(url);
@@ -186,20 +315,15 @@ impl TestApp {
 
     /// A host socket, authorised, with its first snapshot.
     pub async fn host(&self, created: &Created) -> (Client, Value) {
-        let mut client = Client::connect(&self.ws_url(&format!("/ws/host/{}", created.code))).await;
-        client
-            .send(&json!({"type": "auth", "token": created.host_token}))
-            .await;
+        let url = self.ws_url(&format!("/ws/host/{}", created.code));
+        let mut client = Client::auth(&url, &created.host_token).await;
         let snapshot = client.recv_type("snapshot").await;
         (client, snapshot)
     }
 
     pub async fn presenter(&self, created: &Created) -> (Client, Value) {
-        let mut client =
-            Client::connect(&self.ws_url(&format!("/ws/present/{}", created.code))).await;
-        client
-            .send(&json!({"type": "auth", "token": created.presenter_token}))
-            .await;
+        let url = self.ws_url(&format!("/ws/present/{}", created.code));
+        let mut client = Client::auth(&url, &created.presenter_token).await;
         let snapshot = client.recv_type("snapshot").await;
         (client, snapshot)
     }
@@ -238,6 +362,14 @@ impl Client {
             ws,
             backlog: Default::default(),
         }
+    }
+
+    /// A host's or presenter's socket on `url` that has sent `auth` with `token`; what the
+    /// server answers is for the caller to read.
+    pub async fn auth(url: &str, token: &str) -> Client {
+        let mut client = Client::connect(url).await;
+        client.send(&json!({"type": "auth", "token": token})).await;
+        client
     }
 
     pub async fn send(&mut self, value: &Value) {
@@ -313,8 +445,15 @@ impl Client {
 
     /// Sends an answer and waits for its ack (or returns the error).
     pub async fn answer(&mut self, id: &str, activity: &str, value: Value) -> Value {
-        self.send(&json!({"type": "answer", "id": id, "activity": activity, "value": value}))
-            .await;
+        let answer = json!({"type": "answer", "activity": activity, "value": value});
+        self.request(answer, id).await
+    }
+
+    /// Sends an attendee's `message` with `id` and waits for its `ack` (or returns the
+    /// `error`).
+    pub async fn request(&mut self, mut message: Value, id: &str) -> Value {
+        message["id"] = json!(id);
+        self.send(&message).await;
         self.recv_where(|m| m["id"] == id && (m["type"] == "ack" || m["type"] == "error"))
             .await
     }
@@ -754,7 +893,8 @@ pub const TYPED_WORDS: &[&str] = &[
     "silos",
 ];
 
-/// An activity's definition in the spec.
+/// An activity's definition in a spec, or in an event as `welcome`, `snapshot` and `event`
+/// send it.
 pub fn activity<'a>(spec: &'a Value, key: &str) -> &'a Value {
     spec["sessions"]
         .as_array()

@@ -5,42 +5,9 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ETAG, IF_MATCH};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, ORGANISER_KEY, TestApp, fixture_2026};
-
-/// The stored spec of `code` and its ETag.
-async fn export(app: &TestApp, code: &str) -> (Value, String) {
-    let response = app
-        .http
-        .get(format!("{}/api/events/{code}/spec", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .send()
-        .await
-        .expect("GET spec");
-    let etag = response
-        .headers()
-        .get(ETAG)
-        .and_then(|v| v.to_str().ok())
-        .expect("an ETag")
-        .to_owned();
-    (response.json().await.expect("JSON"), etag)
-}
-
-async fn put(app: &TestApp, code: &str, etag: &str, spec: &Value) -> (u16, Value) {
-    let response = app
-        .http
-        .put(format!("{}/api/events/{code}/spec", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .header(IF_MATCH, etag)
-        .json(spec)
-        .send()
-        .await
-        .expect("PUT spec");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{Client, TestApp, activity, fixture_2026, put_spec};
 
 /// The row of activity `key` in a host's or presenter's snapshot.
 fn row<'a>(snapshot: &'a Value, key: &str) -> &'a Value {
@@ -48,17 +15,6 @@ fn row<'a>(snapshot: &'a Value, key: &str) -> &'a Value {
         .as_array()
         .and_then(|rows| rows.iter().find(|r| r["key"] == key))
         .unwrap_or_else(|| panic!("no row for {key} in {snapshot}"))
-}
-
-/// Activity `key` in an EVENT as sent in `welcome`, `snapshot` and `event`.
-fn definition<'a>(event: &'a Value, key: &str) -> &'a Value {
-    event["sessions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["activities"].as_array().into_iter().flatten())
-        .find(|a| a["key"] == key)
-        .unwrap_or_else(|| panic!("no activity {key} in {event}"))
 }
 
 /// Whether nothing but pushes arrives on `client` for a moment: no `event`, no close.
@@ -72,13 +28,8 @@ async fn nothing_new(client: &mut Client) {
 #[tokio::test]
 async fn a_live_edit_keeps_every_connection_answer_and_state() {
     let app = TestApp::spawn().await;
-    let created = app.create_event(&fixture_2026()).await;
-    let (mut host, _) = app.host(&created).await;
+    let (created, mut host) = app.open_event(&["role"]).await;
     let (mut presenter, _) = app.presenter(&created).await;
-    let reply = host
-        .command(json!({"type": "open", "activity": "role"}), 1)
-        .await;
-    assert_eq!(reply["type"], "ok", "{reply}");
     let (mut phone, welcome) = app
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
@@ -96,7 +47,7 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
 
     // A typo fixed in the prompt, an answered option reworded, one added at the end, an
     // activity and an organisation added.
-    let (mut spec, etag) = export(&app, &created.code).await;
+    let (mut spec, etag) = app.export(&created.code).await;
     let role = &mut spec["sessions"][0]["activities"][0];
     assert_eq!(role["key"], "role");
     role["prompt"] = json!("Which best describes your role?");
@@ -114,18 +65,18 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
         .as_array_mut()
         .expect("organisations")
         .push(json!({"name": "Leeds Recovery Hub", "sector": sector}));
-    let (status, body) = put(&app, &created.code, &etag, &spec).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &spec).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["changed"], true);
 
     // The phone stays connected and gets the new event.
     let event = phone.recv_type("event").await;
-    let role = definition(&event["event"], "role");
+    let role = activity(&event["event"], "role");
     assert_eq!(role["prompt"], "Which best describes your role?");
     assert_eq!(role["options"][1], "Team lead or manager");
     assert_eq!(role["options"][6], "Volunteer");
     assert_eq!(
-        definition(&event["event"], "added-poll")["prompt"],
+        activity(&event["event"], "added-poll")["prompt"],
         "Coffee or tea?"
     );
     // Hosts and presenters get a fresh snapshot: the answer, the state, the new activity.
@@ -134,7 +85,7 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
     assert_eq!(row(&snapshot, "role")["total"], 1);
     assert_eq!(row(&snapshot, "added-poll")["state"], "ready");
     assert_eq!(
-        definition(&snapshot["event"], "role")["options"][1],
+        activity(&snapshot["event"], "role")["options"][1],
         "Team lead or manager"
     );
     let shown = presenter.recv_type("snapshot").await;
@@ -175,13 +126,11 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
         .attendee(&created.code, json!({"attendee": token}))
         .await;
     assert_eq!(
-        definition(&welcome["event"], "role")["options"][6],
+        activity(&welcome["event"], "role")["options"][6],
         "Volunteer"
     );
     // What the server serves without asking the actor reads the new spec too.
-    let public = app
-        .get_json(format!("{}/api/events/{}", app.base, created.code), None)
-        .await;
+    let public = app.facts(&created.code).await;
     assert!(
         public["organisations"]
             .as_array()
@@ -193,16 +142,11 @@ async fn a_live_edit_keeps_every_connection_answer_and_state() {
 #[tokio::test]
 async fn an_answer_racing_an_edit_is_judged_by_the_spec_it_arrives_under() {
     let app = TestApp::spawn().await;
-    let created = app.create_event(&fixture_2026()).await;
-    let (mut host, _) = app.host(&created).await;
-    let reply = host
-        .command(json!({"type": "open", "activity": "role"}), 1)
-        .await;
-    assert_eq!(reply["type"], "ok", "{reply}");
+    let (created, _host) = app.open_event(&["role"]).await;
     let (mut phone, _) = app
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
-    let (mut spec, etag) = export(&app, &created.code).await;
+    let (mut spec, etag) = app.export(&created.code).await;
     spec["sessions"][0]["activities"][0]["options"]
         .as_array_mut()
         .expect("options")
@@ -212,20 +156,11 @@ async fn an_answer_racing_an_edit_is_judged_by_the_spec_it_arrives_under() {
     let edit = {
         let (app_base, http, code) = (app.base.clone(), app.http.clone(), created.code.clone());
         let spec = spec.clone();
-        tokio::spawn(async move {
-            http.put(format!("{app_base}/api/events/{code}/spec"))
-                .bearer_auth(ORGANISER_KEY)
-                .header(IF_MATCH, etag)
-                .json(&spec)
-                .send()
-                .await
-                .expect("PUT spec")
-                .status()
-                .as_u16()
-        })
+        tokio::spawn(async move { put_spec(&http, &app_base, &code, Some(&etag), &spec).await })
     };
     let raced = phone.answer("r1", "role", json!([6])).await;
-    assert_eq!(edit.await.expect("the edit ran"), 200);
+    let (status, body) = edit.await.expect("the edit ran");
+    assert_eq!(status, 200, "{body}");
     match raced["type"].as_str() {
         // Under the old spec there was no seventh option.
         Some("error") => assert_eq!(raced["code"], "invalid_value", "{raced}"),
@@ -244,17 +179,12 @@ async fn an_answer_racing_an_edit_is_judged_by_the_spec_it_arrives_under() {
 #[tokio::test]
 async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     let app = TestApp::spawn().await;
-    let created = app.create_event(&fixture_2026()).await;
-    let (mut host, _) = app.host(&created).await;
-    let reply = host
-        .command(json!({"type": "open", "activity": "role"}), 1)
-        .await;
-    assert_eq!(reply["type"], "ok", "{reply}");
+    let (created, mut host) = app.open_event(&["role"]).await;
     let (mut phone, _) = app
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
     assert_eq!(phone.answer("a1", "role", json!([2])).await["type"], "ack");
-    let (spec, etag) = export(&app, &created.code).await;
+    let (spec, etag) = app.export(&created.code).await;
 
     // An option moved: its answers would be read as another's.
     let mut moved = spec.clone();
@@ -262,7 +192,7 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
         .as_array_mut()
         .expect("options")
         .swap(1, 2);
-    let (status, body) = put(&app, &created.code, &etag, &moved).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &moved).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "unsafe_edit");
     assert_eq!(body["errors"][0]["path"], body["path"], "{body}");
@@ -273,7 +203,7 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     assert_eq!(reply["type"], "ok", "{reply}");
     let mut both = moved.clone();
     both["sessions"][0]["activities"][3] = json!({"key": "barrier-word", "kind": "text", "prompt": "What gets in the way?", "max_len": 80});
-    let (status, body) = put(&app, &created.code, &etag, &both).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &both).await;
     assert_eq!(status, 409, "{body}");
     let paths: Vec<&str> = body["errors"]
         .as_array()
@@ -293,7 +223,7 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     let mut kind = spec.clone();
     kind["sessions"][0]["activities"][0] =
         json!({"key": "role", "kind": "text", "prompt": "Your role?", "max_len": 80});
-    let (status, body) = put(&app, &created.code, &etag, &kind).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &kind).await;
     assert_eq!(status, 409, "{body}");
     assert!(
         body["message"]
@@ -304,12 +234,12 @@ async fn a_refused_edit_changes_nothing_and_nobody_is_told() {
     // A stale tag.
     let mut typo = spec.clone();
     typo["title"] = json!("A new title");
-    let (status, body) = put(&app, &created.code, "\"stale\"", &typo).await;
+    let (status, body) = app.put_spec(&created.code, Some("\"stale\""), &typo).await;
     assert_eq!(status, 412, "{body}");
 
     nothing_new(&mut phone).await;
     nothing_new(&mut host).await;
-    let (after, tag) = export(&app, &created.code).await;
+    let (after, tag) = app.export(&created.code).await;
     assert_eq!((after, tag), (spec, etag));
     // Both still connected and served.
     assert_eq!(phone.answer("a2", "role", json!([3])).await["type"], "ack");
@@ -334,15 +264,15 @@ async fn three_hundred_phones_get_an_edit_without_one_reconnect() {
             .await;
         phones.push(phone);
     }
-    let (mut spec, etag) = export(&app, &created.code).await;
+    let (mut spec, etag) = app.export(&created.code).await;
     spec["sessions"][0]["activities"][0]["prompt"] = json!("Which best describes your role?");
     let started = std::time::Instant::now();
-    let (status, body) = put(&app, &created.code, &etag, &spec).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &spec).await;
     assert_eq!(status, 200, "{body}");
     let stored = started.elapsed();
     let received = futures_util::future::join_all(phones.iter_mut().map(|phone| async {
         let event = phone.recv_type("event").await;
-        definition(&event["event"], "role")["prompt"].clone()
+        activity(&event["event"], "role")["prompt"].clone()
     }))
     .await;
     let reached = started.elapsed();

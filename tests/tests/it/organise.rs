@@ -2,56 +2,20 @@
 //! exported, updated (with If-Match), copied, rehearsed and reset; every refused edit.
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, ETAG, IF_MATCH, ORIGIN, SET_COOKIE};
+use reqwest::header::{COOKIE, IF_MATCH, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, joinup};
-
-/// The organiser's spec of `code` and its ETag.
-async fn export(app: &TestApp, code: &str) -> (String, String) {
-    let response = app
-        .http
-        .get(format!("{}/api/events/{code}/spec", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .send()
-        .await
-        .expect("GET spec");
-    assert_eq!(response.status(), StatusCode::OK);
-    let etag = response
-        .headers()
-        .get(ETAG)
-        .and_then(|v| v.to_str().ok())
-        .expect("an ETag")
-        .to_owned();
-    (response.text().await.expect("body"), etag)
-}
-
-/// `PUT /api/events/{code}/spec` with the organiser key: the status and the JSON body.
-async fn put(app: &TestApp, code: &str, if_match: Option<&str>, spec: &Value) -> (u16, Value) {
-    let mut request = app
-        .http
-        .put(format!("{}/api/events/{code}/spec", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .json(spec);
-    if let Some(tag) = if_match {
-        request = request.header(IF_MATCH, tag);
-    }
-    let response = request.send().await.expect("PUT spec");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{
+    Closed, ORGANISER_KEY, TestApp, fixture_2025, fixture_2026, joinup, printed_code, status_json,
+};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .post(format!("{}{path}", app.base))
         .bearer_auth(ORGANISER_KEY)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+        .json(&body);
+    status_json(request).await
 }
 
 #[tokio::test]
@@ -124,7 +88,7 @@ async fn the_organiser_key_is_exchanged_once_for_a_strict_http_only_session() {
 
     // A change made with the cookie needs this server's Origin: a forged request from
     // another site (or one that names none) is refused.
-    let (spec, etag) = export(&app, &created.code).await;
+    let (spec, etag) = app.export_text(&created.code).await;
     for origin in [None, Some("https://evil.example")] {
         let mut request = app
             .http
@@ -181,13 +145,13 @@ async fn the_organiser_key_is_exchanged_once_for_a_strict_http_only_session() {
 async fn a_spec_exported_and_imported_again_is_the_same_spec() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
-    let (spec, etag) = export(&app, &created.code).await;
+    let (spec, etag) = app.export_text(&created.code).await;
     let value: Value = serde_json::from_str(&spec).expect("JSON");
-    let (status, body) = put(&app, &created.code, Some(&etag), &value).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &value).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["changed"], false);
     assert_eq!(body["etag"], etag.as_str());
-    let (again, etag_again) = export(&app, &created.code).await;
+    let (again, etag_again) = app.export_text(&created.code).await;
     assert_eq!(again, spec);
     assert_eq!(etag_again, etag);
 }
@@ -196,18 +160,17 @@ async fn a_spec_exported_and_imported_again_is_the_same_spec() {
 async fn concurrent_edits_never_overwrite_each_other_silently() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
-    let (spec, etag) = export(&app, &created.code).await;
-    let spec: Value = serde_json::from_str(&spec).expect("JSON");
+    let (spec, etag) = app.export(&created.code).await;
 
     // No If-Match: refused, 428.
-    let (status, body) = put(&app, &created.code, None, &spec).await;
+    let (status, body) = app.put_spec(&created.code, None, &spec).await;
     assert_eq!(status, 428, "{body}");
     assert_eq!(body["error"], "precondition_required");
 
     // Two organisers read the same version; the first change lands...
     let mut first = spec.clone();
     first["title"] = json!("Dual Diagnosis Network Conference 2026");
-    let (status, body) = put(&app, &created.code, Some(&etag), &first).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &first).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["changed"], true);
     let new_etag = body["etag"].as_str().expect("etag").to_owned();
@@ -216,33 +179,23 @@ async fn concurrent_edits_never_overwrite_each_other_silently() {
     // ... the second, made on the version they read, is refused with the current tag.
     let mut second = spec.clone();
     second["sessions"][0]["title"] = json!("Welcome and introductions");
-    let (status, body) = put(&app, &created.code, Some(&etag), &second).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &second).await;
     assert_eq!(status, 412, "{body}");
     assert_eq!(body["error"], "stale");
     assert_eq!(body["etag"], new_etag.as_str());
-    let (stored, _) = export(&app, &created.code).await;
-    let stored: Value = serde_json::from_str(&stored).expect("JSON");
+    let (stored, _) = app.export(&created.code).await;
     assert_eq!(stored["title"], "Dual Diagnosis Network Conference 2026");
     assert_ne!(stored["sessions"][0]["title"], "Welcome and introductions");
 
     // The public facts follow the stored spec.
-    let facts = app
-        .get_json(format!("{}/api/events/{}", app.base, created.code), None)
-        .await;
+    let facts = app.facts(&created.code).await;
     assert_eq!(facts["title"], "Dual Diagnosis Network Conference 2026");
 }
 
 #[tokio::test]
 async fn edits_that_would_misread_stored_answers_are_refused_saying_why() {
     let app = TestApp::spawn().await;
-    let created = app.create_event(&fixture_2026()).await;
-    let (mut host, _) = app.host(&created).await;
-    for (i, key) in ["role", "pre-prescribing"].iter().enumerate() {
-        let reply = host
-            .command(json!({"type": "open", "activity": key}), i as u64 + 1)
-            .await;
-        assert_eq!(reply["type"], "ok", "{reply}");
-    }
+    let (created, _host) = app.open_event(&["role", "pre-prescribing"]).await;
     let (mut phone, _) = app
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
@@ -251,8 +204,7 @@ async fn edits_that_would_misread_stored_answers_are_refused_saying_why() {
         phone.answer("a2", "pre-prescribing", json!(4)).await["type"],
         "ack"
     );
-    let (spec, etag) = export(&app, &created.code).await;
-    let spec: Value = serde_json::from_str(&spec).expect("JSON");
+    let (spec, etag) = app.export(&created.code).await;
 
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Edit, &str)> = vec![
@@ -322,7 +274,7 @@ async fn edits_that_would_misread_stored_answers_are_refused_saying_why() {
     for (what, edit, path) in cases {
         let mut changed = spec.clone();
         edit(&mut changed);
-        let (status, body) = put(&app, &created.code, Some(&etag), &changed).await;
+        let (status, body) = app.put_spec(&created.code, Some(&etag), &changed).await;
         assert_eq!(status, 409, "{what}: {body}");
         assert_eq!(body["error"], "unsafe_edit", "{what}");
         assert_eq!(body["path"], path, "{what}: {body}");
@@ -334,13 +286,13 @@ async fn edits_that_would_misread_stored_answers_are_refused_saying_why() {
     // An invalid spec: 400 naming the field, the validator's own words.
     let mut invalid = spec.clone();
     invalid["sessions"][0]["activities"][0]["options"] = json!(["only one"]);
-    let (status, body) = put(&app, &created.code, Some(&etag), &invalid).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &invalid).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_spec");
     assert_eq!(body["path"], "sessions[0].activities[0].options");
 
     // Nothing refused was stored: the tag is unchanged, and safe edits still land.
-    assert_eq!(export(&app, &created.code).await.1, etag);
+    assert_eq!(app.export_text(&created.code).await.1, etag);
     let mut safe = spec.clone();
     safe["sessions"][0]["activities"][0]["options"][1] = json!("Team leader or service manager");
     safe["sessions"][0]["activities"][0]["options"]
@@ -348,7 +300,7 @@ async fn edits_that_would_misread_stored_answers_are_refused_saying_why() {
         .expect("options")
         .push(json!("Volunteer"));
     safe["min_group_size"] = json!(6);
-    let (status, body) = put(&app, &created.code, Some(&etag), &safe).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &safe).await;
     assert_eq!(status, 200, "{body}");
 
     // The answer given before still reads as the same (reworded) option.
@@ -433,10 +385,8 @@ async fn an_edition_is_copied_rehearsed_and_the_rehearsal_reset() {
     let code = copied["code"].as_str().expect("code").to_owned();
     assert_ne!(code, last_year.code);
     assert!(copied["host_url"].as_str().is_some_and(|u| u.contains('#')));
-    let (old, _) = export(&app, &last_year.code).await;
-    let (new, _) = export(&app, &code).await;
-    let mut old: Value = serde_json::from_str(&old).expect("JSON");
-    let new: Value = serde_json::from_str(&new).expect("JSON");
+    let (mut old, _) = app.export(&last_year.code).await;
+    let (new, _) = app.export(&code).await;
     assert_eq!(new["starts_at"], "2026-11-23T09:30:00Z");
     assert_eq!(new["series"], old["series"]);
     old["title"] = new["title"].clone();
@@ -446,16 +396,8 @@ async fn an_edition_is_copied_rehearsed_and_the_rehearsal_reset() {
     // A rehearsal of the new edition, used by a phone, then reset.
     let (status, rehearsal) = post(&app, &format!("/api/events/{code}/rehearse"), json!({})).await;
     assert_eq!(status, 201, "{rehearsal}");
-    let practice = crate::helpers::Created {
-        code: rehearsal["code"].as_str().expect("code").to_owned(),
-        host_token: rehearsal["host_token"].as_str().expect("token").to_owned(),
-        presenter_token: rehearsal["presenter_token"]
-            .as_str()
-            .expect("token")
-            .to_owned(),
-    };
-    let (spec, _) = export(&app, &practice.code).await;
-    let spec: Value = serde_json::from_str(&spec).expect("JSON");
+    let practice = crate::helpers::Created::of(&rehearsal);
+    let (spec, _) = app.export(&practice.code).await;
     assert_eq!(spec["rehearsal"], true);
     assert!(
         spec["title"]
@@ -521,10 +463,9 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
     let token = welcome["attendee"].as_str().expect("token").to_owned();
-    let (spec, etag) = export(&app, &created.code).await;
-    let mut spec: Value = serde_json::from_str(&spec).expect("JSON");
+    let (mut spec, etag) = app.export(&created.code).await;
     spec["sessions"][0]["title"] = json!("Welcome, and who is here");
-    let (status, body) = put(&app, &created.code, Some(&etag), &spec).await;
+    let (status, body) = app.put_spec(&created.code, Some(&etag), &spec).await;
     assert_eq!(status, 200, "{body}");
     // The phone stays connected and is sent the new programme.
     let event = phone.recv_type("event").await;
@@ -547,17 +488,12 @@ async fn a_live_edit_reaches_connected_phones_without_a_reload() {
 async fn the_command_line_lists_exports_updates_copies_and_rehearses() {
     let (_data, database) = crate::helpers::temp_database();
     let app = TestApp::spawn_on(database.clone()).await;
-    let created = app.create_event(&fixture_2026()).await;
-    let (mut host, _) = app.host(&created).await;
-    let reply = host
-        .command(json!({"type": "open", "activity": "role"}), 1)
-        .await;
-    assert_eq!(reply["type"], "ok");
+    let (created, _host) = app.open_event(&["role"]).await;
     let (mut phone, _) = app
         .attendee(&created.code, json!({"organisation": "York Mind"}))
         .await;
     assert_eq!(phone.answer("a1", "role", json!([0])).await["type"], "ack");
-    let (_, http_etag) = export(&app, &created.code).await;
+    let (_, http_etag) = app.export_text(&created.code).await;
     drop(app);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let code = created.code.as_str();
@@ -631,12 +567,7 @@ async fn the_command_line_lists_exports_updates_copies_and_rehearses() {
     assert!(out.starts_with("code: ") && out.contains("/host/"), "{out}");
     let (status, out, stderr) = joinup(&database, &["event", "rehearse", code]);
     assert_eq!(status, Some(0), "{stderr}");
-    let rehearsal = out
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("code: "))
-        .expect("a code")
-        .to_owned();
+    let rehearsal = printed_code(&out);
     let (status, list, stderr) = joinup(&database, &["event", "list"]);
     assert_eq!(status, Some(0), "{stderr}");
     assert_eq!(list.lines().count(), 3, "{list}");
@@ -735,10 +666,9 @@ async fn the_privacy_notice_and_records_follow_the_event_settings() {
     assert!(records.contains(&format!("/e/{code}/privacy")));
 
     // An edit shows at once.
-    let (stored, etag) = export(&app, code).await;
-    let mut stored: Value = serde_json::from_str(&stored).expect("JSON");
+    let (mut stored, etag) = app.export(code).await;
     stored["min_group_size"] = json!(8);
-    let (status, body) = put(&app, code, Some(&etag), &stored).await;
+    let (status, body) = app.put_spec(code, Some(&etag), &stored).await;
     assert_eq!(status, 200, "{body}");
     let html = app
         .http

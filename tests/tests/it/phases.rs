@@ -46,20 +46,6 @@ fn day(edit: impl FnOnce(&mut Value)) -> Value {
     spec
 }
 
-async fn public(app: &TestApp, code: &str) -> Value {
-    app.get_json(format!("{}/api/events/{code}", app.base), None)
-        .await
-}
-
-/// Sends a message with an id and returns its `ack` or `error`.
-async fn send(client: &mut crate::helpers::Client, mut message: Value, id: &str) -> Value {
-    message["id"] = json!(id);
-    client.send(&message).await;
-    client
-        .recv_where(|m| m["id"] == id && (m["type"] == "ack" || m["type"] == "error"))
-        .await
-}
-
 fn is_not_open(reply: &Value, phase: &str) -> bool {
     reply["type"] == "error" && reply["code"] == "not_open" && reply["phase"] == phase
 }
@@ -73,7 +59,7 @@ async fn questions_and_a_before_activity_come_in_advance() {
         s["closes_at"] = json!(from_now(7200));
     });
     let created = app.create_event(&spec).await;
-    let facts = public(&app, &created.code).await;
+    let facts = app.facts(&created.code).await;
     assert_eq!(
         (facts["phase"].as_str(), facts["state"].as_str()),
         (Some("before"), Some("live"))
@@ -100,12 +86,9 @@ async fn questions_and_a_before_activity_come_in_advance() {
         refused["message"],
         "this activity opens when the event starts"
     );
-    let refused = send(
-        &mut asker,
-        json!({"type": "react", "reaction": "agree"}),
-        "r1",
-    )
-    .await;
+    let refused = asker
+        .request(json!({"type": "react", "reaction": "agree"}), "r1")
+        .await;
     assert!(is_not_open(&refused, "before"), "{refused}");
     assert_eq!(
         asker.answer("h1", "hopes", json!("Practical tools")).await["type"],
@@ -113,9 +96,9 @@ async fn questions_and_a_before_activity_come_in_advance() {
     );
 
     let ask = json!({"type": "ask", "text": "Will the slides be shared?", "session": "keynote"});
-    assert_eq!(send(&mut asker, ask, "q1").await["type"], "ack");
+    assert_eq!(asker.request(ask, "q1").await["type"], "ack");
     let general = json!({"type": "ask", "text": "Is there parking?"});
-    assert_eq!(send(&mut asker, general, "q2").await["type"], "ack");
+    assert_eq!(asker.request(general, "q2").await["type"], "ack");
 
     // Another attendee sees the advance questions of every session and votes on one.
     let (mut voter, welcome) = app.attendee(&created.code, json!({})).await;
@@ -133,7 +116,7 @@ async fn questions_and_a_before_activity_come_in_advance() {
     );
     let id = keynote["id"].as_str().expect("id").to_owned();
     let vote = json!({"type": "upvote", "question": id});
-    assert_eq!(send(&mut voter, vote, "v1").await["type"], "ack");
+    assert_eq!(voter.request(vote, "v1").await["type"], "ack");
 
     let (mut host, snapshot) = app.host(&created).await;
     assert_eq!(snapshot["phase"], "before");
@@ -156,7 +139,7 @@ async fn questions_and_a_before_activity_come_in_advance() {
         let phase = client.recv_type("phase").await;
         assert_eq!(phase["phase"], "live");
     }
-    assert_eq!(public(&app, &created.code).await["phase"], "live");
+    assert_eq!(app.facts(&created.code).await["phase"], "live");
     assert_eq!(
         host.command(json!({"type": "open", "activity": "poll"}), 1)
             .await["type"],
@@ -201,7 +184,9 @@ async fn questions_wait_for_opens_at_and_a_host_may_start_early() {
     let created = app.create_event(&spec).await;
     let (mut phone, welcome) = app.attendee(&created.code, json!({})).await;
     assert_eq!(welcome["open"], json!([]), "opens_at has not come");
-    let refused = send(&mut phone, json!({"type": "ask", "text": "Early?"}), "q1").await;
+    let refused = phone
+        .request(json!({"type": "ask", "text": "Early?"}), "q1")
+        .await;
     assert!(is_not_open(&refused, "before"), "{refused}");
     let opens = spec["opens_at"].as_str().expect("opens_at");
     assert_eq!(
@@ -217,8 +202,10 @@ async fn questions_wait_for_opens_at_and_a_host_may_start_early() {
         "ok"
     );
     assert_eq!(phone.recv_type("phase").await["phase"], "live");
-    assert_eq!(public(&app, &created.code).await["phase"], "live");
-    let asked = send(&mut phone, json!({"type": "ask", "text": "Now?"}), "q2").await;
+    assert_eq!(app.facts(&created.code).await["phase"], "live");
+    let asked = phone
+        .request(json!({"type": "ask", "text": "Now?"}), "q2")
+        .await;
     assert_eq!(asked["type"], "ack");
     // Started early and stored: a new phone finds it live, before starts_at.
     let (_phone2, welcome) = app.attendee(&created.code, json!({})).await;
@@ -243,7 +230,7 @@ async fn a_refused_session_that_started_the_event_is_stored_as_started() {
         .command(json!({"type": "session", "session": "nope"}), 1)
         .await;
     assert_eq!(refused["code"], "invalid_value", "{refused}");
-    assert_eq!(public(&app, &created.code).await["phase"], "live");
+    assert_eq!(app.facts(&created.code).await["phase"], "live");
 }
 
 #[tokio::test]
@@ -265,18 +252,17 @@ async fn each_session_and_each_room_has_its_own_questions() {
         a.recv_type("session").await["current"]["plenary"],
         "keynote"
     );
-    let asked = send(
-        &mut a,
-        json!({"type": "ask", "text": "Keynote question"}),
-        "qa1",
-    )
-    .await;
+    let asked = a
+        .request(json!({"type": "ask", "text": "Keynote question"}), "qa1")
+        .await;
     assert_eq!(asked["type"], "ack");
     let question = host.recv_type("question").await;
     assert_eq!(question["question"]["session"], "keynote");
     assert_eq!(question["question"]["advance"], false);
     // One open question per session (max_open_questions 1) ...
-    let refused = send(&mut a, json!({"type": "ask", "text": "Another"}), "qa2").await;
+    let refused = a
+        .request(json!({"type": "ask", "text": "Another"}), "qa2")
+        .await;
     assert_eq!(refused["code"], "limit_reached");
 
     // ... and the break-out is another session, with its own Q&A.
@@ -292,23 +278,25 @@ async fn each_session_and_each_room_has_its_own_questions() {
         session["current"],
         json!({"plenary": "keynote", "rooms": {"Room A": "breakout-a"}})
     );
-    let asked = send(&mut a, json!({"type": "ask", "text": "Room A only"}), "qa3").await;
+    let asked = a
+        .request(json!({"type": "ask", "text": "Room A only"}), "qa3")
+        .await;
     assert_eq!(asked["type"], "ack");
     let question = host
         .recv_where(|m| m["type"] == "question" && m["question"]["text"] == "Room A only")
         .await;
     assert_eq!(question["question"]["session"], "breakout-a");
     let wrong = json!({"type": "ask", "text": "Sneaking in", "session": "breakout-a"});
-    let refused = send(&mut b, wrong, "qb1").await;
+    let refused = b.request(wrong, "qb1").await;
     assert_eq!(refused["code"], "invalid_value");
     assert_eq!(refused["message"], "session \"breakout-a\" is for Room A");
     let unknown = json!({"type": "ask", "text": "?", "session": "nope"});
     assert_eq!(
-        send(&mut b, unknown, "qb2").await["message"],
+        b.request(unknown, "qb2").await["message"],
         "no session \"nope\""
     );
     let plenary = json!({"type": "ask", "text": "For the keynote", "session": "keynote"});
-    assert_eq!(send(&mut b, plenary, "qb3").await["type"], "ack");
+    assert_eq!(b.request(plenary, "qb3").await["type"], "ack");
 
     // Room A's phones list Room A's question; Room B's never receive it.
     a.recv_where(|m| m["type"] == "questions" && m.to_string().contains("Room A only"))
@@ -360,15 +348,17 @@ async fn an_event_wide_qa_takes_no_session() {
             .await["type"],
         "ok"
     );
-    let refused = send(
-        &mut phone,
-        json!({"type": "ask", "text": "x", "session": "keynote"}),
-        "q1",
-    )
-    .await;
+    let refused = phone
+        .request(
+            json!({"type": "ask", "text": "x", "session": "keynote"}),
+            "q1",
+        )
+        .await;
     assert_eq!(refused["code"], "invalid_value");
     assert_eq!(
-        send(&mut phone, json!({"type": "ask", "text": "x"}), "q2").await["type"],
+        phone
+            .request(json!({"type": "ask", "text": "x"}), "q2")
+            .await["type"],
         "ack"
     );
     let question = host.recv_type("question").await;
@@ -407,19 +397,16 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
     phone
         .recv_where(|m| m["type"] == "opened" && m["activity"]["key"] == "post-confidence")
         .await;
-    let facts = public(&app, &created.code).await;
+    let facts = app.facts(&created.code).await;
     assert_eq!(
         (facts["phase"].as_str(), facts["state"].as_str()),
         (Some("after"), Some("live"))
     );
     let refused = phone.answer("late", "pre-confidence", json!(3)).await;
     assert!(is_not_open(&refused, "after"), "{refused}");
-    let refused = send(
-        &mut phone,
-        json!({"type": "ask", "text": "Too late?"}),
-        "q1",
-    )
-    .await;
+    let refused = phone
+        .request(json!({"type": "ask", "text": "Too late?"}), "q1")
+        .await;
     assert!(is_not_open(&refused, "after"), "{refused}");
     assert_eq!(refused["message"], "questions closed when the event ended");
     let refused = host
@@ -437,7 +424,7 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
         .command(json!({"type": "end", "from": "live"}), 4)
         .await;
     assert_eq!(again["type"], "ok", "{again}");
-    assert_eq!(public(&app, &created.code).await["phase"], "after");
+    assert_eq!(app.facts(&created.code).await["phase"], "after");
     let bad = host
         .command(json!({"type": "end", "from": "later"}), 5)
         .await;
@@ -462,7 +449,7 @@ async fn the_evaluation_after_pairs_on_the_same_token_then_closes() {
     assert_eq!(phase["phase"], "closed");
     assert_eq!(phone.recv_type("error").await["code"], "event_ended");
     assert_eq!(phone.closed().await, Closed::Code(4000));
-    let facts = public(&app, &created.code).await;
+    let facts = app.facts(&created.code).await;
     assert_eq!(
         (facts["phase"].as_str(), facts["state"].as_str()),
         (Some("closed"), Some("ended"))
@@ -530,6 +517,6 @@ async fn the_after_window_survives_a_restart() {
     assert_eq!(snapshot["phase"], "after");
     assert_eq!(host.command(json!({"type": "end"}), 3).await["type"], "ok");
     assert_eq!(phone.closed().await, Closed::Code(4000));
-    assert_eq!(public(&app, &created.code).await["phase"], "closed");
+    assert_eq!(app.facts(&created.code).await["phase"], "closed");
     drop(data);
 }

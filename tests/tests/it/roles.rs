@@ -6,66 +6,38 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, Closed, Created, ORGANISER_KEY, TestApp, fixture_2026, joinup};
+use crate::helpers::{
+    Client, Closed, Created, ORGANISER_KEY, TestApp, fixture_2026, joinup, link_secret,
+    printed_code, status_json,
+};
 
-/// `POST /api/events/{code}/links` with the organiser key: the status and the JSON body.
-async fn issue(app: &TestApp, code: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .post(format!("{}/api/events/{code}/links", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST links");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A link issued with `role` and `label`: its id and the secret in its URL's fragment.
+/// A link issued with `role` and `label`: its id, the secret in its URL's fragment, and
+/// the link as the organiser is shown it.
 async fn issued(app: &TestApp, code: &str, role: &str, label: &str) -> (String, String, Value) {
-    let (status, link) = issue(app, code, json!({"role": role, "label": label})).await;
+    let (status, link) = app
+        .issue_link(code, &json!({"role": role, "label": label}))
+        .await;
     assert_eq!(status, 201, "{link}");
-    let url = link["url"].as_str().expect("a url").to_owned();
-    let (_, secret) = url.split_once('#').expect("the secret in the fragment");
     (
         link["id"].as_str().expect("an id").to_owned(),
-        secret.to_owned(),
+        link_secret(&link),
         link,
     )
 }
 
+/// `GET /api/events/{code}/links`, as the organiser: status and body, as text.
 async fn list(app: &TestApp, code: &str) -> (u16, String) {
-    let response = app
-        .http
-        .get(format!("{}/api/events/{code}/links", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .send()
-        .await
-        .expect("GET links");
-    (
-        response.status().as_u16(),
-        response.text().await.expect("body"),
-    )
+    download(app, code, "links", ORGANISER_KEY).await
 }
 
 async fn revoke(app: &TestApp, code: &str, id: &str) -> (u16, Value) {
-    let response = app
-        .http
-        .delete(format!("{}/api/events/{code}/links/{id}", app.base))
-        .bearer_auth(ORGANISER_KEY)
-        .send()
-        .await
-        .expect("DELETE link");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let url = format!("{}/api/events/{code}/links/{id}", app.base);
+    status_json(app.http.delete(url).bearer_auth(ORGANISER_KEY)).await
 }
 
 /// A socket on `path` that sends `auth` with `key`.
 async fn staff(app: &TestApp, path: &str, code: &str, key: &str) -> Client {
-    let mut client = Client::connect(&app.ws_url(&format!("/ws/{path}/{code}"))).await;
-    client.send(&json!({"type": "auth", "token": key})).await;
-    client
+    Client::auth(&app.ws_url(&format!("/ws/{path}/{code}")), key).await
 }
 
 /// GET `/api/events/{code}/{file}` with `key` as the Bearer token: status and body.
@@ -84,15 +56,8 @@ async fn download(app: &TestApp, code: &str, file: &str, key: &str) -> (u16, Str
 }
 
 async fn end_over_http(app: &TestApp, code: &str, key: &str) -> (u16, Value) {
-    let response = app
-        .http
-        .post(format!("{}/api/events/{code}/end", app.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("POST end");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let url = format!("{}/api/events/{code}/end", app.base);
+    status_json(app.http.post(url).bearer_auth(key)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,12 +151,8 @@ async fn host_links_end_the_event_and_presenter_links_open_only_the_screen() {
     let app = TestApp::spawn().await;
     let created = app.create_event(&fixture_2026()).await;
     let code = created.code.as_str();
-    let (status, link) = issue(
-        &app,
-        code,
-        json!({"role": "presenter", "label": "Room B screen", "room": "Room B"}),
-    )
-    .await;
+    let screen = json!({"role": "presenter", "label": "Room B screen", "room": "Room B"});
+    let (status, link) = app.issue_link(code, &screen).await;
     assert_eq!(status, 201, "{link}");
     let url = link["url"].as_str().expect("url");
     assert!(
@@ -199,7 +160,7 @@ async fn host_links_end_the_event_and_presenter_links_open_only_the_screen() {
         "{url}"
     );
     assert_eq!(link["room"], "Room B");
-    let presenter = url.split_once('#').expect("fragment").1;
+    let presenter = &link_secret(&link);
 
     let mut screen = staff(&app, "present", code, presenter).await;
     assert_eq!(screen.recv_type("authorised").await["role"], "presenter");
@@ -249,7 +210,7 @@ async fn refused_links_name_the_field_at_fault() {
         ),
     ];
     for (body, field) in cases {
-        let (status, refused) = issue(&app, code, body.clone()).await;
+        let (status, refused) = app.issue_link(code, &body).await;
         assert_eq!(status, 400, "{body}: {refused}");
         assert_eq!(refused["error"], "invalid_link", "{refused}");
         assert_eq!(refused["path"], field, "{body}: {refused}");
@@ -265,7 +226,9 @@ async fn refused_links_name_the_field_at_fault() {
     assert_eq!(listed, r#"{"links":[]}"#, "nothing refused was stored");
     let (status, body) = revoke(&app, code, "0123456789abcdef0123").await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    let (status, body) = issue(&app, "ZZZZZZ", json!({"role": "host", "label": "x"})).await;
+    let (status, body) = app
+        .issue_link("ZZZZZZ", &json!({"role": "host", "label": "x"}))
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("no_such_event"))
@@ -390,12 +353,7 @@ async fn the_command_line_issues_lists_and_revokes_links_and_resets_a_rehearsal(
     assert!(stderr.contains("real event"), "{stderr}");
     let (status, out, _) = joinup(&database, &["event", "rehearse", code]);
     assert_eq!(status, Some(0));
-    let rehearsal = out
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("code: "))
-        .expect("a code")
-        .to_owned();
+    let rehearsal = printed_code(&out);
     let (phone, _) = app
         .attendee(&rehearsal, json!({"organisation": "York Mind"}))
         .await;
