@@ -24,8 +24,8 @@ export function profileRows(p, hasRooms) {
   return rows;
 }
 
-/** "Your answers" in programme order (`order`), and what the Answer tab's notice counts:
- * those not pending/saved whose card (`isOpen`) is gone. */
+/** "Your answers" in programme order (`order`), and the Answer tab notice's counts: those
+ * waiting or refused whose card is gone (not `isOpen`). */
 export function answerLines(log, answers, order, pending, isOpen) {
   const keys = [];
   log.records().forEach((r) => { keys.push(r.activity); });
