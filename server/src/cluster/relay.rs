@@ -10,18 +10,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::info;
 
 use super::Cluster;
 use super::wire::{RelayCommand, Rpc, RpcReply};
-use crate::domain::EventCode;
+use crate::domain::phase::EventPhase;
+use crate::domain::{Event, EventCode};
 use crate::hub::{
-    Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, SharedInfo,
-    StreamOpen,
+    Command, ConnId, EndError, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, Respecced,
+    SharedInfo, StreamOpen,
 };
 use crate::protocol::server;
-use crate::protocol::{CloseCode, ErrorCode};
+use crate::protocol::{ClientMsg, CloseCode, ErrorCode};
 
 pub(super) fn start(
     cluster: Cluster,
@@ -105,10 +106,17 @@ impl Relay {
                 role,
                 sink,
                 link,
+                room,
             } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                RelayCommand::Connect { conn, role, link }
+                // The room goes with it: the owner binds the screen, not this node.
+                RelayCommand::Connect {
+                    conn,
+                    role,
+                    link,
+                    room,
+                }
             }
             Command::Disconnect { conn } => {
                 if !self.conns.remove(&conn) {
@@ -122,22 +130,7 @@ impl Relay {
             Command::Post {
                 token, msg, reply, ..
             } => {
-                let (cluster, code) = (self.cluster.clone(), self.code);
-                let id = msg.id().map(serde_json::Value::from);
-                tokio::spawn(async move {
-                    let answer = cluster.rpc(code, &Rpc::Post { token, msg }).await;
-                    let reply_frame = match answer {
-                        Ok(RpcReply::Posted { frame, token }) => PostReply {
-                            frame: frame.into(),
-                            token,
-                        },
-                        _ => PostReply {
-                            frame: unavailable(id.as_ref()),
-                            token: None,
-                        },
-                    };
-                    let _ = reply.send(reply_frame);
-                });
+                tokio::spawn(post(self.cluster.clone(), self.code, token, msg, reply));
                 return;
             }
             Command::Stream {
@@ -148,35 +141,16 @@ impl Relay {
             } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                let (cluster, code) = (self.cluster.clone(), self.code);
-                tokio::spawn(async move {
-                    let answer = cluster.rpc(code, &Rpc::Stream { conn, token }).await;
-                    let _ = reply.send(match answer {
-                        Ok(RpcReply::Streamed(open)) => open,
-                        _ => StreamOpen::Unknown,
-                    });
-                });
+                let stream = stream(self.cluster.clone(), self.code, conn, token, reply);
+                tokio::spawn(stream);
                 return;
             }
-            Command::End { reply } => {
-                let (cluster, code) = (self.cluster.clone(), self.code);
-                tokio::spawn(async move {
-                    let answer = match cluster.rpc(code, &Rpc::End).await {
-                        Ok(RpcReply::Ended(result)) => result,
-                        Ok(_) => Err("the event's node could not end it".into()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = reply.send(answer);
-                });
+            Command::End { from, reply } => {
+                tokio::spawn(end(self.cluster.clone(), self.code, from, reply));
                 return;
             }
             Command::Revoke { link } => {
-                let (cluster, code) = (self.cluster.clone(), self.code);
-                tokio::spawn(async move {
-                    if let Err(e) = cluster.rpc(code, &Rpc::Revoke { link }).await {
-                        tracing::warn!(event = %code, error = %e, "could not pass a revocation on to the event's node");
-                    }
-                });
+                tokio::spawn(revoke(self.cluster.clone(), self.code, link));
                 return;
             }
             Command::Respec {
@@ -184,22 +158,8 @@ impl Relay {
                 event,
                 reply,
             } => {
-                let (cluster, code) = (self.cluster.clone(), self.code);
-                tokio::spawn(async move {
-                    let Ok(spec) = serde_json::to_string(&event.spec) else {
-                        let _ = reply.send(Err(RespecError::Failed));
-                        return;
-                    };
-                    let answer = match cluster.rpc(code, &Rpc::Respec { if_match, spec }).await {
-                        Ok(RpcReply::Respecced(result)) => result,
-                        Ok(_) => Err(RespecError::Busy),
-                        Err(e) => {
-                            tracing::warn!(event = %code, error = %e, "an edit could not reach the event's node");
-                            Err(RespecError::Failed)
-                        }
-                    };
-                    let _ = reply.send(answer);
-                });
+                let respec = respec(self.cluster.clone(), self.code, if_match, event, reply);
+                tokio::spawn(respec);
                 return;
             }
             Command::NodeGone { .. } | Command::Shutdown { .. } => return,
@@ -223,6 +183,90 @@ impl Relay {
     }
 }
 
+/// A message POSTed to this node, asked of the owner; `unavailable` if it cannot answer.
+async fn post(
+    cluster: Cluster,
+    code: EventCode,
+    token: Option<String>,
+    msg: ClientMsg,
+    reply: oneshot::Sender<PostReply>,
+) {
+    let id = msg.id().map(serde_json::Value::from);
+    let answer = cluster.rpc(code, &Rpc::Post { token, msg }).await;
+    let reply_frame = match answer {
+        Ok(RpcReply::Posted { frame, token }) => PostReply {
+            frame: frame.into(),
+            token,
+        },
+        _ => PostReply {
+            frame: unavailable(id.as_ref()),
+            token: None,
+        },
+    };
+    let _ = reply.send(reply_frame);
+}
+
+/// An SSE stream opened on this node, bound on the owner to its attendee.
+async fn stream(
+    cluster: Cluster,
+    code: EventCode,
+    conn: ConnId,
+    token: String,
+    reply: oneshot::Sender<StreamOpen>,
+) {
+    let answer = cluster.rpc(code, &Rpc::Stream { conn, token }).await;
+    let _ = reply.send(match answer {
+        Ok(RpcReply::Streamed(open)) => open,
+        _ => StreamOpen::Unknown,
+    });
+}
+
+/// The host's end of the live part, made by the owner's actor.
+async fn end(
+    cluster: Cluster,
+    code: EventCode,
+    from: Option<EventPhase>,
+    reply: oneshot::Sender<Result<(), EndError>>,
+) {
+    let answer = match cluster.rpc(code, &Rpc::end(from)).await {
+        Ok(answer) => answer
+            .into_ended()
+            .unwrap_or_else(|| Err(EndError::Failed("the event's node could not end it".into()))),
+        Err(e) => Err(EndError::Failed(e.to_string())),
+    };
+    let _ = reply.send(answer);
+}
+
+/// A revoked role link: the owner closes its connections, wherever they are relayed from.
+async fn revoke(cluster: Cluster, code: EventCode, link: String) {
+    if let Err(e) = cluster.rpc(code, &Rpc::Revoke { link }).await {
+        tracing::warn!(event = %code, error = %e, "could not pass a revocation on to the event's node");
+    }
+}
+
+/// An organiser's edit, sent to the owner as the spec's JSON and judged by its actor.
+async fn respec(
+    cluster: Cluster,
+    code: EventCode,
+    if_match: Option<String>,
+    event: Box<Event>,
+    reply: oneshot::Sender<Result<Respecced, RespecError>>,
+) {
+    let Ok(spec) = serde_json::to_string(&event.spec) else {
+        let _ = reply.send(Err(RespecError::Failed));
+        return;
+    };
+    let answer = match cluster.rpc(code, &Rpc::Respec { if_match, spec }).await {
+        Ok(RpcReply::Respecced(result)) => result,
+        Ok(_) => Err(RespecError::Busy),
+        Err(e) => {
+            tracing::warn!(event = %code, error = %e, "an edit could not reach the event's node");
+            Err(RespecError::Failed)
+        }
+    };
+    let _ = reply.send(answer);
+}
+
 /// Answers a command that reached a relay after it stopped: connections are closed with
 /// 1012 (they reconnect and find the owner afresh), requests get `unavailable`.
 fn turn_away(command: Command) {
@@ -237,10 +281,10 @@ fn turn_away(command: Command) {
                 token: None,
             });
         }
-        Command::End { reply } => {
-            let _ = reply.send(Err(
-                "the event is moving to another server; try again".into()
-            ));
+        Command::End { reply, .. } => {
+            let _ = reply.send(Err(EndError::Failed(
+                "the event is moving to another server; try again".into(),
+            )));
         }
         Command::Respec { reply, .. } => {
             let _ = reply.send(Err(RespecError::Busy));
