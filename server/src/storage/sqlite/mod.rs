@@ -11,7 +11,7 @@
 //!   statements, then the rest of the batch in order.
 //! - `apply.rs`: every other write, one statement each.
 //!
-//! The reads both backends run word for word are `storage/shared.rs`, not here; the
+//! The reads both backends run word for word are `storage/shared/`, not here; the
 //! PostgreSQL backend (`storage/postgres/`) is laid out the same way.
 
 mod apply;
