@@ -7,7 +7,7 @@
    current sessions are marked "Current", with "End this session" (a break-out's: "End this
    break-out") to clear it without starting another.
    `ctx` is the page's state and its command() (host.js). */
-import { sessionStates, summary } from "./run-of-show.js";
+import { sessionStates, afterStates, summary } from "./run-of-show.js";
 import { rate } from "./room-rates.js";
 import * as J from "./common.js";
 import { chart as resultChart } from "./charts.js";
@@ -66,9 +66,11 @@ export function updateSessions(ctx) {
   const currentKeys = [c.plenary].concat(Object.values(c.rooms || {})).filter(Boolean);
   // The server's current session where there is one, else the Present mode step's.
   const serverNow = sessions.map((s, i) => (currentKeys.includes(s.key) ? i : -1)).filter((i) => i >= 0);
-  // Once the live part has ended, every session is done (the evaluation is not a session).
+  // Once the live part has ended, every session is done (the evaluation is not a session),
+  // but the one holding the open evaluation stays unfolded while it is open.
   const over = ctx.eventState === "ended" || ctx.phase === "after";
-  const states = sessionStates(sessions, ctx.rows, serverNow.length ? serverNow : ctx.currentSession(), over);
+  const states = ctx.eventState !== "ended" && ctx.phase === "after" ? afterStates(sessions, ctx.rows)
+    : sessionStates(sessions, ctx.rows, serverNow.length ? serverNow : ctx.currentSession(), over);
   ctx.sessionUI.forEach((u, i) => {
     const st = states[i];
     const isCurrent = !over && currentKeys.includes(u.session.key);

@@ -6,12 +6,17 @@
    top of each long list with "and N more" (a text wall pages through instead).
    With ?room=NAME it is that break-out room's screen: it follows the room's own activity
    (the open one, else the last one opened) instead of the host's focus, and shows the
-   room's current session's questions, never the plenary's.
-   The event's phase decides the rest: before, a join screen with when it starts; after,
-   "Tell us how it went" with the QR; closed, thanks. */
+   room's current session's questions, never the plenary's. A presenter link issued for a
+   room binds the screen to that room on the server: the `authorised` frame names it, and
+   it wins over whatever ?room= the address says.
+   The event's phase decides the rest: before, a join screen with when it starts; after the
+   live part, the evaluation's activities (`window: "after"`) in turn, each with its count
+   and its results once revealed, the QR in the join bar for latecomers ("Tell us how it
+   went" with the QR while none is open; the host's focus still wins on the main screen);
+   closed, thanks. */
 import * as J from "./common.js";
 import { chart as resultChart, describeTally, presentReactions } from "./charts.js";
-import { fitScales, moreText, roomActivity, stageView, countText } from "./present-view.js";
+import { fitScales, moreText, roomActivity, screenView, afterActivities, eyebrowText, waitingText, countText, AFTER_TURN_MS } from "./present-view.js";
 import { phaseOf, currentOf, questionsFor, screenSession, when } from "./phases.js";
 
 var el = J.el, $ = J.$;
@@ -19,11 +24,19 @@ var code = J.codeFromPath();
 var token = J.fragmentToken();
 var acts = J.table(), rows = J.table(), focus = null, questions = [], questionsTotal = 0;
 var title = "", ended = false, wall = { activity: null, texts: [] }, wallFrom = 0, wallTimer = null;
-var shown = { key: undefined, chart: null, count: null, body: null, hasChart: false };
+var shown = { key: undefined, chart: null, count: null, body: null, hasChart: false, note: null };
+/* The activity on the stage (the focus, a room's own, or the evaluation's turn), or null. */
+var onStage = null;
+/* After the live part: how many turns the evaluation's activities have taken on screen. */
+var afterTurn = 0, afterTimer = null;
 /* How long one page of a text wall stays up when there are more than fit. */
 var WALL_PAGE_MS = 12000;
-/* A break-out room's screen (?room=NAME), or null for the main screen. */
+/* A break-out room's screen (?room=NAME, or the room the link is bound to), or null for
+   the main screen. */
 var room = new URLSearchParams(location.search).get("room") || null;
+/* Whether the server bound this screen to `room` (it then sends only that room's
+   questions, in the snapshot too). */
+var bound = false;
 var roomOrder = [];
 /** The event's phase, its current sessions, its sessions by key and its start and end. */
 var phase = "live", current = { plenary: null, rooms: {} }, sessionsByKey = J.table(), eventFacts = {};
@@ -56,6 +69,9 @@ if (!token) {
   },
   message: function (m) {
     switch (m.type) {
+      case "authorised":
+        if (m.room) { room = m.room; bound = true; }
+        break;
       case "snapshot":
         acts = J.indexEvent(m.event);
         roomOrder = Object.keys(acts).filter(function (k) { return acts[k].room === room; });
@@ -72,9 +88,11 @@ if (!token) {
         rows = J.table();
         (m.activities || []).forEach(function (r) { rows[r.key] = r; });
         focus = m.focus || null;
-        // The snapshot's questions are the main screen's; a room's follow in their own frame.
-        questions = room ? [] : m.questions || [];
-        questionsTotal = room ? 0 : m.questions_total === undefined ? questions.length : m.questions_total;
+        // The snapshot's questions are the main screen's (a room's follow in their own
+        // frame), or the room's when the server bound this screen to it.
+        var mine = !room || bound;
+        questions = mine ? m.questions || [] : [];
+        questionsTotal = !mine ? 0 : m.questions_total === undefined ? questions.length : m.questions_total;
         count(m.attendance);
         shown.key = undefined;
         render();
@@ -96,7 +114,7 @@ if (!token) {
       case "results":
         if (rows[m.activity]) { rows[m.activity].tally = m.tally; rows[m.activity].revealed = !!m.tally; }
         render();
-        if (m.tally && m.activity === focus) J.announce("Results. " + describeTally(acts[focus], m.tally));
+        if (m.tally && m.activity === onStage) J.announce("Results. " + describeTally(acts[onStage], m.tally));
         break;
       case "activity":
         if (room && !rows[m.activity] && acts[m.activity]) rows[m.activity] = {};
@@ -150,28 +168,49 @@ function setMode(mode) {
 }
 
 /* What the stage shows: an ended event, the focused activity (a room's own, on a room's
-   screen), the questions, or a welcome. */
+   screen; after the live part, the evaluation's activities in turn), the questions, or a
+   welcome. */
 function render() {
   var openQuestions = questions.filter(function (q) { return !q.answered; });
-  var key = room ? roomActivity(roomOrder, rows) : focus;
-  if (room && key !== focus) { focus = key; }
-  var view = phase === "before" && !ended ? "before" : phase === "after" && !ended ? "after" : stageView(ended, focus, acts, openQuestions.length > 0);
-  if (shown.key !== view) {
+  var afterKeys = phase === "after" && !ended ? afterActivities(Object.keys(acts), acts, rows, room) : [];
+  // A room's screen follows its room's activity while live; after it, the evaluation.
+  if (room) focus = phase === "after" ? null : roomActivity(roomOrder, rows);
+  var view = screenView(phase, ended, focus, acts, openQuestions.length > 0, afterKeys, afterTurn);
+  onStage = view.indexOf("activity:") === 0 ? view.slice("activity:".length) : null;
+  // The evaluation's "1 of 2" changes when another of its activities opens.
+  var frame = view + (afterKeys.indexOf(onStage) >= 0 ? "/" + afterKeys.length : "");
+  if (shown.key !== frame) {
     J.clear($("#stage"));
     stopWall();
-    shown = { key: view, chart: null, count: null, body: null, hasChart: false, wall: null };
+    shown = { key: frame, chart: null, count: null, body: null, hasChart: false, wall: null, note: null };
     if (view === "ended") renderEnded();
     else if (view === "before") renderBefore();
     else if (view === "after") renderAfter();
     else if (view === "welcome") renderWelcome();
     else if (view === "qa") shown.qa = renderQaFrame();
-    else renderActivityFrame(acts[focus]);
+    else renderActivityFrame(acts[onStage], eyebrowText(acts[onStage], phase, afterKeys));
   }
   setMode(view === "ended" ? "ended" : view === "welcome" || view === "before" || view === "after" ? "join" : "show");
   if ($("#conn").getAttribute("data-state") === "live") J.setText($("#conn"), phase === "live" ? "Live" : "Connected");
   if (view === "qa") renderQa(openQuestions);
-  else if (view.indexOf("activity:") === 0) renderActivity(acts[focus], rows[focus] || {});
+  else if (onStage) renderActivity(acts[onStage], rows[onStage] || {});
+  // Several activities for after the event and none focused: each has its turn.
+  if (onStage && onStage !== focus && afterKeys.length > 1) turnSoon();
+  else stopTurn();
   fitSoon();
+}
+
+function turnSoon() {
+  if (afterTimer) return;
+  afterTimer = setTimeout(function () {
+    afterTimer = null;
+    afterTurn += 1;
+    render();
+  }, AFTER_TURN_MS);
+}
+
+function stopTurn() {
+  if (afterTimer) { clearTimeout(afterTimer); afterTimer = null; }
 }
 
 function renderEnded() {
@@ -232,11 +271,11 @@ function renderQa(open) {
   });
 }
 
-function renderActivityFrame(a) {
+function renderActivityFrame(a, eyebrow) {
   var stage = $("#stage");
   shown.count = el("p", { class: "count" });
   shown.body = el("div", { class: "stage-body" });
-  stage.append(el("p", { class: "eyebrow", text: (a.sessionTitle || "") + (a.room ? " · " + a.room : "") }),
+  stage.append(el("p", { class: "eyebrow", text: eyebrow }),
     el("h2", { id: "stage-title", text: a.prompt }));
   if (a.kind === "pledge" && a.text) stage.append(el("blockquote", { class: "pledge-text" }, el("p", { text: a.text })));
   stage.append(shown.count, shown.body);
@@ -248,15 +287,18 @@ function renderActivity(a, r) {
   shown.count.append(el("strong", { text: String(total) }),
     countText(a.kind, total, r.state, r.tally && r.tally.organisations ? r.tally.organisations.length : null));
   var revealed = r.revealed && r.tally;
-  if (revealed && a.kind === "text") {
+  // A text activity's answers show on its wall, which only the focused one has.
+  if (revealed && a.kind === "text" && a.key === focus) {
     if (!shown.wall) {
       J.clear(shown.body);
+      shown.note = null;
       shown.wall = renderWall();
       shown.hasChart = true;
     }
-  } else if (revealed) {
+  } else if (revealed && a.kind !== "text") {
     if (!shown.hasChart) {
       J.clear(shown.body);
+      shown.note = null;
       shown.chart = resultChart(a);
       // On the projector the tables are read by screen readers, never drawn (see
       // staff.css): out of their "Show as a table" disclosure, which nobody can see to use.
@@ -277,12 +319,16 @@ function renderActivity(a, r) {
     }
     shown.chart.update(r.tally);
     markFitLists(shown.chart.node);
-  } else if (shown.hasChart || !shown.body.firstChild) {
-    J.clear(shown.body);
-    stopWall();
-    shown.hasChart = false;
-    shown.wall = null;
-    shown.body.append(el("p", { class: "waiting", text: r.state === "open" ? "Answer on your phone. Results appear here when the host reveals them." : "Results appear here when the host reveals them." }));
+  } else {
+    if (shown.hasChart || !shown.note) {
+      J.clear(shown.body);
+      stopWall();
+      shown.hasChart = false;
+      shown.wall = null;
+      shown.note = el("p", { class: "waiting" });
+      shown.body.append(shown.note);
+    }
+    J.setText(shown.note, waitingText(a.kind, r.state, !!revealed));
   }
 }
 

@@ -36,6 +36,16 @@ export function sessionStates(sessions, rows, current, ended) {
   return list.map((_, i) => (now.has(i) ? "now" : i < last ? "done" : next.has(i) ? "next" : "later"));
 }
 
+/**
+ * The state of each session after the live part, while the evaluation is open: every
+ * session is "done" except those holding an open activity for after the event, which are
+ * "now", so that the host finds its card unfolded (to show its results on the screens).
+ */
+export function afterStates(sessions, rows) {
+  const r = rows || {};
+  return (sessions || []).map((s) => ((s.activities || []).some((a) => a.window === "after" && r[a.key] && r[a.key].state === "open") ? "now" : "done"));
+}
+
 /** One line for a folded session: its activities and their responses. */
 export function summary(session, rows) {
   const acts = session.activities || [];

@@ -1,6 +1,8 @@
 //! Writes the four documents for a realistic synthetic edition of the dual diagnosis
 //! conference (2026, ~150 attendees, compared with 2025) into a folder:
-//! `cargo run -p joinup-reports --example render -- OUT_DIR [--purged]`.
+//! `cargo run -p joinup-reports --example render -- OUT_DIR [--purged] [--after]`.
+//! `--after`: the edition has an evaluation after the day ("usefulness" and "next-year"
+//! marked `window: "after"`) and the report is taken while it is still open.
 
 #[path = "../tests/support/synthetic.rs"]
 mod synthetic;
@@ -18,7 +20,9 @@ fn fixture(name: &str) -> serde_json::Value {
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "report-out".to_owned()));
-    let purged = args.any(|a| a == "--purged");
+    let flags: Vec<String> = args.collect();
+    let purged = flags.iter().any(|a| a == "--purged");
+    let after = flags.iter().any(|a| a == "--after");
     std::fs::create_dir_all(&out).expect("create the output folder");
     let last = synthetic::snapshot(
         &fixture("dual-diagnosis-2025.json"),
@@ -27,13 +31,16 @@ fn main() {
         2025,
         0.35,
     );
-    let this = synthetic::snapshot(
-        &fixture("dual-diagnosis-2026.json"),
-        "X4TR9B",
-        150,
-        2026,
-        0.5,
-    );
+    // The evaluation closes at 17:00 the day after the conference (23 November).
+    let closes_at = "2026-11-24T17:00:00Z";
+    let mut spec = fixture("dual-diagnosis-2026.json");
+    if after {
+        synthetic::with_evaluation(&mut spec, closes_at);
+    }
+    let mut this = synthetic::snapshot(&spec, "X4TR9B", 150, 2026, 0.5);
+    if after {
+        synthetic::in_after_window(&mut this, closes_at);
+    }
     let previous = joinup_reports::summarise(&last, None);
     let mut summary = joinup_reports::summarise(&this, Some(&previous));
     if purged {

@@ -197,10 +197,15 @@ pub(crate) fn provenance(s: &Summary) -> Vec<String> {
             "The event had not started when this report was made: only what came in advance is here."
                 .to_owned(),
         ),
-        "after" => notices.push(
-            "The event was in its after window when this report was made: the evaluation was still open, and figures may change."
+        // The stored end of an event in its after window is the window's close.
+        "after" => notices.push(match s.event.ended_at.as_deref() {
+            Some(end) => format!(
+                "Made while the evaluation after the event was still open (it closes on {}): its figures may still change.",
+                long_date(end)
+            ),
+            None => "Made while the evaluation after the event was still open: its figures may still change."
                 .to_owned(),
-        ),
+        }),
         _ if s.event.state != "ended" => notices.push(
             "The event was still live when this report was made: figures may change.".to_owned(),
         ),
@@ -501,6 +506,25 @@ fn room(s: &Summary, b: &mut Vec<Block>) {
     }
 }
 
+/// The line under an activity for after the event (`window: "after"`): it opened only once
+/// the live part had ended, so every answer came after the day; `open`: the evaluation was
+/// still open when the report was made.
+pub(crate) fn after_note(answers: u64, open: bool) -> String {
+    let asked = if open {
+        "Asked after the event, in the evaluation, which was still open when this report was made"
+    } else {
+        "Asked after the event, in the evaluation"
+    };
+    let came = match (answers, open) {
+        (0, true) => "no answers yet".to_owned(),
+        (0, false) => "nobody answered".to_owned(),
+        (1, _) => "its one answer came after the day".to_owned(),
+        (n, true) => format!("all {} answers so far came after the day", num(n)),
+        (n, false) => format!("all {} answers came after the day", num(n)),
+    };
+    format!("{asked}: {came}.")
+}
+
 fn scale_label(v: i64, min: i64, max: i64, lmin: &Option<String>, lmax: &Option<String>) -> String {
     match (v == min, v == max, lmin, lmax) {
         (true, _, Some(l), _) => format!("{v} ({l})"),
@@ -521,10 +545,8 @@ fn activity(s: &Summary, a: &ActivitySummary, b: &mut Vec<Block>) {
         a.response_rate.map_or("–".to_owned(), pct)
     )));
     if let Some(after) = a.answered_after {
-        b.push(Block::Note(format!(
-            "For after the event: {} after the day.",
-            plural(after, "person answered", "people answered")
-        )));
+        let open = s.event.phase == "after" && a.state == "open";
+        b.push(Block::Note(after_note(after, open)));
     }
     let n = a.respondents;
     match &a.result {

@@ -1,18 +1,27 @@
-//! The attacker's view of everything a report publishes about answers: random events, every
-//! published aggregate (a distribution, a total or a mean with its n, from `summary.json`
-//! (what the HTML and PDF show) and from `answers.csv`) turned back into the set of people it
-//! covers, and every pair and triple of them added and subtracted. No combination may single
-//! out a set of fewer than `k` people that none of its parts covered alone already.
+//! The attacker's view of everything a report, and the host's live view, publish about
+//! answers: random events, every published aggregate (a distribution, a total or a mean with
+//! its n; a ranking's first choices and mean ranks, a points activity's points and shares;
+//! from `summary.json` (what the HTML and PDF show), from `answers.csv`, and the live host
+//! view's breakdown of a closed activity) turned back into the set of people it covers, and
+//! every pair and triple of them added and subtracted. No combination may single out a set
+//! of fewer than `k` people that none of its parts covered alone already.
 //!
 //! The model: each published aggregate is a sum over a set of people of one quantity: an
-//! answer to the choice, the "before" answer, the "after" answer, or the change (after minus
-//! before, which ties the two together). A sum of several aggregates with signs leaves some
-//! (person, quantity) terms uncancelled; the people with one are the ones it isolates.
+//! answer to the choice, the "before" answer, the "after" answer, the ranking, the points,
+//! or the change (after minus before, which ties the two together). Every figure of one
+//! group (each option's count, a mean, each option's mean rank or points) sums the same
+//! people's answers, and each is checked against a count of those people's answers made
+//! from scratch, so a figure over anyone else fails the test before any attack. A sum of
+//! several aggregates with signs leaves some (person, quantity) terms uncancelled; the people
+//! with one are the ones it isolates.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use joinup_reports::privacy::{NOT_GIVEN, OTHER_GROUP};
+use joinup_domain::Tally;
+use joinup_domain::ordered::{points_text, ranking_text};
+use joinup_reports::privacy::{self, NOT_GIVEN, OTHER_GROUP};
 use joinup_reports::snapshot::{ActivityDef, Answer, AnsweredAs, AttendeeRecord, Snapshot};
+use joinup_reports::summary::{ActivityResult, GroupTally};
 use joinup_reports::{Summary, answers_csv, summarise};
 use proptest::prelude::*;
 
@@ -24,6 +33,10 @@ const ORGS: [&str; 4] = [
     "Changing Lives",
 ];
 const OPTIONS: [&str; 3] = ["Practitioner", "Manager", "Commissioner"];
+/// The options of the ranking and of the points activity.
+const PRIORITIES: [&str; 3] = ["Housing", "Training", "Outreach"];
+/// The points each respondent shares out.
+const BUDGET: u64 = 10;
 
 /// One person: current organisation and sector (`None`: not given), and for each activity
 /// the answer with the sector it was given under (`None`: the current one).
@@ -34,6 +47,10 @@ struct Person {
     role: Option<(usize, Option<Option<usize>>)>,
     pre: Option<(i64, Option<Option<usize>>)>,
     post: Option<(i64, Option<Option<usize>>)>,
+    /// The priorities, most important first.
+    rank: Option<(Vec<usize>, Option<Option<usize>>)>,
+    /// Points per priority, [`BUDGET`] in all.
+    points: Option<(Vec<u64>, Option<Option<usize>>)>,
 }
 
 fn sector_strategy() -> impl Strategy<Value = Option<usize>> {
@@ -45,6 +62,18 @@ fn moved_strategy() -> impl Strategy<Value = Option<Option<usize>>> {
     prop_oneof![4 => Just(None), 1 => sector_strategy().prop_map(Some)]
 }
 
+/// Every priority once, in any order.
+fn ranking_strategy() -> impl Strategy<Value = Vec<usize>> {
+    Just((0..PRIORITIES.len()).collect::<Vec<usize>>()).prop_shuffle()
+}
+
+/// The whole budget shared over the priorities, any way.
+fn points_strategy() -> impl Strategy<Value = Vec<u64>> {
+    (0..=BUDGET)
+        .prop_flat_map(|a| (Just(a), 0..=BUDGET - a))
+        .prop_map(|(a, b)| vec![a, b, BUDGET - a - b])
+}
+
 fn person_strategy() -> impl Strategy<Value = Person> {
     (
         0..ORGS.len(),
@@ -52,13 +81,17 @@ fn person_strategy() -> impl Strategy<Value = Person> {
         prop::option::weighted(0.7, (0..OPTIONS.len(), moved_strategy())),
         prop::option::weighted(0.85, (1i64..=5, moved_strategy())),
         prop::option::weighted(0.75, (1i64..=5, moved_strategy())),
+        prop::option::weighted(0.6, (ranking_strategy(), moved_strategy())),
+        prop::option::weighted(0.6, (points_strategy(), moved_strategy())),
     )
-        .prop_map(|(org, sector, role, pre, post)| Person {
+        .prop_map(|(org, sector, role, pre, post, rank, points)| Person {
             org,
             sector,
             role,
             pre,
             post,
+            rank,
+            points,
         })
 }
 
@@ -120,6 +153,12 @@ fn snapshot(people: &[Person], k: u64) -> Snapshot {
             if let Some((v, moved)) = p.post {
                 put("post-x", Answer::Scale(v), moved);
             }
+            if let Some((order, moved)) = &p.rank {
+                put("prio", Answer::Ranking(order.clone()), *moved);
+            }
+            if let Some((given, moved)) = &p.points {
+                put("budget", Answer::Points(given.clone()), *moved);
+            }
             AttendeeRecord {
                 organisation: Some(ORGS[p.org].to_owned()),
                 sector: name(p.sector),
@@ -151,6 +190,15 @@ fn snapshot(people: &[Person], k: u64) -> Snapshot {
             },
             scale("pre-x", "pre"),
             scale("post-x", "post"),
+            ActivityDef {
+                options: PRIORITIES.iter().map(|o| (*o).to_owned()).collect(),
+                ..def("prio", "ranking")
+            },
+            ActivityDef {
+                options: PRIORITIES.iter().map(|o| (*o).to_owned()).collect(),
+                budget: Some(BUDGET),
+                ..def("budget", "points")
+            },
         ],
         attendees,
         peak_present: 0,
@@ -163,12 +211,16 @@ fn snapshot(people: &[Person], k: u64) -> Snapshot {
     }
 }
 
-/// The quantities a published figure can sum: an answer to each activity.
+/// The quantities a published figure can sum: an answer to each activity (its index in
+/// [`KEYS`] and in the snapshot's activities)...
 const ROLE: usize = 0;
 const PRE: usize = 1;
 const POST: usize = 2;
-const CHANGE: usize = 3;
-const KEYS: [&str; 3] = ["role", "pre-x", "post-x"];
+const RANK: usize = 3;
+const POINTS: usize = 4;
+const KEYS: [&str; 5] = ["role", "pre-x", "post-x", "prio", "budget"];
+/// ... and the change, after minus before: no answer of its own, it ties [`PRE`] and [`POST`].
+const CHANGE: usize = KEYS.len();
 
 /// A published aggregate: where it was read, what it sums, over whom; `whole` for an
 /// activity's whole tally, which the live view shows to everyone anyway.
@@ -207,10 +259,67 @@ impl Truth<'_> {
     }
 
     fn value(&self, p: usize, q: usize) -> String {
+        let options: Vec<String> = PRIORITIES.iter().map(|o| (*o).to_owned()).collect();
         match &self.snap.attendees[p].answers[KEYS[q]] {
             Answer::Choice(ix) => OPTIONS[ix[0]].to_owned(),
             Answer::Scale(v) => v.to_string(),
+            Answer::Ranking(order) => ranking_text(&options, order.iter().copied()),
+            Answer::Points(given) => points_text(&options, given.iter().copied()),
             other => format!("{other:?}"),
+        }
+    }
+
+    /// Activity `q`'s answers of `people`, counted from scratch as the hub and the report
+    /// count them.
+    fn tally(&self, q: usize, people: &BTreeSet<usize>) -> Tally {
+        let kind = self.snap.activities[q]
+            .counted_kind()
+            .expect("a kind the report counts");
+        let mut tally = Tally::new(&kind);
+        for &p in people {
+            tally.add(&self.snap.attendees[p].answers[KEYS[q]], None);
+        }
+        tally
+    }
+
+    /// Checks every figure of a group's row against its people's answers: the number of
+    /// them, and per option the count, first choices or points, the mean, the mean ranks.
+    fn check_row(&self, q: usize, people: &BTreeSet<usize>, row: &GroupTally, what: &str) {
+        let truth = self.tally(q, people);
+        let (counts, mean, mean_rank) = figures(&truth);
+        assert_eq!(row.total, people.len() as u64, "{what}: its n");
+        assert_eq!(row.counts, counts, "{what}: per option");
+        assert_eq!(row.mean, mean, "{what}: its mean");
+        assert_eq!(row.mean_rank, mean_rank, "{what}: its mean ranks");
+    }
+
+    /// Checks an activity's whole result against every respondent's answers.
+    fn check_whole(&self, q: usize, people: &BTreeSet<usize>, result: &ActivityResult) {
+        let truth = self.tally(q, people);
+        match (result, &truth) {
+            (ActivityResult::Choice { counts, .. }, Tally::Choice { counts: c, .. }) => {
+                assert_eq!(counts, c, "{} counts", KEYS[q]);
+            }
+            (ActivityResult::Scale { counts, mean, .. }, Tally::Scale { counts: c, .. }) => {
+                assert_eq!((counts, *mean), (c, truth.mean()), "{} counts", KEYS[q]);
+            }
+            (
+                ActivityResult::Ranking {
+                    first, mean_rank, ..
+                },
+                Tally::Ranking(c),
+            ) => {
+                assert_eq!(
+                    (first, mean_rank),
+                    (&c.first, &c.mean_ranks()),
+                    "{}",
+                    KEYS[q]
+                );
+            }
+            (ActivityResult::Points { points, shares, .. }, Tally::Points(c)) => {
+                assert_eq!((points, shares), (&c.points, &c.shares()), "{}", KEYS[q]);
+            }
+            (result, _) => panic!("{}: an unexpected result {result:?}", KEYS[q]),
         }
     }
 
@@ -235,6 +344,18 @@ impl Truth<'_> {
                 }
             })
             .collect()
+    }
+}
+
+/// A tally's figures as a group's row carries them: per option (a ranking's first choices,
+/// a points activity's points), the mean (scale), the mean ranks (ranking).
+fn figures(tally: &Tally) -> (Vec<u64>, Option<f64>, Option<Vec<Option<f64>>>) {
+    match tally {
+        Tally::Choice { counts, .. } => (counts.clone(), None, None),
+        Tally::Scale { counts, .. } => (counts.clone(), tally.mean(), None),
+        Tally::Ranking(c) => (c.first.clone(), None, Some(c.mean_ranks())),
+        Tally::Points(c) => (c.points.clone(), None, None),
+        other => panic!("no breakdown of {other:?}"),
     }
 }
 
@@ -267,10 +388,11 @@ fn parse_csv_line(line: &str) -> Vec<String> {
 fn published(snap: &Snapshot, summary: &Summary, csv: &str) -> Vec<Aggregate> {
     let t = Truth { snap };
     let mut out = Vec::new();
-    for q in [ROLE, PRE, POST] {
+    for q in [ROLE, PRE, POST, RANK, POINTS] {
         let all = t.respondents(q);
         let a = &summary.activities[q];
         assert_eq!(a.respondents, all.len() as u64);
+        t.check_whole(q, &all, &a.result);
         out.push(Aggregate {
             source: format!("{} overall", KEYS[q]),
             quantity: q,
@@ -285,9 +407,48 @@ fn published(snap: &Snapshot, summary: &Summary, csv: &str) -> Vec<Aggregate> {
             .collect();
         for g in &groups {
             let people = t.group(&all, &g.group, &named, |p| t.sector(p, q).to_owned());
-            assert_eq!(people.len() as u64, g.total, "{} {}", KEYS[q], g.group);
+            t.check_row(q, &people, g, &format!("{} by sector {}", KEYS[q], g.group));
             out.push(Aggregate {
                 source: format!("{} by sector {}", KEYS[q], g.group),
+                quantity: q,
+                people,
+                whole: false,
+            });
+        }
+        // The host's live view of the closed activity: its tally by the sector each answer
+        // was given in, through the same rule (as server/src/hub/state.rs counts it).
+        let kind = snap.activities[q].counted_kind().expect("a counted kind");
+        let mut by_sector: BTreeMap<String, Tally> = BTreeMap::new();
+        for &p in &all {
+            by_sector
+                .entry(t.sector(p, q).to_owned())
+                .or_insert_with(|| Tally::new(&kind))
+                .add(&snap.attendees[p].answers[KEYS[q]], None);
+        }
+        let live = privacy::breakdown(&by_sector, snap.min_group_size);
+        let live_named: BTreeSet<&str> = live
+            .keys()
+            .map(String::as_str)
+            .filter(|g| *g != OTHER_GROUP)
+            .collect();
+        for (group, tally) in &live {
+            let people = t.group(&all, group, &live_named, |p| t.sector(p, q).to_owned());
+            let (counts, mean, mean_rank) = figures(tally);
+            let row = GroupTally {
+                group: group.clone(),
+                total: tally.total(),
+                counts,
+                mean,
+                mean_rank,
+            };
+            t.check_row(
+                q,
+                &people,
+                &row,
+                &format!("{} live by sector {group}", KEYS[q]),
+            );
+            out.push(Aggregate {
+                source: format!("{} live by sector {group}", KEYS[q]),
                 quantity: q,
                 people,
                 whole: false,
@@ -437,19 +598,31 @@ fn published(snap: &Snapshot, summary: &Summary, csv: &str) -> Vec<Aggregate> {
 
 /// The people a signed sum of aggregates leaves uncancelled terms for.
 fn isolated(parts: &[(&Aggregate, i64)], n: usize) -> usize {
-    let mut coef = vec![0i64; n * 3];
+    let per = KEYS.len();
+    let mut coef = vec![0i64; n * per];
     for (a, sign) in parts {
         for &p in &a.people {
             match a.quantity {
                 CHANGE => {
-                    coef[p * 3 + POST] += sign;
-                    coef[p * 3 + PRE] -= sign;
+                    coef[p * per + POST] += sign;
+                    coef[p * per + PRE] -= sign;
                 }
-                q => coef[p * 3 + q] += sign,
+                q => coef[p * per + q] += sign,
             }
         }
     }
-    coef.chunks(3).filter(|c| c.iter().any(|&x| x != 0)).count()
+    coef.chunks(per)
+        .filter(|c| c.iter().any(|&x| x != 0))
+        .count()
+}
+
+/// The answers a quantity sums: the change ties the "before" and the "after" answers into
+/// one family; every other activity's answers are a family of their own.
+fn family(quantity: usize) -> usize {
+    match quantity {
+        POST | CHANGE => PRE,
+        q => q,
+    }
 }
 
 /// The first combination that singles out fewer than `k` people, none of its parts having
@@ -471,8 +644,17 @@ fn attack(aggregates: &[Aggregate], n: usize, k: usize) -> Option<String> {
             format!("{} isolates {left} people", names.join(" "))
         })
     };
+    // Only sums over related answers are tried: a figure about one activity cancels nothing
+    // of another's, so a pair that mixes them isolates everyone in either (never fewer than
+    // the wider part), and a triple that does isolates no one its related pair would not
+    // already, the pair being tried first.
+    let related = |parts: &[&Aggregate]| {
+        parts
+            .iter()
+            .all(|a| family(a.quantity) == family(parts[0].quantity))
+    };
     for (i, a) in aggregates.iter().enumerate() {
-        for b in &aggregates[i + 1..] {
+        for b in aggregates[i + 1..].iter().filter(|b| related(&[a, b])) {
             for s in [1, -1] {
                 if let Some(found) = leak(&[(a, 1), (b, s)]) {
                     return Some(found);
@@ -482,7 +664,10 @@ fn attack(aggregates: &[Aggregate], n: usize, k: usize) -> Option<String> {
     }
     for (i, a) in aggregates.iter().enumerate() {
         for (j, b) in aggregates.iter().enumerate().skip(i + 1) {
-            for c in &aggregates[j + 1..] {
+            if !related(&[a, b]) {
+                continue;
+            }
+            for c in aggregates[j + 1..].iter().filter(|c| related(&[a, c])) {
                 for (s, u) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
                     if let Some(found) = leak(&[(a, 1), (b, s), (c, u)]) {
                         return Some(found);
@@ -608,6 +793,8 @@ fn the_one_before_only_answer_of_a_sector_cannot_be_computed() {
             role: None,
             pre: Some((if i == 5 { 1 } else { 3 }, None)),
             post: (i < 5).then_some((4, None)),
+            rank: None,
+            points: None,
         });
     }
     // Mental health: 7 answer both.
@@ -618,6 +805,8 @@ fn the_one_before_only_answer_of_a_sector_cannot_be_computed() {
             role: None,
             pre: Some((2, None)),
             post: Some((3, None)),
+            rank: None,
+            points: None,
         });
     }
     // Others answered only before, so the overall before-only mean is shown.
@@ -628,6 +817,8 @@ fn the_one_before_only_answer_of_a_sector_cannot_be_computed() {
             role: None,
             pre: Some((5, None)),
             post: None,
+            rank: None,
+            points: None,
         });
     }
     let snap = snapshot(&people, 5);
@@ -651,4 +842,39 @@ fn the_one_before_only_answer_of_a_sector_cannot_be_computed() {
     assert_eq!(computed, None, "the before-only answer was 1");
     let aggregates = distinct(published(&snap, &s, &answers_csv(&snap)));
     assert_eq!(attack(&aggregates, people.len(), 5), None);
+}
+
+/// The attack itself, on ranking and points figures: a group under `k` is found alone, two
+/// groups of one activity that differ by fewer than `k` people are found subtracted, and
+/// figures of two different activities cancel nothing.
+#[test]
+fn the_attack_finds_a_small_ranking_or_points_group_alone_or_subtracted() {
+    let agg =
+        |source: &str, quantity: usize, people: std::ops::Range<usize>, whole: bool| Aggregate {
+            source: source.to_owned(),
+            quantity,
+            people: people.collect(),
+            whole,
+        };
+    let alone = [
+        agg("prio overall", RANK, 0..12, true),
+        agg("prio by sector Police", RANK, 0..2, false),
+    ];
+    assert_eq!(
+        attack(&alone, 12, 5).as_deref(),
+        Some("prio by sector Police alone covers 2")
+    );
+    let subtracted = [
+        agg("budget by sector Police", POINTS, 0..6, false),
+        agg("budget csv (Other, Police)", POINTS, 0..8, false),
+    ];
+    assert_eq!(
+        attack(&subtracted, 12, 5).as_deref(),
+        Some("+budget by sector Police -budget csv (Other, Police) isolates 2 people")
+    );
+    let unrelated = [
+        agg("prio by sector Police", RANK, 0..6, false),
+        agg("budget by sector Police", POINTS, 0..8, false),
+    ];
+    assert_eq!(attack(&unrelated, 12, 5), None);
 }

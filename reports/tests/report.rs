@@ -1017,3 +1017,55 @@ fn the_html_report_forbids_scripts_and_loads_nothing() {
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("url("));
     assert!(html.contains("<svg"), "charts are inline SVG");
 }
+
+/// The synthetic edition with its evaluation (two activities for after the day), as a report
+/// taken while the evaluation is open and one taken once it has closed.
+#[test]
+fn a_report_taken_in_the_after_window_says_so_and_when_the_evaluation_was_answered() {
+    let closes_at = "2026-11-24T17:00:00Z";
+    let mut spec = fixture("dual-diagnosis-2026.json");
+    synthetic::with_evaluation(&mut spec, closes_at);
+    let mut snap = synthetic::snapshot(&spec, "X4TR9B", 150, 2026, 0.5);
+    synthetic::in_after_window(&mut snap, closes_at);
+    let s = summarise(&snap, None);
+    assert_eq!(
+        (s.event.phase.as_str(), s.event.state.as_str()),
+        ("after", "live")
+    );
+    let useful = activity(&s, "usefulness");
+    assert!(useful.respondents > 0);
+    assert_eq!(useful.answered_after, Some(useful.respondents));
+    assert_eq!(activity(&s, "role").answered_after, None);
+    let json: serde_json::Value = serde_json::from_str(&summary_json(&s)).expect("summary.json");
+    assert_eq!(json["event"]["phase"], "after");
+    let at = s
+        .activities
+        .iter()
+        .position(|a| a.key == "usefulness")
+        .expect("usefulness");
+    assert_eq!(json["activities"][at]["answered_after"], useful.respondents);
+    assert!(json["activities"][0].get("answered_after").is_none());
+
+    let html = report_html(&s);
+    assert!(html.contains(
+        "Made while the evaluation after the event was still open (it closes on 24 November \
+         2026): its figures may still change."
+    ));
+    assert!(html.contains(&format!(
+        "Asked after the event, in the evaluation, which was still open when this report was \
+         made: all {} answers so far came after the day.",
+        useful.respondents
+    )));
+    assert!(!html.contains("was still live"));
+    assert!(report_pdf(&s).expect("pdf").starts_with(b"%PDF"));
+
+    // Once the evaluation has closed: no notice, and the answers are all in.
+    snap.state = "ended".to_owned();
+    snap.phase = "closed".to_owned();
+    let html = report_html(&summarise(&snap, None));
+    assert!(!html.contains("Made while the evaluation"));
+    assert!(html.contains(&format!(
+        "Asked after the event, in the evaluation: all {} answers came after the day.",
+        useful.respondents
+    )));
+}

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{self, Config};
 use crate::domain::EventCode;
+use crate::domain::phase::EventPhase;
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::storage::Storage;
 
@@ -84,8 +85,9 @@ enum EventCommand {
         db: DatabaseArgs,
     },
     /// Replace an event's spec with a file (.json or .toml), refusing any change that would
-    /// misread its stored answers. A running server picks it up when it next loads the
-    /// event; to change a live event at once, use the organiser page or the API.
+    /// misread its stored answers. A running server that has the event loaded applies it
+    /// within a few seconds, as an edit on the organiser page (which also checks it against
+    /// what the live event holds in memory, and applies it at once).
     Update {
         /// The event's code.
         code: String,
@@ -124,11 +126,15 @@ enum EventCommand {
         public_url: Option<String>,
     },
     /// Clear a rehearsal's attendees, answers, questions, cards and activity states, so it
-    /// can be run again; a real event is refused. For an event no server has loaded: with
-    /// a server running, reset it on the organiser page (it stops the live event first).
+    /// can be run again; a real event is refused. A rehearsal not yet closed may be running
+    /// on a server, whose memory this cannot reach: reset it on the organiser page or over
+    /// the API (which stop the live event first), or say `--offline`.
     Reset {
         /// The rehearsal's code.
         code: String,
+        /// No server is running on this database: reset a rehearsal that is not closed.
+        #[arg(long)]
+        offline: bool,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -369,8 +375,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 },
         } => copy(&code, None, &db.database, public_url).await,
         Command::Event {
-            command: EventCommand::Reset { code, db },
-        } => reset(&code, &db.database).await,
+            command: EventCommand::Reset { code, offline, db },
+        } => reset(&code, offline, &db.database).await,
         Command::Event {
             command: EventCommand::Links { code, db },
         } => links(&code, &db.database).await,
@@ -595,9 +601,26 @@ async fn copy(
     Ok(())
 }
 
-async fn reset(code: &str, database: &str) -> Result<(), Failure> {
+async fn reset(code: &str, offline: bool, database: &str) -> Result<(), Failure> {
     let code = parse_code(code)?;
     let storage = open(database).await?;
+    // A running server may hold a rehearsal that is not closed, with people connected, and
+    // this command cannot reach its memory: unless told no server runs, only a closed one
+    // is reset here (a server that still holds it unloads it when it sees the reset). A
+    // real event is refused by `admin::reset`.
+    let stored = storage.event(code).await.context("the database")?;
+    if let Some(stored) = stored.filter(|_| !offline) {
+        let event = parse_spec(&stored.spec, SpecFormat::Json)
+            .map_err(|e| Failure::Other(anyhow::anyhow!("event {code}'s stored spec: {e}")))?;
+        let phase = stored.phase(&event.times);
+        if event.spec.rehearsal && phase != EventPhase::Closed {
+            storage.close().await;
+            return Err(Failure::Input(format!(
+                "rehearsal {code} is {} and may be running on a server: reset it on the /organise page or with POST /api/events/{code}/reset, which stop it first (or, with no server running, add --offline)",
+                phase.as_str()
+            )));
+        }
+    }
     crate::admin::reset(&storage, code)
         .await
         .map_err(|e| edit_failure(e, code.as_str()))?;

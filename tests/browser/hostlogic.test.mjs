@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { steps, position, forward, back, describe as say, describeDone } from "../../web/present-mode.js";
-import { sessionStates, summary } from "../../web/run-of-show.js";
+import { sessionStates, afterStates, summary } from "../../web/run-of-show.js";
 import { queues, batchTargets, concernName } from "../../web/queues.js";
 import { rate, presentIn, roomsNow } from "../../web/room-rates.js";
 
@@ -123,6 +123,18 @@ describe("Run of show", () => {
     const states = sessionStates(sessions, {}, [1, 5], false);
     assert.deepEqual(states, ["done", "now", "done", "done", "now", "now", "next"]);
     assert.deepEqual(sessionStates(sessions, {}, [], false), sessionStates(sessions, {}, -1, false));
+  });
+
+  it("after the live part, only a session with an open activity for after the event stays unfolded", () => {
+    const phased = sessions.map((s) => ({ ...s, activities: (s.activities || []).map((a) => (a.key === "usefulness" ? { ...a, window: "after" } : a)) }));
+    const last = phased.length - 1;
+    assert.ok(phased[last].activities.some((a) => a.key === "usefulness"), "the fixture's last session holds the evaluation");
+    const rows = { role: { state: "closed" }, usefulness: { state: "open" } };
+    assert.deepEqual(afterStates(phased, rows), phased.map((_, i) => (i === last ? "now" : "done")));
+    // Closed early by a host, or not for after the event: folded like the rest.
+    assert.ok(afterStates(phased, { usefulness: { state: "closed" } }).every((s) => s === "done"));
+    assert.ok(afterStates(sessions, { usefulness: { state: "open" } }).every((s) => s === "done"));
+    assert.deepEqual(afterStates(undefined, rows), []);
   });
 
   it("sums a folded session in a line", () => {

@@ -256,8 +256,16 @@ describe("the organiser's page", () => {
     await page.getByLabel("Whose link (a label)").fill("Room B projector");
     await page.getByRole("button", { name: "Issue link" }).click();
     await issued.getByText(/Presenter link for "Room B projector"/).waitFor();
-    assert.match(await page.getByLabel("The link").inputValue(), new RegExp(`/present/${s.code}\\?room=Room%20B#`));
+    const projector = await page.getByLabel("The link").inputValue();
+    assert.match(projector, new RegExp(`/present/${s.code}\\?room=Room%20B#`));
     await page.locator(".link-item", { hasText: "Room B projector" }).getByText(/Room B screen/).waitFor();
+    // Opened at Room A's address, it is still Room B's screen: the server bound it.
+    const pctx = await browser.newContext(LAPTOP);
+    const screen = await pctx.newPage();
+    await screen.goto(projector.replace("room=Room%20B", "room=Room%20A"));
+    await screen.locator("#conn[data-state=live]").waitFor();
+    await screen.locator("#event-title").getByText(/ · Room B$/).waitFor();
+    await pctx.close();
 
     // The moderator's dashboard: told its role, without the controls it cannot use.
     const mctx = await browser.newContext(LAPTOP);

@@ -3,7 +3,8 @@
 // two for after it and an evaluation window. Three phones (Room A, Room B, no room yet), the
 // host's dashboard and three presenter screens (main, Room A, Room B) walk it before ->
 // live -> after -> closed. Each phase: what each page says, a room's questions stay in that
-// room, axe finds nothing, and screenshots at 390x844 (phones), 1440x900 (host), 1920x1080
+// room, the evaluation's results on the screens after the live part, axe finds nothing, and
+// screenshots at 390x844 (phones), 1440x900 (host), 1920x1080
 // (main screen) and 1280x720 (room screens).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -194,6 +195,43 @@ describe("the phases of an event on the phones, the host's page and the screens"
     assert.ok(await a.locator("#ask-text").isDisabled(), "no new question after the event");
     await within(5000, async () => /Tell us how it went/.test(await stage("main")), "the main screen asks how it went");
     assert.ok(await screens.main.locator("#qr").isVisible(), "with the QR");
+
+    // The evaluation on the screens: its two activities take turns, nobody focusing them,
+    // each with its count and, once the host reveals them, its results; the QR stays in the
+    // join bar for latecomers.
+    for (const [name, point] of [["a", 4], ["b", 5], ["c", 4]]) {
+      const page = phones[name];
+      await tab(page, "answer");
+      const card = page.locator("#act-usefulness");
+      await card.getByRole("radio").nth(point - 1).check();
+      await card.getByRole("button", { name: "Send answer" }).click();
+      await within(5000, async () => /Saved/.test(await card.textContent()), `${name}'s evaluation is saved`);
+    }
+    const useful = /Overall, how useful was today for your practice\?/;
+    await within(20000, async () => useful.test(await stage("main")) && /3 responses so far/.test(await stage("main")), "the count follows on screen");
+    assert.match(await stage("main"), /Results appear here when the host reveals them/, "no results before the reveal");
+    assert.equal(await screens.main.locator("#stage .chart").count(), 0);
+    // The live part's sessions are folded on the host's page, but the evaluation's.
+    const closing = host.locator(".session", { has: host.locator("#h-usefulness") });
+    assert.ok(await closing.locator("details.ros").evaluate((d) => d.open), "the evaluation's session is unfolded");
+    await closing.locator("#h-usefulness").getByRole("button", { name: "Show results" }).click();
+    await within(5000, async () => /Results shown/.test(await closing.locator("#h-usefulness").textContent()), "the host revealed it");
+    // Caught at the start of its turn: the text activity's first, then the scale's again.
+    const main = screens.main;
+    await within(20000, async () => /What should next year's conference cover\?/.test(await stage("main")), "the second activity has its turn");
+    assert.match(await stage("main"), /Tell us how it went · 2 of 2/);
+    await within(20000, async () => useful.test(await stage("main")), "then the first again");
+    await within(5000, async () => await main.locator("#stage .chart-scale").isVisible(), "with its results");
+    assert.match(await stage("main"), /Tell us how it went · 1 of 2/);
+    assert.match(await stage("main"), /3 responses so far/);
+    assert.match(await main.locator("#stage .chart").textContent(), /Average 4\.3/, "the results are the three answers");
+    assert.ok(await main.locator("#qr").isVisible(), "the QR stays for latecomers");
+    assert.equal(await main.locator("body").getAttribute("data-mode"), "show");
+    await axe(main, "main screen with the evaluation's results");
+    await shot(main, "phases-after-evaluation-main", false);
+    // A room's screen shows the evaluation too, never its room's last live activity.
+    await within(20000, async () => /Tell us how it went/.test(await stage("Room A")), "Room A's screen shows the evaluation");
+    assert.doesNotMatch(await stage("Room A"), /partnership working/);
     await everyPage("after");
   });
 

@@ -108,7 +108,7 @@ pub fn definition(spec: &Value, code: &str, state: &str) -> Snapshot {
                     .as_u64()
                     .or((s(a, "kind").as_deref() == Some("points")).then_some(100)),
                 state: "closed".to_owned(),
-                window: None,
+                window: s(a, "window"),
             });
         }
     }
@@ -242,6 +242,36 @@ fn presence(date: &str, n: usize, rng: &mut Rng) -> (Vec<PresenceSample>, u64) {
         });
     }
     (out, peak)
+}
+
+/// The activities of the demo's evaluation (as tests/browser/phases.test.mjs runs it).
+pub const EVALUATION: [&str; 2] = ["usefulness", "next-year"];
+
+/// The spec with an evaluation after the day: the [`EVALUATION`] activities marked
+/// `window: "after"`, and the after window closing at `closes_at`.
+pub fn with_evaluation(spec: &mut Value, closes_at: &str) {
+    for session in spec["sessions"].as_array_mut().into_iter().flatten() {
+        for a in session["activities"].as_array_mut().into_iter().flatten() {
+            if EVALUATION.contains(&a["key"].as_str().unwrap_or_default()) {
+                a["window"] = Value::from("after");
+            }
+        }
+    }
+    spec["closes_at"] = Value::from(closes_at);
+}
+
+/// The snapshot as a report taken in the after window sees it: the event `live` in phase
+/// `after`, its stored end the window's close (`closes_at`), the activities for after the
+/// event still open.
+pub fn in_after_window(snap: &mut Snapshot, closes_at: &str) {
+    snap.state = "live".to_owned();
+    snap.phase = "after".to_owned();
+    snap.ended_at = Some(closes_at.to_owned());
+    for a in &mut snap.activities {
+        if a.window.as_deref() == Some("after") {
+            a.state = "open".to_owned();
+        }
+    }
 }
 
 /// A whole event: `n` attendees answering the spec's activities realistically.

@@ -129,13 +129,19 @@ impl Cluster {
             return;
         };
         let command = match command {
-            RelayCommand::Connect { conn, role, link } => {
+            RelayCommand::Connect {
+                conn,
+                role,
+                link,
+                room,
+            } => {
                 self.inner.relayed.insert(conn, event);
                 Command::Connect {
                     conn,
                     role,
                     sink: ConnSink::remote(conn, self.outbox(from)),
                     link,
+                    room,
                 }
             }
             RelayCommand::Disconnect { conn } => {

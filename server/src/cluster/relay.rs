@@ -15,9 +15,10 @@ use tracing::info;
 
 use super::Cluster;
 use super::wire::{RelayCommand, Rpc, RpcReply};
+use crate::domain::phase::EventPhase;
 use crate::domain::{Event, EventCode};
 use crate::hub::{
-    Command, ConnId, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, Respecced,
+    Command, ConnId, EndError, EventHandle, EventInfo, MAILBOX, PostReply, RespecError, Respecced,
     SharedInfo, StreamOpen,
 };
 use crate::protocol::server;
@@ -105,10 +106,17 @@ impl Relay {
                 role,
                 sink,
                 link,
+                room,
             } => {
                 self.cluster.attach(conn, sink);
                 self.conns.insert(conn);
-                RelayCommand::Connect { conn, role, link }
+                // The room goes with it: the owner binds the screen, not this node.
+                RelayCommand::Connect {
+                    conn,
+                    role,
+                    link,
+                    room,
+                }
             }
             Command::Disconnect { conn } => {
                 if !self.conns.remove(&conn) {
@@ -137,8 +145,8 @@ impl Relay {
                 tokio::spawn(stream);
                 return;
             }
-            Command::End { reply } => {
-                tokio::spawn(end(self.cluster.clone(), self.code, reply));
+            Command::End { from, reply } => {
+                tokio::spawn(end(self.cluster.clone(), self.code, from, reply));
                 return;
             }
             Command::Revoke { link } => {
@@ -214,11 +222,17 @@ async fn stream(
 }
 
 /// The host's end of the live part, made by the owner's actor.
-async fn end(cluster: Cluster, code: EventCode, reply: oneshot::Sender<Result<(), String>>) {
-    let answer = match cluster.rpc(code, &Rpc::End).await {
-        Ok(RpcReply::Ended(result)) => result,
-        Ok(_) => Err("the event's node could not end it".into()),
-        Err(e) => Err(e.to_string()),
+async fn end(
+    cluster: Cluster,
+    code: EventCode,
+    from: Option<EventPhase>,
+    reply: oneshot::Sender<Result<(), EndError>>,
+) {
+    let answer = match cluster.rpc(code, &Rpc::end(from)).await {
+        Ok(answer) => answer
+            .into_ended()
+            .unwrap_or_else(|| Err(EndError::Failed("the event's node could not end it".into()))),
+        Err(e) => Err(EndError::Failed(e.to_string())),
     };
     let _ = reply.send(answer);
 }
@@ -267,10 +281,10 @@ fn turn_away(command: Command) {
                 token: None,
             });
         }
-        Command::End { reply } => {
-            let _ = reply.send(Err(
-                "the event is moving to another server; try again".into()
-            ));
+        Command::End { reply, .. } => {
+            let _ = reply.send(Err(EndError::Failed(
+                "the event is moving to another server; try again".into(),
+            )));
         }
         Command::Respec { reply, .. } => {
             let _ = reply.send(Err(RespecError::Busy));

@@ -16,7 +16,7 @@ use super::wire::{self, Rpc, RpcReply};
 use super::{Cluster, ClusterError, RPC_TIMEOUT};
 use crate::domain::EventCode;
 use crate::domain::spec::parse_spec_value;
-use crate::hub::{Command, ConnId, ConnSink, EventHandle, RespecError, StreamOpen};
+use crate::hub::{Command, ConnId, ConnSink, EndError, EventHandle, RespecError, StreamOpen};
 use crate::protocol::ClientMsg;
 
 /// Why a request to an event's owner got no reply.
@@ -110,12 +110,14 @@ impl Cluster {
             Rpc::Post { token, msg } => post(handle, token, msg).await,
             Rpc::Stream { conn, token } => self.stream(code, handle, conn, token).await,
             Rpc::Respec { if_match, spec } => respec(code, handle, if_match, &spec).await,
-            Rpc::End => {
+            rpc @ (Rpc::End | Rpc::EndFrom { .. }) => {
                 let (reply, answer) = oneshot::channel();
-                if handle.send(Command::End { reply }).await.is_err() {
+                let from = rpc.end_from();
+                if handle.send(Command::End { from, reply }).await.is_err() {
                     return RpcReply::Unavailable;
                 }
-                RpcReply::Ended(answer.await.unwrap_or_else(|_| Err("stopped".into())))
+                let stopped = || Err(EndError::Failed("stopped".into()));
+                RpcReply::ended(answer.await.unwrap_or_else(|_| stopped()))
             }
             Rpc::Revoke { link } => {
                 if handle.send(Command::Revoke { link }).await.is_err() {

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::domain::EventCode;
-use crate::hub::{ConnId, Role};
+use crate::domain::phase::EventPhase;
+use crate::hub::{ConnId, EndError, Role};
 use crate::protocol::{ClientMsg, HostMsg};
 
 const VERSION: u8 = 1;
@@ -78,6 +79,10 @@ pub enum RelayCommand {
         /// The role link that authorised the connection, if one did (see `Command::Connect`).
         #[serde(default)]
         link: Option<String>,
+        /// The room a presenter link binds the connection to (see `Command::Connect`);
+        /// absent from a node that predates it.
+        #[serde(default)]
+        room: Option<String>,
     },
     Disconnect {
         conn: ConnId,
@@ -124,6 +129,11 @@ pub enum Rpc {
         token: String,
     },
     End,
+    /// `End` only while the event is still in phase `from` (answered `Left` when it has
+    /// left it). Its own variant, so a plain `End` reads as it always did.
+    EndFrom {
+        from: EventPhase,
+    },
     /// A role link was revoked: its connections, wherever they are relayed from, close.
     Revoke {
         link: String,
@@ -146,9 +156,51 @@ pub enum RpcReply {
     },
     Streamed(crate::hub::StreamOpen),
     Ended(Result<(), String>),
+    /// An `EndFrom` whose phase the event had already left: nothing moved; where it is.
+    Left {
+        phase: EventPhase,
+    },
     Revoked,
     Respecced(Result<crate::hub::Respecced, crate::hub::RespecError>),
     Unavailable,
+}
+
+impl Rpc {
+    /// The request for [`crate::hub::Command::End`] with `from`.
+    pub fn end(from: Option<EventPhase>) -> Rpc {
+        match from {
+            None => Rpc::End,
+            Some(from) => Rpc::EndFrom { from },
+        }
+    }
+
+    /// The `from` of an `End` or `EndFrom` request.
+    pub fn end_from(&self) -> Option<EventPhase> {
+        match self {
+            Rpc::EndFrom { from } => Some(*from),
+            _ => None,
+        }
+    }
+}
+
+impl RpcReply {
+    /// The answer to an `End` or `EndFrom` request.
+    pub fn ended(result: Result<(), EndError>) -> RpcReply {
+        match result {
+            Ok(()) => RpcReply::Ended(Ok(())),
+            Err(EndError::Left(phase)) => RpcReply::Left { phase },
+            Err(EndError::Failed(why)) => RpcReply::Ended(Err(why)),
+        }
+    }
+
+    /// What an answer to an `End` or `EndFrom` request says; `None` for any other answer.
+    pub fn into_ended(self) -> Option<Result<(), EndError>> {
+        match self {
+            RpcReply::Ended(result) => Some(result.map_err(EndError::Failed)),
+            RpcReply::Left { phase } => Some(Err(EndError::Left(phase))),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

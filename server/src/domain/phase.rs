@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::clock;
-use super::spec::{EventSpec, SpecError};
+use super::spec::{EventSpec, SessionSpec, SpecError};
 
 /// Where an event is in its day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventPhase {
     /// `starts_at` is ahead and no host has started it: questions and `window: "before"`
     /// activities from `opens_at`, nothing else.
@@ -27,6 +28,18 @@ pub enum EventPhase {
 }
 
 impl EventPhase {
+    /// A phase by its name on the wire (`before`, `live`, `after`, `closed`).
+    pub fn parse(text: &str) -> Option<EventPhase> {
+        [
+            EventPhase::Before,
+            EventPhase::Live,
+            EventPhase::After,
+            EventPhase::Closed,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventPhase::Before => "before",
@@ -168,6 +181,22 @@ impl Current {
         }
     }
 
+    /// Forgets every current session that `sessions` (a new spec's) no longer has where it
+    /// runs: a plenary session gone or moved to a room, a room's session gone or moved
+    /// elsewhere. Whether anything changed.
+    pub fn keep_sessions_of(&mut self, sessions: &[SessionSpec]) -> bool {
+        let room_of = |key: &str| sessions.iter().find(|s| s.key == key).map(|s| &s.room);
+        let before = self.clone();
+        if let Some(key) = &self.plenary
+            && room_of(key) != Some(&None)
+        {
+            self.plenary = None;
+        }
+        self.rooms
+            .retain(|room, key| room_of(key).is_some_and(|r| r.as_deref() == Some(room.as_str())));
+        *self != before
+    }
+
     /// The session an attendee in `room` asks in by default: their room's current session,
     /// else the plenary's, else none.
     pub fn for_room(&self, room: Option<&str>) -> Option<&str> {
@@ -233,6 +262,58 @@ mod tests {
     use super::*;
     use crate::domain::spec::{SpecFormat, parse_spec};
     use serde_json::{Value, json};
+
+    #[test]
+    fn current_sessions_a_new_spec_no_longer_has_where_they_ran_are_forgotten() {
+        let session = |key: &str, room: Option<&str>| SessionSpec {
+            key: key.into(),
+            title: key.into(),
+            room: room.map(str::to_owned),
+            activities: Vec::new(),
+        };
+        let mut current = Current {
+            plenary: Some("keynote".into()),
+            rooms: [("Room A", "a"), ("Room B", "b"), ("Room C", "c")]
+                .into_iter()
+                .map(|(r, k)| (r.to_owned(), k.to_owned()))
+                .collect(),
+        };
+        let same = current.clone();
+        let all = [
+            session("keynote", None),
+            session("a", Some("Room A")),
+            session("b", Some("Room B")),
+            session("c", Some("Room C")),
+        ];
+        assert!(!current.keep_sessions_of(&all));
+        assert_eq!(current, same);
+        // b is gone, c moved to another room, the keynote into a room.
+        let edited = [
+            session("keynote", Some("Room A")),
+            session("a", Some("Room A")),
+            session("c", Some("Room D")),
+        ];
+        assert!(current.keep_sessions_of(&edited));
+        assert_eq!(current.plenary, None);
+        assert_eq!(
+            current.rooms.into_iter().collect::<Vec<_>>(),
+            [("Room A".to_owned(), "a".to_owned())]
+        );
+    }
+
+    #[test]
+    fn phases_round_trip_by_name_and_unknown_names_are_none() {
+        for phase in [
+            EventPhase::Before,
+            EventPhase::Live,
+            EventPhase::After,
+            EventPhase::Closed,
+        ] {
+            assert_eq!(EventPhase::parse(phase.as_str()), Some(phase));
+        }
+        assert_eq!(EventPhase::parse("Live"), None);
+        assert_eq!(EventPhase::parse("ended"), None);
+    }
 
     fn spec(edit: impl FnOnce(&mut Value)) -> Result<crate::domain::Event, SpecError> {
         let mut value = json!({

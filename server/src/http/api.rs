@@ -13,8 +13,9 @@ use tokio::sync::oneshot;
 
 use super::{ApiError, AppState};
 use crate::domain::link::LinkRole;
+use crate::domain::phase::EventPhase;
 use crate::domain::spec::parse_spec_value_all;
-use crate::hub::Command;
+use crate::hub::{Command, EndError};
 use crate::metrics::METRICS;
 
 /// `ok`; in a cluster, 503 while this node cannot serve: it hears nothing from NATS, or its
@@ -139,11 +140,52 @@ pub async fn get_event(
     Ok(Json(value))
 }
 
+/// The phase a request to end names as the one it leaves (`{"from": "live"}`), if any: an
+/// empty body names none.
+fn end_from(body: Result<Bytes, BytesRejection>) -> Result<Option<EventPhase>, ApiError> {
+    if body
+        .as_ref()
+        .is_ok_and(|b| b.iter().all(u8::is_ascii_whitespace))
+    {
+        return Ok(None);
+    }
+    let body = json_body(body)?;
+    let Some(fields) = body.as_object() else {
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            "expected an object such as {\"from\": \"live\"}, or no body",
+        ));
+    };
+    if let Some(unknown) = fields.keys().find(|k| *k != "from") {
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            format!("{unknown}: not a field of an end; expected only from"),
+        ));
+    }
+    match fields.get("from") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(from)) => EventPhase::parse(from).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_value",
+                format!("from: {from:?} is not a phase: before, live, after or closed"),
+            )
+        }),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_value",
+            "from: expected a phase as text: before, live, after or closed",
+        )),
+    }
+}
+
+/// `POST /api/events/{code}/end`, optionally with `{"from": PHASE}`: moves the event one
+/// step on (see the host's `end`); with `from`, only while the event is still in that
+/// phase, else 409 `phase_changed` with the phase it is in, and nothing moves.
 pub async fn end_event(
     State(app): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let handle = app.event(&code).await?;
     match super::keys::bearer_access(&app, &handle.info(), &headers).await? {
         Some(LinkRole::Host) => {}
@@ -160,8 +202,9 @@ pub async fn end_event(
             ));
         }
     }
+    let from = end_from(body)?;
     let (reply, wait) = oneshot::channel();
-    handle.send(Command::End { reply }).await?;
+    handle.send(Command::End { from, reply }).await?;
     match wait.await {
         Ok(Ok(())) => {
             let info = handle.info();
@@ -177,9 +220,20 @@ pub async fn end_event(
                 "code": info.code.as_str(),
                 "state": phase.state(),
                 "phase": phase.as_str(),
-            })))
+            }))
+            .into_response())
         }
-        Ok(Err(message)) => Err(ApiError::new(
+        Ok(Err(EndError::Left(phase))) => {
+            let from = from.map_or("", EventPhase::as_str);
+            let message = format!(
+                "this end was meant for the event while {from}, but it is {} now; nothing was changed",
+                phase.as_str()
+            );
+            let body =
+                json!({"error": "phase_changed", "message": message, "phase": phase.as_str()});
+            Ok((StatusCode::CONFLICT, Json(body)).into_response())
+        }
+        Ok(Err(EndError::Failed(message))) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             message,

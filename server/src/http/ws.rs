@@ -298,6 +298,7 @@ async fn session(
                 role: Role::Attendee,
                 sink: sink.clone(),
                 link: None,
+                room: None,
             })
             .await
             .is_ok();
@@ -781,14 +782,20 @@ impl Reader {
         self.joined = true;
         self.access = Some(access.role);
         self.link = access.link.as_ref().map(|l| l.id.clone());
-        let _ = self
-            .sink
-            .send(server::authorised(access.role.as_str(), access.label()));
+        // A presenter link issued for a break-out room binds its screen to that room,
+        // whatever room the page's address names.
+        let room = access.link.as_ref().and_then(|l| l.room.clone());
+        let _ = self.sink.send(server::authorised(
+            access.role.as_str(),
+            access.label(),
+            room.as_deref(),
+        ));
         Flow::Send(Command::Connect {
             conn: self.conn,
             role: self.role,
             sink: self.sink.clone(),
             link: access.link.map(|l| l.id),
+            room,
         })
     }
 

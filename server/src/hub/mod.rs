@@ -24,6 +24,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
+use crate::domain::phase::EventPhase;
 use crate::domain::{Event, EventCode, token};
 use crate::protocol::server::Frame;
 use crate::protocol::{ClientMsg, HostMsg};
@@ -61,6 +62,15 @@ pub enum Role {
     Presenter,
 }
 
+/// Why a [`Command::End`] did not move the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndError {
+    /// Its `from` is a phase the event has already left: nothing moved. The phase it is in.
+    Left(EventPhase),
+    /// The step could not be taken or stored now: the sentence says why.
+    Failed(String),
+}
+
 /// The direct answer to a message POSTed by a client without WebSocket.
 #[derive(Debug)]
 pub struct PostReply {
@@ -90,6 +100,9 @@ pub enum Command {
         /// The role link that authorised a host or presenter, if one did (not the event's
         /// own token): the connection is closed with 4001 when that link is revoked.
         link: Option<String>,
+        /// The break-out room a presenter link was issued for: the connection is that
+        /// room's screen, sent only its room's questions (`None`: every screen's).
+        room: Option<String>,
     },
     Disconnect {
         conn: ConnId,
@@ -126,9 +139,12 @@ pub enum Command {
     Revoke {
         link: String,
     },
-    /// Ends the event (the HTTP `end` route); answered once stored.
+    /// Moves the event one step on, as the host's `end` does (the HTTP `end` route);
+    /// answered once stored. With `from`, only if the event is still in that phase: a
+    /// retried request takes no second step that cannot be undone.
     End {
-        reply: oneshot::Sender<Result<(), String>>,
+        from: Option<EventPhase>,
+        reply: oneshot::Sender<Result<(), EndError>>,
     },
     /// A node of the cluster is gone or lost messages: close (1012) and forget every
     /// connection it relayed, so its clients reconnect and resume with a fresh state.

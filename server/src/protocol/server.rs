@@ -55,20 +55,23 @@ pub fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> Frame {
     })
 }
 
-/// `{"type": "authorised", "role", "label"}`: sent to a host or presenter right after its
-/// `auth`, before the snapshot: what its key lets it do (`host`, `moderator` or
-/// `presenter`) and, for a role link, the label the organiser gave it.
-pub fn authorised(role: &str, label: Option<&str>) -> Frame {
+/// `{"type": "authorised", "role", "label", "room"}`: sent to a host or presenter right
+/// after its `auth`, before the snapshot: what its key lets it do (`host`, `moderator` or
+/// `presenter`), for a role link the label the organiser gave it, and for a presenter link
+/// issued for a break-out room that room, which the screen is then bound to.
+pub fn authorised(role: &str, label: Option<&str>, room: Option<&str>) -> Frame {
     #[derive(Serialize)]
     struct Authorised<'a> {
         r#type: &'static str,
         role: &'a str,
         label: Option<&'a str>,
+        room: Option<&'a str>,
     }
     encode(&Authorised {
         r#type: "authorised",
         role,
         label,
+        room,
     })
 }
 

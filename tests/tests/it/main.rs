@@ -25,3 +25,4 @@ mod roles;
 mod rooms;
 mod safeguarding;
 mod scenario;
+mod screens;

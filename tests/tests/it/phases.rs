@@ -520,3 +520,57 @@ async fn the_after_window_survives_a_restart() {
     assert_eq!(app.facts(&created.code).await["phase"], "closed");
     drop(data);
 }
+
+#[tokio::test]
+async fn the_screens_follow_the_evaluation_after_the_live_part() {
+    let app = TestApp::spawn().await;
+    let created = app.create_event(&day(|_| {})).await;
+    let (mut host, _) = app.host(&created).await;
+    let (mut presenter, _) = app.presenter(&created).await;
+    let mut phones = Vec::new();
+    for _ in 0..2 {
+        phones.push(app.attendee(&created.code, json!({})).await.0);
+    }
+    assert_eq!(host.command(json!({"type": "end"}), 1).await["type"], "ok");
+    assert_eq!(presenter.recv_type("phase").await["phase"], "after");
+    presenter
+        .recv_where(|m| {
+            m["type"] == "activity" && m["activity"] == "post-confidence" && m["state"] == "open"
+        })
+        .await;
+
+    // Nobody focuses it (the end took the focus off): the screens follow its count all the
+    // same, and see no results until a host reveals them.
+    assert_eq!(
+        phones[0].answer("p1", "post-confidence", json!(4)).await["type"],
+        "ack"
+    );
+    let count = presenter
+        .recv_where(|m| m["type"] == "count" && m["activity"] == "post-confidence")
+        .await;
+    assert_eq!(count["total"], 1);
+    let early = presenter.drain(std::time::Duration::from_millis(400)).await;
+    assert!(
+        !early.iter().any(|m| m["type"] == "results"),
+        "no results before the reveal: {early:?}"
+    );
+
+    // Revealed: the results reach the screens, then follow each answer, with no breakdown.
+    let reveal = json!({"type": "reveal", "activity": "post-confidence", "show": true});
+    assert_eq!(host.command(reveal, 2).await["type"], "ok");
+    let results = presenter
+        .recv_where(|m| m["type"] == "results" && m["activity"] == "post-confidence")
+        .await;
+    assert_eq!(results["tally"]["total"], 1);
+    assert_eq!(
+        phones[1].answer("p2", "post-confidence", json!(5)).await["type"],
+        "ack"
+    );
+    let results = presenter
+        .recv_where(|m| {
+            m["type"] == "results" && m["activity"] == "post-confidence" && m["tally"]["total"] == 2
+        })
+        .await;
+    assert_eq!(results["tally"]["counts"], json!([0, 0, 0, 1, 1]));
+    assert!(results["tally"].get("by_sector").is_none(), "{results}");
+}

@@ -358,9 +358,19 @@ async fn the_command_line_issues_lists_and_revokes_links_and_resets_a_rehearsal(
         .attendee(&rehearsal, json!({"organisation": "York Mind"}))
         .await;
     phone.close().await;
+    // Live, it may be running: refused, naming the page and the API to use instead.
+    let (status, _, stderr) = joinup(&database, &["event", "reset", &rehearsal]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is live"), "{stderr}");
+    assert!(
+        stderr.contains("/organise") && stderr.contains(&format!("/api/events/{rehearsal}/reset")),
+        "{stderr}"
+    );
     drop(app);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let (status, out, stderr) = joinup(&database, &["event", "reset", &rehearsal]);
+    let reset = ["event", "reset", &rehearsal, "--offline"];
+    let (status, out, stderr) = joinup(&database, &reset);
     assert_eq!(status, Some(0), "{stderr}");
     assert!(out.contains("reset"), "{out}");
     let (_, listed, _) = joinup(&database, &["event", "list"]);

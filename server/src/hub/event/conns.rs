@@ -39,6 +39,9 @@ pub(super) struct Conns {
     pub(super) of_attendee: NumMap<usize, Vec<ConnId>>,
     pub(super) hosts: NumMap<ConnId, ConnSink>,
     pub(super) presenters: NumMap<ConnId, ConnSink>,
+    /// The break-out room each presenter bound to one shows (its link was issued for that
+    /// room): it is sent that room's questions only, never another room's or the plenary's.
+    pub(super) presenter_rooms: NumMap<ConnId, String>,
     /// The role link that authorised each host or presenter connection that came with one.
     pub(super) links: NumMap<ConnId, String>,
     /// Role links revoked while the event was loaded: a connection they authorised that
@@ -89,6 +92,7 @@ impl Actor {
         role: Role,
         sink: ConnSink,
         link: Option<String>,
+        room: Option<String>,
     ) {
         if let Some(link) = link {
             if self.conns.revoked.contains(&link) {
@@ -123,10 +127,11 @@ impl Actor {
             }
             Role::Presenter => {
                 METRICS.host_connections.fetch_add(1, Relaxed);
-                if sink.send(self.presenter_snapshot()) {
-                    for frame in self.presenter_room_questions() {
-                        let _ = sink.send(frame);
-                    }
+                if self
+                    .presenter_start(room.as_deref())
+                    .into_iter()
+                    .all(|f| sink.send(f))
+                {
                     if let Some(wall) = self.wall_frame() {
                         let _ = sink.send(wall);
                     }
@@ -134,6 +139,9 @@ impl Actor {
                         let _ = sink.send(self.reactions.presenter_frame());
                     }
                     self.conns.presenters.insert(conn, sink);
+                    if let Some(room) = room {
+                        self.conns.presenter_rooms.insert(conn, room);
+                    }
                 }
             }
         }
@@ -170,6 +178,7 @@ impl Actor {
     /// Forgets a connection (closed by its client, or dropped for being too slow).
     pub(super) fn drop_conn(&mut self, conn: ConnId) {
         self.conns.links.remove(&conn);
+        self.conns.presenter_rooms.remove(&conn);
         if let Some(c) = self.conns.attendees.remove(&conn) {
             METRICS.attendee_connections.fetch_sub(1, Relaxed);
             if let Some(attendee) = c.attendee {
@@ -346,12 +355,57 @@ impl Actor {
         }
     }
 
+    /// Sends a frame for one screen (`room`; `None`: the main screen) to the presenters
+    /// that may show it: every presenter not bound to a room (its page picks the screen it
+    /// shows), and those bound to `room`.
+    pub(super) fn send_screen(&mut self, frame: &Frame, room: Option<&str>) {
+        let bound = &self.conns.presenter_rooms;
+        let dropped: Vec<ConnId> = (self.conns.presenters.iter())
+            .filter(|(conn, _)| bound.get(*conn).is_none_or(|b| Some(b.as_str()) == room))
+            .filter(|(_, sink)| !sink.send(frame.clone()))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in dropped {
+            self.drop_conn(conn);
+        }
+    }
+
+    /// What a presenter starts from, on connecting and whenever every screen starts afresh
+    /// (an edit of the spec, the end of the event): its `snapshot`, then the question
+    /// frames of the rooms it may show (only `room`'s for a presenter bound to it).
+    pub(super) fn presenter_start(&self, room: Option<&str>) -> Vec<Frame> {
+        let rooms = self.presenter_room_questions(room).into_iter();
+        std::iter::once(self.presenter_snapshot(room))
+            .chain(rooms.map(|(_, frame)| frame))
+            .collect()
+    }
+
+    /// Sends every presenter a fresh start ([`Actor::presenter_start`]).
+    pub(super) fn restart_presenters(&mut self) {
+        let mut starts: std::collections::HashMap<Option<String>, Vec<Frame>> =
+            std::collections::HashMap::new();
+        let mut dropped = Vec::new();
+        for (conn, sink) in &self.conns.presenters {
+            let room = self.conns.presenter_rooms.get(conn).cloned();
+            let frames = starts
+                .entry(room)
+                .or_insert_with_key(|room| self.presenter_start(room.as_deref()));
+            if !frames.iter().all(|f| sink.send(f.clone())) {
+                dropped.push(*conn);
+            }
+        }
+        for conn in dropped {
+            self.drop_conn(conn);
+        }
+    }
+
     pub(super) fn close_everyone(&mut self, code: CloseCode) {
         self.conns.of_attendee.clear();
         for (_, c) in self.conns.attendees.drain() {
             c.sink.close(code);
             METRICS.attendee_connections.fetch_sub(1, Relaxed);
         }
+        self.conns.presenter_rooms.clear();
         for (_, sink) in self
             .conns
             .hosts

@@ -15,6 +15,7 @@ use super::conns::Origin;
 use super::ledger::{Effect, Reply};
 use crate::domain::clock;
 use crate::domain::phase::EventPhase;
+use crate::hub::EndError;
 use crate::hub::conn::ConnId;
 use crate::hub::state::{ActState, EventState, ItemState};
 use crate::protocol::phases;
@@ -56,16 +57,16 @@ impl Actor {
             HostMsg::Start { .. } => Ok(Vec::new()),
             HostMsg::Session { session, room, .. } => self.set_session(session, room),
             HostMsg::End { from, .. } => {
-                let now = self.phases.phase.as_str();
-                return match from.as_deref() {
-                    Some(f) if !["before", "live", "after", "closed"].contains(&f) => {
+                let from = from.as_deref().map(|f| EventPhase::parse(f).ok_or(f));
+                return match from {
+                    Some(Err(f)) => {
                         let message =
                             format!("from: {f:?} is not a phase: before, live, after or closed");
                         let frame = server::error(id.as_ref(), ErrorCode::InvalidValue, &message);
                         self.send_to(conn, frame)
                     }
                     // Meant for a phase the event has already left: no second step.
-                    Some(f) if f != now => self.send_to(conn, ok),
+                    Some(Ok(f)) if f != self.phases.phase => self.send_to(conn, ok),
                     _ => self.end(Some((conn, ok, err)), None).await,
                 };
             }
@@ -355,7 +356,7 @@ impl Actor {
     pub(super) async fn end(
         &mut self,
         host: Option<(ConnId, Frame, Frame)>,
-        reply: Option<oneshot::Sender<Result<(), String>>>,
+        reply: Option<oneshot::Sender<Result<(), EndError>>>,
     ) {
         if self.state.ended {
             if let Some((conn, ok, _)) = host {
@@ -425,11 +426,7 @@ impl Actor {
         self.on_tick();
         let snapshot = self.host_snapshot();
         self.send_hosts(&snapshot);
-        let snapshot = self.presenter_snapshot();
-        self.send_presenters(&snapshot);
-        for frame in self.presenter_room_questions() {
-            self.send_presenters(&frame);
-        }
+        self.restart_presenters();
         writes
     }
 }

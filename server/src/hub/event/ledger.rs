@@ -17,9 +17,9 @@ use super::Actor;
 use super::conns::Origin;
 use crate::domain::AnswerValue;
 use crate::domain::safeguarding;
-use crate::hub::NumMap;
 use crate::hub::by_seq::BySeq;
 use crate::hub::state::{CardItem, Question, TextItem, Under, msg_hash};
+use crate::hub::{EndError, NumMap};
 use crate::metrics::METRICS;
 use crate::protocol::ErrorCode;
 use crate::protocol::server::{self, Frame};
@@ -38,7 +38,7 @@ pub(super) enum Effect {
     Question(Question),
     Vote(usize),
     Card(CardItem),
-    End(Option<oneshot::Sender<Result<(), String>>>),
+    End(Option<oneshot::Sender<Result<(), EndError>>>),
 }
 
 impl Effect {
@@ -155,7 +155,7 @@ impl Actor {
             METRICS.client_errors.fetch_add(1, Relaxed);
             self.respond(origin, reply.err());
             if let Effect::End(Some(reply)) = effect {
-                let _ = reply.send(Err("storage unavailable".into()));
+                let _ = reply.send(Err(EndError::Failed("storage unavailable".into())));
             }
             return;
         }
@@ -250,7 +250,9 @@ impl Actor {
             };
             self.settle(&pending);
             if let Effect::End(Some(reply)) = pending.effect {
-                let _ = reply.send(Err("the event's end could not be stored".into()));
+                let _ = reply.send(Err(EndError::Failed(
+                    "the event's end could not be stored".into(),
+                )));
             }
             let err = pending.reply.err();
             for target in pending.more_targets {

@@ -23,6 +23,7 @@
 //! | [`sessions`] | the sessions running now, which session a question goes to, who is sent which questions |
 //! | [`views`] | the whole-state frames: `welcome`, the host's and presenter's `snapshot`, `wall` |
 //! | [`respec`] | an organiser's edit of the spec, checked, stored and applied in place |
+//! | [`spec_watch`] | a spec or reset the command line stored while the event is loaded, noticed and applied |
 
 mod apply;
 mod attendee;
@@ -36,6 +37,7 @@ mod push;
 mod reacting;
 mod respec;
 mod sessions;
+mod spec_watch;
 mod views;
 
 use std::sync::Arc;
@@ -49,7 +51,7 @@ use tracing::{info, instrument, warn};
 use super::allowance::Allowance;
 use super::reactions::Reactions;
 use super::state::EventState;
-use super::{Command, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
+use super::{Command, EndError, EventHandle, EventInfo, HubError, MAILBOX, NumMap, SharedInfo};
 use crate::domain::phase::{Current, EventPhase};
 use crate::domain::spec::{SpecFormat, parse_spec};
 use crate::domain::{Event, EventCode};
@@ -62,6 +64,7 @@ use ledger::Ledger;
 use phases::Phases;
 use push::{Dirty, Paced, Presence, TICK};
 use sessions::QuestionsSent;
+use spec_watch::{Seen, SpecWatch};
 
 /// How long shutdown waits for in-flight writes before closing anyway. What is still in the
 /// writer then is never committed: once the actor has gone its tickets' channel is closed,
@@ -106,6 +109,8 @@ struct Actor {
     current: Current,
     /// The last question lists sent ([`sessions`]).
     questions_sent: QuestionsSent,
+    /// What is stored of the event, looked at while it is loaded (`spec_watch`).
+    spec_watch: SpecWatch,
 }
 
 /// The event as stored, with its spec parsed.
@@ -134,11 +139,15 @@ pub(super) async fn start(
     };
     let rows = storage.live_rows(code).await?;
     let phases = Phases::load(&event.times, &stored);
-    let current = stored
+    let spec_watch = SpecWatch::new(&stored.spec);
+    let mut current: Current = stored
         .current_sessions
         .as_deref()
         .and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_default();
+    // The spec may have been changed while the event was not loaded (`joinup event
+    // update`): a session it no longer has is not current. Stored with the next change.
+    current.keep_sessions_of(&event.spec.sessions);
     let state = EventState::load(
         &event,
         phases.phase == EventPhase::Closed,
@@ -170,6 +179,7 @@ pub(super) async fn start(
         phases,
         current,
         questions_sent: QuestionsSent::default(),
+        spec_watch,
         state,
         storage,
     };
@@ -238,7 +248,10 @@ impl Actor {
                     self.follow_clock().await;
                     self.on_tick();
                     idle_ticks = if self.is_idle() { idle_ticks + 1 } else { 0 };
-                    if idle_ticks * TICK >= idle_unload {
+                    // A closed rehearsal reset in the database under it: the next connection
+                    // loads the fresh one.
+                    let reset = self.watch_stored(&mut commits).await == Seen::Reset;
+                    if reset || idle_ticks * TICK >= idle_unload {
                         // Leave the registry first: a connection arriving now loads a fresh
                         // actor from the database instead of finding this one gone.
                         forget();
@@ -292,7 +305,8 @@ impl Actor {
                 role,
                 sink,
                 link,
-            } => self.on_connect(conn, role, sink, link),
+                room,
+            } => self.on_connect(conn, role, sink, link, room),
             Command::Revoke { link } => self.revoke(link),
             Command::Disconnect { conn } => self.drop_conn(conn),
             Command::Client { conn, msg, at } => {
@@ -319,7 +333,14 @@ impl Actor {
                 sink,
                 reply,
             } => self.on_stream(conn, token, sink, reply),
-            Command::End { reply } => self.end(None, Some(reply)).await,
+            Command::End { from, reply } => match from {
+                // Meant for a phase the event has already left: no second step, and the
+                // caller hears where the event is now.
+                Some(from) if from != self.phases.phase => {
+                    let _ = reply.send(Err(EndError::Left(self.phases.phase)));
+                }
+                _ => self.end(None, Some(reply)).await,
+            },
             Command::NodeGone { node } => self.drop_node(node),
             // Handled by the loop, which holds the writer's commits; one that reaches here
             // (the idle unload's last turn) finds the event going away.

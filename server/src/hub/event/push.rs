@@ -14,7 +14,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Actor;
+use crate::domain::Activity;
 use crate::domain::clock;
+use crate::domain::phase::Window;
 use crate::hub::rooms;
 use crate::protocol::server;
 use crate::storage::Write;
@@ -144,9 +146,8 @@ impl Actor {
             let key = event.activities[act].key.as_str();
             let tally = self.state.host_tally(event, act);
             self.send_hosts(&server::tally(key, &tally));
-            // A break-out's screen follows its room's activity, not the focus (rooms.rs).
             if !self.conns.presenters.is_empty()
-                && (self.state.focus == Some(act) || rooms::follows(&event.activities[act]))
+                && (self.state.focus == Some(act) || screens_follow(&event.activities[act]))
             {
                 let total = self.state.activities[act].tally.total();
                 let frame = server::count(key, total);
@@ -258,6 +259,14 @@ impl Actor {
             });
         }
     }
+}
+
+/// Whether presenters follow an activity's count and results whatever the focus: a
+/// break-out's, which its room's own screen follows instead of the focus (rooms.rs), and one
+/// for after the event, which every screen shows in turn once the live part has ended, with
+/// nobody at the host's page to focus it (docs/protocol.md, "WebSocket: presenter").
+fn screens_follow(activity: &Activity) -> bool {
+    rooms::follows(activity) || activity.window == Some(Window::After)
 }
 
 /// Which changed activities' tallies may go at `now` (none went in the last [`TICK`]), and

@@ -21,7 +21,7 @@ use crate::hub::reactions::Reactions;
 use crate::hub::state::{ActState, ActivityLive, EventState};
 use crate::hub::{RespecError, Respecced};
 use crate::protocol::server;
-use crate::storage::Committed;
+use crate::storage::{Committed, Write};
 
 impl Actor {
     /// `Command::Respec`: checks, stores and applies an edit of the spec.
@@ -47,9 +47,11 @@ impl Actor {
             &live,
         )
         .await?;
+        // Its own edit: not to be taken for someone else's at the next look at storage.
+        self.spec_watch.stored(&updated.etag);
         if updated.changed {
-            self.swap(event);
-            let writes = self.dates_changed();
+            let mut writes: Vec<_> = self.swap(event).into_iter().collect();
+            writes.extend(self.dates_changed());
             if !writes.is_empty() {
                 self.write_behind(writes).await;
             }
@@ -60,8 +62,9 @@ impl Actor {
         })
     }
 
-    /// The event carries on under `event`, already checked and stored.
-    fn swap(&mut self, event: Event) {
+    /// The event carries on under `event`, already checked and stored. A current session
+    /// the new spec no longer has (where it ran) ends: the write that stores that, if so.
+    pub(super) fn swap(&mut self, event: Event) -> Option<Write> {
         // What is held back goes out under the old activities' positions.
         self.flush();
         let info = Arc::new(self.info.respecced(event));
@@ -73,13 +76,14 @@ impl Actor {
         self.info = Arc::clone(&info);
         self.shared.set(info);
         tracing::info!(event = %self.info.code, "spec edited in place");
+        // Before the snapshots, so none names a session that is gone.
+        let ended = (self.current).keep_sessions_of(&self.info.event.spec.sessions);
 
         let frame = server::event(&self.info.event_json);
         self.send_attendees(&frame, |_, _| true);
         let snapshot = self.host_snapshot();
         self.send_hosts(&snapshot);
-        let snapshot = self.presenter_snapshot();
-        self.send_presenters(&snapshot);
+        self.restart_presenters();
         // Held-back pushes went out in the flush; revealed results go again, by the new
         // positions.
         self.dirty.tallies.clear();
@@ -90,6 +94,8 @@ impl Actor {
         self.dirty.wall = true;
         self.dirty.question_list = true;
         self.dirty.directory = true;
+        // Told as any change of the current sessions is, once everyone has the new spec.
+        ended.then(|| self.current_changed())
     }
 }
 

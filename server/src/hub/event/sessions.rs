@@ -15,11 +15,12 @@ use crate::protocol::server::{self, Frame};
 use crate::storage::Write;
 
 /// The last `questions` frames sent, so an unchanged one is not sent again: attendees' by
-/// room (`None`: attendees without one), and the presenters'.
+/// room (`None`: attendees without one), and the presenters' by screen (`None`: the main
+/// screen's).
 #[derive(Default)]
 pub(super) struct QuestionsSent {
     attendees: HashMap<Option<String>, Frame>,
-    presenters: Vec<Frame>,
+    presenters: Vec<(Option<String>, Frame)>,
 }
 
 impl Actor {
@@ -77,24 +78,43 @@ impl Actor {
         }
     }
 
+    /// The questions of break-out room `room`'s screen: its current session's (none while
+    /// no session runs there, and none when the Q&A is for the whole event: a room's
+    /// screen shows only its own room's).
+    pub(super) fn room_screen_questions(
+        &self,
+        room: &str,
+    ) -> (Vec<server::PublicQuestion<'_>>, usize) {
+        match self.current.rooms.get(room) {
+            Some(session) if self.info.event.spec.qa.scope == QaScope::Session => {
+                self.state.top_questions(&[Some(session.as_str())])
+            }
+            _ => (Vec::new(), 0),
+        }
+    }
+
     /// What presenters are sent about questions besides the snapshot's: one frame per
-    /// break-out room with a session running, for that room's screen.
-    pub(super) fn presenter_room_questions(&self) -> Vec<Frame> {
+    /// break-out room with a session running, for that room's screen; for a presenter
+    /// bound to a room (`bound`), only that room's.
+    pub(super) fn presenter_room_questions(&self, bound: Option<&str>) -> Vec<(String, Frame)> {
         if self.info.event.spec.qa.scope == QaScope::Event {
             return Vec::new();
         }
         self.current
             .rooms
             .iter()
+            .filter(|(room, _)| bound.is_none_or(|b| b == room.as_str()))
             .map(|(room, session)| {
-                let (questions, total) = self.state.top_questions(&[Some(session.as_str())]);
-                phases::room_questions(Some(room), Some(session), &questions, total)
+                let (questions, total) = self.room_screen_questions(room);
+                let frame = phases::room_questions(Some(room), Some(session), &questions, total);
+                (room.clone(), frame)
             })
             .collect()
     }
 
-    /// The presenters' question frames: the main screen's, then each room's.
-    fn presenter_question_frames(&self) -> Vec<Frame> {
+    /// The presenters' question frames by screen: the main screen's (`None`), then each
+    /// room's.
+    fn presenter_question_frames(&self) -> Vec<(Option<String>, Frame)> {
         let (questions, total) = self.presenter_questions();
         let main = match self.info.event.spec.qa.scope {
             QaScope::Event => server::questions(&questions, total),
@@ -102,9 +122,10 @@ impl Actor {
                 phases::room_questions(None, self.current.plenary.as_deref(), &questions, total)
             }
         };
-        let mut frames = vec![main];
-        frames.extend(self.presenter_room_questions());
-        frames
+        let rooms = self.presenter_room_questions(None).into_iter();
+        std::iter::once((None, main))
+            .chain(rooms.map(|(room, frame)| (Some(room), frame)))
+            .collect()
     }
 
     /// Each room's list as phones have it now (`None`: phones without a room).
@@ -141,13 +162,19 @@ impl Actor {
                 self.send_attendees(&frame, move |s, a| s.attendees[a].room == room);
             }
         }
+        // Each screen's frame goes when it changed, and only to the presenters that show
+        // that screen.
         let frames = self.presenter_question_frames();
-        if frames != self.questions_sent.presenters {
-            for frame in &frames {
-                self.send_presenters(frame);
+        for (room, frame) in &frames {
+            if !self
+                .questions_sent
+                .presenters
+                .contains(&(room.clone(), frame.clone()))
+            {
+                self.send_screen(frame, room.as_deref());
             }
-            self.questions_sent.presenters = frames;
         }
+        self.questions_sent.presenters = frames;
     }
 
     /// The session a new question goes to: the one asked for (absent: the attendee's
@@ -238,7 +265,7 @@ impl Actor {
 
     /// The current sessions changed: everyone is told, the question lists follow, and the
     /// write that stores them.
-    fn current_changed(&mut self) -> Write {
+    pub(super) fn current_changed(&mut self) -> Write {
         let frame = phases::session(&self.current);
         self.send_attendees(&frame, |_, _| true);
         self.send_hosts(&frame);

@@ -120,9 +120,13 @@ impl Actor {
         server::snapshot(self.state.ended, &self.info.event_json, &rest)
     }
 
-    /// The presenter's `snapshot`: what the room's screen may show.
-    pub(super) fn presenter_snapshot(&self) -> Frame {
-        let (questions, questions_total) = self.presenter_questions();
+    /// The presenter's `snapshot`: what the room's screen may show. Its questions are the
+    /// main screen's, or for a presenter bound to break-out room `room`, that room's.
+    pub(super) fn presenter_snapshot(&self, room: Option<&str>) -> Frame {
+        let (questions, questions_total) = match room {
+            None => self.presenter_questions(),
+            Some(room) => self.room_screen_questions(room),
+        };
         let rest = server::PresenterSnapshot {
             activities: self.activity_rows(true),
             attendance: self.state.presenter_attendance(),
