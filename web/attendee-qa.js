@@ -3,7 +3,8 @@
    it went"), the questions grouped by session with "Now: <session>" first, the ask form's
    session picker (the current session by default, any session the person may see), and the
    prompt to choose a room when a break-out session starts and they have none.
-   The logic is in phases.js; attendee.js hooks this in through `ctx` (its state and send()). */
+   The ask form is here too. The logic is in phases.js; attendee.js hooks this in through
+   `ctx` (the page's state, send() and whether the link is up). */
 import * as J from "./common.js";
 import { t, language } from "./i18n.js";
 import { phaseOf, attendeeNotice, canAsk, advanceOpen, when, visibleSessions, currentOf, defaultSession, needsRoom, groupBySession } from "./phases.js";
@@ -11,9 +12,9 @@ import { phaseOf, attendeeNotice, canAsk, advanceOpen, when, visibleSessions, cu
 const el = J.el, $ = J.$;
 
 /**
- * ctx: {facts(), profile(), questions(), voted (Set), pendingVote(id), send(msg),
- * chooseRoom(room)}. Returns {setPhase(m), setCurrent(m), render(), askSession(),
- * refusal(phase)}.
+ * ctx: {facts(), profile(), questions(), voted (Set), pendingVote(id), send(msg), ready(),
+ * chooseRoom(room)}. Returns {setPhase(m), setCurrent(m), render(), renderQuestions(),
+ * askInput(), refusal(phase), voteRefused(id, text), phase()}.
  */
 export function qaView(ctx) {
   let phase = "live";
@@ -80,7 +81,7 @@ export function qaView(ctx) {
     const f = facts();
     const open = canAsk(f, Date.now());
     $("#ask-text").disabled = !open;
-    // The Ask button follows the text again once questions are taken (attendee.js counts it).
+    // The Ask button follows the text again once questions are taken (askInput counts it).
     if (open) $("#ask-text").dispatchEvent(new Event("input"));
     else $("#ask-submit").disabled = true;
     const note = $("#ask-closed");
@@ -184,6 +185,26 @@ export function qaView(ctx) {
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
+  /** The question's counter, and the Ask button for 1 to 500 characters. */
+  function askInput() {
+    const n = Array.from($("#ask-text").value.trim()).length;
+    J.setText($("#ask-count"), t("card.characters", { n: n, max: 500 }));
+    $("#ask-submit").disabled = n < 1 || n > 500;
+  }
+  $("#ask-text").addEventListener("input", askInput);
+  $("#ask-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("#ask-text").value.trim();
+    if (!text) return;
+    const ask = { type: "ask", id: J.uuid(), text: text };
+    const session = askSession();
+    if (session !== undefined) ask.session = session;
+    ctx.send(ask);
+    const st = $("#ask-state"), ready = ctx.ready();
+    st.setAttribute("data-state", ready ? "pending" : "waiting");
+    J.setText(st, t(ready ? "card.sending" : "qa.send_later"));
+  });
+
   /** A refusal for the phase (`not_open`), in the person's words, by phase. */
   function refusal(phaseRefused) {
     return t(phaseRefused === "after" ? "err.not_open_after" : "err.not_open_before");
@@ -197,5 +218,5 @@ export function qaView(ctx) {
     J.setText(item.refused, text);
   }
 
-  return { setPhase, setCurrent, render, renderQuestions, askSession, refusal, voteRefused, phase: () => phase };
+  return { setPhase, setCurrent, render, renderQuestions, askInput, refusal, voteRefused, phase: () => phase };
 }

@@ -1,7 +1,9 @@
-/* Joinup attendee page: more ways to take part. A ranking (put every option in order, with
-   buttons and the keyboard, never by dragging only), 100 points (share a budget with number
-   fields and steppers, the points left said as they change) and the reactions bar.
-   attendee.js hooks these in; every string a person reads comes from STRINGS below, which
+/* Joinup attendee page: the control for each kind of activity, {node, get() -> the value
+   or null while not ready, set(value)}, and an answer in words. Choice, scale, words, text
+   and pledge (below); a ranking (put every option in order, with buttons and the keyboard,
+   never by dragging only) and 100 points (share a budget with number fields and steppers,
+   the points left said as they change); and the reactions bar. attendee-cards.js hooks
+   these in. Every string of ranking, points and reactions comes from STRINGS below, which
    takes it from the page's catalogue (web/i18n.js, keys "kinds.*") in the current language
    at the moment it is shown. The reactions' own names live in charts.js (REACTIONS, keys
    "reaction.*"), which the host's and the presenter's pages share in English. */
@@ -273,4 +275,160 @@ export class ReactionsBar {
       ? STRINGS.reactionWait(reactionName(key)) : STRINGS.reactionRefused(reactionName(key)));
     return true;
   }
+}
+
+// ------------------------------------------------------------------ choice, scale, words, text, pledge
+
+/* Words as sent: trimmed, spaces collapsed, lower case, once each; null for none. */
+export function wordsValue(typed) {
+  const seen = new Set(), v = [];
+  typed.forEach((x) => {
+    const w = x.trim().replace(/\s+/g, " ").toLowerCase();
+    if (w && !seen.has(w)) { seen.add(w); v.push(w); }
+  });
+  return v.length ? v : null;
+}
+
+/* Characters as a person counts them (an emoji is one), trimmed. */
+export function textLength(typed) { return Array.from(typed.trim()).length; }
+
+/* A text as sent: trimmed, 1 to `max` characters, else null. */
+export function textValue(typed, max) {
+  const n = textLength(typed);
+  return n >= 1 && n <= max ? typed.trim() : null;
+}
+
+/* The indexes checked, when 1 to `max`; else null. */
+export function choiceValue(checked, max) {
+  const v = [];
+  checked.forEach((on, i) => { if (on) v.push(i); });
+  return v.length && v.length <= max ? v : null;
+}
+
+/* The answer in words, as the person chose it. */
+export function describe(a, v) {
+  if (!a) return typeof v === "string" ? v : JSON.stringify(v);
+  const given = describeKind(a, v);
+  if (given !== null) return given;
+  if (a.kind === "choice") return (Array.isArray(v) ? v : []).map((i) => a.options[i]).join(", ");
+  if (a.kind === "scale") return t("card.scale_value", { value: v, max: a.max });
+  if (a.kind === "words") return (Array.isArray(v) ? v : []).join(", ");
+  if (a.kind === "pledge") return t("card.signed");
+  return String(v);
+}
+
+/* The control for any kind; `changed()` on every change, `profile()` for whom a pledge is
+   signed. */
+export function makeControl(a, id, changed, profile) {
+  const more = kindControl(a, id, changed);
+  if (more) return more;
+  if (a.kind === "choice") return choiceControl(a, id, changed);
+  if (a.kind === "scale") return scaleControl(a, id, changed);
+  if (a.kind === "words") return wordsControl(a, id, changed);
+  if (a.kind === "text") return textControl(a, id, changed);
+  return pledgeControl(a, profile);
+}
+
+function choiceControl(a, id, changed) {
+  const multiple = !!a.multiple;
+  const max = multiple ? Math.min(a.max_choices || a.options.length, a.options.length) : 1;
+  const hint = multiple ? el("p", { class: "hint", id: id + "-hint" }) : null;
+  const inputs = [];
+  const group = el("div", { class: "options", role: multiple ? "group" : "radiogroup", "aria-labelledby": id + "-title", "aria-describedby": hint ? id + "-hint" : null });
+  a.options.forEach((o, i) => {
+    const input = el("input", { type: multiple ? "checkbox" : "radio", name: id, value: String(i), id: id + "-" + i });
+    inputs.push(input);
+    group.appendChild(el("label", { class: "option", for: id + "-" + i }, input, el("span", { text: o })));
+  });
+  function limit() {
+    if (!multiple) return;
+    const n = inputs.filter((x) => x.checked).length;
+    inputs.forEach((x) => { x.disabled = !x.checked && n >= max; });
+    setText(hint, max < a.options.length ? t("card.choose_up_to", { max: max, n: n }) : t("card.choose_all", { n: n }));
+  }
+  group.addEventListener("change", () => { limit(); changed(); });
+  limit();
+  return {
+    node: el("div", {}, hint, group),
+    get: () => choiceValue(inputs.map((x) => x.checked), max),
+    set: (v) => {
+      inputs.forEach((x, i) => { x.checked = Array.isArray(v) && v.indexOf(i) >= 0; });
+      limit();
+    }
+  };
+}
+
+function scaleControl(a, id, changed) {
+  const inputs = [];
+  const group = el("div", { class: "scale", role: "radiogroup", "aria-labelledby": id + "-title" });
+  for (let v = a.min; v <= a.max; v++) {
+    const end = v === a.min && a.labels && a.labels.min ? a.labels.min : v === a.max && a.labels && a.labels.max ? a.labels.max : "";
+    const input = el("input", { type: "radio", name: id, value: String(v), id: id + "-" + v });
+    inputs.push(input);
+    group.appendChild(el("label", { class: "option", for: id + "-" + v }, input, el("span", { text: String(v) }),
+      end ? el("span", { class: "sr-only", text: " " + end }) : null));
+  }
+  group.addEventListener("change", changed);
+  const ends = a.labels ? el("p", { class: "scale-ends", "aria-hidden": "true" },
+    el("span", { text: a.min + " = " + (a.labels.min || "") }), el("span", { text: a.max + " = " + (a.labels.max || "") })) : null;
+  return {
+    node: el("div", {}, group, ends),
+    get: () => {
+      const c = inputs.filter((x) => x.checked)[0];
+      return c ? parseInt(c.value, 10) : null;
+    },
+    set: (val) => { inputs.forEach((x) => { x.checked = parseInt(x.value, 10) === val; }); }
+  };
+}
+
+function wordsControl(a, id, changed) {
+  const max = a.max_words || 1;
+  const inputs = [];
+  const box = el("div", { class: "words", role: "group", "aria-labelledby": id + "-title", "aria-describedby": id + "-hint" });
+  for (let i = 0; i < max; i++) {
+    const input = el("input", { type: "text", id: id + "-w" + i, maxlength: "25", autocomplete: "off", autocapitalize: "none", enterkeyhint: i + 1 < max ? "next" : "send" });
+    input.addEventListener("input", changed);
+    inputs.push(input);
+    box.appendChild(el("div", {},
+      el("label", { for: input.id, class: max > 1 ? null : "sr-only", text: max > 1 ? t(i ? "card.word_n_optional" : "card.word_n", { i: i + 1 }) : t("card.word_one") }), input));
+  }
+  const hint = el("p", { class: "hint", id: id + "-hint", text: max > 1 ? t("card.words_hint", { max: max }) : t("card.word_hint") });
+  return {
+    node: el("div", {}, hint, box),
+    get: () => wordsValue(inputs.map((x) => x.value)),
+    set: (v) => { inputs.forEach((x, i) => { x.value = (v && v[i]) || ""; }); }
+  };
+}
+
+function textControl(a, id, changed) {
+  const max = a.max_len || 1000;
+  const ta = el("textarea", { id: id + "-text", maxlength: String(max), rows: "4", "aria-labelledby": id + "-title", "aria-describedby": id + "-count" });
+  const count = el("p", { class: "counter", id: id + "-count" });
+  function update() {
+    const n = textLength(ta.value);
+    setText(count, t("card.characters", { n: n, max: max }));
+    count.classList.toggle("over", n > max);
+  }
+  ta.addEventListener("input", () => { update(); changed(); });
+  update();
+  return {
+    node: el("div", {}, ta, count),
+    get: () => textValue(ta.value, max),
+    set: (v) => { ta.value = typeof v === "string" ? v : ""; update(); }
+  };
+}
+
+function pledgeControl(a, profile) {
+  const who = el("p", { class: "hint" });
+  return {
+    node: el("div", {}, el("blockquote", { class: "pledge-text", text: a.text || "" }), who),
+    get: () => true,
+    set: () => { /* a pledge is only ever signed */ },
+    sync: (signed) => {
+      const p = profile();
+      const org = p && p.organisation;
+      setText(who, signed ? "" : org ? t("card.sign_for", { organisation: org }) : t("card.sign_add_org"));
+      who.hidden = signed;
+    }
+  };
 }

@@ -52,7 +52,7 @@ describe("catalogues", () => {
 
   it("every key the attendee page uses exists, and every key exists for a reason", async () => {
     const en = await catalogue("en");
-    const sources = ["attendee.js", "attendee.html", "attendee-qa.js", "phases.js", "outbox.js", "charts.js", "kinds.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
+    const sources = ["attendee.js", "attendee-session.js", "attendee-cards.js", "attendee-you.js", "attendee.html", "attendee-qa.js", "phases.js", "outbox.js", "charts.js", "kinds.js"].map((f) => readFileSync(join(web, f), "utf8")).join("\n");
     // The reactions' names: "reaction.KEY" for each key of charts.js's REACTIONS.
     const charts = readFileSync(join(web, "charts.js"), "utf8");
     const reactionTable = charts.match(/export const REACTIONS = \{([^}]*(?:\}[^}]*)*?)\n\};/);

@@ -75,7 +75,7 @@ describe("close-codes.js", () => {
     assert.ok(!codes.isApplicationCode(codes.RESTARTING));
   });
   it("is the only place a page spells a close code", () => {
-    const pages = ["common.js", "outbox.js", "attendee.js", "host.js", "present.js", "host-moderation.js", "host-programme.js"];
+    const pages = ["common.js", "outbox.js", "attendee.js", "attendee-session.js", "host.js", "present.js", "host-moderation.js", "host-programme.js"];
     for (const f of pages) {
       const src = readFileSync(new URL(`../../web/${f}`, import.meta.url), "utf8");
       assert.doesNotMatch(src, /(?:code|c) *[=!<>]=+ *(?:1012|40\d\d)\b/, `${f} compares a close code by number`);

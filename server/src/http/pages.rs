@@ -103,6 +103,9 @@ const ASSETS: &[Asset] = &[
     asset!("kinds.js", JS),
     asset!("phases.js", JS),
     asset!("attendee-qa.js", JS),
+    asset!("attendee-session.js", JS),
+    asset!("attendee-cards.js", JS),
+    asset!("attendee-you.js", JS),
     asset!("icon.svg", SVG),
 ];
 

@@ -17,7 +17,7 @@
 //!   multi-row statements.
 //! - `apply.rs`: every other write, one statement each.
 //!
-//! The reads both backends run word for word are `storage/shared.rs`, not here.
+//! The reads both backends run word for word are `storage/shared/`, not here.
 
 mod apply;
 mod batch;
