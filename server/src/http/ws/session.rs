@@ -193,40 +193,64 @@ async fn run(
                 }
             }
             () = &mut timer => {
-                let now = Instant::now();
-                if now >= heard + IDLE {
-                    return Ending::Close(CloseCode::TooSlow);
+                match on_timer(ws, rx, reader, &dropped, stall, heard, &mut next_ping).await {
+                    Ok(due) => timer.as_mut().reset(due),
+                    Err(ending) => return ending,
                 }
-                if !reader.joined && now >= reader.join_by() {
-                    let (code, message) = if reader.role == Role::Attendee {
-                        (ErrorCode::NotJoined, "no hello within 10 s of connecting; connect again and send hello first")
-                    } else {
-                        (ErrorCode::Unauthorized, "no auth within 10 s of connecting; connect again and send auth first")
-                    };
-                    reader.error(None, code, message);
-                    return Ending::Close(CloseCode::TooSlow);
-                }
-                if now >= next_ping && reader.link.is_some() && Box::pin(reader.link_revoked()).await {
-                    reader.error(None, ErrorCode::Unauthorized, "this link has been revoked");
-                    return Ending::Close(CloseCode::Unauthorized);
-                }
-                if now >= next_ping {
-                    rx.writing();
-                    match unless_stalled(stall, &dropped, ws.send(Message::Ping(Bytes::new()))).await {
-                        Written::Done(Ok(())) => rx.written(),
-                        Written::Dropped(code) => return Ending::Kicked(code),
-                        Written::Done(Err(_)) | Written::Stalled => return Ending::Gone,
-                    }
-                    next_ping = now + PING_EVERY;
-                }
-                let mut due = next_ping.min(heard + IDLE);
-                if !reader.joined {
-                    due = due.min(reader.join_by());
-                }
-                timer.as_mut().reset(due);
             }
         }
     }
+}
+
+/// The connection's timer fired: close an idle socket or one that has not joined in time,
+/// recheck its role link and ping when a ping is due. `Ok` with when the timer is next
+/// due, `Err` when the connection ends.
+async fn on_timer(
+    ws: &mut SharedSocket,
+    rx: &mut ConnSource,
+    reader: &mut Reader,
+    dropped: &DropWatch,
+    stall: Duration,
+    heard: Instant,
+    next_ping: &mut Instant,
+) -> Result<Instant, Ending> {
+    let now = Instant::now();
+    if now >= heard + IDLE {
+        return Err(Ending::Close(CloseCode::TooSlow));
+    }
+    if !reader.joined && now >= reader.join_by() {
+        let (code, message) = if reader.role == Role::Attendee {
+            (
+                ErrorCode::NotJoined,
+                "no hello within 10 s of connecting; connect again and send hello first",
+            )
+        } else {
+            (
+                ErrorCode::Unauthorized,
+                "no auth within 10 s of connecting; connect again and send auth first",
+            )
+        };
+        reader.error(None, code, message);
+        return Err(Ending::Close(CloseCode::TooSlow));
+    }
+    if now >= *next_ping && reader.link.is_some() && Box::pin(reader.link_revoked()).await {
+        reader.error(None, ErrorCode::Unauthorized, "this link has been revoked");
+        return Err(Ending::Close(CloseCode::Unauthorized));
+    }
+    if now >= *next_ping {
+        rx.writing();
+        match unless_stalled(stall, dropped, ws.send(Message::Ping(Bytes::new()))).await {
+            Written::Done(Ok(())) => rx.written(),
+            Written::Dropped(code) => return Err(Ending::Kicked(code)),
+            Written::Done(Err(_)) | Written::Stalled => return Err(Ending::Gone),
+        }
+        *next_ping = now + PING_EVERY;
+    }
+    let mut due = (*next_ping).min(heard + IDLE);
+    if !reader.joined {
+        due = due.min(reader.join_by());
+    }
+    Ok(due)
 }
 
 /// When a connection's first ping is due: between half of [`PING_EVERY`] and all of it,
